@@ -1,0 +1,49 @@
+# Two commands from a fresh clone: `make demo` (the main job) and `make test` (every test).
+# Both create and fill .venv themselves; `make test` also installs what the tests need outside
+# Python (node/npm + the TypeScript compiler, Debian's chromium) when it is missing.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+export MPLBACKEND :=
+
+.PHONY: venv demo test test-fast lint typecheck bench node browser clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	npm install --no-audit --no-fund --silent
+	touch $(NODE_STAMP)
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+demo: venv
+	$(VENV)/bin/rrperf demo
+
+test: venv node browser
+	$(PY) -m pytest -n 2 -q
+
+test-fast: venv
+	$(PY) -m pytest -n 2 -q -m "not slow"
+
+lint: venv
+	$(VENV)/bin/ruff check rrperf tests benchmarks
+	$(VENV)/bin/mypy
+
+bench: venv
+	$(PY) benchmarks/bench_generate.py
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache reports .rrperf

@@ -1,0 +1,62 @@
+"""rrperf: measure, speed up and prove the performance of the ReactiveRecord generator.
+
+Everyday names are re-exported here and loaded lazily on first use, so ``import rrperf`` stays
+light (no pandas, scipy, matplotlib, seaborn, ipywidgets or papermill).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from rrperf.errors import RrperfError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BenchmarkRunner",
+    "CacheOptimizer",
+    "ParallelExecutor",
+    "PerformanceMonitor",
+    "PerformanceOptimizer",
+    "RrperfError",
+    "Schema",
+    "__version__",
+    "generate",
+    "load_schema",
+]
+
+# name -> module that defines it; imported on first attribute access (PEP 562).
+_LAZY: dict[str, str] = {
+    "BenchmarkRunner": "rrperf.bench.runner",
+    "CacheOptimizer": "rrperf.engine.cache",
+    "ParallelExecutor": "rrperf.engine.parallel",
+    "PerformanceMonitor": "rrperf.engine.monitor",
+    "PerformanceOptimizer": "rrperf.optimize.optimizer",
+    "Schema": "rrperf.schema.model",
+    "generate": "rrperf.generator.api",
+    "load_schema": "rrperf.schema.sources",
+}
+
+if TYPE_CHECKING:
+    from rrperf.bench.runner import BenchmarkRunner
+    from rrperf.engine.cache import CacheOptimizer
+    from rrperf.engine.monitor import PerformanceMonitor
+    from rrperf.engine.parallel import ParallelExecutor
+    from rrperf.generator.api import generate
+    from rrperf.optimize.optimizer import PerformanceOptimizer
+    from rrperf.schema.model import Schema
+    from rrperf.schema.sources import load_schema
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rrperf' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

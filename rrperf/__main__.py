@@ -1,0 +1,3 @@
+from rrperf.cli import main
+
+raise SystemExit(main())
