@@ -1,0 +1,93 @@
+"""The ``rrperf`` command line: parse, call the library, print.
+
+Exit codes: 0 success; 1 an :class:`~rrperf.errors.RrperfError` (a one-line message on stderr,
+no traceback); 2 a usage error (argparse); 130 interrupted. ``--fail-on-regression`` uses 1 too.
+Any other exception is a bug and shows its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import warnings
+from collections.abc import Sequence
+from types import ModuleType
+
+from rrperf import __version__
+from rrperf.errors import RrperfError, RrperfWarning
+
+__all__ = ["main"]
+
+# Subcommand name -> module exposing add_parser(subparsers) and run(args) -> int.
+# Modules are imported only when listed here, each keeps its own heavy imports inside run().
+_COMMANDS: tuple[str, ...] = (
+    "generate",
+    "scenarios",
+    "bench",
+    "analyze",
+    "history",
+    "export",
+    "report",
+    "demo",
+)
+
+
+def _command_modules() -> list[ModuleType]:
+    mods = []
+    for name in _COMMANDS:
+        try:
+            mods.append(importlib.import_module(f"rrperf.cli.{name}_cmd"))
+        except ModuleNotFoundError as err:
+            if err.name != f"rrperf.cli.{name}_cmd":
+                raise
+    return mods
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rrperf",
+        description="Measure, speed up and prove the performance of the ReactiveRecord generator.",
+    )
+    parser.add_argument("--version", action="version", version=f"rrperf {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-v info, -vv debug)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for mod in _command_modules():
+        mod.add_parser(sub)
+    return parser
+
+
+def _format_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    line: str | None = None,
+) -> str:
+    if issubclass(category, RrperfWarning):
+        return f"warning: {message}\n"
+    return warnings.formatwarning(message, category, filename, lineno, line)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    previous = warnings.formatwarning
+    warnings.formatwarning = _format_warning  # type: ignore[assignment]
+    try:
+        return int(args.run(args))
+    except RrperfError as err:
+        print(f"rrperf: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("rrperf: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        warnings.formatwarning = previous

@@ -1,0 +1,33 @@
+"""Small helpers shared by the subcommands (argument parsing only, no logic)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def csv_list(text: str) -> tuple[str, ...]:
+    """``"a,b, c"`` -> ``("a", "b", "c")``; empty items dropped."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def print_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, indent=2, sort_keys=False, default=str)
+    sys.stdout.write("\n")
+
+
+def format_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """A plain fixed-width text table (for people; machines use --json)."""
+    cells = [[str(r.get(c, "")) for c in columns] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in cells:
+        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    pass
