@@ -1,0 +1,516 @@
+"""Project configuration: ``rrperf.toml`` or ``[tool.rrperf]`` in ``pyproject.toml``.
+
+One frozen :class:`RrperfConfig` carries everything a run needs to know about the project
+being measured. It is built by :func:`load_config`, which merges four layers; the last one
+wins, key by key:
+
+1. defaults (the dataclass defaults: nothing excluded, no systems, empty sections),
+2. the configuration file (``rrperf.toml``, else ``pyproject.toml`` ``[tool.rrperf]``),
+3. environment variables: ``RRPERF_EXCLUDE_TABLES`` (comma separated),
+   ``RRPERF_CACHE_DIR`` (``cache.dir``) and ``RRPERF_MAX_WORKERS`` (``executor.max_workers``),
+4. keyword overrides passed to :func:`load_config` (what the CLI flags become).
+
+A file looks like::
+
+    exclude_tables = ["audits", "versions_*"]
+
+    [polymorphic_types]
+    commentable = ["posts", "photos"]
+    "comments.commentable" = ["posts"]        # owner-qualified key, wins over the plain one
+
+    [systems.rails]
+    command = "bin/rails generate zero:active_models"
+    cwd = "../app"
+
+    [cache]
+    dir = ".rrperf-cache"
+    memory_size = 256
+
+    [executor]
+    max_workers = 4
+    backend = "process"
+
+    [monitor]
+    interval_s = 0.05
+
+The ``cache``, ``executor`` and ``monitor`` sections are kept as read-only mappings holding
+only the keys that were set (each component applies its own defaults for the others); their
+keys and value types are checked here, so a typo fails at load time with a did-you-mean hint.
+Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import os
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rrperf.errors import ConfigError
+
+__all__ = [
+    "CONFIG_FILE_NAMES",
+    "ENV_VARS",
+    "RrperfConfig",
+    "Section",
+    "SystemConfig",
+    "load_config",
+]
+
+logger = logging.getLogger(__name__)
+
+#: File names looked for, in this order, in each directory from ``start_dir`` upwards.
+CONFIG_FILE_NAMES: tuple[str, ...] = ("rrperf.toml", "pyproject.toml")
+
+#: Environment variables read by :func:`load_config` and the key each one sets.
+ENV_VARS: Mapping[str, str] = {
+    "RRPERF_EXCLUDE_TABLES": "exclude_tables",
+    "RRPERF_CACHE_DIR": "cache.dir",
+    "RRPERF_MAX_WORKERS": "executor.max_workers",
+}
+
+_EXECUTOR_BACKENDS = ("process", "thread", "serial")
+
+
+class Section(Mapping[str, Any]):
+    """A read-only, hashable, picklable mapping (one validated config section).
+
+    Parameters
+    ----------
+    data : mapping
+        The keys and values; copied.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        self._data: dict[str, Any] = dict(data or {})
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._data.items())))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return self._data == dict(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"Section({self._data!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self._data
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._data = state
+
+
+@dataclass(frozen=True)
+class SystemConfig:
+    """A system measured through a shell command.
+
+    Parameters
+    ----------
+    command : str
+        The command line, run through the shell.
+    cwd : str or None
+        Working directory for the command; ``None`` means the current directory.
+
+    Raises
+    ------
+    ConfigError
+        If ``command`` is not a non-empty string or ``cwd`` is not a string or None.
+    """
+
+    command: str
+    cwd: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.command, str) or not self.command.strip():
+            raise ConfigError(
+                f"system command: expected a non-empty string, got {self.command!r}"
+            )
+        if self.cwd is not None and not isinstance(self.cwd, str):
+            raise ConfigError(f"system cwd: expected a string, got {_type_name(self.cwd)}")
+
+
+# --- key specifications ----------------------------------------------------------------------
+# Each section key maps to (expected type description, checker) where the checker returns the
+# normalised value or raises ValueError with the constraint that failed.
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError
+    return value
+
+
+def _check_nonneg_int(value: Any) -> int:
+    if not _is_int(value):
+        raise TypeError
+    if value < 0:
+        raise ValueError("must be >= 0")
+    return int(value)
+
+
+def _check_positive_int(value: Any) -> int:
+    if not _is_int(value):
+        raise TypeError
+    if value < 1:
+        raise ValueError("must be >= 1")
+    return int(value)
+
+
+def _check_nonneg_number(value: Any) -> float:
+    if not _is_number(value):
+        raise TypeError
+    if value < 0:
+        raise ValueError("must be >= 0")
+    return float(value)
+
+
+def _check_positive_number(value: Any) -> float:
+    if not _is_number(value):
+        raise TypeError
+    if value <= 0:
+        raise ValueError("must be > 0")
+    return float(value)
+
+
+def _check_backend(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError
+    if value not in _EXECUTOR_BACKENDS:
+        raise ValueError(f"must be one of {', '.join(_EXECUTOR_BACKENDS)}")
+    return value
+
+
+_SECTION_KEYS: dict[str, dict[str, tuple[str, Any]]] = {
+    "cache": {
+        "dir": ("a string", _check_str),
+        "memory_size": ("an integer", _check_nonneg_int),
+        "ttl_schema_introspection": ("a number of seconds", _check_nonneg_number),
+        "ttl_template_render": ("a number of seconds", _check_nonneg_number),
+        "ttl_type_mapping": ("a number of seconds", _check_nonneg_number),
+        "ttl_relationships": ("a number of seconds", _check_nonneg_number),
+    },
+    "executor": {
+        "max_workers": ("an integer", _check_positive_int),
+        "backend": ("a string", _check_backend),
+    },
+    "monitor": {
+        "interval_s": ("a number of seconds", _check_positive_number),
+    },
+}
+
+_TOP_KEYS: tuple[str, ...] = (
+    "polymorphic_types",
+    "exclude_tables",
+    "systems",
+    "cache",
+    "executor",
+    "monitor",
+)
+_SYSTEM_KEYS: tuple[str, ...] = ("command", "cwd")
+
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+def _unknown_key(key: str, known: tuple[str, ...] | list[str], where: str) -> ConfigError:
+    hint = difflib.get_close_matches(key, list(known), n=1)
+    msg = f"{where}: unknown key {key!r}"
+    if hint:
+        msg += f"; did you mean {hint[0]!r}?"
+    msg += f" (known keys: {', '.join(known)})"
+    return ConfigError(msg)
+
+
+def _wrong_type(key: str, expected: str, value: Any, where: str) -> ConfigError:
+    return ConfigError(f"{where}: {key} must be {expected}, got {_type_name(value)} {value!r}")
+
+
+def _norm_str_tuple(key: str, value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise _wrong_type(key, "a list of strings", value, where)
+    for item in value:
+        if not isinstance(item, str):
+            raise _wrong_type(f"{key} item", "a string", item, where)
+    return tuple(value)
+
+
+def _norm_polymorphic(value: Any, where: str) -> Section:
+    if not isinstance(value, Mapping):
+        raise _wrong_type("polymorphic_types", "a table of lists", value, where)
+    out: dict[str, tuple[str, ...]] = {}
+    for name, tables in value.items():
+        out[str(name)] = _norm_str_tuple(f"polymorphic_types.{name}", tables, where)
+    return Section(out)
+
+
+def _norm_systems(value: Any, where: str) -> Section:
+    if not isinstance(value, Mapping):
+        raise _wrong_type("systems", "a table of system tables", value, where)
+    out: dict[str, SystemConfig] = {}
+    for name, spec in value.items():
+        key = f"systems.{name}"
+        if isinstance(spec, SystemConfig):
+            out[str(name)] = spec
+            continue
+        if not isinstance(spec, Mapping):
+            raise _wrong_type(key, "a table with 'command' (and optional 'cwd')", spec, where)
+        for sub in spec:
+            if sub not in _SYSTEM_KEYS:
+                raise _unknown_key(f"{key}.{sub}", [f"{key}.{k}" for k in _SYSTEM_KEYS], where)
+        if "command" not in spec:
+            raise ConfigError(f"{where}: {key} needs a 'command' string")
+        command, cwd = spec["command"], spec.get("cwd")
+        if not isinstance(command, str) or not command.strip():
+            raise _wrong_type(f"{key}.command", "a non-empty string", command, where)
+        if cwd is not None and not isinstance(cwd, str):
+            raise _wrong_type(f"{key}.cwd", "a string", cwd, where)
+        out[str(name)] = SystemConfig(command=command, cwd=cwd)
+    return Section(out)
+
+
+def _norm_section(section: str, value: Any, where: str) -> Section:
+    if not isinstance(value, Mapping):
+        raise _wrong_type(section, "a table", value, where)
+    spec = _SECTION_KEYS[section]
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if key not in spec:
+            raise _unknown_key(f"{section}.{key}", [f"{section}.{k}" for k in spec], where)
+        expected, check = spec[key]
+        try:
+            out[key] = check(item)
+        except TypeError:
+            raise _wrong_type(f"{section}.{key}", expected, item, where) from None
+        except ValueError as err:
+            raise ConfigError(f"{where}: {section}.{key} {err}, got {item!r}") from None
+    return Section(out)
+
+
+def _normalise(data: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Check the keys and types of a raw configuration mapping; return dataclass kwargs."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in _TOP_KEYS:
+            raise _unknown_key(key, _TOP_KEYS, where)
+        if key == "polymorphic_types":
+            out[key] = _norm_polymorphic(value, where)
+        elif key == "exclude_tables":
+            out[key] = _norm_str_tuple(key, value, where)
+        elif key == "systems":
+            out[key] = _norm_systems(value, where)
+        else:
+            out[key] = _norm_section(key, value, where)
+    return out
+
+
+@dataclass(frozen=True)
+class RrperfConfig:
+    """The project configuration (immutable; build it with :func:`load_config`).
+
+    Parameters
+    ----------
+    polymorphic_types : mapping of str to tuple of str
+        For a polymorphic association, the tables it may point at. Keys are the association
+        name (``"commentable"``) or the owner-qualified ``"comments.commentable"``.
+    exclude_tables : tuple of str
+        Tables (``fnmatch`` patterns allowed) left out of every schema, on top of the Rails
+        internal tables ``schema_migrations`` and ``ar_internal_metadata``.
+    systems : mapping of str to SystemConfig
+        Systems measured through a shell command, by name.
+    cache, executor, monitor : mapping
+        The keys set in those sections (see the module docstring for the known keys).
+    source : str or None
+        The file the configuration was read from, if any (not compared).
+
+    Raises
+    ------
+    ConfigError
+        If a field has the wrong type or value, naming the field.
+    """
+
+    polymorphic_types: Mapping[str, tuple[str, ...]] = field(default_factory=Section)
+    exclude_tables: tuple[str, ...] = ()
+    systems: Mapping[str, SystemConfig] = field(default_factory=Section)
+    cache: Mapping[str, Any] = field(default_factory=Section)
+    executor: Mapping[str, Any] = field(default_factory=Section)
+    monitor: Mapping[str, Any] = field(default_factory=Section)
+    source: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        fields = {
+            "polymorphic_types": self.polymorphic_types,
+            "exclude_tables": self.exclude_tables,
+            "systems": self.systems,
+            "cache": self.cache,
+            "executor": self.executor,
+            "monitor": self.monitor,
+        }
+        for key, value in _normalise(fields, "RrperfConfig").items():
+            object.__setattr__(self, key, value)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (TOML/JSON shaped), e.g. for run metadata."""
+        return {
+            "polymorphic_types": {k: list(v) for k, v in self.polymorphic_types.items()},
+            "exclude_tables": list(self.exclude_tables),
+            "systems": {
+                k: {"command": s.command, **({"cwd": s.cwd} if s.cwd is not None else {})}
+                for k, s in self.systems.items()
+            },
+            "cache": dict(self.cache),
+            "executor": dict(self.executor),
+            "monitor": dict(self.monitor),
+        }
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as err:
+        # The message ends with "(at line L, column C)".
+        raise ConfigError(f"{path}: invalid TOML: {err}") from err
+    except OSError as err:
+        raise ConfigError(f"cannot read configuration file {path}: {err.strerror or err}") from err
+
+
+def _section_of(path: Path, document: dict[str, Any]) -> dict[str, Any]:
+    """The rrperf part of a parsed file: ``[tool.rrperf]`` for pyproject.toml, else all."""
+    if path.name != "pyproject.toml":
+        return document
+    tool = document.get("tool", {})
+    section = tool.get("rrperf", {}) if isinstance(tool, dict) else {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [tool.rrperf] must be a table, got {_type_name(section)}")
+    return section
+
+
+def _find_config_file(start_dir: Path) -> Path | None:
+    """Search ``start_dir`` and its parents, stopping at the first folder holding ``.git``."""
+    for folder in (start_dir, *start_dir.parents):
+        candidate = folder / "rrperf.toml"
+        if candidate.is_file():
+            return candidate
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            tool = _read_toml(candidate).get("tool", {})
+            if isinstance(tool, dict) and "rrperf" in tool:
+                return candidate
+        if (folder / ".git").exists():
+            return None
+    return None
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """The configuration layer the ``RRPERF_*`` environment variables describe."""
+    layer: dict[str, Any] = {}
+    raw = env.get("RRPERF_EXCLUDE_TABLES")
+    if raw is not None:
+        layer["exclude_tables"] = [p.strip() for p in raw.split(",") if p.strip()]
+    raw = env.get("RRPERF_CACHE_DIR")
+    if raw is not None:
+        layer["cache"] = {"dir": raw}
+    raw = env.get("RRPERF_MAX_WORKERS")
+    if raw is not None:
+        try:
+            workers = int(raw.strip())
+        except ValueError:
+            raise ConfigError(
+                f"environment: RRPERF_MAX_WORKERS must be an integer, got {raw!r}"
+            ) from None
+        layer["executor"] = {"max_workers": workers}
+    return layer
+
+
+def _merge(base: dict[str, Any], layer: Mapping[str, Any]) -> dict[str, Any]:
+    """Overlay ``layer`` on ``base``: sections merge key by key, other keys are replaced."""
+    out = dict(base)
+    for key, value in layer.items():
+        if key in _SECTION_KEYS and isinstance(value, Mapping) and key in out:
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    start_dir: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> RrperfConfig:
+    """Load the configuration: defaults < file < environment < keyword overrides.
+
+    Parameters
+    ----------
+    path : str, path-like or None
+        The configuration file. A file named ``pyproject.toml`` contributes its
+        ``[tool.rrperf]`` table (empty when absent); any other file is read whole. ``None``
+        searches ``start_dir`` and its parents, up to the first folder containing ``.git``,
+        for ``rrperf.toml``, then for a ``pyproject.toml`` with a ``[tool.rrperf]`` table;
+        when nothing is found the defaults are used.
+    start_dir : str, path-like or None
+        Where the search starts; the current directory when ``None``.
+    env : mapping or None
+        The environment to read ``RRPERF_*`` variables from; ``os.environ`` when ``None``
+        (pass ``{}`` to ignore the environment).
+    **overrides
+        Top-level keys (``exclude_tables=...``, ``cache={"dir": ...}`` ...). Sections merge
+        key by key with the lower layers; other keys replace them.
+
+    Returns
+    -------
+    RrperfConfig
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing or not valid TOML (with its line), a key is unknown (with a
+        did-you-mean hint), or a value has the wrong type, naming the key and where it was set.
+    """
+    if path is not None:
+        file: Path | None = Path(path)
+        if not file.is_file():
+            raise ConfigError(f"configuration file not found: {file}")
+    else:
+        base = Path(start_dir) if start_dir is not None else Path.cwd()
+        file = _find_config_file(base.resolve())
+
+    merged: dict[str, Any] = {}
+    if file is not None:
+        logger.debug("reading configuration from %s", file)
+        merged = _normalise(_section_of(file, _read_toml(file)), str(file))
+    env_layer = _from_env(os.environ if env is None else env)
+    merged = _merge(merged, _normalise(env_layer, "environment"))
+    merged = _merge(merged, _normalise(overrides, "load_config() keyword arguments"))
+    return RrperfConfig(**merged, source=str(file) if file is not None else None)
