@@ -1,0 +1,298 @@
+"""Infer ActiveRecord associations from columns and foreign keys.
+
+A schema dump says nothing about associations; Rails apps declare them in model classes. This
+module recovers the conventional ones from the schema alone, with Rails' own inflector rules
+(the ``inflection`` package), and no list of known model names.
+
+Rules, applied to every table in schema order and every column in column order:
+
+* **belongs_to from a foreign key.** ``add_foreign_key "messages", "users", column:
+  "creator_id"`` gives ``messages belongs_to creator`` targeting ``users``: the name is the
+  column minus ``_id`` (for a key column without ``_id``, the singular of the target table).
+* **belongs_to by naming.** An ``X_id`` column with no foreign key, which is not the table's
+  whole primary key, gives ``belongs_to X`` when ``pluralize(X)`` is a table.
+* **polymorphic belongs_to.** ``X_id`` next to a string-typed (``string``, ``text``,
+  ``citext``) ``X_type`` column gives a polymorphic ``belongs_to X`` (target ``None``). An
+  integer ``X_type`` is an enum, not a type name, so then the naming rule above applies.
+  The possible targets come from ``polymorphic_types``: the key ``"<owner table>.X"`` wins
+  over the key ``"X"``; a schema alone cannot tell them.
+* **inverse has_many / has_one.** Every non-polymorphic belongs_to gives its target a
+  ``has_many`` named after the owner table, or a ``has_one`` named after the singular of the
+  owner table when the key column carries a unique single-column index (or is the whole
+  primary key). Every configured target of a polymorphic belongs_to gets a ``has_many`` named
+  after the owner table with ``as_name=X``.
+* **has_many through.** A join table whose only columns are two belongs_to keys plus any of
+  ``id``, ``created_at``, ``updated_at`` gives each of the two targets a ``has_many_through``
+  of the other, through the join table, named ``pluralize(<other belongs_to name>)`` with
+  ``source`` set to that belongs_to name. ``foreign_key`` is the join-table column that points
+  back at the owner.
+
+**Naming collisions.** Association names are unique per table (they are not checked against
+column names: a ``user`` column beside ``user_id`` may coexist with ``belongs_to user``, and
+the generator decides how to expose both). When several inverses on one table would share a
+name, the conventional one (key column ``<singular of target>_id``) keeps the plain name and
+the others become ``<name>_as_<belongs_to name>`` (``messages.creator_id`` and
+``messages.user_id`` give ``users has_many messages`` and ``users has_many
+messages_as_creator``; a polymorphic inverse counts as non-conventional). A has_many_through
+whose name is taken becomes ``<name>_through_<join table>``. Any remaining clash gets a
+numeric suffix ``_2``, ``_3``... in the deterministic order below.
+
+Associations are ordered by owning table (schema order), then belongs_to (column order),
+inverses (owner table order, then column order), and has_many_through (join table order).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import inflection
+
+from rrperf.errors import SchemaWarning
+from rrperf.schema.model import Association, Schema, Table
+
+__all__ = ["POLYMORPHIC_TYPE_COLUMN_TYPES", "infer_associations"]
+
+logger = logging.getLogger(__name__)
+
+#: Column types a polymorphic ``X_type`` column may have (it stores a class name).
+POLYMORPHIC_TYPE_COLUMN_TYPES: frozenset[str] = frozenset({"string", "text", "citext"})
+
+# Columns a join table may carry besides its two keys.
+_JOIN_TABLE_EXTRAS = frozenset({"id", "created_at", "updated_at"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """An association before its final name is chosen."""
+
+    sort_key: tuple[int, int, int, int]
+    assoc: Association  # with the preferred name
+    alt_name: str  # used when the preferred name is taken
+    conventional: bool = True  # keeps the preferred name in a same-name group
+
+
+def _with_associations(schema: Schema, associations: tuple[Association, ...]) -> Schema:
+    return Schema(
+        tables=schema.tables,
+        foreign_keys=schema.foreign_keys,
+        enums=schema.enums,
+        associations=associations,
+        version=schema.version,
+        source=schema.source,
+    )
+
+
+def _has_unique_index(table: Table, column: str) -> bool:
+    if table.primary_key == (column,):
+        return True
+    return any(
+        ix.unique and ix.expression is None and ix.columns == (column,) for ix in table.indexes
+    )
+
+
+def _polymorphic_targets(
+    polymorphic_types: Mapping[str, Sequence[str]] | None, table: str, name: str
+) -> tuple[str, ...]:
+    if not polymorphic_types:
+        return ()
+    qualified = f"{table}.{name}"
+    if qualified in polymorphic_types:
+        return tuple(polymorphic_types[qualified])
+    return tuple(polymorphic_types.get(name, ()))
+
+
+def _belongs_to(
+    schema: Schema,
+    table_index: Mapping[str, int],
+    polymorphic_types: Mapping[str, Sequence[str]] | None,
+) -> list[tuple[int, Association]]:
+    """The belongs_to associations of every table, with their column positions."""
+    fk_by_column: dict[tuple[str, str], str] = {}
+    for fk in schema.foreign_keys:
+        if fk.to_table in table_index:
+            fk_by_column.setdefault((fk.from_table, fk.column), fk.to_table)
+
+    found: list[tuple[int, Association]] = []
+    for table in schema.tables:
+        taken: set[str] = set()
+        for position, column in enumerate(table.columns):
+            col = column.name
+            target = fk_by_column.get((table.name, col))
+            assoc: Association | None = None
+            if target is not None:
+                name = col[:-3] if col.endswith("_id") and len(col) > 3 else ""
+                assoc = Association(
+                    "belongs_to", table.name, name or inflection.singularize(target), target, col
+                )
+            elif col.endswith("_id") and len(col) > 3 and table.primary_key != (col,):
+                stem = col[:-3]
+                type_column = table.column(f"{stem}_type")
+                if type_column is not None and type_column.type in POLYMORPHIC_TYPE_COLUMN_TYPES:
+                    assoc = Association(
+                        "belongs_to",
+                        table.name,
+                        stem,
+                        None,
+                        col,
+                        polymorphic=True,
+                        polymorphic_types=_polymorphic_targets(polymorphic_types, table.name, stem),
+                    )
+                else:
+                    plural = inflection.pluralize(stem)
+                    if plural in table_index:
+                        assoc = Association("belongs_to", table.name, stem, plural, col)
+            if assoc is None:
+                continue
+            if assoc.name in taken:  # only possible for a key column without "_id"
+                assoc = _renamed(assoc, f"{assoc.name}_by_{col}", taken)
+            taken.add(assoc.name)
+            found.append((position, assoc))
+    return found
+
+
+def _renamed(assoc: Association, name: str, taken: set[str]) -> Association:
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name}_{n}", n + 1
+    return Association(
+        kind=assoc.kind,
+        table=assoc.table,
+        name=candidate,
+        target=assoc.target,
+        foreign_key=assoc.foreign_key,
+        polymorphic=assoc.polymorphic,
+        as_name=assoc.as_name,
+        through=assoc.through,
+        source=assoc.source,
+        polymorphic_types=assoc.polymorphic_types,
+    )
+
+
+def infer_associations(
+    schema: Schema, *, polymorphic_types: Mapping[str, Sequence[str]] | None = None
+) -> Schema:
+    """Return a copy of ``schema`` with ``associations`` inferred (any existing ones replaced).
+
+    Parameters
+    ----------
+    schema : Schema
+        Tables, columns, indexes and foreign keys to infer from.
+    polymorphic_types : mapping of str to sequence of str, optional
+        Target tables of polymorphic associations, keyed ``"X"`` or ``"<owner table>.X"``
+        (see the module docstring). Without it polymorphic belongs_to have no inverses.
+
+    Returns
+    -------
+    Schema
+        The same schema with ``associations`` filled, in deterministic order.
+
+    Warns
+    -----
+    SchemaWarning
+        When ``polymorphic_types`` names a target table that is not in the schema.
+
+    Examples
+    --------
+    >>> from rrperf.schema.model import Column, ForeignKey, Schema, Table
+    >>> users = Table("users", (Column("id", "bigint", primary_key=True),))
+    >>> posts = Table("posts", (Column("id", "bigint", primary_key=True),
+    ...                         Column("user_id", "bigint")))
+    >>> s = infer_associations(Schema((users, posts)))
+    >>> [(a.table, a.kind, a.name) for a in s.associations]
+    [('users', 'has_many', 'posts'), ('posts', 'belongs_to', 'user')]
+    """
+    table_index = {t.name: i for i, t in enumerate(schema.tables)}
+    belongs = _belongs_to(schema, table_index, polymorphic_types)
+    candidates: list[_Candidate] = []
+
+    for position, bt in belongs:
+        owner = bt.table
+        candidates.append(_Candidate((table_index[owner], 0, position, 0), bt, bt.name))
+        if bt.polymorphic:
+            for target in bt.polymorphic_types:
+                if target not in table_index:
+                    warnings.warn(
+                        f"polymorphic_types for {owner}.{bt.name} names table {target!r}, "
+                        "which is not in the schema; no inverse association for it",
+                        SchemaWarning,
+                        stacklevel=2,
+                    )
+                    continue
+                inverse = Association(
+                    "has_many", target, owner, owner, bt.foreign_key, as_name=bt.name
+                )
+                candidates.append(
+                    _Candidate(
+                        (table_index[target], 1, table_index[owner], position),
+                        inverse,
+                        f"{owner}_as_{bt.name}",
+                        conventional=False,
+                    )
+                )
+            continue
+        assert bt.target is not None
+        owner_table = schema.table(owner)
+        if _has_unique_index(owner_table, bt.foreign_key):
+            inverse = Association(
+                "has_one", bt.target, inflection.singularize(owner), owner, bt.foreign_key
+            )
+        else:
+            inverse = Association("has_many", bt.target, owner, owner, bt.foreign_key)
+        candidates.append(
+            _Candidate(
+                (table_index[bt.target], 1, table_index[owner], position),
+                inverse,
+                f"{inverse.name}_as_{bt.name}",
+                conventional=bt.name == inflection.singularize(bt.target),
+            )
+        )
+
+    by_table: dict[str, list[tuple[int, Association]]] = {}
+    for position, bt in belongs:
+        by_table.setdefault(bt.table, []).append((position, bt))
+    for table in schema.tables:
+        keys = by_table.get(table.name, [])
+        if len(keys) != 2 or any(bt.polymorphic for _, bt in keys):
+            continue
+        key_columns = {bt.foreign_key for _, bt in keys}
+        if not set(table.column_names) - key_columns <= _JOIN_TABLE_EXTRAS:
+            continue
+        for (_, this), (other_pos, other) in (keys, keys[::-1]):
+            assert this.target is not None and other.target is not None
+            name = inflection.pluralize(other.name)
+            through = Association(
+                "has_many_through",
+                this.target,
+                name,
+                other.target,
+                this.foreign_key,
+                through=table.name,
+                source=other.name,
+            )
+            candidates.append(
+                _Candidate(
+                    (table_index[this.target], 2, table_index[table.name], other_pos),
+                    through,
+                    f"{name}_through_{table.name}",
+                )
+            )
+
+    candidates.sort(key=lambda c: c.sort_key)
+    # How many inverses on each table want each name: a shared name goes to the conventional one.
+    wanted = Counter((c.assoc.table, c.assoc.name) for c in candidates if c.sort_key[1] == 1)
+    taken: dict[str, set[str]] = {}
+    result: list[Association] = []
+    for cand in candidates:
+        used = taken.setdefault(cand.assoc.table, set())
+        assoc = cand.assoc
+        crowded = wanted[(assoc.table, assoc.name)] > 1 and not cand.conventional
+        if (cand.sort_key[1] == 1 and crowded) or assoc.name in used:
+            assoc = _renamed(assoc, cand.alt_name, used)
+        used.add(assoc.name)
+        result.append(assoc)
+    logger.debug("inferred %d associations for %d tables", len(result), len(schema.tables))
+    return _with_associations(schema, tuple(result))

@@ -1,0 +1,265 @@
+from __future__ import annotations
+
+import pytest
+
+from rrperf.errors import SchemaWarning
+from rrperf.schema.associations import infer_associations
+from rrperf.schema.model import Association, Column, ForeignKey, Index, Schema, Table
+
+A = Association
+
+
+def table(name: str, *cols: str | Column, indexes: tuple[Index, ...] = (),
+          pk: tuple[str, ...] = ("id",)) -> Table:
+    columns = [Column("id", "bigint", null=False, primary_key=True)] if pk == ("id",) else []
+    for c in cols:
+        if isinstance(c, Column):
+            columns.append(c)
+        else:
+            col_name, _, col_type = c.partition(":")
+            columns.append(Column(col_name, col_type or "bigint"))
+    return Table(name, tuple(columns), primary_key=pk, indexes=indexes)
+
+
+def infer(*tables: Table, fks: tuple[ForeignKey, ...] = (), **kw: object) -> tuple[A, ...]:
+    return infer_associations(Schema(tables, foreign_keys=fks), **kw).associations  # type: ignore[arg-type]
+
+
+def test_blog_by_naming_only() -> None:
+    got = infer(
+        table("users", "name:string"),
+        table("posts", "user_id", "title:string"),
+        table("comments", "post_id", "user_id", "body:text"),
+    )
+    assert got == (
+        A("has_many", "users", "posts", "posts", "user_id"),
+        A("has_many", "users", "comments", "comments", "user_id"),
+        A("belongs_to", "posts", "user", "users", "user_id"),
+        A("has_many", "posts", "comments", "comments", "post_id"),
+        A("belongs_to", "comments", "post", "posts", "post_id"),
+        A("belongs_to", "comments", "user", "users", "user_id"),
+    )
+
+
+def test_foreign_key_with_custom_column_and_disambiguation() -> None:
+    got = infer(
+        table("users"),
+        table("messages", "creator_id", "user_id", "editor_id", "body:text"),
+        fks=(
+            ForeignKey("messages", "users", "creator_id"),
+            ForeignKey("messages", "users", "user_id"),
+            ForeignKey("messages", "users", "editor_id"),
+        ),
+    )
+    assert got == (
+        A("has_many", "users", "messages_as_creator", "messages", "creator_id"),
+        A("has_many", "users", "messages", "messages", "user_id"),
+        A("has_many", "users", "messages_as_editor", "messages", "editor_id"),
+        A("belongs_to", "messages", "creator", "users", "creator_id"),
+        A("belongs_to", "messages", "user", "users", "user_id"),
+        A("belongs_to", "messages", "editor", "users", "editor_id"),
+    )
+
+
+def test_single_non_conventional_inverse_keeps_plain_name() -> None:
+    got = infer(table("users"), table("rooms", "creator_id"),
+                fks=(ForeignKey("rooms", "users", "creator_id"),))
+    assert got == (
+        A("has_many", "users", "rooms", "rooms", "creator_id"),
+        A("belongs_to", "rooms", "creator", "users", "creator_id"),
+    )
+
+
+def test_creator_id_without_fk_is_not_an_association() -> None:
+    assert infer(table("users"), table("rooms", "creator_id")) == ()
+
+
+def test_foreign_key_column_without_id_suffix() -> None:
+    got = infer(table("people"), table("cars", "owner:bigint"),
+                fks=(ForeignKey("cars", "people", "owner"),))
+    assert got == (
+        A("has_many", "people", "cars", "cars", "owner"),
+        A("belongs_to", "cars", "person", "people", "owner"),
+    )
+
+
+def test_irregular_plural_and_unique_index_gives_has_one() -> None:
+    got = infer(
+        table("people"),
+        table("profiles", "person_id",
+              indexes=(Index("ix", ("person_id",), unique=True),)),
+        table("addresses", "person_id", indexes=(Index("ix2", ("person_id",)),)),
+        table("badges", "person_id",
+              indexes=(Index("ix3", ("person_id", "kind"), unique=True),)),
+    )
+    assert got == (
+        A("has_one", "people", "profile", "profiles", "person_id"),
+        A("has_many", "people", "addresses", "addresses", "person_id"),
+        A("has_many", "people", "badges", "badges", "person_id"),
+        A("belongs_to", "profiles", "person", "people", "person_id"),
+        A("belongs_to", "addresses", "person", "people", "person_id"),
+        A("belongs_to", "badges", "person", "people", "person_id"),
+    )
+
+
+def test_shared_primary_key_is_has_one() -> None:
+    got = infer(table("users"), table("user_settings", "user_id", pk=("user_id",)),
+                fks=(ForeignKey("user_settings", "users", "user_id"),))
+    assert got == (
+        A("has_one", "users", "user_setting", "user_settings", "user_id"),
+        A("belongs_to", "user_settings", "user", "users", "user_id"),
+    )
+
+
+def test_primary_key_id_column_without_fk_is_skipped() -> None:
+    assert infer(table("users"), table("user_stats", "user_id", pk=("user_id",))) == ()
+
+
+def test_polymorphic_with_and_without_config() -> None:
+    tables = (
+        table("posts"),
+        table("photos"),
+        table("comments", "commentable_type:string", "commentable_id", "post_id"),
+    )
+    got = infer(*tables)
+    assert got == (
+        A("has_many", "posts", "comments", "comments", "post_id"),
+        A("belongs_to", "comments", "commentable", None, "commentable_id", polymorphic=True),
+        A("belongs_to", "comments", "post", "posts", "post_id"),
+    )
+    got = infer(*tables, polymorphic_types={"commentable": ["posts", "photos"]})
+    assert got == (
+        A("has_many", "posts", "comments_as_commentable", "comments", "commentable_id",
+          as_name="commentable"),
+        A("has_many", "posts", "comments", "comments", "post_id"),
+        A("has_many", "photos", "comments", "comments", "commentable_id", as_name="commentable"),
+        A("belongs_to", "comments", "commentable", None, "commentable_id", polymorphic=True,
+          polymorphic_types=("posts", "photos")),
+        A("belongs_to", "comments", "post", "posts", "post_id"),
+    )
+
+
+def test_qualified_polymorphic_key_wins_and_unknown_target_warns() -> None:
+    tables = (table("posts"), table("notes", "subject_type:text", "subject_id"),
+              table("events", "subject_type:citext", "subject_id"))
+    with pytest.warns(SchemaWarning, match=r"notes.subject names table 'ghosts'"):
+        got = infer(*tables, polymorphic_types={"subject": ["posts"], "notes.subject": ["ghosts"]})
+    assert got == (
+        A("has_many", "posts", "events", "events", "subject_id", as_name="subject"),
+        A("belongs_to", "notes", "subject", None, "subject_id", polymorphic=True,
+          polymorphic_types=("ghosts",)),
+        A("belongs_to", "events", "subject", None, "subject_id", polymorphic=True,
+          polymorphic_types=("posts",)),
+    )
+
+
+def test_integer_type_column_is_not_polymorphic() -> None:
+    got = infer(table("fees"), table("adjusted_fees", "fee_type:integer", "fee_id"),
+                table("things", "widget_type:integer", "widget_id"))
+    assert got == (
+        A("has_many", "fees", "adjusted_fees", "adjusted_fees", "fee_id"),
+        A("belongs_to", "adjusted_fees", "fee", "fees", "fee_id"),
+    )
+
+
+def test_self_reference() -> None:
+    got = infer(table("categories", "parent_id", "name:string"),
+                fks=(ForeignKey("categories", "categories", "parent_id"),))
+    assert got == (
+        A("belongs_to", "categories", "parent", "categories", "parent_id"),
+        A("has_many", "categories", "categories", "categories", "parent_id"),
+    )
+
+
+def test_join_table_gives_has_many_through() -> None:
+    got = infer(
+        table("posts", "title:string"),
+        table("tags", "name:string"),
+        table("taggings", "post_id", "tag_id", "created_at:datetime", "updated_at:datetime"),
+        fks=(ForeignKey("taggings", "posts", "post_id"), ForeignKey("taggings", "tags", "tag_id")),
+    )
+    assert got == (
+        A("has_many", "posts", "taggings", "taggings", "post_id"),
+        A("has_many_through", "posts", "tags", "tags", "post_id", through="taggings",
+          source="tag"),
+        A("has_many", "tags", "taggings", "taggings", "tag_id"),
+        A("has_many_through", "tags", "posts", "posts", "tag_id", through="taggings",
+          source="post"),
+        A("belongs_to", "taggings", "post", "posts", "post_id"),
+        A("belongs_to", "taggings", "tag", "tags", "tag_id"),
+    )
+
+
+def test_table_with_extra_column_is_not_a_join_table() -> None:
+    got = infer(table("posts"), table("tags"),
+                table("taggings", "post_id", "tag_id", "weight:integer"))
+    assert [a.kind for a in got].count("has_many_through") == 0
+    assert len(got) == 4
+
+
+def test_self_join_table_and_through_name_collision() -> None:
+    got = infer(
+        table("users"),
+        table("follows", "follower_id", "followed_id", pk=()),
+        table("groups", "user_id"),
+        table("memberships", "user_id", "group_id", "id"),
+        fks=(ForeignKey("follows", "users", "follower_id"),
+             ForeignKey("follows", "users", "followed_id")),
+    )
+    assert got == (
+        A("has_many", "users", "follows_as_follower", "follows", "follower_id"),
+        A("has_many", "users", "follows_as_followed", "follows", "followed_id"),
+        A("has_many", "users", "groups", "groups", "user_id"),
+        A("has_many", "users", "memberships", "memberships", "user_id"),
+        A("has_many_through", "users", "followers", "users", "followed_id", through="follows",
+          source="follower"),
+        A("has_many_through", "users", "followeds", "users", "follower_id", through="follows",
+          source="followed"),
+        A("has_many_through", "users", "groups_through_memberships", "groups", "user_id",
+          through="memberships", source="group"),
+        A("belongs_to", "follows", "follower", "users", "follower_id"),
+        A("belongs_to", "follows", "followed", "users", "followed_id"),
+        A("belongs_to", "groups", "user", "users", "user_id"),
+        A("has_many", "groups", "memberships", "memberships", "group_id"),
+        A("has_many_through", "groups", "users", "users", "group_id", through="memberships",
+          source="user"),
+        A("belongs_to", "memberships", "user", "users", "user_id"),
+        A("belongs_to", "memberships", "group", "groups", "group_id"),
+    )
+
+
+def test_fk_to_missing_table_is_ignored_and_names_stay_unique() -> None:
+    got = infer(table("posts", "blog_id"), fks=(ForeignKey("posts", "blogs", "blog_id"),))
+    assert got == ()
+
+
+def test_names_unique_per_table_on_every_clash() -> None:
+    # "sheep" is uncountable: has_one "sheep" (from sheep) and has_many "sheep" collide.
+    got = infer(
+        table("farms"),
+        table("sheep", "farm_id", indexes=(Index(None, ("farm_id",), unique=True),)),
+        table("barns", "farm_id"),
+    )
+    names = [(a.table, a.name) for a in got]
+    assert len(names) == len(set(names))
+    assert got[0] == A("has_one", "farms", "sheep", "sheep", "farm_id")
+
+
+def test_existing_associations_are_replaced_and_input_unchanged() -> None:
+    schema = Schema((table("users"), table("posts", "user_id")),
+                    associations=(A("has_many", "users", "old", "posts", "user_id"),),
+                    version="1", source="x.rb")
+    out = infer_associations(schema)
+    assert out.associations == (
+        A("has_many", "users", "posts", "posts", "user_id"),
+        A("belongs_to", "posts", "user", "users", "user_id"),
+    )
+    assert (out.tables, out.version, out.source) == (schema.tables, "1", "x.rb")
+    assert schema.associations[0].name == "old"
+    assert out.table("posts") is schema.table("posts")
+
+
+def test_deterministic() -> None:
+    tables = (table("users"), table("posts", "user_id", "editor_id"))
+    fks = (ForeignKey("posts", "users", "editor_id"),)
+    assert infer(*tables, fks=fks) == infer(*tables, fks=fks)
