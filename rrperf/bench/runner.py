@@ -1,0 +1,768 @@
+"""BenchmarkRunner: scenarios × systems × strategies × cache states, interleaved iterations.
+
+How a run is laid out (pyperf and asv are the models):
+
+1. Every name is checked first (scenarios, systems, strategies, cache states); a typo raises
+   before anything runs, listing the valid names.
+2. For each scenario and cache state, the variants (a system with one of its strategies) run in
+   rounds. Warm-up rounds come first; they are kept in the table with ``warmup=True``. In every
+   round the variants run in an order drawn from ``random.Random(seed)``, recorded in ``order``,
+   so slow drift on a noisy machine hits all variants alike. ``iteration`` is the round number,
+   counted from 0 with the warm-ups (``warmup=1, iterations=2`` gives rounds 0, 1 and 2).
+3. Each variant has its own output folder. ``cold``: the folder is emptied and the system's
+   caches cleared before every iteration. ``warm``: folder and caches are kept from the previous
+   identical iteration (the warm-up fills them; with ``warmup=0`` the first warm iteration
+   starts cold).
+4. What is timed is only ``system.run``: wall time with the injected ``clock``
+   (:func:`time.perf_counter`), CPU time as a :func:`time.process_time` delta plus the CPU of
+   child processes (commands), and the peak resident memory of the process doing the run. On
+   Linux the kernel's high-water mark is reset by writing ``5`` to ``/proc/self/clear_refs``
+   before the iteration and ``VmHWM`` is read from ``/proc/self/status`` after it; elsewhere a
+   psutil sampling thread (5 ms) stands in. A command reports its own child's peak memory.
+   Output digests and file counts that a system does not report are taken from its output
+   folder after the clock stops.
+5. An iteration whose system raises, or whose command exits non-zero, gets the message in
+   ``error`` (``"exit N: <last stderr line>"`` for commands) and missing ``wall_s``, ``cpu_s``,
+   ``peak_rss_mb`` and ``output_digest``, so it never enters a statistic; the run continues.
+6. With ``isolate=True`` every iteration runs in a fresh worker process (``spawn``), as pyperf
+   runs each benchmark in its own process; the worker times itself with
+   :func:`time.perf_counter` and only the disk level of the caches survives between iterations.
+
+The result is a :class:`rrperf.bench.results.BenchmarkResult`. Its ``correctness`` table flags
+variants whose output digest differs from the baseline system (``legacy`` when measured, else
+the first system); ``compare()`` leaves them out of the speed verdict.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import random
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rrperf.bench.scenarios import BenchScenario, resolve_scenario
+from rrperf.bench.systems import (
+    BUILTIN_SYSTEMS,
+    CACHE_STATES,
+    GeneratorSystem,
+    RunContext,
+    RunOutcome,
+    System,
+    as_system,
+    available_strategies,
+    check_names,
+    default_strategy,
+    snapshot_folder,
+)
+from rrperf.errors import ConfigError, RrperfError
+
+if TYPE_CHECKING:
+    from rrperf.bench.history import HistoryStore
+    from rrperf.bench.results import BenchmarkResult
+    from rrperf.config import RrperfConfig
+
+__all__ = ["DEFAULT_SCENARIOS", "BenchmarkRunner", "PeakRssMeter", "Variant"]
+
+logger = logging.getLogger(__name__)
+
+#: Scenarios of :meth:`BenchmarkRunner.run_comparative_benchmark` when none are given.
+DEFAULT_SCENARIOS: tuple[str, ...] = ("small", "medium", "large", "polymorphic_heavy")
+
+# psutil fallback sampling period for the peak-memory meter.
+_RSS_SAMPLE_S = 0.005
+_CLEAR_REFS = "/proc/self/clear_refs"
+_STATUS = "/proc/self/status"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One measured combination: a system and the strategy it runs (``""`` when none)."""
+
+    system: str
+    strategy: str
+
+    @property
+    def label(self) -> str:
+        """``system`` or ``system/strategy``."""
+        return f"{self.system}/{self.strategy}" if self.strategy else self.system
+
+
+# --- memory ------------------------------------------------------------------------------------
+
+
+class PeakRssMeter:
+    """Peak resident memory of this process over an interval, in MiB.
+
+    On Linux, :meth:`start` resets the kernel's high-water mark (``/proc/self/clear_refs``
+    ``5``, see proc(5)) and :meth:`stop` reads ``VmHWM`` from ``/proc/self/status``. Where that
+    is not possible a psutil thread samples the RSS every 5 ms (it can miss short peaks).
+    """
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._peak = 0
+        self._proc_fs = False
+
+    @staticmethod
+    def _read_hwm_kib() -> int | None:
+        try:
+            with open(_STATUS, encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            return None
+        return None
+
+    def start(self) -> None:
+        """Begin the interval."""
+        try:
+            with open(_CLEAR_REFS, "w", encoding="ascii") as fh:
+                fh.write("5")
+            self._proc_fs = self._read_hwm_kib() is not None
+        except OSError:
+            self._proc_fs = False
+        if self._proc_fs:
+            return
+        import psutil
+
+        proc = psutil.Process()
+        self._peak = proc.memory_info().rss
+        self._stop.clear()
+
+        def sample() -> None:
+            while not self._stop.wait(_RSS_SAMPLE_S):
+                self._peak = max(self._peak, proc.memory_info().rss)
+
+        self._thread = threading.Thread(target=sample, name="rrperf-rss", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> float:
+        """End the interval; return the peak resident memory in MiB."""
+        if self._proc_fs:
+            kib = self._read_hwm_kib()
+            return float("nan") if kib is None else kib / 1024
+        import psutil
+
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self._peak = max(self._peak, psutil.Process().memory_info().rss)
+        return self._peak / (1024 * 1024)
+
+
+# --- one iteration -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Measure:
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    outcome: RunOutcome | None
+    error: str | None
+
+
+def _describe(err: BaseException) -> str:
+    from rrperf.errors import BenchmarkError
+
+    # BenchmarkError messages are written for this column ("exit 1: ..."); others get their type.
+    if type(err) is BenchmarkError:
+        return str(err)
+    return f"{type(err).__name__}: {err}"
+
+
+def _measure(
+    system: System, source: str, out_dir: Path, context: RunContext, clock: Callable[[], float]
+) -> _Measure:
+    """Time one ``system.run``; the clock is read exactly twice."""
+    meter = PeakRssMeter()
+    meter.start()
+    cpu0 = time.process_time()
+    t0 = clock()
+    outcome: RunOutcome | None = None
+    error: str | None = None
+    try:
+        outcome = system.run(source, out_dir, context=context)
+    except Exception as err:  # recorded in the iteration's error column, the run goes on
+        error = _describe(err)
+        logger.warning("%s on %s failed: %s", system.name, context.scenario.name, error)
+    t1 = clock()
+    cpu1 = time.process_time()
+    peak = meter.stop()
+    return _Measure(t1 - t0, cpu1 - cpu0, peak, outcome, error)
+
+
+def _isolated_iteration(
+    system: System, source: str, out_dir: Path, context: RunContext
+) -> _Measure:
+    """Entry point of an isolated worker process: prepare, measure, release."""
+    try:
+        system.prepare(context.cache_state)
+        return _measure(system, source, out_dir, context, time.perf_counter)
+    finally:
+        system.reset()
+
+
+# --- runner ------------------------------------------------------------------------------------
+
+
+def _slug(text: str) -> str:
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "x"
+    if clean != text:
+        import hashlib
+
+        clean = f"{clean[:40]}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
+    return clean
+
+
+def _as_names(value: str | Iterable[str], what: str) -> tuple[str, ...]:
+    items = (value,) if isinstance(value, str) else tuple(value)
+    for item in items:
+        if not isinstance(item, str) or not item:
+            raise ConfigError(f"{what}: expected non-empty strings, got {item!r}")
+    if not items:
+        raise ConfigError(f"{what}: expected at least one name, got none")
+    if len(set(items)) != len(items):
+        dup = sorted({i for i in items if items.count(i) > 1})
+        raise ConfigError(f"{what}: each name once, got duplicates {', '.join(dup)}")
+    return items
+
+
+class BenchmarkRunner:
+    """Measure systems on scenarios with interleaved, seeded, repeated iterations.
+
+    Parameters
+    ----------
+    output_dir : path-like or None
+        Where the systems write (one folder per scenario, cache state and variant, kept after
+        the run for inspection); a temporary folder removed after each run when None.
+    iterations : int
+        Measured rounds per scenario and cache state (>= 1).
+    warmup : int
+        Warm-up rounds before them (>= 0), kept in the table with ``warmup=True``.
+    verbose : bool
+        Log one INFO line per iteration on ``rrperf.bench.runner``.
+    progress : bool
+        Show a tqdm progress bar (a widget in Jupyter) on runs longer than a second.
+    history : HistoryStore, path-like or None
+        Store every iteration as soon as it is measured (``start_run``, ``append_iteration``
+        after each iteration, ``finish_run`` at the end; status ``failed`` on an exception).
+    seed : int or None
+        Seed of the interleaving order; None draws a fresh one.
+    isolate : bool
+        Run each iteration in a fresh worker process (see the module docstring).
+    config : RrperfConfig or None
+        Project configuration; its ``[systems.NAME]`` commands are registered and
+        ``cache.dir`` is the default ``cache_dir``. None loads it with
+        :func:`rrperf.config.load_config` from the current directory.
+    cache_dir : path-like or None
+        Root of the built-in pipeline's disk caches; a temporary folder when None.
+    clock : callable
+        Wall clock in seconds, read once before and once after each ``system.run``
+        (inject a scripted one in tests). Not used by isolated workers.
+    name : str or None
+        Label of the runs in the history store and run metadata.
+
+    Raises
+    ------
+    ConfigError
+        If an argument has the wrong type or value.
+
+    Examples
+    --------
+    >>> runner = BenchmarkRunner(iterations=3, seed=1, progress=False)   # doctest: +SKIP
+    >>> result = runner.run_comparative_benchmark(scenarios=["small"])   # doctest: +SKIP
+    >>> result.compare(baseline="legacy")                                 # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        output_dir: str | os.PathLike[str] | None = None,
+        *,
+        iterations: int = 5,
+        warmup: int = 1,
+        verbose: bool = False,
+        progress: bool = True,
+        history: HistoryStore | str | os.PathLike[str] | None = None,
+        seed: int | None = None,
+        isolate: bool = False,
+        config: RrperfConfig | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+        name: str | None = None,
+    ) -> None:
+        def _int(value: Any, what: str, minimum: int) -> int:
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ConfigError(f"{what} must be an integer >= {minimum}, got {value!r}")
+            return value
+
+        self.iterations = _int(iterations, "iterations", 1)
+        self.warmup = _int(warmup, "warmup", 0)
+        for flag, value in (("verbose", verbose), ("progress", progress), ("isolate", isolate)):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{flag} must be True or False, got {value!r}")
+        self.verbose = verbose
+        self.progress = progress
+        self.isolate = isolate
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ConfigError(f"seed must be an integer or None, got {seed!r}")
+        self.seed = seed
+        if not callable(clock):
+            raise ConfigError(f"clock must be a callable returning seconds, got {clock!r}")
+        self.clock = clock
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ConfigError(f"name must be a non-empty string or None, got {name!r}")
+        self.name = name
+        if output_dir is not None and not isinstance(output_dir, str | os.PathLike):
+            raise ConfigError(f"output_dir must be a path or None, got {output_dir!r}")
+        self.output_dir = Path(output_dir) if output_dir is not None else None
+        self.history = self._open_history(history)
+        if config is None:
+            from rrperf.config import load_config
+
+            config = load_config()
+        else:
+            from rrperf.config import RrperfConfig
+
+            if not isinstance(config, RrperfConfig):
+                raise ConfigError(
+                    f"config must be an RrperfConfig or None, got {type(config).__name__}"
+                )
+        self.config = config
+        if cache_dir is None and config.cache.get("dir"):
+            cache_dir = config.cache["dir"]
+        if cache_dir is not None and not isinstance(cache_dir, str | os.PathLike):
+            raise ConfigError(f"cache_dir must be a path or None, got {cache_dir!r}")
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+
+        self._systems: dict[str, System] = {
+            impl: GeneratorSystem(impl, cache_dir=self.cache_dir) for impl in BUILTIN_SYSTEMS
+        }
+        base = Path(config.source).parent if config.source else Path.cwd()
+        for sys_name, spec in config.systems.items():
+            cwd = spec.cwd
+            if cwd is not None and not Path(cwd).is_absolute():
+                cwd = str(base / cwd)
+            from rrperf.bench.systems import Command
+
+            self._systems[sys_name] = Command(spec.command, cwd=cwd, name=sys_name)
+        self._n_tables: dict[str, int] = {}
+
+    @staticmethod
+    def _open_history(history: Any) -> HistoryStore | None:
+        if history is None:
+            return None
+        if isinstance(history, str | os.PathLike):
+            from rrperf.bench.history import HistoryStore
+
+            return HistoryStore(history)
+        for method in ("start_run", "append_iteration", "finish_run"):
+            if not callable(getattr(history, method, None)):
+                raise ConfigError(
+                    f"history must be a HistoryStore or a path, got {type(history).__name__} "
+                    f"(no {method} method)"
+                )
+        return history  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return (
+            f"BenchmarkRunner(iterations={self.iterations}, warmup={self.warmup}, "
+            f"seed={self.seed}, isolate={self.isolate}, systems={list(self._systems)})"
+        )
+
+    # -- systems
+
+    @property
+    def systems(self) -> tuple[str, ...]:
+        """Names of the systems this runner knows (built-ins, configured, registered)."""
+        return tuple(self._systems)
+
+    def register_system(self, name: str, system: Any) -> System:
+        """Register a system under ``name`` for this runner (replacing one of that name).
+
+        Parameters
+        ----------
+        name : str
+        system : System, Command, str or callable
+            A ready :class:`~rrperf.bench.systems.System`; a
+            :class:`~rrperf.bench.systems.Command` or a command string; or a callable
+            ``fn(schema_source, out_dir)`` (a returned Pipeline is run too).
+
+        Returns
+        -------
+        System
+            What was registered.
+
+        Raises
+        ------
+        ConfigError
+            If ``name`` is empty or ``system`` is of an unsupported kind.
+        """
+        wrapped = as_system(name, system)
+        if name in self._systems:
+            logger.debug("system %r replaced", name)
+        self._systems[name] = wrapped
+        return wrapped
+
+    def system(self, name: str) -> System:
+        """The system registered as ``name``.
+
+        Raises
+        ------
+        ConfigError
+            If no system has that name (the message lists the known ones).
+        """
+        check_names("system", [name], self._systems)
+        return self._systems[name]
+
+    # -- planning
+
+    def _variants(
+        self, systems: tuple[str, ...], strategies: tuple[str, ...] | None
+    ) -> list[Variant]:
+        out: list[Variant] = []
+        for sys_name in systems:
+            system = self._systems[sys_name]
+            if getattr(system, "supports_strategies", False):
+                for strategy in strategies or (default_strategy(),):
+                    out.append(Variant(sys_name, strategy))
+            else:
+                out.append(Variant(sys_name, ""))
+        return out
+
+    def plan(
+        self,
+        scenarios: str | Iterable[str] = DEFAULT_SCENARIOS,
+        *,
+        systems: str | Iterable[str] = BUILTIN_SYSTEMS,
+        strategies: str | Iterable[str] | None = None,
+        cache_states: str | Iterable[str] = ("cold",),
+    ) -> tuple[list[BenchScenario], list[Variant], tuple[str, ...]]:
+        """Check every name and return (scenarios, variants, cache states) without running.
+
+        Raises
+        ------
+        BenchmarkError
+            On an unknown scenario (listing the valid ones).
+        ConfigError
+            On an unknown system, strategy or cache state (listing the valid ones), on
+            duplicates, or when strategies are given but no chosen system runs strategies.
+        """
+        scen_names = _as_names(scenarios, "scenarios")
+        sys_names = _as_names(systems, "systems")
+        check_names("system", sys_names, self._systems)
+        states = _as_names(cache_states, "cache_states")
+        check_names("cache state", states, CACHE_STATES)
+        strat: tuple[str, ...] | None = None
+        if strategies is not None:
+            strat = _as_names(strategies, "strategies")
+            check_names("strategy", strat, available_strategies())
+            if not any(
+                getattr(self._systems[s], "supports_strategies", False) for s in sys_names
+            ):
+                raise ConfigError(
+                    f"strategies {', '.join(strat)} were given, but none of the systems "
+                    f"{', '.join(sys_names)} runs strategies (the built-in one is 'pipeline')"
+                )
+        resolved = [resolve_scenario(s) for s in scen_names]
+        return resolved, self._variants(sys_names, strat), states
+
+    # -- running
+
+    def benchmark_scenario(
+        self,
+        name: str,
+        *,
+        systems: str | Iterable[str] = BUILTIN_SYSTEMS,
+        strategies: str | Iterable[str] | None = None,
+        cache_states: str | Iterable[str] = ("cold",),
+    ) -> BenchmarkResult:
+        """Benchmark one scenario; see :meth:`run_comparative_benchmark` for the options."""
+        if not isinstance(name, str):
+            raise ConfigError(f"benchmark_scenario takes one scenario name, got {name!r}")
+        return self.run_comparative_benchmark(
+            (name,), systems=systems, strategies=strategies, cache_states=cache_states
+        )
+
+    def run_comparative_benchmark(
+        self,
+        scenarios: str | Iterable[str] = DEFAULT_SCENARIOS,
+        *,
+        systems: str | Iterable[str] = BUILTIN_SYSTEMS,
+        strategies: str | Iterable[str] | None = None,
+        cache_states: str | Iterable[str] = ("cold",),
+    ) -> BenchmarkResult:
+        """Run every scenario × variant × cache state and return the measurements.
+
+        Parameters
+        ----------
+        scenarios : str or iterable of str
+            Scenario names (see :mod:`rrperf.bench.scenarios`).
+        systems : str or iterable of str
+            Registered system names; the baseline is ``legacy`` when included, else the first.
+        strategies : str, iterable of str or None
+            Strategies for systems that run them (``pipeline``); None means the default
+            (``sequential`` once strategies exist, else the plain staged pipeline).
+        cache_states : str or iterable of str
+            ``cold`` and/or ``warm``.
+
+        Returns
+        -------
+        BenchmarkResult
+            One row per iteration, warm-ups included (``scenarios × variants ×
+            (warmup + iterations) × cache states`` rows).
+
+        Raises
+        ------
+        BenchmarkError, ConfigError
+            On an unknown name, before anything runs (see :meth:`plan`).
+        """
+        from rrperf.bench.metadata import collect_metadata, new_run_id
+        from rrperf.bench.results import BenchmarkResult, measurements_frame
+
+        resolved, variants, states = self.plan(
+            scenarios, systems=systems, strategies=strategies, cache_states=cache_states
+        )
+        sys_names = list(dict.fromkeys(v.system for v in variants))
+        baseline = "legacy" if "legacy" in sys_names else sys_names[0]
+        run_id = new_run_id()
+        run_config = {
+            "scenarios": [s.name for s in resolved],
+            "variants": [v.label for v in variants],
+            "cache_states": list(states),
+            "iterations": self.iterations,
+            "warmup": self.warmup,
+            "seed": self.seed,
+            "isolate": self.isolate,
+            "project": self.config.to_dict(),
+        }
+        metadata = collect_metadata(run_id=run_id, name=self.name, config=run_config)
+        rows: list[dict[str, Any]] = []
+        if self.history is not None:
+            self.history.start_run(metadata, name=self.name)
+        status = "failed"
+        try:
+            rows = self._run_all(run_id, resolved, variants, states)
+            status = "completed"
+        finally:
+            for sys_name in sys_names:
+                self._systems[sys_name].reset()
+            if self.history is not None:
+                self.history.finish_run(run_id, status)
+        result = BenchmarkResult(
+            measurements_frame(rows), metadata.to_frame(), baseline=baseline
+        )
+        self._check_stability(result)
+        return result
+
+    def _check_stability(self, result: BenchmarkResult) -> None:
+        from rrperf.bench import stats
+
+        stats.warn_if_unstable(result.data, stacklevel=4)
+
+    @contextmanager
+    def _output_root(self) -> Iterator[Path]:
+        if self.output_dir is not None:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            yield self.output_dir
+            return
+        with tempfile.TemporaryDirectory(prefix="rrperf-bench-") as tmp:
+            yield Path(tmp)
+
+    def _run_all(
+        self,
+        run_id: str,
+        scenarios: Sequence[BenchScenario],
+        variants: Sequence[Variant],
+        states: Sequence[str],
+    ) -> list[dict[str, Any]]:
+        from tqdm.auto import tqdm
+
+        rng = random.Random(self.seed)
+        rounds = self.warmup + self.iterations
+        total = len(scenarios) * len(states) * rounds * len(variants)
+        rows: list[dict[str, Any]] = []
+        with ExitStack() as stack:
+            root = stack.enter_context(self._output_root())
+            work_dir = root / "_work"
+            work_dir.mkdir(parents=True, exist_ok=True)
+            pool = stack.enter_context(self._worker_pool()) if self.isolate else None
+            bar = stack.enter_context(
+                tqdm(total=total, delay=1.0, disable=not self.progress, desc="rrperf bench",
+                     unit="it", leave=False)
+            )
+            for scenario in scenarios:
+                for state in states:
+                    folders = {
+                        v: root / _slug(scenario.name) / state / _slug(v.label) for v in variants
+                    }
+                    for rnd in range(rounds):
+                        ordering = rng.sample(list(variants), len(variants))
+                        for position, variant in enumerate(ordering):
+                            row = self._iteration(
+                                run_id=run_id, scenario=scenario, variant=variant,
+                                cache_state=state, iteration=rnd, order=position,
+                                warmup=rnd < self.warmup, out_dir=folders[variant],
+                                work_dir=work_dir, pool=pool,
+                            )
+                            rows.append(row)
+                            if self.history is not None:
+                                self.history.append_iteration(run_id, row)
+                            bar.update(1)
+        return rows
+
+    @contextmanager
+    def _worker_pool(self) -> Iterator[Any]:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1
+        )
+        try:
+            yield pool
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _iteration(
+        self,
+        *,
+        run_id: str,
+        scenario: BenchScenario,
+        variant: Variant,
+        cache_state: str,
+        iteration: int,
+        order: int,
+        warmup: bool,
+        out_dir: Path,
+        work_dir: Path,
+        pool: Any,
+    ) -> dict[str, Any]:
+        system = self._systems[variant.system]
+        if cache_state == "cold" and out_dir.exists():
+            shutil.rmtree(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        context = RunContext(scenario, variant.strategy, cache_state, work_dir)
+        before = snapshot_folder(out_dir)
+        started_at = datetime.now(UTC)
+        if pool is None:
+            system.prepare(cache_state)
+            m = _measure(system, scenario.source, out_dir, context, self.clock)
+        else:
+            m = self._measure_isolated(pool, system, scenario.source, out_dir, context)
+        row = self._row(
+            m, run_id=run_id, started_at=started_at, scenario=scenario, variant=variant,
+            cache_state=cache_state, iteration=iteration, order=order, warmup=warmup,
+            out_dir=out_dir, before=before,
+        )
+        log = logger.info if self.verbose else logger.debug
+        log(
+            "%s %s %s round %d%s: %s", scenario.name, variant.label, cache_state, iteration,
+            " (warm-up)" if warmup else "",
+            row["error"] if row["error"] else f"{row['wall_s']:.4f} s, "
+            f"{row['files_written']}/{row['files_total']} files written",
+        )
+        return row
+
+    @staticmethod
+    def _measure_isolated(
+        pool: Any, system: System, source: str, out_dir: Path, context: RunContext
+    ) -> _Measure:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return pool.submit(  # type: ignore[no-any-return]
+                _isolated_iteration, system, source, out_dir, context
+            ).result()
+        except BrokenProcessPool as err:
+            return _Measure(math.nan, math.nan, math.nan, None, f"worker process died: {err}")
+
+    def _count_tables(self, scenario: BenchScenario) -> int:
+        """Tables of a scenario, for systems that do not report them (cached per source)."""
+        if scenario.source not in self._n_tables:
+            from rrperf.schema.sources import load_schema
+
+            try:
+                count = len(load_schema(scenario.source).tables)
+            except RrperfError as err:
+                logger.warning("cannot count the tables of %s: %s", scenario.name, err)
+                count = 0
+            self._n_tables[scenario.source] = count
+        return self._n_tables[scenario.source]
+
+    def _row(
+        self,
+        m: _Measure,
+        *,
+        run_id: str,
+        started_at: datetime,
+        scenario: BenchScenario,
+        variant: Variant,
+        cache_state: str,
+        iteration: int,
+        order: int,
+        warmup: bool,
+        out_dir: Path,
+        before: Mapping[str, tuple[int, int]],
+    ) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "run_id": run_id,
+            "started_at": started_at,
+            "scenario": scenario.name,
+            "system": variant.system,
+            "strategy": variant.strategy,
+            "cache_state": cache_state,
+            "iteration": iteration,
+            "order": order,
+            "warmup": warmup,
+        }
+        nan = math.nan
+        if m.outcome is None:
+            row.update(
+                wall_s=nan, cpu_s=nan, peak_rss_mb=nan, n_tables=0, files_total=0,
+                files_written=0, files_unchanged=0, cache_hits=0, cache_misses=0,
+                output_digest=None, error=m.error or "no outcome",
+            )
+            return row
+        from rrperf.generator.digest import output_digest
+
+        out = m.outcome
+        files_total, written, unchanged = out.files_total, out.files_written, out.files_unchanged
+        if files_total is None or written is None or unchanged is None:
+            after = snapshot_folder(out_dir)
+            files_total = len(after)
+            written = sum(1 for rel, stamp in after.items() if before.get(rel) != stamp)
+            unchanged = files_total - written
+        row.update(
+            wall_s=float(m.wall_s),
+            cpu_s=float(m.cpu_s + out.child_cpu_s),
+            peak_rss_mb=float(
+                out.child_peak_rss_mb if out.child_peak_rss_mb is not None else m.peak_rss_mb
+            ),
+            n_tables=int(
+                out.n_tables if out.n_tables is not None else self._count_tables(scenario)
+            ),
+            files_total=int(files_total),
+            files_written=int(written),
+            files_unchanged=int(unchanged),
+            cache_hits=int(out.cache_hits),
+            cache_misses=int(out.cache_misses),
+            output_digest=out.output_digest or output_digest(out_dir),
+            error=None,
+        )
+        return row
+
