@@ -1,0 +1,1038 @@
+"""Charts over rrperf's tidy tables: intervals, comparisons, history, scaling, cache and memory.
+
+Every chart follows one contract (STYLE.md C13, after ``seaborn.relational.lineplot``):
+
+- it takes a tidy DataFrame exactly as the library returns it, plus column names;
+- it draws on ``ax`` when one is given, otherwise on a new figure, and returns the Axes;
+- it never calls ``plt.show()`` and changes no global state (no rcParams, no style);
+- statistics come from :mod:`rrperf.bench.stats` and :mod:`rrperf.bench.regress` (interval ends,
+  fits, change points), never from the plotting library, so the chart shows the numbers the
+  reports print;
+- a missing column raises :class:`~rrperf.errors.ReportError` naming it and the columns present,
+  and an empty table raises ``ReportError("nothing to plot: ...")``.
+
+matplotlib, pandas and numpy are imported inside the functions, so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from rrperf.bench.results import GROUP_COLUMNS, VERDICTS
+from rrperf.errors import ConfigError, ReportError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    from matplotlib.axes import Axes
+
+    from rrperf.bench.stats import AmdahlFit, ScalingFit
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "LEVEL_COLORS",
+    "VERDICT_COLORS",
+    "cache_chart",
+    "ci_chart",
+    "comparison_chart",
+    "memory_timeline",
+    "regression_chart",
+    "scaling_chart",
+    "speedup_chart",
+    "variant_label",
+]
+
+#: Colour of each comparison verdict (Dark2, distinguishable for common colour-vision deficits).
+VERDICT_COLORS: dict[str, str] = {
+    "faster": "#1b9e77",
+    "slower": "#d95f02",
+    "equivalent": "#666666",
+    "inconclusive": "#e6ab02",
+}
+
+#: Colour of each monitor alert level; other levels are drawn in dark grey.
+LEVEL_COLORS: dict[str, str] = {"warning": "#e6ab02", "critical": "#d62728"}
+
+_OTHER_LEVEL_COLOR = "#444444"
+# Share of a category slot taken by a group of dodged points or bars (seaborn's default width).
+_DODGE_WIDTH = 0.8
+# Beyond this many runs the run ids are no longer readable as tick labels.
+_MAX_RUN_TICKS = 30
+
+
+# --------------------------------------------------------------------------------------------
+# Shared helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _palette(n: int) -> list[Any]:
+    """``n`` distinct colours from matplotlib's ``tab10`` (cycled when n > 10)."""
+    import matplotlib
+
+    colors = list(matplotlib.colormaps["tab10"].colors)
+    return [colors[i % len(colors)] for i in range(n)]
+
+
+def _check_frame(df: Any, required: Iterable[str], *, what: str) -> None:
+    """Raise :class:`ReportError` when ``df`` is not a non-empty frame with ``required`` columns."""
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        raise ReportError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
+    if len(df) == 0:
+        raise ReportError(f"nothing to plot: {what} has no rows")
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        present = ", ".join(repr(str(c)) for c in df.columns) or "none"
+        needed = ", ".join(repr(c) for c in missing)
+        raise ReportError(f"{what} is missing column(s) {needed}; columns present: {present}")
+
+
+def _is_missing(value: Any) -> bool:
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
+
+
+def _text(value: Any) -> str:
+    """A cell as a label: missing values become the empty string."""
+    return "" if _is_missing(value) else str(value).strip()
+
+
+def _axes(ax: Axes | None) -> Axes:
+    """``ax`` itself, or the Axes of a new pyplot figure (so Jupyter displays it)."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, new_ax = plt.subplots()
+    return new_ax
+
+
+def _measured(df: pd.DataFrame, value: str, *, what: str) -> pd.DataFrame:
+    """Rows that are real measurements of ``value``: no warm-ups, no errors, no missing value."""
+    mask = df[value].notna()
+    if "warmup" in df.columns:
+        mask &= ~df["warmup"].fillna(False).astype(bool)
+    if "error" in df.columns:
+        mask &= df["error"].map(_text) == ""
+    out = df.loc[mask]
+    if len(out) == 0:
+        raise ReportError(
+            f"nothing to plot: {what} has no measured rows of {value!r} "
+            "(every row is a warm-up, failed or has no value)"
+        )
+    return out
+
+
+def _signed_errors(
+    center: np.ndarray, low: np.ndarray, high: np.ndarray, *, labels: Sequence[str], what: str
+) -> np.ndarray:
+    """Error-bar lengths ``[center - low, high - center]``; the center must lie in its interval."""
+    import numpy as np
+
+    below = center - low
+    above = high - center
+    bad = np.flatnonzero((below < 0) | (above < 0))
+    if bad.size:
+        i = int(bad[0])
+        raise ReportError(
+            f"{what} {float(center[i])!r} of {labels[i]} lies outside its interval "
+            f"[{float(low[i])!r}, {float(high[i])!r}]; an interval must contain the value it is "
+            "drawn around"
+        )
+    return np.vstack([below, above])
+
+
+def _fit_label(name: str, value: float, low: float, high: float, digits: int) -> str:
+    return f"{name} = {value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+# --------------------------------------------------------------------------------------------
+# Labels
+# --------------------------------------------------------------------------------------------
+
+
+def variant_label(df: pd.DataFrame) -> pd.Series:
+    """The label of each row's variant: ``"system/strategy"``, or ``"system"`` without strategy.
+
+    Every chart labels variants with this function, so one variant reads the same everywhere.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Any rrperf table with a ``system`` column and, optionally, a ``strategy`` column.
+        A missing, NA or blank strategy leaves just the system name.
+
+    Returns
+    -------
+    pandas.Series
+        Strings named ``"variant"``, aligned with ``df.index``.
+
+    Raises
+    ------
+    ReportError
+        When ``df`` has no ``system`` column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"system": ["pipeline", "legacy"], "strategy": ["parallel", None]})
+    >>> variant_label(df).tolist()
+    ['pipeline/parallel', 'legacy']
+    """
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        raise ReportError(f"variant_label needs a pandas DataFrame, got {type(df).__name__}")
+    if "system" not in df.columns:
+        present = ", ".join(repr(str(c)) for c in df.columns) or "none"
+        raise ReportError(f"variant_label needs column 'system'; columns present: {present}")
+    systems = [_text(v) for v in df["system"]]
+    if "strategy" in df.columns:
+        strategies = [_text(v) for v in df["strategy"]]
+    else:
+        strategies = [""] * len(df)
+    labels = [f"{sy}/{st}" if st else sy for sy, st in zip(systems, strategies, strict=True)]
+    return pd.Series(labels, index=df.index, name="variant", dtype=object)
+
+
+def _group_label(row: Mapping[str, Any] | pd.Series) -> str:
+    """``"scenario · system/strategy · cache"`` for one row of a grouped table."""
+    import pandas as pd
+
+    frame = pd.DataFrame([dict(row)])
+    parts = [_text(row.get("scenario")), str(variant_label(frame).iloc[0]),
+             _text(row.get("cache_state"))]
+    return " · ".join(p for p in parts if p)
+
+
+# --------------------------------------------------------------------------------------------
+# ci_chart
+# --------------------------------------------------------------------------------------------
+
+
+def ci_chart(
+    summary: pd.DataFrame,
+    *,
+    x: str = "scenario",
+    hue: str | None = None,
+    center: Literal["median", "mean"] = "median",
+    value: str = "wall_s",
+    confidence: float = 0.95,
+    log: bool = False,
+    ax: Axes | None = None,
+    **kws: Any,
+) -> Axes:
+    """Per ``x`` category and variant, the median (or mean) with its confidence interval.
+
+    The interval ends are the summary's ``ci_low`` and ``ci_high`` columns, computed by
+    :func:`rrperf.bench.stats.summarize`; nothing is re-estimated here. Variants sharing a
+    category are dodged side by side.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        A summary table (one row per group with ``median``/``mean``, ``ci_low``, ``ci_high``),
+        or a measurement table (recognised by having no ``ci_low`` column), which is first
+        summarized with ``summarize(data, value=value, confidence=confidence)``.
+    x : str
+        Column giving the categories along the horizontal axis.
+    hue : str or None
+        Column separating the variants drawn within a category. ``None`` uses
+        :func:`variant_label`, followed by `` · <cache_state>`` when the table holds more than one
+        cache state.
+    center : {"median", "mean"}
+        The summary column drawn as the point.
+    value : str
+        The measured column: summarized when a measurement table is given, and named on the
+        vertical axis.
+    confidence : float
+        Confidence level used when summarizing a measurement table.
+    log : bool
+        Draw the vertical axis on a log scale.
+    ax : matplotlib.axes.Axes or None
+        Where to draw; a new figure when ``None``.
+    **kws
+        Passed to :meth:`matplotlib.axes.Axes.errorbar` (``fmt``, ``capsize``, ``markersize``...).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on, with one ``ErrorbarContainer`` per variant, in legend order.
+
+    Raises
+    ------
+    ConfigError
+        When ``center`` is neither ``"median"`` nor ``"mean"``.
+    ReportError
+        When a column is missing, the table is empty, two rows share a category and variant, or a
+        center lies outside its own interval.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if center not in ("median", "mean"):
+        raise ConfigError(f"center must be 'median' or 'mean', got {center!r}")
+    _check_frame(summary, (), what="ci_chart input")
+    if "ci_low" not in summary.columns:
+        _check_frame(summary, (value, *GROUP_COLUMNS), what="ci_chart measurement table")
+        from rrperf.bench.stats import summarize
+
+        logger.debug("ci_chart: summarizing a measurement table of %d rows", len(summary))
+        summary = summarize(summary, value=value, confidence=confidence)
+    required = [x, center, "ci_low", "ci_high"] + (["system"] if hue is None else [hue])
+    _check_frame(summary, required, what="ci_chart summary")
+
+    if hue is None:
+        labels = variant_label(summary)
+        if "cache_state" in summary.columns and summary["cache_state"].map(_text).nunique() > 1:
+            labels = labels + " · " + summary["cache_state"].map(_text)
+        hue_title = "variant"
+    else:
+        labels = summary[hue].map(_text)
+        hue_title = hue
+    cats = summary[x].map(_text)
+    keys = pd.DataFrame({"x": cats, "hue": labels})
+    duplicated = keys.duplicated(keep=False)
+    if duplicated.any():
+        first = keys.loc[duplicated].iloc[0]
+        raise ReportError(
+            f"ci_chart: several summary rows share {x}={first['x']!r} and {hue_title} "
+            f"{first['hue']!r}; pass hue= a column that tells them apart, or filter the table"
+        )
+
+    categories = list(dict.fromkeys(cats))
+    levels = list(dict.fromkeys(labels))
+    position = {c: i for i, c in enumerate(categories)}
+    step = _DODGE_WIDTH / len(levels)
+    colors = _palette(len(levels))
+    style: dict[str, Any] = {"capsize": 3.0}
+    if "fmt" not in kws:
+        # Points only: markers without a connecting line (fmt "o" would clash with marker=).
+        style.update({"linestyle": "none"} if "marker" in kws else {"fmt": "o"})
+    style.update(kws)
+
+    ax = _axes(ax)
+    for i, (level, color) in enumerate(zip(levels, colors, strict=True)):
+        rows = summary.loc[(labels == level).to_numpy()]
+        offset = (i - (len(levels) - 1) / 2) * step
+        xs = np.array([position[c] + offset for c in rows[x].map(_text)], dtype=float)
+        ys = rows[center].to_numpy(dtype=float)
+        where = [f"{x}={c!r}, {hue_title} {level!r}" for c in rows[x].map(_text)]
+        yerr = _signed_errors(
+            ys, rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float),
+            labels=where, what=center,
+        )
+        ax.errorbar(xs, ys, yerr=yerr, label=level, **{"color": color, **style})
+
+    ax.set_xticks(range(len(categories)), categories)
+    ax.set_xlim(-0.5, len(categories) - 0.5)
+    ax.set_xlabel(x)
+    ax.set_ylabel(f"{value} ({center})")
+    if log:
+        ax.set_yscale("log")
+    methods = sorted({_text(m) for m in summary["ci_method"]} - {""}) if (
+        "ci_method" in summary.columns) else []
+    interval = f"{', '.join(methods)} confidence interval" if methods else "confidence interval"
+    ax.set_title(f"{center} with {interval}")
+    ax.legend(title=hue_title)
+    return ax
+
+
+# --------------------------------------------------------------------------------------------
+# comparison_chart
+# --------------------------------------------------------------------------------------------
+
+
+def comparison_chart(
+    comparison: pd.DataFrame, *, threshold: float = 0.02, ax: Axes | None = None
+) -> Axes:
+    """Forest plot of each variant's ratio to the baseline, with its interval and verdict.
+
+    One row per comparison row, labelled ``"scenario · system/strategy · cache"`` and drawn top
+    to bottom in table order. The shaded band is the noise threshold
+    ``[1 - threshold, 1 + threshold]``; the vertical line marks a ratio of 1. Points and intervals
+    are coloured by verdict (:data:`VERDICT_COLORS`), and the verdict is written at the right of
+    each row.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        A comparison table as :func:`rrperf.bench.stats.compare` returns it: ``scenario``,
+        ``system``, ``strategy`` (optional), ``cache_state``, ``ratio``, ``ratio_ci_low``,
+        ``ratio_ci_high``, ``verdict`` and, optionally, ``baseline``.
+    threshold : float
+        Relative change treated as noise, in [0, 1); use the value given to ``compare``.
+    ax : matplotlib.axes.Axes or None
+        Where to draw; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on, with one ``ErrorbarContainer`` per verdict present, in
+        :data:`~rrperf.bench.results.VERDICTS` order.
+
+    Raises
+    ------
+    ConfigError
+        When ``threshold`` is outside [0, 1).
+    ReportError
+        When a column is missing, the table is empty, a verdict is unknown or a ratio lies outside
+        its own interval.
+    """
+    import matplotlib.transforms as mtransforms
+    import numpy as np
+
+    if not isinstance(threshold, int | float) or not 0 <= threshold < 1:
+        raise ConfigError(f"threshold must be a number in [0, 1), got {threshold!r}")
+    required = ("scenario", "system", "cache_state", "ratio", "ratio_ci_low", "ratio_ci_high",
+                "verdict")
+    _check_frame(comparison, required, what="comparison table")
+    verdicts = comparison["verdict"].map(_text)
+    unknown = sorted(set(verdicts) - set(VERDICTS))
+    if unknown:
+        raise ReportError(
+            f"comparison table has unknown verdict(s) {', '.join(map(repr, unknown))}; "
+            f"expected one of {', '.join(VERDICTS)}"
+        )
+
+    labels = [_group_label(row) for _, row in comparison.iterrows()]
+    ys = np.arange(len(comparison), dtype=float)
+    ratio = comparison["ratio"].to_numpy(dtype=float)
+    xerr = _signed_errors(
+        ratio, comparison["ratio_ci_low"].to_numpy(dtype=float),
+        comparison["ratio_ci_high"].to_numpy(dtype=float), labels=labels, what="ratio",
+    )
+
+    ax = _axes(ax)
+    ax.axvspan(1 - threshold, 1 + threshold, color="0.88", zorder=0,
+               label=f"noise band ±{threshold:.1%}")
+    ax.axvline(1.0, color="0.25", linewidth=1, zorder=1)
+    verdict_array = verdicts.to_numpy()
+    for verdict in VERDICTS:
+        sel = verdict_array == verdict
+        if not sel.any():
+            continue
+        ax.errorbar(ratio[sel], ys[sel], xerr=xerr[:, sel], fmt="o", capsize=3.0,
+                    color=VERDICT_COLORS[verdict], label=verdict, zorder=3)
+    right = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
+    for y, verdict in zip(ys, verdict_array, strict=True):
+        ax.text(1.02, y, verdict, transform=right, color=VERDICT_COLORS[verdict],
+                va="center", ha="left", clip_on=False)
+
+    ax.set_yticks(ys, labels)
+    ax.set_ylim(len(comparison) - 0.5, -0.5)
+    baselines = (sorted({_text(b) for b in comparison["baseline"]} - {""})
+                 if "baseline" in comparison.columns else [])
+    against = f" {', '.join(baselines)}" if baselines else ""
+    ax.set_xlabel(f"ratio to baseline{against}")
+    ax.set_title("comparison with the baseline")
+    ax.legend(loc="best")
+    return ax
+
+
+# --------------------------------------------------------------------------------------------
+# regression_chart
+# --------------------------------------------------------------------------------------------
+
+
+def _select_group(
+    data: pd.DataFrame, group: Mapping[str, Any] | Sequence[Any] | None
+) -> pd.DataFrame:
+    """The rows of one group; ``group`` picks it when the history holds several."""
+    import pandas as pd
+
+    columns = [c for c in GROUP_COLUMNS if c in data.columns]
+    if group is not None:
+        if isinstance(group, Mapping):
+            wanted = dict(group)
+        elif isinstance(group, Sequence) and not isinstance(group, str) and (
+                len(group) == len(GROUP_COLUMNS)):
+            wanted = dict(zip(GROUP_COLUMNS, group, strict=True))
+        else:
+            raise ConfigError(
+                "group must be a mapping of group columns to values, or a tuple of "
+                f"({', '.join(GROUP_COLUMNS)}), got {group!r}"
+            )
+        unknown = [k for k in wanted if k not in columns]
+        if unknown:
+            raise ConfigError(
+                f"group names column(s) {', '.join(map(repr, unknown))} that the history does "
+                f"not have; group columns present: {', '.join(columns) or 'none'}"
+            )
+        mask = pd.Series(True, index=data.index)
+        for col, val in wanted.items():
+            mask &= data[col].map(_text) == _text(val)
+        data = data.loc[mask]
+        if len(data) == 0:
+            raise ReportError(f"nothing to plot: no measured rows in the history for {wanted!r}")
+    if columns:
+        present = data[columns].map(_text).drop_duplicates()
+        if len(present) > 1:
+            listed = "; ".join(
+                repr(tuple(r)) for r in present.head(10).itertuples(index=False))
+            raise ReportError(
+                f"the history holds {len(present)} groups ({', '.join(columns)}): {listed}; "
+                "pass group= to choose one"
+            )
+    return data
+
+
+def regression_chart(
+    history: pd.DataFrame,
+    *,
+    value: str = "wall_s",
+    change_points: pd.DataFrame | None = None,
+    baseline: str | None = None,
+    group: Mapping[str, Any] | Sequence[Any] | None = None,
+    confidence: float = 0.95,
+    ax: Axes | None = None,
+) -> Axes:
+    """A metric over the run history, with the baseline band and the change points.
+
+    One point per run (the median of its measured iterations, warm-ups and failed iterations
+    left out), runs ordered by ``started_at``. The band is the median and confidence interval
+    (:func:`rrperf.bench.stats.summarize`) of the ``baseline`` run, or, without one, of every
+    iteration of the first segment (the runs before the first change point). Each change point
+    is a dashed vertical line between the last run before and the first run after the change,
+    annotated with the relative change ``after / before - 1``.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        A measurement table spanning several runs (``run_id``, ``started_at``, ``value`` and the
+        group columns), as the history store returns it.
+    value : str
+        The measured column to follow.
+    change_points : pandas.DataFrame or None
+        Change points as :func:`rrperf.bench.regress.detect_change_points` returns them
+        (``position``, ``run_id``, ``before``, ``after`` and the group columns); computed from
+        the selected group when ``None``. ``run_id`` is the first run after the change; when a
+        row has no ``run_id`` found in the history, ``position`` (the index of that run among the
+        group's runs in time order) places it.
+    baseline : str or None
+        ``run_id`` of the run whose interval forms the band; ``None`` uses the first segment.
+    group : mapping or tuple or None
+        Which group to draw when the history holds several: a mapping such as
+        ``{"scenario": "small", "system": "pipeline"}`` or a full
+        ``(scenario, system, strategy, cache_state)`` tuple.
+    confidence : float
+        Confidence level of the baseline band.
+    ax : matplotlib.axes.Axes or None
+        Where to draw; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on. The run medians are the line labelled ``"per-run median"``, the band
+        is the patch labelled ``"baseline ..."`` and each change point adds one line with
+        ``gid == "change_point"``.
+
+    Raises
+    ------
+    ConfigError
+        When ``group`` is malformed or names unknown columns.
+    ReportError
+        When a column is missing, nothing is left to plot, the history holds several groups and
+        ``group`` is not given, or ``baseline`` is not a run of the history.
+    """
+    import matplotlib.transforms as mtransforms
+    import numpy as np
+
+    _check_frame(history, ("run_id", "started_at", value), what="history")
+    data = _select_group(_measured(history, value, what="history"), group)
+    runs = (
+        data.groupby("run_id", sort=False, observed=True)
+        .agg(started_at=("started_at", "min"), center=(value, "median"))
+        .reset_index()
+        .sort_values(["started_at", "run_id"], kind="stable")
+        .reset_index(drop=True)
+    )
+    run_ids = [str(r) for r in runs["run_id"]]
+    index_of = {r: i for i, r in enumerate(run_ids)}
+    group_cols = [c for c in GROUP_COLUMNS if c in data.columns]
+
+    if change_points is None:
+        from rrperf.bench.regress import detect_change_points
+
+        change_points = detect_change_points(data, value=value, by=tuple(group_cols))
+    _check_frame_or_empty(change_points, ("before", "after"), what="change points")
+    if len(change_points) and "position" not in change_points.columns and (
+            "run_id" not in change_points.columns):
+        raise ReportError(
+            "change points need column 'position' or 'run_id'; columns present: "
+            + ", ".join(repr(str(c)) for c in change_points.columns)
+        )
+    cps = _change_points_of_group(change_points, data, group_cols)
+    boundaries: list[tuple[float, float]] = []  # (x of the line, relative change)
+    for _, cp in cps.iterrows():
+        rid = _text(cp.get("run_id")) if "run_id" in cps.columns else ""
+        if rid in index_of:
+            first_after = index_of[rid]
+        elif "position" in cps.columns and not _is_missing(cp.get("position")):
+            first_after = int(cp["position"])
+        else:
+            raise ReportError(f"change point run {rid!r} is not a run of the history")
+        before, after = float(cp["before"]), float(cp["after"])
+        change = after / before - 1 if before else math.nan
+        boundaries.append((first_after - 0.5, change))
+    boundaries.sort()
+
+    if baseline is not None:
+        base_rows = data.loc[data["run_id"].map(_text) == str(baseline)]
+        if len(base_rows) == 0:
+            shown = ", ".join(run_ids[:10]) + (" ..." if len(run_ids) > 10 else "")
+            raise ReportError(f"baseline run {baseline!r} is not in the history; runs: {shown}")
+        band_label = f"baseline run {baseline}"
+    else:
+        n_first = len(run_ids)
+        if boundaries:
+            n_first = max(1, min(len(run_ids), math.ceil(boundaries[0][0])))
+        base_rows = data.loc[data["run_id"].map(_text).isin(run_ids[:n_first])]
+        band_label = f"baseline (first {n_first} run{'s' if n_first != 1 else ''})"
+    from rrperf.bench.stats import summarize
+
+    band = summarize(base_rows, value=value, by=tuple(group_cols), confidence=confidence)
+    if len(band) != 1:
+        raise ReportError(f"baseline summary has {len(band)} rows, expected one")
+    band_row = band.iloc[0]
+
+    ax = _axes(ax)
+    positions = np.arange(len(runs), dtype=float)
+    ax.axhspan(float(band_row["ci_low"]), float(band_row["ci_high"]), color="0.88", zorder=0,
+               label=f"{band_label}: {confidence:.0%} CI")
+    ax.axhline(float(band_row["median"]), color="0.45", linewidth=1, zorder=1,
+               label=f"{band_label}: median")
+    ax.plot(positions, runs["center"].to_numpy(dtype=float), marker="o", color="C0", zorder=3,
+            label="per-run median")
+    top = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
+    for i, (where, change) in enumerate(boundaries):
+        ax.axvline(where, color=VERDICT_COLORS["slower"], linestyle="--", linewidth=1.2,
+                   gid="change_point", label="change point" if i == 0 else "_nolegend_")
+        text = "n/a" if math.isnan(change) else f"{change:+.1%}"
+        ax.text(where, 0.98, f" {text}", transform=top, va="top", ha="left",
+                color=VERDICT_COLORS["slower"])
+
+    if len(run_ids) <= _MAX_RUN_TICKS:
+        ax.set_xticks(positions, run_ids, rotation=45, ha="right")
+    ax.set_xlim(-0.5, len(runs) - 0.5)
+    ax.set_xlabel("run (by start time)")
+    ax.set_ylabel(f"{value} (per-run median)")
+    title = _group_label(data.iloc[0]) if group_cols else value
+    ax.set_title(f"{title}: history")
+    ax.legend(loc="best")
+    return ax
+
+
+def _check_frame_or_empty(df: Any, required: Iterable[str], *, what: str) -> None:
+    """Like :func:`_check_frame`, but an empty table with the right columns is fine."""
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        raise ReportError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        present = ", ".join(repr(str(c)) for c in df.columns) or "none"
+        raise ReportError(
+            f"{what} is missing column(s) {', '.join(map(repr, missing))}; "
+            f"columns present: {present}"
+        )
+
+
+def _change_points_of_group(
+    change_points: pd.DataFrame, data: pd.DataFrame, group_cols: Sequence[str]
+) -> pd.DataFrame:
+    """The change points that belong to the (single) group left in ``data``."""
+    if len(change_points) == 0 or len(data) == 0:
+        return change_points
+    import pandas as pd
+
+    mask = pd.Series(True, index=change_points.index)
+    first = data.iloc[0]
+    for col in group_cols:
+        if col in change_points.columns:
+            mask &= change_points[col].map(_text) == _text(first[col])
+    return change_points.loc[mask]
+
+
+# --------------------------------------------------------------------------------------------
+# speedup_chart
+# --------------------------------------------------------------------------------------------
+
+
+def speedup_chart(
+    methods: pd.DataFrame,
+    *,
+    fit: AmdahlFit | Mapping[str, AmdahlFit] | None = None,
+    confidence: float = 0.95,
+    ax: Axes | None = None,
+) -> Axes:
+    """Measured speedup against workers, the fitted Amdahl curve and the ideal linear speedup.
+
+    Parameters
+    ----------
+    methods : pandas.DataFrame
+        As :func:`rrperf.engine.parallel.compare_execution_methods` returns it: ``method``,
+        ``workers``, ``speedup`` (other columns are ignored).
+    fit : AmdahlFit or mapping of str to AmdahlFit or None
+        The serial fraction to draw. One ``AmdahlFit`` draws one curve for all methods; a
+        mapping gives each method its own. ``None`` fits each method separately with
+        :func:`rrperf.bench.stats.fit_amdahl`.
+    confidence : float
+        Confidence level of the fits computed here.
+    ax : matplotlib.axes.Axes or None
+        Where to draw; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on: per method a marker-only line of the measurements (labelled with the
+        method) and an Amdahl curve (``gid == "amdahl"``), plus the dashed ideal line
+        (``gid == "ideal"``).
+
+    Raises
+    ------
+    ReportError
+        When a column is missing, no row has both workers and speedup, or a ``fit`` mapping
+        lacks a method.
+    """
+    import numpy as np
+
+    from rrperf.bench.stats import amdahl_speedup
+
+    _check_frame(methods, ("method", "workers", "speedup"), what="execution-method table")
+    data = methods.loc[methods["workers"].notna() & methods["speedup"].notna()]
+    if len(data) == 0:
+        raise ReportError("nothing to plot: no row of the execution-method table has a speedup")
+    names = list(dict.fromkeys(data["method"].map(_text)))
+    labels = data["method"].map(_text)
+    if isinstance(fit, Mapping):
+        lacking = [m for m in names if m not in fit]
+        if lacking:
+            raise ReportError(
+                f"fit has no Amdahl fit for method(s) {', '.join(map(repr, lacking))}; "
+                f"it covers {', '.join(map(repr, fit)) or 'none'}"
+            )
+    fits: dict[str, AmdahlFit] = {}
+    if fit is None:
+        from rrperf.bench.stats import fit_amdahl
+
+        for name in names:
+            rows = data.loc[labels == name]
+            fits[name] = fit_amdahl(rows["workers"].to_numpy(dtype=float),
+                                    rows["speedup"].to_numpy(dtype=float), confidence=confidence)
+    elif isinstance(fit, Mapping):
+        fits = {name: fit[name] for name in names}
+
+    w_max = float(data["workers"].max())
+    grid = np.linspace(1.0, max(w_max, 1.0), 200)
+    colors = _palette(len(names))
+
+    ax = _axes(ax)
+    ax.plot([1.0, max(w_max, 1.0)], [1.0, max(w_max, 1.0)], linestyle="--", color="0.5",
+            gid="ideal", label="ideal (linear)")
+    for name, color in zip(names, colors, strict=True):
+        rows = data.loc[labels == name].sort_values("workers")
+        ax.plot(rows["workers"].to_numpy(dtype=float), rows["speedup"].to_numpy(dtype=float),
+                linestyle="none", marker="o", color=color, label=name)
+        if name in fits:
+            f = fits[name]
+            ax.plot(grid, np.asarray(amdahl_speedup(grid, f.serial_fraction), dtype=float),
+                    color=color, gid="amdahl", label=f"{name}: Amdahl " + _fit_label(
+                        "s", f.serial_fraction, f.ci_low, f.ci_high, 3))
+    if fit is not None and not isinstance(fit, Mapping):
+        ax.plot(grid, np.asarray(amdahl_speedup(grid, fit.serial_fraction), dtype=float),
+                color="0.15", gid="amdahl", label="Amdahl " + _fit_label(
+                    "s", fit.serial_fraction, fit.ci_low, fit.ci_high, 3))
+
+    ax.set_xlabel("workers")
+    ax.set_ylabel("speedup")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.set_title("speedup against workers")
+    ax.legend(loc="upper left")
+    return ax
+
+
+# --------------------------------------------------------------------------------------------
+# scaling_chart
+# --------------------------------------------------------------------------------------------
+
+
+def scaling_chart(
+    data: pd.DataFrame,
+    *,
+    x: str = "n_tables",
+    y: str = "wall_s",
+    hue: str | None = None,
+    fit: ScalingFit | Mapping[str, ScalingFit] | None = None,
+    confidence: float = 0.95,
+    ax: Axes | None = None,
+) -> Axes:
+    """``y`` against ``x`` on log–log axes with the fitted power law ``prefactor * x**exponent``.
+
+    Measured rows only (warm-ups and failed iterations are left out when those columns exist).
+    The fitted exponent and its interval appear in the legend and, without ``hue``, in the
+    title.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        A measurement table, or any table with the ``x`` and ``y`` columns.
+    x, y : str
+        Columns of the size (e.g. table count) and the cost (e.g. wall time); both must be > 0.
+    hue : str or None
+        Column separating series, each with its own fit.
+    fit : ScalingFit or mapping of str to ScalingFit or None
+        The fit to draw: one ``ScalingFit`` without ``hue``, a mapping from hue level to fit with
+        it. ``None`` fits each series with :func:`rrperf.bench.stats.fit_scaling`.
+    confidence : float
+        Confidence level of the fits computed here.
+    ax : matplotlib.axes.Axes or None
+        Where to draw; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on: per series a marker-only line of the measurements and a fitted line
+        (``gid == "fit"``).
+
+    Raises
+    ------
+    ConfigError
+        When ``fit`` does not match ``hue`` (a mapping without ``hue`` or the reverse).
+    ReportError
+        When a column is missing, nothing is left to plot, a value is not positive, or a ``fit``
+        mapping lacks a level.
+    """
+    import numpy as np
+
+    _check_frame(data, (x, y) + ((hue,) if hue is not None else ()), what="scaling data")
+    rows = _measured(data, y, what="scaling data")
+    rows = rows.loc[rows[x].notna()]
+    xs_all = rows[x].to_numpy(dtype=float)
+    ys_all = rows[y].to_numpy(dtype=float)
+    if len(rows) == 0:
+        raise ReportError(f"nothing to plot: scaling data has no row with both {x!r} and {y!r}")
+    if (xs_all <= 0).any() or (ys_all <= 0).any():
+        raise ReportError(f"scaling_chart draws log–log axes: {x!r} and {y!r} must be > 0")
+
+    if hue is None:
+        if isinstance(fit, Mapping):
+            raise ConfigError("fit is a mapping of hue levels but hue is None; pass one fit")
+        series: list[tuple[str | None, pd.DataFrame]] = [(None, rows)]
+    else:
+        if fit is not None and not isinstance(fit, Mapping):
+            raise ConfigError(f"with hue={hue!r}, fit must map each {hue} level to its fit")
+        levels = rows[hue].map(_text)
+        series = [(lv, rows.loc[levels == lv]) for lv in dict.fromkeys(levels)]
+        if isinstance(fit, Mapping):
+            lacking = [lv for lv, _ in series if lv not in fit]
+            if lacking:
+                raise ReportError(
+                    f"fit has no scaling fit for {hue} level(s) {', '.join(map(repr, lacking))}"
+                )
+
+    colors = _palette(len(series))
+    ax = _axes(ax)
+    fitted: list[ScalingFit] = []
+    for (level, sub), color in zip(series, colors, strict=True):
+        if fit is None:
+            from rrperf.bench.stats import fit_scaling
+
+            f = fit_scaling(sub, x=x, y=y, confidence=confidence)
+        elif isinstance(fit, Mapping):
+            f = fit[str(level)]
+        else:
+            f = fit
+        fitted.append(f)
+        name = "measured" if level is None else level
+        ax.plot(sub[x].to_numpy(dtype=float), sub[y].to_numpy(dtype=float), linestyle="none",
+                marker="o", alpha=0.7, color=color, label=name)
+        grid = np.geomspace(float(sub[x].min()), float(sub[x].max()), 50)
+        prefix = "fit: " if level is None else f"{level}: "
+        ax.plot(grid, f.prefactor * grid**f.exponent, color=color, gid="fit",
+                label=prefix + _fit_label("exponent", f.exponent, f.ci_low, f.ci_high, 2))
+
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"{x} (log)")
+    ax.set_ylabel(f"{y} (log)")
+    if hue is None:
+        f = fitted[0]
+        ax.set_title(
+            f"{y} ∝ {x}^{f.exponent:.2f} (CI {f.ci_low:.2f}–{f.ci_high:.2f}, "
+            f"R² = {f.r_squared:.3f}, n = {f.n})"
+        )
+    else:
+        ax.set_title(f"{y} against {x} (log–log)")
+    ax.legend(loc="upper left")
+    return ax
+
+
+# --------------------------------------------------------------------------------------------
+# cache_chart
+# --------------------------------------------------------------------------------------------
+
+
+def cache_chart(report: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Hit rate per cache category and tier, as grouped bars on a 0–100 % axis.
+
+    Parameters
+    ----------
+    report : pandas.DataFrame
+        As :meth:`rrperf.engine.cache.CacheOptimizer.cache_efficiency_report` returns it:
+        ``category``, ``tier`` and ``hit_rate`` as a fraction in [0, 1] (NaN when a tier saw no
+        request; its bar is left empty and labelled "n/a").
+    ax : matplotlib.axes.Axes or None
+        Where to draw; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on, with one ``BarContainer`` per tier (in table order) whose bar heights
+        are the hit rates in percent, one bar per category.
+
+    Raises
+    ------
+    ReportError
+        When a column is missing, the table is empty, a (category, tier) pair repeats or a hit
+        rate is outside [0, 1].
+    """
+    import matplotlib.ticker as mticker
+    import numpy as np
+
+    _check_frame(report, ("category", "tier", "hit_rate"), what="cache report")
+    rate = report["hit_rate"].to_numpy(dtype=float)
+    bad = np.flatnonzero(~np.isnan(rate) & ((rate < 0) | (rate > 1)))
+    if bad.size:
+        raise ReportError(
+            f"hit_rate must be a fraction in [0, 1], got {float(rate[bad[0]])!r} "
+            f"(row {int(bad[0])})"
+        )
+    cats = report["category"].map(_text)
+    tiers = report["tier"].map(_text)
+    keyed: dict[tuple[str, str], float] = {}
+    for c, t, r in zip(cats, tiers, rate, strict=True):
+        if (c, t) in keyed:
+            raise ReportError(f"cache report has several rows for category {c!r}, tier {t!r}")
+        keyed[(c, t)] = float(r)
+    categories = list(dict.fromkeys(cats))
+    tier_names = list(dict.fromkeys(tiers))
+    width = _DODGE_WIDTH / len(tier_names)
+
+    ax = _axes(ax)
+    for i, (tier, color) in enumerate(zip(tier_names, _palette(len(tier_names)), strict=True)):
+        offset = (i - (len(tier_names) - 1) / 2) * width
+        heights = np.array([100 * keyed.get((c, tier), math.nan) for c in categories])
+        xs = np.arange(len(categories)) + offset
+        bars = ax.bar(xs, heights, width=width, color=color, label=tier)
+        ax.bar_label(bars, labels=["" if math.isnan(h) else f"{h:.0f}%" for h in heights],
+                     padding=2, fontsize="small")
+        for x_, h in zip(xs, heights, strict=True):
+            if math.isnan(h):  # a tier that saw no request has no rate: say so, draw no bar
+                ax.text(x_, 1.0, "n/a", ha="center", va="bottom", fontsize="small", color="0.4")
+    ax.set_xticks(range(len(categories)), categories)
+    ax.set_ylim(0, 100)
+    ax.yaxis.set_major_formatter(mticker.PercentFormatter(100))
+    ax.set_xlabel("cache category")
+    ax.set_ylabel("hit rate")
+    ax.set_title("cache hit rate per category and tier")
+    ax.legend(title="tier")
+    return ax
+
+
+# --------------------------------------------------------------------------------------------
+# memory_timeline
+# --------------------------------------------------------------------------------------------
+
+
+def memory_timeline(
+    samples: pd.DataFrame, *, alerts: pd.DataFrame | None = None, ax: Axes | None = None
+) -> Axes:
+    """Resident memory over elapsed time, CPU % on a twin axis, and the monitor's alerts.
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        As :meth:`rrperf.engine.monitor.PerformanceMonitor.samples_frame` returns it:
+        ``elapsed_s``, ``rss_mb``, ``cpu_percent`` and, optionally, ``session`` (one pair of
+        lines per session).
+    alerts : pandas.DataFrame or None
+        As ``alerts_frame()`` returns it: ``elapsed_s``, ``metric``, ``level``, ``value`` and,
+        optionally, ``session`` (alerts of sessions not in ``samples`` are left out). Each alert
+        is a vertical line coloured by level (:data:`LEVEL_COLORS`, ``gid == "alert"``) and,
+        when its metric is about memory (``rss``) or CPU (``cpu``), a triangle at its value on
+        that axis.
+    ax : matplotlib.axes.Axes or None
+        Where to draw; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes holding the RSS lines; the CPU lines are on its twin
+        (``ax.get_shared_x_axes().get_siblings(ax)``).
+
+    Raises
+    ------
+    ReportError
+        When a column is missing or ``samples`` is empty.
+    """
+    _check_frame(samples, ("elapsed_s", "rss_mb", "cpu_percent"), what="monitor samples")
+    if alerts is not None:
+        _check_frame_or_empty(alerts, ("elapsed_s", "metric", "level", "value"), what="alerts")
+    if "session" in samples.columns:
+        keys = samples["session"].map(_text)
+        sessions = [(s, samples.loc[keys == s]) for s in dict.fromkeys(keys)]
+    else:
+        sessions = [("", samples)]
+
+    ax = _axes(ax)
+    cpu_ax = ax.twinx()
+    colors = _palette(len(sessions))
+    for (name, rows), color in zip(sessions, colors, strict=True):
+        rows = rows.sort_values("elapsed_s", kind="stable")
+        suffix = f" ({name})" if name else ""
+        t = rows["elapsed_s"].to_numpy(dtype=float)
+        ax.plot(t, rows["rss_mb"].to_numpy(dtype=float), color=color, linewidth=1.6,
+                label=f"RSS{suffix}")
+        cpu_ax.plot(t, rows["cpu_percent"].to_numpy(dtype=float), color=color, linestyle=":",
+                    linewidth=1.2, label=f"CPU{suffix}")
+
+    if alerts is not None and len(alerts):
+        shown = alerts
+        if "session" in alerts.columns and "session" in samples.columns:
+            names = {n for n, _ in sessions}
+            shown = alerts.loc[alerts["session"].map(_text).isin(names)]
+        labelled: set[str] = set()
+        for _, alert in shown.iterrows():
+            level = _text(alert["level"])
+            color = LEVEL_COLORS.get(level, _OTHER_LEVEL_COLOR)
+            label = f"alert: {level}" if level not in labelled else "_nolegend_"
+            labelled.add(level)
+            when = float(alert["elapsed_s"])
+            ax.axvline(when, color=color, linestyle="-.", linewidth=1, gid="alert", label=label)
+            metric = _text(alert["metric"]).lower()
+            target = ax if "rss" in metric else cpu_ax if "cpu" in metric else None
+            if target is not None and not _is_missing(alert["value"]):
+                target.plot([when], [float(alert["value"])], linestyle="none", marker="v",
+                            markersize=8, color=color, label="_nolegend_")
+
+    ax.set_xlabel("elapsed (s)")
+    ax.set_ylabel("RSS (MB)")
+    cpu_ax.set_ylabel("CPU (%)")
+    ax.set_ylim(bottom=0)
+    cpu_ax.set_ylim(bottom=0)
+    # Draw the RSS axes (and its legend) above the twin, without hiding the twin's lines.
+    ax.set_zorder(cpu_ax.get_zorder() + 1)
+    ax.patch.set_visible(False)
+    handles, labels = ax.get_legend_handles_labels()
+    cpu_handles, cpu_labels = cpu_ax.get_legend_handles_labels()
+    ax.legend(handles + cpu_handles, labels + cpu_labels, loc="upper left")
+    ax.set_title("memory and CPU over time")
+    return ax
