@@ -1,0 +1,209 @@
+"""TypeScript names for tables: model names, file names (kebab case) and literal quoting.
+
+Model and file names follow the original generator: ``model = camelize(singularize(table))``
+(``"user_profiles"`` -> ``"UserProfile"``) and ``kebab = dasherize(underscore(singular))``
+(``"user-profile"``), both through the ``inflection`` package (Rails' inflector rules).
+
+Hostile names are made valid, deterministically:
+
+* characters that cannot appear in a TypeScript identifier become ``_`` before camelizing
+  (``"foo-bar"`` -> ``"FooBar"``); a name that would start with a digit gets a ``T`` prefix
+  (``"2fa_codes"`` -> ``"T2faCode"``);
+* the kebab (file) name is *not* sanitized: a table called ``"../x"`` keeps ``"../x"`` so the
+  path check rejects it (:class:`~rrperf.errors.UnsafePathError`) instead of silently
+  writing somewhere else;
+* property names and string literals are quoted with :func:`ts_property` / :func:`ts_string`.
+
+Clashes between tables (``people`` and ``persons`` both give ``Person``; ``reactive_users``
+gives ``ReactiveUser``, which ``users`` also exports) are resolved by
+:func:`assign_model_names`, see there.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+
+import inflection
+
+__all__ = [
+    "RESERVED_IDENTIFIERS",
+    "ModelNames",
+    "assign_model_names",
+    "derived_files",
+    "derived_identifiers",
+    "is_identifier",
+    "kebab_name",
+    "model_name",
+    "ts_property",
+    "ts_string",
+]
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
+_NOT_WORD = re.compile(r"\W")
+
+#: Names the generated modules import from the runtime or that the index exports itself: a
+#: model whose derived names include one of these is renamed (``base_records`` would declare
+#: ``BaseRecord``, which every model file imports).
+RESERVED_IDENTIFIERS: frozenset[str] = frozenset(
+    {
+        "BaseRecord",
+        "JsonObject",
+        "ModelConfig",
+        "createActiveRecord",
+        "createReactiveRecord",
+        "declarePolymorphicRelationships",
+        "registerModelRelationships",
+    }
+)
+
+#: File paths the run writes besides the per-table files.
+RESERVED_FILES: frozenset[str] = frozenset({"index.ts"})
+
+
+def is_identifier(name: str) -> bool:
+    """Whether ``name`` can be written bare as a TypeScript property name (ASCII rule)."""
+    return _IDENTIFIER.match(name) is not None
+
+
+def ts_string(text: str) -> str:
+    """``text`` as a single-quoted TypeScript string literal.
+
+    >>> ts_string("it's")
+    "'it\\\\'s'"
+    """
+    body = json.dumps(text, ensure_ascii=False)[1:-1]
+    body = body.replace('\\"', '"').replace("'", "\\'")
+    body = body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return f"'{body}'"
+
+
+def ts_property(name: str) -> str:
+    """``name`` as a property key: bare when it is an identifier, else a quoted string.
+
+    Reserved words (``type``, ``default``, ``class``, ``delete``) are valid bare property names
+    in TypeScript interfaces and object literals, so only non-identifiers are quoted.
+
+    >>> ts_property("Club_Name"), ts_property("foo-bar")
+    ('Club_Name', "'foo-bar'")
+    """
+    return name if is_identifier(name) else ts_string(name)
+
+
+def model_name(table: str) -> str:
+    """The base model name of ``table``: ``camelize(singularize(table))``, made an identifier.
+
+    >>> model_name("user_profiles"), model_name("people"), model_name("foo-bar")
+    ('UserProfile', 'Person', 'FooBar')
+    """
+    singular = inflection.singularize(table)
+    name = inflection.camelize(_NOT_WORD.sub("_", singular))
+    name = name.replace("_", "") if name.strip("_") else name
+    if not name:
+        name = "Model"
+    if not (name[0].isalpha() or name[0] == "_"):
+        name = "T" + name
+    return name
+
+
+def kebab_name(table: str) -> str:
+    """The file stem of ``table``: ``dasherize(underscore(singularize(table)))``.
+
+    >>> kebab_name("user_profiles"), kebab_name("UserProfiles")
+    ('user-profile', 'user-profile')
+    """
+    return inflection.dasherize(inflection.underscore(inflection.singularize(table)))
+
+
+def derived_identifiers(model: str) -> tuple[str, ...]:
+    """Every exported or module-level identifier the files of ``model`` declare."""
+    return (
+        model,
+        f"{model}Config",
+        f"{model}Record",
+        f"Reactive{model}",
+        f"Reactive{model}Config",
+        f"{model}Data",
+        f"Create{model}Data",
+        f"Update{model}Data",
+    )
+
+
+def derived_files(kebab: str) -> tuple[str, str, str]:
+    """The three relative paths generated for a table with file stem ``kebab``."""
+    return (f"types/{kebab}-data.ts", f"{kebab}.ts", f"reactive-{kebab}.ts")
+
+
+class ModelNames(Mapping[str, tuple[str, str]]):
+    """Read-only ``table -> (model, kebab)`` mapping returned by :func:`assign_model_names`."""
+
+    __slots__ = ("_names",)
+
+    def __init__(self, names: dict[str, tuple[str, str]]):
+        self._names = names
+
+    def __getitem__(self, table: str) -> tuple[str, str]:
+        return self._names[table]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (ModelNames, (self._names,))
+
+
+def _candidates(table: str) -> Iterable[tuple[str, str]]:
+    base_model, base_kebab = model_name(table), kebab_name(table)
+    yield base_model, base_kebab
+    plural_model = inflection.camelize(_NOT_WORD.sub("_", table)).replace("_", "") or "Model"
+    if not (plural_model[0].isalpha() or plural_model[0] == "_"):
+        plural_model = "T" + plural_model
+    yield plural_model, inflection.dasherize(inflection.underscore(table))
+    n = 2
+    while True:
+        yield f"{base_model}{n}", f"{base_kebab}-{n}"
+        n += 1
+
+
+def assign_model_names(tables: Iterable[str]) -> ModelNames:
+    """Give every table a unique model name and file stem.
+
+    Tables are served shortest base model name first, then by table name, so the plain name
+    goes to the most natural owner (``users`` keeps ``User`` and its ``ReactiveUser`` even
+    when ``reactive_users`` exists). A table whose derived identifiers
+    (:func:`derived_identifiers`) or files (:func:`derived_files`, compared case-insensitively)
+    clash with an earlier table's, with the runtime's names or with ``index.ts`` takes the
+    next candidate: the camelized *plural* table name (``persons`` -> ``Persons``,
+    ``persons.ts``), then numeric suffixes (``Person2``, ``person-2``).
+
+    Names depend on the whole schema only, never on which tables are selected, so a model's
+    file content does not change with ``tables=``/``exclude_tables=``.
+
+    Parameters
+    ----------
+    tables : iterable of str
+        Every table name of the schema.
+
+    Returns
+    -------
+    ModelNames
+        ``table -> (model, kebab)``, in the order of ``tables``.
+    """
+    order = list(tables)
+    taken_idents: set[str] = set(RESERVED_IDENTIFIERS)
+    taken_files: set[str] = {f.casefold() for f in RESERVED_FILES}
+    chosen: dict[str, tuple[str, str]] = {}
+    for table in sorted(order, key=lambda t: (len(model_name(t)), t)):
+        for model, kebab in _candidates(table):
+            idents = derived_identifiers(model)
+            files = [f.casefold() for f in derived_files(kebab)]
+            if taken_idents.isdisjoint(idents) and taken_files.isdisjoint(files):
+                taken_idents.update(idents)
+                taken_files.update(files)
+                chosen[table] = (model, kebab)
+                break
+    return ModelNames({t: chosen[t] for t in order})
