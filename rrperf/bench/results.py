@@ -169,7 +169,7 @@ def _coerce(series: pd.Series, col: str, dtype: str, table: str) -> pd.Series:
     if dtype in ("int64", "Int64") and pd.api.types.is_float_dtype(series.dtype):
         finite = series.dropna()
         if not (finite == np.floor(finite)).all():
-            bad = finite[finite != np.floor(finite)].iloc[0]
+            bad = float(finite[finite != np.floor(finite)].iloc[0])
             raise ValueError(f"expected whole numbers, got {bad!r}")
     if dtype in ("int64", "Int64") and pd.api.types.is_bool_dtype(series.dtype):
         raise ValueError("expected whole numbers, got booleans")
@@ -487,11 +487,14 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     dtypes = {c: d for c, d in MEASUREMENT_DTYPES.items() if not d.startswith("datetime64")}
     dtypes["started_at"] = "string"
     string_cols = [c for c, d in dtypes.items() if d == "string"]
+    # pandas 3 parses floats exactly by default (and deprecates the option); pandas 2 needs
+    # float_precision="round_trip" to read back repr() text bit for bit.
+    exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
     try:
         frame = pd.read_csv(
             io.BytesIO(payload), dtype=dtypes, keep_default_na=False,
             na_values={c: [""] for c in [*string_cols, "wall_s", "cpu_s", "peak_rss_mb"]},
-            float_precision="round_trip", encoding="utf-8",
+            encoding="utf-8", **exact,
         )
     except (ValueError, TypeError) as err:
         raise ResultsSchemaError(f"cannot read results file {str(path)!r}: {err}") from err
