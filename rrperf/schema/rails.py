@@ -41,6 +41,7 @@ Modelling choices worth knowing:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import re
@@ -85,27 +86,33 @@ _EOF: Final = "end of file"
 
 Token = tuple[str, Any, int, int, int]
 
+# Whitespace is folded into each match (one regex call per token, not two); the alternatives
+# are ordered by how often they occur in dumps, with longer forms before their prefixes
+# (label before identifier, float before int, numbers and "->" before the "-" operator).
 _MASTER_RE: Final = re.compile(
     r"""
-    (?P<ws>[ \t\f\r]+)
-  | (?P<nl>\n|;)
-  | (?P<cont>\\\r?\n)
-  | (?P<comment>\#[^\n]*)
-  | (?P<dstr>"(?:[^"\\]|\\.)*")
-  | (?P<sstr>'(?:[^'\\]|\\.)*')
-  | (?P<heredoc><<(?P<hflavour>[-~]?)
+    [ \t\f\r]*
+    (?:
+      (?P<dstr>"(?:[^"\\]|\\.)*")
+    | (?P<label>[A-Za-z_]\w*[?!]?:(?!:))
+    | (?P<ident>[A-Za-z_]\w*[?!]?)
+    | (?P<nl>\n|;)
+    | (?P<float>-?\d[\d_]*(?:\.\d[\d_]*(?:[eE][+-]?\d+)?|[eE][+-]?\d+))
+    | (?P<int>-?\d[\d_]*)
+    | (?P<op>=>|->|::|&\.|[()\[\]{},.|\-])
+    | (?P<symbol>:(?:[A-Za-z_]\w*(?:[?!]|=(?![>=~]))?|"(?:[^"\\]|\\.)*"))
+    | (?P<comment>\#[^\n]*)
+    | (?P<cont>\\\r?\n)
+    | (?P<sstr>'(?:[^'\\]|\\.)*')
+    | (?P<heredoc><<(?P<hflavour>[-~]?)
         (?:(?P<hquote>['"])(?P<hquoted>[A-Za-z_]\w*)(?P=hquote)|(?P<hbare>[A-Za-z_]\w*)))
-  | (?P<words>%[wWiI](?:\[[^\]]*\]|\([^)]*\)|\{[^}]*\}|<[^>]*>))
-  | (?P<label>[A-Za-z_]\w*[?!]?:(?!:))
-  | (?P<float>-?\d[\d_]*(?:\.\d[\d_]*(?:[eE][+-]?\d+)?|[eE][+-]?\d+))
-  | (?P<int>-?\d[\d_]*)
-  | (?P<ident>[A-Za-z_]\w*[?!]?)
-  | (?P<symbol>:(?:[A-Za-z_]\w*(?:[?!]|=(?![>=~]))?|"(?:[^"\\]|\\.)*"))
-  | (?P<op>=>|->|::|&\.|[()\[\]{},.|\-])
-  | (?P<bad>["'].*|.)
+    | (?P<words>%[wWiI](?:\[[^\]]*\]|\([^)]*\)|\{[^}]*\}|<[^>]*>))
+    | (?P<bad>["'].*|.)
+    )
     """,
     re.VERBOSE | re.DOTALL,
 )
+_BEGIN_END_RE: Final = re.compile(r"^=end\b[^\n]*(?:\n|\Z)", re.M)
 
 _OPENERS: Final = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS: Final = {")": "(", "]": "[", "}": "{"}
@@ -130,6 +137,12 @@ _SIMPLE_ESCAPES: Final = {
 }
 _COULD_NOT_DUMP_RE: Final = re.compile(r'#\s*Could not dump table "([^"]*)"(.*)')
 _NEXT_COMMENT_RE: Final = re.compile(r"\n[ \t]*#[ \t]*([^\n]*)")
+
+
+# inflection's rule lists are regex searches (about 0.3 ms a word); dumps repeat the same few
+# hundred table names, so memoize. Both are pure functions of the word.
+_singularize: Final = functools.lru_cache(maxsize=4096)(inflection.singularize)
+_pluralize: Final = functools.lru_cache(maxsize=4096)(inflection.pluralize)
 
 
 def _where(path: str | None) -> str:
@@ -233,7 +246,7 @@ def _tokenize(text: str, path: str | None) -> tuple[list[Token], list[tuple[int,
     tokens: list[Token] = []
     notes: list[tuple[int, str]] = []
     append = tokens.append
-    match = _MASTER_RE.match
+    finditer = _MASTER_RE.finditer
     stack: list[tuple[str, int, int]] = []
     pending: list[tuple[int, str, str, str]] = []  # (token index, flavour, quote, identifier)
     line = 1
@@ -245,151 +258,133 @@ def _tokenize(text: str, path: str | None) -> tuple[list[Token], list[tuple[int,
     def fail(message: str, at_line: int, at_col: int) -> SchemaParseError:
         return SchemaParseError(message, path=path, line=at_line, column=at_col)
 
-    while pos < n:
-        m = match(text, pos)
-        assert m is not None  # the "bad" group matches any character
-        group = m.lastgroup
-        start = pos
-        pos = m.end()
-        col = start - line_start + 1
-        if group == "ws":
-            continue
-        if group == "nl":
-            nl_line = line
-            if text[start] == "\n":
-                line += 1
-                line_start = pos
-                if pending:
-                    pos, line, line_start = _read_heredocs(text, pos, line, pending, tokens, path)
-                    pending.clear()
-                # =begin ... =end block comments and __END__ start at column 1.
-                if text.startswith("=begin", pos):
-                    end_m = re.compile(r"^=end\b[^\n]*(\n|\Z)", re.M).search(text, pos)
-                    if end_m is None:
-                        raise fail("unterminated =begin comment: no =end line", line, 1)
-                    line += text.count("\n", pos, end_m.end())
-                    pos = end_m.end()
-                    line_start = pos
-                elif text.startswith("__END__", pos) and text[pos + 7 : pos + 8] in (
-                    "",
-                    "\n",
-                    "\r",
-                ):
-                    break
-            if stack or last_kind in _CONTINUES or last_kind == _NL:
-                continue
-            append((_NL, None, nl_line, col, start))
-            last_kind = _NL
-            continue
-        if group == "comment":
-            value = m.group()
-            if value.startswith("# Could not dump") or "Could not dump table" in value:
-                cm = _COULD_NOT_DUMP_RE.match(value)
-                if cm is not None:
-                    reason = cm.group(2).strip()
-                    nxt = _NEXT_COMMENT_RE.match(text, pos)
-                    if nxt is not None and nxt.group(1).strip():
-                        reason = f"{reason}: {nxt.group(1).strip()}" if reason else nxt.group(1)
-                    detail = f" ({reason})" if reason else ""
-                    notes.append(
-                        (
-                            line,
-                            f"{_where(path)}:{line}: table {_q(cm.group(1))} is missing: the dump "
-                            f"could not dump it{detail}",
+    stop = False
+    while not stop:
+        for m in finditer(text, pos):
+            group = m.lastgroup
+            start = m.start(group)  # type: ignore[arg-type]
+            col = start - line_start + 1
+            if group == "dstr":
+                end = m.end()
+                raw = text[start + 1 : end - 1]
+                value = _decode_double(raw, path, line, col) if ("\\" in raw or "#" in raw) else raw
+                kind = _STR
+                if text.startswith(":", end) and not text.startswith("::", end):
+                    kind = _LABEL  # "key": value
+                append((kind, value, line, col, start))
+                last_kind = kind
+                if "\n" in raw:
+                    line += raw.count("\n")
+                    line_start = start + 1 + raw.rfind("\n") + 1
+                if kind == _LABEL:
+                    pos = end + 1
+                    break  # resume after the ':'
+            elif group == "label":
+                append((_LABEL, m.group(group)[:-1], line, col, start))
+                last_kind = _LABEL
+            elif group == "ident":
+                append((_IDENT, m.group(group), line, col, start))
+                last_kind = _IDENT
+            elif group == "nl":
+                if stack or last_kind in _CONTINUES or last_kind == _NL:
+                    pass
+                else:
+                    append((_NL, None, line, col, start))
+                    last_kind = _NL
+                if text[start] == "\n":
+                    line += 1
+                    pos = line_start = m.end()
+                    if pending:
+                        pos, line, line_start = _read_heredocs(
+                            text, pos, line, pending, tokens, path
                         )
-                    )
-            continue
-        if group == "cont":
-            line += 1
-            line_start = pos
-            continue
-        if group == "dstr":
-            raw = m.group()[1:-1]
-            value = _decode_double(raw, path, line, col) if ("\\" in raw or "#" in raw) else raw
-            kind = _STR
-            if text.startswith(":", pos) and not text.startswith("::", pos):
-                kind = _LABEL  # "key": value
-                pos += 1
-            append((kind, value, line, col, start))
-            last_kind = kind
-            newlines = raw.count("\n")
-            if newlines:
-                line += newlines
-                line_start = start + 1 + raw.rfind("\n") + 1
-            continue
-        if group == "sstr":
-            raw = m.group()[1:-1]
-            append((_STR, _decode_single(raw), line, col, start))
-            last_kind = _STR
-            newlines = raw.count("\n")
-            if newlines:
-                line += newlines
-                line_start = start + 1 + raw.rfind("\n") + 1
-            continue
-        if group == "label":
-            append((_LABEL, m.group()[:-1], line, col, start))
-            last_kind = _LABEL
-            continue
-        if group == "ident":
-            append((_IDENT, m.group(), line, col, start))
-            last_kind = _IDENT
-            continue
-        if group == "int":
-            append((_INT, int(m.group().replace("_", "")), line, col, start))
-            last_kind = _INT
-            continue
-        if group == "float":
-            append((_FLOAT, float(m.group().replace("_", "")), line, col, start))
-            last_kind = _FLOAT
-            continue
-        if group == "symbol":
-            raw = m.group()[1:]
-            if raw.startswith('"'):
-                raw = _decode_double(raw[1:-1], path, line, col)
-            append((_SYM, raw, line, col, start))
-            last_kind = _SYM
-            continue
-        if group == "op":
-            op = m.group()
-            if op in _OPENERS:
-                stack.append((op, line, col))
-            elif op in _CLOSERS:
-                if not stack:
-                    raise fail(f"unbalanced brackets: found {op!r} with nothing open", line, col)
-                opener, oline, ocol = stack.pop()
-                if _OPENERS[opener] != op:
+                        pending.clear()
+                    # =begin ... =end block comments and __END__ start at column 1.
+                    if text.startswith("=begin", pos):
+                        end_m = _BEGIN_END_RE.search(text, pos)
+                        if end_m is None:
+                            raise fail("unterminated =begin comment: no =end line", line, 1)
+                        line += text.count("\n", pos, end_m.end())
+                        pos = line_start = end_m.end()
+                    elif text.startswith("__END__", pos) and text[pos + 7 : pos + 8] in (
+                        "",
+                        "\n",
+                        "\r",
+                    ):
+                        stop = True
+                    if pos != m.end() or stop:
+                        break
+            elif group == "op":
+                op = m.group(group)
+                if op in _OPENERS:
+                    stack.append((op, line, col))
+                elif op in _CLOSERS:
+                    if not stack:
+                        raise fail(
+                            f"unbalanced brackets: found {op!r} with nothing open", line, col
+                        )
+                    opener, oline, ocol = stack.pop()
+                    if _OPENERS[opener] != op:
+                        raise fail(
+                            f"unbalanced brackets: expected {_OPENERS[opener]!r} to close "
+                            f"{opener!r} opened at line {oline}, column {ocol}, found {op!r}",
+                            line,
+                            col,
+                        )
+                elif (op == "." or op == "&.") and last_kind == _NL and tokens:
+                    tokens.pop()  # a leading-dot method chain continues the previous line
+                append((op, op, line, col, start))
+                last_kind = op
+            elif group == "symbol":
+                raw = m.group(group)[1:]
+                if raw.startswith('"'):
+                    raw = _decode_double(raw[1:-1], path, line, col)
+                append((_SYM, raw, line, col, start))
+                last_kind = _SYM
+            elif group == "int":
+                append((_INT, int(m.group(group).replace("_", "")), line, col, start))
+                last_kind = _INT
+            elif group == "float":
+                append((_FLOAT, float(m.group(group).replace("_", "")), line, col, start))
+                last_kind = _FLOAT
+            elif group == "comment":
+                value = m.group(group)
+                if "Could not dump table" in value:
+                    note = _could_not_dump(value, text, m.end(), path, line)
+                    if note is not None:
+                        notes.append((line, note))
+            elif group == "cont":
+                line += 1
+                line_start = m.end()
+            elif group == "sstr":
+                raw = m.group(group)[1:-1]
+                append((_STR, _decode_single(raw), line, col, start))
+                last_kind = _STR
+                if "\n" in raw:
+                    line += raw.count("\n")
+                    line_start = start + 1 + raw.rfind("\n") + 1
+            elif group == "heredoc":
+                ident = m.group("hquoted") or m.group("hbare")
+                pending.append((len(tokens), m.group("hflavour"), m.group("hquote") or "", ident))
+                append((_STR, None, line, col, start))
+                last_kind = _STR
+            elif group == "words":
+                append((_WORDS, m.group(group)[3:-1].split(), line, col, start))
+                last_kind = _WORDS
+            else:  # "bad"
+                ch = text[start]
+                if ch in "\"'":
+                    other = "'" if ch == '"' else '"'
                     raise fail(
-                        f"unbalanced brackets: expected {_OPENERS[opener]!r} to close "
-                        f"{opener!r} opened at line {oline}, column {ocol}, found {op!r}",
+                        f"unterminated string: expected a closing {other}{ch}{other}, "
+                        "found end of file",
                         line,
                         col,
                     )
-            elif (op == "." or op == "&.") and tokens and last_kind == _NL:
-                tokens.pop()  # a leading-dot method chain continues the previous line
-            append((op, op, line, col, start))
-            last_kind = op
-            continue
-        if group == "heredoc":
-            flavour = m.group("hflavour")
-            quote = m.group("hquote") or ""
-            ident = m.group("hquoted") or m.group("hbare")
-            pending.append((len(tokens), flavour, quote, ident))
-            append((_STR, None, line, col, start))
-            last_kind = _STR
-            continue
-        if group == "words":
-            raw = m.group()
-            items = raw[3:-1].split()
-            append((_WORDS, items, line, col, start))
-            last_kind = _WORDS
-            continue
-        # group == "bad"
-        ch = text[start]
-        if ch == '"':
-            raise fail("unterminated string: expected a closing '\"', found end of file", line, col)
-        if ch == "'":
-            raise fail('unterminated string: expected a closing "\'", found end of file', line, col)
-        raise fail(f"unexpected character {ch!r}", line, col)
+                raise fail(f"unexpected character {ch!r}", line, col)
+        else:
+            stop = True
+    pos = n
 
     if pending:
         _, flavour, quote, ident = pending[0]
@@ -412,6 +407,23 @@ def _tokenize(text: str, path: str | None) -> tuple[list[Token], list[tuple[int,
         append((_NL, None, line, pos - line_start + 1, pos))
     append((_EOF, None, line, pos - line_start + 1, pos))
     return tokens, notes
+
+
+def _could_not_dump(comment: str, text: str, end: int, path: str | None, line: int) -> str | None:
+    """The warning for a ``# Could not dump table "x" because of ...`` comment (and its reason)."""
+    m = _COULD_NOT_DUMP_RE.match(comment)
+    if m is None:
+        return None
+    reason = m.group(2).strip()
+    nxt = _NEXT_COMMENT_RE.match(text, end)
+    if nxt is not None and nxt.group(1).strip():
+        detail = nxt.group(1).strip()
+        reason = f"{reason}: {detail}" if reason else detail
+    suffix = f" ({reason})" if reason else ""
+    return (
+        f"{_where(path)}:{line}: table {_q(m.group(1))} is missing: "
+        f"the dump could not dump it{suffix}"
+    )
 
 
 def _read_heredocs(
@@ -1037,7 +1049,7 @@ class _Parser:
         to_table = self.name_of(*positional[0], "the referenced table")
         column = self.opt_str(options, "column")
         if column is None:
-            column = inflection.singularize(to_table.rsplit(".", 1)[-1]) + "_id"
+            column = _singularize(to_table.rsplit(".", 1)[-1]) + "_id"
         return ForeignKey(
             from_table=from_table,
             to_table=to_table,
@@ -1435,7 +1447,7 @@ class _Parser:
                     raise self.error(
                         f"expected true or a hash for foreign_key:, found {fk_value!r}", fk_tok
                     )
-                to_table = self.opt_str(fk_opts, "to_table") or inflection.pluralize(ref)
+                to_table = self.opt_str(fk_opts, "to_table") or _pluralize(ref)
                 fk_opts["column"] = (f"{ref}_id", fk_tok)
                 self.foreign_keys.append(
                     self.foreign_key([(to_table, fk_tok)], fk_opts, builder.name)
