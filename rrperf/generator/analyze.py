@@ -53,6 +53,19 @@ logger = logging.getLogger(__name__)
 #: Columns left out of ``Create<Model>Data`` / ``Update<Model>Data`` besides the primary key.
 AUTO_COLUMNS: tuple[str, ...] = ("id", "created_at", "updated_at")
 
+#: Members every object literal inherits in TypeScript's ``Object`` interface.
+OBJECT_PROTOTYPE_MEMBERS: frozenset[str] = frozenset(
+    {
+        "constructor",
+        "hasOwnProperty",
+        "isPrototypeOf",
+        "propertyIsEnumerable",
+        "toLocaleString",
+        "toString",
+        "valueOf",
+    }
+)
+
 
 @dataclass(frozen=True, slots=True)
 class TableInfo:
@@ -370,14 +383,22 @@ def table_relationships(ctx: SchemaContext, table: str) -> RelationshipsResult:
 
 
 def table_defaults(ctx: SchemaContext, table: str) -> DefaultsResult:
-    """Literal column defaults as TypeScript literals (function defaults are skipped)."""
+    """Literal column defaults as TypeScript literals (function defaults are skipped).
+
+    A column named like a member of ``Object.prototype`` (``constructor``, ``toString`` ...)
+    without a default is listed as ``undefined``: otherwise TypeScript checks the inherited
+    member (``constructor: Function``) of the object literal against the column's type and
+    rejects the configuration.
+    """
     out: list[tuple[str, str]] = []
     seen: set[str] = set()
     for col in ctx.tables[table].table.columns:
-        if col.virtual or col.name in seen:
+        if col.name in seen:
             continue
         seen.add(col.name)
-        literal = ts_default(col, ctx.enum_schema)
+        literal = None if col.virtual else ts_default(col, ctx.enum_schema)
+        if literal is None and col.name in OBJECT_PROTOTYPE_MEMBERS:
+            literal = "undefined"
         if literal is not None:
             out.append((ts_property(col.name), literal))
     return DefaultsResult(tuple(out))

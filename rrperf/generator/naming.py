@@ -6,9 +6,10 @@ Model and file names follow the original generator: ``model = camelize(singulari
 
 Hostile names are made valid, deterministically:
 
-* characters that cannot appear in a TypeScript identifier become ``_`` before camelizing
-  (``"foo-bar"`` -> ``"FooBar"``); a name that would start with a digit gets a ``T`` prefix
-  (``"2fa_codes"`` -> ``"T2faCode"``);
+* runs of characters that cannot appear in a TypeScript identifier become one ``_`` before
+  camelizing (``"foo-bar"`` -> ``"FooBar"``); a name that would start with a digit gets a
+  ``T`` prefix (``"2fa_codes"`` -> ``"T2faCode"``); a name with no letters or digits at all
+  becomes ``Model``;
 * the kebab (file) name is *not* sanitized: a table called ``"../x"`` keeps ``"../x"`` so the
   path check rejects it (:class:`~rrperf.errors.UnsafePathError`) instead of silently
   writing somewhere else;
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
-_NOT_WORD = re.compile(r"\W")
+_SEPARATORS = re.compile(r"[\W_]+")
 
 #: Names the generated modules import from the runtime or that the index exports itself: a
 #: model whose derived names include one of these is renamed (``base_records`` would declare
@@ -97,14 +98,13 @@ def model_name(table: str) -> str:
     >>> model_name("user_profiles"), model_name("people"), model_name("foo-bar")
     ('UserProfile', 'Person', 'FooBar')
     """
-    singular = inflection.singularize(table)
-    name = inflection.camelize(_NOT_WORD.sub("_", singular))
-    name = name.replace("_", "") if name.strip("_") else name
-    if not name:
-        name = "Model"
-    if not (name[0].isalpha() or name[0] == "_"):
-        name = "T" + name
-    return name
+    return _identifier(inflection.singularize(table))
+
+
+def _identifier(text: str) -> str:
+    words = [w for w in _SEPARATORS.split(text) if w]
+    name = inflection.camelize("_".join(words)) if words else "Model"
+    return name if name[0].isalpha() else "T" + name
 
 
 def kebab_name(table: str) -> str:
@@ -159,10 +159,7 @@ class ModelNames(Mapping[str, tuple[str, str]]):
 def _candidates(table: str) -> Iterable[tuple[str, str]]:
     base_model, base_kebab = model_name(table), kebab_name(table)
     yield base_model, base_kebab
-    plural_model = inflection.camelize(_NOT_WORD.sub("_", table)).replace("_", "") or "Model"
-    if not (plural_model[0].isalpha() or plural_model[0] == "_"):
-        plural_model = "T" + plural_model
-    yield plural_model, inflection.dasherize(inflection.underscore(table))
+    yield _identifier(table), inflection.dasherize(inflection.underscore(table))
     n = 2
     while True:
         yield f"{base_model}{n}", f"{base_kebab}-{n}"
