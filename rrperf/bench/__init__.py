@@ -1,0 +1,90 @@
+"""Benchmarks: runner, systems, scenarios, results, statistics, history and reports.
+
+Names are loaded on first use (PEP 562), so ``import rrperf.bench`` pulls in neither pandas nor
+scipy::
+
+    from rrperf.bench import BenchmarkRunner, generate_report
+
+    result = BenchmarkRunner(iterations=5, seed=1).run_comparative_benchmark(["small"])
+    print(generate_report(result, format="markdown"))
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__all__ = [
+    "BenchScenario",
+    "BenchmarkResult",
+    "BenchmarkRunner",
+    "CallableSystem",
+    "Command",
+    "GeneratorSystem",
+    "HistoryStore",
+    "PipelineSystem",
+    "RunContext",
+    "RunMetadata",
+    "RunOutcome",
+    "System",
+    "collect_metadata",
+    "compare",
+    "generate_report",
+    "read_result",
+    "resolve_scenario",
+    "stability_warnings",
+    "summarize",
+]
+
+_LAZY: dict[str, str] = {
+    "BenchScenario": "rrperf.bench.scenarios",
+    "BenchmarkResult": "rrperf.bench.results",
+    "BenchmarkRunner": "rrperf.bench.runner",
+    "CallableSystem": "rrperf.bench.systems",
+    "Command": "rrperf.bench.systems",
+    "GeneratorSystem": "rrperf.bench.systems",
+    "HistoryStore": "rrperf.bench.history",
+    "PipelineSystem": "rrperf.bench.systems",
+    "RunContext": "rrperf.bench.systems",
+    "RunMetadata": "rrperf.bench.metadata",
+    "RunOutcome": "rrperf.bench.systems",
+    "System": "rrperf.bench.systems",
+    "collect_metadata": "rrperf.bench.metadata",
+    "compare": "rrperf.bench.stats",
+    "generate_report": "rrperf.bench.report",
+    "read_result": "rrperf.bench.results",
+    "resolve_scenario": "rrperf.bench.scenarios",
+    "stability_warnings": "rrperf.bench.stats",
+    "summarize": "rrperf.bench.stats",
+}
+
+if TYPE_CHECKING:
+    from rrperf.bench.history import HistoryStore
+    from rrperf.bench.metadata import RunMetadata, collect_metadata
+    from rrperf.bench.report import generate_report
+    from rrperf.bench.results import BenchmarkResult, read_result
+    from rrperf.bench.runner import BenchmarkRunner
+    from rrperf.bench.scenarios import BenchScenario, resolve_scenario
+    from rrperf.bench.stats import compare, stability_warnings, summarize
+    from rrperf.bench.systems import (
+        CallableSystem,
+        Command,
+        GeneratorSystem,
+        PipelineSystem,
+        RunContext,
+        RunOutcome,
+        System,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rrperf.bench' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -330,7 +330,7 @@ class BenchmarkRunner:
         if output_dir is not None and not isinstance(output_dir, str | os.PathLike):
             raise ConfigError(f"output_dir must be a path or None, got {output_dir!r}")
         self.output_dir = Path(output_dir) if output_dir is not None else None
-        self.history = self._open_history(history)
+        self.history = self._check_history(history)
         if config is None:
             from rrperf.config import load_config
 
@@ -363,13 +363,9 @@ class BenchmarkRunner:
         self._n_tables: dict[str, int] = {}
 
     @staticmethod
-    def _open_history(history: Any) -> HistoryStore | None:
-        if history is None:
-            return None
-        if isinstance(history, str | os.PathLike):
-            from rrperf.bench.history import HistoryStore
-
-            return HistoryStore(history)
+    def _check_history(history: Any) -> HistoryStore | str | os.PathLike[str] | None:
+        if history is None or isinstance(history, str | os.PathLike):
+            return history
         for method in ("start_run", "append_iteration", "finish_run"):
             if not callable(getattr(history, method, None)):
                 raise ConfigError(
@@ -377,6 +373,17 @@ class BenchmarkRunner:
                     f"(no {method} method)"
                 )
         return history  # type: ignore[no-any-return]
+
+    @contextmanager
+    def _history_store(self) -> Iterator[HistoryStore | None]:
+        """The history store of a run; one opened from a path is closed after the run."""
+        if self.history is None or not isinstance(self.history, str | os.PathLike):
+            yield self.history
+            return
+        from rrperf.bench.history import HistoryStore
+
+        with HistoryStore(self.history) as store:
+            yield store
 
     def __repr__(self) -> str:
         return (
@@ -470,7 +477,13 @@ class BenchmarkRunner:
         strat: tuple[str, ...] | None = None
         if strategies is not None:
             strat = _as_names(strategies, "strategies")
-            check_names("strategy", strat, available_strategies())
+            offered = available_strategies()
+            if not offered:
+                raise ConfigError(
+                    f"strategies {', '.join(strat)} were asked, but this installation offers "
+                    "none (rrperf.engine.strategies is not importable); use strategies=None"
+                )
+            check_names("strategy", strat, offered)
             if not any(
                 getattr(self._systems[s], "supports_strategies", False) for s in sys_names
             ):
@@ -552,17 +565,18 @@ class BenchmarkRunner:
         }
         metadata = collect_metadata(run_id=run_id, name=self.name, config=run_config)
         rows: list[dict[str, Any]] = []
-        if self.history is not None:
-            self.history.start_run(metadata, name=self.name)
-        status = "failed"
-        try:
-            rows = self._run_all(run_id, resolved, variants, states)
-            status = "completed"
-        finally:
-            for sys_name in sys_names:
-                self._systems[sys_name].reset()
-            if self.history is not None:
-                self.history.finish_run(run_id, status)
+        with self._history_store() as store:
+            if store is not None:
+                store.start_run(metadata, name=self.name, baseline=baseline)
+            status = "failed"
+            try:
+                rows = self._run_all(run_id, resolved, variants, states, store)
+                status = "complete"
+            finally:
+                for sys_name in sys_names:
+                    self._systems[sys_name].reset()
+                if store is not None:
+                    store.finish_run(run_id, status)
         result = BenchmarkResult(
             measurements_frame(rows), metadata.to_frame(), baseline=baseline
         )
@@ -572,7 +586,7 @@ class BenchmarkRunner:
     def _check_stability(self, result: BenchmarkResult) -> None:
         from rrperf.bench import stats
 
-        stats.warn_if_unstable(result.data, stacklevel=4)
+        stats.warn_if_unstable(result.data)
 
     @contextmanager
     def _output_root(self) -> Iterator[Path]:
@@ -589,6 +603,7 @@ class BenchmarkRunner:
         scenarios: Sequence[BenchScenario],
         variants: Sequence[Variant],
         states: Sequence[str],
+        store: HistoryStore | None,
     ) -> list[dict[str, Any]]:
         from tqdm.auto import tqdm
 
@@ -620,8 +635,8 @@ class BenchmarkRunner:
                                 work_dir=work_dir, pool=pool,
                             )
                             rows.append(row)
-                            if self.history is not None:
-                                self.history.append_iteration(run_id, row)
+                            if store is not None:
+                                store.append_iteration(run_id, row)
                             bar.update(1)
         return rows
 

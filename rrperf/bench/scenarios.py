@@ -162,6 +162,13 @@ def _builtin_names() -> list[str]:
     return [s.name for s in list_scenarios()]
 
 
+def _file_scenario(name: str, path: Path) -> BenchScenario:
+    return BenchScenario(
+        name=name, source=str(path), description=f"schema file {path.name}",
+        schema_path=str(path) if path.suffix == ".rb" else None,
+    )
+
+
 def available_scenarios(env: Mapping[str, str] | None = None) -> list[str]:
     """Names accepted by :func:`resolve_scenario`, besides ``synthetic:N``, paths and URLs.
 
@@ -205,16 +212,22 @@ def resolve_scenario(name: str, *, env: Mapping[str, str] | None = None) -> Benc
             description=f"synthetic schema with {size} tables",
             synthetic_size=size,
         )
+    if _URL.match(name):
+        return BenchScenario(name=name, source=name, description=f"database {name}")
+    path = Path(name).expanduser()
+    # A name with a folder separator or a suffix is a path, never a built-in scenario name.
+    if ("/" in name or os.sep in name or path.suffix) and path.is_file():
+        return _file_scenario(name, path)
     from rrperf.schema.scenarios import SCENARIOS, get_scenario
 
     if name in SCENARIOS:
         sc = get_scenario(name)
-        path = getattr(sc, "path", None)
+        sc_path = getattr(sc, "path", None)
         size = getattr(sc, "synthetic_size", None)
-        if path is not None:
+        if sc_path is not None:
             return BenchScenario(
-                name=name, source=str(path), description=sc.description,
-                schema_path=str(path) if str(path).endswith(".rb") else None,
+                name=name, source=str(sc_path), description=sc.description,
+                schema_path=str(sc_path) if str(sc_path).endswith(".rb") else None,
             )
         if size is not None:
             return BenchScenario(
@@ -229,15 +242,8 @@ def resolve_scenario(name: str, *, env: Mapping[str, str] | None = None) -> Benc
             description=f"real-world schema {REAL_WORLD_ALIASES[name]}",
             schema_path=str(real[name]),
         )
-    if _URL.match(name):
-        return BenchScenario(name=name, source=name, description=f"database {name}")
-    path = Path(name).expanduser()
     if path.is_file():
-        is_rb = path.suffix == ".rb"
-        return BenchScenario(
-            name=name, source=str(path), description=f"schema file {path.name}",
-            schema_path=str(path) if is_rb else None,
-        )
+        return _file_scenario(name, path)
     valid = ", ".join(available_scenarios(env))
     raise BenchmarkError(
         f"unknown scenario {name!r}; expected one of: {valid}, synthetic:N, "

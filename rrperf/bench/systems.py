@@ -61,13 +61,6 @@ CACHE_STATES: tuple[str, ...] = ("cold", "warm")
 #: Names of the systems every runner knows.
 BUILTIN_SYSTEMS: tuple[str, ...] = ("legacy", "pipeline")
 
-# Strategy names of the design, used only while rrperf.engine.strategies is not importable and
-# the generator is asked for them by name.
-_DESIGN_STRATEGIES: tuple[str, ...] = (
-    "sequential", "parallel", "cache_heavy", "balanced", "minimal",
-)
-
-
 def _strategies_module() -> Any | None:
     """The strategies module when it is importable (a feature check made at call time)."""
     try:
@@ -83,22 +76,21 @@ def available_strategies() -> tuple[str, ...]:
     Returns
     -------
     tuple of str
-        From :mod:`rrperf.engine.strategies` when it is importable, else the design's names
-        (passed to the generator's ``strategy=`` option).
+        The strategies of :mod:`rrperf.engine.strategies`; empty while that module is not
+        importable (the generator alone runs only the plain staged pipeline).
     """
     mod = _strategies_module()
     if mod is None:
-        return _DESIGN_STRATEGIES
+        return ()
     for attr in ("list_strategies", "strategy_names"):
         fn = getattr(mod, attr, None)
         if callable(fn):
-            names = fn()
-            return tuple(n if isinstance(n, str) else n.name for n in names)
+            return tuple(n if isinstance(n, str) else n.name for n in fn())
     for attr in ("STRATEGIES", "BUILTIN_STRATEGIES"):
         reg = getattr(mod, attr, None)
         if isinstance(reg, Mapping):
             return tuple(reg)
-    return _DESIGN_STRATEGIES
+    return ()
 
 
 def default_strategy() -> str:

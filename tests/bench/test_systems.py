@@ -1,0 +1,262 @@
+"""Systems and scenario resolution: Command quoting and reaping, wrapping, scenario names."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from pathlib import Path
+
+import pytest
+
+from rrperf.bench import runner as runner_mod
+from rrperf.bench.runner import PeakRssMeter
+from rrperf.bench.scenarios import (
+    REAL_WORLD_ALIASES,
+    BenchScenario,
+    available_scenarios,
+    real_schemas_dir,
+    resolve_scenario,
+)
+from rrperf.bench.systems import (
+    CallableSystem,
+    Command,
+    GeneratorSystem,
+    RunContext,
+    System,
+    as_system,
+    snapshot_folder,
+)
+from rrperf.config import SystemConfig
+from rrperf.errors import BenchmarkError, ConfigError
+
+
+def _context(tmp_path: Path, scenario: BenchScenario) -> RunContext:
+    return RunContext(scenario, "", "cold", tmp_path / "work")
+
+
+# --- Command -----------------------------------------------------------------------------------
+
+
+def test_command_substitutes_and_quotes_placeholders() -> None:
+    cmd = Command("gen --schema {schema} --out {out}/models")
+    assert cmd.argv(schema="/a b/schema.rb", out="/o'ut") == [
+        "gen", "--schema", "/a b/schema.rb", "--out", "/o'ut/models",
+    ]
+
+
+def test_command_without_schema_path_for_schema_placeholder() -> None:
+    with pytest.raises(BenchmarkError, match=r"command 'gen \{schema\}' needs \{schema\}"):
+        Command("gen {schema}").argv(schema=None, out="/o")
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("", r"command: expected a non-empty string, got ''"),
+        ("   ", r"command: expected a non-empty string, got '   '"),
+        ("echo 'unclosed", r"command \"echo 'unclosed\" cannot be split: No closing quotation"),
+    ],
+)
+def test_command_validation(command: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Command(command)
+
+
+def test_command_run_reports_child_usage(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    cmd = Command(f"{sys.executable} -c \"open('x.txt', 'w').write('hi')\"", cwd=str(out))
+    scenario = BenchScenario(name="s", source="synthetic:1", synthetic_size=1)
+    outcome = cmd.run("synthetic:1", out, context=_context(tmp_path, scenario))
+    assert (out / "x.txt").read_text() == "hi"
+    assert outcome.child_peak_rss_mb is not None and outcome.child_peak_rss_mb > 1
+    assert outcome.child_cpu_s > 0
+    assert outcome.files_total is None and outcome.output_digest is None
+
+
+def test_command_exit_status_and_last_stderr_line(tmp_path: Path) -> None:
+    cmd = Command(
+        f"{sys.executable} -c \"import sys; print('out'); sys.stderr.write('a\\n  b  \\n'); "
+        "sys.exit(5)\""
+    )
+    scenario = BenchScenario(name="s", source="x.rb", schema_path="x.rb")
+    with pytest.raises(BenchmarkError, match=r"^exit 5: b$"):
+        cmd.run("x.rb", tmp_path, context=_context(tmp_path, scenario))
+
+
+def test_command_missing_program(tmp_path: Path) -> None:
+    scenario = BenchScenario(name="s", source="x.rb", schema_path="x.rb")
+    with pytest.raises(BenchmarkError, match=r"cannot start 'no-such-program-rrperf'") as info:
+        Command("no-such-program-rrperf --x").run(
+            "x.rb", tmp_path, context=_context(tmp_path, scenario)
+        )
+    assert isinstance(info.value.__cause__, FileNotFoundError)
+
+
+def test_command_renders_synthetic_schema_for_schema_placeholder(tmp_path: Path) -> None:
+    from rrperf.schema.synthetic import synthetic_schema_rb
+
+    out = tmp_path / "out"
+    out.mkdir()
+    cmd = Command(
+        f"{sys.executable} -c \"import shutil, sys; shutil.copy(sys.argv[1], sys.argv[2])\" "
+        "{schema} {out}"
+    )
+    scenario = resolve_scenario("synthetic:3")
+    cmd.run("synthetic:3", out, context=_context(tmp_path, scenario))
+    assert (out / "schema.rb").read_text(encoding="utf-8") == synthetic_schema_rb(3)
+    assert (tmp_path / "work" / "synthetic-3" / "schema.rb").is_file()
+
+
+# --- wrapping ----------------------------------------------------------------------------------
+
+
+def _fn(source: str, out_dir: Path) -> None:
+    return None
+
+
+def test_as_system_kinds() -> None:
+    cmd = as_system("rails", Command("bin/rails generate zero:active_models", cwd="app"))
+    assert cmd == Command("bin/rails generate zero:active_models", cwd="app", name="rails")
+    assert as_system("c", SystemConfig(command="make", cwd="x")) == Command(
+        "make", cwd="x", name="c"
+    )
+    assert as_system("s", "echo hi") == Command("echo hi", name="s")
+    wrapped = as_system("f", _fn)
+    assert isinstance(wrapped, CallableSystem) and wrapped.name == "f" and wrapped.fn is _fn
+    gen = GeneratorSystem("legacy")
+    assert as_system("legacy", gen) is gen
+    for system in (cmd, wrapped, gen):
+        assert isinstance(system, System)
+
+
+def test_as_system_rejects_bad_names() -> None:
+    with pytest.raises(ConfigError, match=r"a system name must be a non-empty string, got ''"):
+        as_system("", _fn)
+
+
+def test_generator_system_validation_and_strategy_support() -> None:
+    with pytest.raises(ConfigError, match=r"impl must be one of legacy, pipeline, got 'new'"):
+        GeneratorSystem("new")
+    assert GeneratorSystem("pipeline").supports_strategies is True
+    assert GeneratorSystem("legacy").supports_strategies is False
+
+
+def test_systems_pickle_for_isolated_workers(tmp_path: Path) -> None:
+    gen = GeneratorSystem("pipeline", cache_dir=tmp_path)
+    copy = pickle.loads(pickle.dumps(gen))
+    assert (copy.impl, copy.name, copy._cache_dir) == ("pipeline", "pipeline", tmp_path)
+    cmd = Command("echo {out}", name="e")
+    assert pickle.loads(pickle.dumps(cmd)) == cmd
+
+
+def test_snapshot_folder(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.ts").write_text("12345")
+    (tmp_path / "y.ts").write_text("1")
+    snap = snapshot_folder(tmp_path)
+    assert sorted(snap) == ["a/x.ts", "y.ts"]
+    assert snap["a/x.ts"][0] == 5
+    assert snapshot_folder(tmp_path / "missing") == {}
+
+
+# --- scenarios ---------------------------------------------------------------------------------
+
+
+def test_synthetic_scenario() -> None:
+    sc = resolve_scenario("synthetic:25")
+    assert sc == BenchScenario(
+        name="synthetic:25", source="synthetic:25",
+        description="synthetic schema with 25 tables", synthetic_size=25,
+    )
+
+
+def test_synthetic_zero_tables_is_refused() -> None:
+    with pytest.raises(BenchmarkError, match=r"scenario 'synthetic:0': synthetic:N needs N >= 1"):
+        resolve_scenario("synthetic:0")
+
+
+def test_path_and_url_scenarios(tmp_path: Path) -> None:
+    rb = tmp_path / "schema.rb"
+    rb.write_text("ActiveRecord::Schema.define do\nend\n")
+    sc = resolve_scenario(str(rb))
+    assert (sc.source, sc.schema_path) == (str(rb), str(rb))
+    db = tmp_path / "app.sqlite3"
+    db.write_bytes(b"")
+    assert resolve_scenario(str(db)).schema_path is None
+    url = resolve_scenario("postgresql://u@localhost/app")
+    assert (url.source, url.schema_path) == ("postgresql://u@localhost/app", None)
+    with pytest.raises(BenchmarkError, match=r"'postgresql://u@localhost/app', which is not a "
+                       r"schema.rb file"):
+        url.schema_rb(tmp_path)
+
+
+def test_builtin_scenario_resolves_to_a_loadable_source() -> None:
+    from rrperf.schema.scenarios import get_scenario
+
+    sc = resolve_scenario("small")
+    assert sc.name == "small"
+    assert sc.description == get_scenario("small").description
+    assert "small" in available_scenarios()
+
+
+def test_real_world_aliases_follow_the_schemas_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "schemas"
+    folder.mkdir()
+    (folder / REAL_WORLD_ALIASES["campfire"]).write_text("ActiveRecord::Schema.define do\nend\n")
+    env = {"RRPERF_SCHEMAS_DIR": str(folder)}
+    assert real_schemas_dir(env) == folder
+    sc = resolve_scenario("campfire", env=env)
+    assert sc.source == str(folder / REAL_WORLD_ALIASES["campfire"])
+    assert sc.schema_path == sc.source
+    names = available_scenarios(env)
+    assert names[-1] == "campfire" and "rubygems" not in names
+    missing = {"RRPERF_SCHEMAS_DIR": str(tmp_path / "nowhere")}
+    assert real_schemas_dir(missing) is None
+    with pytest.raises(BenchmarkError, match=r"unknown scenario 'campfire'; expected one of: "):
+        resolve_scenario("campfire", env=missing)
+
+
+def test_default_schemas_folder_is_found_next_to_the_repository() -> None:
+    # /work/main/../shared/data/schemas holds the three real schemas in this checkout
+    repo = Path(runner_mod.__file__).resolve().parents[2]
+    expected = repo.parent / "shared" / "data" / "schemas"
+    assert real_schemas_dir({}) == (expected if expected.is_dir() else None)
+
+
+def test_unknown_scenario_lists_valid_names() -> None:
+    with pytest.raises(BenchmarkError) as info:
+        resolve_scenario("smal", env={})
+    message = str(info.value)
+    assert message.startswith("unknown scenario 'smal'; expected one of: small, ")
+    assert message.endswith(", synthetic:N, a schema.rb or SQLite path, or a database URL")
+
+
+def test_bench_scenario_validation() -> None:
+    with pytest.raises(ConfigError, match=r"scenario synthetic_size: expected a positive "
+                       r"integer, got 0"):
+        BenchScenario(name="x", source="synthetic:0", synthetic_size=0)
+
+
+# --- memory meter ------------------------------------------------------------------------------
+
+
+def test_peak_rss_meter_falls_back_to_psutil(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setattr(runner_mod, "_CLEAR_REFS", str(tmp_path / "no" / "clear_refs"))
+    meter = PeakRssMeter()
+    meter.start()
+    assert meter._thread is not None
+    peak = meter.stop()
+    assert meter._thread is None
+    assert peak > 1
+
+
+def test_peak_rss_meter_sees_an_allocation() -> None:
+    meter = PeakRssMeter()
+    meter.start()
+    block = b"y" * (48 * 1024 * 1024)
+    peak_with = meter.stop()
+    del block
+    meter.start()
+    peak_without = meter.stop()
+    assert peak_with - peak_without >= 40
