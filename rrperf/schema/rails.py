@@ -1277,6 +1277,21 @@ class _Parser:
             )
             if self.opt_bool(options, "primary_key", False) and name not in builder.primary_key:
                 builder.primary_key = (*builder.primary_key, name)
+            if "index" in options:  # hand-written `t.string :email, index: { unique: true }`
+                self.column_index(builder, name, options["index"])
+
+    def column_index(self, builder: _TableBuilder, name: str, option: tuple[Any, Token]) -> None:
+        value, tok = option
+        if value is None or value is False:
+            return
+        index_opts: _OptionMap = {}
+        if isinstance(value, dict):
+            index_opts = {k: (v, tok) for k, v in value.items()}
+        elif value is not True:
+            raise self.error(f"expected true, false or a hash for index:, found {value!r}", tok)
+        builder.indexes.append(
+            self.index(builder.name, ([name], tok), index_opts, unique_default=False)
+        )
 
     def column(self, name: str, col_type: str, options: _OptionMap, *, virtual: bool) -> Column:
         default = None
@@ -1427,6 +1442,10 @@ class _Parser:
                 index_opts: _OptionMap = {}
                 if isinstance(index_value, dict):
                     index_opts = {k: (v, tok) for k, v in index_value.items()}
+                elif index_value is not True:
+                    raise self.error(
+                        f"expected true, false or a hash for index:, found {index_value!r}", tok
+                    )
                 columns = [f"{ref}_type", f"{ref}_id"] if polymorphic else [f"{ref}_id"]
                 if polymorphic and "name" not in index_opts:
                     index_opts["name"] = (f"index_{builder.name}_on_{ref}", tok)
@@ -1553,7 +1572,8 @@ def load_schema_rb(path: str | os.PathLike[str]) -> Schema:
     """
     name = os.fspath(path)
     try:
-        with open(name, encoding="utf-8") as handle:
+        # utf-8-sig: an editor-added byte order mark is not part of the Ruby source.
+        with open(name, encoding="utf-8-sig") as handle:
             text = handle.read()
     except (OSError, UnicodeDecodeError) as err:
         raise SchemaSourceError(f"cannot read schema file {name!r}: {err}") from err

@@ -1362,3 +1362,41 @@ def test_import_does_not_pull_in_pandas() -> None:
     code = "import sys, rrperf.schema.rails; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_column_index_option_adds_index() -> None:
+    table = table_of(
+        '  create_table "users" do |t|\n'
+        '    t.string :email, null: false, index: { unique: true, name: "by_email" }\n'
+        "    t.string :slug, index: true\n"
+        "    t.string :bio, index: false\n"
+        "  end"
+    )
+    assert table.indexes == (
+        Index("by_email", ("email",), unique=True),
+        Index("index_users_on_slug", ("slug",)),
+    )
+
+
+def test_crlf_bom_backslash_continuation_and_string_labels(tmp_path: Path) -> None:
+    source = (
+        "\ufeff# comment\r\n"
+        f"{MODERN}\r\n"
+        '  create_table "a", force: :cascade do |t|\r\n'
+        '    t.string "x", \\\r\n'
+        '      "null": false, default: "v"\r\n'
+        "  end\r\n"
+        '  add_index "a", ["x"], name: "ix"\r\n'
+        "end\r\n"
+    )
+    path = tmp_path / "schema.rb"
+    path.write_bytes(source.encode("utf-8"))
+    schema = load_schema_rb(path)
+    assert schema.tables == (
+        Table(
+            "a",
+            (pk(), Column("x", "string", null=False, default=Default("v"))),
+            indexes=(Index("ix", ("x",)),),
+            line=3,
+        ),
+    )
