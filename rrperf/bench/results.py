@@ -134,10 +134,12 @@ _PARQUET_META_KEY = b"rrperf_results"
 # ----------------------------------------------------------------------------- validation
 
 
-def _coerce(series: pd.Series, col: str, dtype: str, table: str) -> pd.Series:
-    """Convert one column to its contract dtype without silent loss."""
+def _coerce(column: pd.Series, col: str, dtype: str, table: str) -> Any:
+    """Convert one column to its contract dtype without silent loss; returns a Series."""
     import numpy as np
     import pandas as pd
+
+    series: Any = column  # pandas-stubs reject dtype names given as str
 
     if dtype.startswith("datetime64"):
         if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(
@@ -169,8 +171,8 @@ def _coerce(series: pd.Series, col: str, dtype: str, table: str) -> pd.Series:
     if dtype in ("int64", "Int64") and pd.api.types.is_float_dtype(series.dtype):
         finite = series.dropna()
         if not (finite == np.floor(finite)).all():
-            bad = float(finite[finite != np.floor(finite)].iloc[0])
-            raise ValueError(f"expected whole numbers, got {bad!r}")
+            first = float(finite[finite != np.floor(finite)].iloc[0])
+            raise ValueError(f"expected whole numbers, got {first!r}")
     if dtype in ("int64", "Int64") and pd.api.types.is_bool_dtype(series.dtype):
         raise ValueError("expected whole numbers, got booleans")
     return series.astype(dtype)
@@ -354,11 +356,14 @@ def check_correctness(data: pd.DataFrame, *, baseline: str = "legacy") -> pd.Dat
     data = validate_measurements(data)
     rows: list[dict[str, Any]] = []
     base_digests: dict[Any, list[str]] = {}
+    scenario: Any
     for scenario, part in data[data["system"] == baseline].groupby("scenario", dropna=False):
         base_digests[scenario] = sorted(set(part["output_digest"].dropna()))
     variants = data[data["system"] != baseline]
     keys = ["scenario", "system", "strategy"]
-    for (scenario, system, strategy), part in variants.groupby(keys, dropna=False, sort=True):
+    key: Any
+    for key, part in variants.groupby(keys, dropna=False, sort=True):
+        scenario, system, strategy = key
         digests = sorted(set(part["output_digest"].dropna()))
         base = base_digests.get(scenario, [])
         out_digest = digests[0] if len(digests) == 1 else None
@@ -416,7 +421,10 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def _atomic_write_bytes(path: Path, payload: bytes) -> None:
-    _atomic_write(path, lambda tmp: tmp.write_bytes(payload))
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(payload)
+
+    _atomic_write(path, write)
 
 
 def sidecar_path(path: str | os.PathLike[str]) -> Path:
@@ -489,7 +497,9 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     string_cols = [c for c, d in dtypes.items() if d == "string"]
     # pandas 3 parses floats exactly by default (and deprecates the option); pandas 2 needs
     # float_precision="round_trip" to read back repr() text bit for bit.
-    exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+    exact: dict[str, Any] = {}
+    if int(pd.__version__.split(".")[0]) < 3:
+        exact["float_precision"] = "round_trip"
     try:
         frame = pd.read_csv(
             io.BytesIO(payload), dtype=dtypes, keep_default_na=False,
@@ -666,7 +676,8 @@ class BenchmarkResult:
                     "left out of the comparison: %s / %s / %s: %s",
                     row.scenario, row.system, row.strategy, row.note,
                 )
-        return stats.compare(data, baseline=base, **kws)
+        out: pd.DataFrame = stats.compare(data, baseline=base, **kws)
+        return out
 
     def stability(self, **kws: Any) -> pd.DataFrame:
         """Stability checks, via :func:`rrperf.bench.stats.stability_warnings` with ``kws``."""

@@ -565,3 +565,14 @@ def test_collect_metadata_outside_a_repository(
     assert (meta.git_revision, meta.git_dirty) == (None, None)
     assert meta.config_json == "{}"
     assert meta.to_frame()["git_revision"].isna().all()
+
+
+def test_summary_and_stability_with_the_real_stats_module(result: BenchmarkResult) -> None:
+    from rrperf.bench import stats
+    from rrperf.bench.results import GROUP_COLUMNS, SUMMARY_EXTRA_COLUMNS
+
+    summary = result.summary()
+    assert tuple(summary.columns[: len(GROUP_COLUMNS)]) == GROUP_COLUMNS
+    assert set(SUMMARY_EXTRA_COLUMNS) <= set(summary.columns)
+    assert_frame_equal(summary, stats.summarize(result.data))
+    assert_frame_equal(result.stability(), stats.stability_warnings(result.data))
