@@ -1,0 +1,739 @@
+"""Comparisons between variants, regression checks between runs, change points in a history.
+
+Every function is pure (DataFrame in, new DataFrame out) and seeded: the bootstrap draws from
+``numpy.random.default_rng(seed)``, so equal inputs give equal outputs.
+
+How a verdict is reached (:func:`compare`)
+------------------------------------------
+For each group and variant, the effect is the **ratio of medians** variant / baseline (< 1 is
+faster). Its confidence interval is a percentile bootstrap (:func:`scipy.stats.bootstrap`):
+*paired* by round when the run was interleaved (both sides have one row per ``iteration`` of the
+same ``run_id`` and the same set of rounds, so a round's drift hits both sides and the rounds are
+resampled jointly), otherwise each side is resampled on its own. The p-value comes from the
+Mann-Whitney U test (or Welch's t test), and the p-values of one call are adjusted for
+multiplicity with Benjamini-Hochberg (:func:`scipy.stats.false_discovery_control`).
+
+``faster`` needs the whole interval below ``1 - threshold`` **and** ``p_adjusted < 1 -
+confidence``; ``slower`` the mirror image. The interval alone controls the error of each
+comparison; requiring the BH-adjusted p-value as well keeps the chance that a call with many
+comparisons of identical code reports any ``faster``/``slower`` at or below ``1 - confidence``
+(BH controls the family-wise error when no variant differs). ``equivalent`` needs the whole
+interval inside ``[1 - threshold, 1 + threshold]``: a two one-sided tests (TOST) decision, each
+side at level ``(1 - confidence) / 2``, so it is conservative. Anything else is
+``inconclusive``.
+
+Measured validity (``benchmarks/bench_stats_validity.py``, seeded, 2026-11-26): identical
+variants are called faster/slower in under 1% of calls at the default threshold (and about 4-5%
+of calls at threshold 0 with 8 comparisons per call, against about 25% without the BH
+requirement); a 5% slowdown at 2% CV with 20 iterations a side is called ``slower`` in about 96%
+of trials.
+
+Change points (:func:`detect_change_points`)
+--------------------------------------------
+PELT (Killick, Fearnhead & Eckley 2012) from ``ruptures`` with the ``l2`` (mean-shift) cost on
+the log of each run's median, so that levels change by factors and the noise is relative. The
+penalty is ``penalty_factor * sigma**2 * ln(n)``: ``sigma`` is the robust noise level (MAD of
+first differences / sqrt(2), which steps barely move) and ``penalty_factor = 3`` is BIC's 2 plus
+one, chosen by Monte Carlo: on 60-point series at 2-5% CV it raises a false alarm on about 3% of
+series without a change (BIC: about 12%) and still finds a 10% step within two points in
+98-100% of series at 2-3% CV.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+
+from rrperf.bench.results import CHANGE_POINT_COLUMNS, COMPARISON_EXTRA_COLUMNS
+from rrperf.bench.stats import group_columns, measured_rows
+from rrperf.errors import BenchmarkError, ConfigError, ResultsSchemaError
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+__all__ = [
+    "COMPARISON_COLUMNS_ADDED",
+    "CORRECTIONS",
+    "REGRESSION_COLUMNS",
+    "TESTS",
+    "adjust_p_values",
+    "compare",
+    "detect_change_points",
+    "detect_regressions",
+    "ratio_intervals",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Tests offered for the p-value, as named in the ``test`` column.
+TESTS: tuple[str, ...] = ("mann-whitney", "welch")
+#: Multiplicity corrections offered (``"none"`` leaves ``p_adjusted`` equal to ``p_value``).
+CORRECTIONS: tuple[str, ...] = ("fdr_bh", "fdr_by", "bonferroni", "none")
+#: Columns :func:`compare` adds after ``COMPARISON_EXTRA_COLUMNS``.
+COMPARISON_COLUMNS_ADDED: tuple[str, ...] = (
+    "n", "n_baseline", "paired", "p_adjusted", "correction",
+)
+#: Columns of :func:`detect_regressions` after the group columns.
+REGRESSION_COLUMNS: tuple[str, ...] = (
+    "n_current", "n_baseline", "ratio", "ratio_ci_low", "ratio_ci_high", "p_value",
+    "p_adjusted", "test", "correction", "regression", "improvement",
+)
+
+_INTERVAL_METHODS = ("percentile", "bca")
+_BATCH_VALUES = 2_000_000
+
+
+# --------------------------------------------------------------------------------------------
+# Building blocks
+# --------------------------------------------------------------------------------------------
+
+
+def _median_ratio(a: NDArray[np.float64], b: NDArray[np.float64], axis: int = -1) -> Any:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.median(a, axis=axis) / np.median(b, axis=axis)
+
+
+def ratio_intervals(
+    a: NDArray[np.float64],
+    b: NDArray[np.float64],
+    *,
+    paired: bool = False,
+    confidence: float = 0.95,
+    method: str = "percentile",
+    n_resamples: int = 9999,
+    seed: int = 0,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Ratio of medians ``median(a) / median(b)`` per row, with a bootstrap interval.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray
+        Shape ``(rows, n_a)`` and ``(rows, n_b)``, ``n_a, n_b >= 2``; one comparison per row.
+    paired : bool
+        Resample the columns of ``a`` and ``b`` jointly (needs ``n_a == n_b``; column ``i`` of
+        both is round ``i``), otherwise independently.
+    confidence : float
+        Two-sided level.
+    method : {"percentile", "bca"}
+        Bootstrap interval. Percentile is the default: BCa's jackknife is not consistent for
+        medians.
+    n_resamples : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the generator.
+
+    Returns
+    -------
+    (ratio, low, high) : tuple of numpy.ndarray, each of shape ``(rows,)``
+
+    Raises
+    ------
+    ConfigError
+        For bad shapes, an unknown method or a confidence outside (0, 1).
+    """
+    x = np.asarray(a, dtype=float)
+    y = np.asarray(b, dtype=float)
+    if x.ndim != 2 or y.ndim != 2 or x.shape[0] != y.shape[0]:
+        raise ConfigError(f"a and b must be 2-D with equal row counts, got {x.shape} and {y.shape}")
+    if x.shape[1] < 2 or y.shape[1] < 2:
+        raise ConfigError(f"each side needs at least 2 values, got {x.shape[1]} and {y.shape[1]}")
+    if paired and x.shape != y.shape:
+        raise ConfigError(f"paired samples must have equal shapes, got {x.shape} and {y.shape}")
+    if method not in _INTERVAL_METHODS:
+        raise ConfigError(f"method must be one of {', '.join(_INTERVAL_METHODS)}, got {method!r}")
+    if not 0.0 < confidence < 1.0:
+        raise ConfigError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
+    if n_resamples < 100:
+        raise ConfigError(f"n_resamples must be at least 100, got {n_resamples!r}")
+    ratio = np.asarray(_median_ratio(x, y), dtype=float)
+    lo = ratio.copy()
+    hi = ratio.copy()
+    # Rows without spread on either side have a degenerate bootstrap distribution.
+    varies = (np.ptp(x, axis=1) > 0) | (np.ptp(y, axis=1) > 0)
+    if varies.any():
+        per_resample = int(varies.sum()) * (x.shape[1] + y.shape[1])
+        batch = max(1, min(n_resamples, _BATCH_VALUES // per_resample))
+        with warnings.catch_warnings(record=True) as caught:
+            # scipy warns and returns NaN when the bootstrap distribution is degenerate; the
+            # NaN bounds then make the verdict inconclusive.
+            warnings.simplefilter("always")
+            res = scipy.stats.bootstrap(
+                (x[varies], y[varies]),
+                _median_ratio,
+                n_resamples=n_resamples,
+                batch=batch,
+                vectorized=True,
+                paired=paired,
+                axis=-1,
+                confidence_level=confidence,
+                method="BCa" if method == "bca" else "percentile",
+                rng=np.random.default_rng(seed),
+            )
+        for w in caught:
+            logger.debug("bootstrap warning: %s", w.message)
+        lo[varies] = res.confidence_interval.low
+        hi[varies] = res.confidence_interval.high
+    return ratio, lo, hi
+
+
+def _p_value(a: NDArray[np.float64], b: NDArray[np.float64], test: str) -> float:
+    if np.ptp(a) == 0 and np.ptp(b) == 0:
+        # Both sides constant: identical values carry no evidence of a difference, distinct
+        # ones are perfectly separated (and the tests' variance estimates are zero).
+        if a[0] == b[0]:
+            return 1.0
+        if test == "welch":
+            return 0.0
+    if test == "mann-whitney":
+        return float(scipy.stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
+    with warnings.catch_warnings():
+        # "Precision loss ... catastrophic cancellation" when one side is (nearly) constant;
+        # the statistic is still the right one for the data at hand.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(scipy.stats.ttest_ind(a, b, equal_var=False).pvalue)
+
+
+def adjust_p_values(
+    p_values: Sequence[float] | NDArray[np.float64], correction: str
+) -> NDArray[np.float64]:
+    """Adjust p-values for multiplicity; NaN entries stay NaN and are not counted.
+
+    Parameters
+    ----------
+    p_values : array-like of float
+    correction : {"fdr_bh", "fdr_by", "bonferroni", "none"}
+        Benjamini-Hochberg and Benjamini-Yekutieli use
+        :func:`scipy.stats.false_discovery_control`.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ConfigError
+        For an unknown correction.
+    """
+    if correction not in CORRECTIONS:
+        raise ConfigError(f"correction must be one of {', '.join(CORRECTIONS)}, got {correction!r}")
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    if not ok.any():
+        return out
+    if correction == "none":
+        out[ok] = p[ok]
+    elif correction == "bonferroni":
+        out[ok] = np.minimum(1.0, p[ok] * ok.sum())
+    else:
+        out[ok] = scipy.stats.false_discovery_control(p[ok], method=correction[-2:])
+    return out
+
+
+def _check_common(confidence: float, threshold: float, test: str, correction: str) -> None:
+    if not 0.0 < confidence < 1.0:
+        raise ConfigError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
+    if not 0.0 <= threshold < 1.0:
+        raise ConfigError(f"threshold must be in [0, 1), got {threshold!r}")
+    if test not in TESTS:
+        raise ConfigError(f"test must be one of {', '.join(TESTS)}, got {test!r}")
+    if correction not in CORRECTIONS:
+        raise ConfigError(f"correction must be one of {', '.join(CORRECTIONS)}, got {correction!r}")
+
+
+def _label(system: Any, strategy: Any = None) -> str:
+    sys_ = "<NA>" if pd.isna(system) else str(system)
+    if strategy is None or pd.isna(strategy) or str(strategy) == "":
+        return sys_
+    return f"{sys_}/{strategy}"
+
+
+def _pair(a_rows: pd.DataFrame, b_rows: pd.DataFrame, keys: list[str], value: str) -> tuple[
+    NDArray[np.float64], NDArray[np.float64], bool
+]:
+    """Align the two sides by round when they are interleaved, else return them as they are."""
+    a = a_rows[value].to_numpy(dtype=float)
+    b = b_rows[value].to_numpy(dtype=float)
+    if "iteration" not in keys or len(a) != len(b) or len(a) < 2:
+        return a, b, False
+    ka = a_rows[keys]
+    kb = b_rows[keys]
+    if ka.isna().any().any() or kb.isna().any().any():
+        return a, b, False
+    if ka.duplicated().any() or kb.duplicated().any():
+        return a, b, False
+    ta = [tuple(r) for r in ka.astype(str).itertuples(index=False)]
+    tb = [tuple(r) for r in kb.astype(str).itertuples(index=False)]
+    if set(ta) != set(tb):
+        return a, b, False
+    pos_b = {k: i for i, k in enumerate(tb)}
+    order_a = sorted(range(len(ta)), key=ta.__getitem__)
+    a_sorted = a[order_a]
+    b_sorted = b[[pos_b[ta[i]] for i in order_a]]
+    return a_sorted, b_sorted, True
+
+
+def _verdict(lo: float, hi: float, p_adj: float, threshold: float, alpha: float) -> str:
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return "inconclusive"
+    significant = math.isfinite(p_adj) and p_adj < alpha
+    if hi < 1.0 - threshold and significant:
+        return "faster"
+    if lo > 1.0 + threshold and significant:
+        return "slower"
+    if lo >= 1.0 - threshold and hi <= 1.0 + threshold:
+        return "equivalent"
+    return "inconclusive"
+
+
+def _ids(frame: pd.DataFrame, cols: list[str]) -> NDArray[np.int64]:
+    if not cols:
+        return np.zeros(len(frame), dtype=np.int64)
+    return frame.groupby(cols, sort=True, dropna=False, observed=True).ngroup().to_numpy()
+
+
+def _effect(
+    a: NDArray[np.float64],
+    b: NDArray[np.float64],
+    *,
+    paired: bool,
+    confidence: float,
+    method: str,
+    n_resamples: int,
+    seed: int,
+    test: str,
+) -> tuple[float, float, float, float]:
+    if len(a) < 2 or len(b) < 2:
+        return math.nan, math.nan, math.nan, math.nan
+    ratio, lo, hi = ratio_intervals(
+        a[None, :],
+        b[None, :],
+        paired=paired,
+        confidence=confidence,
+        method=method,
+        n_resamples=n_resamples,
+        seed=seed,
+    )
+    return float(ratio[0]), float(lo[0]), float(hi[0]), _p_value(a, b, test)
+
+
+# --------------------------------------------------------------------------------------------
+# compare
+# --------------------------------------------------------------------------------------------
+
+
+def compare(
+    data: pd.DataFrame,
+    baseline: str,
+    value: str = "wall_s",
+    by: Sequence[str] | None = None,
+    confidence: float = 0.95,
+    threshold: float = 0.02,
+    *,
+    seed: int = 0,
+    correction: str = "fdr_bh",
+    test: str = "mann-whitney",
+    method: str = "percentile",
+    n_resamples: int = 9999,
+) -> pd.DataFrame:
+    """Compare every variant with a baseline, per scenario and cache state.
+
+    See the module notes for the method and its measured validity.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        A measurement table with a ``system`` column (and usually ``strategy``).
+    baseline : str
+        A system (``"legacy"``) or one variant as ``"system/strategy"``
+        (``"pipeline/sequential"``). A bare system must have one strategy per group.
+    value : str
+        The measured column.
+    by : sequence of str or None
+        Grouping columns including ``system`` (and ``strategy``); ``None`` means the
+        ``GROUP_COLUMNS`` present. The comparison groups are the columns other than
+        ``system``/``strategy``.
+    confidence : float
+        Level of the ratio's interval; ``1 - confidence`` is also the level of the adjusted
+        p-value needed for ``faster``/``slower``.
+    threshold : float
+        Relative change that matters: the verdict band is ``[1 - threshold, 1 + threshold]``.
+    seed : int
+        Seed of the bootstrap.
+    correction : {"fdr_bh", "fdr_by", "bonferroni", "none"}
+        Multiplicity correction across all comparisons of the call.
+    test : {"mann-whitney", "welch"}
+        Test for ``p_value``.
+    method : {"percentile", "bca"}
+        Bootstrap interval of the ratio.
+    n_resamples : int
+        Bootstrap resamples.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group and non-baseline variant: the ``by`` columns, then ``baseline, ratio,
+        ratio_ci_low, ratio_ci_high, p_value, test, verdict`` and then ``n, n_baseline, paired,
+        p_adjusted, correction``. A side with fewer than 2 usable rows gives NaN statistics and
+        ``inconclusive``.
+
+    Raises
+    ------
+    BenchmarkError
+        When ``baseline`` matches no variant (the message lists the systems and variants
+        present) or a bare system matches several variants in one group.
+    ResultsSchemaError
+        When ``value``, ``system`` or a ``by`` column is missing.
+    ConfigError
+        For a bad option.
+    """
+    _check_common(confidence, threshold, test, correction)
+    by_cols = group_columns(data, by)
+    if "system" not in by_cols:
+        raise ResultsSchemaError(
+            "compare needs a 'system' column among the grouping columns; "
+            f"got {', '.join(by_cols) or '(none)'}"
+        )
+    measured_rows(data.iloc[0:0], value)  # the value column must exist even for an empty table
+    variant_cols = [c for c in ("system", "strategy") if c in by_cols]
+    outer_cols = [c for c in by_cols if c not in variant_cols]
+    b_system, _, b_strategy = baseline.partition("/")
+    if "/" in baseline and "strategy" not in variant_cols:
+        raise BenchmarkError(
+            f"baseline {baseline!r} names a strategy but the table has no 'strategy' column; "
+            "name a system only"
+        )
+
+    frame = data.copy()
+    frame["__gid"] = _ids(frame, outer_cols)
+    frame["__vid"] = _ids(frame, variant_cols)
+    variants = frame.drop_duplicates("__vid").sort_values("__vid")
+    is_base = (variants["system"].astype("string") == b_system).fillna(False)
+    if b_strategy:
+        is_base &= (variants["strategy"].astype("string") == b_strategy).fillna(False)
+    base_vids = set(variants.loc[is_base.to_numpy(dtype=bool), "__vid"].tolist())
+    if not base_vids:
+        systems = sorted({_label(s) for s in variants["system"]})
+        labels = [
+            _label(r["system"], r["strategy"] if "strategy" in variant_cols else None)
+            for _, r in variants.iterrows()
+        ]
+        raise BenchmarkError(
+            f"unknown baseline {baseline!r}; systems present: {', '.join(systems) or '(none)'}; "
+            f"variants present: {', '.join(labels) or '(none)'}"
+        )
+    rows = measured_rows(frame, value)
+    pair_keys = [c for c in ("run_id", "iteration") if c in rows.columns]
+
+    records: list[dict[str, Any]] = []
+    for gid, group in frame.groupby("__gid", sort=True):
+        present = sorted(set(group["__vid"].tolist()))
+        base_here = [v for v in present if v in base_vids]
+        if len(base_here) > 1:
+            names = [
+                _label(*variants.loc[variants["__vid"] == v, variant_cols].iloc[0].tolist())
+                for v in base_here
+            ]
+            raise BenchmarkError(
+                f"baseline {baseline!r} matches several variants in one group: "
+                f"{', '.join(names)}; name one as system/strategy"
+            )
+        g_rows = rows[rows["__gid"] == gid]
+        b_rows = g_rows[g_rows["__vid"] == base_here[0]] if base_here else g_rows.iloc[0:0]
+        outer_key = group.iloc[0][outer_cols].to_dict()
+        for vid in present:
+            if vid in base_vids:
+                continue
+            v_rows = g_rows[g_rows["__vid"] == vid]
+            a, b, paired = _pair(v_rows, b_rows, pair_keys, value)
+            ratio, lo, hi, p = _effect(
+                a, b, paired=paired, confidence=confidence, method=method,
+                n_resamples=n_resamples, seed=seed, test=test,
+            )
+            variant_key = variants.loc[variants["__vid"] == vid].iloc[0][variant_cols].to_dict()
+            records.append({
+                **outer_key, **variant_key,
+                "baseline": baseline, "ratio": ratio, "ratio_ci_low": lo, "ratio_ci_high": hi,
+                "p_value": p, "test": test, "n": len(a), "n_baseline": len(b), "paired": paired,
+                "correction": correction,
+            })
+
+    p_adj = adjust_p_values([r["p_value"] for r in records], correction)
+    alpha = 1.0 - confidence
+    for rec, pa in zip(records, p_adj, strict=True):
+        rec["p_adjusted"] = float(pa)
+        rec["verdict"] = _verdict(rec["ratio_ci_low"], rec["ratio_ci_high"], pa, threshold, alpha)
+    columns = [*by_cols, *COMPARISON_EXTRA_COLUMNS, *COMPARISON_COLUMNS_ADDED]
+    out = pd.DataFrame.from_records(records, columns=columns)
+    for col in by_cols:
+        out[col] = out[col].astype(data[col].dtype)
+    for col in ("baseline", "test", "verdict", "correction"):
+        out[col] = out[col].astype("string")
+    for col in ("ratio", "ratio_ci_low", "ratio_ci_high", "p_value", "p_adjusted"):
+        out[col] = out[col].astype("float64")
+    out["n"] = out["n"].astype("int64")
+    out["n_baseline"] = out["n_baseline"].astype("int64")
+    out["paired"] = out["paired"].astype("bool")
+    logger.info("compared %d variant(s) with baseline %r", len(out), baseline)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# detect_regressions
+# --------------------------------------------------------------------------------------------
+
+
+def detect_regressions(
+    current: pd.DataFrame,
+    baseline: pd.DataFrame,
+    threshold: float = 0.05,
+    alpha: float = 0.05,
+    *,
+    value: str = "wall_s",
+    by: Sequence[str] | None = None,
+    seed: int = 0,
+    correction: str = "fdr_bh",
+    test: str = "mann-whitney",
+    method: str = "percentile",
+    n_resamples: int = 9999,
+) -> pd.DataFrame:
+    """Compare a run with a saved baseline run, group by group.
+
+    For each group present in both tables, the ratio of medians current / baseline gets a
+    ``1 - alpha`` bootstrap interval (the two runs are resampled independently) and a p-value.
+    ``regression`` is true when the interval lies above ``1 + threshold`` and the adjusted
+    p-value is below ``alpha``; ``improvement`` when it lies below ``1 - threshold`` under the
+    same condition.
+
+    Parameters
+    ----------
+    current, baseline : pandas.DataFrame
+        Measurement tables.
+    threshold : float
+        Relative change that counts.
+    alpha : float
+        Error level: the interval is at ``1 - alpha`` and ``p_adjusted`` must be below it.
+    value : str
+        The measured column.
+    by : sequence of str or None
+        Grouping columns; ``None`` means the ``GROUP_COLUMNS`` present in both tables.
+    seed : int
+        Seed of the bootstrap.
+    correction : {"fdr_bh", "fdr_by", "bonferroni", "none"}
+        Multiplicity correction across the groups.
+    test : {"mann-whitney", "welch"}
+        Test for ``p_value``.
+    method : {"percentile", "bca"}
+        Bootstrap interval of the ratio.
+    n_resamples : int
+        Bootstrap resamples.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group present in both: the group columns, then ``n_current, n_baseline,
+        ratio, ratio_ci_low, ratio_ci_high, p_value, p_adjusted, test, correction, regression,
+        improvement``.
+
+    Raises
+    ------
+    ResultsSchemaError
+        When ``value`` or a ``by`` column is missing from either table.
+    ConfigError
+        For a bad option.
+    """
+    _check_common(1.0 - alpha, threshold, test, correction)
+    if by is None:
+        by_cols = [c for c in group_columns(current, None) if c in baseline.columns]
+    else:
+        by_cols = group_columns(current, by)
+        group_columns(baseline, by_cols)
+    measured_rows(current.iloc[0:0], value)
+    measured_rows(baseline.iloc[0:0], value)
+    keys = pd.concat(
+        [current[by_cols], baseline[by_cols]],
+        ignore_index=True,
+    )
+    keys["__gid"] = _ids(keys, by_cols)
+    cur = current.copy()
+    base = baseline.copy()
+    cur["__gid"] = keys["__gid"].to_numpy()[: len(current)]
+    base["__gid"] = keys["__gid"].to_numpy()[len(current) :]
+    both = sorted(set(cur["__gid"].tolist()) & set(base["__gid"].tolist()))
+    cur_rows = measured_rows(cur, value)
+    base_rows = measured_rows(base, value)
+    records: list[dict[str, Any]] = []
+    for gid in both:
+        a = cur_rows.loc[cur_rows["__gid"] == gid, value].to_numpy(dtype=float)
+        b = base_rows.loc[base_rows["__gid"] == gid, value].to_numpy(dtype=float)
+        ratio, lo, hi, p = _effect(
+            a, b, paired=False, confidence=1.0 - alpha, method=method,
+            n_resamples=n_resamples, seed=seed, test=test,
+        )
+        key = keys.loc[keys["__gid"] == gid].iloc[0][by_cols].to_dict()
+        records.append({
+            **key, "n_current": len(a), "n_baseline": len(b), "ratio": ratio,
+            "ratio_ci_low": lo, "ratio_ci_high": hi, "p_value": p, "test": test,
+            "correction": correction,
+        })
+    p_adj = adjust_p_values([r["p_value"] for r in records], correction)
+    for rec, pa in zip(records, p_adj, strict=True):
+        significant = bool(np.isfinite(pa) and pa < alpha)
+        rec["p_adjusted"] = float(pa)
+        rec["regression"] = bool(significant and rec["ratio_ci_low"] > 1.0 + threshold)
+        rec["improvement"] = bool(significant and rec["ratio_ci_high"] < 1.0 - threshold)
+    out = pd.DataFrame.from_records(records, columns=[*by_cols, *REGRESSION_COLUMNS])
+    for col in by_cols:
+        out[col] = out[col].astype(current[col].dtype)
+    out["n_current"] = out["n_current"].astype("int64")
+    out["n_baseline"] = out["n_baseline"].astype("int64")
+    for col in ("ratio", "ratio_ci_low", "ratio_ci_high", "p_value", "p_adjusted"):
+        out[col] = out[col].astype("float64")
+    out["test"] = out["test"].astype("string")
+    out["correction"] = out["correction"].astype("string")
+    out["regression"] = out["regression"].astype("bool")
+    out["improvement"] = out["improvement"].astype("bool")
+    logger.info(
+        "checked %d group(s) for regressions: %d found", len(out), int(out["regression"].sum())
+    )
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# detect_change_points
+# --------------------------------------------------------------------------------------------
+
+
+def robust_noise(y: NDArray[np.float64]) -> float:
+    """Noise level of a piecewise-constant series: MAD of first differences / sqrt(2).
+
+    A difference of two independent N(0, s^2) values has standard deviation s*sqrt(2), and the
+    MAD (scaled by 1.4826) ignores the few differences that straddle a step.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        The series (length >= 2).
+
+    Returns
+    -------
+    float
+        Falls back to the mean absolute difference when the MAD is zero (quantized values),
+        and to 0 when every difference is zero.
+    """
+    d = np.diff(np.asarray(y, dtype=float))
+    if d.size == 0:
+        return 0.0
+    mad = 1.4826 * float(np.median(np.abs(d - np.median(d))))
+    if mad == 0.0:
+        mad = math.sqrt(math.pi / 2) * float(np.mean(np.abs(d - np.median(d))))
+    return mad / math.sqrt(2)
+
+
+def detect_change_points(
+    history: pd.DataFrame,
+    value: str = "wall_s",
+    by: Sequence[str] | None = None,
+    *,
+    min_size: int = 3,
+    penalty_factor: float = 3.0,
+    log_scale: bool = True,
+) -> pd.DataFrame:
+    """Find level shifts in a run history with PELT (``ruptures``).
+
+    Each group's rows are reduced to one point per run (the median of its iterations) and
+    ordered by ``started_at`` (first row of the run) then ``run_id``. PELT with the ``l2`` cost
+    then segments the series with penalty ``penalty_factor * sigma**2 * ln(n)``, ``sigma``
+    from :func:`robust_noise`; see the module notes for why ``penalty_factor = 3``.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        Measurement tables of several runs, concatenated; needs ``run_id``.
+    value : str
+        The measured column.
+    by : sequence of str or None
+        Grouping columns; ``None`` means the ``GROUP_COLUMNS`` present.
+    min_size : int
+        Fewest runs in a segment: a new level must last this long to be reported.
+    penalty_factor : float
+        Multiplier of ``sigma**2 * ln(n)`` (2 is BIC; larger finds fewer changes).
+    log_scale : bool
+        Segment the log of the values (relative changes) when all are positive.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per change: the group columns, then ``position`` (index in the group's
+        time-ordered series where the new level starts), ``run_id`` (of that run), ``before``
+        and ``after`` (medians of the segments on either side), ``change`` (after / before - 1).
+        Empty, with these columns, when nothing changed.
+
+    Raises
+    ------
+    ResultsSchemaError
+        When ``value``, ``run_id`` or a ``by`` column is missing.
+    ConfigError
+        For ``min_size < 1`` or a non-positive ``penalty_factor``.
+    """
+    import ruptures
+
+    if min_size < 1:
+        raise ConfigError(f"min_size must be >= 1, got {min_size!r}")
+    if not penalty_factor > 0:
+        raise ConfigError(f"penalty_factor must be > 0, got {penalty_factor!r}")
+    if "run_id" not in history.columns:
+        raise ResultsSchemaError(
+            "detect_change_points needs a 'run_id' column; "
+            f"columns present: {', '.join(map(str, history.columns))}"
+        )
+    by_cols = group_columns(history, by)
+    rows = measured_rows(history, value)
+    rows["__gid"] = _ids(rows, by_cols)
+    records: list[dict[str, Any]] = []
+    for _, group in rows.groupby("__gid", sort=True):
+        agg: dict[str, tuple[str, str]] = {"level": (value, "median")}
+        if "started_at" in group.columns:
+            agg["started_at"] = ("started_at", "min")
+        runs = group.groupby("run_id", sort=False, dropna=False).agg(**agg).reset_index()
+        sort_cols = [c for c in ("started_at", "run_id") if c in runs.columns]
+        runs = runs.sort_values(sort_cols, kind="stable", na_position="last").reset_index(drop=True)
+        y = runs["level"].to_numpy(dtype=float)
+        n = len(y)
+        if n < 2 * min_size:
+            continue
+        z = np.log(y) if log_scale and (y > 0).all() else y
+        sigma = robust_noise(z)
+        # A floor keeps the penalty positive on noise-free series (exact steps).
+        sigma = max(sigma, 1e-9 * max(1.0, float(np.median(np.abs(z)))))
+        pen = penalty_factor * sigma**2 * math.log(n)
+        algo = ruptures.Pelt(model="l2", min_size=min_size, jump=1).fit(z.reshape(-1, 1))
+        bkps = [int(b) for b in algo.predict(pen=pen)[:-1]]
+        bounds = [0, *bkps, n]
+        key = group.iloc[0][by_cols].to_dict()
+        for i, pos in enumerate(bkps, start=1):
+            before = float(np.median(y[bounds[i - 1] : pos]))
+            after = float(np.median(y[pos : bounds[i + 1]]))
+            records.append({
+                **key,
+                "position": pos,
+                "run_id": runs["run_id"].iloc[pos],
+                "before": before,
+                "after": after,
+                "change": after / before - 1.0 if before != 0 else math.nan,
+            })
+    out = pd.DataFrame.from_records(records, columns=[*by_cols, *CHANGE_POINT_COLUMNS])
+    for col in by_cols:
+        out[col] = out[col].astype(history[col].dtype)
+    out["position"] = out["position"].astype("int64")
+    out["run_id"] = out["run_id"].astype(history["run_id"].dtype)
+    for col in ("before", "after", "change"):
+        out[col] = out[col].astype("float64")
+    return out
