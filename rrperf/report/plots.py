@@ -73,7 +73,7 @@ def _palette(n: int) -> list[Any]:
     """``n`` distinct colours from matplotlib's ``tab10`` (cycled when n > 10)."""
     import matplotlib
 
-    colors = list(matplotlib.colormaps["tab10"].colors)
+    colors = list(matplotlib.color_sequences["tab10"])
     return [colors[i % len(colors)] for i in range(n)]
 
 
@@ -114,13 +114,10 @@ def _axes(ax: Axes | None) -> Axes:
 
 
 def _measured(df: pd.DataFrame, value: str, *, what: str) -> pd.DataFrame:
-    """Rows that are real measurements of ``value``: no warm-ups, no errors, no missing value."""
-    mask = df[value].notna()
-    if "warmup" in df.columns:
-        mask &= ~df["warmup"].fillna(False).astype(bool)
-    if "error" in df.columns:
-        mask &= df["error"].map(_text) == ""
-    out = df.loc[mask]
+    """Rows that are real measurements of ``value``, by the same rule the statistics use."""
+    from rrperf.bench.stats import measured_rows
+
+    out = measured_rows(df, value)
     if len(out) == 0:
         raise ReportError(
             f"nothing to plot: {what} has no measured rows of {value!r} "
@@ -149,7 +146,29 @@ def _signed_errors(
 
 
 def _fit_label(name: str, value: float, low: float, high: float, digits: int) -> str:
-    return f"{name} = {value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+    """``"name = value [low, high]"``; the interval is left out when it is undefined (NaN)."""
+    text = f"{name} = {value:.{digits}f}"
+    if math.isfinite(low) and math.isfinite(high):
+        text += f" [{low:.{digits}f}, {high:.{digits}f}]"
+    return text
+
+
+def _interval_center(summary: pd.DataFrame) -> str | None:
+    """Whether the summary's intervals are for the ``"mean"`` or the ``"median"``, if it says.
+
+    :func:`rrperf.bench.stats.summarize` appends ``"-median"`` to ``ci_method`` for intervals of
+    the median; any other method is an interval of the mean.
+    """
+    if "ci_method" not in summary.columns:
+        return None
+    methods = {_text(m) for m in summary["ci_method"]} - {""}
+    kinds = {"median" if m.endswith("-median") else "mean" for m in methods}
+    if len(kinds) > 1:
+        raise ReportError(
+            f"the summary mixes intervals for the mean and the median "
+            f"(ci_method {', '.join(sorted(methods))}); summarize all groups one way"
+        )
+    return kinds.pop() if kinds else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -221,7 +240,7 @@ def ci_chart(
     *,
     x: str = "scenario",
     hue: str | None = None,
-    center: Literal["median", "mean"] = "median",
+    center: Literal["median", "mean"] | None = None,
     value: str = "wall_s",
     confidence: float = 0.95,
     log: bool = False,
@@ -246,8 +265,11 @@ def ci_chart(
         Column separating the variants drawn within a category. ``None`` uses
         :func:`variant_label`, followed by `` · <cache_state>`` when the table holds more than one
         cache state.
-    center : {"median", "mean"}
-        The summary column drawn as the point.
+    center : {"median", "mean"} or None
+        The summary column drawn as the point. It must be the statistic the intervals are for
+        (``ci_method`` ending in ``"-median"`` means the median, any other method the mean).
+        ``None`` draws whichever that is (the mean when the table does not say). A measurement
+        table is summarized with ``center=center`` (the mean when ``None``).
     value : str
         The measured column: summarized when a measurement table is given, and named on the
         vertical axis.
@@ -268,23 +290,34 @@ def ci_chart(
     Raises
     ------
     ConfigError
-        When ``center`` is neither ``"median"`` nor ``"mean"``.
+        When ``center`` is neither ``"median"``, ``"mean"`` nor ``None``.
     ReportError
-        When a column is missing, the table is empty, two rows share a category and variant, or a
-        center lies outside its own interval.
+        When a column is missing, the table is empty, two rows share a category and variant,
+        ``center`` is not the statistic the intervals are for, or a center lies outside its own
+        interval.
     """
     import numpy as np
     import pandas as pd
 
-    if center not in ("median", "mean"):
-        raise ConfigError(f"center must be 'median' or 'mean', got {center!r}")
+    if center not in ("median", "mean", None):
+        raise ConfigError(f"center must be 'median', 'mean' or None, got {center!r}")
     _check_frame(summary, (), what="ci_chart input")
     if "ci_low" not in summary.columns:
         _check_frame(summary, (value, *GROUP_COLUMNS), what="ci_chart measurement table")
         from rrperf.bench.stats import summarize
 
         logger.debug("ci_chart: summarizing a measurement table of %d rows", len(summary))
-        summary = summarize(summary, value=value, confidence=confidence)
+        summary = summarize(summary, value=value, confidence=confidence,
+                            center=center or "mean")
+    interval_center = _interval_center(summary)
+    if center is None:
+        center = interval_center or "mean"
+    elif interval_center is not None and center != interval_center:
+        raise ReportError(
+            f"the summary's intervals are for the {interval_center} (see its ci_method column), "
+            f"not the {center}; pass center={interval_center!r}, or summarize with "
+            f"center={center!r}"
+        )
     required = [x, center, "ci_low", "ci_high"] + (["system"] if hue is None else [hue])
     _check_frame(summary, required, what="ci_chart summary")
 
@@ -336,7 +369,7 @@ def ci_chart(
     ax.set_ylabel(f"{value} ({center})")
     if log:
         ax.set_yscale("log")
-    methods = sorted({_text(m) for m in summary["ci_method"]} - {""}) if (
+    methods = sorted({_text(m).removesuffix("-median") for m in summary["ci_method"]} - {""}) if (
         "ci_method" in summary.columns) else []
     interval = f"{', '.join(methods)} confidence interval" if methods else "confidence interval"
     ax.set_title(f"{center} with {interval}")
@@ -496,11 +529,12 @@ def regression_chart(
     """A metric over the run history, with the baseline band and the change points.
 
     One point per run (the median of its measured iterations, warm-ups and failed iterations
-    left out), runs ordered by ``started_at``. The band is the median and confidence interval
-    (:func:`rrperf.bench.stats.summarize`) of the ``baseline`` run, or, without one, of every
-    iteration of the first segment (the runs before the first change point). Each change point
-    is a dashed vertical line between the last run before and the first run after the change,
-    annotated with the relative change ``after / before - 1``.
+    left out), runs ordered by ``started_at``. The band is the median and its confidence
+    interval (:func:`rrperf.bench.stats.summarize` with ``center="median"``) of the
+    ``baseline`` run, or, without one, of every iteration of the first segment (the runs before
+    the first change point). Each change point is a dashed vertical line between the last run
+    before and the first run after the change, annotated with the relative change
+    ``after / before - 1``.
 
     Parameters
     ----------
@@ -597,7 +631,8 @@ def regression_chart(
         band_label = f"baseline (first {n_first} run{'s' if n_first != 1 else ''})"
     from rrperf.bench.stats import summarize
 
-    band = summarize(base_rows, value=value, by=tuple(group_cols), confidence=confidence)
+    band = summarize(base_rows, value=value, by=tuple(group_cols), confidence=confidence,
+                     center="median")
     if len(band) != 1:
         raise ReportError(f"baseline summary has {len(band)} rows, expected one")
     band_row = band.iloc[0]
@@ -680,9 +715,11 @@ def speedup_chart(
         As :func:`rrperf.engine.parallel.compare_execution_methods` returns it: ``method``,
         ``workers``, ``speedup`` (other columns are ignored).
     fit : AmdahlFit or mapping of str to AmdahlFit or None
-        The serial fraction to draw. One ``AmdahlFit`` draws one curve for all methods; a
-        mapping gives each method its own. ``None`` fits each method separately with
-        :func:`rrperf.bench.stats.fit_amdahl`.
+        The serial fraction to draw. One ``AmdahlFit`` draws one curve; a mapping from method
+        to fit draws one curve per method it names (methods it leaves out, such as the
+        one-worker ``"sequential"``, get none). ``None`` fits one serial fraction to every row with
+        :func:`rrperf.bench.stats.fit_amdahl` (``compare_execution_methods`` returns one row per
+        method, so the methods together give the points of the fit).
     confidence : float
         Confidence level of the fits computed here.
     ax : matplotlib.axes.Axes or None
@@ -692,14 +729,14 @@ def speedup_chart(
     -------
     matplotlib.axes.Axes
         The Axes drawn on: per method a marker-only line of the measurements (labelled with the
-        method) and an Amdahl curve (``gid == "amdahl"``), plus the dashed ideal line
+        method), the Amdahl curve(s) (``gid == "amdahl"``) and the dashed ideal line
         (``gid == "ideal"``).
 
     Raises
     ------
     ReportError
         When a column is missing, no row has both workers and speedup, or a ``fit`` mapping
-        lacks a method.
+        names none of the methods.
     """
     import numpy as np
 
@@ -711,23 +748,19 @@ def speedup_chart(
         raise ReportError("nothing to plot: no row of the execution-method table has a speedup")
     names = list(dict.fromkeys(data["method"].map(_text)))
     labels = data["method"].map(_text)
+    fits: dict[str, AmdahlFit] = {}
     if isinstance(fit, Mapping):
-        lacking = [m for m in names if m not in fit]
-        if lacking:
+        fits = {name: fit[name] for name in names if name in fit}
+        if not fits:
             raise ReportError(
-                f"fit has no Amdahl fit for method(s) {', '.join(map(repr, lacking))}; "
+                f"fit has an Amdahl fit for none of the methods {', '.join(map(repr, names))}; "
                 f"it covers {', '.join(map(repr, fit)) or 'none'}"
             )
-    fits: dict[str, AmdahlFit] = {}
-    if fit is None:
+    elif fit is None:
         from rrperf.bench.stats import fit_amdahl
 
-        for name in names:
-            rows = data.loc[labels == name]
-            fits[name] = fit_amdahl(rows["workers"].to_numpy(dtype=float),
-                                    rows["speedup"].to_numpy(dtype=float), confidence=confidence)
-    elif isinstance(fit, Mapping):
-        fits = {name: fit[name] for name in names}
+        fit = fit_amdahl(data["workers"].to_numpy(dtype=float),
+                         data["speedup"].to_numpy(dtype=float), confidence=confidence)
 
     w_max = float(data["workers"].max())
     grid = np.linspace(1.0, max(w_max, 1.0), 200)
@@ -745,7 +778,7 @@ def speedup_chart(
             ax.plot(grid, np.asarray(amdahl_speedup(grid, f.serial_fraction), dtype=float),
                     color=color, gid="amdahl", label=f"{name}: Amdahl " + _fit_label(
                         "s", f.serial_fraction, f.ci_low, f.ci_high, 3))
-    if fit is not None and not isinstance(fit, Mapping):
+    if not isinstance(fit, Mapping):
         ax.plot(grid, np.asarray(amdahl_speedup(grid, fit.serial_fraction), dtype=float),
                 color="0.15", gid="amdahl", label="Amdahl " + _fit_label(
                     "s", fit.serial_fraction, fit.ci_low, fit.ci_high, 3))
@@ -865,9 +898,10 @@ def scaling_chart(
     ax.set_ylabel(f"{y} (log)")
     if hue is None:
         f = fitted[0]
+        interval = (f"{f.confidence:.0%} CI {f.ci_low:.2f}–{f.ci_high:.2f}, "
+                    if math.isfinite(f.ci_low) and math.isfinite(f.ci_high) else "")
         ax.set_title(
-            f"{y} ∝ {x}^{f.exponent:.2f} (CI {f.ci_low:.2f}–{f.ci_high:.2f}, "
-            f"R² = {f.r_squared:.3f}, n = {f.n})"
+            f"{y} ∝ {x}^{f.exponent:.2f} ({interval}R² = {f.r_squared:.3f}, n = {f.n})"
         )
     else:
         ax.set_title(f"{y} against {x} (log–log)")

@@ -66,7 +66,7 @@ def summary_table() -> pd.DataFrame:
         "cv": [0.09, 0.09, 0.05, 0.05],
         "ci_low": [0.9, 0.45, 9.5, 3.8],
         "ci_high": [1.2, 0.6, 10.4, 4.5],
-        "ci_method": ["bootstrap"] * 4,
+        "ci_method": ["percentile-median"] * 4,
         "outliers": [0, 0, 1, 0],
     })
 
@@ -118,13 +118,16 @@ def change_points_table() -> pd.DataFrame:
 
 
 def methods_table() -> pd.DataFrame:
+    """As compare_execution_methods returns it, for two worker counts concatenated."""
     return pd.DataFrame({
-        "method": ["thread", "thread", "thread", "process", "process", "process"],
-        "workers": [1, 2, 4, 1, 2, 4],
-        "wall_s": [8.0, 5.0, 3.5, 8.0, 4.4, 2.5],
-        "speedup": [1.0, 1.6, 2.2857142857142856, 1.0, 1.8181818181818181, 3.2],
-        "efficiency": [1.0, 0.8, 0.5714285714285714, 1.0, 0.9090909090909091, 0.8],
-        "serial_fraction": [math.nan, 0.25, 0.25, math.nan, 0.1, 0.0833],
+        "method": ["sequential", "thread", "process", "thread", "process"],
+        "workers": [1, 2, 2, 4, 4],
+        "wall_s": [8.0, 5.0, 4.4, 3.5, 2.5],
+        "speedup": [1.0, 1.6, 1.8181818181818181, 2.2857142857142856, 3.2],
+        "efficiency": [1.0, 0.8, 0.9090909090909091, 0.5714285714285714, 0.8],
+        "serial_fraction": [math.nan, 0.25, 0.1, 0.25, 0.0833],
+        "repeats": [3] * 5,
+        "fallback_reason": [None] * 5,
     })
 
 
@@ -244,16 +247,30 @@ def test_ci_chart_points_and_interval_ends_come_from_the_summary() -> None:
     assert ax.get_yscale() == "linear"
     assert ax.get_xlabel() == "scenario"
     assert ax.get_ylabel() == "wall_s (median)"
-    assert ax.get_title() == "median with bootstrap confidence interval"
+    assert ax.get_title() == "median with percentile confidence interval"
 
 
 def test_ci_chart_mean_center_and_log_scale() -> None:
-    ax = ci_chart(summary_table(), center="mean", log=True)
+    ax = ci_chart(summary_table().assign(ci_method="t"), log=True)
     legacy = ax.containers[0]
     assert legacy.lines[0].get_ydata() == pytest.approx([1.1, 10.2])
     assert errorbar_segments(legacy)[1] == pytest.approx((0.8, 9.5, 0.8, 10.4))
     assert ax.get_yscale() == "log"
     assert ax.get_ylabel() == "wall_s (mean)"
+    assert ax.get_title() == "mean with t confidence interval"
+
+
+def test_ci_chart_center_must_match_the_intervals() -> None:
+    with pytest.raises(ReportError, match=r"intervals are for the median \(see its ci_method "
+                                          r"column\), not the mean; pass center='median'"):
+        ci_chart(summary_table(), center="mean")
+    mixed = summary_table()
+    mixed.loc[0, "ci_method"] = "t"
+    with pytest.raises(ReportError, match="mixes intervals for the mean and the median"):
+        ci_chart(mixed)
+    ax = ci_chart(summary_table().drop(columns=["ci_method"]), center="median")
+    assert ax.containers[0].lines[0].get_ydata() == pytest.approx([1.0, 10.0])
+    assert ax.get_title() == "median with confidence interval"
 
 
 def test_ci_chart_appends_cache_state_when_there_are_several() -> None:
@@ -284,7 +301,7 @@ def test_ci_chart_rejects_rows_it_cannot_tell_apart() -> None:
 
 
 def test_ci_chart_center_outside_its_interval() -> None:
-    df = summary_table()
+    df = summary_table().assign(ci_method="t")
     df.loc[0, "mean"] = 1.5
     with pytest.raises(ReportError, match=r"mean 1.5 of scenario='small', variant 'legacy' lies "
                                           r"outside its interval \[0.9, 1.2\]"):
@@ -292,7 +309,7 @@ def test_ci_chart_center_outside_its_interval() -> None:
 
 
 def test_ci_chart_bad_center() -> None:
-    with pytest.raises(ConfigError, match="center must be 'median' or 'mean', got 'mode'"):
+    with pytest.raises(ConfigError, match="center must be 'median', 'mean' or None, got 'mode'"):
         ci_chart(summary_table(), center="mode")  # type: ignore[arg-type]
 
 
@@ -319,8 +336,25 @@ def test_ci_chart_summarizes_a_measurement_table_with_stats() -> None:
         got[text.get_text()] = (container.lines[0].get_ydata()[0], lo, hi)
     want = {label: (r["median"], r["ci_low"], r["ci_high"])
             for label, (_, r) in zip(variant_label(expected), expected.iterrows(), strict=True)}
-    assert got == pytest.approx(want)
+    assert list(got) == list(want) == ["legacy", "pipeline/parallel"]
+    for label in want:
+        assert got[label] == pytest.approx(want[label])
     assert got["legacy"][0] == 2.0
+    assert ax.get_title() == "mean with t confidence interval"
+
+
+def test_ci_chart_summarizes_for_the_median_when_asked() -> None:
+    from rrperf.bench.stats import summarize
+
+    data = measurements([{"iteration": i, "wall_s": v}
+                         for i, v in enumerate([1.0, 1.4, 0.9, 1.1, 5.0, 1.2])])
+    expected = summarize(data, center="median")
+    ax = ci_chart(data, center="median")
+    (container,) = ax.containers
+    assert container.lines[0].get_ydata() == pytest.approx([1.15])
+    assert_segments(container, [(0.0, expected["ci_low"].iloc[0], 0.0,
+                                 expected["ci_high"].iloc[0])])
+    assert ax.get_title() == "median with percentile confidence interval"
 
 
 # --------------------------------------------------------------------------------------------
@@ -411,7 +445,8 @@ def test_regression_chart_runs_change_points_and_first_segment_band() -> None:
     # Band: median and CI of every measured iteration of r1..r3, from rrperf.bench.stats.
     first = history.loc[history["run_id"].isin(["r1", "r2", "r3"])
                         & ~history["warmup"] & history["error"].isna()]
-    want = summarize(first, value="wall_s", by=("scenario", "system", "strategy", "cache_state"))
+    want = summarize(first, value="wall_s", by=("scenario", "system", "strategy", "cache_state"),
+                     center="median")
     (band,) = [p for p in ax.patches if p.get_label().startswith("baseline")]
     assert (band.get_y(), band.get_y() + band.get_height()) == pytest.approx(
         (want["ci_low"].iloc[0], want["ci_high"].iloc[0]))
@@ -428,7 +463,8 @@ def test_regression_chart_band_of_a_chosen_run() -> None:
     history = history_table()
     ax = regression_chart(history, change_points=change_points_table(), baseline="r5")
     rows = history.loc[(history["run_id"] == "r5") & ~history["warmup"] & history["error"].isna()]
-    want = summarize(rows, value="wall_s", by=("scenario", "system", "strategy", "cache_state"))
+    want = summarize(rows, value="wall_s", by=("scenario", "system", "strategy", "cache_state"),
+                     center="median")
     (band,) = [p for p in ax.patches if p.get_label().startswith("baseline run r5")]
     assert (band.get_y(), band.get_y() + band.get_height()) == pytest.approx(
         (want["ci_low"].iloc[0], want["ci_high"].iloc[0]))
@@ -514,10 +550,12 @@ def test_speedup_chart_with_a_given_fit() -> None:
     fig, given = plt.subplots()
     ax = speedup_chart(methods_table(), fit=fit, ax=given)
     assert ax is given
-    thread, process = (ln for ln in ax.get_lines() if ln.get_label() in ("thread", "process"))
-    assert list(thread.get_xdata()) == [1, 2, 4]
-    assert list(thread.get_ydata()) == pytest.approx([1.0, 1.6, 2.2857142857142856])
-    assert list(process.get_ydata()) == pytest.approx([1.0, 1.8181818181818181, 3.2])
+    seq, thread, process = (ln for ln in ax.get_lines()
+                            if ln.get_label() in ("sequential", "thread", "process"))
+    assert (list(seq.get_xdata()), list(seq.get_ydata())) == ([1], [1.0])
+    assert list(thread.get_xdata()) == [2, 4]
+    assert list(thread.get_ydata()) == pytest.approx([1.6, 2.2857142857142856])
+    assert list(process.get_ydata()) == pytest.approx([1.8181818181818181, 3.2])
     assert thread.get_linestyle() == "None"
     (ideal,) = lines_with_gid(ax, "ideal")
     assert (list(ideal.get_xdata()), list(ideal.get_ydata())) == ([1.0, 4.0], [1.0, 4.0])
@@ -531,32 +569,32 @@ def test_speedup_chart_with_a_given_fit() -> None:
     assert ax.get_ylabel() == "speedup"
 
 
-def test_speedup_chart_fits_each_method() -> None:
+def test_speedup_chart_fits_one_serial_fraction_to_every_row() -> None:
     from rrperf.bench.stats import fit_amdahl
 
     df = methods_table()
+    f = fit_amdahl(df["workers"].to_numpy(float), df["speedup"].to_numpy(float))
     ax = speedup_chart(df)
-    curves = lines_with_gid(ax, "amdahl")
-    assert len(curves) == 2
-    for curve, method in zip(curves, ["thread", "process"], strict=True):
-        rows = df.loc[df["method"] == method]
-        f = fit_amdahl(rows["workers"].to_numpy(float), rows["speedup"].to_numpy(float))
-        assert curve.get_label() == (f"{method}: Amdahl s = {f.serial_fraction:.3f} "
-                                     f"[{f.ci_low:.3f}, {f.ci_high:.3f}]")
-        xs = np.asarray(curve.get_xdata())
-        assert np.asarray(curve.get_ydata()) == pytest.approx(amdahl(xs, f.serial_fraction))
+    (curve,) = lines_with_gid(ax, "amdahl")
+    assert curve.get_label() == (f"Amdahl s = {f.serial_fraction:.3f} "
+                                 f"[{f.ci_low:.3f}, {f.ci_high:.3f}]")
+    xs = np.asarray(curve.get_xdata())
+    assert np.asarray(curve.get_ydata()) == pytest.approx(amdahl(xs, f.serial_fraction))
 
 
-def test_speedup_chart_fit_mapping_must_cover_every_method() -> None:
+def test_speedup_chart_fit_per_method() -> None:
     from rrperf.bench.stats import AmdahlFit
 
-    fit = {"thread": AmdahlFit(serial_fraction=0.25, ci_low=0.2, ci_high=0.3, n=3)}
-    with pytest.raises(ReportError, match="no Amdahl fit for method.*'process'"):
-        speedup_chart(methods_table(), fit=fit)
-    fit["process"] = AmdahlFit(serial_fraction=0.08, ci_low=0.05, ci_high=0.11, n=3)
+    fit = {"thread": AmdahlFit(serial_fraction=0.25, ci_low=0.2, ci_high=0.3, n=3),
+           "process": AmdahlFit(serial_fraction=0.08, ci_low=0.05, ci_high=0.11, n=3)}
     ax = speedup_chart(methods_table(), fit=fit)
-    assert [c.get_label() for c in lines_with_gid(ax, "amdahl")] == [
+    curves = lines_with_gid(ax, "amdahl")
+    assert [c.get_label() for c in curves] == [
         "thread: Amdahl s = 0.250 [0.200, 0.300]", "process: Amdahl s = 0.080 [0.050, 0.110]"]
+    (thread,) = [ln for ln in ax.get_lines() if ln.get_label() == "thread"]
+    assert curves[0].get_color() == thread.get_color()
+    with pytest.raises(ReportError, match="an Amdahl fit for none of the methods 'sequential'"):
+        speedup_chart(methods_table(), fit={"gpu": fit["thread"]})
 
 
 # --------------------------------------------------------------------------------------------
@@ -582,7 +620,7 @@ def test_scaling_chart_with_a_given_fit() -> None:
     assert (xs[0], xs[-1]) == pytest.approx((10.0, 1000.0))
     assert np.asarray(line.get_ydata()) == pytest.approx(0.01 * xs**1.02)
     assert line.get_label() == "fit: exponent = 1.02 [0.97, 1.07]"
-    assert ax.get_title() == "wall_s ∝ n_tables^1.02 (CI 0.97–1.07, R² = 0.998, n = 9)"
+    assert ax.get_title() == "wall_s ∝ n_tables^1.02 (95% CI 0.97–1.07, R² = 0.998, n = 9)"
 
 
 def test_scaling_chart_fits_with_stats() -> None:
@@ -591,7 +629,7 @@ def test_scaling_chart_fits_with_stats() -> None:
     data = scaling_table()
     f = fit_scaling(data.loc[~data["warmup"]], x="n_tables", y="wall_s")
     ax = scaling_chart(data)
-    assert f"^{f.exponent:.2f} (CI {f.ci_low:.2f}–{f.ci_high:.2f}" in ax.get_title()
+    assert f"^{f.exponent:.2f} (95% CI {f.ci_low:.2f}–{f.ci_high:.2f}" in ax.get_title()
     assert f.exponent == pytest.approx(1.0)
 
 
