@@ -1,5 +1,68 @@
-"""Generic execution engine: stages, parallel executor, cache, monitor (no Rails knowledge)."""
+"""Generic execution engine: stages, parallel executor, cache, monitor (no Rails knowledge).
+
+``Stage`` and ``Pipeline`` are imported eagerly (they are light); the executor, the cache and
+the monitor load on first attribute access (PEP 562), so ``import rrperf.engine`` pulls in
+neither loky, diskcache, psutil nor pandas.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from rrperf.engine.stages import Pipeline, Stage
 
-__all__ = ["Pipeline", "Stage"]
+__all__ = [
+    "MISS",
+    "Alert",
+    "AlertThresholds",
+    "CacheConfig",
+    "CacheOptimizer",
+    "ExecutorConfig",
+    "MonitorConfig",
+    "ParallelExecutor",
+    "PerformanceMonitor",
+    "Pipeline",
+    "SessionSummary",
+    "Stage",
+    "cache_key",
+]
+
+# name -> module that defines it; imported on first attribute access.
+_LAZY: dict[str, str] = {
+    "MISS": "rrperf.engine.cache",
+    "Alert": "rrperf.engine.monitor",
+    "AlertThresholds": "rrperf.engine.monitor",
+    "CacheConfig": "rrperf.engine.cache",
+    "CacheOptimizer": "rrperf.engine.cache",
+    "ExecutorConfig": "rrperf.engine.parallel",
+    "MonitorConfig": "rrperf.engine.monitor",
+    "ParallelExecutor": "rrperf.engine.parallel",
+    "PerformanceMonitor": "rrperf.engine.monitor",
+    "SessionSummary": "rrperf.engine.monitor",
+    "cache_key": "rrperf.engine.cache",
+}
+
+if TYPE_CHECKING:
+    from rrperf.engine.cache import MISS, CacheConfig, CacheOptimizer, cache_key
+    from rrperf.engine.monitor import (
+        Alert,
+        AlertThresholds,
+        MonitorConfig,
+        PerformanceMonitor,
+        SessionSummary,
+    )
+    from rrperf.engine.parallel import ExecutorConfig, ParallelExecutor
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rrperf.engine' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

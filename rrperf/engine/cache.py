@@ -1,0 +1,1385 @@
+"""CacheOptimizer: a memory tier in front of a JSON-only disk tier, keyed by content fingerprints.
+
+Design notes
+------------
+* **Keys** are content fingerprints built by one function, :func:`cache_key`: a sha256 over a
+  canonical JSON form of the parts. Paths are replaced by the sha256 of their file's bytes, so a
+  changed schema or template is never served stale; callers in a hot loop can pass a
+  precomputed fingerprint string (:func:`file_fingerprint`) instead.
+* **Memory tier**: one :class:`cachetools.TTLCache` per category (own size and TTL, timed by the
+  injected ``clock``), each guarded by its own lock.
+* **Disk tier**: a :class:`diskcache.Cache` in a per-project folder (``.rrperf/cache``, created
+  with mode 0o700). It stores JSON text only: a value is written as ``[expires_at, payload]``
+  and the disk class refuses to unpickle anything, so a cache folder someone else can write to
+  can poison values but never run code. Disk TTLs use ``wall_clock`` (``time.time``), because
+  entries outlive the process.
+* **Single flight**: concurrent requests for the same missing key wait for one computation.
+* **Degraded operation**: an unreadable or corrupt disk cache is reported once with a
+  :class:`~rrperf.errors.FallbackWarning`, rebuilt when possible (else the disk tier is off for
+  the rest of the run), and values are recomputed, so output stays correct. diskcache and
+  sqlite3 errors are translated to :class:`~rrperf.errors.CacheError` in one place
+  (:meth:`CacheOptimizer._disk_errors`); only explicit disk operations (``invalidate``,
+  ``clear_all_caches``, ``stats``) let it escape.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import difflib
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import sys
+import threading
+import time
+import warnings
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cachetools
+import diskcache
+from diskcache.core import MODE_PICKLE
+
+from rrperf import __version__
+from rrperf.errors import CacheError, ConfigError, FallbackWarning
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "CATEGORIES",
+    "DEFAULT_MEMORY_SIZE",
+    "DEFAULT_TTL_S",
+    "GENERATOR_VERSION",
+    "MISS",
+    "REPORT_COLUMNS",
+    "CacheConfig",
+    "CacheOptimizer",
+    "CacheStats",
+    "TierStats",
+    "cache_key",
+    "file_fingerprint",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class _Constant:
+    """A named sentinel with a readable repr (as diskcache's ``ENOVAL``); pickles by name."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+    def __reduce__(self) -> str:
+        return self._name
+
+
+#: Returned when a key is absent, so that a cached ``None`` is an ordinary hit.
+MISS: Any = _Constant("MISS")
+
+#: Part of every key: a new generator version never reads an older version's entries.
+GENERATOR_VERSION = f"rrperf-{__version__}"
+
+# Format of the key payload; bump when the canonical form changes.
+_KEY_FORMAT = 1
+
+CATEGORIES: tuple[str, ...] = (
+    "schema_introspection",
+    "template_render",
+    "type_mapping",
+    "relationships",
+)
+DEFAULT_TTL_S: Mapping[str, float] = {
+    "schema_introspection": 7200.0,
+    "template_render": 3600.0,
+    "type_mapping": 14400.0,
+    "relationships": 3600.0,
+}
+# Entries per category: one schema per source; templates, mappings and relationships scale
+# with tables x files (coursemology: 176 tables x 3 files).
+DEFAULT_MEMORY_SIZE: Mapping[str, int] = {
+    "schema_introspection": 16,
+    "template_render": 4096,
+    "type_mapping": 4096,
+    "relationships": 2048,
+}
+TIERS: tuple[str, ...] = ("memory", "disk")
+
+#: Columns of :meth:`CacheOptimizer.cache_efficiency_report`, in order.
+REPORT_COLUMNS: tuple[str, ...] = (
+    "category",
+    "tier",
+    "requests",
+    "hits",
+    "misses",
+    "hit_rate",
+    "entries",
+    "bytes",
+    "mean_hit_latency_us",
+    "mean_miss_latency_us",
+    "expirations",
+    "evictions",
+)
+
+# Latency samples kept per category, tier and outcome (the most recent ones).
+_LATENCY_SAMPLES = 10_000
+
+
+# --- keys ----------------------------------------------------------------------------------------
+
+
+def file_fingerprint(path: str | os.PathLike[str]) -> str:
+    """The content fingerprint of a file: ``"sha256:"`` and the hex digest of its bytes.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    CacheError
+        If the file cannot be read.
+    """
+    try:
+        with open(path, "rb") as fh:
+            return "sha256:" + hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError as err:
+        raise CacheError(
+            f"cannot fingerprint {os.fspath(path)!r}: {err.strerror or err}; "
+            "pass an existing file or a precomputed fingerprint string"
+        ) from err
+
+
+def _canonical(obj: Any) -> Any:
+    """Map a key part to plain JSON data; every container is a tagged list (unambiguous)."""
+    if obj is None or isinstance(obj, bool | int | str):
+        return obj
+    if isinstance(obj, float):
+        if obj != obj or obj in (float("inf"), float("-inf")):
+            raise CacheError(f"cannot build a cache key from the float {obj!r}")
+        return obj
+    if isinstance(obj, bytes | bytearray | memoryview):
+        return ["B", hashlib.sha256(bytes(obj)).hexdigest()]
+    if isinstance(obj, os.PathLike):
+        return ["F", file_fingerprint(obj)]
+    fingerprint = getattr(obj, "fingerprint", None)
+    if callable(fingerprint) and not isinstance(obj, type):
+        return ["P", type(obj).__qualname__, fingerprint()]
+    if isinstance(obj, Mapping):
+        pairs = [(_canonical(k), _canonical(v)) for k, v in obj.items()]
+        pairs.sort(key=lambda kv: json.dumps(kv[0], sort_keys=True))
+        return ["M", [list(kv) for kv in pairs]]
+    if isinstance(obj, list | tuple):
+        return ["L", [_canonical(v) for v in obj]]
+    if isinstance(obj, set | frozenset):
+        items = [_canonical(v) for v in obj]
+        items.sort(key=lambda v: json.dumps(v, sort_keys=True))
+        return ["S", items]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return [
+            "D",
+            type(obj).__qualname__,
+            {f.name: _canonical(getattr(obj, f.name)) for f in dataclasses.fields(obj)},
+        ]
+    raise CacheError(
+        f"cannot build a cache key from a {type(obj).__name__}; use str, numbers, bytes, paths, "
+        "mappings, sequences, sets, dataclasses or an object with a fingerprint() method"
+    )
+
+
+def cache_key(category: str, *parts: Any, version: str = GENERATOR_VERSION) -> str:
+    """The content fingerprint that keys a cached value.
+
+    The key is the sha256 hex digest of the compact, key-sorted JSON of
+    ``[1, version, category, canonical(parts)]``, where the canonical form keeps strings,
+    numbers, booleans and None as they are and turns every other part into a tagged list:
+    ``["B", sha256(bytes)]``, ``["F", "sha256:" + sha256(file bytes)]`` for a path-like,
+    ``["P", type, obj.fingerprint()]``, ``["M", sorted pairs]`` for a mapping,
+    ``["L", items]`` for a list or tuple, ``["S", sorted items]`` for a set and
+    ``["D", type, fields]`` for a dataclass. A ``str`` is never read as a path.
+
+    Parameters
+    ----------
+    category : str
+        The cache category (part of the key, so categories never collide).
+    *parts
+        What the value depends on.
+    version : str
+        The generator version; a new version never reads older entries.
+
+    Returns
+    -------
+    str
+        64 hex digits.
+
+    Raises
+    ------
+    CacheError
+        If a part cannot be fingerprinted (unsupported type, NaN, unreadable file).
+
+    Examples
+    --------
+    >>> cache_key("type_mapping", "string", {"limit": 255}, version="v1")[:16]
+    'fd10b65caa4e6bc4'
+    """
+    payload = [_KEY_FORMAT, version, category, _canonical(list(parts))]
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _source_part(source: Any) -> Any:
+    """A path given as str or path-like becomes its file; any other str is a fingerprint."""
+    if isinstance(source, str) and os.path.isfile(source):
+        return Path(source)
+    return source
+
+
+# --- configuration -------------------------------------------------------------------------------
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class CacheConfig:
+    """Configuration of a :class:`CacheOptimizer` (immutable, validated).
+
+    Parameters
+    ----------
+    directory : str or path-like
+        Folder of the disk tier (default ``.rrperf/cache``, relative to the working
+        directory when the optimizer is created).
+    memory_size : int or mapping of str to int
+        Entries kept in memory per category; an int applies to every category, a mapping
+        overrides the defaults (:data:`DEFAULT_MEMORY_SIZE`) per category. 0 turns the memory
+        tier off for that category.
+    ttl : float or mapping of str to float
+        Time to live in seconds per category (defaults :data:`DEFAULT_TTL_S`); an int or
+        float applies to every category.
+    disk_categories : iterable of str or None
+        Categories that also use the disk tier (None: every category).
+    enabled_categories : iterable of str or None
+        Categories that are cached at all (None: every category); others always compute.
+    ttl_multiplier : float
+        Multiplies every TTL (a strategy's knob).
+    version : str
+        Generator version mixed into every key.
+
+    New categories are added by naming them in both ``memory_size`` and ``ttl``.
+
+    Raises
+    ------
+    ConfigError
+        On an unknown category (with a did-you-mean hint) or a bad value.
+    """
+
+    directory: str | os.PathLike[str] = ".rrperf/cache"
+    memory_size: Any = field(default_factory=lambda: dict(DEFAULT_MEMORY_SIZE))
+    ttl: Any = field(default_factory=lambda: dict(DEFAULT_TTL_S))
+    disk_categories: Any = None
+    enabled_categories: Any = None
+    ttl_multiplier: float = 1.0
+    version: str = GENERATOR_VERSION
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.directory, str | os.PathLike) or not os.fspath(self.directory):
+            raise ConfigError(f"directory must be a non-empty path, got {self.directory!r}")
+        memory = self._per_category("memory_size", self.memory_size, DEFAULT_MEMORY_SIZE)
+        ttl = self._per_category("ttl", self.ttl, DEFAULT_TTL_S)
+        extra = set(memory) ^ set(ttl)
+        if extra:
+            name = sorted(extra)[0]
+            raise ConfigError(
+                f"unknown cache category {name!r}{_did_you_mean(name, CATEGORIES)}; "
+                f"a new category needs both a memory_size and a ttl"
+            )
+        for cat, size in memory.items():
+            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                raise ConfigError(
+                    f"memory_size[{cat!r}] must be an integer >= 0, got {size!r}"
+                )
+        for cat, seconds in ttl.items():
+            if not _number(seconds) or seconds < 0:
+                raise ConfigError(f"ttl[{cat!r}] must be a number of seconds >= 0, got {seconds!r}")
+        if not _number(self.ttl_multiplier) or not self.ttl_multiplier > 0:
+            raise ConfigError(f"ttl_multiplier must be a number > 0, got {self.ttl_multiplier!r}")
+        if not isinstance(self.version, str) or not self.version:
+            raise ConfigError(f"version must be a non-empty string, got {self.version!r}")
+        object.__setattr__(self, "memory_size", memory)
+        object.__setattr__(self, "ttl", {k: float(v) for k, v in ttl.items()})
+        for name in ("disk_categories", "enabled_categories"):
+            value = getattr(self, name)
+            chosen = frozenset(memory) if value is None else self._category_set(name, value, memory)
+            object.__setattr__(self, name, chosen)
+
+    @staticmethod
+    def _per_category(name: str, value: Any, defaults: Mapping[str, Any]) -> dict[str, Any]:
+        if _number(value):
+            return dict.fromkeys(defaults, value)
+        if not isinstance(value, Mapping):
+            raise ConfigError(
+                f"{name} must be a number or a mapping of category to number, got {value!r}"
+            )
+        merged = dict(defaults)
+        merged.update(value)
+        return merged
+
+    @staticmethod
+    def _category_set(name: str, value: Any, known: Mapping[str, Any]) -> frozenset[str]:
+        if isinstance(value, str) or not isinstance(value, Iterable):
+            raise ConfigError(f"{name} must be a collection of category names, got {value!r}")
+        chosen = frozenset(value)
+        for cat in sorted(chosen):
+            if cat not in known:
+                raise ConfigError(
+                    f"{name}: unknown cache category {cat!r}{_did_you_mean(cat, known)}; "
+                    f"known: {', '.join(sorted(known))}"
+                )
+        return chosen
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """Every category, defaults first."""
+        return tuple(self.memory_size)
+
+    def effective_ttl(self, category: str) -> float:
+        """``ttl[category] * ttl_multiplier`` in seconds."""
+        return float(self.ttl[category] * self.ttl_multiplier)
+
+    @classmethod
+    def from_mapping(cls, section: Mapping[str, Any]) -> CacheConfig:
+        """Build from the ``[cache]`` section of :class:`rrperf.config.RrperfConfig`.
+
+        Parameters
+        ----------
+        section : mapping
+            ``dir``, ``memory_size``, ``ttl_<category>`` and the field names of this class.
+
+        Raises
+        ------
+        ConfigError
+            On an unknown key (with a did-you-mean hint) or a bad value.
+        """
+        kwargs: dict[str, Any] = {}
+        ttl: dict[str, Any] = {}
+        fields = set(cls.__dataclass_fields__)
+        for key, value in section.items():
+            if key == "dir":
+                kwargs["directory"] = value
+            elif key.startswith("ttl_") and key != "ttl_multiplier":
+                ttl[key[4:]] = value
+            elif key in fields:
+                kwargs[key] = value
+            else:
+                known = sorted(fields | {"dir"} | {f"ttl_{c}" for c in CATEGORIES})
+                raise ConfigError(f"unknown cache option {key!r}{_did_you_mean(key, known)}")
+        if ttl:
+            base = kwargs.get("ttl", {})
+            kwargs["ttl"] = {**(base if isinstance(base, Mapping) else {}), **ttl}
+        return cls(**kwargs)
+
+
+# --- statistics ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Counters:
+    requests: int = 0
+    hits: int = 0
+    misses: int = 0
+    expirations: int = 0
+    evictions: int = 0
+    coalesced: int = 0
+    hit_ns: int = 0
+    miss_ns: int = 0
+    hit_samples: deque[int] = field(default_factory=lambda: deque(maxlen=_LATENCY_SAMPLES))
+    miss_samples: deque[int] = field(default_factory=lambda: deque(maxlen=_LATENCY_SAMPLES))
+
+    def hit(self, ns: int) -> None:
+        self.requests += 1
+        self.hits += 1
+        self.hit_ns += ns
+        self.hit_samples.append(ns)
+
+    def miss(self, ns: int) -> None:
+        self.requests += 1
+        self.misses += 1
+        self.miss_ns += ns
+        self.miss_samples.append(ns)
+
+
+@dataclass(frozen=True)
+class TierStats:
+    """Counters of one category on one tier.
+
+    ``requests = hits + misses``. On the memory tier a miss is any request not served from
+    memory; on the disk tier, a request that reached the disk and found nothing usable. Hit
+    latency is the lookup on that tier; miss latency is the time to serve the request after
+    missing it (the disk lookup and/or the computation and the stores). ``coalesced`` counts
+    memory misses served by waiting for another thread's computation.
+    """
+
+    category: str
+    tier: str
+    requests: int
+    hits: int
+    misses: int
+    expirations: int
+    evictions: int
+    entries: int
+    bytes: int
+    mean_hit_latency_us: float
+    mean_miss_latency_us: float
+    coalesced: int = 0
+
+    @property
+    def hit_rate(self) -> float:
+        """hits / requests (NaN without requests)."""
+        return self.hits / self.requests if self.requests else float("nan")
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """A snapshot of every category's counters.
+
+    Attributes
+    ----------
+    tiers : tuple of TierStats
+        One per category and configured tier.
+    computes : mapping of str to int
+        Values computed per category (cache misses that ran ``compute``, refreshes included).
+    hits : int
+        Requests served without computing (either tier, or by waiting for another thread).
+    misses : int
+        Requests that computed the value.
+    disk_disabled_reason : str or None
+        Why the disk tier is off for this run, if it is.
+    """
+
+    tiers: tuple[TierStats, ...]
+    computes: Mapping[str, int]
+    hits: int
+    misses: int
+    disk_disabled_reason: str | None = None
+
+    def get(self, category: str, tier: str) -> TierStats:
+        """The counters of ``category`` on ``tier``.
+
+        Raises
+        ------
+        KeyError
+            If that category has no such tier.
+        """
+        for t in self.tiers:
+            if t.category == category and t.tier == tier:
+                return t
+        raise KeyError((category, tier))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per category and tier, columns :data:`REPORT_COLUMNS`."""
+        import pandas as pd
+
+        rows = [
+            {c: t.hit_rate if c == "hit_rate" else getattr(t, c) for c in REPORT_COLUMNS}
+            for t in self.tiers
+        ]
+        return pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
+
+
+# --- tiers ---------------------------------------------------------------------------------------
+
+
+class _MemoryTier(cachetools.TTLCache):  # type: ignore[type-arg]
+    """TTLCache counting expirations and capacity evictions.
+
+    ``TTLCache.__setitem__`` and ``popitem`` call ``self.expire``, so overriding it sees every
+    expiry; ``popitem`` is only called to make room, so it counts evictions.
+    """
+
+    def __init__(self, maxsize: int, ttl: float, timer: Callable[[], float]) -> None:
+        super().__init__(maxsize, ttl, timer=timer)
+        self.expirations = 0
+        self.evictions = 0
+
+    def expire(self, time: float | None = None) -> Any:
+        expired = super().expire(time)
+        self.expirations += len(expired)
+        return expired
+
+    def popitem(self) -> Any:
+        item = super().popitem()
+        self.evictions += 1
+        return item
+
+
+class _UnsafeEntryError(Exception):
+    """A disk row holds something other than JSON text (e.g. a planted pickle)."""
+
+
+class _JSONOnlyDisk(diskcache.Disk):
+    """diskcache ``Disk`` that stores and returns JSON text and never unpickles.
+
+    Keys are the hex strings of :func:`cache_key` (stored raw). Values are ``str`` (JSON) that
+    this class writes as sqlite TEXT or text files. Reading a row whose mode says "pickle", or
+    a key that is not raw, raises instead of calling :mod:`pickle` (diskcache's own JSONDisk
+    still unpickles a row whose mode column says so).
+    """
+
+    def get(self, key: Any, raw: bool) -> Any:
+        if not raw:
+            raise _UnsafeEntryError("refusing to unpickle a cache key")
+        return super().get(key, raw)
+
+    def store(self, value: Any, read: bool, key: Any = diskcache.core.UNKNOWN) -> Any:
+        if read or not isinstance(value, str):
+            raise TypeError("the disk tier stores JSON text only")
+        return super().store(value, read, key=key)
+
+    def fetch(self, mode: int, filename: str | None, value: Any, read: bool) -> Any:
+        if mode == MODE_PICKLE or read:
+            raise _UnsafeEntryError(f"refusing to load a disk entry in mode {mode}")
+        data = super().fetch(mode, filename, value, read)
+        if isinstance(data, bytes):
+            data = data.decode("utf-8")
+        if not isinstance(data, str):
+            raise _UnsafeEntryError(f"unexpected {type(data).__name__} in a disk entry")
+        return data
+
+
+@dataclass
+class _Flight:
+    """One computation in progress that other requests for the same key wait for."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    value: Any = MISS
+    error: BaseException | None = None
+
+
+# --- the optimizer -------------------------------------------------------------------------------
+
+
+class CacheOptimizer:
+    """Two-tier cache for generator intermediates, with statistics and recommendations.
+
+    Parameters
+    ----------
+    config : CacheConfig or None
+        Sizes, TTLs, tiers and folder (defaults: :class:`CacheConfig`).
+    clock : callable
+        Seconds for the memory tier's TTLs (inject a controllable clock in tests).
+    wall_clock : callable
+        Epoch seconds for the disk tier's TTLs (entries outlive the process).
+
+    Notes
+    -----
+    Values served from memory are the very objects ``compute`` returned: do not mutate them.
+    Values read from disk went through JSON (tuples come back as lists, mapping keys as
+    strings) and then ``decode``; give ``encode``/``decode`` for anything that is not plain
+    JSON data (a Schema: ``encode=Schema.to_dict, decode=Schema.from_dict``).
+
+    The object pickles as its configuration: unpickled in a worker, it reopens the same disk
+    folder with empty memory tiers and zeroed statistics.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with CacheOptimizer(CacheConfig(directory=tempfile.mkdtemp())) as cache:
+    ...     cache.get_or_compute("type_mapping", ("string",), lambda: "string")
+    ...     cache.get_or_compute("type_mapping", ("string",), lambda: "never called")
+    'string'
+    'string'
+    """
+
+    def __init__(
+        self,
+        config: CacheConfig | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        config = CacheConfig() if config is None else config
+        if not isinstance(config, CacheConfig):
+            raise ConfigError(f"config must be a CacheConfig, got {type(config).__name__}")
+        self.directory = Path(config.directory).expanduser().absolute()
+        self.config = dataclasses.replace(config, directory=str(self.directory))
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._memory: dict[str, _MemoryTier] = {
+            cat: _MemoryTier(size, self.config.effective_ttl(cat), clock)
+            for cat, size in self.config.memory_size.items()
+            if size > 0
+        }
+        self._locks = {cat: threading.Lock() for cat in self.config.categories}
+        self._counters = {
+            (cat, tier): _Counters() for cat in self.config.categories for tier in TIERS
+        }
+        self._computes = dict.fromkeys(self.config.categories, 0)
+        self._flights: dict[tuple[str, str], _Flight] = {}
+        self._flight_cond = threading.Condition()
+        self._waiting = 0
+        self._disk: diskcache.Cache | None = None
+        self._disk_lock = threading.Lock()
+        self.disk_disabled_reason: str | None = None
+        self._warned = False
+
+    def __repr__(self) -> str:
+        return f"CacheOptimizer(directory={str(self.directory)!r})"
+
+    # --- pickling and life cycle ----------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": self.config, "clock": self._clock, "wall_clock": self._wall_clock}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(  # type: ignore[misc]
+            state["config"], clock=state["clock"], wall_clock=state["wall_clock"]
+        )
+
+    def __enter__(self) -> CacheOptimizer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the disk tier (it reopens on next use)."""
+        with self._disk_lock:
+            disk, self._disk = self._disk, None
+        if disk is not None:
+            with contextlib.suppress(Exception):  # closing a broken cache must not mask anything
+                disk.close()
+
+    @property
+    def waiting(self) -> int:
+        """Requests currently waiting for another thread's computation of the same key."""
+        with self._flight_cond:
+            return self._waiting
+
+    # --- disk boundary --------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _disk_errors(self, operation: str) -> Iterator[None]:
+        """The one place where diskcache/sqlite/OS errors become :class:`CacheError`."""
+        try:
+            yield
+        except (sqlite3.Error, diskcache.Timeout, OSError, KeyError, ValueError) as err:
+            raise CacheError(
+                f"disk cache {operation} failed in {self.directory}: {type(err).__name__}: {err}"
+            ) from err
+
+    def _warn_once(self, message: str) -> None:
+        logger.warning("%s", message)
+        if not self._warned:
+            self._warned = True
+            warnings.warn(message, FallbackWarning, stacklevel=_caller_stacklevel())
+
+    def _disable_disk(self, reason: str) -> None:
+        self.disk_disabled_reason = reason
+        self.close()
+        self._warn_once(f"disk cache disabled for this run: {reason}; values are recomputed")
+
+    def _open(self) -> diskcache.Cache:
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        if os.stat(self.directory).st_uid == os.getuid():
+            os.chmod(self.directory, 0o700)
+        # 2026-11-26: eviction_policy "least-recently-stored" makes get() a single SELECT (no
+        # UPDATE per read); statistics stay off for the same reason (we count in memory).
+        return diskcache.Cache(
+            str(self.directory),
+            disk=_JSONOnlyDisk,
+            eviction_policy="least-recently-stored",
+            statistics=False,
+            tag_index=True,
+        )
+
+    def _disk_cache(self) -> diskcache.Cache | None:
+        """The open disk tier, opening (or rebuilding) it on first use; None when disabled."""
+        if self._disk is not None or self.disk_disabled_reason is not None:
+            return self._disk
+        with self._disk_lock:
+            if self._disk is not None or self.disk_disabled_reason is not None:
+                return self._disk
+            try:
+                with self._disk_errors("open"):
+                    self._disk = self._open()
+            except CacheError as err:
+                self._rebuild(err)
+            return self._disk
+
+    def _rebuild(self, err: CacheError) -> None:
+        """Replace an unreadable cache database by an empty one, else turn the tier off."""
+        self._warn_once(f"disk cache at {self.directory} is unreadable ({err.__cause__}); rebuilt")
+        try:
+            with self._disk_errors("rebuild"):
+                for suffix in ("", "-wal", "-shm"):
+                    path = self.directory / f"{diskcache.core.DBNAME}{suffix}"
+                    if path.exists():
+                        path.unlink()
+                self._disk = self._open()
+        except CacheError as again:
+            self.disk_disabled_reason = f"cannot open or rebuild it: {again.__cause__}"
+            logger.warning("disk cache disabled for this run: %s", self.disk_disabled_reason)
+
+    def _disk_read(self, category: str, key: str) -> Any:
+        """``(payload, bytes)`` for ``key`` from disk, or MISS (expired, absent, unusable)."""
+        disk = self._disk_cache()
+        if disk is None:
+            return MISS
+        try:
+            with self._disk_errors("read"):
+                text = disk.get(key, default=MISS, retry=False)
+        except CacheError as err:
+            if isinstance(err.__cause__, diskcache.Timeout):  # busy: serve from compute
+                logger.debug("disk cache busy on read of %s", key)
+                return MISS
+            self._disable_disk(str(err))
+            return MISS
+        except _UnsafeEntryError as err:
+            self._drop_bad_entry(disk, key, str(err))
+            return MISS
+        if text is MISS:
+            return MISS
+        try:
+            expires_at, payload = json.loads(text)
+            nbytes = len(text.encode("utf-8"))
+            expires_at = float(expires_at)
+        except (ValueError, TypeError) as err:
+            self._drop_bad_entry(disk, key, f"not a JSON cache entry ({err})")
+            return MISS
+        if expires_at <= self._wall_clock():
+            with self._locks[category]:
+                self._counters[(category, "disk")].expirations += 1
+            with contextlib.suppress(CacheError), self._disk_errors("delete"):
+                disk.delete(key, retry=True)
+            return MISS
+        return payload, nbytes
+
+    def _drop_bad_entry(self, disk: diskcache.Cache, key: str, why: str) -> None:
+        self._warn_once(f"ignored and removed an unusable disk cache entry in {self.directory}: "
+                        f"{why}")
+        with contextlib.suppress(CacheError), self._disk_errors("delete"):
+            disk.delete(key, retry=True)
+
+    def _disk_write(self, category: str, key: str, text: str) -> None:
+        disk = self._disk_cache()
+        if disk is None:
+            return
+        try:
+            with self._disk_errors("write"):
+                disk.set(key, text, tag=category, retry=False)
+        except CacheError as err:
+            if isinstance(err.__cause__, diskcache.Timeout):
+                logger.debug("disk cache busy on write of %s", key)
+                return
+            self._disable_disk(str(err))
+
+    # --- lookups --------------------------------------------------------------------------------
+
+    def _check_category(self, category: str) -> None:
+        if category not in self._locks:
+            raise ConfigError(
+                f"unknown cache category {category!r}{_did_you_mean(category, self._locks)}; "
+                f"known: {', '.join(self.config.categories)}"
+            )
+
+    def get_or_compute(
+        self,
+        category: str,
+        key_parts: Any,
+        compute: Callable[[], Any],
+        *,
+        force_refresh: bool = False,
+        encode: Callable[[Any], Any] | None = None,
+        decode: Callable[[Any], Any] | None = None,
+    ) -> Any:
+        """Return the cached value for ``key_parts``, computing and storing it on a miss.
+
+        Parameters
+        ----------
+        category : str
+            Cache category (its TTL, memory size and tiers apply).
+        key_parts : tuple or list of parts, or a single part
+            What the value depends on (see :func:`cache_key`).
+        compute : callable
+            Called without arguments on a miss.
+        force_refresh : bool
+            Skip both tiers, compute and overwrite.
+        encode, decode : callable or None
+            Convert the value to and from plain JSON data for the disk tier.
+
+        Returns
+        -------
+        object
+            The value (a cached ``None`` is a hit).
+
+        Raises
+        ------
+        ConfigError
+            On an unknown category.
+        CacheError
+            If a key part cannot be fingerprinted, or a value for the disk tier is not JSON
+            data (pass ``encode``).
+        """
+        self._check_category(category)
+        if category not in self.config.enabled_categories:
+            return compute()
+        parts = tuple(key_parts) if isinstance(key_parts, list | tuple) else (key_parts,)
+        key = cache_key(category, *parts, version=self.config.version)
+        return self.get_or_compute_key(
+            category, key, compute, force_refresh=force_refresh, encode=encode, decode=decode
+        )
+
+    def get_or_compute_key(
+        self,
+        category: str,
+        key: str,
+        compute: Callable[[], Any],
+        *,
+        force_refresh: bool = False,
+        encode: Callable[[Any], Any] | None = None,
+        decode: Callable[[Any], Any] | None = None,
+    ) -> Any:
+        """As :meth:`get_or_compute` with a key already made by :func:`cache_key`.
+
+        For hot loops that reuse a key: it skips the hashing.
+
+        Raises
+        ------
+        ConfigError, CacheError
+            As :meth:`get_or_compute`.
+        """
+        start = time.perf_counter_ns()
+        if category not in self.config.enabled_categories:
+            self._check_category(category)
+            return compute()
+        memory = self._memory.get(category)
+        if memory is not None and not force_refresh:
+            with self._locks[category]:
+                memory.expire()
+                try:
+                    value = memory[key][0]
+                except KeyError:
+                    pass
+                else:
+                    self._counters[(category, "memory")].hit(time.perf_counter_ns() - start)
+                    return value
+
+        flight_key = (category, key)
+        with self._flight_cond:
+            flight = self._flights.get(flight_key)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[flight_key] = _Flight()
+            else:
+                self._waiting += 1
+                self._flight_cond.notify_all()
+        if not leader:
+            flight.done.wait()
+            with self._flight_cond:
+                self._waiting -= 1
+            with self._locks[category]:
+                counters = self._counters[(category, "memory")]
+                counters.coalesced += 1
+                counters.miss(time.perf_counter_ns() - start)
+            if flight.error is not None:
+                raise flight.error
+            return flight.value
+        try:
+            flight.value = self._fill(category, key, compute, force_refresh, encode, decode, start)
+            return flight.value
+        except BaseException as err:
+            flight.error = err
+            raise
+        finally:
+            with self._flight_cond:
+                del self._flights[flight_key]
+            flight.done.set()
+
+    def _fill(
+        self,
+        category: str,
+        key: str,
+        compute: Callable[[], Any],
+        force_refresh: bool,
+        encode: Callable[[Any], Any] | None,
+        decode: Callable[[Any], Any] | None,
+        start: int,
+    ) -> Any:
+        """The leader's path: memory again, then disk, then compute and store."""
+        memory = self._memory.get(category)
+        lock = self._locks[category]
+        if memory is not None and not force_refresh:
+            with lock:  # another leader may have stored it since our first look
+                entry = memory.get(key)
+                if entry is not None:
+                    self._counters[(category, "memory")].hit(time.perf_counter_ns() - start)
+                    return entry[0]
+        use_disk = category in self.config.disk_categories and self.disk_disabled_reason is None
+        disk_start = time.perf_counter_ns()
+        if use_disk and not force_refresh:
+            found = self._disk_read(category, key)
+            if found is not MISS:
+                payload, nbytes = found
+                value = decode(payload) if decode is not None else payload
+                self._remember(category, key, value, nbytes)
+                now = time.perf_counter_ns()
+                with lock:
+                    self._counters[(category, "disk")].hit(now - disk_start)
+                    if memory is not None:
+                        self._counters[(category, "memory")].miss(now - start)
+                return value
+        value = compute()
+        text = None
+        payload = MISS
+        if use_disk and self.disk_disabled_reason is None:
+            payload = encode(value) if encode is not None else value
+            expires_at = self._wall_clock() + self.config.effective_ttl(category)
+            try:
+                text = json.dumps([expires_at, payload], separators=(",", ":"), allow_nan=False)
+            except (TypeError, ValueError) as err:
+                raise CacheError(
+                    f"a {category!r} value is not JSON data ({err}); pass encode= and decode= "
+                    "to convert it, or leave the category out of disk_categories"
+                ) from err
+            self._disk_write(category, key, text)
+        nbytes = _json_size(text, value if payload is MISS else payload)
+        self._remember(category, key, value, nbytes)
+        now = time.perf_counter_ns()
+        with lock:
+            self._computes[category] += 1
+            if use_disk and not force_refresh:
+                self._counters[(category, "disk")].miss(now - disk_start)
+            if memory is not None and not force_refresh:
+                self._counters[(category, "memory")].miss(now - start)
+        return value
+
+    def _remember(self, category: str, key: str, value: Any, nbytes: int) -> None:
+        memory = self._memory.get(category)
+        if memory is None:
+            return
+        with self._locks[category]:
+            memory.expire()  # count expiries here, not inside __setitem__
+            memory[key] = (value, nbytes)
+
+    # --- category helpers -----------------------------------------------------------------------
+
+    def cached_schema_introspection(
+        self,
+        source: Any,
+        compute: Callable[[], Any],
+        force_refresh: bool = False,
+        *,
+        encode: Callable[[Any], Any] | None = None,
+        decode: Callable[[Any], Any] | None = None,
+    ) -> Any:
+        """Cache a schema read from ``source``.
+
+        Parameters
+        ----------
+        source : path-like or str
+            The schema file (keyed by its bytes), or a precomputed fingerprint string (for a
+            database, the caller's own content fingerprint).
+        compute : callable
+            Reads the schema.
+        force_refresh : bool
+            Recompute and overwrite.
+        encode, decode : callable or None
+            To and from JSON data for the disk tier (``Schema.to_dict``/``Schema.from_dict``).
+
+        Returns
+        -------
+        object
+
+        Raises
+        ------
+        CacheError
+            As :meth:`get_or_compute`.
+        """
+        return self.get_or_compute(
+            "schema_introspection", (_source_part(source),), compute,
+            force_refresh=force_refresh, encode=encode, decode=decode,
+        )
+
+    def cached_template_render(
+        self,
+        template_path: Any,
+        context: Any,
+        compute: Callable[[], Any],
+        force_refresh: bool = False,
+        *,
+        encode: Callable[[Any], Any] | None = None,
+        decode: Callable[[Any], Any] | None = None,
+    ) -> Any:
+        """Cache a rendered template, keyed by the template's bytes and the context.
+
+        Parameters
+        ----------
+        template_path : path-like or str
+            The template file, or its precomputed fingerprint.
+        context : object
+            The render context (any :func:`cache_key` part).
+        compute : callable
+            Renders.
+        force_refresh : bool
+            Recompute and overwrite.
+        encode, decode : callable or None
+            As :meth:`get_or_compute`.
+
+        Returns
+        -------
+        object
+
+        Raises
+        ------
+        CacheError
+            As :meth:`get_or_compute`.
+        """
+        return self.get_or_compute(
+            "template_render", (_source_part(template_path), context), compute,
+            force_refresh=force_refresh, encode=encode, decode=decode,
+        )
+
+    def cached_type_mapping(
+        self,
+        rails_type: str,
+        column_info: Any,
+        compute: Callable[[], Any],
+        force_refresh: bool = False,
+        *,
+        encode: Callable[[Any], Any] | None = None,
+        decode: Callable[[Any], Any] | None = None,
+    ) -> Any:
+        """Cache the mapping of a Rails column type (with its options) to TypeScript.
+
+        Parameters
+        ----------
+        rails_type : str
+            The Rails type (``"string"``).
+        column_info : object
+            What else the mapping depends on (a Column, a mapping of options...).
+        compute : callable
+            Maps.
+        force_refresh : bool
+            Recompute and overwrite.
+        encode, decode : callable or None
+            As :meth:`get_or_compute`.
+
+        Returns
+        -------
+        object
+
+        Raises
+        ------
+        CacheError
+            As :meth:`get_or_compute`.
+        """
+        return self.get_or_compute(
+            "type_mapping", (rails_type, column_info), compute,
+            force_refresh=force_refresh, encode=encode, decode=decode,
+        )
+
+    def cached_relationships(
+        self,
+        table: str,
+        schema: Any,
+        compute: Callable[[], Any],
+        force_refresh: bool = False,
+        *,
+        encode: Callable[[Any], Any] | None = None,
+        decode: Callable[[Any], Any] | None = None,
+    ) -> Any:
+        """Cache a table's relationships, keyed by the table and the schema's fingerprint.
+
+        Parameters
+        ----------
+        table : str
+            Table name.
+        schema : object
+            An object with ``fingerprint()`` (a Schema), a schema file, or a fingerprint str.
+        compute : callable
+            Infers the relationships.
+        force_refresh : bool
+            Recompute and overwrite.
+        encode, decode : callable or None
+            As :meth:`get_or_compute`.
+
+        Returns
+        -------
+        object
+
+        Raises
+        ------
+        CacheError
+            As :meth:`get_or_compute`.
+        """
+        return self.get_or_compute(
+            "relationships", (table, _source_part(schema)), compute,
+            force_refresh=force_refresh, encode=encode, decode=decode,
+        )
+
+    # --- maintenance ----------------------------------------------------------------------------
+
+    def invalidate(self, category: str | None = None) -> None:
+        """Drop the entries of one category (or all) from both tiers.
+
+        Raises
+        ------
+        ConfigError
+            On an unknown category.
+        CacheError
+            If the disk tier cannot be cleared.
+        """
+        categories = self.config.categories if category is None else (category,)
+        for cat in categories:
+            self._check_category(cat)
+        for cat in categories:
+            memory = self._memory.get(cat)
+            if memory is not None:
+                with self._locks[cat]:
+                    memory.clear()
+        disk = self._disk_cache()
+        if disk is None:
+            return
+        with self._disk_errors("invalidate"):
+            if category is None:
+                disk.clear(retry=True)
+            else:
+                disk.evict(category, retry=True)
+
+    def clear_all_caches(self) -> None:
+        """Empty every category on both tiers (statistics are kept; see :meth:`reset_stats`).
+
+        Raises
+        ------
+        CacheError
+            If the disk tier cannot be cleared.
+        """
+        self.invalidate(None)
+
+    def reset_stats(self) -> None:
+        """Zero every counter and latency sample."""
+        for cat in self.config.categories:
+            with self._locks[cat]:
+                for tier in TIERS:
+                    self._counters[(cat, tier)] = _Counters()
+                self._computes[cat] = 0
+                memory = self._memory.get(cat)
+                if memory is not None:
+                    memory.expirations = memory.evictions = 0
+
+    def latency_samples(self, category: str, tier: str, outcome: str = "hit") -> list[int]:
+        """The most recent latency samples in nanoseconds (``outcome``: "hit" or "miss").
+
+        Raises
+        ------
+        ConfigError
+            On an unknown category, tier or outcome.
+        """
+        self._check_category(category)
+        if tier not in TIERS or outcome not in ("hit", "miss"):
+            raise ConfigError(
+                f"tier must be one of {TIERS} and outcome 'hit' or 'miss', "
+                f"got {tier!r}, {outcome!r}"
+            )
+        with self._locks[category]:
+            counters = self._counters[(category, tier)]
+            return list(counters.hit_samples if outcome == "hit" else counters.miss_samples)
+
+    def _disk_usage(self) -> dict[str, tuple[int, int]]:
+        """Entries and bytes per category (tag) on disk."""
+        if self._disk_cache() is None:
+            return {}
+        db = self.directory / diskcache.core.DBNAME
+        query = (
+            "SELECT tag, COUNT(*), COALESCE(SUM(CASE WHEN filename IS NULL "
+            "THEN LENGTH(CAST(value AS BLOB)) ELSE size END), 0) FROM Cache GROUP BY tag"
+        )
+        with self._disk_errors("stats"):
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+            try:
+                rows = con.execute(query).fetchall()
+            finally:
+                con.close()
+        return {str(tag): (int(n), int(size)) for tag, n, size in rows}
+
+    def stats(self) -> CacheStats:
+        """A snapshot of the counters, entries and bytes of every category and tier.
+
+        Raises
+        ------
+        CacheError
+            If the disk tier's usage cannot be read.
+        """
+        usage = self._disk_usage()
+        tiers: list[TierStats] = []
+        hits = 0
+        for cat in self.config.categories:
+            memory = self._memory.get(cat)
+            with self._locks[cat]:
+                if memory is not None:
+                    memory.expire()
+                    entries = len(memory)
+                    nbytes = sum(entry[1] for entry in memory.values())
+                    mem = self._counters[(cat, "memory")]
+                    tiers.append(_tier_stats(cat, "memory", mem, entries, nbytes,
+                                             memory.expirations, memory.evictions))
+                    hits += mem.hits
+                hits += self._counters[(cat, "memory")].coalesced
+                if cat in self.config.disk_categories:
+                    disk = self._counters[(cat, "disk")]
+                    n, size = usage.get(cat, (0, 0))
+                    tiers.append(_tier_stats(cat, "disk", disk, n, size, disk.expirations, 0))
+                    hits += disk.hits
+        computes = dict(self._computes)
+        return CacheStats(
+            tiers=tuple(tiers),
+            computes=computes,
+            hits=hits,
+            misses=sum(computes.values()),
+            disk_disabled_reason=self.disk_disabled_reason,
+        )
+
+    def cache_efficiency_report(self) -> pd.DataFrame:
+        """Hits, misses, sizes and latencies per category and tier.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns :data:`REPORT_COLUMNS`; ``attrs["recommendations"]`` holds
+            :meth:`cache_recommendations`.
+
+        Raises
+        ------
+        CacheError
+            As :meth:`stats`.
+        """
+        stats = self.stats()
+        frame = stats.to_frame()
+        frame.attrs["recommendations"] = self._recommend(stats)
+        return frame
+
+    def cache_recommendations(self, *, min_requests: int = 10) -> list[str]:
+        """Plain-language advice derived from the statistics.
+
+        Parameters
+        ----------
+        min_requests : int
+            Rates from fewer requests than this are not judged.
+
+        Returns
+        -------
+        list of str
+            One sentence per finding (empty when nothing stands out).
+
+        Raises
+        ------
+        CacheError
+            As :meth:`stats`.
+        """
+        return self._recommend(self.stats(), min_requests=min_requests)
+
+    def _recommend(self, stats: CacheStats, *, min_requests: int = 10) -> list[str]:
+        advice: list[str] = []
+        for t in stats.tiers:
+            cat = t.category
+            if t.tier == "memory" and t.evictions:
+                size = self.config.memory_size[cat]
+                advice.append(
+                    f"{cat}: the memory tier evicted {t.evictions} entries to stay within "
+                    f"memory_size={size}; raise memory_size (e.g. to {2 * size})."
+                )
+            if t.requests >= min_requests and t.hit_rate < 0.5 and t.expirations:
+                advice.append(
+                    f"{cat}: {t.tier} hit rate is {t.hit_rate:.0%} with {t.expirations} "
+                    f"expirations; raise its ttl (now {self.config.effective_ttl(cat):g} s) "
+                    f"or ttl_multiplier."
+                )
+            if (
+                t.tier == "disk"
+                and t.hits
+                and t.misses
+                and t.mean_hit_latency_us >= t.mean_miss_latency_us
+            ):
+                advice.append(
+                    f"{cat}: a disk hit takes {t.mean_hit_latency_us:.1f} µs but recomputing "
+                    f"takes {t.mean_miss_latency_us:.1f} µs; leave {cat} out of disk_categories."
+                )
+        for cat in self.config.categories:
+            rows = [t for t in stats.tiers if t.category == cat]
+            requests = rows[0].requests if rows else 0  # the first tier sees every request
+            served = sum(t.hits + t.coalesced for t in rows)
+            churn = sum(t.expirations + t.evictions for t in rows)
+            if requests >= min_requests and not served and not churn:
+                advice.append(
+                    f"{cat}: {requests} requests and no hits: its values are never reused; "
+                    f"consider leaving it out of enabled_categories."
+                )
+        return advice
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside this module."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename == __file__:
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
+
+
+def _json_size(text: str | None, payload: Any) -> int:
+    """Bytes of the JSON form (what the disk would hold); shallow size if not JSON data."""
+    if text is not None:
+        return len(text.encode("utf-8"))
+    try:
+        return len(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+    except (TypeError, ValueError):
+        return sys.getsizeof(payload)
+
+
+def _tier_stats(
+    category: str,
+    tier: str,
+    c: _Counters,
+    entries: int,
+    nbytes: int,
+    expirations: int,
+    evictions: int,
+) -> TierStats:
+    nan = float("nan")
+    return TierStats(
+        category=category,
+        tier=tier,
+        requests=c.requests,
+        hits=c.hits,
+        misses=c.misses,
+        expirations=expirations,
+        evictions=evictions,
+        entries=entries,
+        bytes=nbytes,
+        mean_hit_latency_us=c.hit_ns / c.hits / 1000 if c.hits else nan,
+        mean_miss_latency_us=c.miss_ns / c.misses / 1000 if c.misses else nan,
+        coalesced=c.coalesced,
+    )

@@ -1,0 +1,875 @@
+"""ParallelExecutor: run a stage graph on threads, processes or this thread.
+
+Design notes
+------------
+* The graph is validated by :class:`~rrperf.engine.stages.Pipeline` (duplicate names, unknown
+  dependencies, cycles raise :class:`~rrperf.errors.ConfigError`) before anything runs.
+* Scheduling uses :class:`graphlib.TopologicalSorter`: a stage is submitted as soon as all of its
+  dependencies are done. At most ``workers`` stages are in flight at once, so nothing waits in a
+  pool queue: a submitted stage starts at once, a per-stage timeout counts from submission, and
+  after a failure no stage that was not yet started is ever run.
+* The worker function returns an outcome record (value or exception, timings, pid, thread)
+  instead of raising, so a stage's failure is told apart from a failure of the pool itself.
+  Exceptions are checked to survive a pickle round trip in the worker; one that does not is
+  replaced by a :class:`RuntimeError` carrying its type, text and traceback.
+* Process pools come from ``loky.get_reusable_executor`` (cloudpickle ships functions defined
+  in a notebook). The pool is shared per process and kept alive between calls, so its start-up
+  (about 0.4-1 s) is paid once. Dependency results are pickled and shipped with every task that
+  needs them: stages passing large results between each other should be coarsened into batch
+  stages (one stage per group of tables rather than per table), or run on threads.
+* When the pool itself fails (a worker dies, a stage cannot be pickled), the stages that have
+  not completed are rerun sequentially in this thread; ``fallback_reason`` says why and one
+  :class:`~rrperf.errors.FallbackWarning` is issued per run.
+* Timestamps come from an injectable ``clock`` (default :func:`time.perf_counter`, which on
+  Linux is ``CLOCK_MONOTONIC`` and so comparable between processes of one machine).
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import os
+import pickle
+import statistics
+import threading
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
+from concurrent.futures import TimeoutError as FuturesTimeoutError
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from rrperf.engine.stages import Pipeline, Stage
+from rrperf.errors import ConfigError, FallbackWarning, StageError, StageTimeout
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    import pandas as pd
+
+    from rrperf.engine.monitor import PerformanceMonitor
+
+__all__ = [
+    "BACKENDS",
+    "TIMING_COLUMNS",
+    "ExecutorConfig",
+    "ParallelExecutor",
+    "StageTiming",
+]
+
+logger = logging.getLogger(__name__)
+
+Backend = Literal["thread", "process", "serial"]
+BACKENDS: tuple[str, ...] = ("thread", "process", "serial")
+COMPARISON_METHODS: tuple[str, ...] = ("sequential", "thread", "process")
+
+#: Columns of :meth:`ParallelExecutor.stage_timings`, in order.
+TIMING_COLUMNS: tuple[str, ...] = (
+    "run",
+    "backend",
+    "stage",
+    "pid",
+    "thread",
+    "start_s",
+    "end_s",
+    "wall_s",
+    "status",
+    "fallback_reason",
+)
+
+# Idle workers of the reusable loky pool stay alive this long (loky's default is 10 s, which
+# would make a notebook pay the pool start-up again after every pause).
+_POOL_IDLE_TIMEOUT_S = 300
+
+
+def _default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class ExecutorConfig:
+    """How a :class:`ParallelExecutor` runs stages.
+
+    Parameters
+    ----------
+    backend : {"thread", "process", "serial"}
+        Where stages run: a thread pool, a (loky) process pool, or this thread.
+    max_workers : int or None
+        Pool size; None means the number of CPUs this process may use.
+    enable_monitoring : bool
+        Record each run as a :class:`~rrperf.engine.monitor.PerformanceMonitor` session.
+    stage_timeout_s : float or None
+        Longest a single stage may run (from its submission) before :class:`StageTimeout`.
+        Not applied by the serial backend, which cannot interrupt the running stage.
+    fallback : bool
+        Rerun the remaining stages sequentially when the pool itself fails.
+
+    Raises
+    ------
+    ConfigError
+        If a value has the wrong type or range.
+    """
+
+    backend: str = "thread"
+    max_workers: int | None = None
+    enable_monitoring: bool = True
+    stage_timeout_s: float | None = None
+    fallback: bool = True
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ConfigError(
+                f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}"
+            )
+        if self.max_workers is not None and (
+            isinstance(self.max_workers, bool)
+            or not isinstance(self.max_workers, int)
+            or self.max_workers < 1
+        ):
+            raise ConfigError(
+                f"max_workers must be a positive integer or None, got {self.max_workers!r}"
+            )
+        if self.stage_timeout_s is not None and (
+            isinstance(self.stage_timeout_s, bool)
+            or not isinstance(self.stage_timeout_s, int | float)
+            or not self.stage_timeout_s > 0
+        ):
+            raise ConfigError(
+                f"stage_timeout_s must be a positive number of seconds or None, "
+                f"got {self.stage_timeout_s!r}"
+            )
+        for name in ("enable_monitoring", "fallback"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be True or False, got {getattr(self, name)!r}")
+
+    @property
+    def workers(self) -> int:
+        """The resolved pool size (1 for the serial backend)."""
+        if self.backend == "serial":
+            return 1
+        return self.max_workers if self.max_workers is not None else _default_workers()
+
+    @classmethod
+    def from_mapping(cls, section: Mapping[str, Any]) -> ExecutorConfig:
+        """Build from the ``[executor]`` section of :class:`rrperf.config.RrperfConfig`.
+
+        Parameters
+        ----------
+        section : mapping
+            Keys ``backend``, ``max_workers``, ``enable_monitoring``, ``stage_timeout_s``,
+            ``fallback``; missing keys keep their defaults.
+
+        Raises
+        ------
+        ConfigError
+            On an unknown key or a bad value.
+        """
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(section) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown executor option(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known))}"
+            )
+        return cls(**dict(section))
+
+
+@dataclass(frozen=True)
+class StageTiming:
+    """When and where one stage ran (one row of :meth:`ParallelExecutor.stage_timings`)."""
+
+    run: int
+    backend: str
+    stage: str
+    pid: int | None
+    thread: str | None
+    start_s: float
+    end_s: float
+    wall_s: float
+    status: str  # "ok", "error", "timeout" or "not_run"
+    fallback_reason: str | None = None
+
+
+@dataclass
+class _Outcome:
+    """What a worker sends back for one stage (always picklable)."""
+
+    name: str
+    ok: bool
+    value: Any
+    error: BaseException | None
+    start: float
+    end: float
+    pid: int
+    thread: str
+
+
+def _portable_error(err: BaseException) -> BaseException:
+    """Return ``err`` if it survives a pickle round trip, else a RuntimeError describing it."""
+    try:
+        import cloudpickle
+
+        pickle.loads(cloudpickle.dumps(err))
+    except Exception as pickling_err:  # any failure means "cannot cross the process boundary"
+        text = "".join(traceback.format_exception(err)).rstrip()
+        portable = RuntimeError(f"{type(err).__qualname__}: {err}")
+        portable.add_note(f"(the original exception could not be pickled: {pickling_err})")
+        portable.add_note(text)
+        return portable
+    return err
+
+
+def _execute_stage(
+    stage: Stage, inputs: Mapping[str, Any], clock: Callable[[], float], remote: bool
+) -> _Outcome:
+    """Run one stage and report its value or exception (the task function of every backend)."""
+    pid = os.getpid()
+    thread = threading.current_thread().name
+    start = clock()
+    try:
+        value = stage.call(inputs)
+    except Exception as err:
+        end = clock()
+        if remote:
+            err.add_note("".join(traceback.format_exception(err)).rstrip())
+            err = _portable_error(err)
+        return _Outcome(stage.name, False, None, err, start, end, pid, thread)
+    return _Outcome(stage.name, True, value, None, start, clock(), pid, thread)
+
+
+def _is_pool_failure(err: BaseException) -> bool:
+    """True when ``err`` means the pool (not the stage) failed."""
+    if isinstance(err, BrokenExecutor | pickle.PicklingError):
+        return True
+    try:
+        from loky.process_executor import ShutdownExecutorError
+    except ImportError:  # loky missing: only thread pools can fail here
+        return False
+    return isinstance(err, ShutdownExecutorError)
+
+
+class _PoolFailure(Exception):
+    """Internal: the pool broke; carries the reason and the original error."""
+
+    def __init__(self, reason: str, error: BaseException):
+        super().__init__(reason)
+        self.reason = reason
+        self.error = error
+
+
+@dataclass
+class _Run:
+    """Book-keeping of one execution (results, timings, fallback)."""
+
+    index: int
+    backend: str
+    t0: float
+    timings: list[StageTiming] = field(default_factory=list)
+    fallback_reason: str | None = None
+
+
+class ParallelExecutor:
+    """Run a graph of :class:`~rrperf.engine.stages.Stage` objects, in parallel where possible.
+
+    Parameters
+    ----------
+    max_workers : int or None
+        Pool size; None means the number of CPUs this process may use.
+    backend : {"thread", "process", "serial"}
+        ``"thread"`` suits stages that release the GIL or do I/O; ``"process"`` suits
+        CPU-bound pure-Python stages with small inputs and outputs; ``"serial"`` runs
+        everything in this thread.
+    enable_monitoring : bool
+        Record each run as a session of ``monitor`` (created on first use when not given).
+    config : ExecutorConfig or None
+        All options at once; pass either ``config`` or the arguments above, not both.
+    monitor : PerformanceMonitor or None
+        Monitor to record runs into (injected, e.g. shared with a benchmark).
+    clock : callable
+        Returns seconds; timestamps stages (it must pickle for the process backend).
+    stage_timeout_s : float or None
+        Shortcut for ``ExecutorConfig.stage_timeout_s``.
+
+    Raises
+    ------
+    ConfigError
+        On a bad option, or when ``config`` is combined with explicit options.
+
+    Examples
+    --------
+    >>> from rrperf.engine import Stage
+    >>> with ParallelExecutor(2, backend="thread", enable_monitoring=False) as ex:
+    ...     out = ex.execute_with_dependencies([
+    ...         Stage("a", lambda: 2), Stage("b", lambda a: a * 21, depends_on=("a",))])
+    >>> out
+    {'a': 2, 'b': 42}
+    """
+
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        backend: str = "thread",
+        enable_monitoring: bool = True,
+        *,
+        config: ExecutorConfig | None = None,
+        monitor: PerformanceMonitor | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+        stage_timeout_s: float | None = None,
+    ) -> None:
+        if config is None:
+            config = ExecutorConfig(
+                backend=backend,
+                max_workers=max_workers,
+                enable_monitoring=enable_monitoring,
+                stage_timeout_s=stage_timeout_s,
+            )
+        elif (max_workers, backend, enable_monitoring, stage_timeout_s) != (
+            None,
+            "thread",
+            True,
+            None,
+        ):
+            raise ConfigError(
+                "pass either config=ExecutorConfig(...) or max_workers/backend/"
+                "enable_monitoring/stage_timeout_s, not both"
+            )
+        if not isinstance(config, ExecutorConfig):
+            raise ConfigError(f"config must be an ExecutorConfig, got {type(config).__name__}")
+        self.config = config
+        self._monitor = monitor
+        self._clock = clock
+        self._thread_pool: Executor | None = None
+        self._runs: list[_Run] = []
+        self._lock = threading.Lock()
+        #: Why the last run fell back to sequential execution (None if it did not).
+        self.fallback_reason: str | None = None
+        #: Wall-clock seconds of the last run (None before the first run).
+        self.last_wall_s: float | None = None
+
+    # --- properties -------------------------------------------------------------------------
+
+    @property
+    def backend(self) -> str:
+        """The configured backend."""
+        return self.config.backend
+
+    @property
+    def max_workers(self) -> int:
+        """The resolved pool size."""
+        return self.config.workers
+
+    @property
+    def monitor(self) -> PerformanceMonitor | None:
+        """The monitor runs are recorded into (None when monitoring is off)."""
+        if not self.config.enable_monitoring:
+            return self._monitor
+        if self._monitor is None:
+            from rrperf.engine.monitor import PerformanceMonitor
+
+            self._monitor = PerformanceMonitor()
+        return self._monitor
+
+    def __repr__(self) -> str:
+        return (
+            f"ParallelExecutor(max_workers={self.max_workers}, backend={self.backend!r}, "
+            f"enable_monitoring={self.config.enable_monitoring})"
+        )
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> ParallelExecutor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown()
+
+    def shutdown(self, *, wait: bool = True, kill_workers: bool = False) -> None:
+        """Release the pools.
+
+        The thread pool belongs to this executor. The process pool is loky's reusable pool,
+        shared by every executor of this process: shutting it down makes the next process run
+        start a new one.
+
+        Parameters
+        ----------
+        wait : bool
+            Wait for running stages to finish.
+        kill_workers : bool
+            Terminate the worker processes at once (process backend).
+        """
+        with self._lock:
+            pool, self._thread_pool = self._thread_pool, None
+        if pool is not None:
+            pool.shutdown(wait=wait, cancel_futures=True)
+        if self.backend == "process":
+            import loky
+
+            loky.get_reusable_executor(
+                max_workers=self.max_workers, timeout=_POOL_IDLE_TIMEOUT_S
+            ).shutdown(wait=wait, kill_workers=kill_workers)
+
+    def _pool(self, backend: str) -> Executor:
+        if backend == "process":
+            import loky
+
+            return loky.get_reusable_executor(
+                max_workers=self.max_workers, timeout=_POOL_IDLE_TIMEOUT_S
+            )
+        with self._lock:
+            if self._thread_pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._thread_pool = ThreadPoolExecutor(
+                    max_workers=self.max_workers, thread_name_prefix="rrperf-stage"
+                )
+            return self._thread_pool
+
+    def _discard_pool(self, backend: str) -> None:
+        """Abandon a pool whose worker is stuck in a timed-out stage."""
+        if backend == "process":
+            import loky
+
+            loky.get_reusable_executor(
+                max_workers=self.max_workers, timeout=_POOL_IDLE_TIMEOUT_S
+            ).shutdown(wait=False, kill_workers=True)
+            return
+        with self._lock:
+            pool, self._thread_pool = self._thread_pool, None
+        if pool is not None:
+            # A Python thread cannot be killed: the timed-out stage keeps running to its end.
+            logger.warning("abandoning a thread pool whose stage timed out; it runs to its end")
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    # --- public entry points ------------------------------------------------------------------
+
+    def execute_with_dependencies(self, stages: Iterable[Stage] | Pipeline) -> dict[str, Any]:
+        """Run every stage as soon as the stages it depends on are done.
+
+        Parameters
+        ----------
+        stages : iterable of Stage, or Pipeline
+            The graph. Each ``func`` receives its dependencies' results as keyword arguments.
+
+        Returns
+        -------
+        dict
+            Results keyed by stage name, in the order the stages were given.
+
+        Raises
+        ------
+        ConfigError
+            On a duplicate name, an unknown dependency or a cycle (nothing runs).
+        StageError
+            When a stage raises; ``__cause__`` is the original exception. Stages not yet
+            started are not run.
+        StageTimeout
+            When a stage runs longer than ``stage_timeout_s``.
+        """
+        pipeline = _as_pipeline(stages)
+        if self.backend == "serial":
+            return self._observed(pipeline, "serial", self._run_serial)
+        return self._observed(pipeline, self.backend, self._run_pool)
+
+    def execute_parallel(self, stages: Iterable[Stage] | Pipeline) -> dict[str, Any]:
+        """Run independent stages (none may have ``depends_on``) concurrently.
+
+        Raises
+        ------
+        ConfigError
+            If a stage has dependencies (use :meth:`execute_with_dependencies`).
+        StageError, StageTimeout
+            As :meth:`execute_with_dependencies`.
+        """
+        pipeline = _as_pipeline(stages)
+        dependent = [st.name for st in pipeline if st.depends_on]
+        if dependent:
+            raise ConfigError(
+                "execute_parallel runs independent stages, but "
+                f"{', '.join(map(repr, dependent))} depend on other stages; "
+                "use execute_with_dependencies"
+            )
+        return self.execute_with_dependencies(pipeline)
+
+    def execute_sequential(self, stages: Iterable[Stage] | Pipeline) -> dict[str, Any]:
+        """Run every stage in topological order in this thread (the baseline).
+
+        Raises
+        ------
+        ConfigError, StageError
+            As :meth:`execute_with_dependencies`.
+        """
+        return self._observed(_as_pipeline(stages), "serial", self._run_serial)
+
+    def stage_timings(self, *, all_runs: bool = False) -> pd.DataFrame:
+        """Per-stage timings of the last run (or of every run of this executor).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns :data:`TIMING_COLUMNS`; ``start_s``/``end_s`` are seconds from the start of
+            the run; stages that never started have status ``"not_run"`` and NaN times.
+        """
+        import pandas as pd
+
+        with self._lock:
+            runs = list(self._runs) if all_runs else self._runs[-1:]
+        rows = [vars(t) for run in runs for t in run.timings]
+        frame = pd.DataFrame(rows, columns=list(TIMING_COLUMNS))
+        return frame.astype({"run": "int64", "start_s": "float64", "end_s": "float64"})
+
+    def compare_execution_methods(
+        self,
+        stages: Iterable[Stage] | Pipeline,
+        *,
+        repeats: int = 3,
+        methods: Sequence[str] = COMPARISON_METHODS,
+        warmup: int = 1,
+    ) -> pd.DataFrame:
+        """Really run the stages with each method and compare wall times.
+
+        Methods run interleaved (each repeat runs every method, in a rotated order) so that
+        machine noise spreads evenly. ``warmup`` unmeasured rounds come first (they start the
+        process pool).
+
+        Parameters
+        ----------
+        stages : iterable of Stage, or Pipeline
+            The graph to run.
+        repeats : int
+            Measured runs per method; ``wall_s`` is their median.
+        methods : sequence of {"sequential", "thread", "process"}
+            Which methods to compare; ``"sequential"`` is the baseline and always included.
+        warmup : int
+            Unmeasured rounds before measuring.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per method: ``method, workers, wall_s, speedup, efficiency,
+            serial_fraction, repeats, fallback_reason``. ``speedup`` is sequential wall time
+            over this method's; ``efficiency`` is speedup / workers; ``serial_fraction`` is
+            the serial fraction *f* that Amdahl's law (speedup = 1 / (f + (1 - f) / workers))
+            implies, NaN for one worker.
+
+        Raises
+        ------
+        ConfigError
+            On a bad method name or count.
+        StageError
+            When a stage fails under any method.
+        """
+        import pandas as pd
+
+        pipeline = _as_pipeline(stages)
+        if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+            raise ConfigError(f"repeats must be a positive integer, got {repeats!r}")
+        if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+            raise ConfigError(f"warmup must be a non-negative integer, got {warmup!r}")
+        unknown = [m for m in methods if m not in COMPARISON_METHODS]
+        if unknown:
+            raise ConfigError(
+                f"unknown method(s) {', '.join(map(repr, unknown))}; "
+                f"expected some of {', '.join(COMPARISON_METHODS)}"
+            )
+        order = ["sequential", *[m for m in dict.fromkeys(methods) if m != "sequential"]]
+        workers = self.max_workers
+        executors = {
+            m: ParallelExecutor(
+                config=ExecutorConfig(
+                    backend="serial" if m == "sequential" else m,
+                    max_workers=workers,
+                    enable_monitoring=False,
+                    stage_timeout_s=self.config.stage_timeout_s,
+                    fallback=self.config.fallback,
+                ),
+                clock=self._clock,
+            )
+            for m in order
+        }
+        walls: dict[str, list[float]] = {m: [] for m in order}
+        fallbacks: dict[str, str | None] = dict.fromkeys(order)
+        try:
+            for round_ in range(warmup + repeats):
+                shift = round_ % len(order)
+                for method in order[shift:] + order[:shift]:
+                    ex = executors[method]
+                    ex.execute_with_dependencies(pipeline)
+                    if round_ >= warmup:
+                        assert ex.last_wall_s is not None
+                        walls[method].append(ex.last_wall_s)
+                        fallbacks[method] = fallbacks[method] or ex.fallback_reason
+        finally:
+            executors["sequential"].shutdown()
+            if "thread" in executors:
+                executors["thread"].shutdown()
+            # the process pool is loky's shared reusable pool: leave it running for later calls
+        base = statistics.median(walls["sequential"])
+        rows = []
+        for method in order:
+            wall = statistics.median(walls[method])
+            n = 1 if method == "sequential" else workers
+            speedup = base / wall if wall > 0 else float("nan")
+            rows.append(
+                {
+                    "method": method,
+                    "workers": n,
+                    "wall_s": wall,
+                    "speedup": speedup,
+                    "efficiency": speedup / n,
+                    "serial_fraction": amdahl_serial_fraction(speedup, n),
+                    "repeats": repeats,
+                    "fallback_reason": fallbacks[method],
+                }
+            )
+        return pd.DataFrame(rows)
+
+    # --- running --------------------------------------------------------------------------------
+
+    def _observed(
+        self,
+        pipeline: Pipeline,
+        backend: str,
+        runner: Callable[[Pipeline, _Run], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Run ``runner`` inside a monitor session (when monitoring) and record the run."""
+        with self._lock:
+            run = _Run(index=len(self._runs), backend=backend, t0=self._clock())
+            self._runs.append(run)
+        self.fallback_reason = None
+        monitor = self.monitor if self.config.enable_monitoring else None
+        own_session = monitor is not None and monitor.active_session is None
+        if own_session:
+            assert monitor is not None
+            monitor.start_monitoring_session(
+                f"{pipeline.name}[{backend}]", {"stages": len(pipeline), "backend": backend}
+            )
+        try:
+            results = runner(pipeline, run)
+        finally:
+            self.last_wall_s = self._clock() - run.t0
+            self.fallback_reason = run.fallback_reason
+            self._record_not_run(pipeline, run)
+            if monitor is not None:
+                for t in run.timings:
+                    if t.status != "not_run":
+                        monitor.record_operation(ok=t.status == "ok")
+                if own_session:
+                    monitor.end_monitoring_session()
+        return {st.name: results[st.name] for st in pipeline}
+
+    def _record_not_run(self, pipeline: Pipeline, run: _Run) -> None:
+        seen = {t.stage for t in run.timings}
+        nan = float("nan")
+        for st in pipeline:
+            if st.name not in seen:
+                run.timings.append(
+                    StageTiming(run.index, run.backend, st.name, None, None, nan, nan, nan,
+                                "not_run", run.fallback_reason)
+                )
+
+    def _record(self, run: _Run, out: _Outcome, backend: str, status: str) -> None:
+        run.timings.append(
+            StageTiming(
+                run=run.index,
+                backend=backend,
+                stage=out.name,
+                pid=out.pid,
+                thread=out.thread,
+                start_s=out.start - run.t0,
+                end_s=out.end - run.t0,
+                wall_s=out.end - out.start,
+                status=status,
+                fallback_reason=run.fallback_reason,
+            )
+        )
+
+    def _run_serial(
+        self,
+        pipeline: Pipeline,
+        run: _Run,
+        results: dict[str, Any] | None = None,
+        backend: str = "serial",
+    ) -> dict[str, Any]:
+        results = {} if results is None else results
+        for name in pipeline.order:
+            if name in results:
+                continue
+            out = _execute_stage(pipeline[name], results, self._clock, False)
+            self._record(run, out, backend, "ok" if out.ok else "error")
+            if not out.ok:
+                assert out.error is not None
+                raise StageError._during(name, out.error) from out.error
+            results[name] = out.value
+        return results
+
+    def _run_pool(self, pipeline: Pipeline, run: _Run) -> dict[str, Any]:
+        results: dict[str, Any] = {}
+        try:
+            return self._schedule(pipeline, run, results)
+        except _PoolFailure as failure:
+            if not self.config.fallback:
+                raise StageError(
+                    "<pool>", f"the {self.backend} pool failed: {failure.reason}"
+                ) from failure.error
+            run.fallback_reason = failure.reason
+            remaining = [n for n in pipeline.order if n not in results]
+            logger.warning(
+                "%s pool failed (%s); running %d remaining stage(s) sequentially",
+                self.backend, failure.reason, len(remaining),
+            )
+            warnings.warn(
+                f"the {self.backend} pool failed ({failure.reason}); "
+                f"ran the {len(remaining)} remaining stage(s) sequentially",
+                FallbackWarning,
+                stacklevel=4,
+            )
+            return self._run_serial(pipeline, run, results, backend="serial-fallback")
+
+    def _schedule(self, pipeline: Pipeline, run: _Run, results: dict[str, Any]) -> dict[str, Any]:
+        backend = self.backend
+        remote = backend == "process"
+        pool = self._pool(backend)
+        workers = self.max_workers
+        timeout = self.config.stage_timeout_s
+        index = {st.name: i for i, st in enumerate(pipeline)}
+        sorter: Any = _sorter(pipeline)
+        ready: list[tuple[int, str]] = []
+        running: dict[Future[_Outcome], tuple[str, float]] = {}
+
+        def drain(failure: _PoolFailure | None, error: BaseException | None, name: str) -> None:
+            """Stop submitting, let started stages finish, then raise."""
+            for fut in running:
+                fut.cancel()
+            done, _ = wait(list(running))
+            for fut in sorted(done, key=lambda f: index[running[f][0]]):
+                if fut.cancelled() or fut.exception() is not None:
+                    continue
+                out = fut.result()
+                self._record(run, out, backend, "ok" if out.ok else "error")
+                if out.ok:
+                    results[out.name] = out.value
+                elif error is None and failure is not None:
+                    # a real stage failure outranks the pool failure
+                    assert out.error is not None
+                    error, name, failure = out.error, out.name, None
+            running.clear()
+            if failure is not None:
+                raise failure
+            assert error is not None
+            raise StageError._during(name, error) from error
+
+        while sorter.is_active():
+            for name in sorter.get_ready():
+                heapq.heappush(ready, (index[name], name))
+            while ready and len(running) < workers:
+                _, name = heapq.heappop(ready)
+                stage = pipeline[name]
+                inputs = {dep: results[dep] for dep in stage.depends_on}
+                try:
+                    fut = pool.submit(_execute_stage, stage, inputs, self._clock, remote)
+                except Exception as err:
+                    if _is_pool_failure(err) or isinstance(err, RuntimeError):
+                        drain(_PoolFailure(_reason(err), err), None, name)
+                    raise
+                running[fut] = (name, self._clock())
+            wait_s = None
+            if timeout is not None:
+                earliest = min(started for _, started in running.values())
+                wait_s = max(0.0, earliest + timeout - self._clock())
+            done, _ = wait(list(running), timeout=wait_s, return_when=FIRST_COMPLETED)
+            if not done:
+                self._timed_out(running, run, backend, timeout)
+            for fut in sorted(done, key=lambda f: index[running[f][0]]):
+                name, _ = running.pop(fut)
+                err = fut.exception()
+                if err is not None:
+                    if _is_pool_failure(err):
+                        drain(_PoolFailure(_reason(err), err), None, name)
+                    # the outcome could not be sent back (e.g. an unpicklable result)
+                    drain(None, err, name)
+                out = fut.result()
+                self._record(run, out, backend, "ok" if out.ok else "error")
+                if not out.ok:
+                    assert out.error is not None
+                    drain(None, out.error, name)
+                results[name] = out.value
+                sorter.done(name)
+        return results
+
+    def _timed_out(
+        self,
+        running: dict[Future[_Outcome], tuple[str, float]],
+        run: _Run,
+        backend: str,
+        timeout: float | None,
+    ) -> None:
+        name, started = min(running.values(), key=lambda item: item[1])
+        now = self._clock()
+        run.timings.append(
+            StageTiming(run.index, backend, name, None, None, started - run.t0, now - run.t0,
+                        now - started, "timeout", run.fallback_reason)
+        )
+        for fut in running:
+            fut.cancel()
+        self._discard_pool(backend)
+        err = FuturesTimeoutError(f"stage {name!r} still running after {timeout} s")
+        raise StageTimeout(name, f"ran longer than its timeout of {timeout} s") from err
+
+
+def amdahl_serial_fraction(speedup: float, workers: int) -> float:
+    """The serial fraction *f* implied by Amdahl's law for a measured speedup.
+
+    Solves ``speedup = 1 / (f + (1 - f) / workers)`` for *f*:
+    ``f = (workers / speedup - 1) / (workers - 1)``.
+
+    Parameters
+    ----------
+    speedup : float
+        Measured speedup over the sequential run.
+    workers : int
+        Number of workers used.
+
+    Returns
+    -------
+    float
+        The serial fraction (may fall outside [0, 1] when overheads or super-linear effects
+        dominate); NaN for one worker or a non-positive speedup.
+
+    Examples
+    --------
+    >>> amdahl_serial_fraction(2.0, 4)
+    0.3333333333333333
+    """
+    if workers <= 1 or not speedup > 0:
+        return float("nan")
+    return (workers / speedup - 1) / (workers - 1)
+
+
+def _as_pipeline(stages: Iterable[Stage] | Pipeline) -> Pipeline:
+    if isinstance(stages, Pipeline):
+        return stages
+    stages = list(stages)
+    bad = [s for s in stages if not isinstance(s, Stage)]
+    if bad:
+        raise ConfigError(f"expected Stage objects, got {type(bad[0]).__name__}: {bad[0]!r}")
+    return Pipeline(stages)
+
+
+def _sorter(pipeline: Pipeline) -> Any:
+    import graphlib
+
+    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+    for st in pipeline:
+        sorter.add(st.name, *st.depends_on)
+    sorter.prepare()
+    return sorter
+
+
+def _reason(err: BaseException) -> str:
+    first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    return f"{type(err).__name__}: {first}" if first else type(err).__name__
