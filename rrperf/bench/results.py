@@ -456,13 +456,29 @@ def _check_version(version: Any, path: Path) -> None:
         )
 
 
-def _csv_text(data: pd.DataFrame) -> bytes:
+_STRING_COLUMNS: tuple[str, ...] = tuple(c for c, d in MEASUREMENT_DTYPES.items() if d == "string")
+_FLOAT_COLUMNS: tuple[str, ...] = tuple(c for c, d in MEASUREMENT_DTYPES.items() if d == "float64")
+
+
+def _csv_text(data: pd.DataFrame) -> tuple[bytes, str]:
+    """Render the CSV; returns its bytes and the marker used for missing text values.
+
+    CSV readers cannot tell an empty field from an empty string, and ``""`` is a real value
+    (the runner's strategy of a system without strategies), so missing text is written as
+    ``\\N`` (PostgreSQL's COPY convention), lengthened until no cell equals it. Missing
+    floats are empty fields. Floats use repr, the shortest text that reads back exactly.
+    """
     out = data.copy()
+    marker = "\\N"
+    cells = {v for c in _STRING_COLUMNS for v in data[c].dropna().tolist()}
+    while marker in cells:
+        marker += "N"
+    for col in _STRING_COLUMNS:
+        out[col] = data[col].astype(object).where(data[col].notna(), marker)
     # ISO 8601 with nanoseconds and an explicit offset: read back exactly by pd.to_datetime.
-    out["started_at"] = out["started_at"].map(lambda t: t.isoformat())
-    # Floats are written with repr (shortest exact text); missing values as empty fields.
+    out["started_at"] = data["started_at"].map(lambda t: t.isoformat())
     text: str = out.to_csv(index=False, na_rep="", lineterminator="\n")
-    return text.encode("utf-8")
+    return text.encode("utf-8"), marker
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -494,7 +510,9 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
 
     dtypes = {c: d for c, d in MEASUREMENT_DTYPES.items() if not d.startswith("datetime64")}
     dtypes["started_at"] = "string"
-    string_cols = [c for c, d in dtypes.items() if d == "string"]
+    marker = sidecar.get("na_rep", "\\N")
+    if not isinstance(marker, str) or not marker:
+        raise ResultsSchemaError(f"{str(side)!r} has an invalid na_rep {marker!r}")
     # pandas 3 parses floats exactly by default (and deprecates the option); pandas 2 needs
     # float_precision="round_trip" to read back repr() text bit for bit.
     exact: dict[str, Any] = {}
@@ -503,7 +521,7 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     try:
         frame = pd.read_csv(
             io.BytesIO(payload), dtype=dtypes, keep_default_na=False,
-            na_values={c: [""] for c in [*string_cols, "wall_s", "cpu_s", "peak_rss_mb"]},
+            na_values={c: [marker] for c in _STRING_COLUMNS} | {c: [""] for c in _FLOAT_COLUMNS},
             encoding="utf-8", **exact,
         )
     except (ValueError, TypeError) as err:
@@ -699,8 +717,8 @@ class BenchmarkResult:
 
         Both files are written atomically. The sidecar holds the schema version, the baseline,
         the metadata records and a SHA-256 of the CSV, so a CSV edited by hand or paired with
-        another run's sidecar is refused on reading. Empty strings in text columns are written
-        as empty fields and read back as missing.
+        another run's sidecar is refused on reading. Missing text is written as ``\\N`` (see
+        the sidecar's ``na_rep``), so empty strings and missing values both round-trip.
 
         Returns
         -------
@@ -715,8 +733,10 @@ class BenchmarkResult:
         p = Path(path)
         if _check_suffix(p) != ".csv":
             raise ConfigError(f"to_csv needs a path ending in .csv, got {str(p)!r}")
-        payload = _csv_text(self._data)
-        info = {**self._info(), "data_sha256": hashlib.sha256(payload).hexdigest()}
+        payload, marker = _csv_text(self._data)
+        info = {
+            **self._info(), "data_sha256": hashlib.sha256(payload).hexdigest(), "na_rep": marker,
+        }
         _atomic_write_bytes(p, payload)
         side = json.dumps(info, indent=2, sort_keys=True, allow_nan=False) + "\n"
         _atomic_write_bytes(sidecar_path(p), side.encode("utf-8"))

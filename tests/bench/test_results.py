@@ -183,15 +183,13 @@ def test_round_trip_is_exact(result: BenchmarkResult, tmp_path: Path, suffix: st
     written = result.save(path)
     assert written == path
     back = read_result(path)
-    expected = result.data
-    # CSV cannot tell an empty string from a missing one: both read back as missing.
-    if suffix == ".csv":
-        expected["error"] = expected["error"].replace("", pd.NA)
-    assert_frame_equal(back.data, expected, check_exact=True)
+    assert_frame_equal(back.data, result.data, check_exact=True)
     assert_frame_equal(back.metadata, result.metadata, check_exact=True)
     assert back.baseline == "legacy"
     assert back.data["scenario"].tolist()[6:] == ["NA", "naïve,\"quoted\"\nline"]
     assert back.data["strategy"].iloc[6] == "null"
+    assert back.data["error"].iloc[6] == ""
+    assert pd.isna(back.data["error"].iloc[0])
     assert back.data["started_at"].iloc[1].value == pd.Timestamp(T0).value + 1_000_000_123
     assert np.isnan(back.data["peak_rss_mb"].iloc[6])
     assert pd.isna(back.data["output_digest"].iloc[6])
@@ -207,12 +205,24 @@ def test_round_trip_of_empty_result(tmp_path: Path, suffix: str) -> None:
     assert tuple(back.metadata.columns) == METADATA_COLUMNS
 
 
+def test_csv_missing_text_marker_avoids_real_values(tmp_path: Path) -> None:
+    rows = [make_row(0, strategy="", error="\\N"), make_row(1, error=None, output_digest="\\NN")]
+    res = BenchmarkResult(measurements_frame(rows))
+    path = res.to_csv(tmp_path / "r.csv")
+    assert json.loads(sidecar_path(path).read_text(encoding="utf-8"))["na_rep"] == "\\NNN"
+    back = read_result(path).data
+    assert_frame_equal(back, res.data, check_exact=True)
+    assert back["error"].tolist() == ["\\N", pd.NA]
+    assert back["strategy"].tolist() == ["", "sequential"]
+
+
 def test_csv_sidecar_contents(result: BenchmarkResult, tmp_path: Path) -> None:
     path = result.to_csv(tmp_path / "r.csv")
     side = json.loads(sidecar_path(path).read_text(encoding="utf-8"))
     assert sidecar_path(path) == tmp_path / "r.meta.json"
     assert side["rrperf_results_schema_version"] == RESULTS_SCHEMA_VERSION
     assert side["baseline"] == "legacy"
+    assert side["na_rep"] == "\\N"
     assert side["metadata"] == metadata_records(result.metadata)
     assert side["metadata"][0]["started_at"] == "2026-11-26T21:05:01+00:00"
     assert side["metadata"][0]["cpu_count_physical"] is None
