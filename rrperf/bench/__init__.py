@@ -29,6 +29,7 @@ __all__ = [
     "System",
     "collect_metadata",
     "compare",
+    "detect_regressions",
     "generate_report",
     "read_result",
     "resolve_scenario",
@@ -50,7 +51,8 @@ _LAZY: dict[str, str] = {
     "RunOutcome": "rrperf.bench.systems",
     "System": "rrperf.bench.systems",
     "collect_metadata": "rrperf.bench.metadata",
-    "compare": "rrperf.bench.stats",
+    "compare": "rrperf.bench.regress",
+    "detect_regressions": "rrperf.bench.regress",
     "generate_report": "rrperf.bench.report",
     "read_result": "rrperf.bench.results",
     "resolve_scenario": "rrperf.bench.scenarios",
@@ -61,11 +63,12 @@ _LAZY: dict[str, str] = {
 if TYPE_CHECKING:
     from rrperf.bench.history import HistoryStore
     from rrperf.bench.metadata import RunMetadata, collect_metadata
+    from rrperf.bench.regress import compare, detect_regressions
     from rrperf.bench.report import generate_report
     from rrperf.bench.results import BenchmarkResult, read_result
     from rrperf.bench.runner import BenchmarkRunner
     from rrperf.bench.scenarios import BenchScenario, resolve_scenario
-    from rrperf.bench.stats import compare, stability_warnings, summarize
+    from rrperf.bench.stats import stability_warnings, summarize
     from rrperf.bench.systems import (
         CallableSystem,
         Command,

@@ -4,7 +4,8 @@ A scenario name given to the runner may be
 
 - a built-in scenario of :mod:`rrperf.schema.scenarios` (``small``, ``medium``, ``large``,
   ``polymorphic_heavy`` ...),
-- ``synthetic:N``: a generated schema with ``N`` tables,
+- ``synthetic:N[:key=value...]``: a generated schema with ``N`` tables (see
+  :class:`rrperf.schema.synthetic.SyntheticSpec`),
 - an alias of a real-world schema (``campfire``, ``rubygems``, ``coursemology``), offered only
   when the folder holding those schemas exists: ``$RRPERF_SCHEMAS_DIR``, else
   ``../shared/data/schemas`` next to the repository checkout,
@@ -16,6 +17,7 @@ fails before any measurement starts, with the list of valid names.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -42,7 +44,6 @@ REAL_WORLD_ALIASES: Mapping[str, str] = {
     "coursemology": "Coursemology__coursemology2__schema.rb",
 }
 
-_SYNTHETIC = re.compile(r"synthetic:(\d+)")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 
 
@@ -112,19 +113,26 @@ class BenchScenario:
         if self.schema_path is not None:
             return Path(self.schema_path)
         if self.synthetic_size is not None:
-            target = Path(work_dir) / f"synthetic-{self.synthetic_size}" / "schema.rb"
-            if not target.is_file():
-                from rrperf.schema.synthetic import synthetic_schema_rb
+            from rrperf.schema.synthetic import SyntheticSpec
 
+            spec = SyntheticSpec.parse(self.source)
+            target = Path(work_dir) / _file_name(spec.canonical) / "schema.rb"
+            if not target.is_file():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 tmp = target.with_suffix(".rb.tmp")
-                tmp.write_text(synthetic_schema_rb(self.synthetic_size), encoding="utf-8")
+                tmp.write_text(spec.render(), encoding="utf-8")
                 os.replace(tmp, target)
             return target
         raise BenchmarkError(
             f"scenario {self.name!r} reads {self.source!r}, which is not a schema.rb file; "
             "a command using {schema} needs a schema.rb scenario"
         )
+
+
+def _file_name(text: str) -> str:
+    """A folder name for ``text`` (a synthetic spec): readable prefix and a short hash."""
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+    return f"{re.sub(r'[^A-Za-z0-9]+', '-', text)[:40].strip('-')}-{digest}"
 
 
 def real_schemas_dir(env: Mapping[str, str] | None = None) -> Path | None:
@@ -157,9 +165,9 @@ def _real_world(env: Mapping[str, str] | None) -> dict[str, Path]:
 
 
 def _builtin_names() -> list[str]:
-    from rrperf.schema.scenarios import list_scenarios
+    from rrperf.schema.scenarios import SCENARIOS
 
-    return [s.name for s in list_scenarios()]
+    return list(SCENARIOS)
 
 
 def _file_scenario(name: str, path: Path) -> BenchScenario:
@@ -201,16 +209,18 @@ def resolve_scenario(name: str, *, env: Mapping[str, str] | None = None) -> Benc
     """
     if not isinstance(name, str) or not name:
         raise BenchmarkError(f"a scenario must be a non-empty string, got {name!r}")
-    match = _SYNTHETIC.fullmatch(name)
-    if match:
-        size = int(match.group(1))
-        if size < 1:
-            raise BenchmarkError(f"scenario {name!r}: synthetic:N needs N >= 1")
+    if name.startswith("synthetic:"):
+        from rrperf.schema.synthetic import SyntheticSpec
+
+        try:
+            spec = SyntheticSpec.parse(name)
+        except ConfigError as err:
+            raise BenchmarkError(f"invalid synthetic scenario {name!r}: {err}") from err
         return BenchScenario(
             name=name,
             source=name,
-            description=f"synthetic schema with {size} tables",
-            synthetic_size=size,
+            description=f"synthetic schema with {spec.n_tables} tables",
+            synthetic_size=spec.n_tables,
         )
     if _URL.match(name):
         return BenchScenario(name=name, source=name, description=f"database {name}")
@@ -246,6 +256,6 @@ def resolve_scenario(name: str, *, env: Mapping[str, str] | None = None) -> Benc
         return _file_scenario(name, path)
     valid = ", ".join(available_scenarios(env))
     raise BenchmarkError(
-        f"unknown scenario {name!r}; expected one of: {valid}, synthetic:N, "
+        f"unknown scenario {name!r}; expected one of: {valid}, synthetic:N[:key=value...], "
         "a schema.rb or SQLite path, or a database URL"
     )

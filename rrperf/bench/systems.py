@@ -164,8 +164,15 @@ class System(Protocol):
     benchmark and releases resources.
     """
 
-    name: str
-    supports_strategies: bool
+    @property
+    def name(self) -> str:
+        """Registry name (the ``system`` column)."""
+        ...
+
+    @property
+    def supports_strategies(self) -> bool:
+        """Whether the system runs pipeline strategies (else its strategy is ``""``)."""
+        ...
 
     def run(self, source: str, out_dir: Path, *, context: RunContext) -> RunOutcome: ...
 
@@ -271,7 +278,9 @@ class GeneratorSystem:
         ctx = self._context(strategy)
         if ctx is not None:
             hits0, misses0 = ctx.cache_stats()
-            res = generate(source, out_dir, impl=self.impl, strategy=strategy, context=ctx)
+            # ``context=`` exists once strategies do (checked above, at call time).
+            engine_kws: dict[str, Any] = {"context": ctx}
+            res = generate(source, out_dir, impl=self.impl, strategy=strategy, **engine_kws)
             hits1, misses1 = ctx.cache_stats()
             hits, misses = hits1 - hits0, misses1 - misses0
         else:

@@ -399,7 +399,7 @@ def test_unknown_names_raise_before_anything_runs(
             schemas[0], systems="counting", strategies="sequential"
         )
     with pytest.raises(BenchmarkError, match=r"unknown scenario 'no_such'; expected one of: "
-                       r".*small.*synthetic:N"):
+                       r".*small.*synthetic:N\[:key=value\.\.\.\]"):
         runner.run_comparative_benchmark((schemas[0], "no_such"), systems="counting")
     assert system.calls == []
     assert not (tmp_path / "out").exists()

@@ -105,7 +105,12 @@ def test_command_renders_synthetic_schema_for_schema_placeholder(tmp_path: Path)
     scenario = resolve_scenario("synthetic:3")
     cmd.run("synthetic:3", out, context=_context(tmp_path, scenario))
     assert (out / "schema.rb").read_text(encoding="utf-8") == synthetic_schema_rb(3)
-    assert (tmp_path / "work" / "synthetic-3" / "schema.rb").is_file()
+    rendered = list((tmp_path / "work").glob("*/schema.rb"))
+    assert [p.parent.name.split("-")[:2] for p in rendered] == [["synthetic", "3"]]
+    # a spec with options is another schema and another file
+    seeded = resolve_scenario("synthetic:3:seed=4").schema_rb(tmp_path / "work")
+    assert seeded.read_text(encoding="utf-8") == synthetic_schema_rb(3, seed=4)
+    assert seeded != rendered[0]
 
 
 # --- wrapping ----------------------------------------------------------------------------------
@@ -172,8 +177,10 @@ def test_synthetic_scenario() -> None:
 
 
 def test_synthetic_zero_tables_is_refused() -> None:
-    with pytest.raises(BenchmarkError, match=r"scenario 'synthetic:0': synthetic:N needs N >= 1"):
+    with pytest.raises(BenchmarkError, match=r"invalid synthetic scenario 'synthetic:0': "
+                       r"n_tables must be an integer between 1 and 100_000, got 0") as info:
         resolve_scenario("synthetic:0")
+    assert isinstance(info.value.__cause__, ConfigError)
 
 
 def test_path_and_url_scenarios(tmp_path: Path) -> None:
@@ -229,7 +236,9 @@ def test_unknown_scenario_lists_valid_names() -> None:
         resolve_scenario("smal", env={})
     message = str(info.value)
     assert message.startswith("unknown scenario 'smal'; expected one of: small, ")
-    assert message.endswith(", synthetic:N, a schema.rb or SQLite path, or a database URL")
+    assert message.endswith(
+        ", synthetic:N[:key=value...], a schema.rb or SQLite path, or a database URL"
+    )
 
 
 def test_bench_scenario_validation() -> None:
