@@ -194,7 +194,7 @@ def _decode_double(raw: str, path: str | None, line: int, col: int) -> str:
         if first == "u":
             if esc == "u":
                 raise SchemaParseError(
-                    "invalid Unicode escape: expected \\uXXXX or \\u{X...}",
+                    "invalid Unicode escape: expected \\u and 4 hex digits, or \\u{hex digits}",
                     path=path,
                     line=line,
                     column=col,
