@@ -832,7 +832,7 @@ def test_silent_statements_leave_no_warning_and_no_model() -> None:
             '  enable_extension "pg_catalog.plpgsql"\n'
             '  enable_extension "uuid-ossp"\n'
             '  execute "CREATE SCHEMA IF NOT EXISTS auth"\n'
-            "  execute <<~SQL\n    CREATE TABLE fake (x int); -- end do\n  SQL\n"
+            "  execute <<~SQL\n    CREATE TABLE scratch (x int); -- end do\n  SQL\n"
             '  create_table "a" do |t|\n  end'
         )
     assert schema.table_names == ("a",)
