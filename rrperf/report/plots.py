@@ -463,7 +463,7 @@ def comparison_chart(
     baselines = (sorted({_text(b) for b in comparison["baseline"]} - {""})
                  if "baseline" in comparison.columns else [])
     against = f" {', '.join(baselines)}" if baselines else ""
-    ax.set_xlabel(f"ratio to baseline{against}")
+    ax.set_xlabel(f"ratio to baseline{against} (< 1 is faster)")
     ax.set_title("comparison with the baseline")
     ax.legend(loc="best")
     return ax

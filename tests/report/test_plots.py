@@ -387,9 +387,33 @@ def test_comparison_chart_forest_plot() -> None:
     assert texts == {("faster", 0.0, VERDICT_COLORS["faster"]),
                      ("equivalent", 1.0, VERDICT_COLORS["equivalent"]),
                      ("slower", 2.0, VERDICT_COLORS["slower"])}
-    assert ax.get_xlabel() == "ratio to baseline legacy"
+    assert ax.get_xlabel() == "ratio to baseline legacy (< 1 is faster)"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
         "noise band ±5.0%", "faster", "slower", "equivalent"]
+
+
+def test_comparison_chart_draws_what_compare_computed() -> None:
+    from rrperf.bench.regress import compare
+
+    rows = []
+    for it in range(8):
+        rows += [
+            {"system": "legacy", "strategy": None, "iteration": it, "wall_s": 2.0 + 0.01 * it},
+            {"system": "pipeline", "strategy": "parallel", "iteration": it,
+             "wall_s": 1.0 + 0.01 * it},
+            {"system": "pipeline", "strategy": "sequential", "iteration": it,
+             "wall_s": 2.0 + 0.011 * it},
+        ]
+    result = compare(measurements(rows), baseline="legacy")
+    assert result["verdict"].tolist() == ["faster", "equivalent"]
+    ax = comparison_chart(result)
+    assert len(ax.containers) == 2  # faster, then equivalent (VERDICTS order)
+    for container, (_, row) in zip(ax.containers, result.iterrows(), strict=True):
+        y = float(container.lines[0].get_ydata()[0])
+        assert container.lines[0].get_xdata() == pytest.approx([row["ratio"]])
+        assert_segments(container, [(row["ratio_ci_low"], y, row["ratio_ci_high"], y)])
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "small · pipeline/parallel · cold", "small · pipeline/sequential · cold"]
 
 
 def test_comparison_chart_default_threshold_band() -> None:
@@ -496,9 +520,11 @@ def test_regression_chart_detects_change_points_itself() -> None:
     measured = history.loc[~history["warmup"] & history["error"].isna()]
     expected = detect_change_points(
         measured, value="wall_s", by=("scenario", "system", "strategy", "cache_state"))
+    assert expected[["position", "run_id", "change"]].values.tolist() == [[3, "r4", 0.5]]
     ax = regression_chart(history)
-    assert len(lines_with_gid(ax, "change_point")) == len(expected)
-    assert len(expected) >= 1
+    (cp,) = lines_with_gid(ax, "change_point")
+    assert list(cp.get_xdata()) == [2.5, 2.5]
+    assert [t.get_text() for t in ax.texts] == [" +50.0%"]
 
 
 def test_regression_chart_needs_group_when_history_has_several() -> None:
