@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import pytest
 
+from rrperf.errors import SchemaWarning
 from rrperf.schema.model import (
     Association,
     Column,
@@ -31,7 +35,9 @@ def build_blog_schema() -> Schema:
             _ts(
                 Column("email", "string", null=False),
                 Column("name", "string", comment="Display name, shown */ publicly"),
-                Column("role", "enum", null=False, enum_type="user_role", default=Default("member")),
+                Column(
+                    "role", "enum", null=False, enum_type="user_role", default=Default("member")
+                ),
                 Column("settings", "jsonb", null=False, default=Default("{}")),
                 Column("admin", "boolean", null=False, default=Default(False)),
                 Column("balance", "decimal", precision=10, scale=2, default=Default("0.0")),
@@ -161,3 +167,19 @@ def blog_schema() -> Schema:
 @pytest.fixture
 def hostile_schema() -> Schema:
     return build_hostile_schema()
+
+
+#: Every built-in scenario plus a small synthetic one.
+SCENARIO_NAMES = ("small", "medium", "large", "polymorphic_heavy", "synthetic:50")
+#: The real Rails schemas shipped for tests.
+REAL_SCHEMA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "schemas"
+REAL_SCHEMAS = tuple(sorted(p.name for p in REAL_SCHEMA_DIR.glob("*.rb")))
+
+
+def load_quietly(source: str | Path) -> Schema:
+    """``load_schema(source)`` with SchemaWarnings (skipped statements) silenced."""
+    from rrperf.schema.sources import load_schema
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SchemaWarning)
+        return load_schema(source)

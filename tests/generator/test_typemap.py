@@ -103,7 +103,10 @@ def _col(rails_type: str, value: object, *, function: bool = False, **kw: object
         (_col("boolean", "f"), "false"),
         (_col("boolean", "maybe"), None),
         (_col("jsonb", "{}"), "{}"),
-        (_col("json", '{"a": 1, "b-c": [true, null], "d": "x"}'), "{ a: 1, 'b-c': [true, null], d: 'x' }"),
+        (
+            _col("json", '{"a": 1, "b-c": [true, null], "d": "x"}'),
+            "{ a: 1, 'b-c': [true, null], d: 'x' }",
+        ),
         (_col("jsonb", {"k": {"n": 1.5}}), "{ k: { n: 1.5 } }"),
         (_col("jsonb", "[]"), None),
         (_col("jsonb", "--- {}\n"), None),

@@ -1,0 +1,430 @@
+"""End-to-end generation: golden files, legacy == pipeline, change detection, safety, API."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+from conftest import (
+    REAL_SCHEMA_DIR,
+    REAL_SCHEMAS,
+    SCENARIO_NAMES,
+    build_blog_schema,
+    build_hostile_schema,
+    load_quietly,
+)
+
+import rrperf.generator.pipeline as pipeline_mod
+from rrperf.errors import ConfigError, SchemaWarning, StageError, UnsafePathError
+from rrperf.generator import (
+    GenerationResult,
+    build_pipeline,
+    generate,
+    generate_legacy,
+    output_digest,
+    run_pipeline,
+)
+from rrperf.generator.analyze import analyze_schema
+from rrperf.schema.model import Column, Default, Schema, Table
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE_GOLDEN = os.environ.get("RRPERF_UPDATE_GOLDEN") == "1"
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    if not root.exists():
+        return {}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _replace_column(schema: Schema, table: str, column: Column) -> Schema:
+    tables = []
+    for t in schema.tables:
+        if t.name == table:
+            cols = tuple(column if c.name == column.name else c for c in t.columns)
+            t = dataclasses.replace(t, columns=cols)
+        tables.append(t)
+    return dataclasses.replace(schema, tables=tuple(tables), _by_name={})
+
+
+# --- golden files ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["small", "blog"])
+def test_golden_output(name: str, tmp_path: Path) -> None:
+    schema = build_blog_schema() if name == "blog" else load_quietly(name)
+    result = run_pipeline(schema, tmp_path)
+    golden = GOLDEN / name
+    if UPDATE_GOLDEN:
+        shutil.rmtree(golden, ignore_errors=True)
+        shutil.copytree(tmp_path, golden)
+    assert _tree(tmp_path) == _tree(golden), (
+        f"output differs from {golden}; if the change is intended, rerun with "
+        "RRPERF_UPDATE_GOLDEN=1 and review the diff"
+    )
+    assert result.output_digest == output_digest(golden)
+
+
+def test_small_golden_file_list() -> None:
+    assert sorted(_tree(GOLDEN / "small")) == [
+        "comment.ts", "index.ts", "post.ts", "profile.ts", "reactive-comment.ts",
+        "reactive-post.ts", "reactive-profile.ts", "reactive-user.ts", "types/comment-data.ts",
+        "types/post-data.ts", "types/profile-data.ts", "types/user-data.ts", "user.ts",
+    ]
+
+
+def test_blog_types_file_exact() -> None:
+    text = (GOLDEN / "blog" / "types" / "user-data.ts").read_text(encoding="utf-8")
+    body = text[text.index("export interface") :]
+    assert body == (
+        "export interface UserData {\n"
+        "  id: number;\n"
+        "  email: string;\n"
+        "  /** Display name, shown *\\/ publicly */\n"
+        "  name?: string;\n"
+        "  role: 'member' | 'admin';\n"
+        "  settings: Record<string, unknown>;\n"
+        "  admin: boolean;\n"
+        "  balance?: number;\n"
+        "  tags?: string[];\n"
+        "  avatar?: Uint8Array;\n"
+        "  token?: string;\n"
+        "  discarded_at?: string | number;\n"
+        "  created_at: string | number;\n"
+        "  updated_at: string | number;\n"
+        "}\n"
+        "\n"
+        "/** Attributes accepted when creating a User. */\n"
+        "export type CreateUserData = Omit<UserData, 'id' | 'created_at' | 'updated_at'>;\n"
+        "\n"
+        "/** Attributes accepted when updating a User. */\n"
+        "export type UpdateUserData = Partial<CreateUserData>;\n"
+    )
+
+
+def test_blog_model_config_and_relationships_exact() -> None:
+    text = (GOLDEN / "blog" / "post.ts").read_text(encoding="utf-8")
+    assert "const PostConfig: ModelConfig<PostData> = {\n" in text
+    assert (
+        "  defaults: {\n    title: 'Untitled',\n    order: 0,\n  },\n" in text
+    )
+    assert (
+        "registerModelRelationships('posts', {\n"
+        "  user: { type: 'belongsTo', model: 'User', foreignKey: 'user_id' },\n"
+        "  comments: { type: 'hasMany', model: 'Comment', foreignKey: 'commentable_id', "
+        "as: 'commentable' },\n"
+        "  post_tags: { type: 'hasMany', model: 'PostTag', foreignKey: 'post_id' },\n"
+        "  tags: { type: 'hasMany', model: 'Tag', foreignKey: 'post_id', through: 'post_tags', "
+        "source: 'tag' },\n"
+        "});\n"
+    ) in text
+    join = (GOLDEN / "blog" / "post-tag.ts").read_text(encoding="utf-8")
+    assert "  primaryKey: ['post_id', 'tag_id'],\n" in join
+    user = (GOLDEN / "blog" / "user.ts").read_text(encoding="utf-8")
+    assert "  supportsDiscard: true,\n" in user
+    assert (
+        "  defaults: {\n    role: 'member',\n    settings: {},\n    admin: false,\n"
+        "    balance: 0,\n    tags: [],\n  },\n"
+    ) in user
+
+
+def test_output_has_no_wall_clock_time_and_names_the_schema_version() -> None:
+    index = (GOLDEN / "blog" / "index.ts").read_text(encoding="utf-8")
+    assert index.startswith(
+        "/**\n * Generated models: 5 tables from schema version 20240501100000.\n"
+    )
+    for text in _tree(GOLDEN / "blog").values():
+        assert b"Generated at" not in text and b"Generated on" not in text
+
+
+# --- legacy == pipeline ---------------------------------------------------------------------
+
+
+def _assert_identical(schema: Schema, tmp_path: Path) -> None:
+    legacy = generate_legacy(schema, tmp_path / "legacy")
+    piped = run_pipeline(schema, tmp_path / "pipeline")
+    batched = run_pipeline(schema, tmp_path / "batched", batch_size=7)
+    digest = output_digest(tmp_path / "legacy")
+    assert legacy.output_digest == piped.output_digest == batched.output_digest == digest
+    assert output_digest(tmp_path / "pipeline") == output_digest(tmp_path / "batched") == digest
+    n = len(schema.tables)
+    assert (legacy.n_tables, legacy.files_total) == (piped.n_tables, piped.files_total) == (
+        n, 3 * n + 1,
+    )
+
+
+@pytest.mark.parametrize("name", SCENARIO_NAMES)
+def test_legacy_and_pipeline_identical_on_scenarios(name: str, tmp_path: Path) -> None:
+    schema = load_quietly(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SchemaWarning)
+        _assert_identical(schema, tmp_path)
+
+
+@pytest.mark.parametrize("name", REAL_SCHEMAS)
+def test_legacy_and_pipeline_identical_on_real_schemas(name: str, tmp_path: Path) -> None:
+    schema = load_quietly(REAL_SCHEMA_DIR / name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SchemaWarning)
+        _assert_identical(schema, tmp_path)
+
+
+@pytest.mark.parametrize("builder", [build_blog_schema, build_hostile_schema])
+def test_legacy_and_pipeline_identical_on_hand_built(builder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _assert_identical(builder(), tmp_path)
+
+
+def test_real_schema_unknown_types_warn_once_per_column(tmp_path: Path) -> None:
+    schema = load_quietly(REAL_SCHEMA_DIR / "rubygems__rubygems.org__schema.rb")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        generate_legacy(schema, tmp_path, dry_run=True)
+    messages = sorted(str(w.message) for w in caught if w.category is SchemaWarning)
+    assert len(messages) == len(set(messages)) > 0
+    assert all(m.endswith("has no TypeScript mapping; typed as unknown") for m in messages)
+    assert any("'hstore'" in m for m in messages)
+
+
+# --- pipeline shape -------------------------------------------------------------------------
+
+
+def test_pipeline_stages_and_dependencies(blog_schema: Schema, tmp_path: Path) -> None:
+    p = build_pipeline(blog_schema, tmp_path, tables=["users", "posts"])
+    assert [s.name for s in p] == [
+        "analyze",
+        "types:users", "relationships:users", "defaults:users", "polymorphic:users",
+        "render:users",
+        "types:posts", "relationships:posts", "defaults:posts", "polymorphic:posts",
+        "render:posts",
+        "render:index", "write",
+    ]
+    assert p["types:users"].depends_on == ("analyze",)
+    assert p["types:users"].kwargs == {"table": "users"}
+    assert p["render:posts"].depends_on == (
+        "analyze", "types:posts", "relationships:posts", "defaults:posts", "polymorphic:posts",
+    )
+    assert p["write"].depends_on == ("analyze", "render:users", "render:posts", "render:index")
+
+
+def test_batched_pipeline_shape(blog_schema: Schema, tmp_path: Path) -> None:
+    p = build_pipeline(blog_schema, tmp_path, batch_size=2)
+    assert [s.name for s in p] == [
+        "analyze", "batch:0", "batch:1", "batch:2", "render:index", "write",
+    ]
+    assert p["batch:2"].kwargs == {"tables": ("post_tags",)}
+
+
+def test_stages_pickle_with_module_level_functions(blog_schema: Schema, tmp_path: Path) -> None:
+    p = build_pipeline(blog_schema, tmp_path)
+    for stage in p:
+        assert stage.func.__module__ == "rrperf.generator.pipeline"
+        assert "<" not in stage.func.__qualname__
+    clone = pickle.loads(pickle.dumps(tuple(p)))
+    assert [s.name for s in clone] == [s.name for s in p]
+    ctx = p["analyze"].call({})
+    assert pickle.loads(pickle.dumps(ctx)) == ctx
+
+
+def test_table_called_index_gets_distinct_stage_names(tmp_path: Path) -> None:
+    schema = Schema(tables=(Table("index", (Column("id", "bigint", null=False),)),))
+    p = build_pipeline(schema, tmp_path)
+    assert "render:index (table)" in [s.name for s in p]
+    result = run_pipeline(schema, tmp_path)
+    assert sorted(result.written) == [
+        "index-2.ts", "index.ts", "reactive-index-2.ts", "types/index-2-data.ts",
+    ]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
+def test_bad_batch_size(bad: object, blog_schema: Schema, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="batch_size must be a positive integer or None"):
+        build_pipeline(blog_schema, tmp_path, batch_size=bad)  # type: ignore[arg-type]
+
+
+def test_unexpected_stage_failure_is_a_stage_error(
+    blog_schema: Schema, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(ctx: object, table: str) -> None:
+        raise KeyError(table)
+
+    monkeypatch.setattr(pipeline_mod, "table_defaults", broken)
+    with pytest.raises(StageError, match="stage 'defaults:users' failed: KeyError") as info:
+        run_pipeline(blog_schema, tmp_path)
+    assert isinstance(info.value.__cause__, KeyError)
+    assert _tree(tmp_path) == {}
+
+
+# --- write-if-changed -----------------------------------------------------------------------
+
+
+def test_second_run_writes_nothing(blog_schema: Schema, tmp_path: Path) -> None:
+    first = run_pipeline(blog_schema, tmp_path)
+    assert first.files_written == first.files_total == 16
+    second = run_pipeline(blog_schema, tmp_path)
+    assert (second.files_written, second.files_unchanged) == (0, 16)
+    assert second.written == ()
+    assert second.output_digest == first.output_digest == output_digest(tmp_path)
+
+
+def test_changed_column_rewrites_only_its_files(blog_schema: Schema, tmp_path: Path) -> None:
+    run_pipeline(blog_schema, tmp_path)
+    typed = _replace_column(
+        blog_schema, "posts", Column("order", "bigint", null=True, default=Default(0))
+    )
+    assert run_pipeline(typed, tmp_path).written == ("types/post-data.ts",)
+    defaulted = _replace_column(
+        typed, "posts", Column("title", "text", null=True, default=Default("New"))
+    )
+    result = run_pipeline(defaulted, tmp_path)
+    assert result.written == ("post.ts", "reactive-post.ts", "types/post-data.ts")
+    assert result.files_unchanged == 13
+    assert output_digest(tmp_path) == result.output_digest
+
+
+def test_new_table_rewrites_index(blog_schema: Schema, tmp_path: Path) -> None:
+    run_pipeline(blog_schema, tmp_path)
+    grown = dataclasses.replace(
+        blog_schema,
+        tables=(*blog_schema.tables, Table("notes", (Column("id", "bigint", null=False),))),
+        _by_name={},
+    )
+    assert run_pipeline(grown, tmp_path).written == (
+        "index.ts", "note.ts", "reactive-note.ts", "types/note-data.ts",
+    )
+
+
+def test_old_timestamp_headers_compare_equal(blog_schema: Schema, tmp_path: Path) -> None:
+    run_pipeline(blog_schema, tmp_path)
+    target = tmp_path / "user.ts"
+    text = target.read_text(encoding="utf-8")
+    old = "// Generated at 2024-05-01T10:00:00Z\r\n" + text.replace("\n", "  \r\n\r\n")
+    target.write_bytes(old.encode())
+    result = run_pipeline(blog_schema, tmp_path)
+    assert result.files_written == 0
+    assert target.read_bytes() == old.encode()
+    forced = run_pipeline(blog_schema, tmp_path, force=True)
+    assert forced.files_written == 16
+    assert target.read_text(encoding="utf-8") == text
+    assert output_digest(tmp_path) == forced.output_digest
+
+
+@pytest.mark.parametrize("impl", ["legacy", "pipeline"])
+def test_dry_run_lists_everything_and_writes_nothing(
+    impl: str, blog_schema: Schema, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = generate(blog_schema, out, impl=impl, dry_run=True)
+    assert result.dry_run is True
+    assert result.files_written == 16
+    assert result.written[:3] == ("comment.ts", "index.ts", "post-tag.ts")
+    assert not out.exists()
+
+
+def test_legacy_always_rewrites(blog_schema: Schema, tmp_path: Path) -> None:
+    generate_legacy(blog_schema, tmp_path)
+    again = generate_legacy(blog_schema, tmp_path)
+    assert (again.files_written, again.files_unchanged) == (16, 0)
+
+
+@pytest.mark.parametrize("impl", ["legacy", "pipeline"])
+@pytest.mark.parametrize("table", ["../x", "/etc/x", "a/../../x"])
+def test_unsafe_table_names_are_rejected_before_writing(
+    impl: str, table: str, blog_schema: Schema, tmp_path: Path
+) -> None:
+    schema = dataclasses.replace(
+        blog_schema,
+        tables=(*blog_schema.tables, Table(table, (Column("id", "bigint", null=False),))),
+        _by_name={},
+    )
+    out = tmp_path / "out"
+    with pytest.raises(UnsafePathError, match="must stay inside the output folder"):
+        generate(schema, out, impl=impl)
+    assert _tree(tmp_path) == {}
+
+
+def test_atomic_writes_leave_no_temporary_files(blog_schema: Schema, tmp_path: Path) -> None:
+    generate_legacy(blog_schema, tmp_path)
+    run_pipeline(blog_schema, tmp_path, force=True)
+    assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+
+
+# --- filters and the API ----------------------------------------------------------------------
+
+
+def test_filtered_tables_skip_relationships_to_missing_models(
+    blog_schema: Schema, tmp_path: Path
+) -> None:
+    result = generate(blog_schema, tmp_path, tables=["posts", "comments"])
+    assert result.n_tables == 2
+    assert sorted(_tree(tmp_path)) == [
+        "comment.ts", "index.ts", "post.ts", "reactive-comment.ts", "reactive-post.ts",
+        "types/comment-data.ts", "types/post-data.ts",
+    ]
+    post = (tmp_path / "post.ts").read_text(encoding="utf-8")
+    assert "model: 'User'" not in post and "model: 'Tag'" not in post
+    assert "  comments: { type: 'hasMany', model: 'Comment'" in post
+
+
+def test_exclude_tables(blog_schema: Schema, tmp_path: Path) -> None:
+    result = generate(blog_schema, tmp_path, exclude_tables=["post_tags", "tags"], dry_run=True)
+    assert result.n_tables == 3
+
+
+@pytest.mark.parametrize("option", ["tables", "exclude_tables"])
+def test_unknown_table_names_are_config_errors(
+    option: str, blog_schema: Schema, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError, match=rf"{option}: unknown table 'nope'"):
+        generate(blog_schema, tmp_path, **{option: ["users", "nope"]})
+
+
+def test_generate_rejects_unknown_impl_and_strategy(blog_schema: Schema, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="impl must be one of 'legacy', 'pipeline', got 'fast'"):
+        generate(blog_schema, tmp_path, impl="fast")
+    with pytest.raises(ConfigError, match="strategies need the engine"):
+        generate(blog_schema, tmp_path, strategy="parallel")
+
+
+def test_generate_from_a_scenario_name(tmp_path: Path) -> None:
+    result = generate("small", tmp_path, impl="legacy")
+    assert isinstance(result, GenerationResult)
+    assert (result.impl, result.strategy, result.n_tables, result.files_total) == (
+        "legacy", None, 4, 13,
+    )
+    assert result.output_digest == output_digest(GOLDEN / "small")
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["written"] == list(result.written)
+    assert data["output_digest"] == result.output_digest
+
+
+def test_generation_result_validates_counts() -> None:
+    with pytest.raises(ConfigError, match="files_written must equal len\\(written\\), got 2 and 1"):
+        GenerationResult("legacy", None, 1, 4, 2, 0, "d", 0.0, written=("a",))
+
+
+def test_analysis_context_keeps_all_tables(blog_schema: Schema) -> None:
+    ctx = analyze_schema(blog_schema, tables=["posts"])
+    assert ctx.selected == ("posts",)
+    assert list(ctx.tables) == ["users", "posts", "comments", "tags", "post_tags"]
+    assert ctx.paths == ("types/post-data.ts", "post.ts", "reactive-post.ts", "index.ts")
+
+
+def test_import_stays_light() -> None:
+    code = (
+        "import sys, rrperf.generator; "
+        "print([m for m in ('pandas', 'scipy', 'matplotlib') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
