@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import warnings
+from collections import Counter
+from pathlib import Path
+
 import pytest
 
 from rrperf.errors import SchemaWarning
 from rrperf.schema.associations import infer_associations
 from rrperf.schema.model import Association, Column, ForeignKey, Index, Schema, Table
+from rrperf.schema.rails import load_schema_rb
 
 A = Association
 
@@ -263,3 +268,51 @@ def test_deterministic() -> None:
     tables = (table("users"), table("posts", "user_id", "editor_id"))
     fks = (ForeignKey("posts", "users", "editor_id"),)
     assert infer(*tables, fks=fks) == infer(*tables, fks=fks)
+
+
+SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "schemas"
+
+
+def real(file_name: str) -> Schema:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SchemaWarning)  # skipped virtual tables etc.
+        return infer_associations(load_schema_rb(SCHEMAS / file_name))
+
+
+@pytest.mark.parametrize(
+    ("file_name", "expected"),
+    [
+        ("Coursemology__coursemology2__schema.rb",
+         {"belongs_to": 354, "has_many": 315, "has_many_through": 32, "has_one": 24,
+          "polymorphic": 15}),
+        ("basecamp__once-campfire__schema.rb",
+         {"belongs_to": 14, "has_many": 12, "polymorphic": 2}),
+        ("rubygems__rubygems.org__schema.rb",
+         {"belongs_to": 58, "has_many": 51, "has_many_through": 4, "has_one": 1,
+          "polymorphic": 6}),
+    ],
+)
+def test_counts_on_real_schemas(file_name: str, expected: dict[str, int]) -> None:
+    schema = real(file_name)
+    counts = Counter(a.kind for a in schema.associations)
+    counts["polymorphic"] = sum(a.polymorphic for a in schema.associations)
+    assert dict(counts) == expected
+    names = [(a.table, a.name) for a in schema.associations]
+    assert len(names) == len(set(names))
+
+
+def test_coursemology_details() -> None:
+    schema = real("Coursemology__coursemology2__schema.rb")
+    assert len(schema.associations_of("users")) == 143
+    links = [(a.kind, a.name, a.target) for a in schema.associations_of("course_assessments")
+             if a.through == "course_assessment_links" or
+             a.target == "course_assessment_links"]
+    assert links == [
+        ("has_many", "course_assessment_links_as_assessment", "course_assessment_links"),
+        ("has_many", "course_assessment_links_as_linked_assessment", "course_assessment_links"),
+        ("has_many_through", "assessments", "course_assessments"),
+        ("has_many_through", "linked_assessments", "course_assessments"),
+    ]
+    assert [a.name for a in schema.associations if a.polymorphic] == [
+        "object", "attachable", "actable", "actable", "source", "actable", "actable",
+        "conditional", "actable", "actable", "actable", "owner", "actable", "readable", "reader"]
