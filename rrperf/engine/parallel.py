@@ -637,9 +637,6 @@ class ParallelExecutor:
         runner: Callable[[Pipeline, _Run], dict[str, Any]],
     ) -> dict[str, Any]:
         """Run ``runner`` inside a monitor session (when monitoring) and record the run."""
-        with self._lock:
-            run = _Run(index=len(self._runs), backend=backend, t0=self._clock())
-            self._runs.append(run)
         self.fallback_reason = None
         monitor = self.monitor if self.config.enable_monitoring else None
         own_session = monitor is not None and monitor.active_session is None
@@ -648,6 +645,9 @@ class ParallelExecutor:
             monitor.start_monitoring_session(
                 f"{pipeline.name}[{backend}]", {"stages": len(pipeline), "backend": backend}
             )
+        with self._lock:  # the run's clock starts after the monitor's own start-up
+            run = _Run(index=len(self._runs), backend=backend, t0=self._clock())
+            self._runs.append(run)
         try:
             results = runner(pipeline, run)
         finally:

@@ -1,0 +1,384 @@
+"""ParallelExecutor: scheduling, errors, timeouts, timings, fallback and a few real process runs."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import pickle
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from rrperf.engine import Pipeline, Stage
+from rrperf.engine.monitor import MonitorConfig, PerformanceMonitor
+from rrperf.engine.parallel import (
+    TIMING_COLUMNS,
+    ExecutorConfig,
+    ParallelExecutor,
+    amdahl_serial_fraction,
+)
+from rrperf.errors import ConfigError, FallbackWarning, StageError, StageTimeout
+
+PARENT_PID = os.getpid()
+
+
+class Boom(Exception):
+    """A module-level exception, so it pickles by reference into and out of workers."""
+
+
+def _counter_clock() -> itertools.count[int]:
+    return itertools.count()
+
+
+def _recorder(calls: list[str], name: str, value: object = None):  # type: ignore[no-untyped-def]
+    def func(**inputs: object) -> object:
+        calls.append(name)
+        return value if value is not None else (name, tuple(sorted(inputs)))
+
+    return func
+
+
+def _serial(**kw: object) -> ParallelExecutor:
+    return ParallelExecutor(backend="serial", enable_monitoring=False, **kw)  # type: ignore[arg-type]
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+def test_config_validation_messages() -> None:
+    with pytest.raises(
+        ConfigError, match="backend must be one of thread, process, serial, got 'threads'"
+    ):
+        ExecutorConfig(backend="threads")
+    with pytest.raises(ConfigError, match="max_workers must be a positive integer or None, got 0"):
+        ExecutorConfig(max_workers=0)
+    with pytest.raises(ConfigError, match="stage_timeout_s must be a positive number"):
+        ExecutorConfig(stage_timeout_s=-1)
+    with pytest.raises(ConfigError, match="pass either config"):
+        ParallelExecutor(2, config=ExecutorConfig())
+    with pytest.raises(ConfigError, match="unknown executor option"):
+        ExecutorConfig.from_mapping({"backnd": "thread"})
+    cfg = ExecutorConfig.from_mapping({"backend": "process", "max_workers": 3})
+    assert (cfg.backend, cfg.workers) == ("process", 3)
+    assert ExecutorConfig(backend="serial", max_workers=8).workers == 1
+
+
+def test_amdahl_serial_fraction_exact() -> None:
+    assert amdahl_serial_fraction(2.0, 4) == pytest.approx(1 / 3)
+    assert amdahl_serial_fraction(4.0, 4) == 0.0
+    assert amdahl_serial_fraction(1.0, 4) == 1.0
+    assert math.isnan(amdahl_serial_fraction(1.0, 1))
+
+
+# --- results and order --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["serial", "thread"])
+def test_results_keyed_in_given_order_with_dependency_inputs(backend: str) -> None:
+    calls: list[str] = []
+    # given out of topological order on purpose
+    stages = [
+        Stage("report", lambda left, right: left + right, depends_on=("left", "right")),
+        Stage("right", lambda root: root * 3, depends_on=("root",)),
+        Stage("left", lambda root: root * 2, depends_on=("root",)),
+        Stage("root", _recorder(calls, "root", 7)),
+    ]
+    with ParallelExecutor(4, backend=backend, enable_monitoring=False) as ex:
+        out = ex.execute_with_dependencies(stages)
+    assert list(out) == ["report", "right", "left", "root"]
+    assert out == {"report": 35, "right": 21, "left": 14, "root": 7}
+    assert calls == ["root"]
+
+
+def test_pipeline_accepted_and_sequential_baseline() -> None:
+    pipe = Pipeline([Stage("a", lambda: 1), Stage("b", lambda a: a + 1, depends_on=("a",))])
+    with ParallelExecutor(2, enable_monitoring=False) as ex:
+        assert ex.execute_sequential(pipe) == {"a": 1, "b": 2}
+        assert ex.stage_timings()["backend"].tolist() == ["serial", "serial"]
+        assert ex.execute_with_dependencies(pipe) == {"a": 1, "b": 2}
+        assert ex.stage_timings()["backend"].tolist() == ["thread", "thread"]
+
+
+def test_thread_timings_name_pool_threads() -> None:
+    with ParallelExecutor(2, enable_monitoring=False) as ex:
+        ex.execute_parallel([Stage("a", lambda: 1), Stage("b", lambda: 2)])
+        frame = ex.stage_timings()
+    assert list(frame.columns) == list(TIMING_COLUMNS)
+    assert frame["pid"].tolist() == [PARENT_PID, PARENT_PID]
+    assert all(t.startswith("rrperf-stage") for t in frame["thread"])
+    assert frame["status"].tolist() == ["ok", "ok"]
+
+
+# --- validation before anything runs ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["serial", "thread"])
+def test_unknown_dependency_and_cycle_raise_before_running(backend: str) -> None:
+    calls: list[str] = []
+    ex = ParallelExecutor(2, backend=backend, enable_monitoring=False)
+    unknown = [
+        Stage("a", _recorder(calls, "a")),
+        Stage("b", _recorder(calls, "b"), depends_on=("c",)),
+    ]
+    with pytest.raises(ConfigError, match="stage 'b' depends on unknown stage 'c'"):
+        ex.execute_with_dependencies(unknown)
+    cycle = [
+        Stage("a", _recorder(calls, "a")),
+        Stage("b", _recorder(calls, "b"), depends_on=("c",)),
+        Stage("c", _recorder(calls, "c"), depends_on=("b",)),
+    ]
+    with pytest.raises(ConfigError, match="dependency cycle: (b -> c -> b|c -> b -> c)"):
+        ex.execute_with_dependencies(cycle)
+    with pytest.raises(ConfigError, match="expected Stage objects, got int"):
+        ex.execute_with_dependencies([1])  # type: ignore[list-item]
+    assert calls == []
+    ex.shutdown()
+
+
+def test_execute_parallel_rejects_dependencies() -> None:
+    ex = _serial()
+    with pytest.raises(
+        ConfigError, match="'b' depend on other stages; use execute_with_dependencies"
+    ):
+        ex.execute_parallel([Stage("a", lambda: 1), Stage("b", lambda a: a, depends_on=("a",))])
+
+
+# --- failures -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["serial", "thread"])
+def test_failing_stage_raises_stage_error_and_later_stages_do_not_run(backend: str) -> None:
+    calls: list[str] = []
+
+    def fail() -> None:
+        calls.append("fail")
+        raise Boom("bad input")
+
+    stages = [
+        Stage("fail", fail),
+        Stage("after", _recorder(calls, "after"), depends_on=("fail",)),
+        Stage("independent", _recorder(calls, "independent")),
+    ]
+    # one worker: "independent" is next in line but must never start
+    ex = ParallelExecutor(1, backend=backend, enable_monitoring=False)
+    with pytest.raises(StageError, match=r"stage 'fail' failed: Boom: bad input") as info:
+        ex.execute_with_dependencies(stages)
+    assert info.value.stage == "fail"
+    assert isinstance(info.value.__cause__, Boom)
+    assert calls == ["fail"]
+    frame = ex.stage_timings()
+    assert dict(zip(frame["stage"], frame["status"], strict=True)) == {
+        "fail": "error",
+        "after": "not_run",
+        "independent": "not_run",
+    }
+    assert frame.loc[frame["stage"] == "after", "wall_s"].isna().all()
+    ex.shutdown()
+
+
+def test_stage_error_pickles() -> None:
+    err = pickle.loads(pickle.dumps(StageError._during("render", Boom("x"))))
+    assert (type(err), err.stage, str(err)) == (
+        StageError,
+        "render",
+        "stage 'render' failed: Boom: x",
+    )
+    timeout = pickle.loads(pickle.dumps(StageTimeout("slow", "ran longer")))
+    assert (type(timeout), timeout.stage) == (StageTimeout, "slow")
+
+
+def test_stage_timeout_with_jumping_clock() -> None:
+    release = threading.Event()
+    calls: list[str] = []
+
+    def slow() -> str:
+        release.wait(30)
+        return "late"
+
+    # every clock reading is 10 s after the previous: the 5 s timeout has passed at once
+    clock = (10.0 * i for i in itertools.count())
+    ex = ParallelExecutor(
+        2, backend="thread", enable_monitoring=False, stage_timeout_s=5, clock=lambda: next(clock)
+    )
+    try:
+        with pytest.raises(
+            StageTimeout, match=r"stage 'slow' failed: ran longer than its timeout of 5 s"
+        ) as info:
+            ex.execute_with_dependencies(
+                [Stage("slow", slow), Stage("next", _recorder(calls, "next"), depends_on=("slow",))]
+            )
+        assert isinstance(info.value.__cause__, TimeoutError)
+        frame = ex.stage_timings()
+        assert dict(zip(frame["stage"], frame["status"], strict=True)) == {
+            "slow": "timeout",
+            "next": "not_run",
+        }
+    finally:
+        release.set()
+    assert calls == []
+
+
+# --- timings with an injected clock ---------------------------------------------------------------
+
+
+def test_serial_timings_exact_with_counter_clock() -> None:
+    clock = _counter_clock()
+    ex = ParallelExecutor(backend="serial", enable_monitoring=False, clock=lambda: next(clock))
+    ex.execute_with_dependencies(
+        [Stage("a", lambda: 1), Stage("b", lambda a: a, depends_on=("a",))]
+    )
+    frame = ex.stage_timings()
+    # clock readings: run start 0; a: 1-2; b: 3-4; run end 5
+    expected = pd.DataFrame(
+        {
+            "run": [0, 0],
+            "backend": ["serial", "serial"],
+            "stage": ["a", "b"],
+            "pid": [PARENT_PID, PARENT_PID],
+            "thread": [threading.current_thread().name] * 2,
+            "start_s": [1.0, 3.0],
+            "end_s": [2.0, 4.0],
+            "wall_s": [1, 1],
+            "status": ["ok", "ok"],
+            "fallback_reason": [None, None],
+        }
+    )
+    pd.testing.assert_frame_equal(frame, expected, check_dtype=False)
+    assert ex.last_wall_s == 5
+    ex.execute_with_dependencies([Stage("c", lambda: 3)])
+    assert ex.stage_timings(all_runs=True)["run"].tolist() == [0, 0, 1]
+
+
+def test_compare_execution_methods_exact_with_counter_clock() -> None:
+    # With a counter clock each run's wall time is its number of clock readings:
+    # sequential = start + 2 per stage + end = 5; thread = start + 3 per stage (submit, start,
+    # end) + end = 7, whatever the interleaving of the threads.
+    clock = _counter_clock()
+    ex = ParallelExecutor(2, backend="thread", enable_monitoring=False, clock=lambda: next(clock))
+    frame = ex.compare_execution_methods(
+        [Stage("a", lambda: 1), Stage("b", lambda: 2)], repeats=3, methods=("thread",)
+    )
+    assert list(frame.columns) == [
+        "method",
+        "workers",
+        "wall_s",
+        "speedup",
+        "efficiency",
+        "serial_fraction",
+        "repeats",
+        "fallback_reason",
+    ]
+    assert frame["method"].tolist() == ["sequential", "thread"]
+    assert frame["workers"].tolist() == [1, 2]
+    assert frame["wall_s"].tolist() == [5, 7]
+    assert frame["speedup"].tolist() == pytest.approx([1.0, 5 / 7])
+    assert frame["efficiency"].tolist() == pytest.approx([1.0, 5 / 14])
+    assert math.isnan(frame["serial_fraction"][0])
+    assert frame["serial_fraction"][1] == pytest.approx(1.8)
+    with pytest.raises(ConfigError, match="unknown method"):
+        ex.compare_execution_methods([Stage("a", lambda: 1)], methods=("gpu",))
+
+
+def test_monitor_records_runs_and_errors() -> None:
+    monitor = PerformanceMonitor(MonitorConfig(background=False))
+    ex = ParallelExecutor(2, backend="thread", monitor=monitor)
+
+    def bad() -> None:
+        raise Boom("no")
+
+    ex.execute_parallel([Stage("a", lambda: 1), Stage("b", lambda: 2)])
+    with pytest.raises(StageError):
+        ex.execute_with_dependencies([Stage("bad", bad)])
+    first, second = monitor.summaries
+    assert (first.name, first.operations, first.errors) == ("pipeline[thread]", 2, 0)
+    assert (second.operations, second.errors) == (1, 1)
+    assert first.metadata == {"stages": 2, "backend": "thread"}
+    ex.shutdown()
+
+
+# --- real process pools (few: the pool start-up costs about a second) -----------------------------
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def _seed() -> int:
+    return 12
+
+
+def _fail_in_worker(marker: str) -> None:
+    Path(marker).write_text(str(os.getpid()))
+    raise Boom("from a worker")
+
+
+def _touch(path: str) -> str:
+    Path(path).write_text("ran")
+    return path
+
+
+def _die_in_worker(seed: int, parent: int) -> int:
+    # ``parent`` comes as an argument: a worker re-imports this module with its own PARENT_PID
+    if os.getpid() != parent:
+        os._exit(3)  # the worker process dies without a word
+    return seed + 1
+
+
+class _Unpicklable:
+    """A callable that refuses to be pickled (cloudpickle can ship lambdas, not this)."""
+
+    def __call__(self, seed: int) -> int:
+        return seed * 2
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        raise TypeError("this stage cannot be pickled")
+
+
+def test_process_backend_results_errors_and_fallbacks(tmp_path: Path) -> None:
+    ex = ParallelExecutor(2, backend="process", enable_monitoring=False)
+    # results and pids cross the process boundary
+    out = ex.execute_with_dependencies(
+        [Stage("seed", _seed), Stage("sq", lambda seed: _square(seed), depends_on=("seed",))]
+    )
+    assert out == {"seed": 12, "sq": 144}
+    assert PARENT_PID not in set(ex.stage_timings()["pid"])
+
+    # a failing stage: StageError with the original exception (pickled back) as cause, and
+    # the stage queued behind it (one worker) never runs
+    marker, later = tmp_path / "failed-in", tmp_path / "later-ran"
+    one = ParallelExecutor(1, backend="process", enable_monitoring=False)
+    with pytest.raises(StageError, match="stage 'boom' failed: Boom: from a worker") as info:
+        one.execute_with_dependencies(
+            [
+                Stage("boom", _fail_in_worker, kwargs={"marker": str(marker)}),
+                Stage("later", _touch, kwargs={"path": str(later)}),
+            ]
+        )
+    assert isinstance(info.value.__cause__, Boom)
+    assert int(marker.read_text()) != PARENT_PID
+    assert not later.exists()
+
+    # an unpicklable stage: the rest runs sequentially here, with one FallbackWarning
+    stages = [Stage("seed", _seed), Stage("double", _Unpicklable(), depends_on=("seed",))]
+    with pytest.warns(FallbackWarning, match="process pool failed") as record:
+        assert ex.execute_with_dependencies(stages) == {"seed": 12, "double": 24}
+    assert len(record) == 1
+    assert ex.fallback_reason is not None and ex.fallback_reason.startswith("PicklingError")
+    frame = ex.stage_timings()
+    assert frame.loc[frame["stage"] == "double", "backend"].item() == "serial-fallback"
+    assert frame.loc[frame["stage"] == "double", "fallback_reason"].item() == ex.fallback_reason
+
+    # a worker that dies: same fallback, output still correct
+    stages = [
+        Stage("seed", _seed),
+        Stage("next", _die_in_worker, depends_on=("seed",), kwargs={"parent": PARENT_PID}),
+    ]
+    with pytest.warns(FallbackWarning, match="TerminatedWorkerError") as record:
+        assert ex.execute_with_dependencies(stages) == {"seed": 12, "next": 13}
+    assert len(record) == 1
+    assert ex.fallback_reason is not None
+    assert ex.fallback_reason.startswith("TerminatedWorkerError")
+    ex.shutdown()
