@@ -477,13 +477,6 @@ class BenchmarkRunner:
         strat: tuple[str, ...] | None = None
         if strategies is not None:
             strat = _as_names(strategies, "strategies")
-            offered = available_strategies()
-            if not offered:
-                raise ConfigError(
-                    f"strategies {', '.join(strat)} were asked, but this installation offers "
-                    "none (rrperf.engine.strategies is not importable); use strategies=None"
-                )
-            check_names("strategy", strat, offered)
             if not any(
                 getattr(self._systems[s], "supports_strategies", False) for s in sys_names
             ):
@@ -491,6 +484,13 @@ class BenchmarkRunner:
                     f"strategies {', '.join(strat)} were given, but none of the systems "
                     f"{', '.join(sys_names)} runs strategies (the built-in one is 'pipeline')"
                 )
+            offered = available_strategies()
+            if not offered:
+                raise ConfigError(
+                    f"strategies {', '.join(strat)} were asked, but this installation offers "
+                    "none (rrperf.engine.strategies is not importable); use strategies=None"
+                )
+            check_names("strategy", strat, offered)
         resolved = [resolve_scenario(s) for s in scen_names]
         return resolved, self._variants(sys_names, strat), states
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import shlex
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -296,10 +297,20 @@ class GeneratorSystem:
         )
 
     def prepare(self, cache_state: str) -> None:
-        """Empty every strategy's caches before a cold iteration."""
-        if cache_state == "cold":
-            for ctx in self._contexts.values():
-                ctx.clear()
+        """Empty every strategy's caches before a cold iteration.
+
+        Open contexts are cleared; cache folders of strategies without an open context (a
+        fresh isolated worker has none) are removed, so their disk level starts empty too.
+        """
+        if cache_state != "cold":
+            return
+        for ctx in self._contexts.values():
+            ctx.clear()
+        root = self._cache_dir / self.name if self._cache_dir is not None else None
+        if root is not None and root.is_dir():
+            for folder in root.iterdir():
+                if folder.is_dir() and folder.name not in self._contexts:
+                    shutil.rmtree(folder)
 
     def reset(self) -> None:
         """Close the execution contexts and remove a temporary cache folder."""
