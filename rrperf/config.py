@@ -499,9 +499,10 @@ def load_config(
         did-you-mean hint), or a value has the wrong type, naming the key and where it was set.
     """
     if path is not None:
-        file: Path | None = Path(path)
-        if not file.is_file():
-            raise ConfigError(f"configuration file not found: {file}")
+        given = Path(path)
+        if not given.is_file():
+            raise ConfigError(f"configuration file not found: {given}")
+        file: Path | None = given
     else:
         base = Path(start_dir) if start_dir is not None else Path.cwd()
         file = _find_config_file(base.resolve())

@@ -247,12 +247,17 @@ def _referential(action: str | None) -> str | None:
     return _REFERENTIAL_ACTIONS.get(action.upper())
 
 
-def _optional(call: Any, *args: Any, default: Any) -> Any:
-    """Call an inspector method some dialects do not implement."""
-    try:
-        return call(*args)
-    except NotImplementedError:
-        return default
+def _reflects(inspector: Inspector, method: str) -> bool:
+    """Whether the dialect implements an optional reflection method itself.
+
+    The base ``DefaultDialect`` versions of ``get_check_constraints``,
+    ``get_unique_constraints`` and ``get_table_comment`` only raise; dialects that can reflect
+    these override them (SQLite, PostgreSQL, MySQL ... do).
+    """
+    from sqlalchemy.engine.default import DefaultDialect
+
+    own = getattr(type(inspector.dialect), method, None)
+    return own is not None and own is not getattr(DefaultDialect, method, None)
 
 
 def _read_table(
@@ -292,17 +297,29 @@ def _read_table(
                 using=dialect_options.get("postgresql_using"),
             )
         )
-    for uc in _optional(inspector.get_unique_constraints, name, default=[]):
-        cols = tuple(uc.get("column_names") or ())
-        if any(ix.unique and (ix.columns == cols or ix.name == uc.get("name")) for ix in indexes):
+    unique_constraints = (
+        inspector.get_unique_constraints(name) if _reflects(inspector, "get_unique_constraints")
+        else []
+    )
+    for uc in unique_constraints:
+        uc_cols: tuple[str, ...] = tuple(c for c in uc.get("column_names") or () if c)
+        if any(
+            ix.unique and (ix.columns == uc_cols or ix.name == uc.get("name")) for ix in indexes
+        ):
             continue
-        indexes.append(Index(name=uc.get("name"), columns=cols, unique=True))
+        indexes.append(Index(name=uc.get("name"), columns=uc_cols, unique=True))
 
     checks = tuple(
         CheckConstraint(expression=str(cc["sqltext"]), name=cc.get("name"))
-        for cc in _optional(inspector.get_check_constraints, name, default=[])
+        for cc in (
+            inspector.get_check_constraints(name)
+            if _reflects(inspector, "get_check_constraints")
+            else []
+        )
     )
-    comment = _optional(inspector.get_table_comment, name, default={}).get("text")
+    comment = None
+    if inspector.dialect.supports_comments and _reflects(inspector, "get_table_comment"):
+        comment = inspector.get_table_comment(name).get("text")
 
     fks: list[ForeignKey] = []
     for fk in inspector.get_foreign_keys(name):

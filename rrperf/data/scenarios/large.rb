@@ -17,7 +17,7 @@ ActiveRecord::Schema[8.0].define(version: 2025_09_21_083012) do
   # Note that some types may not work with other database engines. Be careful if changing database.
   create_enum "membership_role", ["owner", "admin", "member", "guest"]
   create_enum "task_priority", ["low", "normal", "high", "urgent"]
-  create_enum "task_state", ["backlog", "todo", "in_progress", "in_review", "done", "wont_do"]
+  create_enum "task_state", ["backlog", "ready", "in_progress", "in_review", "done", "wont_do"]
 
   create_table "attachments", force: :cascade do |t|
     t.bigint "task_id", null: false
