@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
@@ -247,6 +249,49 @@ def test_run_lifecycle_errors(store: HistoryStore) -> None:
     assert store.list_runs()[["name", "status", "n_rows"]].values.tolist()[1] == [
         "given", "failed", 1,
     ]
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("iteration", "abc"), ("iteration", 1.5), ("iteration", None), ("iteration", True),
+        ("iteration", 2**64), ("warmup", "False"), ("warmup", None), ("warmup", 1),
+        ("wall_s", "fast"), ("started_at", None), ("started_at", "not a time"),
+    ],
+)
+def test_append_refuses_what_measurements_frame_refuses(
+    store: HistoryStore, column: str, value: Any
+) -> None:
+    store.start_run(make_meta("r1"))
+    row = make_row("r1", **{column: value})
+    with pytest.raises(ResultsSchemaError) as expected:
+        measurements_frame([row])
+    prefix = str(expected.value).split(":")[0]
+    assert prefix.startswith(f"measurement column {column!r} cannot be read as ")
+    with pytest.raises(ResultsSchemaError, match=f"^{re.escape(prefix)}: ") as info:
+        store.append_iteration("r1", row)
+    assert info.value.__cause__ is not None
+    assert len(store.load_history()) == 0
+
+
+def test_append_accepts_what_measurements_frame_accepts(store: HistoryStore) -> None:
+    store.start_run(make_meta("r1"))
+    rows = [
+        make_row("r1", 0, iteration=np.int64(0), order=np.int32(3), warmup=np.bool_(True),
+                 wall_s=np.float64(0.25), cpu_s=1, peak_rss_mb=None, n_tables=15.0),
+        make_row("r1", 1, started_at="2026-11-26T22:05:02.5+01:00", strategy="", error=pd.NA),
+        make_row("r1", 2, started_at=datetime(2026, 11, 26, 21, 5, 3), output_digest=None,
+                 wall_s=float("nan"), scenario=7),
+    ]
+    for row in rows:
+        store.append_iteration("r1", row)
+    assert_frame_equal(store.load_run("r1").data, measurements_frame(rows), check_exact=True)
+    with pytest.raises(ResultsSchemaError, match=r"^measurement row 0 has unknown columns: x$"):
+        store.append_iteration("r1", {**rows[0], "x": 1})
+    partial = dict(rows[0])
+    del partial["cpu_s"]
+    with pytest.raises(ResultsSchemaError, match=r"^measurement row 0 is missing columns: cpu_s$"):
+        store.append_iteration("r1", partial)
 
 
 def test_closed_store(tmp_path: Path) -> None:
