@@ -269,3 +269,15 @@ def test_peak_rss_meter_sees_an_allocation() -> None:
     meter.start()
     peak_without = meter.stop()
     assert peak_with - peak_without >= 40
+
+
+def test_generator_system_cold_state_removes_unopened_strategy_caches(tmp_path: Path) -> None:
+    stale = tmp_path / "pipeline" / "parallel" / "cache.db"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("x")
+    gen = GeneratorSystem("pipeline", cache_dir=tmp_path)
+    gen.prepare("warm")
+    assert stale.exists()
+    gen.prepare("cold")
+    assert not stale.parent.exists()
+    assert (tmp_path / "pipeline").is_dir()
