@@ -177,7 +177,8 @@ def _canonical(obj: Any) -> Any:
     if isinstance(obj, bytes | bytearray | memoryview):
         return ["B", hashlib.sha256(bytes(obj)).hexdigest()]
     if isinstance(obj, os.PathLike):
-        return ["F", file_fingerprint(obj)]
+        # the same key as the precomputed fingerprint string a caller may pass instead
+        return file_fingerprint(obj)
     fingerprint = getattr(obj, "fingerprint", None)
     if callable(fingerprint) and not isinstance(obj, type):
         return ["P", type(obj).__qualname__, fingerprint()]
@@ -209,10 +210,11 @@ def cache_key(category: str, *parts: Any, version: str = GENERATOR_VERSION) -> s
     The key is the sha256 hex digest of the compact, key-sorted JSON of
     ``[1, version, category, canonical(parts)]``, where the canonical form keeps strings,
     numbers, booleans and None as they are and turns every other part into a tagged list:
-    ``["B", sha256(bytes)]``, ``["F", "sha256:" + sha256(file bytes)]`` for a path-like,
-    ``["P", type, obj.fingerprint()]``, ``["M", sorted pairs]`` for a mapping,
+    ``["B", sha256(bytes)]``, ``["P", type, obj.fingerprint()]``, ``["M", sorted pairs]`` for a mapping,
     ``["L", items]`` for a list or tuple, ``["S", sorted items]`` for a set and
-    ``["D", type, fields]`` for a dataclass. A ``str`` is never read as a path.
+    ``["D", type, fields]`` for a dataclass. A path-like becomes its file's fingerprint
+    string (:func:`file_fingerprint`), so passing that string instead of the path gives the
+    same key. A ``str`` is never read as a path here.
 
     Parameters
     ----------
@@ -562,7 +564,10 @@ class _JSONOnlyDisk(diskcache.Disk):
             raise _UnsafeEntryError(f"refusing to load a disk entry in mode {mode}")
         data = super().fetch(mode, filename, value, read)
         if isinstance(data, bytes):
-            data = data.decode("utf-8")
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise _UnsafeEntryError(f"a disk entry is not UTF-8 text ({err})") from err
         if not isinstance(data, str):
             raise _UnsafeEntryError(f"unexpected {type(data).__name__} in a disk entry")
         return data
