@@ -210,8 +210,8 @@ def cache_key(category: str, *parts: Any, version: str = GENERATOR_VERSION) -> s
     The key is the sha256 hex digest of the compact, key-sorted JSON of
     ``[1, version, category, canonical(parts)]``, where the canonical form keeps strings,
     numbers, booleans and None as they are and turns every other part into a tagged list:
-    ``["B", sha256(bytes)]``, ``["P", type, obj.fingerprint()]``, ``["M", sorted pairs]`` for a mapping,
-    ``["L", items]`` for a list or tuple, ``["S", sorted items]`` for a set and
+    ``["B", sha256(bytes)]``, ``["P", type, obj.fingerprint()]``, ``["M", sorted pairs]``
+    for a mapping, ``["L", items]`` for a list or tuple, ``["S", sorted items]`` for a set and
     ``["D", type, fields]`` for a dataclass. A path-like becomes its file's fingerprint
     string (:func:`file_fingerprint`), so passing that string instead of the path gives the
     same key. A ``str`` is never read as a path here.

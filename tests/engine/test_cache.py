@@ -368,7 +368,7 @@ def test_thread_safety_counts_add_up(cache_dir: Path) -> None:
     n_threads, n_keys, rounds = 4, 20, 25
 
     def work() -> None:
-        for r in range(rounds):
+        for _ in range(rounds):
             for k in range(n_keys):
                 assert opt.get_or_compute("type_mapping", (k,), lambda k=k: k * 2) == k * 2
 
