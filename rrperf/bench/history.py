@@ -481,10 +481,10 @@ class HistoryStore:
             insert()
 
     def _insert_rows(self, conn: sqlite3.Connection, frame: pd.DataFrame) -> None:
-        placeholders = ", ".join("?" for _ in range(len(MEASUREMENT_COLUMNS) + 1))
+        qmarks = ", ".join("?" for _ in range(len(MEASUREMENT_COLUMNS) + 1))
         conn.executemany(
             f"INSERT INTO measurements ({_MEASUREMENT_COLS_SQL}, schema_version) "
-            f"VALUES ({placeholders})",
+            f"VALUES ({qmarks})",
             [(*row, RESULTS_SCHEMA_VERSION) for row in _sql_rows(frame)],
         )
 
@@ -510,14 +510,14 @@ class HistoryStore:
                 f"row belongs to run {row['run_id']!r}, not to run {run_id!r}"
             )
         values = _row_values({**row, "run_id": run_id})
-        placeholders = ", ".join("?" for _ in range(len(values) + 1))
+        qmarks = ", ".join("?" for _ in range(len(values) + 1))
 
         def append(conn: sqlite3.Connection) -> None:
             with self._transaction(conn):
                 self._require_status(conn, run_id, "running")
                 conn.execute(
                     f"INSERT INTO measurements ({_MEASUREMENT_COLS_SQL}, schema_version) "
-                    f"VALUES ({placeholders})",
+                    f"VALUES ({qmarks})",
                     (*values, RESULTS_SCHEMA_VERSION),
                 )
 
