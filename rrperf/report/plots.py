@@ -303,22 +303,21 @@ def ci_chart(
         raise ConfigError(f"center must be 'median', 'mean' or None, got {center!r}")
     _check_frame(summary, (), what="ci_chart input")
     if "ci_low" not in summary.columns:
-        _check_frame(summary, (value, *GROUP_COLUMNS), what="ci_chart measurement table")
+        _check_frame(summary, (value, x), what="ci_chart measurement table")
         from rrperf.bench.stats import summarize
 
         logger.debug("ci_chart: summarizing a measurement table of %d rows", len(summary))
         summary = summarize(summary, value=value, confidence=confidence,
                             center=center or "mean")
     interval_center = _interval_center(summary)
-    if center is None:
-        center = interval_center or "mean"
-    elif interval_center is not None and center != interval_center:
+    if center is not None and interval_center is not None and center != interval_center:
         raise ReportError(
             f"the summary's intervals are for the {interval_center} (see its ci_method column), "
             f"not the {center}; pass center={interval_center!r}, or summarize with "
             f"center={center!r}"
         )
-    required = [x, center, "ci_low", "ci_high"] + (["system"] if hue is None else [hue])
+    stat: str = center or interval_center or "mean"
+    required = [x, stat, "ci_low", "ci_high"] + (["system"] if hue is None else [hue])
     _check_frame(summary, required, what="ci_chart summary")
 
     if hue is None:
@@ -355,24 +354,24 @@ def ci_chart(
         rows = summary.loc[(labels == level).to_numpy()]
         offset = (i - (len(levels) - 1) / 2) * step
         xs = np.array([position[c] + offset for c in rows[x].map(_text)], dtype=float)
-        ys = rows[center].to_numpy(dtype=float)
+        ys = rows[stat].to_numpy(dtype=float)
         where = [f"{x}={c!r}, {hue_title} {level!r}" for c in rows[x].map(_text)]
         yerr = _signed_errors(
             ys, rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float),
-            labels=where, what=center,
+            labels=where, what=stat,
         )
         ax.errorbar(xs, ys, yerr=yerr, label=level, **{"color": color, **style})
 
     ax.set_xticks(range(len(categories)), categories)
     ax.set_xlim(-0.5, len(categories) - 0.5)
     ax.set_xlabel(x)
-    ax.set_ylabel(f"{value} ({center})")
+    ax.set_ylabel(f"{value} ({stat})")
     if log:
         ax.set_yscale("log")
     methods = sorted({_text(m).removesuffix("-median") for m in summary["ci_method"]} - {""}) if (
         "ci_method" in summary.columns) else []
     interval = f"{', '.join(methods)} confidence interval" if methods else "confidence interval"
-    ax.set_title(f"{center} with {interval}")
+    ax.set_title(f"{stat} with {interval}")
     ax.legend(title=hue_title)
     return ax
 
@@ -396,9 +395,9 @@ def comparison_chart(
     Parameters
     ----------
     comparison : pandas.DataFrame
-        A comparison table as :func:`rrperf.bench.stats.compare` returns it: ``scenario``,
-        ``system``, ``strategy`` (optional), ``cache_state``, ``ratio``, ``ratio_ci_low``,
-        ``ratio_ci_high``, ``verdict`` and, optionally, ``baseline``.
+        A comparison table as :func:`rrperf.bench.regress.compare` returns it: ``system``,
+        ``ratio`` (variant / baseline), ``ratio_ci_low``, ``ratio_ci_high``, ``verdict`` and,
+        when present, ``scenario``, ``strategy``, ``cache_state`` and ``baseline``.
     threshold : float
         Relative change treated as noise, in [0, 1); use the value given to ``compare``.
     ax : matplotlib.axes.Axes or None
@@ -423,8 +422,8 @@ def comparison_chart(
 
     if not isinstance(threshold, int | float) or not 0 <= threshold < 1:
         raise ConfigError(f"threshold must be a number in [0, 1), got {threshold!r}")
-    required = ("scenario", "system", "cache_state", "ratio", "ratio_ci_low", "ratio_ci_high",
-                "verdict")
+    # scenario and cache_state label the rows when present (compare() may group by fewer).
+    required = ("system", "ratio", "ratio_ci_low", "ratio_ci_high", "verdict")
     _check_frame(comparison, required, what="comparison table")
     verdicts = comparison["verdict"].map(_text)
     unknown = sorted(set(verdicts) - set(VERDICTS))
@@ -986,23 +985,48 @@ def cache_chart(report: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
 # --------------------------------------------------------------------------------------------
 
 
+def _time_column(df: pd.DataFrame, choices: Sequence[str], *, what: str) -> str:
+    """The first of ``choices`` that ``df`` has, or a :class:`ReportError` naming them all."""
+    for name in choices:
+        if name in df.columns:
+            return name
+    present = ", ".join(repr(str(c)) for c in df.columns) or "none"
+    wanted = " or ".join(repr(c) for c in choices)
+    raise ReportError(f"{what} is missing column(s) {wanted}; columns present: {present}")
+
+
+def _alert_axis(metric: str) -> str | None:
+    """Which axis an alert's value belongs on: ``"rss"``, ``"cpu"`` or none (time, rates)."""
+    name = metric.lower()
+    if "rss" in name or "memory" in name:
+        return "rss"
+    if "cpu" in name:
+        return "cpu"
+    return None
+
+
 def memory_timeline(
     samples: pd.DataFrame, *, alerts: pd.DataFrame | None = None, ax: Axes | None = None
 ) -> Axes:
     """Resident memory over elapsed time, CPU % on a twin axis, and the monitor's alerts.
 
+    Time runs from the start of each session: a table with ``elapsed_s`` is drawn as is; a
+    table of clock readings (``t_s``, as
+    :meth:`rrperf.engine.monitor.PerformanceMonitor.samples_frame` returns it) is shifted so
+    that each session starts at its first sample.
+
     Parameters
     ----------
     samples : pandas.DataFrame
-        As :meth:`rrperf.engine.monitor.PerformanceMonitor.samples_frame` returns it:
-        ``elapsed_s``, ``rss_mb``, ``cpu_percent`` and, optionally, ``session`` (one pair of
-        lines per session).
+        ``elapsed_s`` or ``t_s``, ``rss_mb``, ``cpu_percent`` and, optionally, ``session``
+        (one pair of lines per session).
     alerts : pandas.DataFrame or None
-        As ``alerts_frame()`` returns it: ``elapsed_s``, ``metric``, ``level``, ``value`` and,
-        optionally, ``session`` (alerts of sessions not in ``samples`` are left out). Each alert
-        is a vertical line coloured by level (:data:`LEVEL_COLORS`, ``gid == "alert"``) and,
-        when its metric is about memory (``rss``) or CPU (``cpu``), a triangle at its value on
-        that axis.
+        As ``alerts_frame()`` returns it: ``elapsed_s`` or ``time_s`` (clock reading, shifted
+        like the samples of its session), ``metric``, ``level``, ``value`` and, optionally,
+        ``session`` (alerts of sessions not in ``samples`` are left out). Each alert is a
+        vertical line coloured by level (:data:`LEVEL_COLORS`, ``gid == "alert"``) and, when
+        its metric is memory (``memory_usage``, ``rss...``) or CPU (``cpu...``), a triangle at
+        its value on that axis.
     ax : matplotlib.axes.Axes or None
         Where to draw; a new figure when ``None``.
 
@@ -1015,44 +1039,55 @@ def memory_timeline(
     Raises
     ------
     ReportError
-        When a column is missing or ``samples`` is empty.
+        When a column is missing, ``samples`` is empty, or the alerts carry clock times
+        (``time_s``) while the samples carry only ``elapsed_s``.
     """
-    _check_frame(samples, ("elapsed_s", "rss_mb", "cpu_percent"), what="monitor samples")
+    _check_frame(samples, ("rss_mb", "cpu_percent"), what="monitor samples")
+    t_col = _time_column(samples, ("elapsed_s", "t_s"), what="monitor samples")
+    alert_t_col = ""
     if alerts is not None:
-        _check_frame_or_empty(alerts, ("elapsed_s", "metric", "level", "value"), what="alerts")
+        _check_frame_or_empty(alerts, ("metric", "level", "value"), what="alerts")
+        alert_t_col = _time_column(alerts, ("elapsed_s", "time_s"), what="alerts")
+        if alert_t_col == "time_s" and t_col == "elapsed_s":
+            raise ReportError(
+                "alerts carry clock times (time_s) but the samples only elapsed_s; pass the "
+                "samples with t_s (as samples_frame() returns them) so the two can be aligned"
+            )
     if "session" in samples.columns:
         keys = samples["session"].map(_text)
         sessions = [(s, samples.loc[keys == s]) for s in dict.fromkeys(keys)]
     else:
         sessions = [("", samples)]
+    origin = {name: (float(rows[t_col].min()) if t_col == "t_s" else 0.0)
+              for name, rows in sessions}
 
     ax = _axes(ax)
     cpu_ax = ax.twinx()
     colors = _palette(len(sessions))
     for (name, rows), color in zip(sessions, colors, strict=True):
-        rows = rows.sort_values("elapsed_s", kind="stable")
+        rows = rows.sort_values(t_col, kind="stable")
         suffix = f" ({name})" if name else ""
-        t = rows["elapsed_s"].to_numpy(dtype=float)
+        t = rows[t_col].to_numpy(dtype=float) - origin[name]
         ax.plot(t, rows["rss_mb"].to_numpy(dtype=float), color=color, linewidth=1.6,
                 label=f"RSS{suffix}")
         cpu_ax.plot(t, rows["cpu_percent"].to_numpy(dtype=float), color=color, linestyle=":",
                     linewidth=1.2, label=f"CPU{suffix}")
 
     if alerts is not None and len(alerts):
-        shown = alerts
-        if "session" in alerts.columns and "session" in samples.columns:
-            names = {n for n, _ in sessions}
-            shown = alerts.loc[alerts["session"].map(_text).isin(names)]
+        by_session = "session" in alerts.columns and "session" in samples.columns
         labelled: set[str] = set()
-        for _, alert in shown.iterrows():
+        for _, alert in alerts.iterrows():
+            session = _text(alert["session"]) if by_session else ""
+            if by_session and session not in origin:
+                continue  # an alert of a session that is not drawn
+            shift = origin[session] if by_session else min(origin.values())
+            when = float(alert[alert_t_col]) - (shift if alert_t_col == "time_s" else 0.0)
             level = _text(alert["level"])
             color = LEVEL_COLORS.get(level, _OTHER_LEVEL_COLOR)
             label = f"alert: {level}" if level not in labelled else "_nolegend_"
             labelled.add(level)
-            when = float(alert["elapsed_s"])
             ax.axvline(when, color=color, linestyle="-.", linewidth=1, gid="alert", label=label)
-            metric = _text(alert["metric"]).lower()
-            target = ax if "rss" in metric else cpu_ax if "cpu" in metric else None
+            target = {"rss": ax, "cpu": cpu_ax}.get(_alert_axis(_text(alert["metric"])) or "")
             if target is not None and not _is_missing(alert["value"]):
                 target.plot([when], [float(alert["value"])], linestyle="none", marker="v",
                             markersize=8, color=color, label="_nolegend_")

@@ -432,6 +432,13 @@ def test_comparison_chart_inconclusive_without_interval() -> None:
     assert [t.get_text() for t in ax.texts] == ["inconclusive"]
 
 
+def test_comparison_chart_labels_with_the_columns_present() -> None:
+    ax = comparison_chart(comparison_table().drop(columns=["scenario", "cache_state", "baseline"]))
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "pipeline/parallel", "pipeline/sequential", "pipeline"]
+    assert ax.get_xlabel() == "ratio to baseline (< 1 is faster)"
+
+
 def test_comparison_chart_unknown_verdict() -> None:
     df = comparison_table()
     df.loc[1, "verdict"] = "better"
@@ -706,6 +713,28 @@ def test_cache_chart_bar_heights_are_hit_rates() -> None:
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["memory", "disk"]
 
 
+def test_cache_chart_draws_a_real_cache_report(tmp_path: Any) -> None:
+    from rrperf.engine.cache import CacheConfig, CacheOptimizer
+
+    with CacheOptimizer(CacheConfig(directory=str(tmp_path))) as cache:
+        for part in ["string", "integer", "string", "string"]:
+            cache.get_or_compute("type_mapping", (part,), lambda part=part: part.upper())
+        report = cache.cache_efficiency_report()
+    ax = cache_chart(report)
+    bars = [b for c in ax.containers if isinstance(c, BarContainer) for b in c]
+    heights = {(cat, tier): b.get_height()
+               for tier, c in zip(report["tier"].unique(), ax.containers, strict=True)
+               for cat, b in zip(report["category"].unique(), c, strict=True)}
+    assert len(bars) == report["category"].nunique() * report["tier"].nunique()
+    for _, row in report.iterrows():
+        got = heights[(row["category"], row["tier"])]
+        if math.isnan(row["hit_rate"]):
+            assert math.isnan(got)
+        else:
+            assert got == pytest.approx(100 * row["hit_rate"])
+    assert heights[("type_mapping", "memory")] == pytest.approx(50.0)  # 2 hits of 4 requests
+
+
 def test_cache_chart_rejects_percentages_and_duplicates() -> None:
     df = cache_report()
     df.loc[0, "hit_rate"] = 60.0
@@ -753,6 +782,43 @@ def test_memory_timeline_without_sessions_or_alerts() -> None:
     ax = memory_timeline(samples_table().drop(columns=["session"]).iloc[:4])
     assert [ln.get_label() for ln in ax.get_lines()] == ["RSS"]
     assert lines_with_gid(ax, "alert") == []
+
+
+def test_memory_timeline_reads_the_monitor_frames_clock_times() -> None:
+    from rrperf.engine.monitor import ALERT_COLUMNS, SAMPLE_COLUMNS
+
+    samples = pd.DataFrame({
+        "session": ["gen", "gen", "gen", "bench", "bench"],
+        "t_s": [100.0, 100.5, 101.0, 200.0, 200.25],
+        "rss_mb": [80.0, 120.0, 110.0, 60.0, 61.0],
+        "cpu_percent": [50.0, 99.0, 30.0, 5.0, 6.0],
+        "n_children": [0, 2, 0, 0, 0],
+    }, columns=list(SAMPLE_COLUMNS))
+    alerts = pd.DataFrame({
+        "session": ["gen", "bench"], "time_s": [100.5, 200.25],
+        "level": ["warning", "critical"], "metric": ["memory_usage", "execution_time"],
+        "value": [120.0, 0.25], "threshold": [100.0, 0.1],
+        "message": ["memory_usage is 120 MB, above 100 MB", "execution_time is 0.25 s"],
+    }, columns=list(ALERT_COLUMNS))
+    ax = memory_timeline(samples, alerts=alerts)
+    gen, bench = (ln for ln in ax.get_lines() if ln.get_label().startswith("RSS"))
+    assert list(gen.get_xdata()) == [0.0, 0.5, 1.0]  # from each session's first sample
+    assert list(bench.get_xdata()) == [0.0, 0.25]
+    assert [list(ln.get_xdata()) for ln in lines_with_gid(ax, "alert")] == [[0.5, 0.5],
+                                                                             [0.25, 0.25]]
+    # memory_usage is marked on the RSS axis; execution_time has no axis of its own.
+    (mark,) = [ln for a in ax.figure.axes for ln in a.get_lines() if ln.get_marker() == "v"]
+    assert mark.axes is ax
+    assert (list(mark.get_xdata()), list(mark.get_ydata())) == ([0.5], [120.0])
+
+
+def test_memory_timeline_cannot_align_clock_alerts_with_elapsed_samples() -> None:
+    alerts = alerts_table().rename(columns={"elapsed_s": "time_s"})
+    with pytest.raises(ReportError, match=r"alerts carry clock times \(time_s\) but the samples"):
+        memory_timeline(samples_table(), alerts=alerts)
+    with pytest.raises(ReportError, match=r"monitor samples is missing column\(s\) 'elapsed_s' "
+                                          r"or 't_s'; columns present: 'session', 'timestamp'"):
+        memory_timeline(samples_table().drop(columns=["elapsed_s"]))
 
 
 def test_memory_timeline_alerts_need_their_columns() -> None:
