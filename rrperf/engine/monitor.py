@@ -953,7 +953,7 @@ class PerformanceMonitor:
                 doc: dict[str, Any] = {"format_version": _FORMAT_VERSION}
                 for name in chosen:
                     doc[name] = _plain(frames[name]().to_dict(orient="records"))
-                tmp.write_text(json.dumps(doc, indent=1, sort_keys=True), encoding="utf-8")
+                tmp.write_text(json.dumps(doc, indent=1), encoding="utf-8")
             elif format == "csv":
                 frames[table or "samples"]().to_csv(tmp, index=False)
             else:
