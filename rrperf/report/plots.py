@@ -965,8 +965,9 @@ def cache_chart(report: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         heights = np.array([100 * keyed.get((c, tier), math.nan) for c in categories])
         xs = np.arange(len(categories)) + offset
         bars = ax.bar(xs, heights, width=width, color=color, label=tier)
+        # Labels sit inside the bars: a 100 % bar reaches the top of the fixed 0-100 % axis.
         ax.bar_label(bars, labels=["" if math.isnan(h) else f"{h:.0f}%" for h in heights],
-                     padding=2, fontsize="small")
+                     label_type="center", fontsize="small", color="white")
         for x_, h in zip(xs, heights, strict=True):
             if math.isnan(h):  # a tier that saw no request has no rate: say so, draw no bar
                 ax.text(x_, 1.0, "n/a", ha="center", va="bottom", fontsize="small", color="0.4")
@@ -1102,6 +1103,6 @@ def memory_timeline(
     ax.patch.set_visible(False)
     handles, labels = ax.get_legend_handles_labels()
     cpu_handles, cpu_labels = cpu_ax.get_legend_handles_labels()
-    ax.legend(handles + cpu_handles, labels + cpu_labels, loc="upper left")
+    ax.legend(handles + cpu_handles, labels + cpu_labels, loc="upper left", fontsize="small")
     ax.set_title("memory and CPU over time")
     return ax
