@@ -87,7 +87,8 @@ REGRESSION_COLUMNS: tuple[str, ...] = (
 )
 
 _INTERVAL_METHODS = ("percentile", "bca")
-_BATCH_VALUES = 2_000_000
+_BATCH_VALUES = 4_000_000
+_ROW_CHUNK = 64
 
 
 # --------------------------------------------------------------------------------------------
@@ -156,16 +157,18 @@ def ratio_intervals(
     lo = ratio.copy()
     hi = ratio.copy()
     # Rows without spread on either side have a degenerate bootstrap distribution.
-    varies = (np.ptp(x, axis=1) > 0) | (np.ptp(y, axis=1) > 0)
-    if varies.any():
-        per_resample = int(varies.sum()) * (x.shape[1] + y.shape[1])
-        batch = max(1, min(n_resamples, _BATCH_VALUES // per_resample))
+    varies = np.flatnonzero((np.ptp(x, axis=1) > 0) | (np.ptp(y, axis=1) > 0))
+    # The batch size depends only on the sample sizes and every chunk restarts the generator,
+    # so each row is resampled with the same indices whatever other rows are present.
+    batch = max(1, min(n_resamples, _BATCH_VALUES // (_ROW_CHUNK * (x.shape[1] + y.shape[1]))))
+    for start in range(0, len(varies), _ROW_CHUNK):
+        idx = varies[start : start + _ROW_CHUNK]
         with warnings.catch_warnings(record=True) as caught:
             # scipy warns and returns NaN when the bootstrap distribution is degenerate; the
             # NaN bounds then make the verdict inconclusive.
             warnings.simplefilter("always")
             res = scipy.stats.bootstrap(
-                (x[varies], y[varies]),
+                (x[idx], y[idx]),
                 _median_ratio,
                 n_resamples=n_resamples,
                 batch=batch,
@@ -178,26 +181,30 @@ def ratio_intervals(
             )
         for w in caught:
             logger.debug("bootstrap warning: %s", w.message)
-        lo[varies] = res.confidence_interval.low
-        hi[varies] = res.confidence_interval.high
+        lo[idx] = res.confidence_interval.low
+        hi[idx] = res.confidence_interval.high
     return ratio, lo, hi
 
 
-def _p_value(a: NDArray[np.float64], b: NDArray[np.float64], test: str) -> float:
-    if np.ptp(a) == 0 and np.ptp(b) == 0:
-        # Both sides constant: identical values carry no evidence of a difference, distinct
-        # ones are perfectly separated (and the tests' variance estimates are zero).
-        if a[0] == b[0]:
-            return 1.0
-        if test == "welch":
-            return 0.0
+def _p_values(a: NDArray[np.float64], b: NDArray[np.float64], test: str) -> NDArray[np.float64]:
+    """Two-sided p-value per row of ``a`` (rows, n_a) against the same row of ``b``."""
+    const = (np.ptp(a, axis=1) == 0) & (np.ptp(b, axis=1) == 0)
     if test == "mann-whitney":
-        return float(scipy.stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
-    with warnings.catch_warnings():
-        # "Precision loss ... catastrophic cancellation" when one side is (nearly) constant;
-        # the statistic is still the right one for the data at hand.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return float(scipy.stats.ttest_ind(a, b, equal_var=False).pvalue)
+        p = np.asarray(scipy.stats.mannwhitneyu(a, b, alternative="two-sided", axis=1).pvalue)
+    else:
+        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+            # "Precision loss ... catastrophic cancellation" when a side is (nearly) constant;
+            # the statistic is still the right one for the data at hand.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            p = np.asarray(scipy.stats.ttest_ind(a, b, equal_var=False, axis=1).pvalue)
+    p = np.array(p, dtype=float, ndmin=1)
+    # Both sides constant: identical values carry no evidence of a difference; distinct ones
+    # are perfectly separated (Welch's variance estimate is zero there, so set it directly).
+    same = const & (a[:, 0] == b[:, 0])
+    p[same] = 1.0
+    if test == "welch":
+        p[const & ~same] = 0.0
+    return p
 
 
 def adjust_p_values(
@@ -255,29 +262,23 @@ def _label(system: Any, strategy: Any = None) -> str:
     return f"{sys_}/{strategy}"
 
 
-def _pair(a_rows: pd.DataFrame, b_rows: pd.DataFrame, keys: list[str], value: str) -> tuple[
-    NDArray[np.float64], NDArray[np.float64], bool
-]:
-    """Align the two sides by round when they are interleaved, else return them as they are."""
-    a = a_rows[value].to_numpy(dtype=float)
-    b = b_rows[value].to_numpy(dtype=float)
-    if "iteration" not in keys or len(a) != len(b) or len(a) < 2:
+def _pair(
+    a: NDArray[np.float64],
+    b: NDArray[np.float64],
+    ka: NDArray[np.int64] | None,
+    kb: NDArray[np.int64] | None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], bool]:
+    """Align two sides by round (``ka``/``kb``: round codes, -1 = unknown) when interleaved."""
+    if ka is None or kb is None or len(a) != len(b) or len(a) < 2:
         return a, b, False
-    ka = a_rows[keys]
-    kb = b_rows[keys]
-    if ka.isna().any().any() or kb.isna().any().any():
+    if (ka < 0).any() or (kb < 0).any():
         return a, b, False
-    if ka.duplicated().any() or kb.duplicated().any():
+    oa = np.argsort(ka, kind="stable")
+    ob = np.argsort(kb, kind="stable")
+    sa, sb = ka[oa], kb[ob]
+    if (np.diff(sa) == 0).any() or not np.array_equal(sa, sb):
         return a, b, False
-    ta = [tuple(r) for r in ka.astype(str).itertuples(index=False)]
-    tb = [tuple(r) for r in kb.astype(str).itertuples(index=False)]
-    if set(ta) != set(tb):
-        return a, b, False
-    pos_b = {k: i for i, k in enumerate(tb)}
-    order_a = sorted(range(len(ta)), key=ta.__getitem__)
-    a_sorted = a[order_a]
-    b_sorted = b[[pos_b[ta[i]] for i in order_a]]
-    return a_sorted, b_sorted, True
+    return a[oa], b[ob], True
 
 
 def _verdict(lo: float, hi: float, p_adj: float, threshold: float, alpha: float) -> str:
@@ -299,29 +300,38 @@ def _ids(frame: pd.DataFrame, cols: list[str]) -> NDArray[np.int64]:
     return frame.groupby(cols, sort=True, dropna=False, observed=True).ngroup().to_numpy()
 
 
-def _effect(
-    a: NDArray[np.float64],
-    b: NDArray[np.float64],
+def _effects(
+    tasks: list[tuple[NDArray[np.float64], NDArray[np.float64], bool]],
     *,
-    paired: bool,
     confidence: float,
     method: str,
     n_resamples: int,
     seed: int,
     test: str,
-) -> tuple[float, float, float, float]:
-    if len(a) < 2 or len(b) < 2:
-        return math.nan, math.nan, math.nan, math.nan
-    ratio, lo, hi = ratio_intervals(
-        a[None, :],
-        b[None, :],
-        paired=paired,
-        confidence=confidence,
-        method=method,
-        n_resamples=n_resamples,
-        seed=seed,
-    )
-    return float(ratio[0]), float(lo[0]), float(hi[0]), _p_value(a, b, test)
+) -> list[tuple[float, float, float, float]]:
+    """(ratio, low, high, p) per task; tasks of equal shape share one vectorized bootstrap."""
+    nan = math.nan
+    out: list[tuple[float, float, float, float]] = [(nan, nan, nan, nan)] * len(tasks)
+    shapes: dict[tuple[int, int, bool], list[int]] = {}
+    for i, (a, b, paired) in enumerate(tasks):
+        if len(a) >= 2 and len(b) >= 2:
+            shapes.setdefault((len(a), len(b), paired), []).append(i)
+    for (_, _, paired), idx in shapes.items():
+        a_stack = np.vstack([tasks[i][0] for i in idx])
+        b_stack = np.vstack([tasks[i][1] for i in idx])
+        ratio, lo, hi = ratio_intervals(
+            a_stack,
+            b_stack,
+            paired=paired,
+            confidence=confidence,
+            method=method,
+            n_resamples=n_resamples,
+            seed=seed,
+        )
+        p = _p_values(a_stack, b_stack, test)
+        for j, i in enumerate(idx):
+            out[i] = (float(ratio[j]), float(lo[j]), float(hi[j]), float(p[j]))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -411,7 +421,8 @@ def compare(
             "name a system only"
         )
 
-    frame = data.copy()
+    used = [*by_cols, value, *(c for c in ("warmup", "error", "run_id", "iteration") if c in data)]
+    frame = data.loc[:, list(dict.fromkeys(used))].copy()
     frame["__gid"] = _ids(frame, outer_cols)
     frame["__vid"] = _ids(frame, variant_cols)
     variants = frame.drop_duplicates("__vid").sort_values("__vid")
@@ -430,40 +441,52 @@ def compare(
             f"variants present: {', '.join(labels) or '(none)'}"
         )
     rows = measured_rows(frame, value)
-    pair_keys = [c for c in ("run_id", "iteration") if c in rows.columns]
+    values = rows[value].to_numpy(dtype=float)
+    round_codes: NDArray[np.int64] | None = None
+    if "iteration" in rows.columns:
+        pair_cols = [c for c in ("run_id", "iteration") if c in rows.columns]
+        codes = rows.groupby(pair_cols, sort=True, dropna=True, observed=True).ngroup()
+        round_codes = codes.fillna(-1).to_numpy(dtype=np.int64)
+    cells = rows.groupby(["__gid", "__vid"], sort=True).indices
+    empty = np.array([], dtype=np.int64)
+    variant_keys = variants.set_index("__vid")[variant_cols]
+    first = frame.drop_duplicates("__gid").set_index("__gid")[outer_cols]
 
     records: list[dict[str, Any]] = []
-    for gid, group in frame.groupby("__gid", sort=True):
-        present = sorted(set(group["__vid"].tolist()))
+    tasks: list[tuple[NDArray[np.float64], NDArray[np.float64], bool]] = []
+    present_by_group = frame.groupby("__gid", sort=True)["__vid"].unique()
+    for gid, present_arr in present_by_group.items():
+        present = sorted(int(v) for v in present_arr)
         base_here = [v for v in present if v in base_vids]
         if len(base_here) > 1:
-            names = [
-                _label(*variants.loc[variants["__vid"] == v, variant_cols].iloc[0].tolist())
-                for v in base_here
-            ]
+            names = [_label(*variant_keys.loc[v].tolist()) for v in base_here]
             raise BenchmarkError(
                 f"baseline {baseline!r} matches several variants in one group: "
                 f"{', '.join(names)}; name one as system/strategy"
             )
-        g_rows = rows[rows["__gid"] == gid]
-        b_rows = g_rows[g_rows["__vid"] == base_here[0]] if base_here else g_rows.iloc[0:0]
-        outer_key = group.iloc[0][outer_cols].to_dict()
+        b_idx = cells.get((gid, base_here[0]), empty) if base_here else empty
+        outer_key = first.loc[gid].to_dict() if outer_cols else {}
         for vid in present:
             if vid in base_vids:
                 continue
-            v_rows = g_rows[g_rows["__vid"] == vid]
-            a, b, paired = _pair(v_rows, b_rows, pair_keys, value)
-            ratio, lo, hi, p = _effect(
-                a, b, paired=paired, confidence=confidence, method=method,
-                n_resamples=n_resamples, seed=seed, test=test,
+            v_idx = cells.get((gid, vid), empty)
+            a, b, paired = _pair(
+                values[v_idx],
+                values[b_idx],
+                None if round_codes is None else round_codes[v_idx],
+                None if round_codes is None else round_codes[b_idx],
             )
-            variant_key = variants.loc[variants["__vid"] == vid].iloc[0][variant_cols].to_dict()
+            tasks.append((a, b, paired))
             records.append({
-                **outer_key, **variant_key,
-                "baseline": baseline, "ratio": ratio, "ratio_ci_low": lo, "ratio_ci_high": hi,
-                "p_value": p, "test": test, "n": len(a), "n_baseline": len(b), "paired": paired,
-                "correction": correction,
+                **outer_key, **variant_keys.loc[vid].to_dict(),
+                "baseline": baseline, "test": test, "n": len(a), "n_baseline": len(b),
+                "paired": paired, "correction": correction,
             })
+    effects = _effects(
+        tasks, confidence=confidence, method=method, n_resamples=n_resamples, seed=seed, test=test
+    )
+    for rec, (ratio, lo, hi, p) in zip(records, effects, strict=True):
+        rec.update(ratio=ratio, ratio_ci_low=lo, ratio_ci_high=hi, p_value=p)
 
     p_adj = adjust_p_values([r["p_value"] for r in records], correction)
     alpha = 1.0 - confidence
@@ -569,20 +592,28 @@ def detect_regressions(
     both = sorted(set(cur["__gid"].tolist()) & set(base["__gid"].tolist()))
     cur_rows = measured_rows(cur, value)
     base_rows = measured_rows(base, value)
+    cur_cells = cur_rows.groupby("__gid").indices
+    base_cells = base_rows.groupby("__gid").indices
+    cur_values = cur_rows[value].to_numpy(dtype=float)
+    base_values = base_rows[value].to_numpy(dtype=float)
+    first = keys.drop_duplicates("__gid").set_index("__gid")[by_cols]
+    empty = np.array([], dtype=np.int64)
     records: list[dict[str, Any]] = []
+    tasks: list[tuple[NDArray[np.float64], NDArray[np.float64], bool]] = []
     for gid in both:
-        a = cur_rows.loc[cur_rows["__gid"] == gid, value].to_numpy(dtype=float)
-        b = base_rows.loc[base_rows["__gid"] == gid, value].to_numpy(dtype=float)
-        ratio, lo, hi, p = _effect(
-            a, b, paired=False, confidence=1.0 - alpha, method=method,
-            n_resamples=n_resamples, seed=seed, test=test,
-        )
-        key = keys.loc[keys["__gid"] == gid].iloc[0][by_cols].to_dict()
+        a = cur_values[cur_cells.get(gid, empty)]
+        b = base_values[base_cells.get(gid, empty)]
+        tasks.append((a, b, False))
         records.append({
-            **key, "n_current": len(a), "n_baseline": len(b), "ratio": ratio,
-            "ratio_ci_low": lo, "ratio_ci_high": hi, "p_value": p, "test": test,
-            "correction": correction,
+            **(first.loc[gid].to_dict() if by_cols else {}), "n_current": len(a),
+            "n_baseline": len(b), "test": test, "correction": correction,
         })
+    effects = _effects(
+        tasks, confidence=1.0 - alpha, method=method, n_resamples=n_resamples, seed=seed,
+        test=test,
+    )
+    for rec, (ratio, lo, hi, p) in zip(records, effects, strict=True):
+        rec.update(ratio=ratio, ratio_ci_low=lo, ratio_ci_high=hi, p_value=p)
     p_adj = adjust_p_values([r["p_value"] for r in records], correction)
     for rec, pa in zip(records, p_adj, strict=True):
         significant = bool(np.isfinite(pa) and pa < alpha)
