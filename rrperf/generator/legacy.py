@@ -14,7 +14,6 @@ import logging
 import os
 import time
 from collections.abc import Iterable
-from pathlib import Path
 
 from rrperf.errors import GenerationError
 from rrperf.generator.analyze import (
@@ -27,12 +26,19 @@ from rrperf.generator.analyze import (
 from rrperf.generator.digest import files_digest
 from rrperf.generator.render import render_index, render_table
 from rrperf.generator.result import GenerationResult
-from rrperf.generator.writer import atomic_write, safe_join
+from rrperf.generator.writer import PathGuard, atomic_write
 from rrperf.schema.model import Schema
 
 __all__ = ["generate_legacy"]
 
 logger = logging.getLogger(__name__)
+
+
+def _make_folder(folder: str) -> None:
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as err:
+        raise GenerationError(f"cannot create folder {folder}: {err}") from err
 
 
 def generate_legacy(
@@ -72,15 +78,10 @@ def generate_legacy(
     """
     start = time.perf_counter()
     ctx = analyze_schema(schema, tables=tables, exclude_tables=exclude_tables)
-    base = Path(out_dir)
     # Check every path before the first write (the loop below writes as it goes).
-    targets = {rel: safe_join(base, rel) for rel in ctx.paths}
-    if not dry_run:
-        try:
-            (base / "types").mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise GenerationError(f"cannot create output folder {base}: {err}") from err
-    made_dirs = {base, base / "types"}
+    guard = PathGuard(out_dir)
+    targets = {rel: guard.join(rel) for rel in ctx.paths}
+    made_dirs: set[str] = set()
     files: dict[str, str] = {}
     for name in ctx.selected:
         rendered = render_table(
@@ -94,13 +95,15 @@ def generate_legacy(
         for rel, text in rendered.items():
             if not dry_run:
                 target = targets[rel]
-                if target.parent not in made_dirs:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    made_dirs.add(target.parent)
+                folder = os.path.dirname(target)
+                if folder not in made_dirs:
+                    _make_folder(folder)
+                    made_dirs.add(folder)
                 atomic_write(target, text)
             files[rel] = text
     index = render_index(ctx)
     if not dry_run:
+        _make_folder(guard.base)
         atomic_write(targets["index.ts"], index)
     files["index.ts"] = index
     written = tuple(sorted(files))

@@ -156,8 +156,12 @@ class ModelNames(Mapping[str, tuple[str, str]]):
         return (ModelNames, (self._names,))
 
 
-def _candidates(table: str) -> Iterable[tuple[str, str]]:
-    base_model, base_kebab = model_name(table), kebab_name(table)
+def _base_names(table: str) -> tuple[str, str]:
+    singular = inflection.singularize(table)
+    return _identifier(singular), inflection.dasherize(inflection.underscore(singular))
+
+
+def _candidates(table: str, base_model: str, base_kebab: str) -> Iterable[tuple[str, str]]:
     yield base_model, base_kebab
     yield _identifier(table), inflection.dasherize(inflection.underscore(table))
     n = 2
@@ -194,8 +198,9 @@ def assign_model_names(tables: Iterable[str]) -> ModelNames:
     taken_idents: set[str] = set(RESERVED_IDENTIFIERS)
     taken_files: set[str] = {f.casefold() for f in RESERVED_FILES}
     chosen: dict[str, tuple[str, str]] = {}
-    for table in sorted(order, key=lambda t: (len(model_name(t)), t)):
-        for model, kebab in _candidates(table):
+    base = {t: _base_names(t) for t in order}
+    for table in sorted(order, key=lambda t: (len(base[t][0]), t)):
+        for model, kebab in _candidates(table, *base[table]):
             idents = derived_identifiers(model)
             files = [f.casefold() for f in derived_files(kebab)]
             if taken_idents.isdisjoint(idents) and taken_files.isdisjoint(files):

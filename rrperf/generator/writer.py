@@ -14,17 +14,18 @@ Files are written as UTF-8 bytes with ``"\\n"`` line endings, whatever the platf
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 
 from rrperf.errors import GenerationError, UnsafePathError
 
 __all__ = [
+    "PathGuard",
     "WriteReport",
     "atomic_write",
     "check_relative_path",
@@ -46,7 +47,6 @@ _TIMESTAMP_LINE = re.compile(
         )""",
     re.IGNORECASE | re.VERBOSE,
 )
-_FILE_MODE = 0o644
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +81,13 @@ def normalize_content(text: str) -> str:
     return "\n".join(out)
 
 
-def check_relative_path(rel: str) -> PurePosixPath:
+def check_relative_path(rel: str) -> str:
     """Check that ``rel`` is a relative path that stays below its base folder.
+
+    Returns
+    -------
+    str
+        ``rel`` itself.
 
     Raises
     ------
@@ -95,67 +100,110 @@ def check_relative_path(rel: str) -> PurePosixPath:
         problem = "is empty or contains a NUL character"
     elif "\\" in rel:
         problem = "contains a backslash"
-    elif PurePosixPath(rel).is_absolute() or PureWindowsPath(rel).drive or rel.startswith("/"):
+    elif rel.startswith("/") or rel[1:2] == ":":
         problem = "is absolute"
-    elif ".." in PurePosixPath(rel).parts:
+    elif ".." in rel.split("/"):
         problem = "contains a '..' part"
     if problem is not None:
         raise UnsafePathError(
             f"generated path {rel!r} {problem}: every generated file must stay inside the "
             "output folder (check the table names)"
         )
-    return PurePosixPath(rel)
+    return rel
+
+
+class PathGuard:
+    """Joins relative paths to one output folder, refusing any that would leave it.
+
+    Folders are resolved (symbolic links followed) once each and remembered, so checking
+    thousands of paths costs one ``realpath`` per distinct folder.
+
+    Parameters
+    ----------
+    out_dir : path
+        The output folder; it need not exist yet.
+    """
+
+    def __init__(self, out_dir: str | os.PathLike[str]):
+        self.base = os.fspath(out_dir)
+        self._real = os.path.realpath(self.base)
+        self._prefix = self._real.rstrip(os.sep) + os.sep
+        self._ok: dict[str, bool] = {"": True}
+
+    def join(self, rel: str) -> str:
+        """``out_dir/rel`` as a string.
+
+        Raises
+        ------
+        UnsafePathError
+            When ``rel`` is unsafe (:func:`check_relative_path`) or its folder resolves
+            outside ``out_dir``.
+        """
+        check_relative_path(rel)
+        parent = rel.rpartition("/")[0]
+        ok = self._ok.get(parent)
+        if ok is None:
+            real = os.path.realpath(os.path.join(self.base, parent))
+            ok = real == self._real or real.startswith(self._prefix)
+            self._ok[parent] = ok
+        if not ok:
+            raise UnsafePathError(
+                f"generated path {rel!r} resolves outside the output folder {self.base}"
+            )
+        return os.path.join(self.base, rel)
 
 
 def safe_join(out_dir: str | os.PathLike[str], rel: str) -> Path:
     """``out_dir / rel``, after checking that the result stays inside ``out_dir``.
 
     Symbolic links are resolved for the folders, so a ``types`` link pointing elsewhere is
-    rejected too.
+    rejected too. Use :class:`PathGuard` to check many paths against one folder.
 
     Raises
     ------
     UnsafePathError
         When ``rel`` is unsafe (:func:`check_relative_path`) or resolves outside ``out_dir``.
     """
-    return _safe_join(Path(out_dir), Path(out_dir).resolve(), rel, {})
-
-
-def _safe_join(base: Path, base_resolved: Path, rel: str, resolved: dict[str, bool]) -> Path:
-    parts = check_relative_path(rel)
-    target = base.joinpath(*parts.parts)
-    parent = str(parts.parent)
-    ok = resolved.get(parent)
-    if ok is None:
-        real = (base / parent).resolve()
-        ok = real == base_resolved or base_resolved in real.parents
-        resolved[parent] = ok
-    if not ok:
-        raise UnsafePathError(f"generated path {rel!r} resolves outside the output folder {base}")
-    return target
+    return Path(PathGuard(out_dir).join(rel))
 
 
 def atomic_write(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` to ``path`` atomically (temporary file + ``os.replace``).
 
     The parent folder must exist. On any failure the temporary file is removed and the old
-    file, if any, is left intact.
+    file, if any, is left intact. The new file gets the usual permissions (``0o666`` minus
+    the umask).
 
     Raises
     ------
     GenerationError
         When the file cannot be written; ``__cause__`` holds the ``OSError``.
     """
-    _write_bytes(Path(path), text.encode("utf-8"))
+    _write_bytes(os.fspath(path), text.encode("utf-8"))
 
 
-def _write_bytes(target: Path, data: bytes) -> None:
+_TMP_COUNTER = itertools.count()
+_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+
+def _open_temporary(target: str) -> tuple[int, str]:
+    head, tail = os.path.split(target)
+    for _ in range(100):
+        tmp = os.path.join(head, f".{tail}.{os.getpid()}-{next(_TMP_COUNTER)}.tmp")
+        try:
+            return os.open(tmp, _OPEN_FLAGS, 0o666), tmp
+        except FileExistsError:
+            # A leftover of a killed run that had the same process id: take the next name.
+            continue
+    raise FileExistsError(f"no free temporary file name next to {target}")
+
+
+def _write_bytes(target: str, data: bytes) -> None:
     tmp_name = None
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
+        fd, tmp_name = _open_temporary(target)
+        with open(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp_name, _FILE_MODE)
         os.replace(tmp_name, target)
         tmp_name = None
     except OSError as err:
@@ -165,13 +213,14 @@ def _write_bytes(target: Path, data: bytes) -> None:
             try:
                 os.unlink(tmp_name)
             except OSError:
-                # Best effort: the temporary file may not exist (mkstemp failed).
+                # Best effort: the temporary file may already be gone.
                 logger.debug("could not remove temporary file %s", tmp_name)
 
 
-def _unchanged(target: Path, data: bytes, text: str) -> bool:
+def _unchanged(target: str, data: bytes, text: str) -> bool:
     try:
-        old = target.read_bytes()
+        with open(target, "rb") as fh:
+            old = fh.read()
     except FileNotFoundError:
         return False
     except OSError as err:
@@ -179,6 +228,15 @@ def _unchanged(target: Path, data: bytes, text: str) -> bool:
     if old == data:
         return True
     return normalize_content(old.decode("utf-8", errors="replace")) == normalize_content(text)
+
+
+def _listing(folder: str) -> frozenset[str]:
+    try:
+        return frozenset(os.listdir(folder))
+    except FileNotFoundError:
+        return frozenset()
+    except OSError as err:
+        raise GenerationError(f"cannot list {folder}: {err}") from err
 
 
 def write_if_changed(
@@ -214,33 +272,36 @@ def write_if_changed(
     GenerationError
         When a file cannot be read or written.
     """
-    base = Path(out_dir)
+    guard = PathGuard(out_dir)
+    targets = {rel: guard.join(rel) for rel in sorted(files)}
     if not dry_run:
         try:
-            base.mkdir(parents=True, exist_ok=True)
+            os.makedirs(guard.base, exist_ok=True)
         except OSError as err:
-            raise GenerationError(f"cannot create output folder {base}: {err}") from err
-    base_resolved = base.resolve()
-    resolved: dict[str, bool] = {}
-    targets = {rel: _safe_join(base, base_resolved, rel, resolved) for rel in sorted(files)}
+            raise GenerationError(f"cannot create output folder {guard.base}: {err}") from err
     written: list[str] = []
     unchanged: list[str] = []
-    made_dirs: set[Path] = {base}
+    listings: dict[str, frozenset[str]] = {}
+    made_dirs: set[str] = set()
     for rel, target in targets.items():
         text = files[rel]
         data = text.encode("utf-8")
-        if not force and _unchanged(target, data, text):
+        folder, name = os.path.split(target)
+        existing = listings.get(folder)
+        if existing is None:
+            existing = listings[folder] = _listing(folder)
+        if not force and name in existing and _unchanged(target, data, text):
             unchanged.append(rel)
             continue
         written.append(rel)
         if dry_run:
             continue
-        if target.parent not in made_dirs:
+        if folder not in made_dirs:
             try:
-                target.parent.mkdir(parents=True, exist_ok=True)
+                os.makedirs(folder, exist_ok=True)
             except OSError as err:
-                raise GenerationError(f"cannot create folder {target.parent}: {err}") from err
-            made_dirs.add(target.parent)
+                raise GenerationError(f"cannot create folder {folder}: {err}") from err
+            made_dirs.add(folder)
         _write_bytes(target, data)
-    logger.debug("%d files written, %d unchanged in %s", len(written), len(unchanged), base)
+    logger.debug("%d files written, %d unchanged in %s", len(written), len(unchanged), guard.base)
     return WriteReport(tuple(written), tuple(unchanged))
