@@ -3,6 +3,23 @@
 Two implementations with byte-identical output: :func:`generate_legacy` (one monolithic pass,
 always rewriting) and the staged pipeline (:func:`build_pipeline` / :func:`run_pipeline`,
 write-if-changed). :func:`generate` picks one and loads the schema from any source.
+
+Output, per table: ``types/<kebab>-data.ts`` (``<Model>Data``, ``Create<Model>Data``,
+``Update<Model>Data``), ``<kebab>.ts`` (ActiveRecord model) and ``reactive-<kebab>.ts``
+(ReactiveRecord model); plus one ``index.ts``. Design decisions:
+
+* Generated files import the runtime from the module ``'rrperf-runtime'``, declared by
+  ``runtime/rrperf-runtime.d.ts`` (:data:`rrperf.generator.render.RUNTIME_DTS`); include that
+  file in the TypeScript program and the output type-checks on its own.
+* No wall-clock time anywhere. Only ``index.ts`` names the schema version, so a migration
+  that touches one table rewrites that table's files (and the index only when the set of
+  models changes or the version does), not every file.
+* Name clashes between tables are disambiguated, never rejected
+  (:func:`rrperf.generator.naming.assign_model_names`); unsafe file names (``../x``) are
+  rejected with :class:`~rrperf.errors.UnsafePathError` before anything is written.
+* With ``tables=``/``exclude_tables=``, relationships to models that are not generated are
+  left out; model names are still assigned over the whole schema, so a file's content does
+  not depend on the filter except for those relationships.
 """
 
 from __future__ import annotations

@@ -345,4 +345,6 @@ def run_pipeline(
         raise
     outcome: WriteOutcome = results["write"]
     logger.debug("pipeline: %d stages, %d files", len(pipeline), outcome.files_total)
+    if not outcome.report.written:
+        logger.info("no changes: all %d files unchanged in %s", outcome.files_total, out_dir)
     return result_from_outcome(outcome, wall_s=time.perf_counter() - start)

@@ -428,3 +428,38 @@ def test_import_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_unknown_types_warn_once_per_table_and_column(tmp_path: Path) -> None:
+    schema = Schema(
+        tables=(
+            Table(
+                "hosts",
+                (
+                    Column("id", "bigint", null=False),
+                    Column("ip", "inet"),
+                    Column("mood", "enum", enum_type="missing"),
+                    Column("ok", "string"),
+                ),
+            ),
+            Table("skipped", (Column("ip", "inet"),)),
+        )
+    )
+    with pytest.warns(SchemaWarning) as record:
+        result = run_pipeline(schema, tmp_path, tables=["hosts"])
+    assert [str(w.message) for w in record] == [
+        "hosts.ip: column type 'inet' has no TypeScript mapping; typed as unknown",
+        "hosts.mood: enum type 'missing' has no known values; typed as unknown",
+    ]
+    assert result.files_total == 4
+    text = (tmp_path / "types" / "host-data.ts").read_text(encoding="utf-8")
+    assert "  ip?: unknown;\n  mood?: unknown;\n" in text
+
+
+def test_second_run_logs_no_changes(
+    blog_schema: Schema, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    run_pipeline(blog_schema, tmp_path)
+    with caplog.at_level("INFO", logger="rrperf.generator.pipeline"):
+        run_pipeline(blog_schema, tmp_path)
+    assert f"no changes: all 16 files unchanged in {tmp_path}" in caplog.messages

@@ -120,3 +120,20 @@ def test_every_assignment_is_unique() -> None:
     kebabs = [k.casefold() for _, k in names.values()]
     assert len(set(models)) == len(models)
     assert len(set(kebabs)) == len(kebabs)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "rrperf.generator.naming",
+        "rrperf.generator.typemap",
+        "rrperf.generator.writer",
+        "rrperf.generator.digest",
+    ],
+)
+def test_doctests(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.failed == 0 and result.attempted > 0
