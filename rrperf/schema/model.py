@@ -152,7 +152,7 @@ class Schema:
     associations: tuple[Association, ...] = ()
     version: str | None = None
     source: str | None = None
-    _by_name: dict[str, Table] = field(default_factory=dict, compare=False, repr=False)
+    _by_name: dict[str, Table] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_name.update({t.name: t for t in self.tables})
