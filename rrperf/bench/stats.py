@@ -481,9 +481,10 @@ def _tukey_outliers(a: NDArray[np.float64]) -> int:
 def required_iterations(cv: float, precision: float, confidence: float = 0.95) -> int:
     """Iterations needed for the mean's interval half-width to be ``precision`` x the mean.
 
-    Solves ``n = ceil((t(n - 1) * cv / precision) ** 2)`` by fixed-point iteration from the
-    normal quantile, as the t quantile depends on n (compare ``pyperf/_bench.py::
-    required_nprocesses``, which uses the normal quantile only).
+    The smallest ``n >= 2`` with ``t(n - 1) * cv / sqrt(n) <= precision``, i.e.
+    ``n >= (t * cv / precision) ** 2`` with the t quantile for that n, searched upward from the
+    normal-quantile answer (compare ``pyperf/_bench.py::required_nprocesses``, which uses the
+    normal quantile only).
 
     Parameters
     ----------
@@ -510,12 +511,11 @@ def required_iterations(cv: float, precision: float, confidence: float = 0.95) -
     if not math.isfinite(cv):
         raise ConfigError(f"cv must be finite, got {cv!r}")
     q = 0.5 + confidence / 2
+    # t(n - 1) > z, so the normal-quantile answer is a lower bound; the half-width
+    # t(n - 1) * cv / sqrt(n) falls as n grows, so the first n that meets it is the answer.
     n = max(2, math.ceil((scipy.stats.norm.ppf(q) * cv / precision) ** 2))
-    for _ in range(100):
-        nxt = max(2, math.ceil((scipy.stats.t.ppf(q, n - 1) * cv / precision) ** 2))
-        if nxt == n:
-            break
-        n = nxt
+    while scipy.stats.t.ppf(q, n - 1) * cv / math.sqrt(n) > precision:
+        n += 1
     return n
 
 

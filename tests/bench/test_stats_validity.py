@@ -64,7 +64,9 @@ def test_plain_bootstrap_intervals_undercover_at_n10(method: str) -> None:
     assert np.mean((lo <= truth) & (truth <= hi)) < 0.93
 
 
-def _variants_table(rng: np.random.Generator, n: int, cv: float, factors: list[float]) -> pd.DataFrame:
+def _variants_table(
+    rng: np.random.Generator, n: int, cv: float, factors: list[float]
+) -> pd.DataFrame:
     """One interleaved run: ``n`` rounds, each measuring every variant once."""
     k = len(factors)
     values = rng.normal(1.0, cv, size=(n, k)) * np.asarray(factors)
