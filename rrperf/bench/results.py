@@ -694,7 +694,11 @@ class BenchmarkResult:
                     "left out of the comparison: %s / %s / %s: %s",
                     row.scenario, row.system, row.strategy, row.note,
                 )
-        out: pd.DataFrame = stats.compare(data, baseline=base, **kws)
+        # compare() is defined in rrperf.bench.regress (stats holds the shared input handling).
+        compare_fn = getattr(stats, "compare", None)
+        if compare_fn is None:
+            from rrperf.bench.regress import compare as compare_fn
+        out: pd.DataFrame = compare_fn(data, baseline=base, **kws)
         return out
 
     def stability(self, **kws: Any) -> pd.DataFrame:
