@@ -8,7 +8,7 @@ Every part is a tidy table computed by the statistics functions; this module onl
 
 Every string taken from the data (scenario, system and strategy names, error messages, paths)
 is escaped: HTML through Jinja2's autoescaping, Markdown by backslash-escaping ``|``, ``<``,
-``>`` and the other characters Markdown would interpret, so a scenario called
+``>``, backquotes, brackets and backslashes, so a scenario called
 ``<script>alert(1)</script>`` shows as text.
 """
 
@@ -44,8 +44,10 @@ REPORT_SECTIONS: tuple[str, ...] = (
 )
 
 _TITLE = "rrperf benchmark report"
-# Markdown characters that change the meaning of text in a table cell.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
+# Characters that would end a table cell, open HTML, code or a link in a Markdown table cell.
+# (Emphasis markers are left alone: they cannot inject anything and escaping them would make
+# column names such as cache_state unreadable in the raw file.)
+_MD_SPECIAL = re.compile(r"([\\`|<>\[\]])")
 
 
 def _cell(value: Any) -> str:

@@ -695,7 +695,7 @@ class BenchmarkResult:
                     row.scenario, row.system, row.strategy, row.note,
                 )
         # compare() is defined in rrperf.bench.regress (stats holds the shared input handling).
-        compare_fn = getattr(stats, "compare", None)
+        compare_fn: Any = getattr(stats, "compare", None)
         if compare_fn is None:
             from rrperf.bench.regress import compare as compare_fn
         out: pd.DataFrame = compare_fn(data, baseline=base, **kws)

@@ -11,7 +11,7 @@ as a :class:`RunOutcome`. Four kinds are provided:
   :class:`rrperf.engine.Pipeline`, that pipeline is run as part of the measurement,
 - :class:`PipelineSystem`: a factory ``factory(schema_source, out_dir) -> Pipeline``,
 - :class:`Command`: a shell command such as ``bin/rails generate zero:active_models``, with
-  ``{schema}`` (a ``schema.rb`` path) and ``{out}`` (the output folder) placeholders.
+  ``{schema}`` (a ``schema.rb`` path) and ``{out}`` (the output folder) substitutions.
 
 Fields of :class:`RunOutcome` left as ``None`` are filled in by the runner from the output
 folder (file counts, digest) and from the schema (table count), outside the timed region.
@@ -443,7 +443,7 @@ class Command:
             raise ConfigError(f"command cwd: expected a string or None, got {self.cwd!r}")
 
     def argv(self, *, schema: str | None, out: str) -> list[str]:
-        """The argument vector for one run, placeholders substituted and quoted."""
+        """The argument vector for one run, with {schema} and {out} substituted and quoted."""
         line = self.command.replace("{out}", shlex.quote(out))
         if "{schema}" in line:
             if schema is None:
