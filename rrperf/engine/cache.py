@@ -132,6 +132,9 @@ REPORT_COLUMNS: tuple[str, ...] = (
     "evictions",
 )
 
+# Errors of diskcache, sqlite3 and the file system that the disk tier maps to CacheError.
+_DISK_ERRORS = (sqlite3.Error, diskcache.Timeout, OSError, KeyError, ValueError)
+
 # Latency samples kept per category, tier and outcome (the most recent ones).
 _LATENCY_SAMPLES = 10_000
 
@@ -540,7 +543,7 @@ class _UnsafeEntryError(Exception):
     """A disk row holds something other than JSON text (e.g. a planted pickle)."""
 
 
-class _JSONOnlyDisk(diskcache.Disk):
+class _JSONOnlyDisk(diskcache.Disk):  # type: ignore[misc]
     """diskcache ``Disk`` that stores and returns JSON text and never unpickles.
 
     Keys are the hex strings of :func:`cache_key` (stored raw). Values are ``str`` (JSON) that
@@ -573,13 +576,20 @@ class _JSONOnlyDisk(diskcache.Disk):
         return data
 
 
-@dataclass
 class _Flight:
-    """One computation in progress that other requests for the same key wait for."""
+    """One computation in progress that other requests for the same key wait for.
 
-    done: threading.Event = field(default_factory=threading.Event)
-    value: Any = MISS
-    error: BaseException | None = None
+    ``done`` is a lock the leader holds while computing (cheaper to create than an Event):
+    a waiter acquires and releases it.
+    """
+
+    __slots__ = ("done", "error", "value")
+
+    def __init__(self) -> None:
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.value: Any = MISS
+        self.error: BaseException | None = None
 
 
 # --- the optimizer -------------------------------------------------------------------------------
@@ -642,7 +652,8 @@ class CacheOptimizer:
         }
         self._computes = dict.fromkeys(self.config.categories, 0)
         self._flights: dict[tuple[str, str], _Flight] = {}
-        self._flight_cond = threading.Condition()
+        self._flights_lock = threading.Lock()
+        self._flight_cond = threading.Condition(self._flights_lock)  # notified when one waits
         self._waiting = 0
         self._disk: diskcache.Cache | None = None
         self._disk_lock = threading.Lock()
@@ -679,20 +690,26 @@ class CacheOptimizer:
     @property
     def waiting(self) -> int:
         """Requests currently waiting for another thread's computation of the same key."""
-        with self._flight_cond:
+        with self._flights_lock:
             return self._waiting
 
     # --- disk boundary --------------------------------------------------------------------------
 
+    def _cache_error(self, operation: str, err: BaseException) -> CacheError:
+        """The one mapping of diskcache/sqlite/OS errors to :class:`CacheError`."""
+        error = CacheError(
+            f"disk cache {operation} failed in {self.directory}: {type(err).__name__}: {err}"
+        )
+        error.__cause__ = err
+        return error
+
     @contextlib.contextmanager
     def _disk_errors(self, operation: str) -> Iterator[None]:
-        """The one place where diskcache/sqlite/OS errors become :class:`CacheError`."""
+        """Raise :meth:`_cache_error` for the disk errors of the body."""
         try:
             yield
-        except (sqlite3.Error, diskcache.Timeout, OSError, KeyError, ValueError) as err:
-            raise CacheError(
-                f"disk cache {operation} failed in {self.directory}: {type(err).__name__}: {err}"
-            ) from err
+        except _DISK_ERRORS as err:
+            raise self._cache_error(operation, err) from err
 
     def _warn_once(self, message: str) -> None:
         logger.warning("%s", message)
@@ -752,14 +769,13 @@ class CacheOptimizer:
         disk = self._disk_cache()
         if disk is None:
             return MISS
-        try:
-            with self._disk_errors("read"):
-                text = disk.get(key, default=MISS, retry=False)
-        except CacheError as err:
-            if isinstance(err.__cause__, diskcache.Timeout):  # busy: serve from compute
-                logger.debug("disk cache busy on read of %s", key)
-                return MISS
-            self._disable_disk(str(err))
+        try:  # inline rather than _disk_errors(): this is the disk tier's hot path
+            text = disk.get(key, default=MISS, retry=False)
+        except diskcache.Timeout:  # busy: serve from compute
+            logger.debug("disk cache busy on read of %s", key)
+            return MISS
+        except _DISK_ERRORS as err:
+            self._disable_disk(str(self._cache_error("read", err)))
             return MISS
         except _UnsafeEntryError as err:
             self._drop_bad_entry(disk, key, str(err))
@@ -882,7 +898,7 @@ class CacheOptimizer:
         memory = self._memory.get(category)
         if memory is not None and not force_refresh:
             with self._locks[category]:
-                memory.expire()
+                # no expire() here: expired entries are counted on the next store or stats()
                 try:
                     value = memory[key][0]
                 except KeyError:
@@ -892,7 +908,7 @@ class CacheOptimizer:
                     return value
 
         flight_key = (category, key)
-        with self._flight_cond:
+        with self._flights_lock:
             flight = self._flights.get(flight_key)
             leader = flight is None
             if flight is None:
@@ -901,8 +917,9 @@ class CacheOptimizer:
                 self._waiting += 1
                 self._flight_cond.notify_all()
         if not leader:
-            flight.done.wait()
-            with self._flight_cond:
+            flight.done.acquire()
+            flight.done.release()
+            with self._flights_lock:
                 self._waiting -= 1
             with self._locks[category]:
                 counters = self._counters[(category, "memory")]
@@ -918,9 +935,9 @@ class CacheOptimizer:
             flight.error = err
             raise
         finally:
-            with self._flight_cond:
+            with self._flights_lock:
                 del self._flights[flight_key]
-            flight.done.set()
+            flight.done.release()
 
     def _fill(
         self,

@@ -235,10 +235,11 @@ def _execute_stage(
         value = stage.call(inputs)
     except Exception as err:
         end = clock()
+        shipped: BaseException = err
         if remote:
             err.add_note("".join(traceback.format_exception(err)).rstrip())
-            err = _portable_error(err)
-        return _Outcome(stage.name, False, None, err, start, end, pid, thread)
+            shipped = _portable_error(err)
+        return _Outcome(stage.name, False, None, shipped, start, end, pid, thread)
     return _Outcome(stage.name, True, value, None, start, clock(), pid, thread)
 
 
@@ -417,9 +418,10 @@ class ParallelExecutor:
         if backend == "process":
             import loky
 
-            return loky.get_reusable_executor(
+            shared: Executor = loky.get_reusable_executor(
                 max_workers=self.max_workers, timeout=_POOL_IDLE_TIMEOUT_S
             )
+            return shared
         with self._lock:
             if self._thread_pool is None:
                 from concurrent.futures import ThreadPoolExecutor
@@ -786,12 +788,12 @@ class ParallelExecutor:
                 self._timed_out(running, run, backend, timeout)
             for fut in sorted(done, key=lambda f: index[running[f][0]]):
                 name, _ = running.pop(fut)
-                err = fut.exception()
-                if err is not None:
-                    if _is_pool_failure(err):
-                        drain(_PoolFailure(_reason(err), err), None, name)
+                transport_error = fut.exception()
+                if transport_error is not None:
+                    if _is_pool_failure(transport_error):
+                        drain(_PoolFailure(_reason(transport_error), transport_error), None, name)
                     # the outcome could not be sent back (e.g. an unpicklable result)
-                    drain(None, err, name)
+                    drain(None, transport_error, name)
                 out = fut.result()
                 self._record(run, out, backend, "ok" if out.ok else "error")
                 if not out.ok:
