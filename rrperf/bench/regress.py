@@ -10,8 +10,11 @@ faster). Its confidence interval is a percentile bootstrap (:func:`scipy.stats.b
 *paired* by round when the run was interleaved (both sides have one row per ``iteration`` of the
 same ``run_id`` and the same set of rounds, so a round's drift hits both sides and the rounds are
 resampled jointly), otherwise each side is resampled on its own. The p-value comes from the
-Mann-Whitney U test (or Welch's t test), and the p-values of one call are adjusted for
-multiplicity with Benjamini-Hochberg (:func:`scipy.stats.false_discovery_control`).
+Mann-Whitney U test (or Welch's t test); on paired rounds from their paired counterparts, the
+Wilcoxon signed-rank test (or a one-sample t test) of the per-round log ratios, and the
+``test`` column names the test run (``mann-whitney``, ``welch``, ``wilcoxon``, ``paired-t``).
+The p-values of one call are adjusted for multiplicity with Benjamini-Hochberg
+(:func:`scipy.stats.false_discovery_control`).
 
 ``faster`` needs the whole interval below ``1 - threshold`` **and** ``p_adjusted < 1 -
 confidence``; ``slower`` the mirror image. The interval alone controls the error of each
@@ -68,6 +71,7 @@ __all__ = [
     "detect_change_points",
     "detect_regressions",
     "ratio_intervals",
+    "paired_test_name",
 ]
 
 logger = logging.getLogger(__name__)
@@ -207,6 +211,38 @@ def _p_values(a: NDArray[np.float64], b: NDArray[np.float64], test: str) -> NDAr
     return p
 
 
+def _paired_p_values(
+    a: NDArray[np.float64], b: NDArray[np.float64], test: str
+) -> NDArray[np.float64]:
+    """Paired counterpart of :func:`_p_values` on per-round log ratios (differences if <= 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = np.log(a) - np.log(b) if (a > 0).all() and (b > 0).all() else a - b
+    zero = (d == 0).all(axis=1)
+    p = np.ones(len(d))  # no round moved: no evidence of a difference
+    moved = d[~zero]
+    if len(moved) and test == "mann-whitney":
+        p[~zero] = scipy.stats.wilcoxon(moved, axis=1).pvalue
+    elif len(moved):
+        same = np.ptp(moved, axis=1) == 0
+        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            t_p = np.array(scipy.stats.ttest_1samp(moved, 0.0, axis=1).pvalue, ndmin=1)
+        t_p[same] = 0.0  # every round moved by the same factor: no spread, exact difference
+        p[~zero] = t_p
+    return p
+
+
+def paired_test_name(test: str, paired: bool) -> str:
+    """The name of the test actually run: paired rounds use the paired counterpart.
+
+    ``"mann-whitney"`` becomes ``"wilcoxon"`` (signed-rank test of the per-round log ratios)
+    and ``"welch"`` becomes ``"paired-t"`` (one-sample t test of the log ratios).
+    """
+    if not paired:
+        return test
+    return "wilcoxon" if test == "mann-whitney" else "paired-t"
+
+
 def adjust_p_values(
     p_values: Sequence[float] | NDArray[np.float64], correction: str
 ) -> NDArray[np.float64]:
@@ -328,7 +364,7 @@ def _effects(
             n_resamples=n_resamples,
             seed=seed,
         )
-        p = _p_values(a_stack, b_stack, test)
+        p = (_paired_p_values if paired else _p_values)(a_stack, b_stack, test)
         for j, i in enumerate(idx):
             out[i] = (float(ratio[j]), float(lo[j]), float(hi[j]), float(p[j]))
     return out
@@ -479,7 +515,8 @@ def compare(
             tasks.append((a, b, paired))
             records.append({
                 **outer_key, **variant_keys.loc[vid].to_dict(),
-                "baseline": baseline, "test": test, "n": len(a), "n_baseline": len(b),
+                "baseline": baseline, "test": paired_test_name(test, paired), "n": len(a),
+                "n_baseline": len(b),
                 "paired": paired, "correction": correction,
             })
     effects = _effects(
