@@ -330,10 +330,17 @@ def _verdict(lo: float, hi: float, p_adj: float, threshold: float, alpha: float)
     return "inconclusive"
 
 
-def _ids(frame: pd.DataFrame, cols: list[str]) -> NDArray[np.int64]:
+def _row(frame: pd.DataFrame, label: Any) -> dict[str, Any]:
+    """One row of ``frame`` (by index label) as a column -> value dict."""
+    row = frame.loc[label]
+    return {str(c): row[c] for c in frame.columns}
+
+
+def _ids(frame: pd.DataFrame, cols: Sequence[str]) -> NDArray[np.int64]:
     if not cols:
         return np.zeros(len(frame), dtype=np.int64)
-    return frame.groupby(cols, sort=True, dropna=False, observed=True).ngroup().to_numpy()
+    ids = frame.groupby(list(cols), sort=True, dropna=False, observed=True).ngroup()
+    return np.asarray(ids.to_numpy(), dtype=np.int64)
 
 
 def _effects(
@@ -482,7 +489,7 @@ def compare(
     if "iteration" in rows.columns:
         pair_cols = [c for c in ("run_id", "iteration") if c in rows.columns]
         codes = rows.groupby(pair_cols, sort=True, dropna=True, observed=True).ngroup()
-        round_codes = codes.fillna(-1).to_numpy(dtype=np.int64)
+        round_codes = np.asarray(codes.fillna(-1).to_numpy(), dtype=np.int64)
     cells = rows.groupby(["__gid", "__vid"], sort=True).indices
     empty = np.array([], dtype=np.int64)
     variant_keys = variants.set_index("__vid")[variant_cols]
@@ -495,13 +502,13 @@ def compare(
         present = sorted(int(v) for v in present_arr)
         base_here = [v for v in present if v in base_vids]
         if len(base_here) > 1:
-            names = [_label(*variant_keys.loc[v].tolist()) for v in base_here]
+            names = [_label(*_row(variant_keys, v).values()) for v in base_here]
             raise BenchmarkError(
                 f"baseline {baseline!r} matches several variants in one group: "
                 f"{', '.join(names)}; name one as system/strategy"
             )
         b_idx = cells.get((gid, base_here[0]), empty) if base_here else empty
-        outer_key = first.loc[gid].to_dict() if outer_cols else {}
+        outer_key = _row(first, gid) if outer_cols else {}
         for vid in present:
             if vid in base_vids:
                 continue
@@ -514,7 +521,7 @@ def compare(
             )
             tasks.append((a, b, paired))
             records.append({
-                **outer_key, **variant_keys.loc[vid].to_dict(),
+                **outer_key, **_row(variant_keys, vid),
                 "baseline": baseline, "test": paired_test_name(test, paired), "n": len(a),
                 "n_baseline": len(b),
                 "paired": paired, "correction": correction,
@@ -642,7 +649,7 @@ def detect_regressions(
         b = base_values[base_cells.get(gid, empty)]
         tasks.append((a, b, False))
         records.append({
-            **(first.loc[gid].to_dict() if by_cols else {}), "n_current": len(a),
+            **(_row(first, gid) if by_cols else {}), "n_current": len(a),
             "n_baseline": len(b), "test": test, "correction": correction,
         })
     effects = _effects(
@@ -785,7 +792,7 @@ def detect_change_points(
         algo = ruptures.Pelt(model="l2", min_size=min_size, jump=1).fit(z.reshape(-1, 1))
         bkps = [int(b) for b in algo.predict(pen=pen)[:-1]]
         bounds = [0, *bkps, n]
-        key = group.iloc[0][by_cols].to_dict()
+        key = {str(c): group[c].iloc[0] for c in by_cols}
         for i, pos in enumerate(bkps, start=1):
             before = float(np.median(y[bounds[i - 1] : pos]))
             after = float(np.median(y[pos : bounds[i + 1]]))

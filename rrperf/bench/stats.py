@@ -449,7 +449,7 @@ def summarize(
         ci_high[idx] = hi
 
     out = keys.copy()
-    extra = {
+    extra: dict[str, Any] = {
         "n": n_arr,
         "mean": mean,
         "median": median,
@@ -516,7 +516,7 @@ def required_iterations(cv: float, precision: float, confidence: float = 0.95) -
     n = max(2, math.ceil((scipy.stats.norm.ppf(q) * cv / precision) ** 2))
     while scipy.stats.t.ppf(q, n - 1) * cv / math.sqrt(n) > precision:
         n += 1
-    return n
+    return int(n)
 
 
 def stability_warnings(
@@ -586,7 +586,9 @@ def stability_warnings(
     rows = measured_rows(data, value)
     keys, arrays = _split_groups(rows, by_cols, value)
     records: list[dict[str, Any]] = []
-    key_records = keys.to_dict("records") if by_cols else [{} for _ in arrays]
+    key_records: list[dict[str, Any]] = [
+        {str(k): v for k, v in rec.items()} for rec in keys.to_dict("records")
+    ] if by_cols else [{} for _ in arrays]
     min_duration = 1000.0 * resolution
     for key, a in zip(key_records, arrays, strict=True):
         label = ", ".join(f"{k}={v}" for k, v in key.items()) or "all rows"
@@ -733,7 +735,7 @@ class ScalingFit:
         return pd.DataFrame([asdict(self)])
 
     def _repr_html_(self) -> str:
-        return str(self.to_frame()._repr_html_())
+        return str(self.to_frame().to_html(index=False))
 
 
 def fit_scaling(
@@ -860,7 +862,7 @@ class AmdahlFit:
         return pd.DataFrame([asdict(self)])
 
     def _repr_html_(self) -> str:
-        return str(self.to_frame()._repr_html_())
+        return str(self.to_frame().to_html(index=False))
 
 
 def fit_amdahl(workers: ArrayLike, speedup: ArrayLike, confidence: float = 0.95) -> AmdahlFit:
