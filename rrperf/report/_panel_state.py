@@ -1,0 +1,805 @@
+"""Plain-Python state and controllers behind the widget panels of :mod:`rrperf.report.widgets`.
+
+Design notes
+------------
+The panels follow one rule: *widgets display state, they never hold it*. Everything a panel
+shows lives in a :class:`PanelState` or :class:`TunerState`, and everything a panel does is a
+call to :class:`BenchController` or :class:`TunerController`. None of this module imports
+ipywidgets, so a script, a test or another front end can drive the same runs::
+
+    state = PanelState(scenarios=("small",), iterations=2, warmup=0)
+    BenchController().run(state)        # state.result is a BenchmarkResult
+
+The states are ordinary mutable dataclasses on purpose: they are the live model of a form, and a
+form passes through invalid values while the user types (an empty scenario list, 0 iterations).
+Nothing is validated while editing; :meth:`BenchController.run` validates everything before it
+measures (mostly by handing the values to :class:`~rrperf.bench.runner.BenchmarkRunner`, whose
+messages name what was expected), so an invalid form fails with one :class:`RrperfError`.
+
+Progress comes from the runner's history hook: ``BenchmarkRunner(history=...)`` accepts any
+object with ``start_run``, ``append_iteration`` and ``finish_run`` and calls
+``append_iteration`` after every measured iteration, warm-ups included. :class:`ProgressTracker`
+is such an object; it counts iterations against the total of :meth:`BenchmarkRunner.plan` and
+calls a ``(done, total)`` callback.
+
+Warnings raised while measuring (:class:`~rrperf.errors.StabilityWarning` on a short run, for
+example) are recorded in ``state.notes`` instead of being printed to the kernel's stderr, where a
+panel user would not see them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from rrperf.errors import ConfigError, RrperfError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+
+    from rrperf.bench.results import BenchmarkResult
+    from rrperf.bench.runner import BenchmarkRunner
+    from rrperf.config import RrperfConfig
+
+__all__ = [
+    "TRIAL_COLUMNS",
+    "BenchController",
+    "PanelState",
+    "ProgressTracker",
+    "Recommendation",
+    "Trial",
+    "TunedPipeline",
+    "TunerController",
+    "TunerState",
+    "customize_strategy",
+    "one_line",
+    "trials_chart",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Columns of :meth:`TunerState.trials_frame`, in order.
+TRIAL_COLUMNS: tuple[str, ...] = (
+    "trial", "strategy", "workers", "ttl_multiplier", "cache_state", "n", "median_wall_s",
+    "ratio_vs_first",
+)
+
+Status = Literal["idle", "running", "done", "failed"]
+ProgressCallback = Callable[[int, int], None]
+
+
+def one_line(err: BaseException) -> str:
+    """The message of ``err`` on one line (whitespace runs collapsed), for a panel's status row.
+
+    >>> one_line(ConfigError("iterations must be an integer >= 1,\\n  got 0"))
+    'iterations must be an integer >= 1, got 0'
+    """
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+# --- progress ------------------------------------------------------------------------------------
+
+
+class ProgressTracker:
+    """A history sink that only counts iterations and reports ``(done, total)``.
+
+    It implements the three methods :class:`~rrperf.bench.runner.BenchmarkRunner` calls on its
+    ``history`` (the runner has no separate progress callback), and stores nothing.
+
+    Parameters
+    ----------
+    total : int
+        Iterations the run will measure, warm-ups included.
+    callback : callable or None
+        Called as ``callback(done, total)`` once at the start (``done=0``) and after every
+        iteration.
+    """
+
+    def __init__(self, total: int, callback: ProgressCallback | None = None) -> None:
+        self.total = total
+        self.done = 0
+        self.callback = callback
+
+    def _report(self) -> None:
+        if self.callback is not None:
+            self.callback(self.done, self.total)
+
+    def start_run(self, metadata: Any, *, name: str | None = None, baseline: str = "") -> str:
+        """Reset the count at the start of a run; return the run id."""
+        self.done = 0
+        self._report()
+        return str(getattr(metadata, "run_id", ""))
+
+    def append_iteration(self, run_id: str, row: Mapping[str, Any]) -> None:
+        """Count one measured iteration."""
+        self.done += 1
+        self._report()
+
+    def finish_run(self, run_id: str, status: str = "complete") -> None:
+        """Nothing to close: the tracker stores nothing."""
+
+
+# --- strategies ---------------------------------------------------------------------------------
+
+
+def _strategies_module() -> Any:
+    try:
+        import rrperf.engine.strategies as strategies
+    except ImportError as err:
+        raise ConfigError(
+            "tuning workers or cache TTLs needs the pipeline strategies "
+            "(rrperf.engine.strategies), which this installation does not provide"
+        ) from err
+    return strategies
+
+
+def customize_strategy(
+    name: str, *, workers: int | None = None, ttl_multiplier: float | None = None
+) -> Any:
+    """The registered strategy ``name`` with its worker count and/or cache TTLs changed.
+
+    Parameters
+    ----------
+    name : str
+        A strategy of :func:`rrperf.engine.strategies.get_strategy`.
+    workers : int or None
+        Worker count (>= 1); None keeps the strategy's own.
+    ttl_multiplier : float or None
+        Factor on the strategy's cache lifetimes (> 0); None keeps them.
+
+    Returns
+    -------
+    Strategy
+        ``dataclasses.replace(get_strategy(name), ...)`` (the registry's object when nothing
+        changes).
+
+    Raises
+    ------
+    ConfigError
+        When strategies are unavailable, ``name`` is unknown, or a value is out of range or not
+        a field of that strategy.
+    """
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise ConfigError(f"workers must be an integer >= 1 or None, got {workers!r}")
+    if ttl_multiplier is not None and (
+        isinstance(ttl_multiplier, bool)
+        or not isinstance(ttl_multiplier, int | float)
+        or not ttl_multiplier > 0
+    ):
+        raise ConfigError(f"ttl_multiplier must be a number > 0 or None, got {ttl_multiplier!r}")
+    base = _strategies_module().get_strategy(name)
+    changes: dict[str, Any] = {}
+    if workers is not None:
+        changes["workers"] = workers
+    if ttl_multiplier is not None:
+        changes["ttl_multiplier"] = float(ttl_multiplier)
+    if not changes:
+        return base
+    try:
+        return dataclasses.replace(base, **changes)
+    except TypeError as err:  # not a field of this strategy's dataclass
+        raise ConfigError(
+            f"strategy {name!r} cannot be customized with {', '.join(changes)}: {err}"
+        ) from err
+
+
+class TunedPipeline:
+    """The built-in ``pipeline`` system running customized strategy objects.
+
+    :class:`~rrperf.bench.systems.GeneratorSystem` looks strategies up by name in the registry;
+    this system takes the customized objects (see :func:`customize_strategy`) and registers
+    under the name ``pipeline``, so its rows compare with ``legacy`` like the built-in one's.
+    Strategies it was not given run as registered.
+
+    Parameters
+    ----------
+    strategies : mapping of str to Strategy
+        Customized strategies by name.
+    cache_dir : path-like or None
+        Root of the disk caches; a temporary folder when None (removed by :meth:`reset`).
+    """
+
+    supports_strategies = True
+
+    def __init__(
+        self, strategies: Mapping[str, Any], *, cache_dir: str | os.PathLike[str] | None = None
+    ) -> None:
+        from rrperf.bench.systems import GeneratorSystem
+
+        self.name = "pipeline"
+        self.strategies = dict(strategies)
+        self._plain = GeneratorSystem("pipeline", cache_dir=cache_dir)
+        self._cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self._tmp: Any = None
+        self._contexts: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"TunedPipeline({sorted(self.strategies)!r})"
+
+    def _context(self, name: str) -> Any:
+        ctx = self._contexts.get(name)
+        if ctx is None:
+            if self._cache_dir is None:
+                import tempfile
+
+                self._tmp = tempfile.TemporaryDirectory(prefix="rrperf-tuned-")
+                self._cache_dir = Path(self._tmp.name)
+            folder = self._cache_dir / "tuned" / name
+            folder.mkdir(parents=True, exist_ok=True)
+            ctx = self.strategies[name].make_context(cache_dir=folder)
+            self._contexts[name] = ctx
+        return ctx
+
+    def run(self, source: str, out_dir: Path, *, context: Any) -> Any:
+        """Generate ``source`` with the customized strategy of ``context.strategy``."""
+        if context.strategy not in self.strategies:
+            return self._plain.run(source, out_dir, context=context)
+        from rrperf.bench.systems import RunOutcome
+        from rrperf.generator.api import generate
+
+        ctx = self._context(context.strategy)
+        hits0, misses0 = ctx.cache_stats()
+        engine_kws: dict[str, Any] = {"context": ctx}
+        res = generate(
+            source, out_dir, impl="pipeline", strategy=context.strategy, **engine_kws
+        )
+        hits1, misses1 = ctx.cache_stats()
+        return RunOutcome(
+            n_tables=res.n_tables,
+            files_total=res.files_total,
+            files_written=res.files_written,
+            files_unchanged=res.files_unchanged,
+            cache_hits=int(hits1 - hits0),
+            cache_misses=int(misses1 - misses0),
+        )
+
+    def prepare(self, cache_state: str) -> None:
+        """Empty every cache before a cold iteration."""
+        self._plain.prepare(cache_state)
+        if cache_state == "cold":
+            for ctx in self._contexts.values():
+                ctx.clear()
+
+    def reset(self) -> None:
+        """Close the contexts and remove a temporary cache folder."""
+        self._plain.reset()
+        contexts, self._contexts = self._contexts, {}
+        for ctx in contexts.values():
+            ctx.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+            self._cache_dir = None
+
+
+# --- the control panel --------------------------------------------------------------------------
+
+
+@dataclass
+class PanelState:
+    """What the control panel shows: the form, the run's progress and its outcome.
+
+    Parameters
+    ----------
+    scenarios, systems, cache_states : tuple of str
+        Passed to :meth:`BenchmarkRunner.run_comparative_benchmark`.
+    strategies : tuple of str
+        Strategies of the ``pipeline`` system; empty means its default.
+    iterations, warmup : int
+        Measured and warm-up rounds.
+    workers : int or None
+        Worker count given to every chosen strategy; None keeps each strategy's own.
+    seed : int or None
+        Seed of the interleaving order.
+
+    Attributes
+    ----------
+    status : {"idle", "running", "done", "failed"}
+    done, total : int
+        Iterations measured so far and in all (warm-ups included).
+    result : BenchmarkResult or None
+        The last successful run's result (kept when a later run fails).
+    error : str or None
+        The one-line message of the last failed run.
+    notes : list of str
+        Warnings raised during the last run.
+    """
+
+    scenarios: tuple[str, ...] = ("small",)
+    systems: tuple[str, ...] = ("legacy", "pipeline")
+    strategies: tuple[str, ...] = ()
+    cache_states: tuple[str, ...] = ("cold",)
+    iterations: int = 3
+    warmup: int = 1
+    workers: int | None = None
+    seed: int | None = None
+    status: Status = "idle"
+    done: int = 0
+    total: int = 0
+    result: BenchmarkResult | None = None
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _record(notes: list[str], caught: Iterable[warnings.WarningMessage]) -> None:
+    for w in caught:
+        text = " ".join(str(w.message).split())
+        logger.debug("warning during a panel run: %s", text)
+        if text not in notes:
+            notes.append(text)
+
+
+class BenchController:
+    """Runs the benchmark a :class:`PanelState` describes and stores the outcome in it.
+
+    Parameters
+    ----------
+    output_dir, cache_dir : path-like or None
+        Passed to :class:`~rrperf.bench.runner.BenchmarkRunner` (temporary folders when None).
+    config : RrperfConfig or None
+        Project configuration (configured systems); None loads it from the current directory.
+
+    Examples
+    --------
+    >>> state = PanelState(scenarios=("small",), iterations=2, warmup=0)  # doctest: +SKIP
+    >>> BenchController().run(state).summary()                            # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        *,
+        output_dir: str | os.PathLike[str] | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+        config: RrperfConfig | None = None,
+    ) -> None:
+        self.output_dir = output_dir
+        self.cache_dir = cache_dir
+        self.config = config
+
+    def runner(self, *, iterations: int = 1, warmup: int = 0, seed: int | None = None,
+               history: Any = None) -> BenchmarkRunner:
+        """A :class:`~rrperf.bench.runner.BenchmarkRunner` with this controller's folders.
+
+        Raises
+        ------
+        ConfigError
+            When ``iterations``, ``warmup`` or ``seed`` is invalid (the runner's message).
+        """
+        from rrperf.bench.runner import BenchmarkRunner
+
+        return BenchmarkRunner(
+            self.output_dir, iterations=iterations, warmup=warmup, seed=seed, progress=False,
+            history=history, config=self.config, cache_dir=self.cache_dir,
+        )
+
+    def system_names(self) -> tuple[str, ...]:
+        """Systems a run can measure: the built-in ones and those of the configuration."""
+        return self.runner().systems
+
+    @staticmethod
+    def strategy_names() -> tuple[str, ...]:
+        """Strategies this installation offers (empty without :mod:`rrperf.engine.strategies`)."""
+        from rrperf.bench.systems import available_strategies
+
+        return available_strategies()
+
+    @staticmethod
+    def scenario_names() -> list[str]:
+        """Named scenarios (``synthetic:N``, paths and URLs are accepted too)."""
+        from rrperf.bench.scenarios import available_scenarios
+
+        return available_scenarios()
+
+    def run(
+        self, state: PanelState, *, on_progress: ProgressCallback | None = None
+    ) -> BenchmarkResult:
+        """Validate ``state``, run its benchmark and store the outcome in it.
+
+        On success ``state.result`` is the new result and ``state.error`` None; on failure
+        ``state.error`` holds the one-line message, ``state.result`` keeps the previous result,
+        and the error is raised. ``state.done``/``state.total`` follow the run and
+        ``on_progress(done, total)`` is called after every iteration.
+
+        Returns
+        -------
+        BenchmarkResult
+
+        Raises
+        ------
+        RrperfError
+            For an invalid form (unknown scenario, system, strategy or cache state; bad
+            iteration, warm-up or worker count) before anything is measured, or when the
+            benchmark itself fails.
+        """
+        state.status, state.error, state.notes, state.done, state.total = "running", None, [], 0, 0
+
+        def progress(done: int, total: int) -> None:
+            state.done, state.total = done, total
+            if on_progress is not None:
+                on_progress(done, total)
+
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    result = self._run(state, progress)
+                finally:
+                    _record(state.notes, caught)
+        except RrperfError as err:
+            state.status, state.error = "failed", one_line(err)
+            logger.info("panel run failed: %s", state.error)
+            raise
+        state.status, state.result = "done", result
+        return result
+
+    def _run(self, state: PanelState, progress: ProgressCallback) -> BenchmarkResult:
+        strategies = tuple(state.strategies) or None
+        tracker = ProgressTracker(0, progress)
+        runner = self.runner(
+            iterations=state.iterations, warmup=state.warmup, seed=state.seed, history=tracker
+        )
+        if state.workers is not None:
+            if not strategies:
+                raise ConfigError(
+                    f"workers={state.workers} applies to pipeline strategies; choose at least "
+                    "one strategy, or leave workers at the strategies' default"
+                )
+            tuned = {s: customize_strategy(s, workers=state.workers) for s in strategies}
+            runner.register_system("pipeline", TunedPipeline(tuned, cache_dir=self.cache_dir))
+        kws: dict[str, Any] = {
+            "systems": tuple(state.systems),
+            "strategies": strategies,
+            "cache_states": tuple(state.cache_states),
+        }
+        scenarios, variants, states = runner.plan(tuple(state.scenarios), **kws)
+        tracker.total = len(scenarios) * len(variants) * len(states) * (
+            state.warmup + state.iterations
+        )
+        logger.info("panel run: %d iterations", tracker.total)
+        return runner.run_comparative_benchmark(tuple(state.scenarios), **kws)
+
+
+# --- the strategy tuner -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One run of the tuner: the settings tried and the timing obtained.
+
+    Parameters
+    ----------
+    trial : int
+        1-based trial number.
+    strategy : str
+    workers : int or None
+        None when the strategy's own worker count was used.
+    ttl_multiplier : float
+    cache_state : str
+    n : int
+        Measured iterations that succeeded.
+    median_wall_s : float
+        Median wall time of those iterations.
+    result : BenchmarkResult
+        The trial's measurements.
+    """
+
+    trial: int
+    strategy: str
+    workers: int | None
+    ttl_multiplier: float
+    cache_state: str
+    n: int
+    median_wall_s: float
+    result: BenchmarkResult = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The optimizer's advice, reduced to what the tuner shows.
+
+    Parameters
+    ----------
+    strategy : str
+        The recommended strategy.
+    scores : mapping of str to float
+        A score per strategy (as the optimizer defines it).
+    rationale : str
+        Why.
+    """
+
+    strategy: str
+    scores: Mapping[str, float]
+    rationale: str
+
+    @classmethod
+    def from_optimizer(cls, advice: Any) -> Recommendation:
+        """Read the object returned by ``analyze_and_recommend_strategy``.
+
+        Raises
+        ------
+        ConfigError
+            When it has no recommended strategy.
+        """
+        strategy = _first_attr(advice, ("strategy", "recommended", "recommended_strategy", "name"))
+        if not isinstance(strategy, str):
+            strategy = getattr(strategy, "name", None)
+        if not isinstance(strategy, str) or not strategy:
+            raise ConfigError(
+                f"the optimizer's answer names no strategy: {type(advice).__name__}"
+            )
+        raw_scores = _first_attr(advice, ("scores", "score"))
+        scores = {str(k): float(v) for k, v in dict(raw_scores or {}).items()}
+        rationale = _first_attr(advice, ("rationale", "reason", "explanation"))
+        if isinstance(rationale, list | tuple):
+            rationale = " ".join(str(r) for r in rationale)
+        return cls(strategy, scores, str(rationale or ""))
+
+
+def _first_attr(obj: Any, names: Iterable[str]) -> Any:
+    for name in names:
+        value = obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+@dataclass
+class TunerState:
+    """What the strategy tuner shows: the settings to try next and the trials so far.
+
+    Parameters
+    ----------
+    scenario : str
+        The scenario every trial runs.
+    strategy : str
+        Strategy of the next trial; ``""`` means the pipeline's default strategy.
+    workers : int or None
+        Worker count of the next trial; None keeps the strategy's own.
+    ttl_multiplier : float
+        Factor on the strategy's cache lifetimes (1.0 keeps them).
+    cache_state : {"cold", "warm"}
+    iterations, warmup : int
+        Measured and warm-up rounds per trial.
+    seed : int or None
+
+    Attributes
+    ----------
+    trials : list of Trial
+        Every successful trial, oldest first.
+    recommendation : Recommendation or None
+    recommendation_error : str or None
+        Why there is no recommendation.
+    status, done, total, error, notes
+        As in :class:`PanelState`, for the last trial.
+    """
+
+    scenario: str = "small"
+    strategy: str = ""
+    workers: int | None = None
+    ttl_multiplier: float = 1.0
+    cache_state: str = "cold"
+    iterations: int = 3
+    warmup: int = 1
+    seed: int | None = None
+    trials: list[Trial] = field(default_factory=list)
+    recommendation: Recommendation | None = None
+    recommendation_error: str | None = None
+    status: Status = "idle"
+    done: int = 0
+    total: int = 0
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def result(self) -> BenchmarkResult | None:
+        """The last trial's measurements."""
+        return self.trials[-1].result if self.trials else None
+
+    def trials_frame(self) -> pd.DataFrame:
+        """One row per trial (:data:`TRIAL_COLUMNS`); ``ratio_vs_first`` is the median wall
+        time over the first trial's (1.0 for the first)."""
+        import pandas as pd
+
+        first = self.trials[0].median_wall_s if self.trials else float("nan")
+        rows = [
+            {
+                "trial": t.trial,
+                "strategy": t.strategy,
+                "workers": t.workers,
+                "ttl_multiplier": t.ttl_multiplier,
+                "cache_state": t.cache_state,
+                "n": t.n,
+                "median_wall_s": t.median_wall_s,
+                "ratio_vs_first": t.median_wall_s / first,
+            }
+            for t in self.trials
+        ]
+        frame = pd.DataFrame(rows, columns=list(TRIAL_COLUMNS))
+        return frame.astype({"trial": "int64", "workers": "Int64", "n": "int64",
+                             "ttl_multiplier": "float64", "median_wall_s": "float64",
+                             "ratio_vs_first": "float64"})
+
+
+class TunerController:
+    """Runs tuner trials and asks the optimizer for its recommendation.
+
+    Parameters
+    ----------
+    bench : BenchController or None
+        Where the runner's folders and configuration come from; a default one when None.
+    optimizer : PerformanceOptimizer or None
+        Asked by :meth:`recommend`; a default :class:`rrperf.optimize.PerformanceOptimizer`
+        when None.
+    """
+
+    def __init__(self, *, bench: BenchController | None = None, optimizer: Any = None) -> None:
+        self.bench = bench if bench is not None else BenchController()
+        self.optimizer = optimizer
+
+    def recommend(self, state: TunerState) -> Recommendation | None:
+        """Store the optimizer's recommendation for ``state.scenario`` in ``state``.
+
+        An optimizer failure (:class:`RrperfError`) is stored as ``recommendation_error``
+        rather than raised: the tuner works without advice.
+        """
+        try:
+            optimizer = self.optimizer
+            if optimizer is None:
+                from rrperf.optimize.optimizer import PerformanceOptimizer
+
+                optimizer = self.optimizer = PerformanceOptimizer()
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                advice = optimizer.analyze_and_recommend_strategy(workload=self._workload(state))
+            _record(state.notes, caught)
+            state.recommendation = Recommendation.from_optimizer(advice)
+            state.recommendation_error = None
+        except (RrperfError, ImportError) as err:
+            state.recommendation, state.recommendation_error = None, one_line(err)
+            logger.info("no recommendation for %s: %s", state.scenario, state.recommendation_error)
+        return state.recommendation
+
+    @staticmethod
+    def _workload(state: TunerState) -> Any:
+        """The optimizer's workload description of the scenario's schema."""
+        from rrperf.bench.scenarios import resolve_scenario
+        from rrperf.optimize import workload as workload_mod
+        from rrperf.schema.sources import load_schema
+
+        schema = load_schema(resolve_scenario(state.scenario).source)
+        return workload_mod.analyze_workload(schema)
+
+    def run(self, state: TunerState, *, on_progress: ProgressCallback | None = None) -> Trial:
+        """Run one trial with the settings in ``state`` and append it to ``state.trials``.
+
+        Returns
+        -------
+        Trial
+
+        Raises
+        ------
+        RrperfError
+            For invalid settings (stored in ``state.error`` too) or a failed run.
+        """
+        strategy = state.strategy or _default_strategy()
+        ttl = None if state.ttl_multiplier == 1.0 else state.ttl_multiplier
+        panel = PanelState(
+            scenarios=(state.scenario,), systems=("pipeline",), strategies=(strategy,),
+            cache_states=(state.cache_state,), iterations=state.iterations,
+            warmup=state.warmup, seed=state.seed,
+        )
+        state.status, state.error, state.notes = "running", None, []
+        try:
+            if not isinstance(state.ttl_multiplier, int | float) or isinstance(
+                state.ttl_multiplier, bool
+            ):
+                raise ConfigError(
+                    f"ttl_multiplier must be a number > 0, got {state.ttl_multiplier!r}"
+                )
+            tuned = customize_strategy(strategy, workers=state.workers, ttl_multiplier=ttl)
+            bench = _TunedBench(self.bench, {strategy: tuned})
+            result = bench.run(panel, on_progress=on_progress)
+        except RrperfError as err:
+            state.status, state.error, state.notes = "failed", one_line(err), panel.notes
+            state.done, state.total = panel.done, panel.total
+            raise
+        state.done, state.total, state.notes = panel.done, panel.total, panel.notes
+        summary = result.summary()
+        n = int(summary["n"].sum())
+        if len(summary) != 1 or n == 0:
+            errors = result.data["error"].dropna()
+            message = (
+                f"trial of {strategy!r} on {state.scenario!r} measured no successful "
+                f"iteration" + (f": {errors.iloc[0]}" if len(errors) else "")
+            )
+            state.status, state.error = "failed", one_line(RrperfError(message))
+            from rrperf.errors import BenchmarkError
+
+            raise BenchmarkError(message)
+        trial = Trial(
+            trial=len(state.trials) + 1,
+            strategy=strategy,
+            workers=state.workers,
+            ttl_multiplier=float(state.ttl_multiplier),
+            cache_state=state.cache_state,
+            n=n,
+            median_wall_s=float(summary["median"].iloc[0]),
+            result=result,
+        )
+        state.trials.append(trial)
+        state.status = "done"
+        return trial
+
+
+def _default_strategy() -> str:
+    from rrperf.bench.systems import default_strategy
+
+    name = default_strategy()
+    if not name:
+        _strategies_module()  # raises the ConfigError explaining strategies are missing
+    return name
+
+
+class _TunedBench(BenchController):
+    """A :class:`BenchController` whose ``pipeline`` runs the given customized strategies."""
+
+    def __init__(self, base: BenchController, strategies: Mapping[str, Any]) -> None:
+        super().__init__(output_dir=base.output_dir, cache_dir=base.cache_dir, config=base.config)
+        self.strategies = dict(strategies)
+
+    def runner(self, *, iterations: int = 1, warmup: int = 0, seed: int | None = None,
+               history: Any = None) -> BenchmarkRunner:
+        runner = super().runner(iterations=iterations, warmup=warmup, seed=seed, history=history)
+        runner.register_system("pipeline", TunedPipeline(self.strategies, cache_dir=self.cache_dir))
+        return runner
+
+
+def trials_chart(trials: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Median wall time per trial, as bars labelled with their ratio to the first trial.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        :meth:`TunerState.trials_frame` (columns ``trial``, ``strategy``, ``median_wall_s``,
+        ``ratio_vs_first``).
+    ax : matplotlib.axes.Axes or None
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        With one bar per trial, labelled ``"#<trial> <strategy>"``.
+
+    Raises
+    ------
+    ReportError
+        When a column is missing or there is no trial.
+    """
+    from rrperf.errors import ReportError
+
+    missing = [c for c in ("trial", "strategy", "median_wall_s", "ratio_vs_first")
+               if c not in trials.columns]
+    if missing:
+        raise ReportError(f"trials_chart needs the columns {', '.join(missing)}")
+    if trials.empty:
+        raise ReportError("trials_chart needs at least one trial, got an empty table")
+    if ax is None:
+        from matplotlib.figure import Figure
+
+        ax = Figure(figsize=(4.5, 3.0)).subplots()
+    labels = [f"#{t} {s}" for t, s in zip(trials["trial"], trials["strategy"], strict=True)]
+    bars = ax.bar(range(len(trials)), trials["median_wall_s"].to_numpy(dtype=float))
+    ax.bar_label(bars, labels=[f"{r:.2f}x" for r in trials["ratio_vs_first"]], fontsize=8)
+    ax.set_xticks(range(len(trials)), labels, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("median wall_s")
+    ax.set_title("trials (ratio vs first)")
+    return ax
