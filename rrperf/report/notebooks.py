@@ -1,0 +1,1284 @@
+"""Report notebooks: run them with papermill, turn them into HTML and Markdown reports.
+
+Two halves live here.
+
+**Running a notebook** (:func:`render_report`). The notebook is looked up by name in the
+package's ``notebooks/`` folder (or taken as a path), its ``parameters`` cell is inspected with
+:func:`papermill.inspect_notebook`, the given parameters are checked against it (an unknown name
+is a :class:`~rrperf.errors.ConfigError` with a did-you-mean hint: a misspelt ``-p iteration 3``
+would otherwise run the default silently), and papermill executes it in the ``python3`` kernel.
+The executed notebook is written to the output folder and kept, also when a cell fails. Then
+nbconvert exports it: code cells hidden (``exclude_input``), the ``parameters`` and
+``injected-parameters`` cells removed, images embedded in the HTML as ``data:`` URIs, and the
+Markdown report's images written to ``<stem>_files/`` beside it.
+
+Every papermill, nbclient and jupyter_client error is translated to
+:class:`~rrperf.errors.ReportError` in one place (:func:`_papermill_errors`); a failing cell
+becomes a :class:`NotebookExecutionError` naming the cell, its first source line, the exception
+and the kept notebook.
+
+*Why MPLBACKEND is removed.* ipykernel selects the inline matplotlib backend only when
+``MPLBACKEND`` is unset; a kernel that inherits ``MPLBACKEND=Agg`` (common in CI and test runs)
+draws figures nobody displays, and the report silently loses every chart. The kernel is
+therefore started with ``MPLBACKEND`` removed from its environment. The report helpers below
+also render figures to PNG themselves (:func:`show_figure`), so charts never depend on the
+backend.
+
+The HTML report is self-contained and runs no script: the template drops nbconvert's CDN
+``<script>`` tags (require.js, MathJax, mermaid) and a Content-Security-Policy allows only inline
+styles and ``data:`` images. Every string that comes from the user or the data (titles, scenario
+names, error messages) is escaped by the helpers that display it.
+
+**Writing a notebook.** Report notebooks call only rrperf functions (STYLE.md C13). The helpers
+they use are here: :func:`run_benchmark_report` runs the benchmark and computes every table of
+``benchmark_report.ipynb``; ``show_*`` functions display one section each (a heading, an escaped
+table shown as HTML in the HTML report and as a pipe table in the Markdown report, and charts
+rendered to PNG).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import difflib
+import html
+import logging
+import math
+import os
+import re
+import shutil
+import threading
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rrperf.errors import ConfigError, ReportError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from rrperf.bench.results import BenchmarkResult
+
+__all__ = [
+    "DEFAULT_NOTEBOOK",
+    "REPORT_FORMATS",
+    "RESULTS_STEM",
+    "BenchmarkReport",
+    "NotebookExecutionError",
+    "NotebookParameter",
+    "ReportPaths",
+    "ReportTable",
+    "available_notebooks",
+    "export_notebook",
+    "heading",
+    "headline_table",
+    "notebook_parameters",
+    "notebooks_dir",
+    "parse_parameters",
+    "render_report",
+    "resolve_notebook",
+    "run_benchmark_report",
+    "show_comparison",
+    "show_correctness",
+    "show_figure",
+    "show_files",
+    "show_regressions",
+    "show_run",
+    "show_stability",
+    "show_summary",
+    "show_table",
+    "show_text",
+    "show_title",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Formats :func:`render_report` can write.
+REPORT_FORMATS: tuple[str, ...] = ("html", "markdown")
+
+#: The notebook ``rrperf report`` runs when none is named.
+DEFAULT_NOTEBOOK = "benchmark_report"
+
+#: File stem of the results ``benchmark_report.ipynb`` writes (``.parquet``, ``.csv``).
+RESULTS_STEM = "benchmark_results"
+
+# Cells removed from every report: the notebook's defaults and papermill's injected values.
+_HIDDEN_TAGS: tuple[str, ...] = ("parameters", "injected-parameters")
+
+# The Markdown report prefers the Markdown form of an output (pipe tables) over its HTML form.
+_MARKDOWN_PRIORITY: list[str] = [
+    "text/markdown", "image/png", "image/svg+xml", "image/jpeg", "text/html", "text/latex",
+    "text/plain",
+]
+
+# nbconvert's lab template without its CDN scripts (require.js, MathJax, mermaid): the report
+# needs none of them, and a browser without network access would log an error for each. The
+# policy forbids every script; styles are inline and images are data: URIs.
+_HTML_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}
+<meta http-equiv="Content-Security-Policy"
+      content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:">
+{%- endblock html_head_js -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{% block data_png scoped %}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+{%- set alt = (output | get_metadata('alt', 'image/png')) or 'chart' %}
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}"
+ alt="{{ alt | escape_html }}">
+</div>
+{% endblock data_png %}
+"""
+# The Markdown report with each image's alternative text (``show_figure`` sets it).
+_MD_TEMPLATE = """{%- extends 'index.md.j2' -%}
+{% block data_png %}
+{%- set alt = (output | get_metadata('alt', 'image/png')) or 'chart' %}
+![{{ alt }}]({{ output.metadata.filenames['image/png'] | path2url }})
+{% endblock data_png %}
+"""
+_MD_TEMPLATE_NAME = "rrperf_report.md.j2"
+_HTML_TEMPLATE_NAME = "rrperf_report.html.j2"
+
+# Figures in reports: one size and resolution everywhere.
+_FIGURE_DPI = 100
+
+# Serializes changes to os.environ while a kernel starts (see _kernel_environment).
+_ENV_LOCK = threading.Lock()
+
+
+# --------------------------------------------------------------------------------------------
+# Value objects and errors
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """Where :func:`render_report` wrote a report.
+
+    Attributes
+    ----------
+    notebook : Path
+        The executed notebook (kept for inspection).
+    html : Path or None
+        The HTML report, when ``"html"`` was asked.
+    markdown : Path or None
+        The Markdown report, when ``"markdown"`` was asked.
+    extras : tuple of Path
+        Other files: the Markdown report's images and the files the notebook wrote or changed in
+        the output folder (a benchmark report's Parquet and CSV results), sorted.
+    """
+
+    notebook: Path
+    html: Path | None
+    markdown: Path | None
+    extras: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class NotebookParameter:
+    """One parameter of a notebook's ``parameters`` cell, as papermill reads it.
+
+    Attributes
+    ----------
+    name : str
+    type_name : str
+        The annotation (``"int"``, ``"list[str]"``), or ``"None"`` when there is none.
+    default : str
+        Source text of the default value.
+    help : str
+        The comment after the value, if any.
+    """
+
+    name: str
+    type_name: str
+    default: str
+    help: str = ""
+
+    @property
+    def kind(self) -> str:
+        """The type used to read command-line text: the annotation, else the default's type."""
+        if self.type_name and self.type_name != "None":
+            return self.type_name.replace(" ", "")
+        try:
+            value = ast.literal_eval(self.default)
+        except (ValueError, SyntaxError):
+            return "str"
+        if isinstance(value, list):
+            inner = {type(v).__name__ for v in value}
+            return f"list[{inner.pop()}]" if len(inner) == 1 else "list"
+        return "str" if value is None else type(value).__name__
+
+
+class NotebookExecutionError(ReportError):
+    """A cell of a report notebook raised; the executed notebook is kept.
+
+    Parameters
+    ----------
+    notebook : str
+        The notebook that was run.
+    cell_index : int
+        Index of the failing cell in the executed notebook as papermill counts it (the injected
+        parameters cell included).
+    source_line : str
+        First non-blank line of the cell's source.
+    ename, evalue : str
+        The exception's type name and message.
+    executed : str
+        Path of the executed notebook.
+    """
+
+    def __init__(
+        self,
+        notebook: str,
+        cell_index: int,
+        source_line: str,
+        ename: str,
+        evalue: str,
+        executed: str,
+    ) -> None:
+        self.notebook = notebook
+        self.cell_index = cell_index
+        self.source_line = source_line
+        self.ename = ename
+        self.evalue = evalue
+        self.executed = executed
+        detail = " ".join(f"{ename}: {evalue}".split())
+        super().__init__(
+            f"notebook {notebook!r} failed in cell {cell_index} ({source_line!r}): {detail}; "
+            f"the executed notebook is kept at {executed}"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            type(self),
+            (self.notebook, self.cell_index, self.source_line, self.ename, self.evalue,
+             self.executed),
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Finding notebooks and their parameters
+# --------------------------------------------------------------------------------------------
+
+
+def notebooks_dir() -> Path:
+    """The folder of the report notebooks shipped with rrperf (``rrperf/notebooks``)."""
+    import rrperf
+
+    return Path(rrperf.__file__).resolve().parent / "notebooks"
+
+
+def available_notebooks() -> list[str]:
+    """Names of the shipped report notebooks (file stems), sorted."""
+    folder = notebooks_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+
+
+def resolve_notebook(notebook: str | os.PathLike[str]) -> Path:
+    """Find a notebook by name (``"benchmark_report"``) or path.
+
+    Parameters
+    ----------
+    notebook : str or path-like
+        A name from :func:`available_notebooks` (with or without ``.ipynb``), or the path of
+        an ``.ipynb`` file.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ReportError
+        When nothing matches; the message lists the available names.
+    """
+    if not isinstance(notebook, str | os.PathLike) or not str(notebook):
+        raise ConfigError(f"notebook must be a name or a path, got {notebook!r}")
+    text = os.fspath(notebook)
+    path = Path(text).expanduser()
+    if path.is_file():
+        return path.resolve()
+    name = text[: -len(".ipynb")] if text.endswith(".ipynb") else text
+    if "/" not in name and os.sep not in name:
+        shipped = notebooks_dir() / f"{name}.ipynb"
+        if shipped.is_file():
+            return shipped
+    names = available_notebooks()
+    hint = difflib.get_close_matches(name, names, n=1)
+    raise ReportError(
+        f"no notebook {text!r}"
+        + (f" (did you mean {hint[0]!r}?)" if hint else "")
+        + f"; available notebooks: {', '.join(names) or 'none'}; or give the path of an .ipynb file"
+    )
+
+
+def notebook_parameters(notebook: str | os.PathLike[str]) -> dict[str, NotebookParameter]:
+    """The parameters a notebook declares in its cell tagged ``parameters``.
+
+    Parameters
+    ----------
+    notebook : str or path-like
+        A name or path (see :func:`resolve_notebook`).
+
+    Returns
+    -------
+    dict of str to NotebookParameter
+        In the cell's order; empty when the notebook has no parameters cell.
+
+    Raises
+    ------
+    ReportError
+        When the notebook cannot be found or read.
+    """
+    path = resolve_notebook(notebook)
+    with _papermill_errors(path.stem, executed=None, timeout_s=None, kernel_name=None):
+        import papermill
+
+        found = papermill.inspect_notebook(str(path))
+    return {
+        name: NotebookParameter(
+            name=name,
+            type_name=str(info.get("inferred_type_name") or "None"),
+            default=str(info.get("default") or ""),
+            help=str(info.get("help") or ""),
+        )
+        for name, info in found.items()
+    }
+
+
+def _check_names(
+    given: Iterable[str], declared: Mapping[str, NotebookParameter], notebook: str
+) -> None:
+    for name in given:
+        if name in declared:
+            continue
+        hint = difflib.get_close_matches(name, list(declared), n=1)
+        raise ConfigError(
+            f"notebook {notebook!r} has no parameter {name!r}"
+            + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            + f"; its parameters are: {', '.join(declared) or 'none'}"
+        )
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _scalar(text: str, kind: str, name: str) -> Any:
+    try:
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            return float(text)
+    except ValueError as err:
+        raise ConfigError(f"parameter {name!r} expects {kind}, got {text!r}") from err
+    if kind == "bool":
+        low = text.strip().lower()
+        if low in _TRUE:
+            return True
+        if low in _FALSE:
+            return False
+        raise ConfigError(f"parameter {name!r} expects true or false, got {text!r}")
+    if kind == "str":
+        return text
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _coerce(text: str, param: NotebookParameter) -> Any:
+    kind = param.kind
+    match = re.fullmatch(r"(?:list|tuple|typing\.List|List)(?:\[(\w+)\])?", kind)
+    if match:
+        inner = match.group(1) or "str"
+        stripped = text.strip()
+        if stripped.startswith("["):
+            try:
+                items = ast.literal_eval(stripped)
+            except (ValueError, SyntaxError) as err:
+                raise ConfigError(
+                    f"parameter {param.name!r} expects a list such as a,b or ['a', 'b'], "
+                    f"got {text!r}"
+                ) from err
+            if not isinstance(items, list):
+                raise ConfigError(f"parameter {param.name!r} expects a list, got {text!r}")
+            return [_scalar(str(v), inner, param.name) if inner != "str" else v for v in items]
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        return [_scalar(p, inner, param.name) for p in parts]
+    return _scalar(text, kind if kind in ("int", "float", "bool", "str") else "", param.name)
+
+
+def parse_parameters(
+    notebook: str | os.PathLike[str], pairs: Iterable[tuple[str, str]] | Mapping[str, str]
+) -> dict[str, Any]:
+    """Read command-line ``NAME VALUE`` text as typed notebook parameters.
+
+    The type comes from the parameter's annotation in the notebook (``iterations: int = 5``),
+    or from its default value. Lists accept a comma-separated string (``small,large``) or a
+    Python list literal; ``int``, ``float`` and ``bool`` (``true/false/yes/no/1/0``) are
+    converted; anything else stays a string.
+
+    Parameters
+    ----------
+    notebook : str or path-like
+        A name or path (see :func:`resolve_notebook`).
+    pairs : iterable of (name, text) pairs, or mapping
+        A later pair for the same name wins.
+
+    Returns
+    -------
+    dict of str to object
+
+    Raises
+    ------
+    ConfigError
+        For an unknown name (with a did-you-mean hint and the list of parameters) or a value
+        that cannot be read as the parameter's type.
+    ReportError
+        When the notebook cannot be found or read.
+    """
+    declared = notebook_parameters(notebook)
+    items = list(pairs.items()) if isinstance(pairs, Mapping) else list(pairs)
+    _check_names([name for name, _ in items], declared, Path(os.fspath(notebook)).stem)
+    return {name: _coerce(text, declared[name]) for name, text in items}
+
+
+# --------------------------------------------------------------------------------------------
+# Running and exporting
+# --------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _papermill_errors(
+    notebook: str, *, executed: Path | None, timeout_s: float | None, kernel_name: str | None
+) -> Iterator[None]:
+    """The one place where papermill, nbclient, nbformat and jupyter_client errors become
+    :class:`ReportError` (httpx's ``map_httpcore_exceptions``)."""
+    import nbformat
+    from jupyter_client.kernelspec import NoSuchKernel
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillException, PapermillExecutionError
+
+    kept = f"; the executed notebook is kept at {executed}" if executed is not None else ""
+    try:
+        yield
+    except PapermillExecutionError as err:
+        lines = [ln.strip() for ln in str(err.source).splitlines() if ln.strip()]
+        first = lines[0] if lines else ""
+        if len(first) > 80:
+            first = first[:77] + "..."
+        raise NotebookExecutionError(
+            notebook, int(err.cell_index), first, str(err.ename), str(err.evalue),
+            str(executed) if executed is not None else "(not written)",
+        ) from err
+    except CellTimeoutError as err:
+        raise ReportError(
+            f"notebook {notebook!r}: a cell ran longer than timeout_s={timeout_s} s{kept}"
+        ) from err
+    except DeadKernelError as err:
+        raise ReportError(f"notebook {notebook!r}: the kernel died: {err}{kept}") from err
+    except NoSuchKernel as err:
+        raise ReportError(
+            f"no Jupyter kernel named {kernel_name!r}; install one for this environment with: "
+            f"python -m ipykernel install --sys-prefix --name {kernel_name or 'python3'}"
+        ) from err
+    except PapermillException as err:
+        raise ReportError(f"notebook {notebook!r}: {' '.join(str(err).split())}{kept}") from err
+    except (nbformat.ValidationError, nbformat.reader.NotJSONError) as err:
+        raise ReportError(f"notebook {notebook!r} is not a valid notebook: {err}") from err
+
+
+@contextlib.contextmanager
+def _kernel_environment() -> Iterator[None]:
+    """Start kernels without ``MPLBACKEND`` (see the module notes), restoring it afterwards.
+
+    papermill offers no way to pass an environment to the kernel it starts, and the kernel
+    inherits ``os.environ`` when it is launched, so the variable is removed from
+    ``os.environ`` for the duration of the run (under a lock, so two reports rendered from
+    threads do not restore each other's value).
+    """
+    with _ENV_LOCK:
+        saved = os.environ.pop("MPLBACKEND", None)
+        try:
+            yield
+        finally:
+            if saved is not None:
+                os.environ["MPLBACKEND"] = saved
+
+
+def _client_config() -> Any:
+    """nbclient configuration: CurveZMQ-encrypted kernel sockets when pyzmq supports them.
+
+    Kernel and client talk over local TCP; ipykernel 7 warns on stderr when that traffic is
+    not encrypted, and jupyter_client provisions the keys itself with the ``auto`` policy.
+    """
+    import zmq
+    from traitlets.config import Config
+
+    config = Config()
+    if zmq.has("curve"):
+        config.KernelManager.transport_encryption = "auto"
+    return config
+
+
+def _snapshot(folder: Path) -> dict[Path, tuple[int, int]]:
+    if not folder.is_dir():
+        return {}
+    out = {}
+    for p in folder.iterdir():
+        if p.is_file():
+            st = p.stat()
+            out[p] = (st.st_mtime_ns, st.st_size)
+    return out
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write ``text`` atomically (a temporary file beside ``path``, then a rename)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _check_formats(formats: Iterable[str]) -> tuple[str, ...]:
+    chosen = (formats,) if isinstance(formats, str) else tuple(formats)
+    bad = [f for f in chosen if f not in REPORT_FORMATS]
+    if bad:
+        raise ConfigError(
+            f"report formats must be among {', '.join(REPORT_FORMATS)}, "
+            f"got {', '.join(map(repr, bad))}"
+        )
+    return tuple(dict.fromkeys(chosen))
+
+
+def export_notebook(
+    executed: str | os.PathLike[str],
+    *,
+    output_dir: str | os.PathLike[str] | None = None,
+    formats: Iterable[str] = REPORT_FORMATS,
+    title: str | None = None,
+) -> tuple[Path | None, Path | None, tuple[Path, ...]]:
+    """Convert an executed notebook into HTML and/or Markdown reports, code hidden.
+
+    Parameters
+    ----------
+    executed : path-like
+        An executed ``.ipynb`` file.
+    output_dir : path-like or None
+        Where to write; the notebook's folder when None.
+    formats : iterable of {"html", "markdown"}
+    title : str or None
+        The HTML page title (escaped); the notebook's stem when None.
+
+    Returns
+    -------
+    (html, markdown, images)
+        The paths written (None for a format not asked) and the Markdown report's images,
+        written to ``<stem>_files/`` (that folder is replaced on every export).
+
+    Raises
+    ------
+    ConfigError
+        For an unknown format.
+    ReportError
+        When the notebook cannot be read or a report cannot be written.
+    """
+    chosen = _check_formats(formats)
+    src = Path(executed)
+    out = Path(output_dir) if output_dir is not None else src.parent
+    stem = src.stem
+    import jinja2
+    import nbformat
+    from nbconvert import HTMLExporter, MarkdownExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    from traitlets.config import Config
+
+    with _papermill_errors(stem, executed=None, timeout_s=None, kernel_name=None):
+        nb = nbformat.read(str(src), as_version=4)
+    config = Config()
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = set(_HIDDEN_TAGS)
+    for exporter_name in ("HTMLExporter", "MarkdownExporter"):
+        config[exporter_name].exclude_input = True
+        config[exporter_name].exclude_input_prompt = True
+        config[exporter_name].exclude_output_prompt = True
+    html_path = md_path = None
+    images: list[Path] = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if "html" in chosen:
+            exporter = HTMLExporter(
+                config=config,
+                template_name="lab",
+                extra_loaders=[jinja2.DictLoader({_HTML_TEMPLATE_NAME: _HTML_TEMPLATE})],
+                template_file=_HTML_TEMPLATE_NAME,
+            )
+            exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
+            body, _ = exporter.from_notebook_node(
+                nb, resources={"metadata": {"name": title or stem}}
+            )
+            html_path = out / f"{stem}.html"
+            _write_text(html_path, body)
+        if "markdown" in chosen:
+            md_config = Config(config)
+            md_config.NbConvertBase.display_data_priority = list(_MARKDOWN_PRIORITY)
+            md_exporter = MarkdownExporter(
+                config=md_config,
+                extra_loaders=[jinja2.DictLoader({_MD_TEMPLATE_NAME: _MD_TEMPLATE})],
+                template_file=_MD_TEMPLATE_NAME,
+            )
+            md_exporter.register_preprocessor(
+                TagRemovePreprocessor(config=md_config), enabled=True
+            )
+            files_dir = f"{stem}_files"
+            body, resources = md_exporter.from_notebook_node(
+                nb, resources={"metadata": {"name": title or stem}, "output_files_dir": files_dir}
+            )
+            shutil.rmtree(out / files_dir, ignore_errors=True)
+            for rel, payload in sorted(resources.get("outputs", {}).items()):
+                target = out / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(payload)
+                images.append(target)
+            md_path = out / f"{stem}.md"
+            _write_text(md_path, body)
+    except OSError as err:
+        raise ReportError(f"cannot write the report of {stem!r} to {str(out)!r}: {err}") from err
+    return html_path, md_path, tuple(images)
+
+
+def render_report(
+    notebook: str | os.PathLike[str],
+    *,
+    parameters: Mapping[str, Any] | None = None,
+    output_dir: str | os.PathLike[str] = "reports",
+    formats: Iterable[str] = REPORT_FORMATS,
+    kernel_name: str = "python3",
+    timeout_s: float = 600,
+) -> ReportPaths:
+    """Execute a report notebook with papermill and export it as HTML and Markdown.
+
+    Parameters
+    ----------
+    notebook : str or path-like
+        A shipped notebook's name (see :func:`available_notebooks`) or an ``.ipynb`` path.
+    parameters : mapping or None
+        Values for the notebook's ``parameters`` cell (Python values; use
+        :func:`parse_parameters` for command-line text). When the notebook declares an
+        ``output_dir`` parameter and none is given, the absolute ``output_dir`` is passed, so
+        the files it writes land beside the report.
+    output_dir : path-like
+        Where the executed notebook (``<stem>.ipynb``), ``<stem>.html``, ``<stem>.md`` and its
+        ``<stem>_files/`` images go; created when missing.
+    formats : iterable of {"html", "markdown"}
+        Reports to write.
+    kernel_name : str
+        Jupyter kernel to run in. ``python3`` is installed into the environment by
+        ``make venv`` (``python -m ipykernel install --sys-prefix``), and its ``python``
+        command resolves to the running interpreter.
+    timeout_s : float
+        Longest time one cell may run.
+
+    Returns
+    -------
+    ReportPaths
+
+    Raises
+    ------
+    ConfigError
+        For an unknown parameter name, an unknown format or a bad timeout.
+    NotebookExecutionError
+        When a cell raises (the executed notebook is kept; its path is in the message).
+    ReportError
+        When the notebook cannot be found, read or run (no such kernel, timeout, dead kernel),
+        or a report cannot be written.
+
+    Examples
+    --------
+    >>> paths = render_report("benchmark_report",                      # doctest: +SKIP
+    ...                       parameters={"scenarios": ["small"], "iterations": 2})
+    >>> paths.html                                                     # doctest: +SKIP
+    PosixPath('reports/benchmark_report.html')
+    """
+    chosen = _check_formats(formats)
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float) or timeout_s <= 0:
+        raise ConfigError(f"timeout_s must be a positive number of seconds, got {timeout_s!r}")
+    if not isinstance(kernel_name, str) or not kernel_name:
+        raise ConfigError(f"kernel_name must be a non-empty string, got {kernel_name!r}")
+    source = resolve_notebook(notebook)
+    name = source.stem
+    declared = notebook_parameters(source)
+    values = dict(parameters or {})
+    _check_names(values, declared, name)
+    out = Path(output_dir).resolve()
+    if "output_dir" in declared and "output_dir" not in values:
+        values["output_dir"] = str(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ReportError(f"cannot create the report folder {str(out)!r}: {err}") from err
+    executed = out / f"{name}.ipynb"
+    if executed.resolve() == source.resolve():
+        raise ConfigError(
+            f"output_dir {str(out)!r} holds the notebook itself; choose another folder"
+        )
+    before = _snapshot(out)
+    logger.info("running notebook %s into %s", source, out)
+    import papermill
+
+    with (
+        _papermill_errors(name, executed=executed, timeout_s=timeout_s, kernel_name=kernel_name),
+        _kernel_environment(),
+    ):
+        papermill.execute_notebook(
+            str(source),
+            str(executed),
+            parameters=values,
+            kernel_name=kernel_name,
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=timeout_s,
+            request_save_on_cell_execute=False,
+            config=_client_config(),
+        )
+    title = values.get("title")
+    html_path, md_path, images = export_notebook(
+        executed, output_dir=out, formats=chosen, title=title if isinstance(title, str) else None
+    )
+    reports = {executed, html_path, md_path}
+    written = [
+        p for p, stamp in _snapshot(out).items() if before.get(p) != stamp and p not in reports
+    ]
+    extras = tuple(sorted({*images, *written}))
+    logger.info("report %s written to %s", name, out)
+    return ReportPaths(notebook=executed, html=html_path, markdown=md_path, extras=extras)
+
+
+# --------------------------------------------------------------------------------------------
+# Display helpers used by the report notebooks
+# --------------------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~&])")
+
+
+def _md_escape(text: str) -> str:
+    """Text shown literally in Markdown (and in the HTML nbconvert renders from it)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _cell_text(value: Any) -> str:
+    import pandas as pd
+
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return f"{value:.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """A table displayed as escaped HTML in Jupyter and HTML reports, as a pipe table in
+    Markdown reports.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        The rows (displayed without the index; floats with 4 significant digits).
+    caption : str
+        Optional caption (escaped).
+    """
+
+    frame: pd.DataFrame
+    caption: str = ""
+
+    def _rows(self) -> tuple[list[str], list[list[str]]]:
+        cols = [str(c) for c in self.frame.columns]
+        rows = [
+            [_cell_text(v) for v in row]
+            for row in self.frame.astype(object).itertuples(index=False, name=None)
+        ]
+        return cols, rows
+
+    def _repr_html_(self) -> str:
+        cols, rows = self._rows()
+        esc = html.escape
+        parts = ['<table class="rrperf-table">']
+        if self.caption:
+            parts.append(f"<caption>{esc(self.caption)}</caption>")
+        parts.append("<thead><tr>" + "".join(f"<th>{esc(c)}</th>" for c in cols) + "</tr></thead>")
+        parts.append("<tbody>")
+        for row in rows:
+            parts.append("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>")
+        parts.append("</tbody></table>")
+        return "\n".join(parts)
+
+    def _repr_markdown_(self) -> str:
+        cols, rows = self._rows()
+        lines = []
+        if self.caption:
+            lines += [_md_escape(self.caption), ""]
+        lines.append("| " + " | ".join(_md_escape(c) for c in cols) + " |")
+        lines.append("|" + "|".join("---" for _ in cols) + "|")
+        for row in rows:
+            lines.append("| " + " | ".join(_md_escape(v) for v in row) + " |")
+        return "\n".join(lines) + "\n"
+
+    def __repr__(self) -> str:
+        return f"<ReportTable rows={len(self.frame)} columns={list(map(str, self.frame.columns))}>"
+
+
+def _display(obj: Any) -> None:
+    from IPython.display import display
+
+    display(obj)
+
+
+def heading(text: str, level: int = 1) -> Any:
+    """A Markdown heading with ``text`` escaped (an ``IPython.display.Markdown`` object).
+
+    Parameters
+    ----------
+    text : str
+        Any text; HTML and Markdown characters are shown literally.
+    level : int
+        1 to 6.
+
+    Raises
+    ------
+    ConfigError
+        When ``level`` is not 1 to 6.
+    """
+    from IPython.display import Markdown
+
+    if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 6:
+        raise ConfigError(f"heading level must be 1 to 6, got {level!r}")
+    return Markdown(f"{'#' * level} {_md_escape(str(text))}")
+
+
+def show_text(text: str) -> None:
+    """Display one paragraph of plain text (escaped)."""
+    from IPython.display import Markdown
+
+    _display(Markdown(_md_escape(str(text))))
+
+
+def show_title(title: str) -> None:
+    """Display the report's title as its top heading (escaped)."""
+    _display(heading(title, 1))
+
+
+def show_table(frame: pd.DataFrame, *, caption: str = "", empty: str = "none") -> None:
+    """Display a table (:class:`ReportTable`), or the text ``empty`` when it has no rows."""
+    if len(frame) == 0:
+        show_text(empty)
+        return
+    _display(ReportTable(frame.reset_index(drop=True), caption))
+
+
+def show_figure(ax: Axes | Figure, *, alt: str | None = None) -> None:
+    """Display a chart as a PNG image and close its figure.
+
+    The PNG is rendered here, not by the notebook's matplotlib backend, so reports get their
+    images whatever backend the kernel runs (see the module notes).
+
+    Parameters
+    ----------
+    ax : Axes or Figure
+        What a chart function returned.
+    alt : str or None
+        Alternative text of the image; the axes title when None. Characters other than
+        letters, digits, spaces and ``.,%/:-`` are dropped, so it is safe in Markdown and HTML.
+
+    Raises
+    ------
+    ReportError
+        When ``ax`` belongs to no figure.
+    """
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import Image
+
+    fig = ax if hasattr(ax, "savefig") else ax.get_figure()
+    if fig is None:
+        raise ReportError("show_figure needs an Axes that belongs to a figure")
+    if alt is None:
+        axes = fig.get_axes()
+        alt = (axes[0].get_title() if axes else "") or "chart"
+    alt = " ".join(re.sub(r"[^\w .,%/:-]", " ", alt).split()) or "chart"
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=_FIGURE_DPI, bbox_inches="tight")
+    plt.close(fig)  # type: ignore[arg-type]
+    _display(Image(data=buf.getvalue(), format="png", metadata={"alt": alt}))
+
+
+# --------------------------------------------------------------------------------------------
+# The benchmark report
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BenchmarkReport:
+    """Everything ``benchmark_report.ipynb`` shows, computed once by :func:`run_benchmark_report`.
+
+    Attributes
+    ----------
+    result : BenchmarkResult
+        The measurements of this run.
+    summary, comparison, correctness, stability : DataFrame
+        :meth:`BenchmarkResult.summary`, ``compare(baseline)``, ``correctness`` and
+        ``stability()``.
+    baseline : str
+        The system every variant is compared with.
+    history_path : Path or None
+        The history store the run was saved to, or None.
+    previous_run_id : str or None
+        The latest complete run stored before this one (the regression baseline).
+    regressions : DataFrame
+        :func:`rrperf.bench.regress.detect_regressions` of this run against that run (empty
+        when there is none).
+    history : DataFrame
+        The stored measurements of the benchmarked scenarios, this run included.
+    change_points : DataFrame
+        :func:`rrperf.bench.regress.detect_change_points` over ``history``.
+    files : tuple of Path
+        The results written: Parquet, CSV and the CSV's metadata sidecar.
+    """
+
+    result: BenchmarkResult
+    summary: pd.DataFrame
+    comparison: pd.DataFrame
+    correctness: pd.DataFrame
+    stability: pd.DataFrame
+    baseline: str
+    history_path: Path | None
+    previous_run_id: str | None
+    regressions: pd.DataFrame
+    history: pd.DataFrame
+    change_points: pd.DataFrame
+    files: tuple[Path, ...] = field(default=())
+
+
+def _names(value: str | Iterable[str], what: str) -> tuple[str, ...]:
+    items = (value,) if isinstance(value, str) else tuple(value)
+    if not all(isinstance(v, str) and v for v in items):
+        raise ConfigError(f"{what}: expected names (non-empty strings), got {list(items)!r}")
+    return items
+
+
+def _strategies(asked: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    """``[]``/None mean every strategy this installation offers (None when it offers none)."""
+    from rrperf.bench.systems import available_strategies
+
+    if asked is None:
+        names: tuple[str, ...] = ()
+    else:
+        names = _names(asked, "strategies")
+    if names:
+        return names
+    offered = available_strategies()
+    return offered or None
+
+
+def run_benchmark_report(
+    *,
+    scenarios: str | Iterable[str],
+    systems: str | Iterable[str] = ("legacy", "pipeline"),
+    strategies: str | Iterable[str] | None = None,
+    iterations: int = 5,
+    warmup: int = 1,
+    cache_states: str | Iterable[str] = ("cold", "warm"),
+    baseline: str = "legacy",
+    history_path: str | os.PathLike[str] | None = None,
+    output_dir: str | os.PathLike[str] = "reports",
+    seed: int | None = 0,
+    name: str | None = None,
+) -> BenchmarkReport:
+    """Run the comparative benchmark and compute every table of the benchmark report.
+
+    The run is measured by :class:`~rrperf.bench.runner.BenchmarkRunner` (no progress bar),
+    saved to ``output_dir`` as ``benchmark_results.parquet`` and ``benchmark_results.csv``
+    (with its ``.meta.json`` sidecar) and, when ``history_path`` is given, stored in that
+    history and compared with the latest complete run stored before it.
+
+    :class:`~rrperf.errors.StabilityWarning` is not emitted while the benchmark runs: every
+    such warning is a row of :attr:`BenchmarkReport.stability`, which the report shows.
+
+    Parameters
+    ----------
+    scenarios, systems, cache_states : str or iterable of str
+        As for :meth:`BenchmarkRunner.run_comparative_benchmark`.
+    strategies : str, iterable of str or None
+        Strategies of the ``pipeline`` system; empty or None means every strategy this
+        installation offers.
+    iterations, warmup, seed : int
+        As for :class:`BenchmarkRunner`.
+    baseline : str
+        System (or ``system/strategy``) the others are compared with.
+    history_path : path-like or None
+        A :class:`~rrperf.bench.history.HistoryStore` file; ``""`` or None for none.
+    output_dir : path-like
+        Where the results files go.
+    name : str or None
+        Name of the run in the history and the metadata.
+
+    Returns
+    -------
+    BenchmarkReport
+
+    Raises
+    ------
+    BenchmarkError, ConfigError
+        On an unknown scenario, system, strategy or cache state (before anything runs).
+    HistoryError
+        When the history store cannot be used.
+    """
+    from rrperf.bench.history import HistoryStore
+    from rrperf.bench.regress import detect_change_points, detect_regressions
+    from rrperf.bench.runner import BenchmarkRunner
+    from rrperf.errors import StabilityWarning
+
+    scen = _names(scenarios, "scenarios")
+    chosen_strategies = _strategies(strategies)
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    store = HistoryStore(history_path) if history_path else None
+    try:
+        previous: str | None = None
+        if store is not None:
+            runs = store.list_runs()
+            done = runs[runs["status"] == "complete"]
+            previous = str(done["run_id"].iloc[-1]) if len(done) else None
+        runner = BenchmarkRunner(
+            iterations=iterations, warmup=warmup, progress=False, seed=seed, history=store,
+            name=name,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", StabilityWarning)
+            result = runner.run_comparative_benchmark(
+                scen, systems=systems, strategies=chosen_strategies, cache_states=cache_states
+            )
+        files = (
+            result.to_parquet(out / f"{RESULTS_STEM}.parquet"),
+            result.to_csv(out / f"{RESULTS_STEM}.csv"),
+            out / f"{RESULTS_STEM}.meta.json",
+        )
+        import pandas as pd
+
+        regressions = pd.DataFrame()
+        history = result.data.iloc[0:0]
+        change_points = pd.DataFrame()
+        if store is not None:
+            if previous is not None:
+                regressions = detect_regressions(result.data, store.load_run(previous).data)
+            history = store.load_history(scenario=list(scen))
+            change_points = detect_change_points(history)
+    finally:
+        if store is not None:
+            store.close()
+    return BenchmarkReport(
+        result=result,
+        summary=result.summary(),
+        comparison=result.compare(baseline),
+        correctness=result.correctness,
+        stability=result.stability(),
+        baseline=baseline,
+        history_path=Path(history_path) if history_path else None,
+        previous_run_id=previous,
+        regressions=regressions,
+        history=history,
+        change_points=change_points,
+        files=files,
+    )
+
+
+def _with_variant(frame: pd.DataFrame) -> pd.DataFrame:
+    from rrperf.report.plots import variant_label
+
+    out = frame.copy()
+    pos = list(out.columns).index("system")
+    variant = variant_label(out)
+    out = out.drop(columns=[c for c in ("system", "strategy") if c in out.columns])
+    out.insert(pos, "variant", variant.to_numpy())
+    return out
+
+
+def _figure(rows: int, *, width: float = 8.0) -> Axes:
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=(width, min(2.0 + 0.32 * rows, 30.0)))
+    return ax
+
+
+def show_run(report: BenchmarkReport) -> None:
+    """Section "Run": what was measured, on which machine."""
+    import pandas as pd
+
+    _display(heading("Run", 2))
+    data = report.result.data
+    measured = data[~data["warmup"]]
+    show_text(
+        f"{len(measured)} measured iterations ({int(data['warmup'].sum())} warm-up) of "
+        f"{data['scenario'].nunique()} scenario(s), baseline {report.baseline}."
+    )
+    meta = report.result.metadata
+    cols = [c for c in ("run_id", "rrperf_version", "git_revision", "python_version",
+                        "platform", "cpu_model", "cpu_count", "memory_total_mb") if c in meta]
+    show_table(pd.DataFrame(meta[cols]), empty="no run metadata")
+
+
+def show_summary(report: BenchmarkReport) -> None:
+    """Section "Summary": per group the median, mean and its confidence interval, and a chart
+    per cache state."""
+    from rrperf.report.plots import ci_chart
+
+    _display(heading("Summary", 2))
+    summary = report.summary
+    cols = ["scenario", "system", "strategy", "cache_state", "n", "median", "mean", "ci_low",
+            "ci_high", "cv", "outliers"]
+    table = _with_variant(summary[[c for c in cols if c in summary.columns]])
+    show_table(table, caption="wall time in seconds; interval for the mean at 95 %")
+    for state in dict.fromkeys(summary["cache_state"].astype(str)):
+        part = summary[summary["cache_state"].astype(str) == state]
+        if part["ci_low"].notna().any():
+            ax = ci_chart(part, ax=_figure(4, width=9.0))
+            ax.set_title(f"wall time, {state} cache (95 % interval)")
+            show_figure(ax)
+
+
+def show_comparison(report: BenchmarkReport) -> None:
+    """Section "Comparison": each variant against the baseline, with a forest plot."""
+    from rrperf.report.plots import comparison_chart
+
+    _display(heading("Comparison", 2))
+    comp = report.comparison
+    show_text(f"Ratio of medians variant / {report.baseline} (below 1 is faster).")
+    cols = ["scenario", "system", "strategy", "cache_state", "ratio", "ratio_ci_low",
+            "ratio_ci_high", "p_value", "verdict"]
+    show_table(_with_variant(comp[[c for c in cols if c in comp.columns]]) if len(comp) else comp,
+               empty="no comparison: a single variant was measured")
+    if len(comp) and comp["ratio"].notna().any():
+        show_figure(comparison_chart(comp, ax=_figure(len(comp))))
+
+
+def show_correctness(report: BenchmarkReport) -> None:
+    """Section "Correctness": did every variant write the baseline's files?"""
+    _display(heading("Correctness", 2))
+    corr = report.correctness
+    cols = ["scenario", "system", "strategy", "baseline", "matches_baseline", "note"]
+    show_table(_with_variant(corr[cols]) if len(corr) else corr,
+               empty="no variant besides the baseline")
+
+
+def show_regressions(report: BenchmarkReport) -> None:
+    """Section "Regressions": this run against the previous one in the history, with the
+    history chart of the group that changed most."""
+    import numpy as np
+
+    from rrperf.report.plots import regression_chart
+
+    _display(heading("Regressions", 2))
+    if report.history_path is None:
+        show_text("No history store was given (history_path), so there is nothing to compare.")
+        return
+    if report.previous_run_id is None:
+        show_text(
+            f"First run in the history {report.history_path}: the next run will be compared "
+            "with this one."
+        )
+    else:
+        show_text(f"Compared with run {report.previous_run_id} from {report.history_path}.")
+        reg = report.regressions
+        cols = ["scenario", "system", "strategy", "cache_state", "ratio", "ratio_ci_low",
+                "ratio_ci_high", "p_adjusted", "regression", "improvement"]
+        show_table(_with_variant(reg[[c for c in cols if c in reg.columns]]) if len(reg) else reg,
+                   empty="no group was measured in both runs")
+    show_table(report.change_points, caption="change points over the history",
+               empty="no change point in the history")
+    history = report.history
+    if len(history) == 0:
+        return
+    keys = ["scenario", "system", "strategy", "cache_state"]
+    group: tuple[Any, ...] = tuple(history[keys].iloc[-1])
+    reg = report.regressions
+    if len(reg) and reg["ratio"].notna().any():
+        changed = np.abs(np.log(reg["ratio"].astype(float)))
+        group = tuple(reg.loc[changed.idxmax(), keys])
+    ax = regression_chart(history, group=group, change_points=report.change_points
+                          if len(report.change_points) else None, ax=_figure(6, width=9.0))
+    show_figure(ax)
+
+
+def show_stability(report: BenchmarkReport) -> None:
+    """Section "Stability": groups whose measurements are noisy, too few or too short."""
+    _display(heading("Stability", 2))
+    stab = report.stability
+    cols = ["scenario", "system", "strategy", "cache_state", "check", "message"]
+    show_table(_with_variant(stab[[c for c in cols if c in stab.columns]]) if len(stab) else stab,
+               empty="no stability warning")
+
+
+def show_files(report: BenchmarkReport) -> None:
+    """Section "Results files": where the measurements were saved."""
+    import pandas as pd
+
+    _display(heading("Results files", 2))
+    show_table(pd.DataFrame({"file": [p.name for p in report.files],
+                             "path": [str(p) for p in report.files]}))
+
+
+def headline_table(result: BenchmarkResult, *, baseline: str | None = None) -> pd.DataFrame:
+    """One row per scenario, cache state and variant: median time, ratio to the baseline and
+    verdict (the baseline's own rows have ratio 1 and verdict ``baseline``).
+
+    Parameters
+    ----------
+    result : BenchmarkResult
+    baseline : str or None
+        The reference system; ``result.baseline`` when None.
+
+    Returns
+    -------
+    DataFrame
+        ``scenario, cache_state, variant, median_s, ratio, verdict``, in summary order.
+    """
+    import pandas as pd
+
+    from rrperf.report.plots import variant_label
+
+    base = result.baseline if baseline is None else baseline
+    summary = result.summary()
+    comp = result.compare(base)
+    keys = ["scenario", "system", "strategy", "cache_state"]
+    merged = summary[[*keys, "median"]].merge(
+        comp[[*keys, "ratio", "verdict"]], on=keys, how="left"
+    )
+    is_base = merged["system"].astype(str) == base
+    merged.loc[is_base, "ratio"] = 1.0
+    merged["verdict"] = merged["verdict"].astype(object)
+    merged.loc[is_base, "verdict"] = "baseline"
+    return pd.DataFrame({
+        "scenario": merged["scenario"].astype(str),
+        "cache_state": merged["cache_state"].astype(str),
+        "variant": variant_label(merged).to_numpy(),
+        "median_s": merged["median"].astype(float),
+        "ratio": merged["ratio"].astype(float),
+        "verdict": merged["verdict"].fillna("").astype(str),
+    })
+
