@@ -56,7 +56,7 @@ def _replace_column(schema: Schema, table: str, column: Column) -> Schema:
             cols = tuple(column if c.name == column.name else c for c in t.columns)
             t = dataclasses.replace(t, columns=cols)
         tables.append(t)
-    return dataclasses.replace(schema, tables=tuple(tables), _by_name={})
+    return dataclasses.replace(schema, tables=tuple(tables))
 
 
 # --- golden files ---------------------------------------------------------------------------
@@ -298,7 +298,7 @@ def test_new_table_rewrites_index(blog_schema: Schema, tmp_path: Path) -> None:
     grown = dataclasses.replace(
         blog_schema,
         tables=(*blog_schema.tables, Table("notes", (Column("id", "bigint", null=False),))),
-        _by_name={},
+
     )
     assert run_pipeline(grown, tmp_path).written == (
         "index.ts", "note.ts", "reactive-note.ts", "types/note-data.ts",
@@ -346,7 +346,7 @@ def test_unsafe_table_names_are_rejected_before_writing(
     schema = dataclasses.replace(
         blog_schema,
         tables=(*blog_schema.tables, Table(table, (Column("id", "bigint", null=False),))),
-        _by_name={},
+
     )
     out = tmp_path / "out"
     with pytest.raises(UnsafePathError, match="must stay inside the output folder"):
