@@ -690,24 +690,27 @@ class TunerController:
         RrperfError
             For invalid settings (stored in ``state.error`` too) or a failed run.
         """
-        strategy = state.strategy or _default_strategy()
-        ttl = None if state.ttl_multiplier == 1.0 else state.ttl_multiplier
-        panel = PanelState(
-            scenarios=(state.scenario,), systems=("pipeline",), strategies=(strategy,),
-            cache_states=(state.cache_state,), iterations=state.iterations,
-            warmup=state.warmup, seed=state.seed,
-        )
-        state.status, state.error, state.notes = "running", None, []
+        state.status, state.error, state.notes, state.done, state.total = (
+            "running", None, [], 0, 0)
+        panel = PanelState()
         try:
-            if not isinstance(state.ttl_multiplier, int | float) or isinstance(
-                state.ttl_multiplier, bool
+            strategy = state.strategy or _default_strategy()
+            if isinstance(state.ttl_multiplier, bool) or not isinstance(
+                state.ttl_multiplier, int | float
             ):
                 raise ConfigError(
                     f"ttl_multiplier must be a number > 0, got {state.ttl_multiplier!r}"
                 )
+            ttl = None if state.ttl_multiplier == 1.0 else state.ttl_multiplier
             tuned = customize_strategy(strategy, workers=state.workers, ttl_multiplier=ttl)
-            bench = _TunedBench(self.bench, {strategy: tuned})
-            result = bench.run(panel, on_progress=on_progress)
+            panel = PanelState(
+                scenarios=(state.scenario,), systems=("pipeline",), strategies=(strategy,),
+                cache_states=(state.cache_state,), iterations=state.iterations,
+                warmup=state.warmup, seed=state.seed,
+            )
+            result = _TunedBench(self.bench, {strategy: tuned}).run(
+                panel, on_progress=on_progress
+            )
         except RrperfError as err:
             state.status, state.error, state.notes = "failed", one_line(err), panel.notes
             state.done, state.total = panel.done, panel.total

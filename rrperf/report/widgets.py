@@ -210,6 +210,8 @@ class ControlPanel:
         Iterations measured out of the total.
     message : ipywidgets.HTML
         The last run's outcome: an escaped one-line error, or a success line, and warnings.
+    last_error : RrperfError or None
+        The exception of the last run when it failed.
     output : ipywidgets.Output
         The summary table (HTML) and the CI chart (PNG) of the last successful run.
 
@@ -310,6 +312,7 @@ class ControlPanel:
         ]
         for widget, attr, convert in bind:
             widget.observe(self._setter(attr, convert), names="value")
+        self.last_error: RrperfError | None = None
         self._runs = _Runs(self.run_button, self._run_and_show, background=background)
         self.run_button.on_click(self._runs.click)
 
@@ -341,8 +344,9 @@ class ControlPanel:
             When the run fails; its message is shown in :attr:`message` too.
         """
         self._run_and_show()
-        if self.state.error is not None or self.state.result is None:
-            raise RrperfError(self.state.error or "the run produced no result")
+        if self.last_error is not None:
+            raise self.last_error
+        assert self.state.result is not None  # set by every successful run
         return self.state.result
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -368,10 +372,12 @@ class ControlPanel:
         self.run_button.disabled = True
         self.message.value = _message_html("running", None, (), "")
         try:
+            self.last_error = None
             try:
                 self.controller.run(self.state, on_progress=self._on_progress)
-            except RrperfError:
-                pass  # the controller stored the message in state.error; shown below
+            except RrperfError as err:
+                # The controller stored the one-line message in state.error; shown below.
+                self.last_error = err
             self._show()
         finally:
             self.run_button.disabled = False
@@ -448,6 +454,8 @@ class StrategyTuner:
     run_button, use_recommended : ipywidgets.Button
     progress : ipywidgets.IntProgress
     message : ipywidgets.HTML
+    last_error : RrperfError or None
+        The exception of the last trial when it failed.
     trials_output : ipywidgets.Output
         The trials table (HTML) and chart (PNG).
     recommendation : ipywidgets.HTML
@@ -534,6 +542,7 @@ class StrategyTuner:
         ]
         for widget, attr, convert in bind:
             widget.observe(self._setter(attr, convert), names="value")
+        self.last_error: RrperfError | None = None
         self._runs = _Runs(self.run_button, self._run_and_show, background=background)
         self.run_button.on_click(self._runs.click)
         self.use_recommended.on_click(self._apply_recommendation)
@@ -568,10 +577,9 @@ class StrategyTuner:
         RrperfError
             When the trial fails; its message is shown in :attr:`message` too.
         """
-        before = len(self.state.trials)
         self._run_and_show()
-        if self.state.error is not None or len(self.state.trials) == before:
-            raise RrperfError(self.state.error or "the trial produced no result")
+        if self.last_error is not None:
+            raise self.last_error
         return self.state.trials[-1]
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -600,10 +608,12 @@ class StrategyTuner:
         self.run_button.disabled = True
         self.message.value = _message_html("running", None, (), "")
         try:
+            self.last_error = None
             try:
                 self.controller.run(self.state, on_progress=self._on_progress)
-            except RrperfError:
-                pass  # the controller stored the message in state.error; shown below
+            except RrperfError as err:
+                # The controller stored the one-line message in state.error; shown below.
+                self.last_error = err
             self._show()
         finally:
             self.run_button.disabled = False

@@ -1,0 +1,341 @@
+"""ControlPanel and StrategyTuner driven without a browser: set widget values, click, assert.
+
+Runs are real and tiny (scenario ``small``, 2 iterations, no warm-up). Nothing here depends on
+how long a run takes: timings are only compared with each other through exact arithmetic.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import logging
+import subprocess
+import sys
+import types
+from collections.abc import Iterator
+from html.parser import HTMLParser
+
+import pytest
+
+from rrperf.bench.results import BenchmarkResult
+from rrperf.errors import BenchmarkError, ConfigError, MissingDependencyError, RrperfError
+from rrperf.report._panel_state import (
+    TRIAL_COLUMNS,
+    BenchController,
+    PanelState,
+    ProgressTracker,
+    Recommendation,
+    one_line,
+)
+from rrperf.report.widgets import ControlPanel
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SMALL_RUN = {"scenarios": ["small"], "iterations": 2, "warmup": 0, "seed": 1}
+
+
+@pytest.fixture(autouse=True)
+def no_swallowed_callback_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """ipywidgets logs (and swallows) exceptions raised in click handlers: there must be none."""
+    caplog.set_level(logging.WARNING)
+    yield
+    swallowed = [r.getMessage() for r in caplog.records if "Exception in callback" in r.msg]
+    assert not swallowed, swallowed
+
+
+def _html_of(output: dict[str, object]) -> str:
+    data = output["data"]
+    assert isinstance(data, dict)
+    return str(data["text/html"])
+
+
+def _table_cells(markup: str) -> list[list[str]]:
+    """Rows of the first HTML table, as cell texts (header row first)."""
+
+    class Cells(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rows: list[list[str]] = []
+            self.cell: list[str] | None = None
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            if tag == "tr":
+                self.rows.append([])
+            elif tag in ("td", "th"):
+                self.cell = []
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in ("td", "th") and self.cell is not None:
+                self.rows[-1].append("".join(self.cell).strip())
+                self.cell = None
+
+        def handle_data(self, data: str) -> None:
+            if self.cell is not None:
+                self.cell.append(data)
+
+    parser = Cells()
+    parser.feed(markup)
+    return parser.rows
+
+
+def _png_of(output: dict[str, object]) -> bytes:
+    data = output["data"]
+    assert isinstance(data, dict)
+    return base64.b64decode(str(data["image/png"]))
+
+
+@pytest.fixture(scope="module")
+def ran_panel() -> ControlPanel:
+    """One panel that ran one real benchmark by a click (legacy and pipeline on ``small``)."""
+    panel = ControlPanel(**SMALL_RUN)  # type: ignore[arg-type]
+    panel.run_button.click()
+    return panel
+
+
+# --- a click runs a real benchmark ----------------------------------------------------------------
+
+
+def test_click_stores_a_real_result(ran_panel: ControlPanel) -> None:
+    result = ran_panel.result
+    assert isinstance(result, BenchmarkResult)
+    assert ran_panel.state.status == "done"
+    assert ran_panel.state.error is None
+    data = result.data
+    assert len(data) == 4  # 2 systems x 2 iterations
+    assert sorted(data["system"]) == ["legacy", "legacy", "pipeline", "pipeline"]
+    assert set(data["scenario"]) == {"small"}
+    assert set(data["cache_state"]) == {"cold"}
+    assert not data["warmup"].any()
+    assert data["error"].isna().all()
+    assert (data["wall_s"] > 0).all()
+
+
+def test_progress_bar_counts_every_iteration(ran_panel: ControlPanel) -> None:
+    bar = ran_panel.progress
+    assert (bar.value, bar.max, bar.description) == (4, 4, "4/4")
+    assert (ran_panel.state.done, ran_panel.state.total) == (4, 4)
+
+
+def test_output_shows_summary_table_then_ci_chart(ran_panel: ControlPanel) -> None:
+    outputs = ran_panel.output.outputs
+    assert [o["output_type"] for o in outputs] == ["display_data", "display_data"]
+    table = _html_of(outputs[0])
+    assert table.startswith('<table class="dataframe rrperf-summary">')
+    header, *rows = _table_cells(table)
+    assert header == [
+        "scenario", "system", "strategy", "cache_state", "n", "median", "mean", "ci_low",
+        "ci_high", "cv", "outliers",
+    ]
+    assert [r[1] for r in rows] == ["legacy", "pipeline"]
+    assert [r[4] for r in rows] == ["2", "2"]
+    assert _png_of(outputs[1]).startswith(PNG_MAGIC)
+
+
+def test_success_message_and_warnings_are_shown(ran_panel: ControlPanel) -> None:
+    run_id = ran_panel.result.run_ids[0]  # type: ignore[union-attr]
+    lines = ran_panel.message.value.split("<br>")
+    assert lines[0] == (
+        f'<span class="rrperf-ok">✔ 4 iterations (0 warm-up), 0 failed; run {run_id}</span>'
+    )
+    # Warnings of the run (stability checks on 2 iterations) are lines of the panel, not
+    # exceptions or stderr text; each is escaped.
+    assert lines[1:] == [
+        f'<span class="rrperf-note" style="color:#8a6d00">⚠ {html.escape(n)}</span>'
+        for n in ran_panel.state.notes
+    ]
+
+
+def test_run_button_is_enabled_after_the_run(ran_panel: ControlPanel) -> None:
+    assert ran_panel.run_button.disabled is False
+
+
+# --- widgets update the state --------------------------------------------------------------------
+
+
+def test_widget_changes_update_the_state() -> None:
+    panel = ControlPanel()
+    assert panel.state == PanelState()
+    panel.scenarios.value = " small, synthetic:20 ,, "
+    panel.systems.value = ("pipeline",)
+    panel.cache_states.value = ("cold", "warm")
+    panel.iterations.value = 7
+    panel.warmup.value = 0
+    panel.workers.value = 3
+    s = panel.state
+    assert s.scenarios == ("small", "synthetic:20")
+    assert s.systems == ("pipeline",)
+    assert s.cache_states == ("cold", "warm")
+    assert (s.iterations, s.warmup, s.workers) == (7, 0, 3)
+    panel.workers.value = 0
+    assert panel.state.workers is None
+
+
+def test_initial_widgets_reflect_the_arguments() -> None:
+    panel = ControlPanel(scenarios=["small", "medium"], systems=["legacy"], iterations=4,
+                         warmup=2, workers=None, cache_states=["warm"])
+    assert panel.scenarios.value == "small, medium"
+    assert panel.systems.value == ("legacy",)
+    assert panel.cache_states.value == ("warm",)
+    assert (panel.iterations.value, panel.warmup.value, panel.workers.value) == (4, 2, 0)
+    assert panel.progress.value == 0
+    assert panel.output.outputs == ()
+    assert panel.result is None
+
+
+# --- errors are one line in the panel ------------------------------------------------------------
+
+
+def _error_line(panel: ControlPanel) -> str:
+    prefix = '<span class="rrperf-error" style="color:#b00020">✖ '
+    value = panel.message.value
+    assert value.startswith(prefix), value
+    return value[len(prefix):].split("</span>")[0]
+
+
+def test_unknown_scenario_typed_shows_escaped_message() -> None:
+    panel = ControlPanel(**SMALL_RUN)  # type: ignore[arg-type]
+    panel.scenarios.value = "<b>nosuch</b>"
+    assert panel.run_button.click() is None  # the handler does not raise
+    assert panel.state.status == "failed"
+    assert panel.state.error is not None
+    assert panel.state.error.startswith("unknown scenario '<b>nosuch</b>'; expected one of: small")
+    assert _error_line(panel) == html.escape(panel.state.error)
+    assert "<b>nosuch" not in panel.message.value
+    assert panel.result is None
+    assert panel.output.outputs == ()
+    assert panel.progress.value == 0
+    assert panel.run_button.disabled is False
+
+
+def test_invalid_iteration_count_shows_runner_message() -> None:
+    panel = ControlPanel(**SMALL_RUN)  # type: ignore[arg-type]
+    panel.iterations.value = 0
+    panel.run_button.click()
+    assert _error_line(panel) == "iterations must be an integer &gt;= 1, got 0"
+
+
+def test_empty_scenarios_and_unknown_cache_state() -> None:
+    panel = ControlPanel(**SMALL_RUN)  # type: ignore[arg-type]
+    panel.scenarios.value = " , "
+    panel.run_button.click()
+    assert _error_line(panel) == "scenarios: expected at least one name, got none"
+    panel.scenarios.value = "small"
+    panel.cache_states.value = ()
+    panel.run_button.click()
+    assert _error_line(panel) == "cache_states: expected at least one name, got none"
+
+
+def test_workers_without_strategy_is_refused() -> None:
+    panel = ControlPanel(**SMALL_RUN)  # type: ignore[arg-type]
+    panel.workers.value = 2
+    panel.run_button.click()
+    assert _error_line(panel) == (
+        "workers=2 applies to pipeline strategies; choose at least one strategy, or leave "
+        "workers at the strategies&#x27; default"
+    )
+
+
+def test_run_method_raises_what_the_panel_shows() -> None:
+    panel = ControlPanel(**SMALL_RUN)  # type: ignore[arg-type]
+    panel.iterations.value = -1
+    with pytest.raises(ConfigError, match=r"^iterations must be an integer >= 1, got -1$") as info:
+        panel.run()
+    assert panel.last_error is info.value
+    assert _error_line(panel) == "iterations must be an integer &gt;= 1, got -1"
+
+
+# --- background runs -----------------------------------------------------------------------------
+
+
+def test_background_click_finishes_after_wait() -> None:
+    panel = ControlPanel(scenarios=["nosuch-scenario"], background=True)
+    panel.run_button.click()
+    assert panel.wait(timeout=60) is True
+    assert panel.state.status == "failed"
+    assert _error_line(panel).startswith("unknown scenario &#x27;nosuch-scenario&#x27;")
+
+
+# --- the controller without widgets --------------------------------------------------------------
+
+
+def test_controller_error_is_stored_and_raised() -> None:
+    state = PanelState(scenarios=("nosuch",), iterations=1, warmup=0)
+    with pytest.raises(BenchmarkError, match=r"^unknown scenario 'nosuch'; expected one of"):
+        BenchController().run(state)
+    assert state.status == "failed"
+    assert state.error is not None and state.error.startswith("unknown scenario 'nosuch'")
+    assert state.result is None
+
+
+def test_controller_reports_progress_sequence() -> None:
+    calls: list[tuple[int, int]] = []
+    state = PanelState(scenarios=("small",), systems=("pipeline",), iterations=2, warmup=1,
+                       seed=3)
+    result = BenchController().run(state, on_progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(0, 3), (1, 3), (2, 3), (3, 3)]
+    assert state.result is result
+    assert list(result.data["warmup"]) == [True, False, False]
+    assert list(result.data["iteration"]) == [0, 1, 2]
+
+
+def test_progress_tracker_counts() -> None:
+    seen: list[tuple[int, int]] = []
+    tracker = ProgressTracker(2, lambda d, t: seen.append((d, t)))
+    assert tracker.start_run(types.SimpleNamespace(run_id="r1"), name=None) == "r1"
+    tracker.append_iteration("r1", {})
+    tracker.append_iteration("r1", {})
+    tracker.finish_run("r1", "complete")
+    assert seen == [(0, 2), (1, 2), (2, 2)]
+    assert tracker.done == 2
+
+
+def test_one_line() -> None:
+    assert one_line(ConfigError("a\n  b\tc ")) == "a b c"
+    assert one_line(RrperfError()) == "RrperfError"
+
+
+# --- optimizer answers ---------------------------------------------------------------------------
+
+
+def test_recommendation_from_optimizer_object() -> None:
+    advice = types.SimpleNamespace(
+        strategy="balanced", scores={"balanced": 0.9, "sequential": 0.2}, rationale="medium size"
+    )
+    rec = Recommendation.from_optimizer(advice)
+    assert rec == Recommendation("balanced", {"balanced": 0.9, "sequential": 0.2}, "medium size")
+
+
+def test_recommendation_without_strategy_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"^the optimizer's answer names no strategy: dict$"):
+        Recommendation.from_optimizer({"scores": {}})
+
+
+# --- import hygiene ------------------------------------------------------------------------------
+
+
+def test_missing_ipywidgets_raises_actionable_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)
+    with pytest.raises(
+        MissingDependencyError,
+        match=r"^ControlPanel needs ipywidgets; install it with: pip install 'ipywidgets'$",
+    ) as info:
+        ControlPanel()
+    assert isinstance(info.value.__cause__, ImportError)
+
+
+def test_import_is_light() -> None:
+    code = (
+        "import sys, rrperf.report.widgets\n"
+        "heavy = [m for m in ('ipywidgets', 'matplotlib', 'papermill', 'seaborn')"
+        " if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_trial_columns() -> None:
+    assert TRIAL_COLUMNS == (
+        "trial", "strategy", "workers", "ttl_multiplier", "cache_state", "n", "median_wall_s",
+        "ratio_vs_first",
+    )
