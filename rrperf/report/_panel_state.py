@@ -511,37 +511,51 @@ class Recommendation:
     strategy : str
         The recommended strategy.
     scores : mapping of str to float
-        A score per strategy (as the optimizer defines it).
+        A score per strategy, as the optimizer defines it (higher is better).
     rationale : str
         Why.
+    predicted_s : mapping of str to float
+        Predicted seconds per strategy, when the optimizer gives them.
     """
 
     strategy: str
     scores: Mapping[str, float]
     rationale: str
+    predicted_s: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_optimizer(cls, advice: Any) -> Recommendation:
         """Read the object returned by ``analyze_and_recommend_strategy``.
 
+        Its ``strategy`` is a name or a strategy object; each of its ``scores`` is a number or
+        a mapping with ``score`` (and ``predicted_s``), as
+        :class:`rrperf.optimize.workload.Recommendation` has them.
+
         Raises
         ------
         ConfigError
-            When it has no recommended strategy.
+            When it names no strategy.
         """
-        strategy = _first_attr(advice, ("strategy", "recommended", "recommended_strategy", "name"))
-        if not isinstance(strategy, str):
+        strategy = _first_attr(advice, ("strategy", "recommended", "recommended_strategy"))
+        if strategy is not None and not isinstance(strategy, str):
             strategy = getattr(strategy, "name", None)
         if not isinstance(strategy, str) or not strategy:
             raise ConfigError(
                 f"the optimizer's answer names no strategy: {type(advice).__name__}"
             )
-        raw_scores = _first_attr(advice, ("scores", "score"))
-        scores = {str(k): float(v) for k, v in dict(raw_scores or {}).items()}
-        rationale = _first_attr(advice, ("rationale", "reason", "explanation"))
+        scores: dict[str, float] = {}
+        predicted: dict[str, float] = {}
+        for name, value in dict(_first_attr(advice, ("scores",)) or {}).items():
+            if isinstance(value, Mapping):
+                scores[str(name)] = float(value["score"])
+                if "predicted_s" in value:
+                    predicted[str(name)] = float(value["predicted_s"])
+            else:
+                scores[str(name)] = float(value)
+        rationale = _first_attr(advice, ("rationale",))
         if isinstance(rationale, list | tuple):
             rationale = " ".join(str(r) for r in rationale)
-        return cls(strategy, scores, str(rationale or ""))
+        return cls(strategy, scores, str(rationale or ""), predicted)
 
 
 def _first_attr(obj: Any, names: Iterable[str]) -> Any:
@@ -670,13 +684,11 @@ class TunerController:
 
     @staticmethod
     def _workload(state: TunerState) -> Any:
-        """The optimizer's workload description of the scenario's schema."""
+        """The workload profile of the scenario (measured by the optimizer's profiler)."""
         from rrperf.bench.scenarios import resolve_scenario
-        from rrperf.optimize import workload as workload_mod
-        from rrperf.schema.sources import load_schema
+        from rrperf.optimize.workload import profile_workload
 
-        schema = load_schema(resolve_scenario(state.scenario).source)
-        return workload_mod.analyze_workload(schema)
+        return profile_workload(resolve_scenario(state.scenario).source)
 
     def run(self, state: TunerState, *, on_progress: ProgressCallback | None = None) -> Trial:
         """Run one trial with the settings in ``state`` and append it to ``state.trials``.

@@ -32,6 +32,7 @@ import base64
 import html
 import io
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -406,12 +407,14 @@ def _recommendation_html(rec: Recommendation | None, error: str | None) -> str:
         why = html.escape(error) if error else "not asked"
         return ('<div class="rrperf-recommendation"><b>Optimizer</b>: '
                 f"no recommendation ({why})</div>")
+    predicted = rec.predicted_s
     rows = "".join(
-        f"<tr><td>{html.escape(name)}</td><td>{score:.3g}</td></tr>"
+        f"<tr><td>{html.escape(name)}</td><td>{score:.3g}</td>"
+        + (f"<td>{predicted.get(name, math.nan) * 1e3:.3g}</td>" if predicted else "") + "</tr>"
         for name, score in sorted(rec.scores.items(), key=lambda kv: -kv[1])
     )
-    table = (f'<table class="rrperf-scores"><tr><th>strategy</th><th>score</th></tr>{rows}'
-             "</table>") if rows else ""
+    head = "<th>strategy</th><th>score</th>" + ("<th>predicted ms</th>" if predicted else "")
+    table = (f'<table class="rrperf-scores"><tr>{head}</tr>{rows}</table>') if rows else ""
     return (
         '<div class="rrperf-recommendation"><b>Optimizer recommends</b>: '
         f"<code>{html.escape(rec.strategy)}</code><br>{html.escape(rec.rationale)}{table}</div>"

@@ -304,6 +304,20 @@ def test_recommendation_from_optimizer_object() -> None:
     assert rec == Recommendation("balanced", {"balanced": 0.9, "sequential": 0.2}, "medium size")
 
 
+def test_recommendation_from_nested_scores() -> None:
+    advice = types.SimpleNamespace(
+        strategy=types.SimpleNamespace(name="parallel"),
+        scores={"sequential": {"predicted_s": 0.04, "score": 0.5},
+                "parallel": {"predicted_s": 0.02, "score": 1.0}},
+        rationale=["many tables,", "4 CPUs free"],
+    )
+    rec = Recommendation.from_optimizer(advice)
+    assert rec == Recommendation(
+        "parallel", {"sequential": 0.5, "parallel": 1.0}, "many tables, 4 CPUs free",
+        {"sequential": 0.04, "parallel": 0.02},
+    )
+
+
 def test_recommendation_without_strategy_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"^the optimizer's answer names no strategy: dict$"):
         Recommendation.from_optimizer({"scores": {}})
