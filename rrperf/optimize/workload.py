@@ -102,7 +102,6 @@ __all__ = [
     "Recommendation",
     "StrategyLike",
     "WorkloadProfile",
-    "analyze_workload",
     "predict",
     "profile_workload",
     "recommend",
@@ -186,9 +185,17 @@ class WorkloadProfile:
     sampled_tables: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.n_tables, bool) or not isinstance(self.n_tables, int) or self.n_tables < 0:
+        if (
+            isinstance(self.n_tables, bool)
+            or not isinstance(self.n_tables, int)
+            or self.n_tables < 0
+        ):
             raise ConfigError(f"n_tables must be an integer >= 0, got {self.n_tables!r}")
-        if isinstance(self.cpu_count, bool) or not isinstance(self.cpu_count, int) or self.cpu_count < 1:
+        if (
+            isinstance(self.cpu_count, bool)
+            or not isinstance(self.cpu_count, int)
+            or self.cpu_count < 1
+        ):
             raise ConfigError(f"cpu_count must be an integer >= 1, got {self.cpu_count!r}")
         if not isinstance(self.source_fingerprint, str):
             raise ConfigError(
@@ -198,17 +205,23 @@ class WorkloadProfile:
             if f.name.endswith("_s") and f.name != "stage_s":
                 value = getattr(self, f.name)
                 if not _number(value) or not value >= 0 or math.isinf(value):
-                    raise ConfigError(f"{f.name} must be a finite number of seconds >= 0, got {value!r}")
+                    raise ConfigError(
+                        f"{f.name} must be a finite number of seconds >= 0, got {value!r}"
+                    )
         for name in ("load_avg", "memory_available_mb"):
             value = getattr(self, name)
             if not _number(value) or not value >= 0:
                 raise ConfigError(f"{name} must be a number >= 0, got {value!r}")
         if not isinstance(self.stage_s, Mapping) or set(self.stage_s) != set(STEP_KINDS):
             got = sorted(self.stage_s) if isinstance(self.stage_s, Mapping) else self.stage_s
-            raise ConfigError(f"stage_s must map exactly {', '.join(STEP_KINDS)} to seconds, got {got!r}")
+            raise ConfigError(
+                f"stage_s must map exactly {', '.join(STEP_KINDS)} to seconds, got {got!r}"
+            )
         for kind, value in self.stage_s.items():
             if not _number(value) or not value >= 0:
-                raise ConfigError(f"stage_s[{kind!r}] must be a number of seconds >= 0, got {value!r}")
+                raise ConfigError(
+                    f"stage_s[{kind!r}] must be a number of seconds >= 0, got {value!r}"
+                )
         object.__setattr__(self, "stage_s", {k: float(self.stage_s[k]) for k in STEP_KINDS})
         for name in ("cache_warm", "output_present"):
             if not isinstance(getattr(self, name), bool):
@@ -265,7 +278,9 @@ STEP_CACHE: Mapping[str, str] = {
 }
 
 
-def _cached_cost(profile: WorkloadProfile, strategy: StrategyLike, category: str, compute_s: float) -> float:
+def _cached_cost(
+    profile: WorkloadProfile, strategy: StrategyLike, category: str, compute_s: float
+) -> float:
     """Cost of one lookup-or-compute of ``category`` under ``strategy``."""
     memory = category in strategy.cache_memory
     disk = category in strategy.cache_disk
@@ -391,8 +406,12 @@ class Recommendation:
         import pandas as pd
 
         rows = [
-            {"strategy": name, "predicted_s": s["predicted_s"], "score": s["score"],
-             "recommended": name == self.strategy}
+            {
+                "strategy": name,
+                "predicted_s": s["predicted_s"],
+                "score": s["score"],
+                "recommended": name == self.strategy,
+            }
             for name, s in self.scores.items()
         ]
         return pd.DataFrame(rows, columns=["strategy", "predicted_s", "score", "recommended"])
@@ -493,7 +512,8 @@ def _rationale(
     per_task = profile.dispatch_s + profile.ship_s
     lines.append(
         f"A process-pool task costs {_ms(per_task)} to dispatch and ship the analysis "
-        f"({_ms(profile.ship_s)} of pickling), against {_ms(profile.per_table_s / _STAGES_PER_TABLE)} "
+        f"({_ms(profile.ship_s)} of pickling), against "
+        f"{_ms(profile.per_table_s / _STAGES_PER_TABLE)} "
         f"of work per stage; the pool's one-off start-up is {_ms(profile.pool_startup_s)}; "
         f"{profile.free_cpus:.1f} of {profile.cpu_count} CPUs are free "
         f"(load {profile.load_avg:.2f})."
@@ -512,7 +532,8 @@ def _rationale(
         "The output folder already holds the files, so unchanged files are only compared "
         f"({_ms(profile.compare_s)} per file)."
         if profile.output_present
-        else f"The output folder is empty, so every file is written ({_ms(profile.write_s)} per file)."
+        else "The output folder is empty, so every file is written "
+        f"({_ms(profile.write_s)} per file)."
     )
     if strat.backend == "process":
         lines.append("The per-table work outweighs the pool's dispatch cost.")
@@ -565,7 +586,9 @@ def probe_pool(
             if backend == "thread":
                 executor.shutdown()
         _POOL_PROBES[key] = (startup, dispatch)
-        logger.debug("%s pool x%d: start-up %.4f s, %.6f s per task", backend, workers, startup, dispatch)
+        logger.debug(
+            "%s pool x%d: start-up %.4f s, %.6f s per task", backend, workers, startup, dispatch
+        )
         return startup, dispatch
 
 
@@ -679,10 +702,12 @@ def profile_workload(
         for table in chosen:
             results = []
             for kind in STEP_KINDS[:-1]:
-                seconds, value = _timed(lambda k=kind: steps[k](ctx, table), clock, repeats)
+                seconds, value = _timed(lambda k=kind, t=table: steps[k](ctx, t), clock, repeats)
                 totals[kind] += seconds
                 results.append(value)
-            seconds, rendered = _timed(lambda: render_table(ctx, table, *results), clock, repeats)
+            seconds, rendered = _timed(
+                lambda t=table, r=tuple(results): render_table(ctx, t, *r), clock, repeats
+            )
             totals["render"] += seconds
             files.update(rendered)
         stage_s = {k: (v / len(chosen) if chosen else 0.0) for k, v in totals.items()}
@@ -699,8 +724,14 @@ def profile_workload(
             write_if_changed(os.path.join(scratch, "out"), files, dry_run=True)
             compare_s = (clock() - start) / len(files)
         hit_s, miss_s, disk_hit_s = _probe_cache(
-            CacheOptimizer, CacheConfig, cache_key, os.path.join(scratch, "cache"),
-            fingerprint, chosen[0] if chosen else "", files, clock,
+            CacheOptimizer,
+            CacheConfig,
+            cache_key,
+            os.path.join(scratch, "cache"),
+            fingerprint,
+            chosen[0] if chosen else "",
+            files,
+            clock,
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -762,7 +793,9 @@ def profile_workload(
     )
     logger.info(
         "profiled %s: %d tables, %.3f ms per table, pool start-up %.3f s",
-        getattr(schema, "source", source), profile.n_tables, profile.per_table_s * 1e3,
+        getattr(schema, "source", source),
+        profile.n_tables,
+        profile.per_table_s * 1e3,
         pool_startup_s,
     )
     return profile
@@ -805,6 +838,3 @@ def _cache_holds(cache: CacheOptimizer | None, source: Any, fingerprint: str) ->
     stats = cache.stats()
     held = {t.category for t in stats.tiers if t.entries > 0}
     return {"schema_introspection", "template_render"} <= held
-
-
-analyze_workload = profile_workload
