@@ -55,8 +55,13 @@ def make_profile(**changes: object) -> WorkloadProfile:
         hash_s=0.5,
         load_s=2.0,
         analyze_s=1.0,
-        stage_s={"types": 0.5, "relationships": 0.25, "defaults": 0.125, "polymorphic": 0.125,
-                 "render": 1.0},
+        stage_s={
+            "types": 0.5,
+            "relationships": 0.25,
+            "defaults": 0.125,
+            "polymorphic": 0.125,
+            "render": 1.0,
+        },
         index_s=0.5,
         write_s=0.25,
         compare_s=0.125,
@@ -219,9 +224,22 @@ def test_real_profile_of_small(tmp_path: object) -> None:
     assert p.n_files == 13
     for kind in STEP_KINDS:
         assert p.stage_s[kind] > 0
-    for name in ("load_s", "analyze_s", "index_s", "write_s", "compare_s", "ship_s",
-                 "overhead_s", "monitor_s", "hit_s", "miss_s", "disk_hit_s",
-                 "pool_startup_s", "dispatch_s", "thread_dispatch_s"):
+    for name in (
+        "load_s",
+        "analyze_s",
+        "index_s",
+        "write_s",
+        "compare_s",
+        "ship_s",
+        "overhead_s",
+        "monitor_s",
+        "hit_s",
+        "miss_s",
+        "disk_hit_s",
+        "pool_startup_s",
+        "dispatch_s",
+        "thread_dispatch_s",
+    ):
         assert getattr(p, name) > 0, name
     assert p.cache_warm is False and p.output_present is False
     assert len(p.source_fingerprint) == 64
