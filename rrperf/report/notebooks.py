@@ -409,7 +409,15 @@ def _coerce(text: str, param: NotebookParameter) -> Any:
                 ) from err
             if not isinstance(items, list):
                 raise ConfigError(f"parameter {param.name!r} expects a list, got {text!r}")
-            return [_scalar(str(v), inner, param.name) if inner != "str" else v for v in items]
+            if inner == "str":
+                bad = [v for v in items if not isinstance(v, str)]
+                if bad:
+                    raise ConfigError(
+                        f"parameter {param.name!r} expects a list of str, got {bad[0]!r} in "
+                        f"{text!r}"
+                    )
+                return items
+            return [_scalar(str(v), inner, param.name) for v in items]
         parts = [p.strip() for p in text.split(",") if p.strip()]
         return [_scalar(p, inner, param.name) for p in parts]
     return _scalar(text, kind if kind in ("int", "float", "bool", "str") else "", param.name)

@@ -1,0 +1,495 @@
+"""rrperf.report.notebooks: parameters, error mapping, display helpers, and every shipped
+notebook executed through papermill with tiny parameters (marked slow)."""
+
+from __future__ import annotations
+
+import math
+import pickle
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import nbformat
+import pytest
+from markdown_it import MarkdownIt
+
+import rrperf
+import rrperf.report as rr
+from rrperf.bench.results import BenchmarkResult, measurements_frame, read_result
+from rrperf.errors import ConfigError, ReportError
+from rrperf.report import notebooks as nbm
+from rrperf.report.notebooks import (
+    NotebookExecutionError,
+    NotebookParameter,
+    ReportTable,
+    _papermill_errors,
+    headline_table,
+    notebook_parameters,
+    parse_parameters,
+    render_report,
+    resolve_notebook,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+EVIL = "<script>alert(1)</script>|*x*"
+
+
+def _notebook(path: Path, *cells: str, params: str | None = None) -> Path:
+    nb = nbformat.v4.new_notebook()
+    if params is not None:
+        cell = nbformat.v4.new_code_cell(params)
+        cell.metadata["tags"] = ["parameters"]
+        nb.cells.append(cell)
+    nb.cells.extend(nbformat.v4.new_code_cell(src) for src in cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python",
+                                 "display_name": "Python 3"}
+    nbformat.write(nb, str(path))
+    return path
+
+
+# --------------------------------------------------------------------------- finding notebooks
+
+
+def test_notebooks_dir_is_the_top_level_folder_through_the_package() -> None:
+    folder = nbm.notebooks_dir()
+    assert folder == Path(rrperf.__file__).resolve().parent / "notebooks"
+    assert (REPO / "rrperf" / "notebooks").is_symlink()
+    assert folder.resolve() == (REPO / "notebooks").resolve()
+
+
+def test_available_notebooks_lists_the_shipped_ones() -> None:
+    names = nbm.available_notebooks()
+    assert names == sorted(names)
+    assert {"benchmark_report", "strategy_analysis"} <= set(names)
+
+
+def test_resolve_by_name_with_or_without_suffix_and_by_path(tmp_path: Path) -> None:
+    expected = nbm.notebooks_dir() / "benchmark_report.ipynb"
+    assert resolve_notebook("benchmark_report") == expected
+    assert resolve_notebook("benchmark_report.ipynb") == expected
+    own = _notebook(tmp_path / "mine.ipynb", "1 + 1")
+    assert resolve_notebook(own) == own.resolve()
+    assert resolve_notebook(str(own)) == own.resolve()
+
+
+def test_unknown_notebook_lists_available_and_suggests() -> None:
+    with pytest.raises(ReportError, match=r"no notebook 'benchmark_reprot' \(did you mean "
+                       r"'benchmark_report'\?\); available notebooks: .*benchmark_report"):
+        resolve_notebook("benchmark_reprot")
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def test_benchmark_report_declares_the_contract_parameters() -> None:
+    params = notebook_parameters("benchmark_report")
+    assert list(params) == [
+        "title", "scenarios", "systems", "strategies", "iterations", "warmup",
+        "cache_states", "baseline", "history_path", "output_dir", "seed",
+    ]
+    assert params["iterations"] == NotebookParameter("iterations", "int", "10", "")
+    assert params["scenarios"].kind == "list[str]"
+    assert params["scenarios"].default == '["small", "medium", "large", "polymorphic_heavy"]'
+
+
+def test_parse_parameters_uses_the_declared_types() -> None:
+    assert parse_parameters("benchmark_report", [
+        ("iterations", "3"), ("scenarios", "small,large"), ("title", "  My <b>run</b> "),
+        ("strategies", "['sequential', 'parallel']"), ("cache_states", "warm"),
+        ("history_path", ""),
+    ]) == {
+        "iterations": 3,
+        "scenarios": ["small", "large"],
+        "title": "  My <b>run</b> ",
+        "strategies": ["sequential", "parallel"],
+        "cache_states": ["warm"],
+        "history_path": "",
+    }
+
+
+def test_parse_parameters_later_pair_wins_and_mapping_accepted() -> None:
+    assert parse_parameters("benchmark_report", [("seed", "1"), ("seed", "2")]) == {"seed": 2}
+    assert parse_parameters("benchmark_report", {"warmup": "0"}) == {"warmup": 0}
+
+
+def test_types_inferred_from_defaults_without_annotations(tmp_path: Path) -> None:
+    path = _notebook(
+        tmp_path / "p.ipynb",
+        params="sizes = [50, 200]\nratio = 0.5\nflag = False\nname = 'x'\nmixed = [1, 'a']",
+    )
+    kinds = {name: p.kind for name, p in notebook_parameters(path).items()}
+    assert kinds == {"sizes": "list[int]", "ratio": "float", "flag": "bool", "name": "str",
+                     "mixed": "list"}
+    assert parse_parameters(path, [
+        ("sizes", "20, 40"), ("ratio", "1e-3"), ("flag", "yes"), ("name", "7"), ("mixed", "a,b"),
+    ]) == {"sizes": [20, 40], "ratio": 0.001, "flag": True, "name": "7", "mixed": ["a", "b"]}
+    assert parse_parameters(path, [("flag", "OFF"), ("sizes", "[1, 2]")]) == {
+        "flag": False, "sizes": [1, 2],
+    }
+
+
+def test_unknown_parameter_is_an_error_with_a_hint() -> None:
+    with pytest.raises(ConfigError, match=r"notebook 'benchmark_report' has no parameter "
+                       r"'iteration' \(did you mean 'iterations'\?\); its parameters are: "
+                       r"title, scenarios, .*, seed$"):
+        parse_parameters("benchmark_report", [("iteration", "3")])
+
+
+@pytest.mark.parametrize(("name", "text", "message"), [  # message None: accepted
+    ("iterations", "three", r"parameter 'iterations' expects int, got 'three'"),
+    ("seed", "1.5", r"parameter 'seed' expects int, got '1.5'"),
+    ("scenarios", "[small", r"parameter 'scenarios' expects a list such as a,b"),
+    ("scenarios", "['a'] + []", r"parameter 'scenarios' expects a list such as a,b"),
+    ("scenarios", "[1, 'b']", r"parameter 'scenarios' expects a list of str, got 1 in"),
+    ("title", "", None),
+])
+def test_unreadable_values_are_config_errors(
+    name: str, text: str, message: str | None
+) -> None:
+    if message is None:  # the empty string is a valid str value
+        assert parse_parameters("benchmark_report", [(name, text)]) == {name: text}
+        return
+    with pytest.raises(ConfigError, match=message):
+        parse_parameters("benchmark_report", [(name, text)])
+
+
+def test_bool_parameter_rejects_other_words(tmp_path: Path) -> None:
+    path = _notebook(tmp_path / "b.ipynb", params="flag: bool = True")
+    with pytest.raises(ConfigError, match=r"parameter 'flag' expects true or false, got 'maybe'"):
+        parse_parameters(path, [("flag", "maybe")])
+
+
+def test_render_report_checks_options_before_running(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"has no parameter 'scenario' \(did you mean "
+                       r"'scenarios'\?\)"):
+        render_report("benchmark_report", parameters={"scenario": ["small"]}, output_dir=tmp_path)
+    with pytest.raises(ConfigError, match=r"report formats must be among html, markdown, "
+                       r"got 'pdf'"):
+        render_report("benchmark_report", formats=("html", "pdf"), output_dir=tmp_path)
+    with pytest.raises(ConfigError, match=r"timeout_s must be a positive number of seconds, "
+                       r"got 0"):
+        render_report("benchmark_report", timeout_s=0, output_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- error mapping
+
+
+def _pm_error() -> Exception:
+    from papermill.exceptions import PapermillExecutionError
+
+    return PapermillExecutionError(
+        cell_index=3, exec_count=2, source="\n  x = 1 / 0  # divide\nprint(x)\n",
+        ename="ZeroDivisionError", evalue="division by zero", traceback=["tb"],
+    )
+
+
+def test_cell_failure_becomes_notebook_execution_error(tmp_path: Path) -> None:
+    executed = tmp_path / "nb.ipynb"
+    cause = _pm_error()
+    with pytest.raises(NotebookExecutionError) as info:
+        with _papermill_errors("nb", executed=executed, timeout_s=5, kernel_name="python3"):
+            raise cause
+    err = info.value
+    assert str(err) == (
+        "notebook 'nb' failed in cell 3 ('x = 1 / 0  # divide'): ZeroDivisionError: division "
+        f"by zero; the executed notebook is kept at {executed}"
+    )
+    assert (err.cell_index, err.source_line, err.ename, err.evalue, err.executed) == (
+        3, "x = 1 / 0  # divide", "ZeroDivisionError", "division by zero", str(executed),
+    )
+    assert err.__cause__ is cause
+    assert isinstance(err, ReportError)
+    again = pickle.loads(pickle.dumps(err))
+    assert type(again) is NotebookExecutionError and str(again) == str(err)
+
+
+def test_multiline_exception_message_stays_on_one_line() -> None:
+    err = NotebookExecutionError("n", 1, "f()", "ValueError", "a\nb\n  c", "/x.ipynb")
+    assert "\n" not in str(err)
+    assert "ValueError: a b c;" in str(err)
+
+
+def _third_party_errors() -> list[tuple[Exception, str]]:
+    from jupyter_client.kernelspec import NoSuchKernel
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillException, PapermillMissingParameterException
+
+    return [
+        (CellTimeoutError("t"), r"notebook 'nb': a cell ran longer than timeout_s=5 s; "
+                                r"the executed notebook is kept at .*nb\.ipynb$"),
+        (DeadKernelError("gone"), r"notebook 'nb': the kernel died: gone; the executed"),
+        (NoSuchKernel("py9"), r"no Jupyter kernel named 'python3'; install one for this "
+                              r"environment with: python -m ipykernel install --sys-prefix "
+                              r"--name python3$"),
+        (PapermillMissingParameterException("Missing parameter\n x"),
+         r"notebook 'nb': Missing parameter x; the executed"),
+        (PapermillException("boom"), r"notebook 'nb': boom; the executed notebook"),
+        (nbformat.reader.NotJSONError("bad json"), r"notebook 'nb' is not a valid notebook"),
+    ]
+
+
+@pytest.mark.parametrize(("cause", "message"), _third_party_errors())
+def test_every_third_party_error_is_mapped(
+    tmp_path: Path, cause: Exception, message: str
+) -> None:
+    with pytest.raises(ReportError, match=message) as info:
+        with _papermill_errors("nb", executed=tmp_path / "nb.ipynb", timeout_s=5,
+                               kernel_name="python3"):
+            raise cause
+    assert info.value.__cause__ is cause
+    assert not isinstance(info.value, NotebookExecutionError)
+
+
+def test_other_errors_pass_through() -> None:
+    with pytest.raises(KeyError):
+        with _papermill_errors("nb", executed=None, timeout_s=None, kernel_name=None):
+            raise KeyError("a bug stays a bug")
+
+
+def test_kernel_environment_drops_mplbackend_and_restores_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    with nbm._kernel_environment():
+        assert "MPLBACKEND" not in os.environ
+    assert os.environ["MPLBACKEND"] == "Agg"
+    monkeypatch.delenv("MPLBACKEND")
+    with nbm._kernel_environment():
+        assert "MPLBACKEND" not in os.environ
+    assert "MPLBACKEND" not in os.environ
+
+
+# --------------------------------------------------------------------------- display helpers
+
+
+def test_report_table_escapes_html_and_markdown() -> None:
+    import pandas as pd
+
+    table = ReportTable(
+        pd.DataFrame({"scenario": [EVIL], "median": [0.012345678], "n": [3],
+                      "memory": [24110.4], "missing": [math.nan]}),
+        caption="a <caption>",
+    )
+    assert table._repr_html_() == "\n".join([
+        '<table class="rrperf-table">',
+        "<caption>a &lt;caption&gt;</caption>",
+        "<thead><tr><th>scenario</th><th>median</th><th>n</th><th>memory</th>"
+        "<th>missing</th></tr></thead>",
+        "<tbody>",
+        "<tr><td>&lt;script&gt;alert(1)&lt;/script&gt;|*x*</td><td>0.01235</td><td>3</td>"
+        "<td>24110</td><td></td></tr>",
+        "</tbody></table>",
+    ])
+    md = table._repr_markdown_()
+    assert md == (
+        "a \\<caption\\>\n\n"
+        "| scenario | median | n | memory | missing |\n"
+        "|---|---|---|---|---|\n"
+        "| \\<script\\>alert\\(1\\)\\</script\\>\\|\\*x\\* | 0.01235 | 3 | 24110 |  |\n"
+    )
+    rendered = MarkdownIt().enable("table").render(md)
+    assert "<script>" not in rendered
+    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;|*x*</td>" in rendered
+
+
+def test_heading_escapes_and_checks_level() -> None:
+    assert rr.notebook_parameters is nbm.notebook_parameters
+    assert nbm.heading(EVIL, 2).data == "## \\<script\\>alert\\(1\\)\\</script\\>\\|\\*x\\*"
+    assert MarkdownIt().render(nbm.heading(EVIL).data) == (
+        "<h1>&lt;script&gt;alert(1)&lt;/script&gt;|*x*</h1>\n"
+    )
+    with pytest.raises(ConfigError, match="heading level must be 1 to 6, got 7"):
+        nbm.heading("x", 7)
+
+
+def test_show_figure_displays_png_with_safe_alt_and_closes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import matplotlib.pyplot as plt
+
+    shown: list[object] = []
+    monkeypatch.setattr(nbm, "_display", shown.append)
+    _, ax = plt.subplots()
+    ax.set_title("wall <time> [s]")
+    nbm.show_figure(ax)
+    (image,) = shown
+    assert image.data[:8] == b"\x89PNG\r\n\x1a\n"  # type: ignore[attr-defined]
+    assert image.metadata == {"alt": "wall time s"}  # type: ignore[attr-defined]
+    assert plt.get_fignums() == []
+
+
+def _row(system: str, state: str, i: int, wall: float) -> dict[str, object]:
+    return {
+        "run_id": "r1", "started_at": datetime(2026, 11, 26, 12, 0, i, tzinfo=UTC),
+        "scenario": "small", "system": system, "strategy": "" if system == "legacy" else "seq",
+        "cache_state": state, "iteration": i, "order": 0, "warmup": False, "wall_s": wall,
+        "cpu_s": wall, "peak_rss_mb": 50.0, "n_tables": 4, "files_total": 13,
+        "files_written": 13, "files_unchanged": 0, "cache_hits": 0, "cache_misses": 0,
+        "output_digest": "f" * 64, "error": None,
+    }
+
+
+def test_headline_table_gives_median_ratio_and_verdict() -> None:
+    walls = {"legacy": [1.0, 1.1, 0.9, 1.0, 1.05, 0.95, 1.02, 0.98],
+             "pipeline": [0.5, 0.52, 0.48, 0.5, 0.51, 0.49, 0.5, 0.5]}
+    rows = [_row(s, "cold", i, w) for s, ws in walls.items() for i, w in enumerate(ws)]
+    result = BenchmarkResult(measurements_frame(rows), baseline="legacy")
+    table = headline_table(result)
+    assert list(table.columns) == ["scenario", "cache_state", "variant", "median_s", "ratio",
+                                   "verdict"]
+    assert table[["scenario", "cache_state", "variant", "verdict"]].values.tolist() == [
+        ["small", "cold", "legacy", "baseline"],
+        ["small", "cold", "pipeline/seq", "faster"],
+    ]
+    assert table["median_s"].tolist() == [1.0, 0.5]
+    assert table["ratio"].tolist() == [1.0, 0.5]
+
+
+# --------------------------------------------------------------------------- executed notebooks
+
+SMALL = {
+    "scenarios": ["small"],
+    "iterations": 2,
+    "warmup": 1,
+    "cache_states": ["cold"],
+    "strategies": ["sequential"],
+}
+
+
+def _small_parameters() -> dict[str, object]:
+    from rrperf.bench.systems import available_strategies
+
+    params = dict(SMALL)
+    if "sequential" not in available_strategies():
+        # Until rrperf.engine.strategies exists, the pipeline runs without strategies.
+        params["strategies"] = []
+    return params
+
+
+@pytest.fixture(scope="module")
+def benchmark_report(tmp_path_factory: pytest.TempPathFactory) -> nbm.ReportPaths:
+    out = tmp_path_factory.mktemp("bench-report")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MPLBACKEND", "Agg")  # the kernel must not inherit it (images would vanish)
+    try:
+        return render_report(
+            "benchmark_report",
+            parameters={**_small_parameters(), "title": "Tiny <b>run</b>",
+                        "history_path": str(out / "history.sqlite")},
+            output_dir=out / "reports",
+        )
+    finally:
+        mp.undo()
+
+
+@pytest.mark.slow
+def test_benchmark_report_writes_reports_and_results(benchmark_report: nbm.ReportPaths) -> None:
+    paths = benchmark_report
+    out = paths.notebook.parent
+    assert paths.notebook == out / "benchmark_report.ipynb"
+    assert paths.html == out / "benchmark_report.html"
+    assert paths.markdown == out / "benchmark_report.md"
+    names = sorted(p.relative_to(out).as_posix() for p in paths.extras)
+    assert [n for n in names if not n.endswith(".png")] == [
+        "benchmark_results.csv", "benchmark_results.meta.json", "benchmark_results.parquet",
+    ]
+    assert len([n for n in names if n.startswith("benchmark_report_files/")]) >= 3
+    parquet = read_result(out / "benchmark_results.parquet")
+    csv = read_result(out / "benchmark_results.csv")
+    assert parquet.data.equals(csv.data)
+    data = parquet.data
+    assert sorted(set(data["scenario"])) == ["small"]
+    assert sorted(set(data["system"])) == ["legacy", "pipeline"]
+    # 2 variants x (1 warm-up + 2 iterations) x 1 cache state
+    assert len(data) == 6 and int(data["warmup"].sum()) == 2
+
+
+@pytest.mark.slow
+def test_benchmark_report_html_has_sections_images_and_no_code(
+    benchmark_report: nbm.ReportPaths,
+) -> None:
+    assert benchmark_report.html is not None
+    text = benchmark_report.html.read_text(encoding="utf-8")
+    assert len(re.findall(r'<img alt="[^"]+" src="data:image/png;base64,[A-Za-z0-9+/=]{100,}"',
+                          text)) >= 3
+    assert "<title>Tiny &lt;b&gt;run&lt;/b&gt;</title>" in text
+    assert "<b>run</b>" not in text
+    for section in ("Run", "Summary", "Comparison", "Correctness", "Regressions", "Stability",
+                    "Results files"):
+        assert re.search(rf"<h2[^>]*>{section}", text), section
+    # code and the parameters are hidden, no script is loaded
+    assert "run_benchmark_report(" not in text and "history_path" not in text
+    assert "<script" not in text
+    assert "Content-Security-Policy" in text
+
+
+@pytest.mark.slow
+def test_benchmark_report_markdown_renders_tables(benchmark_report: nbm.ReportPaths) -> None:
+    assert benchmark_report.markdown is not None
+    md = benchmark_report.markdown.read_text(encoding="utf-8")
+    lines = md.splitlines()
+    assert [ln for ln in lines if ln.startswith("#")] == [
+        "# Tiny \\<b\\>run\\</b\\>", "## Run", "## Summary", "## Comparison", "## Correctness",
+        "## Regressions", "## Stability", "## Results files",
+    ]
+    tokens = MarkdownIt().enable("table").parse(md)
+    headers: list[list[str]] = []
+    row: list[str] | None = None
+    in_head = False
+    for i, tok in enumerate(tokens):
+        if tok.type == "thead_open":
+            in_head, row = True, []
+        elif tok.type == "thead_close":
+            in_head = False
+            headers.append(row or [])
+        elif in_head and tok.type == "inline" and tokens[i - 1].type == "th_open":
+            assert row is not None
+            row.append(tok.content)
+    assert ["scenario", "variant", "cache\\_state", "n", "median", "mean", "ci\\_low",
+            "ci\\_high", "cv", "outliers"] in headers
+    assert ["scenario", "variant", "cache\\_state", "ratio", "ratio\\_ci\\_low",
+            "ratio\\_ci\\_high", "p\\_value", "verdict"] in headers
+    assert ["file", "path"] in headers
+    images = re.findall(r"!\[([^\]]+)\]\((benchmark_report_files/[^)]+\.png)\)", md)
+    assert len(images) >= 3
+    for _, rel in images:
+        assert (benchmark_report.markdown.parent / rel).is_file()
+    assert "```" not in md  # no code
+
+
+@pytest.mark.slow
+def test_kernel_runs_this_interpreter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    path = _notebook(
+        tmp_path / "which.ipynb",
+        "import os, sys\nprint(sys.executable)\nprint(os.environ.get('MPLBACKEND', '-'))",
+    )
+    paths = render_report(path, output_dir=tmp_path / "out", formats=())
+    executed = nbformat.read(str(paths.notebook), as_version=4)
+    printed = "".join(o.get("text", "") for o in executed.cells[0].outputs).split()
+    # ipykernel chose the inline backend: the kernel did not inherit MPLBACKEND=Agg
+    assert printed == [sys.executable, "module://matplotlib_inline.backend_inline"]
+    assert paths.html is None and paths.markdown is None
+
+
+@pytest.mark.slow
+def test_failing_cell_names_the_cell_and_keeps_the_notebook(tmp_path: Path) -> None:
+    path = _notebook(tmp_path / "bad.ipynb", "x = 1", "\nraise ValueError('no <good>')\n",
+                     params="n: int = 1")
+    with pytest.raises(NotebookExecutionError) as info:
+        render_report(path, parameters={"n": 2}, output_dir=tmp_path / "out")
+    err = info.value
+    executed = tmp_path / "out" / "bad.ipynb"
+    assert str(err) == (
+        "notebook 'bad' failed in cell 3 (\"raise ValueError('no <good>')\"): ValueError: "
+        f"no <good>; the executed notebook is kept at {executed}"
+    )
+    assert executed.is_file()
+    assert not (tmp_path / "out" / "bad.html").exists()
+    from papermill.exceptions import PapermillExecutionError
+
+    assert isinstance(err.__cause__, PapermillExecutionError)
