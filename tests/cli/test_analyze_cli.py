@@ -1,0 +1,149 @@
+"""``rrperf analyze``: arguments reach run_comprehensive_analysis exactly; errors exit 1."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+import rrperf.optimize.optimizer as optimizer_mod
+from rrperf.cli import main
+from rrperf.errors import BenchmarkError
+from rrperf.optimize.optimizer import AnalysisResult
+from rrperf.optimize.workload import Recommendation, WorkloadProfile
+
+PROFILE = WorkloadProfile(
+    n_tables=4,
+    source_fingerprint="f",
+    hash_s=0.0,
+    load_s=0.0,
+    analyze_s=0.0,
+    stage_s=dict.fromkeys(("types", "relationships", "defaults", "polymorphic", "render"), 0.0),
+    index_s=0.0,
+    write_s=0.0,
+    compare_s=0.0,
+    ship_s=0.0,
+    overhead_s=0.0,
+    monitor_s=0.0,
+    hit_s=0.0,
+    miss_s=0.0,
+    disk_hit_s=0.0,
+    pool_startup_s=0.0,
+    dispatch_s=0.0,
+    thread_dispatch_s=0.0,
+    cpu_count=1,
+    load_avg=0.0,
+    memory_available_mb=0.0,
+)
+REC = Recommendation(
+    "minimal", {"minimal": {"predicted_s": 0.01, "score": 1.0}}, "Because <it> | is.", PROFILE
+)
+ROW = {
+    "scenario": "small",
+    "cache_state": "cold",
+    "recommended": "minimal",
+    "predicted_s": 0.01,
+    "measured_best": "sequential",
+    "recommended_median_s": 0.0102,
+    "best_median_s": 0.01,
+    "ratio": 1.02,
+    "within_5pct": True,
+    "verdict": "within 5% of sequential",
+}
+
+
+class Recorder:
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    error: Exception | None = None
+
+    def __init__(self, config: Any = None) -> None:
+        self.closed = False
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.closed = True
+
+    def run_comprehensive_analysis(self, *args: Any, **kwargs: Any) -> AnalysisResult:
+        Recorder.calls.append((args, kwargs))
+        if Recorder.error is not None:
+            raise Recorder.error
+        return AnalysisResult(
+            scenario="small",
+            recommendation=REC,
+            recommendations={"cold": REC},
+            strategies=("minimal", "sequential"),
+            benchmark=None,
+            rows=(ROW,),  # type: ignore[arg-type]
+        )
+
+
+@pytest.fixture
+def recorder(monkeypatch: pytest.MonkeyPatch) -> type[Recorder]:
+    Recorder.calls = []
+    Recorder.error = None
+    monkeypatch.setattr(optimizer_mod, "PerformanceOptimizer", Recorder)
+    return Recorder
+
+
+def test_defaults(recorder: type[Recorder], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "small"]) == 0
+    assert recorder.calls == [
+        ((False,), {"scenario": "small", "cache_states": ("cold", "warm"), "iterations": None})
+    ]
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "small: strategies benchmarked: minimal, sequential"
+    assert out[1].split() == [
+        "cache_state",
+        "recommended",
+        "measured_best",
+        "ratio",
+        "within_5pct",
+        "verdict",
+    ]
+    assert out[3].split()[:5] == ["cold", "minimal", "sequential", "1.020", "True"]
+    assert out[-1] == "Because <it> | is."
+
+
+def test_options(recorder: type[Recorder], capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [
+        "analyze",
+        "large",
+        "--all-strategies",
+        "--iterations",
+        "3",
+        "--cache",
+        "warm",
+        "--format",
+        "json",
+    ]
+    assert main(argv) == 0
+    assert recorder.calls == [
+        ((True,), {"scenario": "large", "cache_states": ("warm",), "iterations": 3})
+    ]
+    data = json.loads(capsys.readouterr().out)
+    assert data["rows"] == [ROW]
+    assert data["strategies"] == ["minimal", "sequential"]
+
+
+def test_markdown_escapes(recorder: type[Recorder], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "small", "--format", "markdown", "--cache", "cold"]) == 0
+    out = capsys.readouterr().out
+    assert "| cache\\_state | recommended |" in out
+    assert "Because \\<it\\> \\| is." in out
+
+
+def test_error_is_one_line(recorder: type[Recorder], capsys: pytest.CaptureFixture[str]) -> None:
+    recorder.error = BenchmarkError("unknown scenario 'smal'; did you mean 'small'?")
+    assert main(["analyze", "smal"]) == 1
+    err = capsys.readouterr().err
+    assert err == "rrperf: error: unknown scenario 'smal'; did you mean 'small'?\n"
+
+
+def test_bad_iterations_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["analyze", "small", "--iterations", "0"])
+    assert exc.value.code == 2
+    assert "expected a number >= 1, got 0" in capsys.readouterr().err
