@@ -188,7 +188,7 @@ class OptimizerConfig:
         object.__setattr__(self, "alert_thresholds", dict(thresholds))
 
     @classmethod
-    def from_mapping(cls, mapping: Mapping[str, Any] | None) -> OptimizerConfig:
+    def from_mapping(cls, mapping: Mapping[str, Any] | OptimizerConfig | None) -> OptimizerConfig:
         """Build from a mapping of option names (missing keys keep their defaults).
 
         Raises
@@ -1168,7 +1168,7 @@ def _analysis_rows(
     rows = []
     for state in states:
         part = summary[(summary["cache_state"] == state) & summary["median"].notna()]
-        medians = {str(r.strategy): float(r.median) for r in part.itertuples(index=False)}
+        medians = {str(s): float(m) for s, m in zip(part["strategy"], part["median"], strict=True)}
         rec = recs[state]
         if not medians:
             raise RrperfError(f"the benchmark of {scenario} ({state}) produced no measurement")
@@ -1233,7 +1233,7 @@ def _md_table(rows: list[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
-def _kv_rows(mapping: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _kv_rows(mapping: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [
         {"key": k, "value": json.dumps(v, default=_json_default) if isinstance(v, Mapping) else v}
         for k, v in mapping.items()
@@ -1254,7 +1254,7 @@ def _sections(data: Mapping[str, Any]) -> list[tuple[str, list[Mapping[str, Any]
         ("Cache efficiency", list(data["cache_efficiency"]), None),
     ]
     if "runs" in data:
-        runs = [
+        runs: list[Mapping[str, Any]] = [
             {
                 k: r[k]
                 for k in (

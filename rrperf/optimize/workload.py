@@ -75,6 +75,7 @@ in-thread strategy by :data:`POOL_MARGIN` to be recommended, because pool runs v
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import os
@@ -702,11 +703,11 @@ def profile_workload(
         for table in chosen:
             results = []
             for kind in STEP_KINDS[:-1]:
-                seconds, value = _timed(lambda k=kind, t=table: steps[k](ctx, t), clock, repeats)
+                seconds, value = _timed(functools.partial(steps[kind], ctx, table), clock, repeats)
                 totals[kind] += seconds
                 results.append(value)
             seconds, rendered = _timed(
-                lambda t=table, r=tuple(results): render_table(ctx, t, *r), clock, repeats
+                functools.partial(render_table, ctx, table, *results), clock, repeats
             )
             totals["render"] += seconds
             files.update(rendered)
