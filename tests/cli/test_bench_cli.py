@@ -1,0 +1,336 @@
+"""Tests for ``rrperf bench``: formats, the exact API calls, save/compare/regressions, errors.
+
+The regression check runs real command systems declared in an ``rrperf.toml``: a system
+``gen`` that starts Python and exits is saved as the baseline, then ``gen`` is redeclared to
+sleep 0.5 s. Four iterations a side separate completely, which the exact Mann-Whitney test
+(p = 2/70) and the bootstrap interval of the ratio (above 1.05 by a wide margin) turn into a
+regression, deterministically.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import rrperf.bench.runner as runner_module
+from rrperf.bench.history import HistoryStore
+from rrperf.bench.regress import detect_regressions
+from rrperf.bench.results import MEASUREMENT_COLUMNS, MEASUREMENT_DTYPES, validate_measurements
+from rrperf.cli import main
+
+pytestmark = pytest.mark.filterwarnings("ignore::rrperf.errors.StabilityWarning")
+
+REPO = Path(__file__).resolve().parents[2]
+RRPERF = REPO / ".venv" / "bin" / "rrperf"
+FAST = f'{sys.executable} -c "pass"'
+SLOW = f'{sys.executable} -c "import time; time.sleep(0.5)"'
+TINY = ["--scenarios", "small", "--iterations", "2", "--warmup", "0", "--seed", "1"]
+REPORT_KEYS = ["metadata", "rows", "summary", "comparison", "correctness", "stability"]
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty project folder as the current directory (no rrperf.toml above it)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any, dict[str, Any]]]:
+    """Record how the CLI constructs and calls the real BenchmarkRunner."""
+    seen: list[tuple[str, Any, dict[str, Any]]] = []
+
+    class RecordingRunner(runner_module.BenchmarkRunner):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            seen.append(("init", args, kwargs))
+            super().__init__(*args, **kwargs)
+
+        def run_comparative_benchmark(self, *args: Any, **kwargs: Any) -> Any:
+            seen.append(("run", args, kwargs))
+            return super().run_comparative_benchmark(*args, **kwargs)
+
+    monkeypatch.setattr(runner_module, "BenchmarkRunner", RecordingRunner)
+    return seen
+
+
+def declare(project: Path, command: str) -> None:
+    (project / "rrperf.toml").write_text(f"[systems.gen]\ncommand = '{command}'\n", "utf-8")
+
+
+def read_csv(text: str) -> pd.DataFrame:
+    """Parse ``rrperf bench --format csv`` back into the contract (empty text stays empty)."""
+    text_cols = [c for c, d in MEASUREMENT_DTYPES.items() if d == "string"]
+    frame = pd.read_csv(
+        io.StringIO(text), keep_default_na=False, na_values={"wall_s": [""], "error": [""]},
+        dtype={c: "string" for c in text_cols},
+    )
+    return validate_measurements(frame)
+
+
+def test_csv_is_the_measurement_table(
+    project: Path, calls: list[tuple[str, Any, dict[str, Any]]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["bench", *TINY, "--systems", "legacy,pipeline", "--format", "csv"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert calls == [
+        ("init", (), {
+            "iterations": 2, "warmup": 0, "progress": False, "history": None, "seed": 1,
+            "isolate": False, "name": None,
+        }),
+        ("run", (("small",),), {
+            "systems": ("legacy", "pipeline"), "strategies": None, "cache_states": ("cold",),
+        }),
+    ]
+    data = read_csv(out)
+    assert tuple(data.columns) == MEASUREMENT_COLUMNS
+    assert data.to_csv(index=False) == out  # exactly the DataFrame's to_csv
+    assert len(data) == 4
+    assert sorted(data["system"]) == ["legacy", "legacy", "pipeline", "pipeline"]
+    assert sorted(data["iteration"]) == [0, 0, 1, 1]
+    assert not data["warmup"].any()
+    assert data["error"].isna().all()
+    assert data["n_tables"].tolist() == [4] * 4
+    assert data["files_total"].tolist() == [13] * 4
+    assert data["output_digest"].nunique() == 1
+    assert data["run_id"].nunique() == 1
+    assert not (project / ".rrperf").exists()  # nothing saved without --save
+
+
+def test_json_has_the_report_keys(
+    project: Path, calls: list[tuple[str, Any, dict[str, Any]]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["bench", *TINY, "--systems", "legacy,pipeline", "--cache", "both", "--format", "json"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert calls[0][2]["progress"] is False
+    assert calls[1][2]["cache_states"] == ("cold", "warm")
+    payload = json.loads(out)
+    assert list(payload) == REPORT_KEYS
+    assert len(payload["rows"]) == 8
+    assert list(payload["rows"][0]) == list(MEASUREMENT_COLUMNS)
+    assert len(payload["metadata"]) == 1
+    assert payload["metadata"][0]["run_id"] == payload["rows"][0]["run_id"]
+    assert [(r["system"], r["cache_state"], r["n"]) for r in payload["summary"]] == [
+        ("legacy", "cold", 2), ("legacy", "warm", 2), ("pipeline", "cold", 2),
+        ("pipeline", "warm", 2),
+    ]
+    assert [(r["system"], r["cache_state"], r["baseline"]) for r in payload["comparison"]] == [
+        ("pipeline", "cold", "legacy"), ("pipeline", "warm", "legacy"),
+    ]
+    assert all(r["verdict"] in ("faster", "slower", "equivalent", "inconclusive")
+               for r in payload["comparison"])
+    assert [(r["system"], r["matches_baseline"]) for r in payload["correctness"]] == [
+        ("pipeline", True),
+    ]
+
+
+def test_table_and_markdown_for_people(
+    project: Path, calls: list[tuple[str, Any, dict[str, Any]]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["bench", *TINY, "--systems", "legacy,pipeline"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert calls[0][2]["progress"] is True  # the bar (stderr) is on for people
+    assert lines[0].startswith("run ") and lines[0].endswith(": 4 iterations (0 warm-up)")
+    assert lines[2] == "Summary (wall time in seconds, warm-ups left out)"
+    assert lines[3].split() == [
+        "scenario", "system", "strategy", "cache_state", "n", "median", "ci_low", "ci_high",
+        "cv", "outliers",
+    ]
+    assert [line.split()[:3] for line in lines[5:7]] == [
+        ["small", "legacy", "cold"], ["small", "pipeline", "cold"],
+    ]
+    assert lines[8] == "Comparison with legacy (ratio < 1 is faster)"
+    assert lines[9].split() == [
+        "scenario", "system", "strategy", "cache_state", "baseline", "ratio", "ratio_ci_low",
+        "ratio_ci_high", "p_value", "verdict",
+    ]
+    assert lines[11].split()[:4] == ["small", "pipeline", "cold", "legacy"]
+    assert len(lines) == 12  # output matches: no correctness line
+
+    assert main(["bench", *TINY, "--systems", "pipeline", "--format", "markdown",
+                 "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert calls[2][2]["progress"] is False
+    assert text.startswith(
+        "# rrperf benchmark report\n\nBaseline: pipeline; 2 iterations in 1 run(s).\n"
+    )
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert headings == [
+        "## Metadata", "## Summary", "## Comparison", "## Correctness", "## Stability",
+    ]
+
+
+def test_save_compare_fail_on_regression(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ["bench", "--scenarios", "small", "--systems", "gen", "--iterations", "4",
+              "--warmup", "0", "--seed", "3"]
+    declare(project, FAST)
+    assert main([*common, "--save", "base", "--format", "csv"]) == 0
+    capsys.readouterr()
+    store_path = project / ".rrperf" / "history.sqlite"  # the default history path
+    with HistoryStore(store_path) as store:
+        runs = store.list_runs()
+        base = store.load_run("base")
+    assert runs[["name", "status", "n_rows", "systems"]].astype(object).values.tolist() == [
+        ["base", "complete", 4, "gen"],
+    ]
+
+    # gen becomes 0.5 s slower: a regression, exit 1, one stderr line per regression.
+    declare(project, SLOW)
+    argv = [*common, "--compare", "base", "--fail-on-regression", "--save", "slow",
+            "--format", "json"]
+    assert main(argv) == 1
+    out, err = capsys.readouterr()
+    base_id = base.run_ids[0]
+    regression_lines = [line for line in err.splitlines() if line.startswith("rrperf: ")]
+    assert len(regression_lines) == 1
+    assert regression_lines[0].startswith("rrperf: regression: small gen cold: time ratio ")
+    assert regression_lines[0].endswith(f"against base ({base_id})")
+    payload = json.loads(out)
+    assert list(payload) == [*REPORT_KEYS, "compared_with", "regressions"]
+    assert payload["compared_with"] == {"name": "base", "run_id": base_id, "threshold": 0.05}
+    [row] = payload["regressions"]
+    assert (row["scenario"], row["system"], row["strategy"], row["cache_state"]) == (
+        "small", "gen", "", "cold",
+    )
+    assert (row["n_current"], row["n_baseline"]) == (4, 4)
+    assert (row["regression"], row["improvement"]) == (True, False)
+    assert row["p_value"] == pytest.approx(2 / 70)
+    # The verdict is detect_regressions' on the stored rows, with the CLI's threshold.
+    with HistoryStore(store_path) as store:
+        slow = store.load_run("slow")
+    oracle = detect_regressions(slow.data, base.data, threshold=0.05)
+    assert oracle["regression"].tolist() == [True]
+    assert row["ratio"] == pytest.approx(float(oracle["ratio"].iloc[0]))
+    assert row["ratio_ci_low"] == pytest.approx(float(oracle["ratio_ci_low"].iloc[0]))
+    assert row["ratio_ci_low"] > 1.05
+
+    # Back to the fast command, compared with the slow run: an improvement, exit 0.
+    declare(project, FAST)
+    assert main([*common, "--compare", "slow", "--fail-on-regression", "--no-progress"]) == 0
+    out, err = capsys.readouterr()
+    assert not [line for line in err.splitlines() if line.startswith("rrperf: ")]
+    lines = out.splitlines()
+    slow_id = slow.run_ids[0]
+    assert f"Regression check against slow ({slow_id}) (ratio = this run / that run)" in lines
+    assert lines[-1] == "0 regression(s), 1 improvement(s) in 1 group(s)"
+    assert lines[-2].split()[:4] == ["small", "gen", "cold", "4"]
+    assert lines[-2].split()[-2:] == ["False", "True"]
+
+    # Without --fail-on-regression a regression is reported, and the exit status stays 0.
+    declare(project, SLOW)
+    assert main([*common, "--compare", "base", "--format", "markdown", "--no-progress"]) == 0
+    out, err = capsys.readouterr()
+    assert not [line for line in err.splitlines() if line.startswith("rrperf: ")]
+    section = out[out.index("## Regressions against"):].splitlines()
+    assert section[:2] == [f"## Regressions against base ({base_id})", ""]
+    assert len(section) == 3
+    assert section[2].startswith("- regression: small gen cold: time ratio ")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--scenarios", "nope"], "unknown scenario 'nope'; expected one of: small, medium, "),
+        (["--systems", "nope"], "unknown system 'nope'; expected one of: legacy, pipeline\n"),
+        (["--systems", "legacy", "--strategies", "sequential"],
+         "strategies sequential were given, but none of the systems legacy runs strategies "
+         "(the built-in one is 'pipeline')\n"),
+        (["--cache", "hot"], "--cache must be cold, warm or both, got 'hot'\n"),
+        (["--iterations", "0"], "iterations must be an integer >= 1, got 0\n"),
+        (["--compare", "base"],
+         "no history store at '.rrperf/history.sqlite'; save a run first with "
+         "`rrperf bench --save NAME`, or pass --history PATH\n"),
+    ],
+)
+def test_user_mistakes_exit_1(
+    project: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(["bench", "--scenarios", "small", *argv]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"rrperf: error: {message}")
+    assert err.count("\n") == 1
+    assert not (project / ".rrperf").exists()
+
+
+def test_unknown_compare_name_exit_1(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history = tmp_path / "elsewhere.sqlite"
+    HistoryStore(history).close()
+    assert main(["bench", *TINY, "--compare", "nightly", "--history", str(history)]) == 1
+    assert capsys.readouterr().err == (
+        f"rrperf: error: no run with id or name 'nightly' in history store {str(history)!r}; "
+        "it has no named runs (see list_runs() for run ids)\n"
+    )
+
+
+def test_options_reach_the_runner(
+    project: Path, calls: list[tuple[str, Any, dict[str, Any]]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The unknown scenario stops the run after the runner is built, before anything runs.
+    argv = ["bench", "--scenarios", "nope", "--isolate", "--seed", "7", "--save", "x",
+            "--iterations", "3", "--warmup", "2", "--history", "h.sqlite"]
+    assert main(argv) == 1
+    init = calls[0][2]
+    history = init.pop("history")
+    assert isinstance(history, HistoryStore)
+    assert history.path == Path("h.sqlite")
+    assert init == {
+        "iterations": 3, "warmup": 2, "progress": True, "seed": 7, "isolate": True, "name": "x",
+    }
+    assert calls[1] == ("run", (("nope",),), {
+        "systems": ("legacy", "pipeline"), "strategies": None, "cache_states": ("cold",),
+    })
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--format", "xml"], "argument --format: invalid choice: 'xml' (choose from "
+         "'table', 'json', 'markdown', 'csv')"),
+        (["--fail-on-regression"], "--fail-on-regression needs --compare NAME"),
+        (["--threshold", "1.5"], "argument --threshold: expected a fraction in [0, 1), got '1.5'"),
+        (["--threshold", "x"], "argument --threshold: expected a fraction such as 0.05, got 'x'"),
+        (["--iterations", "two"], "argument --iterations: invalid int value: 'two'"),
+    ],
+)
+def test_usage_errors_exit_2(
+    project: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["bench", *argv])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"rrperf bench: error: {message}"
+
+
+def test_subprocess_exit_codes_and_clean_stdout(project: Path) -> None:
+    def rrperf(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(RRPERF), *argv], capture_output=True, text=True, check=False, cwd=project
+        )
+
+    ok = rrperf("bench", *TINY, "--systems", "pipeline", "--format", "csv")
+    assert ok.returncode == 0, ok.stderr
+    assert "Traceback" not in ok.stderr
+    assert len(read_csv(ok.stdout)) == 2
+    mistake = rrperf("bench", "--cache", "hot")
+    assert (mistake.returncode, mistake.stdout) == (1, "")
+    assert mistake.stderr == "rrperf: error: --cache must be cold, warm or both, got 'hot'\n"
+    usage = rrperf("bench", "--format", "xml")
+    assert usage.returncode == 2
