@@ -267,7 +267,7 @@ def run(args: argparse.Namespace) -> int:
     failed = data[data["error"].notna().to_numpy(dtype=bool)]
     if len(failed):
         print(
-            f"rrperf: warning: {len(failed)} of {len(data)} iterations failed "
+            f"warning: {len(failed)} of {len(data)} iterations failed "
             f"(first: {failed['error'].iloc[0]})",
             file=sys.stderr,
         )
@@ -283,7 +283,7 @@ def run(args: argparse.Namespace) -> int:
         regressions = detect_regressions(data, baseline.data, threshold=args.threshold)
         if regressions.empty:
             print(
-                f"rrperf: warning: {against} has no (scenario, system, strategy, cache_state) "
+                f"warning: {against} has no (scenario, system, strategy, cache_state) "
                 "group in common with this run; nothing was compared",
                 file=sys.stderr,
             )

@@ -334,3 +334,33 @@ def test_subprocess_exit_codes_and_clean_stdout(project: Path) -> None:
     assert mistake.stderr == "rrperf: error: --cache must be cold, warm or both, got 'hot'\n"
     usage = rrperf("bench", "--format", "xml")
     assert usage.returncode == 2
+
+
+def test_failed_iterations_and_nothing_in_common_are_reported(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rrperf.bench.results import BenchmarkResult, measurements_frame
+
+    row = {
+        "run_id": "old", "started_at": pd.Timestamp("2026-11-01T00:00:00Z"), "scenario": "large",
+        "system": "legacy", "strategy": "", "cache_state": "cold", "iteration": 0, "order": 0,
+        "warmup": False, "wall_s": 0.5, "cpu_s": 0.5, "peak_rss_mb": 50.0, "n_tables": 18,
+        "files_total": 55, "files_written": 55, "files_unchanged": 0, "cache_hits": 0,
+        "cache_misses": 0, "output_digest": "d", "error": None,
+    }
+    with HistoryStore(".rrperf/history.sqlite") as store:
+        store.save_result(BenchmarkResult(measurements_frame([row])), name="old")
+    declare(project, f'{sys.executable} -c "import sys; sys.stderr.write(chr(98)); sys.exit(3)"')
+    argv = ["bench", *TINY, "--systems", "gen", "--compare", "old", "--fail-on-regression",
+            "--format", "json"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert [line for line in err.splitlines() if line.startswith("warning: ")] == [
+        "warning: 2 of 2 iterations failed (first: exit 3: b)",
+        "warning: old has no (scenario, system, strategy, cache_state) group in common "
+        "with this run; nothing was compared",
+    ]
+    payload = json.loads(out)
+    assert [r["error"] for r in payload["rows"]] == ["exit 3: b", "exit 3: b"]
+    assert payload["regressions"] == []
+    assert payload["compared_with"] == {"name": "old", "run_id": "old", "threshold": 0.05}
