@@ -571,7 +571,22 @@ class PerformanceOptimizer:
         return ctx
 
     def _make_context(self, strategy: Strategy, folder: Path) -> ExecutionContext:
-        return strategy.make_context(cache_dir=folder, monitor=None)
+        """The strategy's context, with this optimizer's monitor, cache TTLs and sizes."""
+        monitor = self.performance_monitor if strategy.monitoring else None
+        ctx = strategy.make_context(cache_dir=folder, monitor=monitor)
+        if ctx.cache is not None:
+            from rrperf.engine.cache import CacheOptimizer
+
+            base = ctx.cache.config
+            size = self.config.memory_cache_size
+            sizes = dict(base.memory_size)
+            if size is not None:
+                sizes = {cat: (size if n > 0 else 0) for cat, n in sizes.items()}
+            ctx.cache.close()  # not opened yet: its disk tier opens on first use
+            ctx.cache = CacheOptimizer(
+                dataclasses.replace(base, memory_size=sizes, ttl=self.config.cache_ttls())
+            )
+        return ctx
 
     def _current_context(self) -> ExecutionContext:
         if self._current is None:
@@ -763,7 +778,7 @@ class PerformanceOptimizer:
         meter = PeakRssMeter()
         session = (
             monitor.session(label, {"strategy": strategy.name})
-            if monitor is not None and monitor.active_session is None
+            if monitor is not None and strategy.monitoring and monitor.active_session is None
             else None
         )
         if session is not None:

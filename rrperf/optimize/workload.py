@@ -316,6 +316,9 @@ def predict_parts(profile: WorkloadProfile, strategy: StrategyLike) -> dict[str,
     if backend not in ("serial", "thread", "process"):
         raise ConfigError(f"strategy {strategy.name!r}: unknown backend {backend!r}")
     workers = 1 if backend == "serial" else max(1, int(strategy.resolved_workers()))
+    if workers == 1:
+        # the engine runs a one-worker pool in the calling thread (nothing to pickle)
+        backend = "serial"
     schema_cat = STEP_CACHE["analysis"]
     if schema_cat in strategy.cache_memory or schema_cat in strategy.cache_disk:
         lookup = _cached_cost(profile, strategy, schema_cat, profile.load_s)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +80,196 @@ def test_config_is_frozen_and_normalised(tmp_path: Path) -> None:
     assert OptimizerConfig.from_mapping(cfg) is cfg
     with pytest.raises(ConfigError, match="config must be a mapping or an OptimizerConfig"):
         OptimizerConfig.from_mapping([("cache_ttl", 1)])  # type: ignore[arg-type]
+
+
+# --- components, callables, pipelines -----------------------------------------------------------
+
+
+@pytest.fixture
+def opt(tmp_path: Path) -> Any:
+    optimizer = PerformanceOptimizer(
+        {
+            "output_dir": str(tmp_path / "out"),
+            "cache_dir": str(tmp_path / "cache"),
+            "enable_real_time_monitoring": False,
+        }
+    )
+    yield optimizer
+    optimizer.close()
+
+
+def test_components(opt: PerformanceOptimizer, tmp_path: Path) -> None:
+    from rrperf.bench.runner import BenchmarkRunner
+    from rrperf.engine.cache import CacheOptimizer
+    from rrperf.engine.monitor import PerformanceMonitor
+    from rrperf.engine.parallel import ParallelExecutor
+
+    assert isinstance(opt.benchmark_runner, BenchmarkRunner)
+    assert isinstance(opt.parallel_executor, ParallelExecutor)
+    assert isinstance(opt.cache_optimizer, CacheOptimizer)
+    assert isinstance(opt.performance_monitor, PerformanceMonitor)
+    # the cache takes the optimizer's TTLs and lives under cache_dir/<strategy>
+    assert opt.cache_optimizer.config.ttl == OptimizerConfig().cache_ttls()
+    assert opt.cache_optimizer.directory == tmp_path / "cache" / "balanced"
+    opt.cache_optimizer.clear_all_caches()
+    path = opt.performance_monitor.export_performance_data(tmp_path / "perf.json", format="json")
+    assert json.loads(Path(path).read_text())["sessions"] == []
+
+
+def test_disabled_components(tmp_path: Path) -> None:
+    with PerformanceOptimizer(
+        {"enable_benchmarking": False, "enable_monitoring": False, "cache_dir": str(tmp_path)}
+    ) as opt:
+        assert opt.benchmark_runner is None
+        assert opt.performance_monitor is None
+        with pytest.raises(ConfigError, match="benchmarking is disabled"):
+            opt.run_comprehensive_analysis(scenario="small")
+        with pytest.raises(ConfigError, match="monitoring is disabled"):
+            opt.set_alert_thresholds(execution_time=1.0)
+        assert all(not s.monitoring for s in opt.strategies.values())
+
+
+def test_filters_and_caps(tmp_path: Path) -> None:
+    with PerformanceOptimizer(
+        {"enable_parallel_execution": False, "enable_caching": False, "cache_dir": str(tmp_path)}
+    ) as opt:
+        assert list(opt.strategies) == ["minimal"]
+        with pytest.raises(
+            ConfigError,
+            match="'parallel' runs on a process pool, but enable_parallel_execution is False",
+        ):
+            opt.optimize_generation(lambda: 1, "parallel")
+        with pytest.raises(ConfigError, match="'sequential' caches, but enable_caching is False"):
+            opt.optimize_generation(lambda: 1, "sequential")
+    with PerformanceOptimizer({"max_parallel_threads": 1, "cache_dir": str(tmp_path)}) as opt:
+        assert opt.strategies["parallel"].workers == 1
+    with pytest.raises(ConfigError, match="unknown strategy 'fastest'; valid strategies: "):
+        with PerformanceOptimizer({"cache_dir": str(tmp_path)}) as opt:
+            opt.optimize_generation(lambda: 1, "fastest")
+
+
+def test_callable_with_ctx(opt: PerformanceOptimizer) -> None:
+    seen: dict[str, Any] = {}
+
+    def work(ctx: Any) -> int:
+        seen["ctx"] = ctx
+        return ctx.cache.get_or_compute("type_mapping", ("string",), lambda: 41) + 1
+
+    first = opt.optimize_generation(work, "sequential")
+    assert first.value == 42
+    assert first.kind == "callable"
+    assert first.strategy == "sequential"
+    assert first.rationale == "Given by the caller."
+    assert seen["ctx"].strategy.name == "sequential"
+    assert first.metrics["cache_hits"] == 0 and first.metrics["cache_misses"] == 1
+    second = opt.optimize_generation(work)  # default: the previous run's strategy
+    assert second.strategy == "sequential"
+    assert second.rationale == "sequential was the strategy of the previous run."
+    assert (second.metrics["cache_hits"], second.metrics["cache_misses"]) == (1, 0)
+    assert second.metrics["cache_hit_rate"] == 1.0
+    assert second.metrics["peak_rss_mb"] > 0
+    assert second.output_matches_legacy is None
+    assert opt.parallel_executor is seen["ctx"].executor
+
+
+def test_callable_without_ctx_and_pipeline(opt: PerformanceOptimizer) -> None:
+    from rrperf.engine.stages import Pipeline, Stage
+
+    res = opt.optimize_generation(lambda: "plain", "minimal")
+    assert res.value == "plain" and res.metrics["cache_hits"] == 0
+    pipe = Pipeline(
+        [Stage("a", lambda: 2), Stage("b", lambda a: a * 21, depends_on=("a",))], name="demo"
+    )
+    res = opt.optimize_generation(pipe, "sequential")
+    assert res.kind == "pipeline"
+    assert res.target == "demo"
+    assert res.value == {"a": 2, "b": 42}
+
+
+def test_failing_callable_is_recorded_as_an_error(opt: PerformanceOptimizer) -> None:
+    def boom() -> None:
+        raise ValueError("no")
+
+    with pytest.raises(ValueError, match="no"):
+        opt.optimize_generation(boom, "sequential")
+    sessions = opt.performance_monitor.summaries
+    assert sessions[-1].errors == 1
+    assert opt.performance_monitor.active_session is None
+
+
+def test_metrics_update_and_thresholds(opt: PerformanceOptimizer) -> None:
+    opt.optimize_generation(lambda: 1, "minimal")
+    opt.optimize_generation(lambda: 2, "minimal")
+    opt.optimize_generation(lambda ctx: 3, "sequential")
+    m = opt.get_optimization_metrics()
+    assert set(m) == {
+        "runs",
+        "total_wall_s",
+        "strategy_usage",
+        "cache_performance",
+        "legacy_checks",
+        "last_strategy",
+        "alerts",
+    }
+    assert m["runs"] == 3
+    assert m["strategy_usage"] == {"minimal": 2, "sequential": 1}
+    assert m["cache_performance"] == {"hits": 0, "misses": 0, "hit_rate": 0.0}
+    assert m["legacy_checks"] == {"checked": 0, "matched": 0}
+    assert m["last_strategy"] == "sequential"
+    assert m["total_wall_s"] > 0
+    now = opt.set_alert_thresholds(execution_time=5.0)
+    assert now["execution_time"] == 5.0
+    assert opt.performance_monitor.thresholds.execution_time == 5.0
+    assert opt.config.alert_thresholds == {"execution_time": 5.0}
+    with pytest.raises(ConfigError, match="did you mean 'error_rate'"):
+        opt.set_alert_thresholds(eror_rate=1.0)
+    old_ctx = opt._contexts["sequential"]
+    new = opt.update_configuration(cache_ttl=60, alert_thresholds={"memory_usage": 100.0})
+    assert new.cache_ttl == 60.0
+    assert old_ctx.closed
+    assert opt.performance_monitor.thresholds.memory_usage == 100.0
+    assert opt.performance_monitor.thresholds.execution_time is None
+    assert opt.cache_optimizer.config.ttl["relationships"] == 60.0
+    with pytest.raises(ConfigError, match="did you mean 'cache_ttl'"):
+        opt.update_configuration(cache_tl=1)
+    assert opt.config.cache_ttl == 60.0
+
+
+# --- reports --------------------------------------------------------------------------------------
+
+
+def test_reports_escape_user_text(opt: PerformanceOptimizer) -> None:
+    def evil() -> int:
+        return 1
+
+    evil.__qualname__ = "<script>alert(1)</script>|x"
+    opt.optimize_generation(evil, "minimal")
+    data = json.loads(opt.generate_comprehensive_report("json"))
+    assert data["format_version"] == 1
+    assert data["runs"][0]["target"] == "<script>alert(1)</script>|x"
+    assert data["metrics"]["runs"] == 1
+    assert data["analysis"] is None
+    assert "runs" not in json.loads(opt.generate_comprehensive_report("json", False))
+    page = opt.generate_comprehensive_report("html")
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;|x" in page
+    md = opt.generate_comprehensive_report("markdown")
+    assert "\\<script\\>alert(1)\\</script\\>\\|x" in md
+    assert md.startswith("# rrperf optimizer report\n\n## Metrics\n")
+    for title in (
+        "## Configuration",
+        "## Last analysis",
+        "## Monitor",
+        "## Cache efficiency",
+        "## Runs",
+    ):
+        assert title in md
+    with pytest.raises(ConfigError, match="report format must be one of json, markdown, html"):
+        opt.generate_comprehensive_report("pdf")
+
+
+def test_recommend_needs_a_workload(opt: PerformanceOptimizer) -> None:
+    with pytest.raises(ConfigError, match="no workload: pass a WorkloadProfile"):
+        opt.analyze_and_recommend_strategy()
+    with pytest.raises(ConfigError, match="no scenario: pass scenario=NAME"):
+        opt.run_comprehensive_analysis()

@@ -42,7 +42,7 @@ REGISTRY = {
     "sequential": Strat("sequential", "serial", 1),
     "parallel": Strat("parallel", "process", 2),
     "cache_heavy": Strat("cache_heavy", "serial", 1, ALL, ALL),
-    "balanced": Strat("balanced", "thread", 1, frozenset({"template_render"})),
+    "balanced": Strat("balanced", "thread", 2, frozenset({"template_render"})),
     "minimal": Strat("minimal", "serial", 1, monitoring=False),
 }
 
@@ -100,8 +100,8 @@ def test_derived_fields() -> None:
         ("parallel", 29.6875),
         # schema: hash + load + miss; each of 5 steps pays a miss of 0.0625
         ("cache_heavy", 18.25),
-        # render pays a miss, thread dispatch 23*0.125
-        ("balanced", 19.5625),
+        # render pays a miss, thread dispatch 23*0.125/2
+        ("balanced", 18.125),
     ],
 )
 def test_predict_cold(name: str, expected: float) -> None:
@@ -135,6 +135,11 @@ def test_batches_cut_stages_and_cache_only_renders() -> None:
     assert parts["fixed_overhead"] == 5 * 0.0625 + 0.25
     assert parts["tables"] == 4 * (1.0 + 1.0 + 0.0625)
     assert parts["total"] == sum(v for k, v in parts.items() if k != "total") + 0.5
+
+
+def test_one_worker_pool_runs_in_thread() -> None:
+    one = Strat("one", "process", 1)
+    assert predict(make_profile(), one) == predict(make_profile(), REGISTRY["sequential"])
 
 
 def test_unknown_backend() -> None:
