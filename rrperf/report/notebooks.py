@@ -47,6 +47,7 @@ import math
 import os
 import re
 import shutil
+import tempfile
 import threading
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
@@ -72,6 +73,7 @@ __all__ = [
     "NotebookParameter",
     "ReportPaths",
     "ReportTable",
+    "StrategyReport",
     "available_notebooks",
     "export_notebook",
     "heading",
@@ -82,13 +84,19 @@ __all__ = [
     "render_report",
     "resolve_notebook",
     "run_benchmark_report",
+    "run_strategy_analysis",
+    "show_cache",
     "show_comparison",
     "show_correctness",
     "show_figure",
     "show_files",
+    "show_recommendation",
     "show_regressions",
     "show_run",
+    "show_scaling",
+    "show_speedup",
     "show_stability",
+    "show_strategies",
     "show_summary",
     "show_table",
     "show_text",
@@ -1242,7 +1250,7 @@ def show_stability(report: BenchmarkReport) -> None:
                empty="no stability warning")
 
 
-def show_files(report: BenchmarkReport) -> None:
+def show_files(report: BenchmarkReport | StrategyReport) -> None:
     """Section "Results files": where the measurements were saved."""
     import pandas as pd
 
@@ -1253,7 +1261,12 @@ def show_files(report: BenchmarkReport) -> None:
 
 def headline_table(result: BenchmarkResult, *, baseline: str | None = None) -> pd.DataFrame:
     """One row per scenario, cache state and variant: median time, ratio to the baseline and
-    verdict (the baseline's own rows have ratio 1 and verdict ``baseline``).
+    verdict.
+
+    The verdict is the comparison's (``faster``, ``slower``, ``equivalent``,
+    ``inconclusive``), ``baseline`` for the baseline's own rows (ratio 1), ``failed`` for a
+    variant none of whose measured iterations succeeded, and ``wrong output`` for a variant
+    whose files differ from the baseline's (:attr:`BenchmarkResult.correctness`).
 
     Parameters
     ----------
@@ -1264,29 +1277,324 @@ def headline_table(result: BenchmarkResult, *, baseline: str | None = None) -> p
     Returns
     -------
     DataFrame
-        ``scenario, cache_state, variant, median_s, ratio, verdict``, in summary order.
+        ``scenario, cache_state, variant, median_s, ratio, verdict``, one row per group of the
+        measured (non-warm-up) rows, sorted by scenario, system, strategy and cache state.
     """
     import pandas as pd
 
     from rrperf.report.plots import variant_label
 
     base = result.baseline if baseline is None else baseline
+    keys = ["scenario", "system", "strategy", "cache_state"]
+    data = result.data
+    groups = (
+        data.loc[~data["warmup"], keys].drop_duplicates().sort_values(keys).reset_index(drop=True)
+    )
     summary = result.summary()
     comp = result.compare(base)
-    keys = ["scenario", "system", "strategy", "cache_state"]
-    merged = summary[[*keys, "median"]].merge(
-        comp[[*keys, "ratio", "verdict"]], on=keys, how="left"
-    )
-    is_base = merged["system"].astype(str) == base
-    merged.loc[is_base, "ratio"] = 1.0
-    merged["verdict"] = merged["verdict"].astype(object)
-    merged.loc[is_base, "verdict"] = "baseline"
+    merged = groups.merge(summary[[*keys, "median"]], on=keys, how="left")
+    if len(comp):
+        merged = merged.merge(comp[[*keys, "ratio", "verdict"]], on=keys, how="left")
+    else:
+        merged["ratio"] = math.nan
+        merged["verdict"] = None
+    corr = result.correctness
+    wrong = {
+        tuple(r)
+        for r in corr.loc[corr["matches_baseline"].eq(False).fillna(False).astype(bool),
+                          ["scenario", "system", "strategy"]].itertuples(index=False, name=None)
+    }
+    verdicts = []
+    ratios = []
+    for row in merged.astype(object).itertuples(index=False):
+        ratio = float(row.ratio) if not pd.isna(row.ratio) else math.nan
+        if pd.isna(row.median):
+            verdict, ratio = "failed", math.nan
+        elif str(row.system) == base:
+            verdict, ratio = "baseline", 1.0
+        elif (row.scenario, row.system, row.strategy) in wrong:
+            verdict, ratio = "wrong output", math.nan
+        else:
+            verdict = "" if pd.isna(row.verdict) else str(row.verdict)
+        verdicts.append(verdict)
+        ratios.append(ratio)
     return pd.DataFrame({
         "scenario": merged["scenario"].astype(str),
         "cache_state": merged["cache_state"].astype(str),
         "variant": variant_label(merged).to_numpy(),
         "median_s": merged["median"].astype(float),
-        "ratio": merged["ratio"].astype(float),
-        "verdict": merged["verdict"].fillna("").astype(str),
+        "ratio": pd.Series(ratios, dtype="float64"),
+        "verdict": pd.Series(verdicts, dtype=object),
     })
 
+
+# --------------------------------------------------------------------------------------------
+# The strategy analysis
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StrategyReport:
+    """Everything ``strategy_analysis.ipynb`` shows, computed by :func:`run_strategy_analysis`.
+
+    Attributes
+    ----------
+    analysis : AnalysisResult
+        :meth:`PerformanceOptimizer.run_comprehensive_analysis` of the scenario: the
+        recommendation per cache state, its rationale and the benchmark of the strategies.
+    summary : DataFrame
+        Summary of that benchmark.
+    comparison : DataFrame
+        That benchmark compared with ``pipeline/sequential`` (empty when it was not measured).
+    execution_methods : DataFrame
+        :meth:`ParallelExecutor.compare_execution_methods` of the generator pipeline of the
+        scenario (sequential, thread and process backends).
+    cache_strategy : str or None
+        The strategy whose cache statistics are in ``cache_report`` (None when no strategy
+        has a cache).
+    cache_report : DataFrame
+        :meth:`CacheOptimizer.cache_efficiency_report` after a cold and a warm run of that
+        strategy.
+    scaling : DataFrame
+        Measurements over the synthetic sizes, with a ``variant`` column.
+    files : tuple of Path
+        Results written: ``strategy_results`` and ``scaling_results`` as Parquet and CSV.
+    """
+
+    analysis: Any
+    summary: pd.DataFrame
+    comparison: pd.DataFrame
+    execution_methods: pd.DataFrame
+    cache_strategy: str | None
+    cache_report: pd.DataFrame
+    scaling: pd.DataFrame
+    files: tuple[Path, ...] = field(default=())
+
+
+def _sizes(sizes: Iterable[int]) -> tuple[int, ...]:
+    items = tuple(sizes)
+    if not items or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in items
+    ):
+        raise ConfigError(f"sizes: expected positive table counts, got {list(items)!r}")
+    return items
+
+
+def _cache_report(optimizer: Any, scenario: str, order: Iterable[str]) -> tuple[Any, Any]:
+    """Run the first strategy of ``order`` that has a cache twice (cold, then warm) and return
+    its name and cache report; (None, empty frame) when none has one."""
+    import pandas as pd
+
+    with tempfile.TemporaryDirectory(prefix="rrperf-cache-run-") as tmp:
+        for name in dict.fromkeys(order):
+            if name not in optimizer.strategies:
+                continue
+            optimizer.optimize_generation(scenario, name, out_dir=Path(tmp) / name)
+            cache = optimizer.cache_optimizer
+            if cache is None:
+                continue
+            optimizer.optimize_generation(scenario, name, out_dir=Path(tmp) / name)
+            return name, cache.cache_efficiency_report()
+    return None, pd.DataFrame()
+
+
+def run_strategy_analysis(
+    *,
+    scenario: str,
+    include_all_strategies: bool = True,
+    cache_states: str | Iterable[str] = ("cold", "warm"),
+    iterations: int = 5,
+    warmup: int = 1,
+    sizes: Iterable[int] = (50, 200),
+    scaling_iterations: int = 3,
+    workers: int | None = None,
+    output_dir: str | os.PathLike[str] = "reports",
+    seed: int = 0,
+) -> StrategyReport:
+    """Analyse the pipeline strategies on a scenario, as ``strategy_analysis.ipynb`` shows it.
+
+    Four measurements, all on this machine:
+
+    1. :meth:`~rrperf.optimize.optimizer.PerformanceOptimizer.run_comprehensive_analysis`:
+       the optimizer's recommendation per cache state, checked against a benchmark of the
+       strategies (all of them with ``include_all_strategies``);
+    2. the generator pipeline of the scenario run by
+       :meth:`~rrperf.engine.parallel.ParallelExecutor.compare_execution_methods`
+       (sequential, thread and process backends with ``workers`` workers), for the speedup;
+    3. the cache of the recommended strategy (or the first strategy with a cache) after a cold
+       and a warm run, for the hit rates;
+    4. legacy and the recommended strategy on synthetic schemas of ``sizes`` tables (cold),
+       for the scaling exponent.
+
+    The benchmarks are saved to ``output_dir`` as ``strategy_results`` and
+    ``scaling_results`` (Parquet and CSV). Stability warnings are not emitted while measuring.
+
+    Parameters
+    ----------
+    scenario : str
+        A benchmark scenario (see :mod:`rrperf.bench.scenarios`).
+    include_all_strategies : bool
+        Benchmark every strategy, not only the optimizer's three best predictions.
+    cache_states : str or iterable of str
+    iterations, warmup, seed : int
+        Of the strategy benchmark.
+    sizes : iterable of int
+        Table counts of the synthetic schemas.
+    scaling_iterations : int
+        Measured iterations per size.
+    workers : int or None
+        Workers of the thread and process backends; the CPU count when None.
+    output_dir : path-like
+
+    Returns
+    -------
+    StrategyReport
+
+    Raises
+    ------
+    ConfigError, BenchmarkError
+        On a bad option or an unknown scenario.
+    """
+    from rrperf.bench.runner import BenchmarkRunner
+    from rrperf.engine.parallel import ParallelExecutor
+    from rrperf.errors import StabilityWarning
+    from rrperf.generator.pipeline import build_pipeline
+    from rrperf.optimize.optimizer import PerformanceOptimizer
+    from rrperf.report.plots import variant_label
+    from rrperf.schema.sources import load_schema
+
+    size_list = _sizes(sizes)
+    if workers is None:
+        workers = max(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                      else (os.cpu_count() or 2))
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StabilityWarning)
+        with PerformanceOptimizer({"enable_monitoring": False}) as optimizer:
+            analysis = optimizer.run_comprehensive_analysis(
+                include_all_strategies, scenario=scenario, cache_states=cache_states,
+                iterations=iterations, warmup=warmup, seed=seed,
+            )
+            recommended = analysis.recommendation.strategy
+            cache_strategy, cache_report = _cache_report(
+                optimizer, scenario, [recommended, "cache_heavy", *optimizer.strategies]
+            )
+        from rrperf.bench.scenarios import resolve_scenario
+
+        schema = load_schema(resolve_scenario(scenario).source)
+        with tempfile.TemporaryDirectory(prefix="rrperf-methods-") as tmp, ParallelExecutor(
+            workers, backend="thread", enable_monitoring=False
+        ) as executor:
+            methods = executor.compare_execution_methods(
+                build_pipeline(schema, tmp, force=True), repeats=max(3, iterations)
+            )
+        scaling_result = BenchmarkRunner(
+            iterations=scaling_iterations, warmup=1, progress=False, seed=seed
+        ).run_comparative_benchmark(
+            [f"synthetic:{n}" for n in size_list], systems=("legacy", "pipeline"),
+            strategies=[recommended], cache_states=("cold",),
+        )
+    bench = analysis.benchmark
+    variants = set(variant_label(bench.data))
+    import pandas as pd
+
+    comparison = (
+        bench.compare("pipeline/sequential") if "pipeline/sequential" in variants
+        else pd.DataFrame()
+    )
+    files = (
+        bench.to_parquet(out / "strategy_results.parquet"),
+        bench.to_csv(out / "strategy_results.csv"),
+        scaling_result.to_parquet(out / "scaling_results.parquet"),
+        scaling_result.to_csv(out / "scaling_results.csv"),
+    )
+    scaling = scaling_result.data
+    scaling["variant"] = variant_label(scaling).to_numpy()
+    return StrategyReport(
+        analysis=analysis,
+        summary=bench.summary(),
+        comparison=comparison,
+        execution_methods=methods,
+        cache_strategy=cache_strategy,
+        cache_report=cache_report,
+        scaling=scaling,
+        files=files,
+    )
+
+
+def show_recommendation(report: StrategyReport) -> None:
+    """Section "Recommendation": the strategy per cache state, why, and how it measured."""
+    _display(heading("Recommendation", 2))
+    analysis = report.analysis
+    for state, rec in analysis.recommendations.items():
+        show_text(f"{state} cache: {rec.strategy}. {rec.rationale}")
+    show_table(analysis.to_frame(), caption="recommendation against the measured best")
+    show_table(analysis.recommendation.to_frame(),
+               caption="predicted seconds per strategy (first cache state)")
+
+
+def show_strategies(report: StrategyReport) -> None:
+    """Section "Strategies measured": summary of every benchmarked strategy and its chart."""
+    from rrperf.report.plots import ci_chart
+
+    _display(heading("Strategies measured", 2))
+    summary = report.summary
+    cols = ["scenario", "system", "strategy", "cache_state", "n", "median", "mean", "ci_low",
+            "ci_high", "cv"]
+    show_table(_with_variant(summary[[c for c in cols if c in summary.columns]]),
+               caption="wall time in seconds; interval for the mean at 95 %")
+    if summary["ci_low"].notna().any():
+        ax = ci_chart(summary, x="cache_state", ax=_figure(4, width=9.0))
+        ax.set_title("wall time per strategy (95 % interval)")
+        show_figure(ax)
+    if len(report.comparison):
+        comp = report.comparison
+        cols = ["scenario", "system", "strategy", "cache_state", "ratio", "ratio_ci_low",
+                "ratio_ci_high", "verdict"]
+        show_table(_with_variant(comp[[c for c in cols if c in comp.columns]]),
+                   caption="each strategy against pipeline/sequential")
+
+
+def show_speedup(report: StrategyReport) -> None:
+    """Section "Parallel speedup": execution backends on the scenario's pipeline."""
+    from rrperf.report.plots import speedup_chart
+
+    _display(heading("Parallel speedup", 2))
+    methods = report.execution_methods
+    show_table(methods, caption="generator pipeline run by each execution backend")
+    ax = speedup_chart(methods, ax=_figure(6, width=7.0))
+    ax.set_title("speedup over sequential, with the fitted Amdahl curve")
+    show_figure(ax)
+
+
+def show_cache(report: StrategyReport) -> None:
+    """Section "Cache": hit rates of a caching strategy after a cold and a warm run."""
+    from rrperf.report.plots import cache_chart
+
+    _display(heading("Cache", 2))
+    if report.cache_strategy is None or len(report.cache_report) == 0:
+        show_text("No strategy of this installation has a cache.")
+        return
+    show_text(f"Cache of strategy {report.cache_strategy} after a cold and a warm run.")
+    cols = [c for c in ("category", "tier", "hits", "misses", "hit_rate")
+            if c in report.cache_report.columns]
+    show_table(report.cache_report[cols])
+    ax = cache_chart(report.cache_report, ax=_figure(6, width=9.0))
+    ax.set_title(f"cache hit rate, {report.cache_strategy}")
+    show_figure(ax)
+
+
+def show_scaling(report: StrategyReport) -> None:
+    """Section "Scaling": wall time against table count on synthetic schemas."""
+    from rrperf.report.plots import scaling_chart
+
+    _display(heading("Scaling", 2))
+    data = report.scaling
+    measured = data[~data["warmup"]]
+    table = measured.groupby(["scenario", "variant", "n_tables"], sort=False)["wall_s"].median()
+    show_table(table.reset_index().rename(columns={"wall_s": "median_wall_s"}),
+               caption="median wall time per synthetic size (cold)")
+    ax = scaling_chart(data, x="n_tables", y="wall_s", hue="variant", ax=_figure(6, width=7.0))
+    ax.set_title("wall time against table count (log-log, power-law fit)")
+    show_figure(ax)

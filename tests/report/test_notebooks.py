@@ -322,31 +322,43 @@ def test_show_figure_displays_png_with_safe_alt_and_closes(
     assert plt.get_fignums() == []
 
 
-def _row(system: str, state: str, i: int, wall: float) -> dict[str, object]:
+def _row(system: str, strategy: str, i: int, wall: float, *, digest: str = "f" * 64,
+         error: str | None = None) -> dict[str, object]:
     return {
         "run_id": "r1", "started_at": datetime(2026, 11, 26, 12, 0, i, tzinfo=UTC),
-        "scenario": "small", "system": system, "strategy": "" if system == "legacy" else "seq",
-        "cache_state": state, "iteration": i, "order": 0, "warmup": False, "wall_s": wall,
-        "cpu_s": wall, "peak_rss_mb": 50.0, "n_tables": 4, "files_total": 13,
-        "files_written": 13, "files_unchanged": 0, "cache_hits": 0, "cache_misses": 0,
-        "output_digest": "f" * 64, "error": None,
+        "scenario": "small", "system": system, "strategy": strategy,
+        "cache_state": "cold", "iteration": i, "order": 0, "warmup": False,
+        "wall_s": math.nan if error else wall, "cpu_s": wall, "peak_rss_mb": 50.0,
+        "n_tables": 4, "files_total": 13, "files_written": 13, "files_unchanged": 0,
+        "cache_hits": 0, "cache_misses": 0, "output_digest": None if error else digest,
+        "error": error,
     }
 
 
-def test_headline_table_gives_median_ratio_and_verdict() -> None:
-    walls = {"legacy": [1.0, 1.1, 0.9, 1.0, 1.05, 0.95, 1.02, 0.98],
-             "pipeline": [0.5, 0.52, 0.48, 0.5, 0.51, 0.49, 0.5, 0.5]}
-    rows = [_row(s, "cold", i, w) for s, ws in walls.items() for i, w in enumerate(ws)]
+def test_headline_table_gives_median_ratio_and_verdict(caplog: pytest.LogCaptureFixture) -> None:
+    legacy = [1.0, 1.1, 0.9, 1.0, 1.05, 0.95, 1.02, 0.98]
+    fast = [0.5, 0.52, 0.48, 0.5, 0.51, 0.49, 0.5, 0.5]
+    rows = [_row("legacy", "", i, w) for i, w in enumerate(legacy)]
+    rows += [_row("pipeline", "seq", i, w) for i, w in enumerate(fast)]
+    rows += [_row("pipeline", "odd", i, w, digest="0" * 64) for i, w in enumerate(fast)]
+    rows += [_row("pipeline", "bad", i, 0.1, error="TypeError: boom") for i in range(3)]
     result = BenchmarkResult(measurements_frame(rows), baseline="legacy")
     table = headline_table(result)
     assert list(table.columns) == ["scenario", "cache_state", "variant", "median_s", "ratio",
                                    "verdict"]
-    assert table[["scenario", "cache_state", "variant", "verdict"]].values.tolist() == [
-        ["small", "cold", "legacy", "baseline"],
-        ["small", "cold", "pipeline/seq", "faster"],
+    assert table[["variant", "verdict"]].values.tolist() == [
+        ["legacy", "baseline"],
+        ["pipeline/bad", "failed"],
+        ["pipeline/odd", "wrong output"],
+        ["pipeline/seq", "faster"],
     ]
-    assert table["median_s"].tolist() == [1.0, 0.5]
-    assert table["ratio"].tolist() == [1.0, 0.5]
+    assert set(table["scenario"]) == {"small"} and set(table["cache_state"]) == {"cold"}
+    assert table["median_s"].tolist()[0] == 1.0 and table["median_s"].tolist()[2:] == [0.5, 0.5]
+    assert math.isnan(table["median_s"].iloc[1])
+    ratios = table["ratio"].tolist()
+    assert ratios[0] == 1.0 and ratios[3] == 0.5
+    assert math.isnan(ratios[1]) and math.isnan(ratios[2])
+    assert "left out of the comparison: small / pipeline / odd" in caplog.text
 
 
 # --------------------------------------------------------------------------- executed notebooks
