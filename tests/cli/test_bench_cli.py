@@ -23,6 +23,7 @@ import rrperf.bench.runner as runner_module
 from rrperf.bench.history import HistoryStore
 from rrperf.bench.regress import detect_regressions
 from rrperf.bench.results import MEASUREMENT_COLUMNS, MEASUREMENT_DTYPES, validate_measurements
+from rrperf.bench.systems import available_strategies, default_strategy
 from rrperf.cli import main
 
 pytestmark = pytest.mark.filterwarnings("ignore::rrperf.errors.StabilityWarning")
@@ -33,6 +34,12 @@ FAST = f'{sys.executable} -c "pass"'
 SLOW = f'{sys.executable} -c "import time; time.sleep(0.5)"'
 TINY = ["--scenarios", "small", "--iterations", "2", "--warmup", "0", "--seed", "1"]
 REPORT_KEYS = ["metadata", "rows", "summary", "comparison", "correctness", "stability"]
+
+
+def group_tokens(system: str, cache_state: str = "cold") -> list[str]:
+    """The first cells of a text-table row; the pipeline runs the default strategy."""
+    strategy = default_strategy() if system == "pipeline" else ""
+    return ["small", system, *([strategy] if strategy else []), cache_state]
 
 
 @pytest.fixture
@@ -67,8 +74,10 @@ def declare(project: Path, command: str) -> None:
 def read_csv(text: str) -> pd.DataFrame:
     """Parse ``rrperf bench --format csv`` back into the contract (empty text stays empty)."""
     text_cols = [c for c, d in MEASUREMENT_DTYPES.items() if d == "string"]
+    missing = [c for c, d in MEASUREMENT_DTYPES.items() if d == "float64"]
     frame = pd.read_csv(
-        io.StringIO(text), keep_default_na=False, na_values={"wall_s": [""], "error": [""]},
+        io.StringIO(text), keep_default_na=False,
+        na_values={c: [""] for c in [*missing, "output_digest", "error"]},
         dtype={c: "string" for c in text_cols},
     )
     return validate_measurements(frame)
@@ -148,15 +157,15 @@ def test_table_and_markdown_for_people(
         "scenario", "system", "strategy", "cache_state", "n", "median", "ci_low", "ci_high",
         "cv", "outliers",
     ]
-    assert [line.split()[:3] for line in lines[5:7]] == [
-        ["small", "legacy", "cold"], ["small", "pipeline", "cold"],
+    assert [line.split()[:-6] for line in lines[5:7]] == [
+        group_tokens("legacy"), group_tokens("pipeline"),
     ]
     assert lines[8] == "Comparison with legacy (ratio < 1 is faster)"
     assert lines[9].split() == [
         "scenario", "system", "strategy", "cache_state", "baseline", "ratio", "ratio_ci_low",
         "ratio_ci_high", "p_value", "verdict",
     ]
-    assert lines[11].split()[:4] == ["small", "pipeline", "cold", "legacy"]
+    assert lines[11].split()[:-5] == [*group_tokens("pipeline"), "legacy"]
     assert len(lines) == 12  # output matches: no correctness line
 
     assert main(["bench", *TINY, "--systems", "pipeline", "--format", "markdown",
@@ -249,6 +258,8 @@ def test_save_compare_fail_on_regression(
         (["--systems", "legacy", "--strategies", "sequential"],
          "strategies sequential were given, but none of the systems legacy runs strategies "
          "(the built-in one is 'pipeline')\n"),
+        (["--strategies", "bogus"],
+         f"unknown strategy 'bogus'; expected one of: {', '.join(available_strategies())}\n"),
         (["--cache", "hot"], "--cache must be cold, warm or both, got 'hot'\n"),
         (["--iterations", "0"], "iterations must be an integer >= 1, got 0\n"),
         (["--compare", "base"],
