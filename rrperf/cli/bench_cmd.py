@@ -279,7 +279,7 @@ def run(args: argparse.Namespace) -> int:
         base_ids = baseline.run_ids
         base_id = base_ids[0] if base_ids else str(baseline.metadata["run_id"].iloc[0])
         compared_with = {"name": args.compare, "run_id": base_id, "threshold": args.threshold}
-        against = f"{args.compare}" if args.compare == base_id else f"{args.compare} ({base_id})"
+        against = args.compare if args.compare == base_id else f"{args.compare} ({base_id})"
         regressions = detect_regressions(data, baseline.data, threshold=args.threshold)
         if regressions.empty:
             print(
