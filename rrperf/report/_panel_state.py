@@ -651,8 +651,9 @@ class TunerController:
     bench : BenchController or None
         Where the runner's folders and configuration come from; a default one when None.
     optimizer : PerformanceOptimizer or None
-        Asked by :meth:`recommend`; a default :class:`rrperf.optimize.PerformanceOptimizer`
-        when None.
+        Asked by :meth:`recommend`; when None a default
+        :class:`~rrperf.optimize.optimizer.PerformanceOptimizer` is made (and closed) per
+        recommendation.
     """
 
     def __init__(self, *, bench: BenchController | None = None, optimizer: Any = None) -> None:
@@ -662,33 +663,33 @@ class TunerController:
     def recommend(self, state: TunerState) -> Recommendation | None:
         """Store the optimizer's recommendation for ``state.scenario`` in ``state``.
 
-        An optimizer failure (:class:`RrperfError`) is stored as ``recommendation_error``
-        rather than raised: the tuner works without advice.
+        The optimizer profiles the scenario's schema source
+        (``analyze_and_recommend_strategy(workload=source)``). A failure
+        (:class:`RrperfError`) is stored as ``recommendation_error`` rather than raised: the
+        tuner works without advice.
         """
         try:
-            optimizer = self.optimizer
-            if optimizer is None:
-                from rrperf.optimize.optimizer import PerformanceOptimizer
+            from rrperf.bench.scenarios import resolve_scenario
 
-                optimizer = self.optimizer = PerformanceOptimizer()
+            source = resolve_scenario(state.scenario).source
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                advice = optimizer.analyze_and_recommend_strategy(workload=self._workload(state))
-            _record(state.notes, caught)
+                try:
+                    if self.optimizer is not None:
+                        advice = self.optimizer.analyze_and_recommend_strategy(workload=source)
+                    else:
+                        from rrperf.optimize.optimizer import PerformanceOptimizer
+
+                        with PerformanceOptimizer() as optimizer:
+                            advice = optimizer.analyze_and_recommend_strategy(workload=source)
+                finally:
+                    _record(state.notes, caught)
             state.recommendation = Recommendation.from_optimizer(advice)
             state.recommendation_error = None
-        except (RrperfError, ImportError) as err:
+        except RrperfError as err:
             state.recommendation, state.recommendation_error = None, one_line(err)
             logger.info("no recommendation for %s: %s", state.scenario, state.recommendation_error)
         return state.recommendation
-
-    @staticmethod
-    def _workload(state: TunerState) -> Any:
-        """The workload profile of the scenario (measured by the optimizer's profiler)."""
-        from rrperf.bench.scenarios import resolve_scenario
-        from rrperf.optimize.workload import profile_workload
-
-        return profile_workload(resolve_scenario(state.scenario).source)
 
     def run(self, state: TunerState, *, on_progress: ProgressCallback | None = None) -> Trial:
         """Run one trial with the settings in ``state`` and append it to ``state.trials``.

@@ -135,7 +135,7 @@ def _summary_outputs(result: BenchmarkResult) -> tuple[list[dict[str, Any]], lis
     summary = result.summary()
     shown = summary[[c for c in _SUMMARY_COLUMNS if c in summary.columns]]
     outputs = [_html_output(_table_html(shown, "rrperf-summary"), shown.to_string(index=False))]
-    notes: list[str] = []
+    notes = _failure_notes(result)
     try:
         fig = Figure(figsize=(6.0, 3.5))
         ci_chart(summary, ax=fig.subplots())
@@ -143,6 +143,21 @@ def _summary_outputs(result: BenchmarkResult) -> tuple[list[dict[str, Any]], lis
     except ReportError as err:
         notes.append(f"no chart: {' '.join(str(err).split())}")
     return outputs, notes
+
+
+def _failure_notes(result: BenchmarkResult) -> list[str]:
+    """One note per scenario and variant with failed iterations: the count and first error."""
+    data = result.data
+    failed = data[data["error"].notna()]
+    notes: list[str] = []
+    keys = ["scenario", "system", "strategy", "cache_state"]
+    for (scenario, system, strategy, state), rows in failed.groupby(keys, sort=False):
+        variant = f"{system}/{strategy}" if strategy else str(system)
+        notes.append(
+            f"{len(rows)} failed iteration(s) of {variant} on {scenario} ({state}): "
+            f"{' '.join(str(rows['error'].iloc[0]).split())}"
+        )
+    return notes
 
 
 class _Runs:

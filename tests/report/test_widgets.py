@@ -7,6 +7,7 @@ how long a run takes: timings are only compared with each other through exact ar
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import logging
 import subprocess
@@ -15,6 +16,7 @@ import types
 from collections.abc import Iterator
 from html.parser import HTMLParser
 
+import pandas as pd
 import pytest
 
 from rrperf.bench.results import BenchmarkResult
@@ -25,9 +27,12 @@ from rrperf.report._panel_state import (
     PanelState,
     ProgressTracker,
     Recommendation,
+    TunerController,
+    customize_strategy,
     one_line,
+    trials_chart,
 )
-from rrperf.report.widgets import ControlPanel
+from rrperf.report.widgets import ControlPanel, StrategyTuner
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SMALL_RUN = {"scenarios": ["small"], "iterations": 2, "warmup": 0, "seed": 1}
@@ -184,7 +189,7 @@ def test_initial_widgets_reflect_the_arguments() -> None:
 # --- errors are one line in the panel ------------------------------------------------------------
 
 
-def _error_line(panel: ControlPanel) -> str:
+def _error_line(panel: ControlPanel | StrategyTuner) -> str:
     prefix = '<span class="rrperf-error" style="color:#b00020">✖ '
     value = panel.message.value
     assert value.startswith(prefix), value
@@ -352,4 +357,171 @@ def test_trial_columns() -> None:
     assert TRIAL_COLUMNS == (
         "trial", "strategy", "workers", "ttl_multiplier", "cache_state", "n", "median_wall_s",
         "ratio_vs_first",
+    )
+
+
+# --- StrategyTuner --------------------------------------------------------------------------------
+
+TUNER_RUN = {"iterations": 2, "warmup": 0, "seed": 1, "recommend": False}
+
+
+@pytest.fixture(scope="module")
+def tuned() -> StrategyTuner:
+    """A tuner that ran three real trials by clicks, changing strategy, workers and TTLs."""
+    tuner = StrategyTuner("small", strategy="sequential", **TUNER_RUN)  # type: ignore[arg-type]
+    tuner.run_button.click()
+    tuner.strategy.value = "minimal"
+    tuner.run_button.click()
+    tuner.strategy.value = "balanced"
+    tuner.workers.value = 1
+    tuner.ttl_multiplier.value = 3.0
+    tuner.run_button.click()
+    return tuner
+
+
+def test_trials_table_grows_with_each_click(tuned: StrategyTuner) -> None:
+    assert tuned.state.error is None
+    frame = tuned.state.trials_frame()
+    assert list(frame.columns) == list(TRIAL_COLUMNS)
+    assert list(frame["trial"]) == [1, 2, 3]
+    assert list(frame["strategy"]) == ["sequential", "minimal", "balanced"]
+    assert frame["workers"].tolist() == [pd.NA, pd.NA, 1]
+    assert list(frame["ttl_multiplier"]) == [1.0, 1.0, 3.0]
+    assert list(frame["cache_state"]) == ["cold"] * 3
+    assert list(frame["n"]) == [2, 2, 2]
+    medians = [t.median_wall_s for t in tuned.trials]
+    assert list(frame["median_wall_s"]) == medians
+    assert list(frame["ratio_vs_first"]) == [m / medians[0] for m in medians]
+    assert frame["ratio_vs_first"].iloc[0] == 1.0
+
+
+def test_each_trial_is_a_real_pipeline_run_of_its_strategy(tuned: StrategyTuner) -> None:
+    for trial in tuned.trials:
+        data = trial.result.data
+        assert list(data["system"]) == ["pipeline", "pipeline"]
+        assert list(data["strategy"]) == [trial.strategy] * 2
+        assert data["error"].isna().all()
+        assert trial.median_wall_s == float(data["wall_s"].median())
+    assert tuned.result is tuned.trials[-1].result
+
+
+def test_trials_output_has_table_and_chart(tuned: StrategyTuner) -> None:
+    outputs = tuned.trials_output.outputs
+    header, *rows = _table_cells(_html_of(outputs[0]))
+    assert header == list(TRIAL_COLUMNS)
+    assert [r[:4] for r in rows] == [
+        ["1", "sequential", "", "1"], ["2", "minimal", "", "1"], ["3", "balanced", "1", "3"],
+    ]
+    assert rows[0][-1] == "1"
+    assert _png_of(outputs[1]).startswith(PNG_MAGIC)
+    last = tuned.trials[-1]
+    assert tuned.message.value.split("<br>")[0] == (
+        f'<span class="rrperf-ok">✔ trial 3: median {last.median_wall_s:.4g} s over 2 '
+        "iterations</span>"
+    )
+    assert (tuned.progress.value, tuned.progress.max, tuned.progress.description) == (2, 2, "2/2")
+
+
+def test_trials_chart_draws_one_bar_per_trial(tuned: StrategyTuner) -> None:
+    frame = tuned.state.trials_frame()
+    ax = trials_chart(frame)
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == list(frame["median_wall_s"])
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "#1 sequential", "#2 minimal", "#3 balanced",
+    ]
+
+
+def test_customize_strategy_changes_only_the_asked_fields() -> None:
+    from rrperf.engine.strategies import get_strategy
+
+    base = get_strategy("balanced")
+    assert customize_strategy("balanced") is base
+    tuned = customize_strategy("balanced", workers=1, ttl_multiplier=3)
+    assert tuned == dataclasses.replace(base, workers=1, ttl_multiplier=3.0)
+
+
+@pytest.mark.parametrize(
+    ("kws", "message"),
+    [
+        ({"workers": 0}, r"^workers must be an integer >= 1 or None, got 0$"),
+        ({"ttl_multiplier": -1.0}, r"^ttl_multiplier must be a number > 0 or None, got -1.0$"),
+    ],
+)
+def test_customize_strategy_rejects_bad_values(kws: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        customize_strategy("sequential", **kws)  # type: ignore[arg-type]
+
+
+def test_tuner_error_is_one_line_and_adds_no_trial() -> None:
+    tuner = StrategyTuner("small", strategy="sequential", **TUNER_RUN)  # type: ignore[arg-type]
+    tuner.ttl_multiplier.value = -2.0
+    tuner.run_button.click()
+    assert _error_line(tuner) == "ttl_multiplier must be a number &gt; 0 or None, got -2.0"
+    tuner.ttl_multiplier.value = 1.0
+    tuner.workers.value = -1
+    with pytest.raises(ConfigError, match=r"^workers must be an integer >= 1 or None, got -1$"):
+        tuner.run()
+    assert tuner.trials == []
+    assert tuner.trials_output.outputs == ()
+    assert tuner.state.status == "failed"
+
+
+def test_tuner_unknown_scenario() -> None:
+    tuner = StrategyTuner("nosuch", strategy="sequential", **TUNER_RUN)  # type: ignore[arg-type]
+    tuner.run_button.click()
+    assert _error_line(tuner).startswith(
+        "unknown scenario &#x27;nosuch&#x27;; expected one of: small"
+    )
+
+
+class _Advisor:
+    """An optimizer answering with a fixed recommendation (the tuner's display is tested)."""
+
+    def __init__(self) -> None:
+        self.asked: list[object] = []
+
+    def analyze_and_recommend_strategy(self, workload: object = None) -> object:
+        self.asked.append(workload)
+        return types.SimpleNamespace(
+            strategy="minimal",
+            scores={"sequential": {"predicted_s": 0.004, "score": 0.5},
+                    "minimal": {"predicted_s": 0.002, "score": 1.0}},
+            rationale="small <schema>",
+        )
+
+
+def test_recommendation_is_shown_and_can_be_applied() -> None:
+    advisor = _Advisor()
+    tuner = StrategyTuner(
+        "small", strategy="sequential", controller=TunerController(optimizer=advisor),
+        iterations=1, warmup=0,
+    )
+    from rrperf.bench.scenarios import resolve_scenario
+
+    assert advisor.asked == [resolve_scenario("small").source]
+    assert tuner.recommendation.value == (
+        '<div class="rrperf-recommendation"><b>Optimizer recommends</b>: <code>minimal</code>'
+        "<br>small &lt;schema&gt;"
+        '<table class="rrperf-scores"><tr><th>strategy</th><th>score</th><th>predicted ms</th>'
+        "</tr><tr><td>minimal</td><td>1</td><td>2</td></tr>"
+        "<tr><td>sequential</td><td>0.5</td><td>4</td></tr></table></div>"
+    )
+    assert tuner.strategy.value == "sequential"
+    tuner.use_recommended.click()
+    assert (tuner.strategy.value, tuner.state.strategy) == ("minimal", "minimal")
+
+
+def test_tuner_starts_from_the_real_optimizers_recommendation() -> None:
+    from rrperf.engine.strategies import strategy_names
+
+    tuner = StrategyTuner("small", iterations=1, warmup=0)
+    rec = tuner.state.recommendation
+    assert rec is not None, tuner.state.recommendation_error
+    assert list(rec.scores) == list(strategy_names())
+    assert rec.scores[rec.strategy] == max(rec.scores.values())
+    assert (tuner.strategy.value, tuner.state.strategy) == (rec.strategy, rec.strategy)
+    assert tuner.recommendation.value.startswith(
+        '<div class="rrperf-recommendation"><b>Optimizer recommends</b>: '
+        f"<code>{rec.strategy}</code>"
     )
