@@ -1,8 +1,8 @@
 """Generic execution engine: stages, parallel executor, cache, monitor (no Rails knowledge).
 
 ``Stage`` and ``Pipeline`` are imported eagerly (they are light); the executor, the cache and
-the monitor load on first attribute access (PEP 562), so ``import rrperf.engine`` pulls in
-neither loky, diskcache, psutil nor pandas.
+the monitor (and the strategies) load on first attribute access (PEP 562), so
+``import rrperf.engine`` pulls in neither loky, diskcache, psutil nor pandas.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from rrperf.engine.stages import Pipeline, Stage
 
 __all__ = [
     "MISS",
+    "STRATEGIES",
     "Alert",
     "AlertThresholds",
     "CacheConfig",
     "CacheOptimizer",
+    "ExecutionContext",
     "ExecutorConfig",
     "MonitorConfig",
     "ParallelExecutor",
@@ -25,7 +27,9 @@ __all__ = [
     "Pipeline",
     "SessionSummary",
     "Stage",
+    "Strategy",
     "cache_key",
+    "get_strategy",
 ]
 
 # name -> module that defines it; imported on first attribute access.
@@ -35,12 +39,16 @@ _LAZY: dict[str, str] = {
     "AlertThresholds": "rrperf.engine.monitor",
     "CacheConfig": "rrperf.engine.cache",
     "CacheOptimizer": "rrperf.engine.cache",
+    "ExecutionContext": "rrperf.engine.strategies",
     "ExecutorConfig": "rrperf.engine.parallel",
     "MonitorConfig": "rrperf.engine.monitor",
     "ParallelExecutor": "rrperf.engine.parallel",
     "PerformanceMonitor": "rrperf.engine.monitor",
+    "STRATEGIES": "rrperf.engine.strategies",
     "SessionSummary": "rrperf.engine.monitor",
+    "Strategy": "rrperf.engine.strategies",
     "cache_key": "rrperf.engine.cache",
+    "get_strategy": "rrperf.engine.strategies",
 }
 
 if TYPE_CHECKING:
@@ -53,6 +61,7 @@ if TYPE_CHECKING:
         SessionSummary,
     )
     from rrperf.engine.parallel import ExecutorConfig, ParallelExecutor
+    from rrperf.engine.strategies import STRATEGIES, ExecutionContext, Strategy, get_strategy
 
 
 def __getattr__(name: str) -> Any:

@@ -1246,6 +1246,22 @@ class CacheOptimizer:
                 con.close()
         return {str(tag): (int(n), int(size)) for tag, n, size in rows}
 
+    def hit_miss_counts(self) -> tuple[int, int]:
+        """``(hits, misses)`` as :meth:`stats` counts them, without reading the disk tier.
+
+        Cheap enough to call around every run (no sqlite query, no pass over the entries).
+        """
+        hits = 0
+        for cat in self.config.categories:
+            with self._locks[cat]:
+                memory = self._counters[(cat, "memory")]
+                if cat in self._memory:
+                    hits += memory.hits
+                hits += memory.coalesced
+                if cat in self.config.disk_categories:
+                    hits += self._counters[(cat, "disk")].hits
+        return hits, sum(self._computes.values())
+
     def stats(self) -> CacheStats:
         """A snapshot of the counters, entries and bytes of every category and tier.
 

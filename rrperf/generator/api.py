@@ -7,11 +7,14 @@ import logging
 import os
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rrperf.errors import ConfigError
 from rrperf.generator.result import GenerationResult
 from rrperf.schema.model import Schema
+
+if TYPE_CHECKING:
+    from rrperf.engine.strategies import ExecutionContext, Strategy
 
 __all__ = ["IMPLEMENTATIONS", "GenerationResult", "generate"]
 
@@ -26,7 +29,8 @@ def generate(
     out_dir: str | os.PathLike[str],
     *,
     impl: str = "pipeline",
-    strategy: str | None = None,
+    strategy: str | Strategy | None = None,
+    context: ExecutionContext | None = None,
     tables: Iterable[str] | None = None,
     exclude_tables: Iterable[str] | None = None,
     dry_run: bool = False,
@@ -44,9 +48,15 @@ def generate(
         The output folder.
     impl : {"pipeline", "legacy"}
         ``pipeline`` writes only changed files; ``legacy`` rewrites every file.
-    strategy : str or None
-        A pipeline execution strategy. Only ``None`` (sequential) is available in this
-        module; strategies are run by the engine.
+    strategy : str, Strategy or None
+        A pipeline execution strategy (:data:`rrperf.engine.strategies.STRATEGIES`:
+        ``sequential``, ``parallel``, ``cache_heavy``, ``balanced``, ``minimal``). ``None``
+        runs the plain staged pipeline in this thread, with no cache.
+    context : ExecutionContext or None
+        The executor, caches and monitor to run the strategy with, kept between calls
+        (``get_strategy(name).make_context(cache_dir=...)``). Without one, a context is made
+        for this call and closed afterwards, so only its disk tier (default
+        ``.rrperf/cache``) outlives the call. Implies its strategy when ``strategy`` is None.
     tables, exclude_tables : iterable of str or None
         Generate only these tables / all but these (unknown names raise ``ConfigError``).
         Relationships to tables that are not generated are left out.
@@ -63,7 +73,8 @@ def generate(
     Raises
     ------
     ConfigError
-        For an unknown ``impl``, a non-``None`` ``strategy`` or an unknown table name.
+        For an unknown ``impl`` or strategy, a strategy with ``impl="legacy"``, a
+        ``context`` whose strategy differs from ``strategy``, or an unknown table name.
     SchemaSourceError
         When the source cannot be loaded.
     UnsafePathError
@@ -75,10 +86,10 @@ def generate(
         raise ConfigError(
             f"impl must be one of {', '.join(repr(i) for i in IMPLEMENTATIONS)}, got {impl!r}"
         )
-    if strategy is not None:
-        raise ConfigError(
-            f"strategies need the engine's executors (rrperf.engine); got strategy={strategy!r}, "
-            "use strategy=None for a sequential run"
+    if strategy is not None or context is not None:
+        return _generate_with_strategy(
+            source, out_dir, impl=impl, strategy=strategy, context=context, tables=tables,
+            exclude_tables=exclude_tables, dry_run=dry_run, force=force,
         )
     start = time.perf_counter()
     if isinstance(source, Schema):
@@ -110,3 +121,57 @@ def generate(
         impl, result.n_tables, result.files_total, result.files_written, wall_s,
     )
     return dataclasses.replace(result, wall_s=wall_s)
+
+
+def _generate_with_strategy(
+    source: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    impl: str,
+    strategy: str | Strategy | None,
+    context: ExecutionContext | None,
+    tables: Iterable[str] | None,
+    exclude_tables: Iterable[str] | None,
+    dry_run: bool,
+    force: bool,
+) -> GenerationResult:
+    from rrperf.engine.strategies import ExecutionContext, get_strategy
+    from rrperf.generator.cached import run_with_context
+
+    if impl != "pipeline":
+        raise ConfigError(
+            f"strategies run the staged pipeline; got impl={impl!r} with "
+            f"strategy={getattr(strategy, 'name', strategy)!r} (use impl='pipeline', or no "
+            "strategy for legacy)"
+        )
+    if context is not None:
+        if not isinstance(context, ExecutionContext):
+            raise ConfigError(
+                f"context must be an ExecutionContext, got {type(context).__name__}"
+            )
+        if strategy is not None:
+            wanted = strategy if isinstance(strategy, str) else get_strategy(strategy).name
+            if wanted != context.strategy.name or (
+                not isinstance(strategy, str) and strategy != context.strategy
+            ):
+                raise ConfigError(
+                    f"strategy={wanted!r} does not match the context's strategy "
+                    f"{context.strategy.name!r}; pass one or the other"
+                )
+        result = run_with_context(
+            source, out_dir, context, tables=tables, exclude_tables=exclude_tables,
+            dry_run=dry_run, force=force,
+        )
+    else:
+        assert strategy is not None
+        with get_strategy(strategy).make_context() as own:
+            result = run_with_context(
+                source, out_dir, own, tables=tables, exclude_tables=exclude_tables,
+                dry_run=dry_run, force=force,
+            )
+    logger.info(
+        "pipeline/%s: %d tables, %d files (%d written), %d cache hits in %.3f s",
+        result.strategy, result.n_tables, result.files_total, result.files_written,
+        result.cache_hits, result.wall_s,
+    )
+    return result

@@ -40,6 +40,9 @@ class GenerationResult:
         Relative paths left alone because their content had not changed, sorted.
     dry_run : bool
         Nothing was written.
+    cache_hits, cache_misses : int
+        Cache lookups of this run served from a cache / computed (0 without a strategy, or
+        with one that caches nothing).
     """
 
     impl: str
@@ -53,6 +56,8 @@ class GenerationResult:
     written: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
     dry_run: bool = False
+    cache_hits: int = 0
+    cache_misses: int = 0
 
     def __post_init__(self) -> None:
         if self.files_written != len(self.written):
@@ -67,6 +72,11 @@ class GenerationResult:
             )
         if self.wall_s < 0:
             raise ConfigError(f"wall_s must be >= 0, got {self.wall_s}")
+        if self.cache_hits < 0 or self.cache_misses < 0:
+            raise ConfigError(
+                f"cache_hits and cache_misses must be >= 0, got {self.cache_hits} and "
+                f"{self.cache_misses}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (tuples become lists)."""

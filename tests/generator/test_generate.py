@@ -393,8 +393,9 @@ def test_unknown_table_names_are_config_errors(
 def test_generate_rejects_unknown_impl_and_strategy(blog_schema: Schema, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="impl must be one of 'legacy', 'pipeline', got 'fast'"):
         generate(blog_schema, tmp_path, impl="fast")
-    with pytest.raises(ConfigError, match="strategies need the engine"):
-        generate(blog_schema, tmp_path, strategy="parallel")
+    with pytest.raises(ConfigError, match="unknown strategy 'turbo'; valid strategies: "
+                       "sequential, parallel, cache_heavy, balanced, minimal"):
+        generate(blog_schema, tmp_path, strategy="turbo")
 
 
 def test_generate_from_a_scenario_name(tmp_path: Path) -> None:

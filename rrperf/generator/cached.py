@@ -1,0 +1,819 @@
+"""The generator run by a strategy: content-keyed caches, a process pool for the misses, and an
+output manifest so that a warm run writes nothing without reading every file.
+
+:func:`run_with_context` does what :func:`~rrperf.generator.pipeline.run_pipeline` does, with
+the resources of an :class:`~rrperf.engine.strategies.ExecutionContext`::
+
+    source ─► schema_introspection cache ─► analysis (memoized per content) ─► per-table keys
+          ─► template_render cache lookups (in this process)
+                 hits ─────────────────────────────────────────┐
+                 misses ─► render here (type_mapping and       ├─► write-if-changed,
+                           relationships caches), or in batches │   manifest fast path
+                           on the pool: render AND write there ─┘   (index.ts rendered here)
+
+Design notes
+------------
+* **Keys are content fingerprints**, computed once per table and run (or taken from the
+  analysis memo): a table's render key hashes everything its three files depend on: the
+  table itself (columns, primary key, indexes, comment; not its line number), its model and
+  file names, its associations, for every table they point at whether it is generated and
+  its model name, the enum types its columns use, the bytes of every template, the bytes of
+  the generator modules that shape the output (:func:`code_fingerprint`) and the generator
+  version. A changed schema, template or generator is never served stale.
+* **Schema introspection** is keyed by :func:`~rrperf.schema.sources.source_fingerprint`
+  (the file's sha256) and the source text; its disk tier stores
+  :meth:`Schema.to_dict <rrperf.schema.model.Schema.to_dict>` JSON, so a new process with the
+  same cache folder does not parse an unchanged ``schema.rb`` again.
+* **The analysis** (model names, association groups, render keys) is memoized in the context
+  per source fingerprint and table filter; the warnings it issued are replayed on a memo hit.
+* **Process pools** get only the misses, in a few batches per worker. Each batch carries a
+  slice of the analysis (its tables and the tables they point at), renders and writes its own
+  files, and sends back the rendered files (stored in this process's caches) and what it wrote.
+  Every path is checked (:class:`~rrperf.generator.writer.PathGuard`) before anything is
+  written.
+* **Output manifest (an incremental-build technique).** As ``make``, ``ninja`` and git's index
+  do, the run records for each file it wrote or verified the sha256 of its content and its
+  ``stat`` (size, ``mtime_ns``, ``ctime_ns``, inode). On the next run a file whose new content
+  has the recorded sha256 and whose ``stat`` still matches is known unchanged without being
+  read. An edited, replaced or deleted file changes its ``stat`` and is read and rewritten.
+  Like git's "racily clean" entries, a file whose ``mtime`` is not clearly older than the start
+  of the run that recorded it (file-system timestamps are coarser than the clock) is verified
+  by content once more. The manifest lives in :attr:`ExecutionContext.state` (strategies with
+  a memory tier for ``template_render``) and in the context's ``state_dir`` (strategies with
+  a disk tier for it), and :meth:`ExecutionContext.clear` forgets it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import os
+import time
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rrperf.errors import ConfigError, GenerationError, RrperfError, StageError
+from rrperf.generator.analyze import (
+    Property,
+    Relationship,
+    RelationshipsResult,
+    SchemaContext,
+    TypesResult,
+    analyze_schema,
+    table_defaults,
+    table_polymorphic,
+    table_relationships,
+    table_types,
+)
+from rrperf.generator.digest import files_digest
+from rrperf.generator.render import render_index, render_table
+from rrperf.generator.result import GenerationResult
+from rrperf.generator.writer import PathGuard, write_if_changed
+from rrperf.schema.model import Schema
+
+if TYPE_CHECKING:
+    from rrperf.engine.cache import CacheOptimizer
+    from rrperf.engine.strategies import ExecutionContext
+
+__all__ = ["code_fingerprint", "run_with_context", "templates_fingerprint"]
+
+logger = logging.getLogger(__name__)
+
+#: A rendered file: relative path, text, sha256 hex of its UTF-8 bytes.
+RenderedFile = tuple[str, str, str]
+
+# Bump when the layout of cached values or of the keys below changes.
+_FORMAT = "cached-generator-1"
+# Modules whose code shapes the generated text (their bytes are part of every render key).
+_CODE_MODULES = ("analyze.py", "naming.py", "render.py", "typemap.py", "cached.py")
+# Memoized analyses kept per context (one per source and table filter).
+_PLANS_KEPT = 8
+# Tables below which a pool is not worth its dispatch cost (render them here).
+_MIN_POOL_TABLES = 16
+# Batches per worker when the strategy does not fix a batch size (load balance vs overhead).
+_BATCHES_PER_WORKER = 4
+# How much older than the recording run's start a file's mtime must be for the manifest to
+# trust its stat (file-system timestamps lag the clock by up to a timer tick; 2 s covers
+# file systems with coarse timestamps, recognised by whole-millisecond mtimes).
+_RACY_NS = 50_000_000
+_RACY_COARSE_NS = 2_000_000_000
+
+_PLANS = "generator.plans"
+_MANIFESTS = "generator.manifests"
+
+
+class _Miss(Exception):
+    """Raised by the lookup-only compute function: the key is not cached."""
+
+
+def _raise_miss() -> Any:
+    raise _Miss
+
+
+# --- fingerprints -------------------------------------------------------------------------------
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """sha256 over the generator modules that shape the output (read once per process)."""
+    h = hashlib.sha256(_FORMAT.encode())
+    here = Path(__file__).parent
+    for name in _CODE_MODULES:
+        h.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def templates_fingerprint() -> str:
+    """sha256 over the name and bytes of every template file (read at every call).
+
+    Raises
+    ------
+    GenerationError
+        If the template folder cannot be read.
+    """
+    from rrperf.generator import render
+
+    folder = Path(render._TEMPLATES)
+    h = hashlib.sha256()
+    try:
+        for path in sorted(folder.iterdir()):
+            if path.is_file():
+                h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    except OSError as err:
+        raise GenerationError(f"cannot read the templates in {folder}: {err}") from err
+    return h.hexdigest()
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class _TableKeys:
+    """The fingerprints of one table: its render key and the parts sub-keys are built from."""
+
+    render: str
+    table: str  # the table's own content, names and enums
+    links: str  # its associations and what they point at
+
+
+def _table_keys(ctx: SchemaContext, name: str, base: str) -> _TableKeys:
+    info = ctx.tables[name]
+    tab = info.table
+    selected = ctx.selected_set
+    enums = []
+    for col in tab.columns:
+        if col.enum_type is not None:
+            enum = ctx.enum_schema.enum(col.enum_type)
+            enums.append((col.enum_type, enum.values if enum is not None else None))
+    own = repr(
+        (name, info.model, info.kebab, tab.columns, tab.primary_key, tab.indexes,
+         tab.check_constraints, tab.comment, enums)
+    )
+    pointed: list[Any] = []
+    groups = (info.belongs_to, info.polymorphic, info.has_many, info.has_one, info.through)
+    for group in groups:
+        for assoc in group:
+            for other in (assoc.target, assoc.through):
+                if other is not None:
+                    other_info = ctx.tables.get(other)
+                    pointed.append(
+                        (other, other in selected, other_info.model if other_info else None)
+                    )
+    links = repr((info.model, groups, pointed))
+    table_fp = hashlib.sha256(own.encode()).hexdigest()
+    links_fp = hashlib.sha256(links.encode()).hexdigest()
+    render = hashlib.sha256(f"{base}\0render\0{table_fp}\0{links_fp}".encode()).hexdigest()
+    return _TableKeys(render, table_fp, links_fp)
+
+
+# --- cached values: encoding for the disk tier --------------------------------------------------
+
+
+def _encode_rendered(files: Sequence[RenderedFile]) -> list[list[str]]:
+    return [list(f) for f in files]
+
+
+def _decode_rendered(data: Any) -> tuple[RenderedFile, ...]:
+    return tuple((str(r), str(t), str(s)) for r, t, s in data)
+
+
+def _encode_types(value: TypesResult) -> list[Any]:
+    return [
+        value.model,
+        [[p.key, p.type, p.optional, p.comment] for p in value.properties],
+        list(value.omit),
+    ]
+
+
+def _decode_types(data: Any) -> TypesResult:
+    model, props, omit = data
+    return TypesResult(
+        model, tuple(Property(k, t, bool(o), c) for k, t, o, c in props), tuple(omit)
+    )
+
+
+def _encode_relationships(value: RelationshipsResult) -> list[Any]:
+    return [
+        [r.key, r.kind, r.model, r.foreign_key, r.through, r.source, r.as_name]
+        for r in value.relationships
+    ]
+
+
+def _decode_relationships(data: Any) -> RelationshipsResult:
+    return RelationshipsResult(tuple(Relationship(*row) for row in data))
+
+
+# --- the analysis plan --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Plan:
+    ctx: SchemaContext
+    keys: Mapping[str, _TableKeys]
+    base: str
+    warned: tuple[tuple[str, type[Warning]], ...]
+
+
+def _make_plan(
+    schema: Schema,
+    tables: tuple[str, ...] | None,
+    exclude_tables: tuple[str, ...] | None,
+    base: str,
+) -> _Plan:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ctx = analyze_schema(schema, tables=tables, exclude_tables=exclude_tables)
+    warned = tuple((str(w.message), w.category) for w in caught)
+    keys = {name: _table_keys(ctx, name, base) for name in ctx.selected}
+    return _Plan(ctx, keys, base, warned)
+
+
+def _replay(warned: Iterable[tuple[str, type[Warning]]]) -> None:
+    for message, category in warned:
+        warnings.warn(message, category, stacklevel=4)
+
+
+# --- the output manifest ------------------------------------------------------------------------
+
+
+@dataclass
+class _Manifest:
+    """``rel -> (sha256, size, mtime_ns, ctime_ns, inode)`` and when it was recorded."""
+
+    entries: dict[str, tuple[str, int, int, int, int]]
+    recorded_ns: int
+    dirty: bool = False
+
+    def trusted(self, rel: str, sha: str, target: str) -> bool:
+        entry = self.entries.get(rel)
+        if entry is None or entry[0] != sha:
+            return False
+        try:
+            st = os.stat(target)
+        except OSError:
+            return False
+        if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) != entry[1:]:
+            return False
+        racy = _RACY_COARSE_NS if st.st_mtime_ns % 1_000_000 == 0 else _RACY_NS
+        return st.st_mtime_ns < self.recorded_ns - racy
+
+    def record(self, rel: str, sha: str, target: str) -> None:
+        try:
+            st = os.stat(target)
+        except OSError:
+            self.entries.pop(rel, None)
+        else:
+            self.entries[rel] = (sha, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        self.dirty = True
+
+
+def _manifest_file(context: ExecutionContext, real_out: str) -> Path:
+    digest = hashlib.sha256(real_out.encode()).hexdigest()[:24]
+    return context.state_dir / f"manifest-{digest}.json"
+
+
+def _load_manifest(context: ExecutionContext, real_out: str, persist: bool) -> _Manifest:
+    manifests: dict[str, _Manifest] = context.state.setdefault(_MANIFESTS, {})
+    manifest = manifests.get(real_out)
+    if manifest is not None:
+        return manifest
+    manifest = _Manifest({}, 0)
+    if persist:
+        path = _manifest_file(context, real_out)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") == _FORMAT and data.get("out_dir") == real_out:
+                manifest = _Manifest(
+                    {k: tuple(v) for k, v in data["entries"].items()},  # type: ignore[misc]
+                    int(data["recorded_ns"]),
+                )
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+            # An unreadable manifest only costs reading the files once more.
+            logger.debug("ignoring the unreadable manifest %s: %s", path, err)
+    manifests[real_out] = manifest
+    return manifest
+
+
+def _save_manifest(context: ExecutionContext, real_out: str, manifest: _Manifest) -> None:
+    path = _manifest_file(context, real_out)
+    data = {
+        "format": _FORMAT,
+        "out_dir": real_out,
+        "recorded_ns": manifest.recorded_ns,
+        "entries": {k: list(v) for k, v in manifest.entries.items()},
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as err:
+        logger.warning("could not save the output manifest %s: %s", path, err)
+
+
+# --- per-table work -----------------------------------------------------------------------------
+
+
+def _render_files(
+    ctx: SchemaContext, name: str, types: TypesResult, rels: RelationshipsResult
+) -> tuple[RenderedFile, ...]:
+    rendered = render_table(
+        ctx, name, types, rels, table_defaults(ctx, name), table_polymorphic(ctx, name)
+    )
+    return tuple((rel, text, _sha(text)) for rel, text in rendered.items())
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What one pool task rendered and wrote (module level, so that it pickles)."""
+
+    rendered: tuple[tuple[str, tuple[RenderedFile, ...]], ...]
+    written: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    stats: tuple[tuple[str, int, int, int, int], ...]
+
+
+def render_write_batch(
+    *,
+    ctx: SchemaContext,
+    tables: tuple[str, ...],
+    out_dir: str,
+    force: bool,
+    dry_run: bool,
+    with_stats: bool,
+) -> BatchOutcome:
+    """Render ``tables`` and write their files if changed (the task of a pool worker).
+
+    Returns
+    -------
+    BatchOutcome
+        The rendered files per table, the paths written and left unchanged, and (with
+        ``with_stats``) ``(rel, size, mtime_ns, ctime_ns, inode)`` of each of them.
+    """
+    rendered = []
+    files: dict[str, str] = {}
+    for name in tables:
+        out = _render_files(ctx, name, table_types(ctx, name), table_relationships(ctx, name))
+        rendered.append((name, out))
+        for rel, text, _ in out:
+            files[rel] = text
+    report = write_if_changed(out_dir, files, force=force, dry_run=dry_run)
+    stats = []
+    if with_stats and not dry_run:
+        for rel in (*report.written, *report.unchanged):
+            try:
+                st = os.stat(os.path.join(out_dir, rel))
+            except OSError:
+                continue
+            stats.append((rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+    return BatchOutcome(tuple(rendered), report.written, report.unchanged, tuple(stats))
+
+
+def _slice(ctx: SchemaContext, tables: Sequence[str]) -> SchemaContext:
+    """The part of ``ctx`` that rendering ``tables`` reads (what a worker needs)."""
+    needed = set(tables)
+    for name in tables:
+        info = ctx.tables[name]
+        for group in (info.belongs_to, info.polymorphic, info.has_many, info.has_one,
+                      info.through):
+            for assoc in group:
+                if assoc.target is not None:
+                    needed.add(assoc.target)
+                if assoc.through is not None:
+                    needed.add(assoc.through)
+    sub = {n: ctx.tables[n] for n in needed if n in ctx.tables}
+    selected = ctx.selected_set
+    return SchemaContext(
+        tables=sub,
+        selected=tuple(n for n in sub if n in selected),
+        version=ctx.version,
+        source=ctx.source,
+        enum_schema=ctx.enum_schema,
+    )
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+class _Lookup:
+    """Cache access of one run (keys precomputed; lookups separate from stores)."""
+
+    def __init__(self, cache: CacheOptimizer | None) -> None:
+        self.cache = cache
+        enabled = cache.config.enabled_categories if cache is not None else frozenset()
+        self.render = "template_render" in enabled
+        self.types = "type_mapping" in enabled
+        self.relationships = "relationships" in enabled
+
+    def get(self, category: str, key: str, decode: Any) -> Any:
+        assert self.cache is not None
+        try:
+            return self.cache.get_or_compute_key(category, key, _raise_miss, decode=decode)
+        except _Miss:
+            return _MISSING
+
+    def put(self, category: str, key: str, value: Any, encode: Any) -> None:
+        assert self.cache is not None
+        self.cache.get_or_compute_key(
+            category, key, lambda: value, force_refresh=True, encode=encode
+        )
+
+    def through(
+        self, category: str, key: str, compute: Any, encode: Any, decode: Any
+    ) -> Any:
+        assert self.cache is not None
+        return self.cache.get_or_compute_key(
+            category, key, compute, encode=encode, decode=decode
+        )
+
+
+_MISSING: Any = object()
+
+
+def _load(source: Any, lookup: _Lookup, context: ExecutionContext) -> tuple[Schema, str]:
+    """The schema and a content token for the analysis memo."""
+    if isinstance(source, Schema):
+        return source, "schema:" + source.fingerprint()
+    from rrperf.schema.sources import load_schema, source_fingerprint
+
+    token = f"source:{source_fingerprint(source)}\0{os.fspath(source)}"
+    cache = lookup.cache
+    if cache is None or "schema_introspection" not in cache.config.enabled_categories:
+        return load_schema(source), token
+    from rrperf.engine.cache import cache_key
+
+    key = cache_key("schema_introspection", "load_schema", token)
+    schema = cache.get_or_compute_key(
+        "schema_introspection",
+        key,
+        lambda: load_schema(source),
+        encode=Schema.to_dict,
+        decode=Schema.from_dict,
+    )
+    return schema, token
+
+
+def _plan(
+    schema: Schema,
+    token: str,
+    tables: tuple[str, ...] | None,
+    exclude_tables: tuple[str, ...] | None,
+    context: ExecutionContext,
+    memoize: bool,
+) -> _Plan:
+    from rrperf.engine.cache import GENERATOR_VERSION
+
+    base = f"{GENERATOR_VERSION}\0{code_fingerprint()}\0{templates_fingerprint()}"
+    if not memoize:
+        plan = _make_plan(schema, tables, exclude_tables, base)
+        _replay(plan.warned)
+        return plan
+    plans: dict[Any, _Plan] = context.state.setdefault(_PLANS, {})
+    memo_key = (token, tables, exclude_tables)
+    plan = plans.get(memo_key)
+    if plan is not None and plan.base == base:
+        context.count(hits=1)
+        _replay(plan.warned)
+        return plan
+    plan = _make_plan(schema, tables, exclude_tables, base)
+    context.count(misses=1)
+    plans[memo_key] = plan
+    while len(plans) > _PLANS_KEPT:
+        plans.pop(next(iter(plans)))
+    _replay(plan.warned)
+    return plan
+
+
+def _as_names(names: Iterable[str] | None) -> tuple[str, ...] | None:
+    if names is None or isinstance(names, str):
+        return names  # type: ignore[return-value]  # analyze_schema rejects a str with a message
+    return tuple(names)
+
+
+def _batches(names: Sequence[str], workers: int, batch_size: int | None) -> list[tuple[str, ...]]:
+    if batch_size is None:
+        n_batches = max(1, workers * _BATCHES_PER_WORKER)
+        batch_size = max(1, -(-len(names) // n_batches))
+    return [tuple(names[i : i + batch_size]) for i in range(0, len(names), batch_size)]
+
+
+def run_with_context(
+    source: Any,
+    out_dir: str | os.PathLike[str],
+    context: ExecutionContext,
+    *,
+    tables: Iterable[str] | None = None,
+    exclude_tables: Iterable[str] | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+) -> GenerationResult:
+    """Generate with the strategy, executor and caches of ``context``.
+
+    Parameters
+    ----------
+    source : Schema, str or path
+        As for :func:`rrperf.generator.api.generate`.
+    out_dir : path
+        The output folder.
+    context : ExecutionContext
+        From :meth:`Strategy.make_context <rrperf.engine.strategies.Strategy.make_context>`.
+    tables, exclude_tables : iterable of str or None
+        Generate only these tables / all but these.
+    dry_run : bool
+        Write nothing; ``written`` lists what would be written.
+    force : bool
+        Rewrite every file.
+
+    Returns
+    -------
+    GenerationResult
+        ``strategy`` is the context's strategy name; ``cache_hits``/``cache_misses`` count
+        this run's lookups.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown table name, or a closed context.
+    SchemaSourceError
+        When the source cannot be loaded.
+    UnsafePathError
+        When a generated path would leave ``out_dir`` (nothing is written).
+    GenerationError
+        When a file cannot be written.
+    CacheError
+        When a value cannot be cached.
+    """
+    if context.closed:
+        raise ConfigError(f"{context!r} is closed; make a new one with strategy.make_context()")
+    start = time.perf_counter()
+    monitor = context.monitor
+    own_session = monitor is not None and monitor.active_session is None
+    hits0, misses0 = context.cache_stats()
+    if own_session:
+        assert monitor is not None
+        monitor.start_monitoring_session(
+            f"generate[{context.strategy.name}]", {"strategy": context.strategy.name}
+        )
+    try:
+        result = _run(
+            source, out_dir, context, tables=_as_names(tables),
+            exclude_tables=_as_names(exclude_tables), dry_run=dry_run, force=force,
+        )
+    finally:
+        hits1, misses1 = context.cache_stats()
+        if own_session:
+            assert monitor is not None
+            monitor.record_cache_stats(hits1 - hits0, misses1 - misses0)
+            monitor.end_monitoring_session()
+    wall_s = time.perf_counter() - start
+    return GenerationResult(
+        impl="pipeline",
+        strategy=context.strategy.name,
+        n_tables=result.n_tables,
+        files_total=result.files_total,
+        files_written=result.files_written,
+        files_unchanged=result.files_unchanged,
+        output_digest=result.output_digest,
+        wall_s=wall_s,
+        written=result.written,
+        unchanged=result.unchanged,
+        dry_run=dry_run,
+        cache_hits=hits1 - hits0,
+        cache_misses=misses1 - misses0,
+    )
+
+
+def _run(
+    source: Any,
+    out_dir: str | os.PathLike[str],
+    context: ExecutionContext,
+    *,
+    tables: tuple[str, ...] | None,
+    exclude_tables: tuple[str, ...] | None,
+    dry_run: bool,
+    force: bool,
+) -> GenerationResult:
+    run_start_ns = time.time_ns()
+    strategy = context.strategy
+    lookup = _Lookup(context.cache)
+    schema, token = _load(source, lookup, context)
+    plan = _plan(schema, token, tables, exclude_tables, context, memoize=lookup.render)
+    ctx = plan.ctx
+
+    # Every path is checked before anything is written (workers write too).
+    guard = PathGuard(out_dir)
+    for rel in ctx.paths:
+        guard.join(rel)
+
+    # Cache lookups here; misses are computed here or on the pool.
+    rendered: dict[str, tuple[RenderedFile, ...]] = {}
+    misses: list[str] = []
+    if lookup.render:
+        for name in ctx.selected:
+            found = lookup.get("template_render", plan.keys[name].render, _decode_rendered)
+            if found is _MISSING:
+                misses.append(name)
+            else:
+                rendered[name] = found
+    else:
+        misses = list(ctx.selected)
+
+    use_manifest = lookup.render and not dry_run
+    persist = "template_render" in strategy.cache_disk
+    real_out = os.path.realpath(guard.base)
+    manifest = _load_manifest(context, real_out, persist) if use_manifest else None
+
+    executor = context.executor
+    written: list[str] = []
+    unchanged: list[str] = []
+    pool_done: set[str] = set()
+    if (
+        misses
+        and executor.backend != "serial"
+        and len(misses) >= max(_MIN_POOL_TABLES, 2 * executor.max_workers)
+    ):
+        pool_done = _run_pool(
+            context, ctx, misses, guard.base, force=force, dry_run=dry_run,
+            manifest=manifest, rendered=rendered, written=written, unchanged=unchanged,
+        )
+        if lookup.render:
+            for name in misses:
+                lookup.put("template_render", plan.keys[name].render, rendered[name],
+                           _encode_rendered)
+    else:
+        for name in misses:
+            rendered[name] = _render_here(ctx, name, plan.keys[name], lookup)
+
+    index_text = render_index(ctx)
+    pending: dict[str, str] = {}
+    shas: dict[str, str] = {}
+    for name in ctx.selected:
+        if name in pool_done:
+            continue
+        for rel, text, sha in rendered[name]:
+            if manifest is not None and not force and manifest.trusted(rel, sha,
+                                                                       guard.join(rel)):
+                unchanged.append(rel)
+            else:
+                pending[rel] = text
+                shas[rel] = sha
+    index_sha = _sha(index_text)
+    if manifest is not None and not force and manifest.trusted("index.ts", index_sha,
+                                                                 guard.join("index.ts")):
+        unchanged.append("index.ts")
+    else:
+        pending["index.ts"] = index_text
+        shas["index.ts"] = index_sha
+    report = write_if_changed(guard.base, pending, force=force, dry_run=dry_run)
+    written.extend(report.written)
+    unchanged.extend(report.unchanged)
+    if manifest is not None:
+        for rel in (*report.written, *report.unchanged):
+            manifest.record(rel, shas[rel], guard.join(rel))
+    if manifest is not None and manifest.dirty:
+        manifest.recorded_ns = run_start_ns
+        manifest.dirty = False
+        if persist:
+            _save_manifest(context, real_out, manifest)
+
+    files = {rel: text for name in ctx.selected for rel, text, _ in rendered[name]}
+    files["index.ts"] = index_text
+    written.sort()
+    unchanged.sort()
+    if not written:
+        logger.info("no changes: all %d files unchanged in %s", len(files), guard.base)
+    return GenerationResult(
+        impl="pipeline",
+        strategy=strategy.name,
+        n_tables=len(ctx.selected),
+        files_total=len(files),
+        files_written=len(written),
+        files_unchanged=len(unchanged),
+        output_digest=files_digest(files),
+        wall_s=0.0,
+        written=tuple(written),
+        unchanged=tuple(unchanged),
+        dry_run=dry_run,
+    )
+
+
+def _render_here(
+    ctx: SchemaContext, name: str, keys: _TableKeys, lookup: _Lookup
+) -> tuple[RenderedFile, ...]:
+    """Render one table in this thread, through the type_mapping/relationships caches."""
+    if lookup.types:
+        types = lookup.through(
+            "type_mapping", _sub_key("types", keys.table), lambda: table_types(ctx, name),
+            _encode_types, _decode_types,
+        )
+    else:
+        types = table_types(ctx, name)
+    if lookup.relationships:
+        rels = lookup.through(
+            "relationships", _sub_key("relationships", keys.links),
+            lambda: table_relationships(ctx, name), _encode_relationships,
+            _decode_relationships,
+        )
+    else:
+        rels = table_relationships(ctx, name)
+    out = _render_files(ctx, name, types, rels)
+    if lookup.render:
+        lookup.put("template_render", keys.render, out, _encode_rendered)
+    return out
+
+
+def _sub_key(kind: str, part: str) -> str:
+    from rrperf.engine.cache import GENERATOR_VERSION
+
+    return hashlib.sha256(
+        f"{GENERATOR_VERSION}\0{code_fingerprint()}\0{kind}\0{part}".encode()
+    ).hexdigest()
+
+
+def _run_pool(
+    context: ExecutionContext,
+    ctx: SchemaContext,
+    misses: Sequence[str],
+    out_dir: str,
+    *,
+    force: bool,
+    dry_run: bool,
+    manifest: _Manifest | None,
+    rendered: dict[str, tuple[RenderedFile, ...]],
+    written: list[str],
+    unchanged: list[str],
+) -> set[str]:
+    """Render and write the missed tables in batches on the pool; returns the tables done."""
+    from rrperf.engine.stages import Stage
+
+    executor = context.executor
+    if not dry_run:
+        try:
+            os.makedirs(os.path.join(out_dir, "types"), exist_ok=True)
+        except OSError as err:
+            raise GenerationError(f"cannot create output folder {out_dir}: {err}") from err
+    stages = [
+        Stage(
+            f"batch:{i}",
+            render_write_batch,
+            kwargs={
+                "ctx": _slice(ctx, batch),
+                "tables": batch,
+                "out_dir": out_dir,
+                "force": force,
+                "dry_run": dry_run,
+                "with_stats": manifest is not None,
+            },
+        )
+        for i, batch in enumerate(
+            _batches(misses, executor.max_workers, context.strategy.batch_size)
+        )
+    ]
+    try:
+        results = executor.execute_parallel(stages)
+    except StageError as err:
+        cause = err.__cause__
+        if isinstance(cause, RrperfError):
+            raise cause from cause.__cause__
+        raise
+    done: set[str] = set()
+    for outcome in results.values():
+        for name, files in outcome.rendered:
+            rendered[name] = files
+            done.add(name)
+        written.extend(outcome.written)
+        unchanged.extend(outcome.unchanged)
+        if manifest is not None:
+            shas = {rel: sha for _, files in outcome.rendered for rel, _, sha in files}
+            for rel, size, mtime, ctime, ino in outcome.stats:
+                manifest.entries[rel] = (shas[rel], size, mtime, ctime, ino)
+            manifest.dirty = True
+    return done
