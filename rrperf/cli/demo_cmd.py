@@ -87,14 +87,14 @@ def run(args: argparse.Namespace) -> int:
     table = headline_table(read_result(results), baseline="legacy")
     rows = [
         {
-            "scenario": r.scenario,
-            "cache": r.cache_state,
-            "variant": r.variant,
-            "median": _ms(r.median_s),
-            "vs legacy": "" if r.verdict == "baseline" else _ratio(r.ratio),
-            "verdict": r.verdict,
+            "scenario": r["scenario"],
+            "cache": r["cache_state"],
+            "variant": r["variant"],
+            "median": _ms(float(r["median_s"])),
+            "vs legacy": "" if r["verdict"] == "baseline" else _ratio(float(r["ratio"])),
+            "verdict": r["verdict"],
         }
-        for r in table.itertuples(index=False)
+        for r in table.to_dict("records")
     ]
     print()
     print(format_table(rows, ["scenario", "cache", "variant", "median", "vs legacy", "verdict"]))

@@ -505,3 +505,58 @@ def test_failing_cell_names_the_cell_and_keeps_the_notebook(tmp_path: Path) -> N
     from papermill.exceptions import PapermillExecutionError
 
     assert isinstance(err.__cause__, PapermillExecutionError)
+
+
+def test_report_package_exports_are_sorted_lazy_and_resolvable() -> None:
+    import json
+    import subprocess
+
+    assert rr.__all__ == sorted(rr.__all__)
+    for name in rr.__all__:
+        assert getattr(rr, name) is not None, name
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        rr.nope  # noqa: B018
+    probe = (
+        "import sys, json, rrperf.report\n"
+        "print(json.dumps([m for m in ('pandas', 'matplotlib', 'papermill', 'nbconvert', "
+        "'ipywidgets', 'IPython') if m in sys.modules]))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True,
+                         text=True)
+    assert json.loads(out.stdout) == []
+
+
+@pytest.mark.slow
+def test_strategy_analysis_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    paths = render_report(
+        "strategy_analysis",
+        parameters={"scenario": "small", "iterations": 2, "sizes": [20, 40],
+                    "scaling_iterations": 2, "cache_states": ["cold", "warm"]},
+        output_dir=tmp_path,
+    )
+    assert paths.markdown is not None and paths.html is not None
+    md = paths.markdown.read_text(encoding="utf-8")
+    assert [ln for ln in md.splitlines() if ln.startswith("#")] == [
+        "# rrperf strategy analysis", "## Recommendation", "## Strategies measured",
+        "## Parallel speedup", "## Cache", "## Scaling", "## Results files",
+    ]
+    assert re.search(r"^cold cache: \w+\. \w+ is predicted fastest", md, re.M)
+    assert re.search(r"^warm cache: \w+\. ", md, re.M)
+    images = re.findall(r"!\[([^\]]+)\]\(strategy_analysis_files/[^)]+\.png\)", md)
+    assert images[:2] == ["wall time per strategy 95 % interval",
+                          "speedup over sequential, with the fitted Amdahl curve"]
+    assert images[-1] == "wall time against table count log-log, power-law fit"
+    assert len(images) == 4  # the cache chart too (cache_heavy has a cache)
+    html_text = paths.html.read_text(encoding="utf-8")
+    assert html_text.count('src="data:image/png;base64,') == 4
+    tokens = MarkdownIt().enable("table").parse(md)
+    assert sum(1 for t in tokens if t.type == "table_open") >= 6
+    strategies = read_result(tmp_path / "strategy_results.parquet").data
+    assert set(strategies["system"]) == {"pipeline"}
+    assert {"sequential", "parallel", "cache_heavy", "balanced", "minimal"} == set(
+        strategies["strategy"]
+    )
+    scaling = read_result(tmp_path / "scaling_results.csv").data
+    assert sorted(set(scaling["scenario"])) == ["synthetic:20", "synthetic:40"]
+    assert sorted(set(scaling["n_tables"])) == [20, 40]
