@@ -6,66 +6,78 @@ recommendation is reproducible from a profile (tests build profiles by hand).
 
 What is measured (every number of the model comes from one of these fields)
 ---------------------------------------------------------------------------
-``hash_s``
-    :func:`~rrperf.schema.sources.source_fingerprint` of the source (a cache key needs it).
-``load_s``, ``analyze_s``
-    :func:`~rrperf.schema.sources.load_schema` and
-    :func:`~rrperf.generator.analyze.analyze_schema` (the serial head of every run).
-``stage_s``
-    Per-table seconds of each per-table step (``types``, ``relationships``, ``defaults``,
-    ``polymorphic``, ``render``), the mean over a deterministic sample of up to ``sample``
-    evenly spaced tables, each timed ``repeats`` times in this process (minimum kept: the
-    deterministic cost, without the noise of other processes). Nothing is written.
+``hash_s``, ``templates_s``
+    :func:`~rrperf.schema.sources.source_fingerprint` of the source and the templates'
+    fingerprint (every strategy run computes both for its cache keys).
+``load_s``, ``analyze_s``, ``keys_s``
+    :func:`~rrperf.schema.sources.load_schema`, :func:`~rrperf.generator.analyze.analyze_schema`
+    and, per table, the content keys the strategy-driven generator derives from the analysis.
+``stage_s``, ``sha_s``
+    Per-table seconds of each step (``types``, ``relationships``, ``defaults``,
+    ``polymorphic``, ``render``) and of hashing a table's three files: the mean over a
+    deterministic sample of up to ``sample`` evenly spaced tables, each timed ``repeats`` times
+    in this process (the minimum is kept: the deterministic cost, without the noise of other
+    processes). Nothing is written to the output folder.
 ``index_s``
     Rendering ``index.ts``.
-``write_s``, ``compare_s``
-    Per file: an atomic write of the sampled files into a scratch folder, and the
-    unchanged-file check of :func:`~rrperf.generator.writer.write_if_changed` on them.
+``write_s``, ``compare_s``, ``stat_s``
+    Per file, in a scratch folder: an atomic write of the sampled files; the unchanged-file
+    check (read and compare) of :func:`~rrperf.generator.writer.write_if_changed`; one
+    ``os.stat`` (how an output manifest knows a file is unchanged without reading it).
 ``ship_s``
-    A pickle round trip of the analysis context (what a process-pool task receives).
-``overhead_s``
-    Bookkeeping of the engine's serial executor per stage (a pipeline of trivial stages).
+    A pickle round trip of the analysis context (the most a process-pool batch receives).
 ``monitor_s``
     One :class:`~rrperf.engine.monitor.PerformanceMonitor` session (start + stop).
-``hit_s``, ``miss_s``, ``disk_hit_s``
-    One cache lookup of a rendered table on a real :class:`~rrperf.engine.cache.CacheOptimizer`
-    in a scratch folder: a memory hit, a miss that stores (key + JSON + disk write), and a hit
-    read from the disk tier by a fresh cache.
+``hit_s``, ``miss_mem_s``, ``miss_s``, ``disk_hit_s``, ``schema_miss_s``
+    A real :class:`~rrperf.engine.cache.CacheOptimizer` in a scratch folder, with a rendered
+    table as the value: a memory hit, a store into a memory-only cache, a store with the disk
+    tier (JSON + sqlite), a read from the disk tier, and storing the parsed schema on disk.
 ``pool_startup_s``, ``dispatch_s``, ``thread_dispatch_s``
-    The engine's process pool (loky's reusable executor, through
-    :class:`~rrperf.engine.parallel.ParallelExecutor`): the first run of a trivial stage
-    (start-up + round trip), then the occupancy of one trivial task in a warm pool
-    (``wall * workers / tasks`` for a batch of independent trivial stages); the same for the
-    thread backend. Measured once per process and worker count, then memoized.
+    The engine's pools through :class:`~rrperf.engine.parallel.ParallelExecutor`: the first run
+    of a trivial stage on the process pool (start-up + round trip), then the occupancy of one
+    trivial task in the warm pool (``wall * workers / tasks`` for a batch of independent trivial
+    stages); the same for threads. Measured once per process and worker count, then memoized.
 ``cpu_count``, ``load_avg``, ``memory_available_mb``
     Usable CPUs (affinity), the 1-minute load average and available memory.
 ``cache_warm``, ``output_present``
-    Whether the given cache already answers this source's lookups, and whether the output
-    folder already holds every file of the run.
+    Whether the strategy's caches already hold this source, and whether the output folder
+    already holds every file of the run.
 
-The model (seconds of one steady-state run; a benchmark's median)
------------------------------------------------------------------
-For a strategy with backend ``b``, ``w`` workers, cache tiers ``C`` and ``n`` tables
-(``F = 3n + 1`` files, ``S`` stages: ``5n + 3``, or ``ceil(n / batch) + 3`` with a batch size)::
+The model (seconds of one steady-state run, what a benchmark's median measures)
+-------------------------------------------------------------------------------
+It follows the strategy-driven generator (:mod:`rrperf.generator.cached`) step by step, for a
+strategy whose caches cover the categories ``C``, with ``n`` tables and ``F = 3n + 1`` files::
 
-    head   = load_s + analyze_s                 (schema read; with the schema cached:
-                                                 hash_s + hit cost on a warm cache,
-                                                 load_s + hash_s + miss_s on a cold one)
-    table  = sum of the per-table step costs    (a cached step costs its hit cost when the
-                                                 cache is warm, compute + miss_s when cold)
-    write  = F * (compare_s if output_present else write_s)
-    fixed  = head + index_s + write + S * overhead_s + (monitor_s if monitoring)
+    head   = hash_s + templates_s
+             + schema:   hit_s (warm, cached) | load_s + store (cold, cached) | load_s
+             + analysis: 0 (warm: memoized) | analyze_s + n * keys_s (template_render in C)
+                         | analyze_s
+    tables = n * hit_s                      (template_render lookups, when in C)
+             + misses * (per_table_s + sha_s + stores)
+                                            (misses: n, or 0 when warm and rendering cached;
+                                             stores: one per cached category among
+                                             template_render, type_mapping, relationships;
+                                             with a disk tier disk_hit_s + miss_s, else
+                                             miss_mem_s)
+    write  = index_s + F * (stat_s if warm and rendering cached | compare_s if warm
+                            | write_s (+ stat_s to record the manifest) if cold)
+             (+ write_s for the manifest file with a disk tier for template_render, cold)
+    total  = head + tables + write + (monitor_s if the strategy monitors)
 
-    serial  : fixed + n * table
-    thread  : fixed + n * table + S * thread_dispatch_s / w      (pure-Python steps hold the
-                                                                  GIL: no compute speed-up)
-    process : fixed + (n * table + S * (dispatch_s + ship_s)) / min(w, free_cpus)
+With a pool (backend thread or process, more than one worker, and at least
+``max(16, 2 * workers)`` misses, the generator's rule) the misses are rendered *and written*
+by ``min(misses, 4 * workers)`` batches (or ``ceil(misses / batch_size)``) on the pool::
 
-``free_cpus = clip(cpu_count - load_avg + 1, 1, cpu_count)``: the CPUs other processes leave
-us (the load average counts this process once). The hit cost is ``hit_s`` with a memory tier
-and ``disk_hit_s`` with a disk tier only. Process-pool start-up is paid once per process
-(the benchmark's warm-up round pays it) and is reported in the rationale, not in the
-steady-state prediction.
+    tables = n * hit_s + misses * (per_table_s + sha_s + 3 * write_s) / p + misses * stores
+    pool   = batches * (dispatch_s + ship_s) / p        (process; threads: thread_dispatch_s)
+
+where ``p = min(workers, free_cpus)`` for processes and 1 for threads (pure-Python rendering
+holds the GIL), and ``free_cpus = clip(cpu_count - load_avg + 1, 1, cpu_count)`` is what other
+processes leave us (the load average counts this process once). A pool of one worker runs in
+the calling thread, as the engine does. Process-pool start-up is paid once per process (a
+benchmark's warm-up round pays it) and is reported in the rationale, not in the steady-state
+prediction. The type-mapping and relationship stores are costed like a rendered table's (an
+upper bound: their values are smaller).
 
 Safety margin: a strategy that runs on a pool must be predicted faster than the best
 in-thread strategy by :data:`POOL_MARGIN` to be recommended, because pool runs vary more
@@ -118,10 +130,7 @@ STEP_KINDS: tuple[str, ...] = ("types", "relationships", "defaults", "polymorphi
 #: 10% is twice the 5% the analysis accepts as "as good as the best".
 POOL_MARGIN = 0.10
 
-# Stages per table when not batched (four steps + render) and stages of every run
-# (analyze, render:index, write): counts of rrperf.generator.pipeline.build_pipeline.
-_STAGES_PER_TABLE = 5
-_FIXED_STAGES = 3
+# Files per table (types, model, reactive model).
 _FILES_PER_TABLE = 3
 
 # Default size of the table sample and repetitions per sampled table.
@@ -163,18 +172,23 @@ class WorkloadProfile:
     n_tables: int
     source_fingerprint: str
     hash_s: float
+    templates_s: float
     load_s: float
     analyze_s: float
+    keys_s: float
     stage_s: Mapping[str, float]
+    sha_s: float
     index_s: float
     write_s: float
     compare_s: float
+    stat_s: float
     ship_s: float
-    overhead_s: float
     monitor_s: float
     hit_s: float
+    miss_mem_s: float
     miss_s: float
     disk_hit_s: float
+    schema_miss_s: float
     pool_startup_s: float
     dispatch_s: float
     thread_dispatch_s: float
@@ -267,36 +281,24 @@ class WorkloadProfile:
 
 # --- the model ---------------------------------------------------------------------------------
 
-#: Which cache category holds each step's result when a strategy caches it (the engine's
-#: mapping of pipeline stage categories to :data:`rrperf.engine.cache.CATEGORIES`).
-STEP_CACHE: Mapping[str, str] = {
-    "analysis": "schema_introspection",
-    "types": "type_mapping",
-    "relationships": "relationships",
-    "defaults": "type_mapping",
-    "polymorphic": "relationships",
-    "render": "template_render",
-}
+#: Tables below which the generator renders misses in this thread instead of on a pool
+#: (the generator's rule in :mod:`rrperf.generator.cached`: ``max(16, 2 * workers)``).
+POOL_MIN_TABLES = 16
+#: Batches per worker when a strategy sets no batch size (the generator's rule).
+BATCHES_PER_WORKER = 4
 
 
-def _cached_cost(
-    profile: WorkloadProfile, strategy: StrategyLike, category: str, compute_s: float
-) -> float:
-    """Cost of one lookup-or-compute of ``category`` under ``strategy``."""
-    memory = category in strategy.cache_memory
-    disk = category in strategy.cache_disk
-    if not (memory or disk):
-        return compute_s
-    if profile.cache_warm:
-        return profile.hit_s if memory else profile.disk_hit_s
-    return compute_s + profile.miss_s
+def _store_s(profile: WorkloadProfile, strategy: StrategyLike, category: str) -> float:
+    """A miss of ``category``: the failed lookups and the store, per the tiers it has."""
+    if category in strategy.cache_disk:
+        return profile.disk_hit_s + profile.miss_s
+    return profile.miss_mem_s
 
 
-def _n_stages(profile: WorkloadProfile, strategy: StrategyLike) -> int:
-    batch = strategy.batch_size
-    if batch is None:
-        return _STAGES_PER_TABLE * profile.n_tables + _FIXED_STAGES
-    return math.ceil(profile.n_tables / batch) + _FIXED_STAGES
+def _uses_pool(profile: WorkloadProfile, strategy: StrategyLike, workers: int, misses: int) -> bool:
+    return (
+        strategy.backend != "serial" and workers > 1 and misses >= max(POOL_MIN_TABLES, 2 * workers)
+    )
 
 
 def predict_parts(profile: WorkloadProfile, strategy: StrategyLike) -> dict[str, float]:
@@ -305,7 +307,7 @@ def predict_parts(profile: WorkloadProfile, strategy: StrategyLike) -> dict[str,
     Returns
     -------
     dict
-        ``head, tables, write, fixed_overhead, pool, total``: ``total`` is :func:`predict`.
+        ``head, tables, write, monitor, pool, total``: ``total`` is :func:`predict`.
 
     Raises
     ------
@@ -316,43 +318,75 @@ def predict_parts(profile: WorkloadProfile, strategy: StrategyLike) -> dict[str,
     if backend not in ("serial", "thread", "process"):
         raise ConfigError(f"strategy {strategy.name!r}: unknown backend {backend!r}")
     workers = 1 if backend == "serial" else max(1, int(strategy.resolved_workers()))
-    if workers == 1:
-        # the engine runs a one-worker pool in the calling thread (nothing to pickle)
-        backend = "serial"
-    schema_cat = STEP_CACHE["analysis"]
-    if schema_cat in strategy.cache_memory or schema_cat in strategy.cache_disk:
-        lookup = _cached_cost(profile, strategy, schema_cat, profile.load_s)
-        head = profile.hash_s + lookup + profile.analyze_s
-    else:
-        head = profile.load_s + profile.analyze_s
-    table = 0.0
-    for kind in STEP_KINDS:
-        compute = profile.stage_s[kind]
-        if strategy.batch_size is not None and kind != "render":
-            # a batch stage computes the steps inline and caches only the rendered files
-            table += compute
+    cats = strategy.cache_memory | strategy.cache_disk
+    render_cached = "template_render" in cats
+    warm = profile.cache_warm
+    n = profile.n_tables
+
+    # head: fingerprint, schema (cached or loaded), template fingerprint, analysis
+    head = profile.hash_s + profile.templates_s
+    if "schema_introspection" in cats:
+        if warm:
+            head += profile.hit_s
+        elif "schema_introspection" in strategy.cache_disk:
+            head += profile.load_s + profile.disk_hit_s + profile.schema_miss_s
         else:
-            table += _cached_cost(profile, strategy, STEP_CACHE[kind], compute)
-    tables = profile.n_tables * table
-    write = profile.n_files * (profile.compare_s if profile.output_present else profile.write_s)
-    stages = _n_stages(profile, strategy)
-    fixed = stages * profile.overhead_s + (profile.monitor_s if strategy.monitoring else 0.0)
-    if backend == "serial":
-        pool = 0.0
-        body = tables
-    elif backend == "thread":
-        pool = stages * profile.thread_dispatch_s / workers
-        body = tables
+            head += profile.load_s + profile.miss_mem_s
     else:
-        parallel = min(float(workers), profile.free_cpus)
-        pool = stages * (profile.dispatch_s + profile.ship_s) / parallel
-        body = tables / parallel
-    total = head + profile.index_s + write + fixed + pool + body
+        head += profile.load_s
+    if render_cached:
+        head += 0.0 if warm else profile.analyze_s + n * profile.keys_s
+    else:
+        head += profile.analyze_s
+
+    # tables: render lookups; the misses are computed (here or on a pool) and stored
+    misses = 0 if (render_cached and warm) else n
+    lookups = n * profile.hit_s if render_cached else 0.0
+    compute = profile.per_table_s + profile.sha_s
+    stores = 0.0
+    if render_cached:
+        stores += _store_s(profile, strategy, "template_render")
+    pool = 0.0
+    files_here = profile.n_files
+    if _uses_pool(profile, strategy, workers, misses):
+        batch = strategy.batch_size
+        n_batches = (
+            min(misses, workers * BATCHES_PER_WORKER)
+            if batch is None
+            else math.ceil(misses / batch)
+        )
+        parallel = min(float(workers), profile.free_cpus) if backend == "process" else 1.0
+        per_task = (
+            profile.dispatch_s + profile.ship_s
+            if backend == "process"
+            else profile.thread_dispatch_s
+        )
+        # workers render and write their tables' files; type/relationship caches are bypassed
+        work = misses * (compute + _FILES_PER_TABLE * profile.write_s)
+        pool = n_batches * per_task / parallel
+        tables = lookups + work / parallel + misses * stores
+        files_here = 1
+    else:
+        for category in ("type_mapping", "relationships"):
+            if category in cats:
+                stores += _store_s(profile, strategy, category)
+        tables = lookups + misses * (compute + stores)
+
+    # write: index.ts always; files written (cold), or known unchanged (warm)
+    if profile.output_present:
+        per_file = profile.stat_s if render_cached else profile.compare_s
+    else:
+        per_file = profile.write_s + (profile.stat_s if render_cached else 0.0)
+    write = profile.index_s + files_here * per_file
+    if render_cached and not warm and "template_render" in strategy.cache_disk:
+        write += profile.write_s  # the manifest file
+    monitor = profile.monitor_s if strategy.monitoring else 0.0
+    total = head + tables + write + monitor + pool
     return {
         "head": head,
-        "tables": body,
+        "tables": tables,
         "write": write,
-        "fixed_overhead": fixed,
+        "monitor": monitor,
         "pool": pool,
         "total": total,
     }
@@ -515,12 +549,10 @@ def _rationale(
     ]
     per_task = profile.dispatch_s + profile.ship_s
     lines.append(
-        f"A process-pool task costs {_ms(per_task)} to dispatch and ship the analysis "
-        f"({_ms(profile.ship_s)} of pickling), against "
-        f"{_ms(profile.per_table_s / _STAGES_PER_TABLE)} "
-        f"of work per stage; the pool's one-off start-up is {_ms(profile.pool_startup_s)}; "
-        f"{profile.free_cpus:.1f} of {profile.cpu_count} CPUs are free "
-        f"(load {profile.load_avg:.2f})."
+        f"A process-pool batch costs {_ms(per_task)} to dispatch and ship "
+        f"({_ms(profile.ship_s)} of pickling) and the pool's one-off start-up is "
+        f"{_ms(profile.pool_startup_s)}; {profile.free_cpus:.1f} of {profile.cpu_count} CPUs "
+        f"are free (load {profile.load_avg:.2f})."
     )
     if profile.cache_warm:
         lines.append(
@@ -529,11 +561,12 @@ def _rationale(
         )
     else:
         lines.append(
-            f"The cache is cold: storing an entry costs {_ms(profile.miss_s)} per lookup on top "
-            "of the computation."
+            f"The cache is cold: storing an entry costs {_ms(profile.miss_mem_s)} in memory and "
+            f"{_ms(profile.miss_s)} with the disk tier, on top of the computation."
         )
     lines.append(
-        "The output folder already holds the files, so unchanged files are only compared "
+        "The output folder already holds the files: a manifest knows them unchanged from a "
+        f"stat ({_ms(profile.stat_s)} per file), without one they are read and compared "
         f"({_ms(profile.compare_s)} per file)."
         if profile.output_present
         else "The output folder is empty, so every file is written "
@@ -675,17 +708,18 @@ def profile_workload(
     for name, value in (("sample", sample), ("repeats", repeats)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
-    from rrperf.engine.cache import CacheConfig, CacheOptimizer, cache_key
+    from rrperf.engine.cache import GENERATOR_VERSION, CacheConfig, CacheOptimizer, cache_key
     from rrperf.engine.monitor import MonitorConfig, PerformanceMonitor
-    from rrperf.engine.parallel import ParallelExecutor
-    from rrperf.engine.stages import Stage
     from rrperf.generator import analyze as an
+    from rrperf.generator import cached
     from rrperf.generator.render import render_index, render_table
     from rrperf.generator.writer import write_if_changed
+    from rrperf.schema.model import Schema
     from rrperf.schema.sources import load_schema, source_fingerprint
 
     # repeated like the steps: the first call may include imports of the parser
     hash_s, fingerprint = _timed(lambda: source_fingerprint(source), clock, repeats)
+    templates_s, _ = _timed(cached.templates_fingerprint, clock, repeats)
     load_s, schema = _timed(lambda: load_schema(source), clock, repeats)
     with warnings.catch_warnings():
         # unmapped column types are reported by the real run; profiling stays quiet
@@ -698,43 +732,66 @@ def profile_workload(
             "defaults": an.table_defaults,
             "polymorphic": an.table_polymorphic,
         }
-        totals = dict.fromkeys(STEP_KINDS, 0.0)
+        totals = dict.fromkeys((*STEP_KINDS, "sha", "keys"), 0.0)
         files: dict[str, str] = {}
+        value: list[list[str]] = []  # a rendered table as the generator caches it
+        base = f"{GENERATOR_VERSION}\0{cached.code_fingerprint()}\0{cached.templates_fingerprint()}"
+        # the generator's per-table content keys (a private helper: it is the cost to measure)
+        table_keys = cached._table_keys
         if chosen:  # compile the templates once, untimed (a running generator has them)
             first = chosen[0]
             render_table(ctx, first, *(steps[k](ctx, first) for k in STEP_KINDS[:-1]))
         for table in chosen:
             results = []
             for kind in STEP_KINDS[:-1]:
-                seconds, value = _timed(functools.partial(steps[kind], ctx, table), clock, repeats)
+                seconds, result = _timed(functools.partial(steps[kind], ctx, table), clock, repeats)
                 totals[kind] += seconds
-                results.append(value)
+                results.append(result)
             seconds, rendered = _timed(
                 functools.partial(render_table, ctx, table, *results), clock, repeats
             )
             totals["render"] += seconds
+            seconds, shas = _timed(
+                lambda r=rendered: [_sha256(t) for t in r.values()], clock, repeats
+            )
+            totals["sha"] += seconds
+            seconds, _ = _timed(functools.partial(table_keys, ctx, table, base), clock, repeats)
+            totals["keys"] += seconds
             files.update(rendered)
-        stage_s = {k: (v / len(chosen) if chosen else 0.0) for k, v in totals.items()}
+            if not value:
+                value = [
+                    [rel, text, sha]
+                    for (rel, text), sha in zip(rendered.items(), shas, strict=True)
+                ]
+        k = len(chosen) or 1
+        stage_s = {kind: totals[kind] / k for kind in STEP_KINDS}
+        sha_s, keys_s = totals["sha"] / k, totals["keys"] / k
         index_s, _ = _timed(lambda: render_index(ctx), clock, repeats)
 
     scratch = tempfile.mkdtemp(prefix="rrperf-profile-")
     try:
-        write_s = compare_s = 0.0
+        write_s = compare_s = stat_s = 0.0
+        out = os.path.join(scratch, "out")
         if files:
             start = clock()
-            write_if_changed(os.path.join(scratch, "out"), files)
+            write_if_changed(out, files)
             write_s = (clock() - start) / len(files)
             start = clock()
-            write_if_changed(os.path.join(scratch, "out"), files, dry_run=True)
+            write_if_changed(out, files, dry_run=True)
             compare_s = (clock() - start) / len(files)
-        hit_s, miss_s, disk_hit_s = _probe_cache(
+            targets = [os.path.join(out, rel) for rel in files]
+            start = clock()
+            for target in targets:
+                os.stat(target)
+            stat_s = (clock() - start) / len(targets)
+        probe = _probe_cache(
             CacheOptimizer,
             CacheConfig,
             cache_key,
             os.path.join(scratch, "cache"),
-            fingerprint,
-            chosen[0] if chosen else "",
-            files,
+            value,
+            schema,
+            Schema,
             clock,
         )
     finally:
@@ -743,11 +800,6 @@ def profile_workload(
     start = clock()
     pickle.loads(pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL))
     ship_s = clock() - start
-
-    executor = ParallelExecutor(backend="serial", enable_monitoring=False)
-    trivial = [Stage(f"t{i}", _trivial) for i in range(_PROBE_TASKS)]
-    overhead_s, _ = _timed(lambda: executor.execute_with_dependencies(trivial), clock, repeats)
-    overhead_s /= _PROBE_TASKS
     monitor = PerformanceMonitor(MonitorConfig())
 
     def _session() -> None:
@@ -773,18 +825,18 @@ def profile_workload(
         n_tables=len(ctx.selected),
         source_fingerprint=fingerprint,
         hash_s=hash_s,
+        templates_s=templates_s,
         load_s=load_s,
         analyze_s=analyze_s,
+        keys_s=keys_s,
         stage_s=stage_s,
+        sha_s=sha_s,
         index_s=index_s,
         write_s=write_s,
         compare_s=compare_s,
+        stat_s=stat_s,
         ship_s=ship_s,
-        overhead_s=overhead_s,
         monitor_s=monitor_s,
-        hit_s=hit_s,
-        miss_s=miss_s,
-        disk_hit_s=disk_hit_s,
         pool_startup_s=pool_startup_s,
         dispatch_s=dispatch_s,
         thread_dispatch_s=thread_dispatch_s,
@@ -794,6 +846,7 @@ def profile_workload(
         cache_warm=warm,
         output_present=_output_present(out_dir, ctx.paths),
         sampled_tables=chosen,
+        **probe,
     )
     logger.info(
         "profiled %s: %d tables, %.3f ms per table, pool start-up %.3f s",
@@ -810,29 +863,56 @@ def _probe_cache(
     config_cls: Any,
     key_fn: Callable[..., str],
     directory: str,
-    fingerprint: str,
-    table: str,
-    files: Mapping[str, str],
+    value: Any,
+    schema: Any,
+    schema_cls: Any,
     clock: Callable[[], float],
-) -> tuple[float, float, float]:
-    """(memory hit, miss with store, disk hit) seconds of one rendered-table lookup."""
-    value = {k: v for k, v in files.items() if table and table in k} or dict(files)
-    key = key_fn("template_render", fingerprint, table)
+) -> dict[str, float]:
+    """Seconds of real cache operations on one rendered table (and the schema)."""
+
+    def timed_store(cache: Any, category: str, key: str, **kws: Any) -> float:
+        start = clock()
+        cache.get_or_compute_key(category, key, lambda: value, force_refresh=True, **kws)
+        return clock() - start
+
+    key = key_fn("template_render", "probe")
+    opened = key_fn("template_render", "open")
     with optimizer_cls(config_cls(directory=directory)) as cache:
-        # the first store opens the disk tier (a one-off of each cache); time the next one
-        cache.get_or_compute_key("template_render", key_fn("template_render", "open"), dict)
+        # the first store opens the disk tier (a one-off of each cache); time the next ones
+        cache.get_or_compute_key("template_render", opened, list)
+        miss_s = timed_store(cache, "template_render", key)
         start = clock()
-        cache.get_or_compute_key("template_render", key, lambda: value)
-        miss_s = clock() - start
-        start = clock()
-        cache.get_or_compute_key("template_render", key, lambda: value)
+        cache.get_or_compute_key("template_render", key, list)
         hit_s = clock() - start
-    with optimizer_cls(config_cls(directory=directory)) as fresh:
-        fresh.get_or_compute_key("template_render", key_fn("template_render", "open"), dict)
         start = clock()
-        fresh.get_or_compute_key("template_render", key, lambda: value)
+        cache.get_or_compute_key(
+            "schema_introspection",
+            key_fn("schema_introspection", "probe"),
+            lambda: schema,
+            force_refresh=True,
+            encode=schema_cls.to_dict,
+        )
+        schema_miss_s = clock() - start
+    with optimizer_cls(config_cls(directory=directory, disk_categories=())) as memory_only:
+        miss_mem_s = timed_store(memory_only, "template_render", key)
+    with optimizer_cls(config_cls(directory=directory, memory_size=0)) as fresh:
+        fresh.get_or_compute_key("template_render", opened, list)
+        start = clock()
+        fresh.get_or_compute_key("template_render", key, list)
         disk_hit_s = clock() - start
-    return hit_s, miss_s, disk_hit_s
+    return {
+        "hit_s": hit_s,
+        "miss_mem_s": miss_mem_s,
+        "miss_s": miss_s,
+        "disk_hit_s": disk_hit_s,
+        "schema_miss_s": schema_miss_s,
+    }
+
+
+def _sha256(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _cache_holds(cache: CacheOptimizer | None, source: Any, fingerprint: str) -> bool:

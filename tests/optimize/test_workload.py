@@ -38,11 +38,12 @@ class Strat:
         return self.workers
 
 
+SCHEMA = frozenset({"schema_introspection"})
 REGISTRY = {
-    "sequential": Strat("sequential", "serial", 1),
-    "parallel": Strat("parallel", "process", 2),
+    "sequential": Strat("sequential", "serial", 1, ALL, SCHEMA),
+    "parallel": Strat("parallel", "process", 2, ALL, SCHEMA),
     "cache_heavy": Strat("cache_heavy", "serial", 1, ALL, ALL),
-    "balanced": Strat("balanced", "thread", 2, frozenset({"template_render"})),
+    "threaded": Strat("threaded", "thread", 2, frozenset({"template_render"})),
     "minimal": Strat("minimal", "serial", 1, monitoring=False),
 }
 
@@ -53,8 +54,10 @@ def make_profile(**changes: object) -> WorkloadProfile:
         n_tables=4,
         source_fingerprint="abc",
         hash_s=0.5,
+        templates_s=0.25,
         load_s=2.0,
         analyze_s=1.0,
+        keys_s=0.125,
         stage_s={
             "types": 0.5,
             "relationships": 0.25,
@@ -62,15 +65,18 @@ def make_profile(**changes: object) -> WorkloadProfile:
             "polymorphic": 0.125,
             "render": 1.0,
         },
+        sha_s=0.25,
         index_s=0.5,
         write_s=0.25,
         compare_s=0.125,
+        stat_s=0.0625,
         ship_s=0.5,
-        overhead_s=0.0625,
         monitor_s=0.25,
         hit_s=0.03125,
-        miss_s=0.0625,
-        disk_hit_s=0.125,
+        miss_mem_s=0.0625,
+        miss_s=0.5,
+        disk_hit_s=0.25,
+        schema_miss_s=1.0,
         pool_startup_s=8.0,
         dispatch_s=1.0,
         thread_dispatch_s=0.125,
@@ -90,18 +96,32 @@ def test_derived_fields() -> None:
     assert make_profile(load_avg=0.0).free_cpus == 2.0
 
 
+def test_parts_of_sequential_cold() -> None:
+    assert predict_parts(make_profile(), REGISTRY["sequential"]) == {
+        # hash + templates + (load + disk lookup + schema store) + (analyze + 4 keys)
+        "head": 0.75 + 3.25 + 1.5,
+        # 4 render lookups + 4 * (steps + sha + three memory stores)
+        "tables": 0.125 + 4 * (2.25 + 3 * 0.0625),
+        # index + 13 files written and stat'ed for the manifest
+        "write": 0.5 + 13 * 0.3125,
+        "monitor": 0.25,
+        "pool": 0.0,
+        "total": 20.1875,
+    }
+
+
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        # head 3 + index 0.5 + write 13*0.25 + stages 23*0.0625 + monitor 0.25 + tables 4*2
-        ("sequential", 16.4375),
-        ("minimal", 16.1875),
-        # pool 23*(1+0.5)/2 = 17.25, tables 8/2
-        ("parallel", 29.6875),
-        # schema: hash + load + miss; each of 5 steps pays a miss of 0.0625
-        ("cache_heavy", 18.25),
-        # render pays a miss, thread dispatch 23*0.125/2
-        ("balanced", 18.125),
+        ("sequential", 20.1875),
+        # 4 tables are too few for a pool: parallel runs like sequential
+        ("parallel", 20.1875),
+        # three disk stores (0.25 + 0.5) per table, plus the manifest file
+        ("cache_heavy", 28.6875),
+        # no schema cache; render cached in memory only
+        ("threaded", 18.4375),
+        # head 0.75 + 2 + 1, tables 4 * 2.25, write 0.5 + 13 * 0.25
+        ("minimal", 16.5),
     ],
 )
 def test_predict_cold(name: str, expected: float) -> None:
@@ -111,35 +131,39 @@ def test_predict_cold(name: str, expected: float) -> None:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("sequential", 14.8125),  # write becomes 13 * compare 0.125
-        ("minimal", 14.5625),
-        # head 0.5 + 0.03125 + 1, five memory hits per table, compare instead of write
-        ("cache_heavy", 5.96875),
+        # head 0.75 + hit, 4 render hits, index + 13 stat calls, monitor
+        ("sequential", 2.46875),
+        ("cache_heavy", 2.46875),
+        # renders again; 13 files read and compared
+        ("minimal", 14.875),
     ],
 )
 def test_predict_warm(name: str, expected: float) -> None:
     assert predict(make_profile().with_state("warm"), REGISTRY[name]) == expected
 
 
-def test_disk_only_cache_pays_disk_hits() -> None:
-    disk_only = Strat("disk", "serial", 1, frozenset(), ALL)
-    warm = make_profile(cache_warm=True)
-    # head 0.5 + 0.125 + 1; 5 disk hits per table = 0.625 * 4; write 3.25; fixed 1.6875
-    assert predict(warm, disk_only) == 0.5 + 0.125 + 1.0 + 0.5 + 3.25 + 1.6875 + 2.5
-
-
-def test_batches_cut_stages_and_cache_only_renders() -> None:
-    batched = Strat("b", "serial", 1, frozenset({"template_render"}), batch_size=2)
-    parts = predict_parts(make_profile(), batched)
-    # ceil(4/2) + 3 = 5 stages
-    assert parts["fixed_overhead"] == 5 * 0.0625 + 0.25
-    assert parts["tables"] == 4 * (1.0 + 1.0 + 0.0625)
-    assert parts["total"] == sum(v for k, v in parts.items() if k != "total") + 0.5
+def test_pool_for_many_tables() -> None:
+    big = make_profile(n_tables=32)
+    parts = predict_parts(big, REGISTRY["parallel"])
+    # 8 batches (4 per worker) * (dispatch + ship) / 2 workers
+    assert parts["pool"] == 6.0
+    # 32 render lookups + 32 * (steps + sha + 3 writes) / 2 + 32 render stores in memory
+    assert parts["tables"] == 1.0 + 48.0 + 2.0
+    # only index.ts is written here
+    assert parts["write"] == 0.8125
+    assert parts["total"] == 67.0625
+    assert predict(big, REGISTRY["minimal"]) == 100.5
+    assert recommend(big, REGISTRY).strategy == "parallel"
+    batched = dataclasses.replace(REGISTRY["parallel"], batch_size=16)
+    assert predict_parts(big, batched)["pool"] == 1.5
+    # a busy machine leaves one CPU: no speed-up, same dispatch
+    assert predict(dataclasses.replace(big, load_avg=2.0), REGISTRY["parallel"]) == 121.0625
 
 
 def test_one_worker_pool_runs_in_thread() -> None:
-    one = Strat("one", "process", 1)
-    assert predict(make_profile(), one) == predict(make_profile(), REGISTRY["sequential"])
+    one = Strat("one", "process", 1, ALL, SCHEMA)
+    big = make_profile(n_tables=32)
+    assert predict(big, one) == predict(big, REGISTRY["sequential"])
 
 
 def test_unknown_backend() -> None:
@@ -151,34 +175,25 @@ def test_recommend_cold_and_warm() -> None:
     cold = recommend(make_profile(), REGISTRY)
     assert cold.strategy == "minimal"
     assert list(cold.scores) == list(REGISTRY)
-    assert cold.scores["minimal"] == {"predicted_s": 16.1875, "score": 1.0}
-    assert cold.scores["parallel"]["score"] == 16.1875 / 29.6875
-    assert cold.predicted_s("sequential") == 16.4375
-    assert cold.rationale.startswith("minimal is predicted fastest at 16187.50 ms for 4 tables.")
+    assert cold.scores["minimal"] == {"predicted_s": 16.5, "score": 1.0}
+    assert cold.scores["cache_heavy"]["score"] == 16.5 / 28.6875
+    assert cold.predicted_s("sequential") == 20.1875
+    assert cold.rationale.startswith("minimal is predicted fastest at 16500.00 ms for 4 tables.")
     assert "The cache is cold" in cold.rationale
-    assert "dispatch cost outweighs the per-table work" in cold.rationale
     warm = recommend(make_profile().with_state("warm"), REGISTRY)
-    assert warm.strategy == "cache_heavy"
+    # sequential, parallel and cache_heavy tie: the first in registry order wins
+    assert warm.strategy == "sequential"
     assert warm.scores["cache_heavy"]["score"] == 1.0
     assert "The cache already holds this schema" in warm.rationale
     assert warm.workload.cache_warm and warm.workload.output_present
-
-
-def test_recommend_is_deterministic_and_ties_go_to_registry_order() -> None:
-    p = make_profile(monitor_s=0.0)  # sequential and minimal now predict the same
-    first = recommend(p, REGISTRY)
-    assert first.strategy == "sequential"
-    assert recommend(p, REGISTRY) == first
+    assert recommend(make_profile().with_state("warm"), REGISTRY) == warm
 
 
 def test_pool_strategy_needs_the_safety_margin() -> None:
-    no_cost = make_profile(dispatch_s=0.0, ship_s=0.0)
-    # parallel: 3 + 0.5 + 3.25 + 1.6875 + 8/2 = 12.4375 < 0.9 * minimal (16.1875)
-    assert recommend(no_cost, REGISTRY).strategy == "parallel"
-    close = make_profile(dispatch_s=0.25, ship_s=0.0)
-    # parallel: 12.4375 + 23*0.25/2 = 15.3125, faster than minimal but by less than 10%
-    assert predict(close, REGISTRY["parallel"]) == 15.3125
-    assert 15.3125 > 16.1875 * (1 - POOL_MARGIN)
+    close = make_profile(n_tables=32, dispatch_s=8.0)
+    # parallel: 61.0625 + 8 * 8.5 / 2 = 95.0625, faster than minimal (100.5) by less than 10%
+    assert predict(close, REGISTRY["parallel"]) == 95.0625
+    assert 95.0625 > 100.5 * (1 - POOL_MARGIN)
     rec = recommend(close, REGISTRY)
     assert rec.strategy == "minimal"
     assert rec.scores["parallel"]["score"] == 1.0
@@ -230,17 +245,23 @@ def test_real_profile_of_small(tmp_path: object) -> None:
     for kind in STEP_KINDS:
         assert p.stage_s[kind] > 0
     for name in (
+        "hash_s",
+        "templates_s",
         "load_s",
         "analyze_s",
+        "keys_s",
+        "sha_s",
         "index_s",
         "write_s",
         "compare_s",
+        "stat_s",
         "ship_s",
-        "overhead_s",
         "monitor_s",
         "hit_s",
+        "miss_mem_s",
         "miss_s",
         "disk_hit_s",
+        "schema_miss_s",
         "pool_startup_s",
         "dispatch_s",
         "thread_dispatch_s",
