@@ -626,18 +626,14 @@ class PerformanceOptimizer:
 
     # --- recommending ---------------------------------------------------------------------------
 
-    def _profile(self, source: Any, strategy_name: str | None = None) -> WorkloadProfile:
-        from rrperf.schema.sources import source_fingerprint
-
-        fingerprint = source_fingerprint(source)
-        warm = (
-            any(fingerprint in held for held in self._warm.values())
-            if strategy_name is None
-            else fingerprint in self._warm.get(strategy_name, set())
-        )
-        workers = self.config.max_parallel_threads
+    def _profile(self, source: Any, out_dir: Path | None = None) -> WorkloadProfile:
+        """Measure ``source``; cache warmth is per strategy (see :meth:`_warm_strategies`)."""
         return profile_workload(
-            source, cache_warm=warm, out_dir=self.output_dir, workers=workers, clock=self._clock
+            source,
+            cache_warm=False,
+            out_dir=self.output_dir if out_dir is None else out_dir,
+            workers=self.config.max_parallel_threads,
+            clock=self._clock,
         )
 
     def analyze_and_recommend_strategy(self, workload: Any = None) -> Recommendation:
@@ -668,14 +664,21 @@ class PerformanceOptimizer:
                     "optimize_generation(source) first"
                 )
             workload = self._last_source
-        profile = workload if isinstance(workload, WorkloadProfile) else self._profile(workload)
+        warm = None
+        if not isinstance(workload, WorkloadProfile):
+            workload = self._profile(workload)
+            warm = self._warm_strategies(workload.source_fingerprint)
         candidates = self.strategies
         if not candidates:
             raise ConfigError(
                 "no strategy is left: enable_parallel_execution and enable_caching exclude "
                 "every registered strategy"
             )
-        return recommend(profile, candidates)
+        return recommend(workload, candidates, warm=warm)
+
+    def _warm_strategies(self, fingerprint: str) -> list[str]:
+        """The strategies whose caches hold the source with this fingerprint."""
+        return [name for name, held in self._warm.items() if fingerprint in held]
 
     # --- applying -------------------------------------------------------------------------------
 
@@ -809,15 +812,14 @@ class PerformanceOptimizer:
         target = Path(out_dir) if out_dir is not None else self.output_dir
         rec: Recommendation | None = None
         if strategy is None:
-            profile = profile_workload(
-                source,
-                cache_warm=self._is_warm(source),
-                out_dir=target,
-                workers=self.config.max_parallel_threads,
-                clock=self._clock,
+            profile = self._profile(source, target)
+            candidates = self.strategies
+            if not candidates:
+                raise ConfigError("no strategy is left after the configuration's filters")
+            rec = recommend(
+                profile, candidates, warm=self._warm_strategies(profile.source_fingerprint)
             )
-            rec = self.analyze_and_recommend_strategy(profile)
-            chosen = self.strategies[rec.strategy]
+            chosen = candidates[rec.strategy]
             why = rec.rationale
         else:
             chosen, why = self._strategy(strategy), "Given by the caller."
@@ -831,7 +833,8 @@ class PerformanceOptimizer:
         )
         hits1, misses1 = ctx.cache_stats()
         fingerprint = source_fingerprint(source)
-        self._warm.setdefault(chosen.name, set()).add(fingerprint)
+        if ctx.cache is not None:
+            self._warm.setdefault(chosen.name, set()).add(fingerprint)
         legacy = self._legacy_digest(source, fingerprint)
         metrics = _cache_metrics(hits1 - hits0, misses1 - misses0)
         metrics.update(
@@ -867,12 +870,6 @@ class PerformanceOptimizer:
             )
         self._runs.append(result)
         return result
-
-    def _is_warm(self, source: Any) -> bool:
-        from rrperf.schema.sources import source_fingerprint
-
-        fingerprint = source_fingerprint(source)
-        return any(fingerprint in held for held in self._warm.values())
 
     def _legacy_digest(self, source: Any, fingerprint: str) -> str:
         digest = self._legacy.get(fingerprint)

@@ -484,7 +484,10 @@ def _ms(seconds: float) -> str:
 
 
 def recommend(
-    profile: WorkloadProfile, strategies: Mapping[str, StrategyLike] | None = None
+    profile: WorkloadProfile,
+    strategies: Mapping[str, StrategyLike] | None = None,
+    *,
+    warm: Iterable[str] | None = None,
 ) -> Recommendation:
     """Recommend the strategy with the lowest predicted time (see the module docstring).
 
@@ -493,6 +496,9 @@ def recommend(
     profile : WorkloadProfile
     strategies : mapping of str to Strategy or None
         The candidates, in preference order for ties; the engine's registry when None.
+    warm : iterable of str or None
+        Names of the strategies whose caches hold this source (each strategy has its own);
+        None applies ``profile.cache_warm`` to every strategy.
 
     Returns
     -------
@@ -509,7 +515,13 @@ def recommend(
         strategies = STRATEGIES
     if not strategies:
         raise ConfigError("recommend() needs at least one strategy")
-    parts = {name: predict_parts(profile, s) for name, s in strategies.items()}
+    held = None if warm is None else frozenset(warm)
+    parts = {
+        name: predict_parts(
+            profile if held is None else dataclasses.replace(profile, cache_warm=name in held), s
+        )
+        for name, s in strategies.items()
+    }
     times = {name: p["total"] for name, p in parts.items()}
     in_thread = [n for n, s in strategies.items() if s.backend != "process"]
     best_any = min(times, key=lambda n: times[n])  # first of equal minima (registry order)

@@ -13,28 +13,36 @@ from rrperf.errors import BenchmarkError
 from rrperf.optimize.optimizer import AnalysisResult
 from rrperf.optimize.workload import Recommendation, WorkloadProfile
 
+_TIMES = (
+    "hash_s",
+    "templates_s",
+    "load_s",
+    "analyze_s",
+    "keys_s",
+    "sha_s",
+    "index_s",
+    "write_s",
+    "compare_s",
+    "stat_s",
+    "ship_s",
+    "monitor_s",
+    "hit_s",
+    "miss_mem_s",
+    "miss_s",
+    "disk_hit_s",
+    "schema_miss_s",
+    "pool_startup_s",
+    "dispatch_s",
+    "thread_dispatch_s",
+)
 PROFILE = WorkloadProfile(
     n_tables=4,
     source_fingerprint="f",
-    hash_s=0.0,
-    load_s=0.0,
-    analyze_s=0.0,
     stage_s=dict.fromkeys(("types", "relationships", "defaults", "polymorphic", "render"), 0.0),
-    index_s=0.0,
-    write_s=0.0,
-    compare_s=0.0,
-    ship_s=0.0,
-    overhead_s=0.0,
-    monitor_s=0.0,
-    hit_s=0.0,
-    miss_s=0.0,
-    disk_hit_s=0.0,
-    pool_startup_s=0.0,
-    dispatch_s=0.0,
-    thread_dispatch_s=0.0,
     cpu_count=1,
     load_avg=0.0,
     memory_available_mb=0.0,
+    **dict.fromkeys(_TIMES, 0.0),
 )
 REC = Recommendation(
     "minimal", {"minimal": {"predicted_s": 0.01, "score": 1.0}}, "Because <it> | is.", PROFILE

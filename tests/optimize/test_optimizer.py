@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from rrperf.errors import ConfigError
-from rrperf.optimize.optimizer import OptimizerConfig, PerformanceOptimizer
+from rrperf.optimize.optimizer import ANALYSIS_COLUMNS, OptimizerConfig, PerformanceOptimizer
 
 # --- configuration ----------------------------------------------------------------------------
 
@@ -273,3 +273,66 @@ def test_recommend_needs_a_workload(opt: PerformanceOptimizer) -> None:
         opt.analyze_and_recommend_strategy()
     with pytest.raises(ConfigError, match="no scenario: pass scenario=NAME"):
         opt.run_comprehensive_analysis()
+
+
+# --- schema sources: checked against legacy -----------------------------------------------------
+
+
+def test_optimize_generation_on_small(opt: PerformanceOptimizer, tmp_path: Path) -> None:
+    from rrperf.generator.api import generate
+    from rrperf.generator.digest import output_digest
+
+    legacy = generate("small", tmp_path / "legacy", impl="legacy")
+    first = opt.optimize_generation("small")
+    assert first.kind == "source"
+    assert first.output_matches_legacy is True
+    assert first.output_digest == legacy.output_digest == first.legacy_digest
+    assert output_digest(tmp_path / "out") == legacy.output_digest
+    assert first.out_dir == str(tmp_path / "out")
+    assert first.strategy in opt.strategies
+    assert first.rationale.startswith(f"{first.strategy} is predicted fastest at ")
+    assert first.metrics["n_tables"] == 4
+    assert first.metrics["files_total"] == 13
+    assert first.metrics["files_written"] == 13
+    assert first.metrics["predicted_s"] > 0
+    # an explicit caching strategy: cold, then warm (every file known unchanged)
+    cold = opt.optimize_generation("small", "sequential")
+    warm = opt.optimize_generation("small", "sequential")
+    assert cold.output_matches_legacy and warm.output_matches_legacy
+    assert warm.metrics["files_written"] == 0 and warm.metrics["files_unchanged"] == 13
+    assert warm.metrics["cache_hits"] > 0
+    rec = opt.analyze_and_recommend_strategy()  # the last source, sequential's cache is warm
+    assert rec.workload.n_tables == 4
+    assert rec.workload.output_present is True
+    metrics = opt.get_optimization_metrics()
+    assert metrics["legacy_checks"] == {"checked": 3, "matched": 3}
+    assert metrics["cache_performance"]["hits"] == warm.metrics["cache_hits"]
+    opt.cache_optimizer.clear_all_caches()
+
+
+def test_analysis_on_small(opt: PerformanceOptimizer) -> None:
+    import warnings
+
+    from rrperf.errors import StabilityWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StabilityWarning)  # one iteration is too few, on purpose
+        result = opt.run_comprehensive_analysis(
+            scenario="small", cache_states="cold", iterations=1, warmup=0
+        )
+    assert result.scenario == "small"
+    assert len(result.strategies) == 3
+    assert result.recommendation.strategy in result.strategies
+    (row,) = result.rows
+    assert row["cache_state"] == "cold"
+    assert row["recommended"] == result.recommendation.strategy
+    assert row["measured_best"] in result.strategies
+    assert row["ratio"] == row["recommended_median_s"] / row["best_median_s"]
+    assert row["within_5pct"] == (row["ratio"] <= 1.05)
+    frame = result.to_frame()
+    assert list(frame.columns) == list(ANALYSIS_COLUMNS)
+    assert "<table>" in result._repr_html_()
+    data = json.loads(opt.generate_comprehensive_report("json"))
+    assert data["analysis"]["rows"][0]["recommended"] == row["recommended"]
+    with pytest.raises(ConfigError, match="cache state must be 'cold' or 'warm', got 'hot'"):
+        opt.run_comprehensive_analysis(scenario="small", cache_states=("hot",))
