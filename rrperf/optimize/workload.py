@@ -143,13 +143,18 @@ _PROBE_TASKS = 16
 class StrategyLike(Protocol):
     """What the model reads of a strategy (:class:`rrperf.engine.strategies.Strategy`)."""
 
-    name: str
-    backend: str
-    cache_memory: frozenset[str]
-    cache_disk: frozenset[str]
-    monitoring: bool
-    batch_size: int | None
-
+    @property
+    def name(self) -> str: ...
+    @property
+    def backend(self) -> str: ...
+    @property
+    def cache_memory(self) -> frozenset[str]: ...
+    @property
+    def cache_disk(self) -> frozenset[str]: ...
+    @property
+    def monitoring(self) -> bool: ...
+    @property
+    def batch_size(self) -> int | None: ...
     def resolved_workers(self) -> int: ...
 
 
@@ -746,7 +751,7 @@ def profile_workload(
         }
         totals = dict.fromkeys((*STEP_KINDS, "sha", "keys"), 0.0)
         files: dict[str, str] = {}
-        value: list[list[str]] = []  # a rendered table as the generator caches it
+        cached_value: list[list[str]] = []  # a rendered table as the generator caches it
         base = f"{GENERATOR_VERSION}\0{cached.code_fingerprint()}\0{cached.templates_fingerprint()}"
         # the generator's per-table content keys (a private helper: it is the cost to measure)
         table_keys = cached._table_keys
@@ -763,15 +768,13 @@ def profile_workload(
                 functools.partial(render_table, ctx, table, *results), clock, repeats
             )
             totals["render"] += seconds
-            seconds, shas = _timed(
-                lambda r=rendered: [_sha256(t) for t in r.values()], clock, repeats
-            )
+            seconds, shas = _timed(functools.partial(_sha_all, rendered.values()), clock, repeats)
             totals["sha"] += seconds
             seconds, _ = _timed(functools.partial(table_keys, ctx, table, base), clock, repeats)
             totals["keys"] += seconds
             files.update(rendered)
-            if not value:
-                value = [
+            if not cached_value:
+                cached_value = [
                     [rel, text, sha]
                     for (rel, text), sha in zip(rendered.items(), shas, strict=True)
                 ]
@@ -801,7 +804,7 @@ def profile_workload(
             CacheConfig,
             cache_key,
             os.path.join(scratch, "cache"),
-            value,
+            cached_value,
             schema,
             Schema,
             clock,
@@ -921,10 +924,10 @@ def _probe_cache(
     }
 
 
-def _sha256(text: str) -> str:
+def _sha_all(texts: Iterable[str]) -> list[str]:
     import hashlib
 
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
 
 
 def _cache_holds(cache: CacheOptimizer | None, source: Any, fingerprint: str) -> bool:
