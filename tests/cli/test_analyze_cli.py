@@ -155,3 +155,11 @@ def test_bad_iterations_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> 
         main(["analyze", "small", "--iterations", "0"])
     assert exc.value.code == 2
     assert "expected a number >= 1, got 0" in capsys.readouterr().err
+
+
+def test_unknown_scenario_through_the_real_optimizer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "no_such_scenario", "--cache", "cold"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("rrperf: error: ")
+    assert "no_such_scenario" in err
+    assert err.count("\n") == 1
