@@ -26,7 +26,7 @@ SMALL_FILES = [
 ]
 JSON_KEYS = [
     "impl", "strategy", "n_tables", "files_total", "files_written", "files_unchanged",
-    "output_digest", "wall_s", "written", "unchanged", "dry_run",
+    "output_digest", "wall_s", "written", "unchanged", "dry_run", "cache_hits", "cache_misses",
 ]
 BAD_SCHEMA = 'ActiveRecord::Schema[7.1].define(version: 1) do\n  create_table "x" do |t|\n' \
     '    t.string "a"\n  end\n'

@@ -1,0 +1,363 @@
+"""Every strategy produces legacy's bytes, cold and warm; caches are never stale; manifest."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import rrperf.generator.cached as cached
+from rrperf.cli import main
+from rrperf.engine.strategies import STRATEGIES, ExecutionContext, Strategy, get_strategy
+from rrperf.errors import ConfigError, SchemaWarning, UnsafePathError
+from rrperf.generator import render
+from rrperf.generator.api import generate
+from rrperf.generator.digest import output_digest
+from rrperf.schema.model import Column, Schema, Table
+from rrperf.schema.scenarios import get_scenario
+
+SCHEMAS = Path(__file__).resolve().parents[3] / "shared" / "data" / "schemas"
+REAL = tuple(sorted(SCHEMAS.glob("*.rb")))
+SOURCES = ("small", "medium", "large", "polymorphic_heavy", "synthetic:60", *map(str, REAL))
+SMALL_RB = get_scenario("small").path
+
+
+@pytest.fixture(autouse=True)
+def _quiet_schema_warnings() -> Iterator[None]:
+    # The real schemas have column types without a TypeScript mapping (a SchemaWarning each).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SchemaWarning)
+        yield
+
+
+@pytest.fixture(scope="module")
+def contexts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ExecutionContext]]:
+    """One context per strategy for the whole module (the process pool starts once)."""
+    root = tmp_path_factory.mktemp("caches")
+    made = {name: s.make_context(cache_dir=root / name) for name, s in STRATEGIES.items()}
+    yield made
+    for ctx in made.values():
+        ctx.close()
+
+
+_LEGACY: dict[str, str] = {}
+
+
+def legacy_digest(source: str, tmp: Path) -> str:
+    if source not in _LEGACY:
+        _LEGACY[source] = generate(source, tmp / "legacy", impl="legacy").output_digest
+    return _LEGACY[source]
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: Path(s).name[:24])
+def test_every_strategy_matches_legacy_cold_and_warm(
+    source: str, contexts: dict[str, ExecutionContext], tmp_path: Path
+) -> None:
+    expected = legacy_digest(source, tmp_path)
+    for name, ctx in contexts.items():
+        ctx.clear()
+        out = tmp_path / name
+        cold = generate(source, out, strategy=name, context=ctx)
+        assert (cold.strategy, cold.output_digest) == (name, expected)
+        assert output_digest(out) == expected
+        assert cold.files_written == cold.files_total
+        assert cold.cache_hits == 0
+        assert (cold.cache_misses > 0) == (name != "minimal")
+        warm = generate(source, out, strategy=name, context=ctx)
+        assert warm.output_digest == expected
+        assert (warm.files_written, warm.files_unchanged) == (0, warm.files_total)
+        assert output_digest(out) == expected
+        if name == "minimal":
+            assert (warm.cache_hits, warm.cache_misses) == (0, 0)
+        else:
+            # the schema, the analysis and every table's render
+            assert (warm.cache_hits, warm.cache_misses) == (cold.n_tables + 2, 0)
+
+
+def test_parallel_runs_batches_on_worker_processes_and_close_ends_them(
+    tmp_path: Path,
+) -> None:
+    strategy = Strategy(
+        "two_processes", "process", 2, cache_memory=frozenset({"template_render"}),
+        cache_disk=frozenset(), batch_size=25,
+    )
+    ctx = strategy.make_context(cache_dir=tmp_path / "cache")
+    result = generate("synthetic:60", tmp_path / "out", context=ctx)
+    assert result.output_digest == legacy_digest("synthetic:60", tmp_path)
+    timings = ctx.executor.stage_timings()
+    assert sorted(timings["stage"]) == ["batch:0", "batch:1", "batch:2"]
+    pids = set(timings["pid"])
+    assert os.getpid() not in pids
+    ctx.close()
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert ctx.closed
+    with pytest.raises(ConfigError, match="is closed; make a new one"):
+        generate("small", tmp_path / "out", context=ctx)
+
+
+def test_thread_backend_strategy_matches_legacy(tmp_path: Path) -> None:
+    strategy = Strategy(
+        "threads", "thread", 2, cache_memory=frozenset(), cache_disk=frozenset(),
+        monitoring=False,
+    )
+    with strategy.make_context(cache_dir=tmp_path / "cache") as ctx:
+        result = generate("large", tmp_path / "out", context=ctx)
+        assert result.output_digest == legacy_digest("large", tmp_path)
+        stages = sorted(ctx.executor.stage_timings()["stage"])
+        assert stages == [f"batch:{i}" for i in range(6)]  # 18 tables, 8 batches of 3 asked
+        assert ctx.executor._thread_pool is not None
+    assert ctx.executor._thread_pool is None
+
+
+def test_new_context_reads_the_schema_from_disk_without_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "campfire.rb"
+    shutil.copy(SCHEMAS / "basecamp__once-campfire__schema.rb", source)
+    cache_dir = tmp_path / "cache"
+    with get_strategy("sequential").make_context(cache_dir=cache_dir) as first:
+        expected = generate(source, tmp_path / "a", context=first).output_digest
+
+    import rrperf.schema.rails
+
+    def no_parsing(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("schema.rb parsed again")
+
+    monkeypatch.setattr(rrperf.schema.rails, "load_schema_rb", no_parsing)
+    with get_strategy("sequential").make_context(cache_dir=cache_dir) as second:
+        result = generate(source, tmp_path / "b", context=second)
+        assert result.output_digest == expected
+        assert second.cache is not None
+        disk = second.cache.stats().get("schema_introspection", "disk")
+        assert (disk.hits, disk.misses) == (1, 0)
+    # a changed file is parsed again (and the parser is the one patched out)
+    source.write_text(source.read_text() + "\n# changed\n")
+    with get_strategy("sequential").make_context(cache_dir=cache_dir) as third:
+        with pytest.raises(AssertionError, match="parsed again"):
+            generate(source, tmp_path / "c", context=third)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*.ts")}
+
+
+def _changed(before: dict[str, bytes], after: dict[str, bytes]) -> tuple[str, ...]:
+    return tuple(sorted(k for k in after if before.get(k) != after[k]))
+
+
+def test_changed_schema_file_is_never_served_stale(tmp_path: Path) -> None:
+    source = tmp_path / "schema.rb"
+    text = SMALL_RB.read_text()
+    source.write_text(text)
+    with get_strategy("cache_heavy").make_context(cache_dir=tmp_path / "cache") as ctx:
+        generate(source, tmp_path / "out", context=ctx)
+        generate(source, tmp_path / "legacy-before", impl="legacy")
+        edited = text.replace('t.string "slug", null: false', 't.integer "slug", null: false')
+        assert edited != text
+        source.write_text(edited)
+        result = generate(source, tmp_path / "out", context=ctx)
+    legacy = generate(source, tmp_path / "legacy-after", impl="legacy")
+    assert result.output_digest == legacy.output_digest == output_digest(tmp_path / "out")
+    # exactly the files whose bytes legacy changes are written
+    expected = _changed(_files(tmp_path / "legacy-before"), _files(tmp_path / "legacy-after"))
+    assert expected == ("types/post-data.ts",)
+    assert result.written == expected
+
+
+def test_changed_column_in_a_schema_object_rewrites_only_its_table(tmp_path: Path) -> None:
+    from rrperf.schema.sources import load_schema
+
+    schema = load_schema("small")
+    with get_strategy("sequential").make_context(cache_dir=tmp_path / "cache") as ctx:
+        generate(schema, tmp_path / "out", context=ctx)
+        posts = schema.table("posts")
+        columns = tuple(
+            Column("title", "text", null=True) if c.name == "title" else c for c in posts.columns
+        )
+        changed = Schema(
+            tables=tuple(
+                Table(t.name, columns, t.primary_key, t.indexes) if t.name == "posts" else t
+                for t in schema.tables
+            ),
+            foreign_keys=schema.foreign_keys,
+            enums=schema.enums,
+            associations=schema.associations,
+            version=schema.version,
+        )
+        result = generate(changed, tmp_path / "out", context=ctx)
+        assert result.written == ("types/post-data.ts",)
+        # hits: the other three tables' renders and the posts relationships; misses: the
+        # analysis, the posts render and the posts types
+        assert (result.cache_hits, result.cache_misses) == (4, 3)
+    assert result.output_digest == generate(changed, tmp_path / "l", impl="legacy").output_digest
+
+
+@pytest.fixture
+def templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private copy of the templates that render reads from."""
+    folder = tmp_path / "templates"
+    shutil.copytree(render._TEMPLATES, folder)
+    monkeypatch.setattr(render, "_TEMPLATES", folder)
+    render._environment.cache_clear()
+    render._template.cache_clear()
+    yield folder
+    render._environment.cache_clear()
+    render._template.cache_clear()
+
+
+def test_changed_template_rewrites_exactly_its_files(templates: Path, tmp_path: Path) -> None:
+    with get_strategy("cache_heavy").make_context(cache_dir=tmp_path / "cache") as ctx:
+        before = generate("small", tmp_path / "out", context=ctx)
+        reactive = templates / "reactive.ts.j2"
+        reactive.write_text(reactive.read_text() + "// reactive template v2\n")
+        render._environment.cache_clear()
+        render._template.cache_clear()
+        after = generate("small", tmp_path / "out", context=ctx)
+    assert after.written == (
+        "reactive-comment.ts", "reactive-post.ts", "reactive-profile.ts", "reactive-user.ts",
+    )
+    assert after.output_digest != before.output_digest
+    legacy = generate("small", tmp_path / "legacy", impl="legacy")
+    assert after.output_digest == legacy.output_digest == output_digest(tmp_path / "out")
+
+
+class _Spy:
+    """Records the files each write_if_changed call is given."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[tuple[str, ...]] = []
+        real = cached.write_if_changed
+
+        def spy(out_dir: Any, files: Any, **kws: Any) -> Any:
+            self.calls.append(tuple(sorted(files)))
+            return real(out_dir, files, **kws)
+
+        monkeypatch.setattr(cached, "write_if_changed", spy)
+
+
+def test_manifest_skips_reading_and_detects_edited_and_deleted_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    clock = {"ns": 0}
+    # each run "starts" 10 s after the real clock: every file on disk is clearly older
+    monkeypatch.setattr(cached, "_now_ns", lambda: clock["ns"])
+    spy = _Spy(monkeypatch)
+    with get_strategy("cache_heavy").make_context(cache_dir=tmp_path / "cache") as ctx:
+        clock["ns"] = os.stat(tmp_path).st_mtime_ns + 10**10
+        cold = generate("small", out, context=ctx)
+        assert spy.calls[-1] == cold.written and len(cold.written) == 13
+        clock["ns"] += 10**10
+        fast = generate("small", out, context=ctx)
+        assert spy.calls[-1] == ()  # nothing read, nothing written
+        assert (fast.files_written, fast.files_unchanged) == (0, 13)
+
+        (out / "post.ts").write_text("// edited by hand\n")
+        (out / "types" / "user-data.ts").unlink()
+        profile = out / "profile.ts"
+        st = profile.stat()
+        profile.write_bytes(profile.read_bytes().replace(b"Profile", b"Prophile"))  # same size
+        os.utime(profile, ns=(st.st_atime_ns, st.st_mtime_ns))  # and the old mtime
+        clock["ns"] = max(p.stat().st_mtime_ns for p in out.rglob("*.ts")) + 10**10
+        repaired = generate("small", out, context=ctx)
+        assert repaired.written == ("post.ts", "profile.ts", "types/user-data.ts")
+        assert spy.calls[-1] == repaired.written
+        assert output_digest(out) == cold.output_digest
+
+    # the manifest of cache_heavy is on disk: a new context trusts it too
+    clock["ns"] += 10**10
+    with get_strategy("cache_heavy").make_context(cache_dir=tmp_path / "cache") as again:
+        generate("small", out, context=again)
+        assert spy.calls[-1] == ()
+        again.clear()
+        generate("small", out, context=again)  # cleared: every file is read again
+        assert len(spy.calls[-1]) == 13
+
+
+def test_racy_files_are_verified_by_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    spy = _Spy(monkeypatch)
+    monkeypatch.setattr(cached, "_now_ns", lambda: 0)  # every run "started" before its files
+    with get_strategy("sequential").make_context(cache_dir=tmp_path / "cache") as ctx:
+        generate("small", out, context=ctx)
+        generate("small", out, context=ctx)
+        assert len(spy.calls[-1]) == 13
+
+
+def test_dry_run_and_force(tmp_path: Path) -> None:
+    with get_strategy("sequential").make_context(cache_dir=tmp_path / "cache") as ctx:
+        dry = generate("small", tmp_path / "out", context=ctx, dry_run=True)
+        assert dry.dry_run and dry.files_written == 13
+        assert not (tmp_path / "out").exists()
+        generate("small", tmp_path / "out", context=ctx)
+        forced = generate("small", tmp_path / "out", context=ctx, force=True)
+        assert (forced.files_written, forced.files_unchanged) == (13, 0)
+
+
+def test_tables_filter_with_a_strategy(tmp_path: Path) -> None:
+    with get_strategy("cache_heavy").make_context(cache_dir=tmp_path / "cache") as ctx:
+        result = generate("small", tmp_path / "out", context=ctx, tables=["posts", "users"])
+        expected = generate("small", tmp_path / "l", impl="legacy", tables=["posts", "users"])
+        assert result.output_digest == expected.output_digest
+        everything = generate("small", tmp_path / "all", context=ctx)
+        assert everything.output_digest == legacy_digest("small", tmp_path)
+
+
+def test_strategy_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="strategies run the staged pipeline; got "
+                       "impl='legacy' with strategy='sequential'"):
+        generate("small", tmp_path, impl="legacy", strategy="sequential")
+    with get_strategy("minimal").make_context(cache_dir=tmp_path / "c") as ctx:
+        with pytest.raises(ConfigError, match="strategy='sequential' does not match the "
+                           "context's strategy 'minimal'"):
+            generate("small", tmp_path, strategy="sequential", context=ctx)
+    with pytest.raises(ConfigError, match="context must be an ExecutionContext, got str"):
+        generate("small", tmp_path, context="minimal")  # type: ignore[arg-type]
+
+
+def test_unsafe_table_name_with_a_strategy_writes_nothing(tmp_path: Path) -> None:
+    schema = Schema(tables=(Table("../evil", (Column("id", "bigint", null=False),)),))
+    with get_strategy("sequential").make_context(cache_dir=tmp_path / "cache") as ctx:
+        with pytest.raises(UnsafePathError, match="must stay inside the output folder"):
+            generate(schema, tmp_path / "out", context=ctx)
+    assert not (tmp_path / "out").exists()
+
+
+def test_strategy_without_context_uses_the_default_cache_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = generate("small", "out", strategy="sequential")
+    assert result.strategy == "sequential"
+    assert result.output_digest == legacy_digest("small", tmp_path)
+    assert (tmp_path / ".rrperf" / "cache").is_dir()
+    data = result.to_dict()
+    assert (data["cache_hits"], data["cache_misses"]) == (0, 14)  # schema, analysis, 4 x 3
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_cli_generate_with_strategy(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", "small", "--out", "out", "--strategy", name, "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["strategy"] == name
+    assert first["output_digest"] == legacy_digest("small", tmp_path)
+    assert main(["generate", "small", "--out", "out", "--strategy", name, "--json"]) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert second["files_written"] == 0
+    # a new process keeps only the disk tier: the parsed schema (and for cache_heavy, more)
+    expected_hits = {"minimal": 0, "cache_heavy": 5}.get(name, 1)
+    assert second["cache_hits"] == expected_hits
