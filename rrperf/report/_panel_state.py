@@ -225,7 +225,8 @@ class TunedPipeline:
     def __repr__(self) -> str:
         return f"TunedPipeline({sorted(self.strategies)!r})"
 
-    def _context(self, name: str) -> Any:
+    def context(self, name: str) -> Any:
+        """The execution context of the customized strategy ``name`` (made on first use)."""
         ctx = self._contexts.get(name)
         if ctx is None:
             if self._cache_dir is None:
@@ -246,12 +247,10 @@ class TunedPipeline:
         from rrperf.bench.systems import RunOutcome
         from rrperf.generator.api import generate
 
-        ctx = self._context(context.strategy)
+        ctx = self.context(context.strategy)
         hits0, misses0 = ctx.cache_stats()
-        engine_kws: dict[str, Any] = {"context": ctx}
-        res = generate(
-            source, out_dir, impl="pipeline", strategy=context.strategy, **engine_kws
-        )
+        # The context carries the customized strategy (generate() takes it from there).
+        res = generate(source, out_dir, impl="pipeline", context=ctx)
         hits1, misses1 = ctx.cache_stats()
         return RunOutcome(
             n_tables=res.n_tables,

@@ -641,8 +641,9 @@ class StrategyTuner:
         notes = list(s.notes)
         if s.trials:
             frame = s.trials_frame()
-            outputs = [_html_output(_table_html(frame, "rrperf-trials"),
-                                    frame.to_string(index=False))]
+            shown = frame.assign(workers=frame["workers"].astype("string").fillna("default"))
+            outputs = [_html_output(_table_html(shown, "rrperf-trials"),
+                                    shown.to_string(index=False))]
             from matplotlib.figure import Figure
 
             fig = Figure(figsize=(4.5, 3.0))

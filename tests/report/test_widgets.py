@@ -15,6 +15,7 @@ import sys
 import types
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -27,6 +28,7 @@ from rrperf.report._panel_state import (
     PanelState,
     ProgressTracker,
     Recommendation,
+    TunedPipeline,
     TunerController,
     customize_strategy,
     one_line,
@@ -410,7 +412,8 @@ def test_trials_output_has_table_and_chart(tuned: StrategyTuner) -> None:
     header, *rows = _table_cells(_html_of(outputs[0]))
     assert header == list(TRIAL_COLUMNS)
     assert [r[:4] for r in rows] == [
-        ["1", "sequential", "", "1"], ["2", "minimal", "", "1"], ["3", "balanced", "1", "3"],
+        ["1", "sequential", "default", "1"], ["2", "minimal", "default", "1"],
+        ["3", "balanced", "1", "3"],
     ]
     assert rows[0][-1] == "1"
     assert _png_of(outputs[1]).startswith(PNG_MAGIC)
@@ -439,6 +442,25 @@ def test_customize_strategy_changes_only_the_asked_fields() -> None:
     assert customize_strategy("balanced") is base
     tuned = customize_strategy("balanced", workers=1, ttl_multiplier=3)
     assert tuned == dataclasses.replace(base, workers=1, ttl_multiplier=3.0)
+
+
+def test_tuned_pipeline_runs_the_customized_object(tmp_path: Path) -> None:
+    tuned = customize_strategy("sequential", ttl_multiplier=4.0)
+    system = TunedPipeline({"sequential": tuned}, cache_dir=tmp_path)
+    try:
+        assert system.context("sequential").strategy is tuned
+        runner = BenchController(cache_dir=tmp_path).runner(iterations=1)
+        runner.register_system("pipeline", system)
+        result = runner.run_comparative_benchmark(
+            ["small"], systems=["pipeline"], strategies=["sequential"]
+        )
+    finally:
+        system.reset()
+    data = result.data
+    assert list(data["strategy"]) == ["sequential"]
+    assert data["error"].isna().all()
+    assert int(data["cache_misses"].iloc[0]) > 0  # the customized context's cache was used
+    assert (tmp_path / "tuned" / "sequential").is_dir()
 
 
 @pytest.mark.parametrize(
