@@ -276,7 +276,7 @@ class ControlPanel:
         known_strategies = self.controller.strategy_names()
         self.scenarios = w.Text(
             value=", ".join(self.state.scenarios), description="scenarios", style=wide,
-            placeholder="small, medium, synthetic:200",
+            tooltip="comma-separated: small, medium, synthetic:200, a schema path",
         )
         self.scenario_hint = w.HTML(
             "known: " + html.escape(", ".join(self.controller.scenario_names()))
