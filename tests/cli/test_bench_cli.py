@@ -375,3 +375,23 @@ def test_failed_iterations_and_nothing_in_common_are_reported(
     assert [r["error"] for r in payload["rows"]] == ["exit 3: b", "exit 3: b"]
     assert payload["regressions"] == []
     assert payload["compared_with"] == {"name": "old", "run_id": "old", "threshold": 0.05}
+
+
+def test_strategies_are_variants_of_the_pipeline(
+    project: Path, calls: list[tuple[str, Any, dict[str, Any]]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["bench", *TINY, "--systems", "legacy,pipeline", "--strategies", "sequential,minimal",
+            "--format", "json"]
+    assert main(argv) == 0
+    assert calls[1][2]["strategies"] == ("sequential", "minimal")
+    payload = json.loads(capsys.readouterr().out)
+    assert sorted({(r["system"], r["strategy"]) for r in payload["rows"]}) == [
+        ("legacy", ""), ("pipeline", "minimal"), ("pipeline", "sequential"),
+    ]
+    assert [(r["system"], r["strategy"]) for r in payload["comparison"]] == [
+        ("pipeline", "minimal"), ("pipeline", "sequential"),
+    ]
+    assert [(r["strategy"], r["matches_baseline"]) for r in payload["correctness"]] == [
+        ("minimal", True), ("sequential", True),
+    ]
