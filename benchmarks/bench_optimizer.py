@@ -20,7 +20,7 @@ import sys
 import time
 import warnings
 
-from rrperf.errors import StabilityWarning
+from rrperf.errors import SchemaWarning, StabilityWarning
 from rrperf.optimize.optimizer import PerformanceOptimizer
 
 SCENARIOS = ("small", "medium", "large", "polymorphic_heavy")
@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     with PerformanceOptimizer() as optimizer, warnings.catch_warnings():
         # short runs on a shared machine are noisy; the ratios are what this script reports
         warnings.simplefilter("ignore", StabilityWarning)
+        # large has an inet column (typed unknown): the warning repeats on every iteration
+        warnings.simplefilter("ignore", SchemaWarning)
         for scenario in args.scenarios.split(","):
             result = optimizer.run_comprehensive_analysis(
                 not args.top3,
@@ -61,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"pred={row['predicted_s'] * 1e3:8.2f} ms "
                     f"med={row['recommended_median_s'] * 1e3:8.2f} ms  "
                     f"best={row['measured_best']:12} {row['best_median_s'] * 1e3:8.2f} ms  "
-                    f"ratio={row['ratio']:.3f} {'OK' if row['within_5pct'] else 'MISS'}  "
+                    f"ratio={row['ratio']:.3f} {'OK' if row['within_5pct'] else 'MISS'} "
+                    f"p={row['p_value']:.3f}  "
                     f"{medians}",
                     flush=True,
                 )

@@ -306,6 +306,17 @@ class OptimizationResult:
         )
 
 
+def _plain(value: Any) -> Any:
+    """``value`` with NaN and infinities replaced by None (strict JSON), recursively."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
@@ -323,6 +334,7 @@ ANALYSIS_COLUMNS: tuple[str, ...] = (
     "best_median_s",
     "ratio",
     "within_5pct",
+    "p_value",
     "verdict",
 )
 
@@ -368,7 +380,7 @@ class AnalysisResult:
         return {
             "scenario": self.scenario,
             "strategies": list(self.strategies),
-            "rows": [dict(r) for r in self.rows],
+            "rows": [_plain(dict(r)) for r in self.rows],
             "recommendations": {s: r.to_dict() for s, r in self.recommendations.items()},
         }
 
@@ -1111,7 +1123,7 @@ class PerformanceOptimizer:
             )
         data = self._report_data(include_history)
         if format == "json":
-            return json.dumps(data, indent=2, default=_json_default, allow_nan=False)
+            return json.dumps(_plain(data), indent=2, default=_json_default, allow_nan=False)
         if format == "markdown":
             return _markdown_report(data)
         return _html_report(data)
@@ -1176,7 +1188,11 @@ def _analysis_rows(
     recs: Mapping[str, Recommendation],
     bench: BenchmarkResult,
 ) -> list[dict[str, Any]]:
+    from scipy import stats
+
     summary = bench.summary()
+    data = bench.data
+    data = data[~data["warmup"].astype(bool) & data["error"].isna() & data["wall_s"].notna()]
     rows = []
     for state in states:
         part = summary[(summary["cache_state"] == state) & summary["median"].notna()]
@@ -1188,12 +1204,21 @@ def _analysis_rows(
         rec_median = medians.get(rec.strategy, math.nan)
         ratio = rec_median / medians[best]
         within = bool(ratio <= 1.0 + WITHIN)
+        p_value = math.nan
+        if rec.strategy != best and rec.strategy in medians:
+            in_state = data[data["cache_state"] == state]
+            a = in_state.loc[in_state["strategy"] == rec.strategy, "wall_s"].to_numpy(float)
+            b = in_state.loc[in_state["strategy"] == best, "wall_s"].to_numpy(float)
+            # two-sided Mann-Whitney U: is the gap more than run-to-run noise?
+            p_value = float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
         if rec.strategy == best:
             verdict = "best"
         elif within:
             verdict = f"within {WITHIN:.0%} of {best}"
         else:
             verdict = f"{(ratio - 1.0):.1%} slower than {best}"
+            if p_value >= 0.05:
+                verdict += f" (not significant, p={p_value:.2f})"
         rows.append(
             {
                 "scenario": scenario,
@@ -1205,6 +1230,7 @@ def _analysis_rows(
                 "best_median_s": medians[best],
                 "ratio": ratio,
                 "within_5pct": within,
+                "p_value": p_value,
                 "verdict": verdict,
             }
         )
