@@ -47,7 +47,9 @@ def generate(
     out_dir : path
         The output folder.
     impl : {"pipeline", "legacy"}
-        ``pipeline`` writes only changed files; ``legacy`` rewrites every file.
+        ``pipeline`` writes only changed files; ``legacy`` rewrites every file. Without a
+        strategy the pipeline runs in this thread with its per-table steps fused into stages
+        of :data:`~rrperf.generator.pipeline.GENERATE_BATCH_SIZE` tables.
     strategy : str, Strategy or None
         A pipeline execution strategy (:data:`rrperf.engine.strategies.STRATEGIES`:
         ``sequential``, ``parallel``, ``cache_heavy``, ``balanced``, ``minimal``). ``None``
@@ -105,7 +107,7 @@ def generate(
             schema, out_dir, tables=tables, exclude_tables=exclude_tables, dry_run=dry_run
         )
     else:
-        from rrperf.generator.pipeline import run_pipeline
+        from rrperf.generator.pipeline import GENERATE_BATCH_SIZE, run_pipeline
 
         result = run_pipeline(
             schema,
@@ -114,6 +116,7 @@ def generate(
             exclude_tables=exclude_tables,
             force=force,
             dry_run=dry_run,
+            batch_size=GENERATE_BATCH_SIZE,
         )
     wall_s = time.perf_counter() - start
     logger.info(

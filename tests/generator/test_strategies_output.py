@@ -361,3 +361,36 @@ def test_cli_generate_with_strategy(
     # a new process keeps only the disk tier: the parsed schema (and for cache_heavy, more)
     expected_hits = {"minimal": 0, "cache_heavy": 5}.get(name, 1)
     assert second["cache_hits"] == expected_hits
+
+
+def test_generate_fuses_stages_but_names_the_failing_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rrperf.errors import StageError
+    from rrperf.generator import pipeline
+
+    def broken(ctx: object, table: str) -> None:
+        raise KeyError(table)
+
+    monkeypatch.setattr(pipeline, "table_defaults", broken)
+    with pytest.raises(StageError, match="stage 'defaults:comments' failed: KeyError") as info:
+        generate("small", tmp_path / "out")
+    assert isinstance(info.value.__cause__, KeyError)
+    assert not (tmp_path / "out").exists()
+
+
+def test_compiled_singularize_matches_inflection() -> None:
+    import random
+    import string
+
+    import inflection
+
+    from rrperf.generator.naming import singularize
+
+    rng = random.Random(7)
+    words = ["people", "sheep", "CamelOctopi", "news", "equipment", "statuses", "matrices",
+             "mice", "kine", "zombies", "analyses", "Fish", "series", "children", "quizzes",
+             "user_profiles", "data", "media", ""]
+    words += ["".join(rng.choice(string.ascii_letters + "_") for _ in range(rng.randint(1, 10)))
+              for _ in range(2000)]
+    assert [singularize(w) for w in words] == [inflection.singularize(w) for w in words]
