@@ -394,3 +394,14 @@ def test_compiled_singularize_matches_inflection() -> None:
     words += ["".join(rng.choice(string.ascii_letters + "_") for _ in range(rng.randint(1, 10)))
               for _ in range(2000)]
     assert [singularize(w) for w in words] == [inflection.singularize(w) for w in words]
+
+
+@pytest.mark.parametrize("source", ["small", "polymorphic_heavy", *map(str, REAL)],
+                         ids=lambda s: Path(s).name[:24])
+def test_encode_schema_is_to_dict_as_json_sees_it(source: str) -> None:
+    from rrperf.schema.sources import load_schema
+
+    schema = load_schema(source)
+    fast = json.dumps(cached.encode_schema(schema), sort_keys=True)
+    assert fast == json.dumps(schema.to_dict(), sort_keys=True)
+    assert Schema.from_dict(json.loads(fast)) == schema
