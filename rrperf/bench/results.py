@@ -23,7 +23,7 @@ import json
 import logging
 import math
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -400,16 +400,34 @@ def check_correctness(data: pd.DataFrame, *, baseline: str = "legacy") -> pd.Dat
 # ----------------------------------------------------------------------------- files
 
 
+def _create_temporary(path: Path) -> Path:
+    """Create an empty file beside ``path`` with the usual mode, ``0o666 & ~umask``.
+
+    :func:`tempfile.mkstemp` would create it with mode ``0o600``, and ``os.replace`` keeps
+    that mode, so result files would be private unlike files written with :func:`open`. The
+    kernel applies the umask to the ``0o666`` given here (reading the umask would mean
+    setting it, which is not thread-safe).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            os.close(os.open(tmp, flags, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"no free temporary file name next to {path}")
+
+
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Run ``write(tmp)`` on a temporary file beside ``path``, then rename it over ``path``.
 
     Readers see the old file or the complete new one, never a partial file; the temporary
-    file is removed when anything fails.
+    file is removed when anything fails. The file gets the mode :func:`open` would give it
+    (``0o666`` minus the umask).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = _create_temporary(path)
     try:
         write(tmp)
         with open(tmp, "rb+") as fh:

@@ -334,6 +334,35 @@ def test_failed_write_keeps_previous_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.parquet"]
 
 
+@pytest.fixture
+def set_umask() -> Any:
+    """Set the process umask for one test and restore the previous one afterwards."""
+    previous = os.umask(0o022)
+    os.umask(previous)
+    try:
+        yield os.umask
+    finally:
+        os.umask(previous)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_written_files_get_the_usual_mode(
+    result: BenchmarkResult, tmp_path: Path, set_umask: Any, suffix: str, umask: int, mode: int
+) -> None:
+    set_umask(umask)
+    target = result.save(tmp_path / f"r{suffix}")
+    written = [target] + ([sidecar_path(target)] if suffix == ".csv" else [])
+    assert [oct(p.stat().st_mode & 0o777) for p in written] == [oct(mode)] * len(written)
+    # the same mode as a file created with open(), and no temporary file is left behind
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x", encoding="utf-8")
+    assert plain.stat().st_mode & 0o777 == mode
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["plain.txt"] + [p.name for p in written]
+    )
+
+
 # ----------------------------------------------------------------------------- correctness
 
 
