@@ -27,6 +27,14 @@ How a run is laid out (pyperf and asv are the models):
 6. With ``isolate=True`` every iteration runs in a fresh worker process (``spawn``), as pyperf
    runs each benchmark in its own process; the worker times itself with
    :func:`time.perf_counter` and only the disk level of the caches survives between iterations.
+7. After every iteration (warm-ups included) the row goes to the history store, if any, and
+   then to the ``on_iteration`` callback, if any, as an :class:`IterationEvent`
+   ``(done, total, row)``; progress bars and live views hang off that hook.
+
+Strategies are registered names or :class:`rrperf.engine.strategies.Strategy` objects (a
+customized copy such as ``dataclasses.replace(get_strategy("parallel"), workers=1)``); the
+``strategy`` column holds :func:`rrperf.bench.systems.strategy_label` of each, so a customized
+copy appears as ``parallel[workers=1]``, never as the registered ``parallel``.
 
 The result is a :class:`rrperf.bench.results.BenchmarkResult`. Its ``correctness`` table flags
 variants whose output digest differs from the baseline system (``legacy`` when measured, else
@@ -46,9 +54,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from rrperf.bench.scenarios import BenchScenario, resolve_scenario
@@ -64,6 +73,7 @@ from rrperf.bench.systems import (
     check_names,
     default_strategy,
     snapshot_folder,
+    strategy_label,
 )
 from rrperf.errors import ConfigError, RrperfError
 
@@ -71,8 +81,9 @@ if TYPE_CHECKING:
     from rrperf.bench.history import HistoryStore
     from rrperf.bench.results import BenchmarkResult
     from rrperf.config import RrperfConfig
+    from rrperf.engine.strategies import Strategy
 
-__all__ = ["DEFAULT_SCENARIOS", "BenchmarkRunner", "PeakRssMeter", "Variant"]
+__all__ = ["DEFAULT_SCENARIOS", "BenchmarkRunner", "IterationEvent", "PeakRssMeter", "Variant"]
 
 logger = logging.getLogger(__name__)
 
@@ -87,15 +98,45 @@ _STATUS = "/proc/self/status"
 
 @dataclass(frozen=True)
 class Variant:
-    """One measured combination: a system and the strategy it runs (``""`` when none)."""
+    """One measured combination: a system and the strategy it runs (``""`` when none).
+
+    ``strategy`` is the label of the ``strategy`` column; ``spec`` is the
+    :class:`~rrperf.engine.strategies.Strategy` object when the strategy was given as one
+    (None when it was given by name).
+    """
 
     system: str
     strategy: str
+    spec: Strategy | None = field(default=None, repr=False)
 
     @property
     def label(self) -> str:
         """``system`` or ``system/strategy``."""
         return f"{self.system}/{self.strategy}" if self.strategy else self.system
+
+
+@dataclass(frozen=True)
+class IterationEvent:
+    """What :class:`BenchmarkRunner` reports to ``on_iteration`` after each iteration.
+
+    Parameters
+    ----------
+    done : int
+        Iterations finished so far in this run, warm-ups included (1 for the first).
+    total : int
+        Iterations the run plans: ``scenarios × variants × cache states × (warmup +
+        iterations)``.
+    row : mapping
+        The iteration's row of the measurements table (a read-only copy; missing timings and
+        an ``error`` message for a failed iteration).
+    """
+
+    done: int
+    total: int
+    row: Mapping[str, Any]
+
+
+IterationCallback = Callable[[IterationEvent], None]
 
 
 # --- memory ------------------------------------------------------------------------------------
@@ -229,6 +270,34 @@ def _slug(text: str) -> str:
     return clean
 
 
+def _as_strategies(value: Any) -> tuple[tuple[str, Strategy | None], ...]:
+    """``(label, object or None)`` per strategy: names stay names, objects get their label."""
+    # A single name or Strategy object counts as a one-item list.
+    single = isinstance(value, str) or not isinstance(value, Iterable)
+    items = (value,) if single else tuple(value)
+    out: list[tuple[str, Strategy | None]] = []
+    for item in items:
+        if isinstance(item, str):
+            if not item:
+                raise ConfigError("strategies: expected non-empty names, got ''")
+            out.append((item, None))
+            continue
+        try:
+            out.append((strategy_label(item), item))
+        except ConfigError as err:
+            raise ConfigError(
+                "strategies: expected names or rrperf.engine.strategies.Strategy objects, "
+                f"got {type(item).__name__} {item!r}"
+            ) from err
+    if not out:
+        raise ConfigError("strategies: expected at least one name, got none")
+    labels = [label for label, _ in out]
+    if len(set(labels)) != len(labels):
+        dup = sorted({x for x in labels if labels.count(x) > 1})
+        raise ConfigError(f"strategies: each strategy once, got duplicates {', '.join(dup)}")
+    return tuple(out)
+
+
 def _as_names(value: str | Iterable[str], what: str) -> tuple[str, ...]:
     items = (value,) if isinstance(value, str) else tuple(value)
     for item in items:
@@ -276,6 +345,12 @@ class BenchmarkRunner:
         (inject a scripted one in tests). Not used by isolated workers.
     name : str or None
         Label of the runs in the history store and run metadata.
+    on_iteration : callable or None
+        Called as ``on_iteration(event)`` with an :class:`IterationEvent` after every
+        iteration, warm-ups and failed iterations included, once its row is in the history
+        store. It runs in the thread of the benchmark, outside the timed region. An exception
+        it raises is not caught: it ends the run (systems are reset, a history run is marked
+        ``failed``) and propagates to the caller of :meth:`run_comparative_benchmark`.
 
     Raises
     ------
@@ -304,6 +379,7 @@ class BenchmarkRunner:
         cache_dir: str | os.PathLike[str] | None = None,
         clock: Callable[[], float] = time.perf_counter,
         name: str | None = None,
+        on_iteration: IterationCallback | None = None,
     ) -> None:
         def _int(value: Any, what: str, minimum: int) -> int:
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -324,6 +400,12 @@ class BenchmarkRunner:
         if not callable(clock):
             raise ConfigError(f"clock must be a callable returning seconds, got {clock!r}")
         self.clock = clock
+        if on_iteration is not None and not callable(on_iteration):
+            raise ConfigError(
+                f"on_iteration must be a callable taking an IterationEvent or None, "
+                f"got {on_iteration!r}"
+            )
+        self.on_iteration = on_iteration
         if name is not None and (not isinstance(name, str) or not name):
             raise ConfigError(f"name must be a non-empty string or None, got {name!r}")
         self.name = name
@@ -439,14 +521,16 @@ class BenchmarkRunner:
     # -- planning
 
     def _variants(
-        self, systems: tuple[str, ...], strategies: tuple[str, ...] | None
+        self,
+        systems: tuple[str, ...],
+        strategies: tuple[tuple[str, Strategy | None], ...] | None,
     ) -> list[Variant]:
         out: list[Variant] = []
         for sys_name in systems:
             system = self._systems[sys_name]
             if getattr(system, "supports_strategies", False):
-                for strategy in strategies or (default_strategy(),):
-                    out.append(Variant(sys_name, strategy))
+                for label, spec in strategies or ((default_strategy(), None),):
+                    out.append(Variant(sys_name, label, spec))
             else:
                 out.append(Variant(sys_name, ""))
         return out
@@ -456,7 +540,7 @@ class BenchmarkRunner:
         scenarios: str | Iterable[str] = DEFAULT_SCENARIOS,
         *,
         systems: str | Iterable[str] = BUILTIN_SYSTEMS,
-        strategies: str | Iterable[str] | None = None,
+        strategies: str | Strategy | Iterable[str | Strategy] | None = None,
         cache_states: str | Iterable[str] = ("cold",),
     ) -> tuple[list[BenchScenario], list[Variant], tuple[str, ...]]:
         """Check every name and return (scenarios, variants, cache states) without running.
@@ -467,30 +551,33 @@ class BenchmarkRunner:
             On an unknown scenario (listing the valid ones).
         ConfigError
             On an unknown system, strategy or cache state (listing the valid ones), on
-            duplicates, or when strategies are given but no chosen system runs strategies.
+            duplicates (two strategies with one label count as duplicates), on a strategy
+            that is neither a name nor a Strategy object, or when strategies are given but
+            no chosen system runs strategies.
         """
         scen_names = _as_names(scenarios, "scenarios")
         sys_names = _as_names(systems, "systems")
         check_names("system", sys_names, self._systems)
         states = _as_names(cache_states, "cache_states")
         check_names("cache state", states, CACHE_STATES)
-        strat: tuple[str, ...] | None = None
+        strat: tuple[tuple[str, Strategy | None], ...] | None = None
         if strategies is not None:
-            strat = _as_names(strategies, "strategies")
+            strat = _as_strategies(strategies)
+            labels = [label for label, _ in strat]
             if not any(
                 getattr(self._systems[s], "supports_strategies", False) for s in sys_names
             ):
                 raise ConfigError(
-                    f"strategies {', '.join(strat)} were given, but none of the systems "
+                    f"strategies {', '.join(labels)} were given, but none of the systems "
                     f"{', '.join(sys_names)} runs strategies (the built-in one is 'pipeline')"
                 )
             offered = available_strategies()
             if not offered:
                 raise ConfigError(
-                    f"strategies {', '.join(strat)} were asked, but this installation offers "
+                    f"strategies {', '.join(labels)} were asked, but this installation offers "
                     "none (rrperf.engine.strategies is not importable); use strategies=None"
                 )
-            check_names("strategy", strat, offered)
+            check_names("strategy", [label for label, spec in strat if spec is None], offered)
         resolved = [resolve_scenario(s) for s in scen_names]
         return resolved, self._variants(sys_names, strat), states
 
@@ -501,7 +588,7 @@ class BenchmarkRunner:
         name: str,
         *,
         systems: str | Iterable[str] = BUILTIN_SYSTEMS,
-        strategies: str | Iterable[str] | None = None,
+        strategies: str | Strategy | Iterable[str | Strategy] | None = None,
         cache_states: str | Iterable[str] = ("cold",),
     ) -> BenchmarkResult:
         """Benchmark one scenario; see :meth:`run_comparative_benchmark` for the options."""
@@ -516,7 +603,7 @@ class BenchmarkRunner:
         scenarios: str | Iterable[str] = DEFAULT_SCENARIOS,
         *,
         systems: str | Iterable[str] = BUILTIN_SYSTEMS,
-        strategies: str | Iterable[str] | None = None,
+        strategies: str | Strategy | Iterable[str | Strategy] | None = None,
         cache_states: str | Iterable[str] = ("cold",),
     ) -> BenchmarkResult:
         """Run every scenario × variant × cache state and return the measurements.
@@ -527,9 +614,13 @@ class BenchmarkRunner:
             Scenario names (see :mod:`rrperf.bench.scenarios`).
         systems : str or iterable of str
             Registered system names; the baseline is ``legacy`` when included, else the first.
-        strategies : str, iterable of str or None
-            Strategies for systems that run them (``pipeline``); None means the default
-            (``sequential`` once strategies exist, else the plain staged pipeline).
+        strategies : str, Strategy, iterable of str or Strategy, or None
+            Strategies for systems that run them (``pipeline``): registered names or
+            :class:`~rrperf.engine.strategies.Strategy` objects (customized strategies),
+            labelled in the ``strategy`` column by
+            :func:`~rrperf.bench.systems.strategy_label` (``parallel[workers=1]``). None
+            means the default (``sequential`` once strategies exist, else the plain staged
+            pipeline).
         cache_states : str or iterable of str
             ``cold`` and/or ``warm``.
 
@@ -543,6 +634,8 @@ class BenchmarkRunner:
         ------
         BenchmarkError, ConfigError
             On an unknown name, before anything runs (see :meth:`plan`).
+        Exception
+            Whatever the ``on_iteration`` callback raises (the run stops there).
         """
         from rrperf.bench.metadata import collect_metadata, new_run_id
         from rrperf.bench.results import BenchmarkResult, measurements_frame
@@ -638,6 +731,10 @@ class BenchmarkRunner:
                             if store is not None:
                                 store.append_iteration(run_id, row)
                             bar.update(1)
+                            if self.on_iteration is not None:
+                                self.on_iteration(
+                                    IterationEvent(len(rows), total, MappingProxyType(dict(row)))
+                                )
         return rows
 
     @contextmanager
@@ -671,7 +768,9 @@ class BenchmarkRunner:
         if cache_state == "cold" and out_dir.exists():
             shutil.rmtree(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        context = RunContext(scenario, variant.strategy, cache_state, work_dir)
+        context = RunContext(
+            scenario, variant.strategy, cache_state, work_dir, strategy_spec=variant.spec
+        )
         before = snapshot_folder(out_dir)
         started_at = datetime.now(UTC)
         if pool is None:

@@ -4,9 +4,10 @@ A :class:`System` turns a schema source into files in an output folder and repor
 as a :class:`RunOutcome`. Four kinds are provided:
 
 - :class:`GeneratorSystem`: the built-in ``legacy`` and ``pipeline`` generators (the pipeline
-  runs any strategy; when :mod:`rrperf.engine.strategies` is importable each strategy gets an
-  execution context whose memory and disk caches live as long as the system, so warm
-  iterations reuse them),
+  runs any strategy, registered by name or given as a customized
+  :class:`~rrperf.engine.strategies.Strategy` object; when :mod:`rrperf.engine.strategies` is
+  importable each strategy gets an execution context whose memory and disk caches live as long
+  as the system, so warm iterations reuse them),
 - :class:`CallableSystem`: any Python callable ``fn(schema_source, out_dir)``; if it returns a
   :class:`rrperf.engine.Pipeline`, that pipeline is run as part of the measurement,
 - :class:`PipelineSystem`: a factory ``factory(schema_source, out_dir) -> Pipeline``,
@@ -22,8 +23,11 @@ here is global.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -37,6 +41,7 @@ from rrperf.errors import BenchmarkError, ConfigError
 
 if TYPE_CHECKING:
     from rrperf.bench.scenarios import BenchScenario
+    from rrperf.engine.strategies import Strategy
 
 __all__ = [
     "BUILTIN_SYSTEMS",
@@ -52,6 +57,7 @@ __all__ = [
     "available_strategies",
     "default_strategy",
     "snapshot_folder",
+    "strategy_label",
 ]
 
 logger = logging.getLogger(__name__)
@@ -99,6 +105,73 @@ def default_strategy() -> str:
     return "sequential" if _strategies_module() is not None else ""
 
 
+def _label_value(value: Any) -> str:
+    if isinstance(value, frozenset | set):
+        return "{" + ",".join(sorted(map(str, value))) + "}"
+    return repr(value)
+
+
+def strategy_label(strategy: str | Strategy) -> str:
+    """The ``strategy`` column value of a strategy name or :class:`Strategy` object.
+
+    A name is its own label. A strategy object is labelled by its ``name`` when it equals the
+    registered strategy of that name, or when no strategy of that name is registered. A
+    customized copy of a registered strategy (``dataclasses.replace(get_strategy(name),
+    ...)``) gets the fields that differ from the registered one in brackets, in field order,
+    so it never passes for the registered strategy in a results table.
+    :mod:`rrperf.engine.strategies` names a copy like the original, hence this label.
+
+    Parameters
+    ----------
+    strategy : str or Strategy
+
+    Returns
+    -------
+    str
+        For example ``"parallel"``, ``"parallel[workers=1]"`` or
+        ``"sequential[ttl_multiplier=3.0,monitoring=False]"`` (frozensets as ``{a,b}``).
+
+    Raises
+    ------
+    ConfigError
+        If ``strategy`` is neither a non-empty string nor a Strategy object.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> from rrperf.engine.strategies import get_strategy
+    >>> strategy_label(replace(get_strategy("parallel"), workers=1))
+    'parallel[workers=1]'
+    >>> strategy_label(get_strategy("parallel"))
+    'parallel'
+    """
+    if isinstance(strategy, str) and strategy:
+        return strategy
+    mod = _strategies_module()
+    if mod is None or not isinstance(strategy, mod.Strategy):
+        raise ConfigError(
+            "a strategy must be a registered name or an rrperf.engine.strategies.Strategy, "
+            f"got {type(strategy).__name__} {strategy!r}"
+        )
+    registered = mod.STRATEGIES.get(strategy.name)
+    if registered is None or registered == strategy:
+        return str(strategy.name)
+    changed = [
+        f"{f.name}={_label_value(getattr(strategy, f.name))}"
+        for f in dataclasses.fields(strategy)
+        if f.name != "name" and getattr(strategy, f.name) != getattr(registered, f.name)
+    ]
+    return f"{strategy.name}[{','.join(changed)}]"
+
+
+def _folder_name(label: str) -> str:
+    """A file-name-safe folder for a strategy label (labels may hold ``[``, ``=``, ``,``)."""
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("._") or "x"
+    if clean != label:
+        clean = f"{clean[:40]}-{hashlib.sha1(label.encode('utf-8')).hexdigest()[:8]}"
+    return clean
+
+
 @dataclass(frozen=True)
 class RunOutcome:
     """What one run of a system did.
@@ -139,17 +212,27 @@ class RunContext:
     scenario : BenchScenario
         The scenario being run.
     strategy : str
-        The strategy of this variant (``""`` for systems without strategies).
+        The strategy of this variant, as labelled in the ``strategy`` column
+        (:func:`strategy_label`; ``""`` for systems without strategies).
     cache_state : str
         ``"cold"`` or ``"warm"``.
     work_dir : pathlib.Path
         A scratch folder of the benchmark run (rendered synthetic schemas go there).
+    strategy_spec : Strategy or None
+        The strategy object of this variant when it was given as one (a customized strategy);
+        None when it was given by name.
     """
 
     scenario: BenchScenario
     strategy: str
     cache_state: str
     work_dir: Path
+    strategy_spec: Strategy | None = None
+
+    @property
+    def strategy_arg(self) -> str | Strategy:
+        """What to run: the strategy object when there is one, else the name."""
+        return self.strategy_spec if self.strategy_spec is not None else self.strategy
 
     def schema_path(self) -> Path:
         """A ``schema.rb`` file for the scenario (rendered for synthetic scenarios)."""
@@ -217,9 +300,13 @@ class GeneratorSystem:
     Notes
     -----
     When :mod:`rrperf.engine.strategies` is importable, each strategy gets one execution
-    context (``get_strategy(name).make_context(cache_dir=...)``), reused by every iteration, so
-    warm iterations hit its memory and disk caches; ``prepare("cold")`` clears them. Otherwise
-    the strategy name is passed to ``generate(strategy=...)``.
+    context (``get_strategy(strategy).make_context(cache_dir=...)``), reused by every
+    iteration, so warm iterations hit its memory and disk caches; ``prepare("cold")`` clears
+    them. A strategy is a registered name or a :class:`~rrperf.engine.strategies.Strategy`
+    object (``RunContext.strategy_spec``, e.g. a customized copy of a registered one); contexts
+    are kept per :func:`strategy_label`, so a customized copy never shares the registered
+    strategy's caches. Without that module the strategy name is passed to
+    ``generate(strategy=...)``.
 
     Raises
     ------
@@ -256,27 +343,40 @@ class GeneratorSystem:
             state["_cache_dir"] = Path(self._tmp.name)
         return state
 
-    def _context(self, strategy: str) -> Any | None:
+    def context(self, strategy: str | Strategy) -> Any | None:
+        """The execution context of ``strategy`` (a name or a Strategy), made on first use.
+
+        Returns
+        -------
+        ExecutionContext or None
+            None for ``""`` or when :mod:`rrperf.engine.strategies` is not importable.
+
+        Raises
+        ------
+        ConfigError
+            For an unknown strategy name or a value that is no strategy.
+        """
         mod = _strategies_module()
-        if mod is None or not strategy:
+        if mod is None or (isinstance(strategy, str) and not strategy):
             return None
-        ctx = self._contexts.get(strategy)
+        label = strategy_label(strategy)
+        ctx = self._contexts.get(label)
         if ctx is None:
             if self._cache_dir is None:
                 self._tmp = tempfile.TemporaryDirectory(prefix="rrperf-cache-")
                 self._cache_dir = Path(self._tmp.name)
-            folder = self._cache_dir / self.name / strategy
+            folder = self._cache_dir / self.name / _folder_name(label)
             folder.mkdir(parents=True, exist_ok=True)
             ctx = mod.get_strategy(strategy).make_context(cache_dir=folder)
-            self._contexts[strategy] = ctx
+            self._contexts[label] = ctx
         return ctx
 
     def run(self, source: str, out_dir: Path, *, context: RunContext) -> RunOutcome:
         """Generate ``source`` into ``out_dir`` and report the generator's own counts."""
         from rrperf.generator.api import generate
 
-        strategy = context.strategy if self.supports_strategies else ""
-        ctx = self._context(strategy)
+        strategy: str | Strategy = context.strategy_arg if self.supports_strategies else ""
+        ctx = self.context(strategy)
         if ctx is not None:
             hits0, misses0 = ctx.cache_stats()
             # ``context=`` exists once strategies do (checked above, at call time).
@@ -308,8 +408,9 @@ class GeneratorSystem:
             ctx.clear()
         root = self._cache_dir / self.name if self._cache_dir is not None else None
         if root is not None and root.is_dir():
+            open_folders = {_folder_name(label) for label in self._contexts}
             for folder in root.iterdir():
-                if folder.is_dir() and folder.name not in self._contexts:
+                if folder.is_dir() and folder.name not in open_folders:
                     shutil.rmtree(folder)
 
     def reset(self) -> None:

@@ -3,27 +3,35 @@ correctness gate, commands, configured systems, errors, history durability, prog
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
+import pickle
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
 from rrperf.bench.history import HistoryStore
 from rrperf.bench.results import MEASUREMENT_COLUMNS, MEASUREMENT_DTYPES
-from rrperf.bench.runner import BenchmarkRunner
+from rrperf.bench.runner import BenchmarkRunner, IterationEvent
+from rrperf.bench.scenarios import resolve_scenario
 from rrperf.bench.systems import (
     Command,
+    GeneratorSystem,
     PipelineSystem,
+    RunContext,
     RunOutcome,
     available_strategies,
     default_strategy,
+    strategy_label,
 )
 from rrperf.config import RrperfConfig, load_config
 from rrperf.engine.stages import Pipeline, Stage
+from rrperf.engine.strategies import Strategy, get_strategy
 from rrperf.errors import BenchmarkError, ConfigError, StabilityWarning
 from rrperf.generator.digest import output_digest
 
@@ -421,6 +429,8 @@ def test_unknown_names_raise_before_anything_runs(
         ({"clock": 3}, r"clock must be a callable returning seconds, got 3"),
         ({"progress": "no"}, r"progress must be True or False, got 'no'"),
         ({"history": 5}, r"history must be a HistoryStore or a path, got int"),
+        ({"on_iteration": "log"}, r"^on_iteration must be a callable taking an IterationEvent "
+         r"or None, got 'log'$"),
     ],
 )
 def test_invalid_arguments(tmp_path: Path, kws: dict[str, object], message: str) -> None:
@@ -476,6 +486,82 @@ def test_history_marks_a_crashed_run_failed(tmp_path: Path, schemas: tuple[str, 
     with HistoryStore(path) as store:
         runs = store.list_runs()
     assert runs[["status", "n_rows"]].values.tolist() == [["failed", 3]]
+
+
+def test_on_iteration_reports_each_iteration_in_order(tmp_path: Path) -> None:
+    events: list[IterationEvent] = []
+    # scenario "small", one system, warmup=1 + iterations=2: three events
+    runner = make_runner(tmp_path, clock=ScriptedClock(), on_iteration=events.append)
+    result = runner.run_comparative_benchmark("small", systems="copy")
+    assert [(e.done, e.total) for e in events] == [(1, 3), (2, 3), (3, 3)]
+    assert {e.row["scenario"] for e in events} == {"small"}
+    assert [(e.row["iteration"], e.row["warmup"], e.row["wall_s"]) for e in events] == [
+        (0, True, 0.25), (1, False, 0.5), (2, False, 0.75),
+    ]
+    # each event carries the iteration's row of the result, read-only
+    expected = result.data.to_dict("records")
+    for event, row in zip(events, expected, strict=True):
+        assert dict(event.row).keys() == row.keys()
+        assert event.row["run_id"] == row["run_id"]
+        assert event.row["output_digest"] == row["output_digest"]
+    with pytest.raises(TypeError):
+        events[0].row["wall_s"] = 0.0  # type: ignore[index]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        events[0].done = 9  # type: ignore[misc]
+
+
+def test_on_iteration_total_counts_every_planned_iteration(
+    tmp_path: Path, schemas: tuple[str, str]
+) -> None:
+    seen: list[tuple[int, int, str, str]] = []
+
+    def record(e: IterationEvent) -> None:
+        seen.append((e.done, e.total, e.row["system"], e.row["cache_state"]))
+
+    runner = make_runner(tmp_path, warmup=0, iterations=1, on_iteration=record)
+    runner.run_comparative_benchmark(
+        schemas, systems=("copy", "copy2"), cache_states=("cold", "warm")
+    )
+    # 2 scenarios x 2 cache states x 1 round x 2 variants, in the order they ran
+    assert [(d, t) for d, t, _, _ in seen] == [(n, 8) for n in range(1, 9)]
+    assert [c for _, _, _, c in seen] == ["cold", "cold", "warm", "warm"] * 2
+    assert sorted(s for _, _, s, _ in seen) == ["copy"] * 4 + ["copy2"] * 4
+
+
+def test_on_iteration_sees_the_row_already_in_history(
+    tmp_path: Path, schemas: tuple[str, str]
+) -> None:
+    path = tmp_path / "h.sqlite"
+    stored: list[int] = []
+
+    def check(event: IterationEvent) -> None:
+        with HistoryStore(path) as other:
+            stored.append(int(other.list_runs()["n_rows"].iloc[0]))
+
+    make_runner(tmp_path, history=path, on_iteration=check).run_comparative_benchmark(
+        schemas[0], systems="copy"
+    )
+    assert stored == [1, 2, 3]
+
+
+def test_on_iteration_exception_ends_the_run_and_propagates(
+    tmp_path: Path, schemas: tuple[str, str]
+) -> None:
+    system = CountingSystem()
+    path = tmp_path / "h.sqlite"
+
+    def stop_after_two(event: IterationEvent) -> None:
+        if event.done == 2:
+            raise KeyboardInterrupt("stop")
+
+    runner = make_runner(tmp_path, history=path, on_iteration=stop_after_two)
+    runner.register_system("counting", system)
+    with pytest.raises(KeyboardInterrupt, match="stop"):
+        runner.run_comparative_benchmark(schemas[0], systems="counting")
+    assert [c for c, _ in system.calls] == ["prepare", "run", "prepare", "run", "reset"]
+    with HistoryStore(path) as store:
+        runs = store.list_runs()
+    assert runs[["status", "n_rows"]].values.tolist() == [["failed", 2]]
 
 
 def test_progress_false_prints_nothing(
@@ -558,3 +644,129 @@ def test_builtin_legacy_and_pipeline_on_small(tmp_path: Path) -> None:
     assert result.baseline == "legacy"
     assert result.correctness["matches_baseline"].tolist() == [True]
     assert data["output_digest"].nunique() == 1
+
+
+# --- strategy objects --------------------------------------------------------------------------
+
+
+def _tuned(name: str, **changes: Any) -> Strategy:
+    return dataclasses.replace(get_strategy(name), **changes)
+
+
+def test_strategy_label_names_the_fields_that_differ() -> None:
+    assert strategy_label("balanced") == "balanced"
+    assert strategy_label(get_strategy("parallel")) == "parallel"
+    assert strategy_label(_tuned("parallel", workers=1)) == "parallel[workers=1]"
+    assert strategy_label(_tuned("parallel")) == "parallel"  # an equal copy is the original
+    assert strategy_label(
+        _tuned("sequential", ttl_multiplier=3.0, monitoring=False, cache_disk=frozenset())
+    ) == "sequential[cache_disk={},ttl_multiplier=3.0,monitoring=False]"
+    assert strategy_label(
+        _tuned("minimal", cache_memory={"type_mapping", "relationships"})
+    ) == "minimal[cache_memory={relationships,type_mapping}]"
+    own = Strategy("mine", "serial", 1, cache_memory=frozenset(), cache_disk=frozenset())
+    assert strategy_label(own) == "mine"
+    with pytest.raises(ConfigError, match=r"^a strategy must be a registered name or an "
+                       r"rrperf\.engine\.strategies\.Strategy, got int 3$"):
+        strategy_label(3)  # type: ignore[arg-type]
+
+
+def test_runner_accepts_customized_strategy_objects(tmp_path: Path) -> None:
+    tuned = _tuned("sequential", ttl_multiplier=4.0)
+    parallel1 = _tuned("parallel", workers=1)
+    runner = BenchmarkRunner(
+        iterations=1, warmup=0, progress=False, seed=5, config=RrperfConfig(),
+        cache_dir=tmp_path / "cache", output_dir=tmp_path / "out",
+    )
+    _, variants, _ = runner.plan(
+        "small", systems="pipeline", strategies=[tuned, "sequential", parallel1]
+    )
+    assert [(v.system, v.strategy, v.spec) for v in variants] == [
+        ("pipeline", "sequential[ttl_multiplier=4.0]", tuned),
+        ("pipeline", "sequential", None),
+        ("pipeline", "parallel[workers=1]", parallel1),
+    ]
+    result = runner.run_comparative_benchmark(
+        "small", systems=("legacy", "pipeline"), strategies=[tuned, "sequential", parallel1]
+    )
+    data = result.data
+    assert data["error"].isna().all()
+    assert sorted(data.loc[data["system"] == "pipeline", "strategy"]) == [
+        "parallel[workers=1]", "sequential", "sequential[ttl_multiplier=4.0]",
+    ]
+    # every variant is a real pipeline run with its own (cold) cache, and matches legacy
+    assert data.loc[data["system"] == "pipeline", "cache_misses"].gt(0).all()
+    assert result.correctness["matches_baseline"].tolist() == [True, True, True]
+    assert data["output_digest"].nunique() == 1
+    assert sorted(p.name for p in (tmp_path / "out" / "small" / "cold").iterdir()) == [
+        "legacy", "pipeline_parallel_workers_1-" + _sha8("pipeline/parallel[workers=1]"),
+        "pipeline_sequential-" + _sha8("pipeline/sequential"),
+        "pipeline_sequential_ttl_multiplier_4.0-"
+        + _sha8("pipeline/sequential[ttl_multiplier=4.0]"),
+    ]
+
+
+def _sha8(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+
+
+def test_generator_system_keeps_one_context_per_strategy_object(tmp_path: Path) -> None:
+    tuned = _tuned("sequential", ttl_multiplier=4.0)
+    system = GeneratorSystem("pipeline", cache_dir=tmp_path / "cache")
+    scenario = resolve_scenario("small")
+    context = RunContext(
+        scenario, strategy_label(tuned), "cold", tmp_path / "work", strategy_spec=tuned
+    )
+    assert context.strategy_arg is tuned
+    assert pickle.loads(pickle.dumps(context)) == context  # crosses to isolated workers
+    try:
+        outcome = system.run(scenario.source, tmp_path / "out", context=context)
+        assert system.context(tuned).strategy is tuned
+        assert system.context("sequential").strategy is get_strategy("sequential")
+        assert system.context(tuned) is not system.context("sequential")
+        folders = sorted(p.name for p in (tmp_path / "cache" / "pipeline").iterdir())
+        assert folders == [
+            "sequential", "sequential_ttl_multiplier_4.0-"
+            + _sha8("sequential[ttl_multiplier=4.0]"),
+        ]
+    finally:
+        system.reset()
+    assert outcome.n_tables == 4
+    assert outcome.cache_misses > 0
+    assert RunContext(scenario, "minimal", "cold", tmp_path).strategy_arg == "minimal"
+
+
+@pytest.mark.parametrize(
+    ("strategies", "error", "message"),
+    [
+        (["sequential", _tuned("sequential")], ConfigError,
+         r"^strategies: each strategy once, got duplicates sequential$"),
+        ([_tuned("parallel", workers=1), _tuned("parallel", workers=1)], ConfigError,
+         r"^strategies: each strategy once, got duplicates parallel\[workers=1\]$"),
+        ([3], ConfigError, r"^strategies: expected names or rrperf\.engine\.strategies\."
+         r"Strategy objects, got int 3$"),
+        ([""], ConfigError, r"^strategies: expected non-empty names, got ''$"),
+        ([], ConfigError, r"^strategies: expected at least one name, got none$"),
+    ],
+)
+def test_bad_strategy_lists_are_refused(
+    tmp_path: Path, strategies: list[Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message) as info:
+        make_runner(tmp_path).plan("small", systems="pipeline", strategies=strategies)
+    if strategies == [3]:
+        assert isinstance(info.value.__cause__, ConfigError)
+
+
+def test_single_strategy_object_and_unknown_names_beside_objects(tmp_path: Path) -> None:
+    runner = make_runner(tmp_path)
+    tuned = _tuned("minimal", ttl_multiplier=2.0)
+    _, variants, _ = runner.plan("small", systems="pipeline", strategies=tuned)
+    assert [v.label for v in variants] == ["pipeline/minimal[ttl_multiplier=2.0]"]
+    with pytest.raises(ConfigError, match=r"^unknown strategy 'fastest'; expected one of"):
+        runner.plan("small", systems="pipeline", strategies=[tuned, "fastest"])
+    with pytest.raises(ConfigError, match=r"^strategies minimal\[ttl_multiplier=2\.0\] were "
+                       r"given, but none of the systems copy runs strategies"):
+        runner.plan("small", systems="copy", strategies=tuned)
