@@ -16,11 +16,17 @@ Nothing is validated while editing; :meth:`BenchController.run` validates everyt
 measures (mostly by handing the values to :class:`~rrperf.bench.runner.BenchmarkRunner`, whose
 messages name what was expected), so an invalid form fails with one :class:`RrperfError`.
 
-Progress comes from the runner's history hook: ``BenchmarkRunner(history=...)`` accepts any
-object with ``start_run``, ``append_iteration`` and ``finish_run`` and calls
-``append_iteration`` after every measured iteration, warm-ups included. :class:`ProgressTracker`
-is such an object; it counts iterations against the total of :meth:`BenchmarkRunner.plan` and
-calls a ``(done, total)`` callback.
+Progress comes from the runner's ``on_iteration`` hook, which receives an
+:class:`~rrperf.bench.runner.IterationEvent` ``(done, total, row)`` after every iteration,
+warm-ups included; the controller turns it into ``state.done``/``state.total`` and a
+``(done, total)`` callback. The runner's ``history`` slot stays free for a real
+:class:`~rrperf.bench.history.HistoryStore` (``BenchController(history=...)``), so panel runs
+can be kept with every other run.
+
+Customized strategies (other worker counts or cache lifetimes, :func:`customize_strategy`) are
+handed to the runner as :class:`~rrperf.engine.strategies.Strategy` objects; the built-in
+``pipeline`` system runs them and labels their rows ``balanced[workers=1]`` and the like
+(:func:`rrperf.bench.systems.strategy_label`).
 
 Warnings raised while measuring (:class:`~rrperf.errors.StabilityWarning` on a short run, for
 example) are recorded in ``state.notes`` instead of being printed to the kernel's stderr, where a
@@ -35,7 +41,6 @@ import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from rrperf.errors import ConfigError, RrperfError
@@ -44,18 +49,18 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
 
+    from rrperf.bench.history import HistoryStore
     from rrperf.bench.results import BenchmarkResult
-    from rrperf.bench.runner import BenchmarkRunner
+    from rrperf.bench.runner import BenchmarkRunner, IterationEvent
     from rrperf.config import RrperfConfig
+    from rrperf.engine.strategies import Strategy
 
 __all__ = [
     "TRIAL_COLUMNS",
     "BenchController",
     "PanelState",
-    "ProgressTracker",
     "Recommendation",
     "Trial",
-    "TunedPipeline",
     "TunerController",
     "TunerState",
     "customize_strategy",
@@ -84,48 +89,6 @@ def one_line(err: BaseException) -> str:
     return " ".join(str(err).split()) or type(err).__name__
 
 
-# --- progress ------------------------------------------------------------------------------------
-
-
-class ProgressTracker:
-    """A history sink that only counts iterations and reports ``(done, total)``.
-
-    It implements the three methods :class:`~rrperf.bench.runner.BenchmarkRunner` calls on its
-    ``history`` (the runner has no separate progress callback), and stores nothing.
-
-    Parameters
-    ----------
-    total : int
-        Iterations the run will measure, warm-ups included.
-    callback : callable or None
-        Called as ``callback(done, total)`` once at the start (``done=0``) and after every
-        iteration.
-    """
-
-    def __init__(self, total: int, callback: ProgressCallback | None = None) -> None:
-        self.total = total
-        self.done = 0
-        self.callback = callback
-
-    def _report(self) -> None:
-        if self.callback is not None:
-            self.callback(self.done, self.total)
-
-    def start_run(self, metadata: Any, *, name: str | None = None, baseline: str = "") -> str:
-        """Reset the count at the start of a run; return the run id."""
-        self.done = 0
-        self._report()
-        return str(getattr(metadata, "run_id", ""))
-
-    def append_iteration(self, run_id: str, row: Mapping[str, Any]) -> None:
-        """Count one measured iteration."""
-        self.done += 1
-        self._report()
-
-    def finish_run(self, run_id: str, status: str = "complete") -> None:
-        """Nothing to close: the tracker stores nothing."""
-
-
 # --- strategies ---------------------------------------------------------------------------------
 
 
@@ -141,14 +104,19 @@ def _strategies_module() -> Any:
 
 
 def customize_strategy(
-    name: str, *, workers: int | None = None, ttl_multiplier: float | None = None
-) -> Any:
-    """The registered strategy ``name`` with its worker count and/or cache TTLs changed.
+    name: str | Strategy, *, workers: int | None = None, ttl_multiplier: float | None = None
+) -> Strategy:
+    """The strategy ``name`` with its worker count and/or cache TTLs changed.
+
+    The runner takes the returned object as it is
+    (``run_comparative_benchmark(strategies=[...])``) and labels its rows with the fields
+    that differ from the registered strategy, e.g. ``parallel[workers=1]``.
 
     Parameters
     ----------
-    name : str
-        A strategy of :func:`rrperf.engine.strategies.get_strategy`.
+    name : str or Strategy
+        A strategy of :func:`rrperf.engine.strategies.get_strategy`, or a strategy object
+        (customized again).
     workers : int or None
         Worker count (>= 1); None keeps the strategy's own.
     ttl_multiplier : float or None
@@ -157,8 +125,8 @@ def customize_strategy(
     Returns
     -------
     Strategy
-        ``dataclasses.replace(get_strategy(name), ...)`` (the registry's object when nothing
-        changes).
+        ``dataclasses.replace(get_strategy(name), ...)`` (``get_strategy(name)`` itself when
+        nothing changes).
 
     Raises
     ------
@@ -176,7 +144,7 @@ def customize_strategy(
         or not ttl_multiplier > 0
     ):
         raise ConfigError(f"ttl_multiplier must be a number > 0 or None, got {ttl_multiplier!r}")
-    base = _strategies_module().get_strategy(name)
+    base: Strategy = _strategies_module().get_strategy(name)
     changes: dict[str, Any] = {}
     if workers is not None:
         changes["workers"] = workers
@@ -188,96 +156,8 @@ def customize_strategy(
         return dataclasses.replace(base, **changes)
     except TypeError as err:  # not a field of this strategy's dataclass
         raise ConfigError(
-            f"strategy {name!r} cannot be customized with {', '.join(changes)}: {err}"
+            f"strategy {base.name!r} cannot be customized with {', '.join(changes)}: {err}"
         ) from err
-
-
-class TunedPipeline:
-    """The built-in ``pipeline`` system running customized strategy objects.
-
-    :class:`~rrperf.bench.systems.GeneratorSystem` looks strategies up by name in the registry;
-    this system takes the customized objects (see :func:`customize_strategy`) and registers
-    under the name ``pipeline``, so its rows compare with ``legacy`` like the built-in one's.
-    Strategies it was not given run as registered.
-
-    Parameters
-    ----------
-    strategies : mapping of str to Strategy
-        Customized strategies by name.
-    cache_dir : path-like or None
-        Root of the disk caches; a temporary folder when None (removed by :meth:`reset`).
-    """
-
-    supports_strategies = True
-
-    def __init__(
-        self, strategies: Mapping[str, Any], *, cache_dir: str | os.PathLike[str] | None = None
-    ) -> None:
-        from rrperf.bench.systems import GeneratorSystem
-
-        self.name = "pipeline"
-        self.strategies = dict(strategies)
-        self._plain = GeneratorSystem("pipeline", cache_dir=cache_dir)
-        self._cache_dir = Path(cache_dir) if cache_dir is not None else None
-        self._tmp: Any = None
-        self._contexts: dict[str, Any] = {}
-
-    def __repr__(self) -> str:
-        return f"TunedPipeline({sorted(self.strategies)!r})"
-
-    def context(self, name: str) -> Any:
-        """The execution context of the customized strategy ``name`` (made on first use)."""
-        ctx = self._contexts.get(name)
-        if ctx is None:
-            if self._cache_dir is None:
-                import tempfile
-
-                self._tmp = tempfile.TemporaryDirectory(prefix="rrperf-tuned-")
-                self._cache_dir = Path(self._tmp.name)
-            folder = self._cache_dir / "tuned" / name
-            folder.mkdir(parents=True, exist_ok=True)
-            ctx = self.strategies[name].make_context(cache_dir=folder)
-            self._contexts[name] = ctx
-        return ctx
-
-    def run(self, source: str, out_dir: Path, *, context: Any) -> Any:
-        """Generate ``source`` with the customized strategy of ``context.strategy``."""
-        if context.strategy not in self.strategies:
-            return self._plain.run(source, out_dir, context=context)
-        from rrperf.bench.systems import RunOutcome
-        from rrperf.generator.api import generate
-
-        ctx = self.context(context.strategy)
-        hits0, misses0 = ctx.cache_stats()
-        # The context carries the customized strategy (generate() takes it from there).
-        res = generate(source, out_dir, impl="pipeline", context=ctx)
-        hits1, misses1 = ctx.cache_stats()
-        return RunOutcome(
-            n_tables=res.n_tables,
-            files_total=res.files_total,
-            files_written=res.files_written,
-            files_unchanged=res.files_unchanged,
-            cache_hits=int(hits1 - hits0),
-            cache_misses=int(misses1 - misses0),
-        )
-
-    def prepare(self, cache_state: str) -> None:
-        """Empty every cache before a cold iteration."""
-        self._plain.prepare(cache_state)
-        if cache_state == "cold":
-            for ctx in self._contexts.values():
-                ctx.clear()
-
-    def reset(self) -> None:
-        """Close the contexts and remove a temporary cache folder."""
-        self._plain.reset()
-        contexts, self._contexts = self._contexts, {}
-        for ctx in contexts.values():
-            ctx.close()
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
-            self._cache_dir = None
 
 
 # --- the control panel --------------------------------------------------------------------------
@@ -291,8 +171,9 @@ class PanelState:
     ----------
     scenarios, systems, cache_states : tuple of str
         Passed to :meth:`BenchmarkRunner.run_comparative_benchmark`.
-    strategies : tuple of str
-        Strategies of the ``pipeline`` system; empty means its default.
+    strategies : tuple of str or Strategy
+        Strategies of the ``pipeline`` system, by name or as (customized) strategy objects;
+        empty means its default.
     iterations, warmup : int
         Measured and warm-up rounds.
     workers : int or None
@@ -315,7 +196,7 @@ class PanelState:
 
     scenarios: tuple[str, ...] = ("small",)
     systems: tuple[str, ...] = ("legacy", "pipeline")
-    strategies: tuple[str, ...] = ()
+    strategies: tuple[str | Strategy, ...] = ()
     cache_states: tuple[str, ...] = ("cold",)
     iterations: int = 3
     warmup: int = 1
@@ -346,6 +227,15 @@ class BenchController:
         Passed to :class:`~rrperf.bench.runner.BenchmarkRunner` (temporary folders when None).
     config : RrperfConfig or None
         Project configuration (configured systems); None loads it from the current directory.
+    history : HistoryStore, path-like or None
+        Passed to the runner of every run, which stores each iteration there as it is
+        measured (see :class:`~rrperf.bench.runner.BenchmarkRunner`); None keeps no history.
+
+    Raises
+    ------
+    ConfigError
+        From :meth:`runner` (and so from :meth:`run` and :meth:`system_names`) when
+        ``history`` is neither a history store nor a path.
 
     Examples
     --------
@@ -359,25 +249,36 @@ class BenchController:
         output_dir: str | os.PathLike[str] | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
         config: RrperfConfig | None = None,
+        history: HistoryStore | str | os.PathLike[str] | None = None,
     ) -> None:
         self.output_dir = output_dir
         self.cache_dir = cache_dir
         self.config = config
+        self.history = history
 
-    def runner(self, *, iterations: int = 1, warmup: int = 0, seed: int | None = None,
-               history: Any = None) -> BenchmarkRunner:
-        """A :class:`~rrperf.bench.runner.BenchmarkRunner` with this controller's folders.
+    def runner(
+        self,
+        *,
+        iterations: int = 1,
+        warmup: int = 0,
+        seed: int | None = None,
+        on_iteration: Callable[[IterationEvent], None] | None = None,
+    ) -> BenchmarkRunner:
+        """A :class:`~rrperf.bench.runner.BenchmarkRunner` with this controller's folders and
+        history store.
 
         Raises
         ------
         ConfigError
-            When ``iterations``, ``warmup`` or ``seed`` is invalid (the runner's message).
+            When ``iterations``, ``warmup``, ``seed`` or the history is invalid (the runner's
+            message).
         """
         from rrperf.bench.runner import BenchmarkRunner
 
         return BenchmarkRunner(
             self.output_dir, iterations=iterations, warmup=warmup, seed=seed, progress=False,
-            history=history, config=self.config, cache_dir=self.cache_dir,
+            history=self.history, config=self.config, cache_dir=self.cache_dir,
+            on_iteration=on_iteration,
         )
 
     def system_names(self) -> tuple[str, ...]:
@@ -441,10 +342,14 @@ class BenchController:
         return result
 
     def _run(self, state: PanelState, progress: ProgressCallback) -> BenchmarkResult:
-        strategies = tuple(state.strategies) or None
-        tracker = ProgressTracker(0, progress)
+        strategies: tuple[str | Strategy, ...] | None = tuple(state.strategies) or None
+
+        def on_iteration(event: IterationEvent) -> None:
+            progress(event.done, event.total)
+
         runner = self.runner(
-            iterations=state.iterations, warmup=state.warmup, seed=state.seed, history=tracker
+            iterations=state.iterations, warmup=state.warmup, seed=state.seed,
+            on_iteration=on_iteration,
         )
         if state.workers is not None:
             if not strategies:
@@ -452,18 +357,17 @@ class BenchController:
                     f"workers={state.workers} applies to pipeline strategies; choose at least "
                     "one strategy, or leave workers at the strategies' default"
                 )
-            tuned = {s: customize_strategy(s, workers=state.workers) for s in strategies}
-            runner.register_system("pipeline", TunedPipeline(tuned, cache_dir=self.cache_dir))
+            strategies = tuple(customize_strategy(s, workers=state.workers) for s in strategies)
         kws: dict[str, Any] = {
             "systems": tuple(state.systems),
             "strategies": strategies,
             "cache_states": tuple(state.cache_states),
         }
+        # Planning checks every name before anything runs and gives the total for the bar.
         scenarios, variants, states = runner.plan(tuple(state.scenarios), **kws)
-        tracker.total = len(scenarios) * len(variants) * len(states) * (
-            state.warmup + state.iterations
-        )
-        logger.info("panel run: %d iterations", tracker.total)
+        total = len(scenarios) * len(variants) * len(states) * (state.warmup + state.iterations)
+        logger.info("panel run: %d iterations", total)
+        progress(0, total)
         return runner.run_comparative_benchmark(tuple(state.scenarios), **kws)
 
 
@@ -716,13 +620,11 @@ class TunerController:
             ttl = None if state.ttl_multiplier == 1.0 else state.ttl_multiplier
             tuned = customize_strategy(strategy, workers=state.workers, ttl_multiplier=ttl)
             panel = PanelState(
-                scenarios=(state.scenario,), systems=("pipeline",), strategies=(strategy,),
+                scenarios=(state.scenario,), systems=("pipeline",), strategies=(tuned,),
                 cache_states=(state.cache_state,), iterations=state.iterations,
                 warmup=state.warmup, seed=state.seed,
             )
-            result = _TunedBench(self.bench, {strategy: tuned}).run(
-                panel, on_progress=on_progress
-            )
+            result = self.bench.run(panel, on_progress=on_progress)
         except RrperfError as err:
             state.status, state.error, state.notes = "failed", one_line(err), panel.notes
             state.done, state.total = panel.done, panel.total
@@ -762,20 +664,6 @@ def _default_strategy() -> str:
     if not name:
         _strategies_module()  # raises the ConfigError explaining strategies are missing
     return name
-
-
-class _TunedBench(BenchController):
-    """A :class:`BenchController` whose ``pipeline`` runs the given customized strategies."""
-
-    def __init__(self, base: BenchController, strategies: Mapping[str, Any]) -> None:
-        super().__init__(output_dir=base.output_dir, cache_dir=base.cache_dir, config=base.config)
-        self.strategies = dict(strategies)
-
-    def runner(self, *, iterations: int = 1, warmup: int = 0, seed: int | None = None,
-               history: Any = None) -> BenchmarkRunner:
-        runner = super().runner(iterations=iterations, warmup=warmup, seed=seed, history=history)
-        runner.register_system("pipeline", TunedPipeline(self.strategies, cache_dir=self.cache_dir))
-        return runner
 
 
 def trials_chart(trials: pd.DataFrame, *, ax: Axes | None = None) -> Axes:

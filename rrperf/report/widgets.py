@@ -21,9 +21,10 @@ process-wide, so warnings raised meanwhile by other code may be collected as wel
 
 ipywidgets is imported by the constructors, so ``import rrperf.report.widgets`` stays light.
 
-Progress: the runner has no progress callback, but it reports every measured iteration to its
-``history`` object; the panels pass a :class:`~rrperf.report._panel_state.ProgressTracker`
-there, so the bar advances once per iteration (warm-ups included).
+Progress: the controllers pass an ``on_iteration`` callback to
+:class:`~rrperf.bench.runner.BenchmarkRunner`, so the bar advances once per iteration (warm-ups
+included). The runner's ``history`` is free for a real store: ``ControlPanel(history=...)``
+keeps every panel run in a :class:`~rrperf.bench.history.HistoryStore`.
 """
 
 from __future__ import annotations
@@ -33,12 +34,13 @@ import html
 import io
 import logging
 import math
+import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rrperf._optional import require
-from rrperf.errors import ReportError, RrperfError
+from rrperf.errors import ConfigError, ReportError, RrperfError
 from rrperf.report._panel_state import (
     BenchController,
     PanelState,
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
+    from rrperf.bench.history import HistoryStore
     from rrperf.bench.results import BenchmarkResult
 
 __all__ = ["ControlPanel", "StrategyTuner"]
@@ -210,6 +213,9 @@ class ControlPanel:
         Seed of the interleaving order.
     controller : BenchController or None
         Runs the benchmark (choose output and cache folders there); a default one when None.
+    history : HistoryStore, path-like or None
+        Store every run of the panel there (iteration by iteration, as the runner does);
+        shorthand for ``controller=BenchController(history=...)``.
     background : bool
         Run clicks in a thread (see the module notes); False runs them synchronously.
 
@@ -235,6 +241,9 @@ class ControlPanel:
     ------
     MissingDependencyError
         When ipywidgets is not installed.
+    ConfigError
+        When both ``controller`` and ``history`` are given (give the history to the
+        controller), or ``history`` is neither a store nor a path.
 
     Examples
     --------
@@ -255,10 +264,18 @@ class ControlPanel:
         workers: int | None = None,
         seed: int | None = None,
         controller: BenchController | None = None,
+        history: HistoryStore | str | os.PathLike[str] | None = None,
         background: bool = False,
     ) -> None:
         w = require("ipywidgets", needed_by="ControlPanel")
-        self.controller = controller if controller is not None else BenchController()
+        if controller is not None and history is not None:
+            raise ConfigError(
+                "ControlPanel takes history= or controller=, not both; pass the history to "
+                "the controller: BenchController(history=...)"
+            )
+        self.controller = (
+            controller if controller is not None else BenchController(history=history)
+        )
         self.state = PanelState(
             scenarios=tuple(scenarios),
             systems=tuple(systems) if systems is not None else ("legacy", "pipeline"),

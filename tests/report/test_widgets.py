@@ -20,15 +20,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from rrperf.bench.history import HistoryStore
 from rrperf.bench.results import BenchmarkResult
 from rrperf.errors import BenchmarkError, ConfigError, MissingDependencyError, RrperfError
 from rrperf.report._panel_state import (
     TRIAL_COLUMNS,
     BenchController,
     PanelState,
-    ProgressTracker,
     Recommendation,
-    TunedPipeline,
     TunerController,
     customize_strategy,
     one_line,
@@ -284,15 +283,78 @@ def test_controller_reports_progress_sequence() -> None:
     assert list(result.data["iteration"]) == [0, 1, 2]
 
 
-def test_progress_tracker_counts() -> None:
-    seen: list[tuple[int, int]] = []
-    tracker = ProgressTracker(2, lambda d, t: seen.append((d, t)))
-    assert tracker.start_run(types.SimpleNamespace(run_id="r1"), name=None) == "r1"
-    tracker.append_iteration("r1", {})
-    tracker.append_iteration("r1", {})
-    tracker.finish_run("r1", "complete")
-    assert seen == [(0, 2), (1, 2), (2, 2)]
-    assert tracker.done == 2
+def test_controller_progress_comes_from_on_iteration_and_history_is_real(
+    tmp_path: Path,
+) -> None:
+    calls: list[tuple[int, int, int]] = []
+    path = tmp_path / "h.sqlite"
+    controller = BenchController(history=path)
+    state = PanelState(scenarios=("small",), systems=("pipeline",), iterations=1, warmup=1,
+                       seed=3)
+
+    def progress(done: int, total: int) -> None:
+        # the runner stored the iteration before reporting it
+        with HistoryStore(path) as store:
+            runs = store.list_runs()
+        calls.append((done, total, int(runs["n_rows"].sum()) if len(runs) else 0))
+
+    result = controller.run(state, on_progress=progress)
+    assert calls == [(0, 2, 0), (1, 2, 1), (2, 2, 2)]
+    assert controller.runner().on_iteration is None
+    assert controller.runner().history == path
+    with HistoryStore(path) as store:
+        runs = store.list_runs()
+        assert runs[["status", "n_rows"]].values.tolist() == [["complete", 2]]
+        loaded = store.load_run(result.run_ids[0])
+    pd.testing.assert_frame_equal(loaded.data, result.data)
+
+
+def test_controller_runs_customized_workers_as_strategy_objects() -> None:
+    state = PanelState(scenarios=("small",), systems=("pipeline",),
+                       strategies=("parallel", "sequential"), iterations=1, warmup=0,
+                       workers=1, seed=2)
+    result = BenchController().run(state)
+    data = result.data
+    # sequential already has one worker: unchanged; parallel gets a labelled copy
+    assert sorted(data["strategy"]) == ["parallel[workers=1]", "sequential"]
+    assert data["error"].isna().all()
+    assert data["cache_misses"].gt(0).all()  # each ran with its own (cold) cache
+    assert state.strategies == ("parallel", "sequential")  # the form is left as typed
+
+
+def test_controller_accepts_strategy_objects_in_the_state() -> None:
+    tuned = customize_strategy("minimal", ttl_multiplier=2.0)
+    state = PanelState(scenarios=("small",), systems=("pipeline",), strategies=(tuned,),
+                       iterations=1, warmup=0, seed=2)
+    data = BenchController().run(state).data
+    assert list(data["strategy"]) == ["minimal[ttl_multiplier=2.0]"]
+    assert data["error"].isna().all()
+
+
+def test_panel_history_is_passed_to_the_runner(tmp_path: Path) -> None:
+    panel = ControlPanel(scenarios=["small"], systems=["legacy"], iterations=1, warmup=0,
+                         history=tmp_path / "h.sqlite")
+    assert panel.controller.history == tmp_path / "h.sqlite"
+    result = panel.run()
+    with HistoryStore(tmp_path / "h.sqlite") as store:
+        runs = store.list_runs()
+    assert runs["run_id"].tolist() == result.run_ids
+    assert runs[["status", "n_rows"]].values.tolist() == [["complete", 1]]
+
+
+def test_panel_refuses_history_beside_a_controller(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^ControlPanel takes history= or controller=, "
+                       r"not both; pass the history to the controller: "
+                       r"BenchController\(history=\.\.\.\)$"):
+        ControlPanel(controller=BenchController(), history=tmp_path / "h.sqlite")
+
+
+def test_controller_with_a_bad_history_fails_in_one_line() -> None:
+    state = PanelState(scenarios=("small",), iterations=1, warmup=0)
+    with pytest.raises(ConfigError, match=r"^history must be a HistoryStore or a path, got int"):
+        BenchController(history=5).run(state)  # type: ignore[arg-type]
+    assert state.status == "failed"
+    assert state.error is not None and state.error.startswith("history must be a HistoryStore")
 
 
 def test_one_line() -> None:
@@ -398,10 +460,17 @@ def test_trials_table_grows_with_each_click(tuned: StrategyTuner) -> None:
 
 
 def test_each_trial_is_a_real_pipeline_run_of_its_strategy(tuned: StrategyTuner) -> None:
-    for trial in tuned.trials:
+    from rrperf.engine.strategies import get_strategy
+
+    # trial 3 ran balanced with workers=1 and TTLs x3: its rows name what differs from the
+    # registered balanced (whose worker count depends on the CPUs of this machine)
+    workers_differ = get_strategy("balanced").workers != 1
+    labels = ["sequential", "minimal",
+              "balanced[" + ("workers=1," if workers_differ else "") + "ttl_multiplier=3.0]"]
+    for trial, label in zip(tuned.trials, labels, strict=True):
         data = trial.result.data
         assert list(data["system"]) == ["pipeline", "pipeline"]
-        assert list(data["strategy"]) == [trial.strategy] * 2
+        assert list(data["strategy"]) == [label] * 2
         assert data["error"].isna().all()
         assert trial.median_wall_s == float(data["wall_s"].median())
     assert tuned.result is tuned.trials[-1].result
@@ -444,23 +513,11 @@ def test_customize_strategy_changes_only_the_asked_fields() -> None:
     assert tuned == dataclasses.replace(base, workers=1, ttl_multiplier=3.0)
 
 
-def test_tuned_pipeline_runs_the_customized_object(tmp_path: Path) -> None:
-    tuned = customize_strategy("sequential", ttl_multiplier=4.0)
-    system = TunedPipeline({"sequential": tuned}, cache_dir=tmp_path)
-    try:
-        assert system.context("sequential").strategy is tuned
-        runner = BenchController(cache_dir=tmp_path).runner(iterations=1)
-        runner.register_system("pipeline", system)
-        result = runner.run_comparative_benchmark(
-            ["small"], systems=["pipeline"], strategies=["sequential"]
-        )
-    finally:
-        system.reset()
-    data = result.data
-    assert list(data["strategy"]) == ["sequential"]
-    assert data["error"].isna().all()
-    assert int(data["cache_misses"].iloc[0]) > 0  # the customized context's cache was used
-    assert (tmp_path / "tuned" / "sequential").is_dir()
+def test_customize_strategy_accepts_a_strategy_object() -> None:
+    once = customize_strategy("parallel", workers=2)
+    twice = customize_strategy(once, ttl_multiplier=5)
+    assert (twice.name, twice.workers, twice.ttl_multiplier) == ("parallel", 2, 5.0)
+    assert customize_strategy(once) is once
 
 
 @pytest.mark.parametrize(
