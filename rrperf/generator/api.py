@@ -49,7 +49,8 @@ def generate(
     impl : {"pipeline", "legacy"}
         ``pipeline`` writes only changed files; ``legacy`` rewrites every file. Without a
         strategy the pipeline runs in this thread with its per-table steps fused into stages
-        of :data:`~rrperf.generator.pipeline.GENERATE_BATCH_SIZE` tables.
+        of :data:`~rrperf.generator.pipeline.GENERATE_BATCH_SIZE` tables, each writing its
+        own files once every path has been checked.
     strategy : str, Strategy or None
         A pipeline execution strategy (:data:`rrperf.engine.strategies.STRATEGIES`:
         ``sequential``, ``parallel``, ``cache_heavy``, ``balanced``, ``minimal``). ``None``
@@ -117,6 +118,7 @@ def generate(
             force=force,
             dry_run=dry_run,
             batch_size=GENERATE_BATCH_SIZE,
+            write_in_batches=True,
         )
     wall_s = time.perf_counter() - start
     logger.info(

@@ -405,3 +405,35 @@ def test_encode_schema_is_to_dict_as_json_sees_it(source: str) -> None:
     fast = json.dumps(cached.encode_schema(schema), sort_keys=True)
     assert fast == json.dumps(schema.to_dict(), sort_keys=True)
     assert Schema.from_dict(json.loads(fast)) == schema
+
+
+def test_generate_checks_every_path_before_the_first_batch_writes(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    elsewhere = tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (out / "types").symlink_to(elsewhere)
+    with pytest.raises(UnsafePathError, match="resolves outside the output folder"):
+        generate("small", out)
+    assert sorted(p.name for p in out.iterdir()) == ["types"]
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_write_in_batches_pipeline_shape(tmp_path: Path) -> None:
+    from rrperf.generator.pipeline import build_pipeline, run_pipeline
+    from rrperf.schema.sources import load_schema
+
+    schema = load_schema("small")
+    p = build_pipeline(schema, tmp_path, batch_size=3, write_in_batches=True)
+    assert [s.name for s in p] == [
+        "analyze", "paths", "batch:0", "batch:1", "render:index", "write",
+    ]
+    assert p["batch:1"].depends_on == ("analyze", "paths")
+    assert p["batch:1"].kwargs == {
+        "tables": ("users",), "out_dir": str(tmp_path), "force": False, "dry_run": False,
+    }
+    result = run_pipeline(schema, tmp_path, batch_size=3, write_in_batches=True)
+    assert result.output_digest == legacy_digest("small", tmp_path / "l")
+    assert result.written == tuple(sorted(result.written)) and result.files_written == 13
+    with pytest.raises(ConfigError, match="write_in_batches needs a batch_size"):
+        build_pipeline(schema, tmp_path, write_in_batches=True)
