@@ -25,12 +25,12 @@ side at level ``(1 - confidence) / 2``, so it is conservative. Anything else is
 ``inconclusive``.
 
 Measured validity (``benchmarks/bench_stats_validity.py``, seeded, 2026-11-26): with five
-identical variants at 10% CV and 10 rounds (4 comparisons per call, 1000 calls), 2.6% of calls
-(0.8% of comparisons) claim faster/slower at the default threshold; at threshold 0, 3.4% of calls
-with the BH requirement against 9.9% without it. A 5% slowdown at 2% CV with 20 iterations a
+identical variants at 10% CV and 10 rounds (4 comparisons per call, 1000 calls), 3.6% of calls
+(1.1% of comparisons) claim faster/slower at the default threshold; at threshold 0, 2.6% of calls
+with the BH requirement against 10.2% without it. A 5% slowdown at 2% CV with 20 iterations a
 side is called ``slower`` in 95% of trials. The ratio interval covers the true ratio 95-96% of
 the time. Known limit: with strong round-to-round drift (5%) the paired interval of a *ratio of
-medians* is conservative (98% coverage) and finds that slowdown in only 68% of trials, because
+medians* is conservative (98% coverage) and finds that slowdown in only 67% of trials, because
 the two medians come from different rounds.
 
 Change points (:func:`detect_change_points`)
