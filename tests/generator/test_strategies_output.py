@@ -437,3 +437,13 @@ def test_write_in_batches_pipeline_shape(tmp_path: Path) -> None:
     assert result.written == tuple(sorted(result.written)) and result.files_written == 13
     with pytest.raises(ConfigError, match="write_in_batches needs a batch_size"):
         build_pipeline(schema, tmp_path, write_in_batches=True)
+
+
+@pytest.mark.parametrize("source", ["polymorphic_heavy", *map(str, REAL)],
+                         ids=lambda s: Path(s).name[:24])
+def test_packed_context_round_trips(source: str) -> None:
+    from rrperf.generator.analyze import analyze_schema
+    from rrperf.schema.sources import load_schema
+
+    ctx = analyze_schema(load_schema(source))
+    assert cached.unpack_context(cached.pack_context(ctx)) == ctx
