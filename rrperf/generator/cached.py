@@ -105,6 +105,8 @@ _CODE_MODULES = ("analyze.py", "naming.py", "render.py", "typemap.py", "cached.p
 _PLANS_KEPT = 8
 # Tables below which a pool is not worth its dispatch cost (render them here).
 _MIN_POOL_TABLES = 16
+# Files written per write_if_changed call by a run in this thread.
+_WRITE_CHUNK_FILES = 384
 # Batches per worker when the strategy does not fix a batch size (load balance vs overhead).
 _BATCHES_PER_WORKER = 4
 # How much older than the recording run's start a file's mtime must be for the manifest to
@@ -832,15 +834,28 @@ def _run(
     else:
         if store_schema is not None:
             store_schema()
-        for name in misses:
-            rendered[name] = _render_here(ctx, name, plan.keys[name], lookup)
 
-    index_text = render_index(ctx)
+    # Render what is left here and write chunk by chunk, as the rendering goes (spreads the
+    # file creations, as the legacy generator does); every path was checked above.
+    missed = set(misses) - pool_done
     pending: dict[str, str] = {}
     shas: dict[str, str] = {}
+
+    def flush() -> None:
+        report = write_if_changed(guard.base, pending, force=force, dry_run=dry_run)
+        written.extend(report.written)
+        unchanged.extend(report.unchanged)
+        if manifest is not None:
+            for rel in (*report.written, *report.unchanged):
+                manifest.record(rel, shas[rel], guard.join(rel))
+        pending.clear()
+        shas.clear()
+
     for name in ctx.selected:
         if name in pool_done:
             continue
+        if name in missed:
+            rendered[name] = _render_here(ctx, name, plan.keys[name], lookup)
         for rel, text, sha in rendered[name]:
             if manifest is not None and not force and manifest.trusted(rel, sha,
                                                                        guard.join(rel)):
@@ -848,6 +863,9 @@ def _run(
             else:
                 pending[rel] = text
                 shas[rel] = sha
+        if len(pending) >= _WRITE_CHUNK_FILES:
+            flush()
+    index_text = render_index(ctx)
     index_sha = _sha(index_text)
     if manifest is not None and not force and manifest.trusted("index.ts", index_sha,
                                                                  guard.join("index.ts")):
@@ -855,12 +873,7 @@ def _run(
     else:
         pending["index.ts"] = index_text
         shas["index.ts"] = index_sha
-    report = write_if_changed(guard.base, pending, force=force, dry_run=dry_run)
-    written.extend(report.written)
-    unchanged.extend(report.unchanged)
-    if manifest is not None:
-        for rel in (*report.written, *report.unchanged):
-            manifest.record(rel, shas[rel], guard.join(rel))
+    flush()
     if manifest is not None and manifest.dirty:
         manifest.recorded_ns = run_start_ns
         manifest.dirty = False
