@@ -1,10 +1,17 @@
 """The comparative benchmark report: one result rendered as Markdown, HTML or JSON.
 
-A report has six parts, always in this order and under these headings: ``Metadata`` (one row
-per run), ``Summary`` (per group, with confidence intervals), ``Comparison`` (each variant against
-the baseline, with the verdict), ``Correctness`` (the output-digest gate), ``Stability`` (the
-warnings of :func:`rrperf.bench.stats.stability_warnings`) and, in JSON only, the raw ``rows``.
-Every part is a tidy table computed by the statistics functions; this module only formats.
+A report has seven parts, always in this order and under these headings: ``Metadata`` (one
+row per run), ``Summary`` (per group, with confidence intervals), ``Comparison`` (each variant
+against the baseline, with the verdict), ``Correctness`` (the output-digest gate), ``Stability``
+(the warnings of :func:`rrperf.bench.stats.stability_warnings`), ``Warnings`` (the warnings
+raised while the benchmark ran, :attr:`BenchmarkResult.warnings`, one row per distinct warning
+with its count) and, in JSON only, the raw ``rows``. Every part is a tidy table computed by the
+statistics functions; this module only formats.
+
+Markdown and HTML are read by people: times are shown with a unit and three significant
+digits (``47.5 ms``, ``1.23 s``), ratios as ``1.21×``, p-values with two significant digits
+(``0.0017``; ``<0.0001`` below that) and the coefficient of variation as a percentage, by
+:func:`format_table`. JSON, Parquet and CSV keep the raw floats.
 
 Every string taken from the data (scenario, system and strategy names, error messages, paths)
 is escaped: HTML through Jinja2's autoescaping, Markdown by backslash-escaping ``|``, ``<``,
@@ -31,7 +38,20 @@ if TYPE_CHECKING:
 
     from rrperf.bench.results import BenchmarkResult
 
-__all__ = ["REPORT_FORMATS", "REPORT_SECTIONS", "generate_report"]
+__all__ = [
+    "P_VALUE_COLUMNS",
+    "RATIO_COLUMNS",
+    "REPORT_FORMATS",
+    "REPORT_SECTIONS",
+    "SECONDS_COLUMNS",
+    "format_p_value",
+    "format_percent",
+    "format_ratio",
+    "format_seconds",
+    "format_table",
+    "generate_report",
+    "warnings_overview",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +60,20 @@ REPORT_FORMATS: tuple[str, ...] = ("markdown", "json", "html")
 
 #: Section headings, in order (JSON keys are their lower-case forms, plus ``rows``).
 REPORT_SECTIONS: tuple[str, ...] = (
-    "Metadata", "Summary", "Comparison", "Correctness", "Stability",
+    "Metadata", "Summary", "Comparison", "Correctness", "Stability", "Warnings",
 )
+
+#: Columns :func:`format_table` shows as times (values in seconds).
+SECONDS_COLUMNS: tuple[str, ...] = (
+    "mean", "median", "std", "ci_low", "ci_high", "median_s", "wall_s", "cpu_s",
+    "median_wall_s", "min_wall_s", "max_wall_s",
+)
+#: Columns :func:`format_table` shows as ratios (``1.21×``).
+RATIO_COLUMNS: tuple[str, ...] = ("ratio", "ratio_ci_low", "ratio_ci_high")
+#: Columns :func:`format_table` shows as p-values.
+P_VALUE_COLUMNS: tuple[str, ...] = ("p_value", "p_adjusted")
+# Columns shown as percentages (fractions in the data).
+_PERCENT_COLUMNS: tuple[str, ...] = ("cv",)
 
 _TITLE = "rrperf benchmark report"
 # Characters that would end a table cell, open HTML, code or a link in a Markdown table cell.
@@ -63,6 +95,183 @@ def _cell(value: Any) -> str:
     if isinstance(value, datetime | pd.Timestamp):
         return value.isoformat()
     return str(value)
+
+
+def _missing(value: Any) -> bool:
+    import pandas as pd
+
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _significant(value: float, digits: int) -> str:
+    """``value`` rounded to ``digits`` significant digits, in plain notation (no exponent);
+    numbers with more integer digits than that are shown whole (``1523``, not ``1520``)."""
+    if abs(value) >= 10 ** digits:
+        return f"{value:.0f}"
+    rounded = float(f"{value:.{digits}g}")
+    if rounded == 0:
+        return "0"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(rounded))))
+    return f"{rounded:.{decimals}f}"
+
+
+# (threshold, factor, unit): the first unit whose threshold the rounded value reaches.
+_TIME_UNITS: tuple[tuple[float, float, str], ...] = (
+    (1.0, 1.0, "s"), (1e-3, 1e3, "ms"), (1e-6, 1e6, "µs"), (0.0, 1e9, "ns"),
+)
+
+
+def format_seconds(value: Any) -> str:
+    """A duration in seconds as text with a unit and three significant digits.
+
+    Parameters
+    ----------
+    value : float or None
+        Seconds; may be negative (the low end of a confidence interval).
+
+    Returns
+    -------
+    str
+        ``""`` for a missing value, else e.g. ``"1.23 s"``, ``"47.5 ms"``, ``"812 µs"``,
+        ``"90 ns"``; durations of 1000 s and more in whole seconds.
+
+    Examples
+    --------
+    >>> [format_seconds(v) for v in (1.2345, 0.04749, 0.0009996, -0.005132, 0.0, 1234.5)]
+    ['1.23 s', '47.5 ms', '1.00 ms', '-5.13 ms', '0 s', '1234 s']
+    """
+    if _missing(value):
+        return ""
+    seconds = float(value)
+    if math.isinf(seconds):
+        return "∞ s" if seconds > 0 else "-∞ s"
+    # Round first, so 0.0009996 s becomes 1.00 ms rather than 1000 µs.
+    rounded = abs(float(f"{seconds:.3g}"))
+    if rounded == 0:
+        return "0 s"
+    for threshold, factor, unit in _TIME_UNITS:
+        if rounded >= threshold:
+            return f"{_significant(seconds * factor, 3)} {unit}"
+    raise AssertionError("unreachable: the last unit has threshold 0")
+
+
+def format_ratio(value: Any) -> str:
+    """A ratio with three significant digits and a ``×``: ``1.21×``, ``0.404×``, ``""`` when
+    missing.
+
+    Examples
+    --------
+    >>> [format_ratio(v) for v in (1.2149, 0.40371, 15.26, 1523.0, float("nan"))]
+    ['1.21×', '0.404×', '15.3×', '1523×', '']
+    """
+    if _missing(value):
+        return ""
+    return f"{_significant(float(value), 3)}×"
+
+
+def format_p_value(value: Any) -> str:
+    """A p-value with two significant digits; ``<0.0001`` below 0.0001; ``""`` when missing.
+
+    Examples
+    --------
+    >>> [format_p_value(v) for v in (0.0017, 0.33333, 0.05, 1.0, 2e-7)]
+    ['0.0017', '0.33', '0.050', '1.0', '<0.0001']
+    """
+    if _missing(value):
+        return ""
+    p = float(value)
+    if p < 1e-4:
+        return "<0.0001"
+    return _significant(p, 2)
+
+
+def format_percent(value: Any) -> str:
+    """A fraction as a percentage with three significant digits: ``0.2021`` -> ``20.2 %``.
+
+    Examples
+    --------
+    >>> [format_percent(v) for v in (0.2021, 0.05978, 1.5, None)]
+    ['20.2 %', '5.98 %', '150 %', '']
+    """
+    if _missing(value):
+        return ""
+    return f"{_significant(float(value) * 100, 3)} %"
+
+
+def format_table(
+    frame: pd.DataFrame,
+    *,
+    seconds: tuple[str, ...] = SECONDS_COLUMNS,
+    ratios: tuple[str, ...] = RATIO_COLUMNS,
+    p_values: tuple[str, ...] = P_VALUE_COLUMNS,
+    percents: tuple[str, ...] = _PERCENT_COLUMNS,
+) -> pd.DataFrame:
+    """A copy of ``frame`` for people: the named columns present become text.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Any table (summary, comparison, regressions...); it is not modified.
+    seconds, ratios, p_values, percents : tuple of str
+        Columns formatted by :func:`format_seconds`, :func:`format_ratio`,
+        :func:`format_p_value` and :func:`format_percent`; absent ones are skipped.
+
+    Returns
+    -------
+    DataFrame
+        Same columns and rows; the formatted columns hold strings (``""`` when missing).
+    """
+    out = frame.copy()
+    for columns, fmt in (
+        (seconds, format_seconds), (ratios, format_ratio), (p_values, format_p_value),
+        (percents, format_percent),
+    ):
+        for col in columns:
+            if col in out.columns:
+                out[col] = [fmt(v) for v in frame[col].astype(object)]
+    return out
+
+
+def warnings_overview(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per distinct warning (category and message) of a warnings table.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        :attr:`BenchmarkResult.warnings` (``WARNING_COLUMNS``), or several of them
+        concatenated.
+
+    Returns
+    -------
+    DataFrame
+        ``category, message, count, scenarios, variants`` in the order first seen: ``count``
+        sums the counts, ``scenarios`` and ``variants`` (``system`` or ``system/strategy``)
+        list where it was raised, comma-separated.
+    """
+    import pandas as pd
+
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in frame.astype(object).to_dict("records"):
+        key = (str(r["category"]), str(r["message"]))
+        entry = rows.setdefault(key, {"count": 0, "scenarios": {}, "variants": {}})
+        entry["count"] += int(r["count"])
+        if not _missing(r["scenario"]):
+            entry["scenarios"][str(r["scenario"])] = None
+        if not _missing(r["system"]):
+            strategy = "" if _missing(r["strategy"]) else str(r["strategy"])
+            label = f"{r['system']}/{strategy}" if strategy else str(r["system"])
+            entry["variants"][label] = None
+    return pd.DataFrame(
+        {
+            "category": [k[0] for k in rows],
+            "message": [k[1] for k in rows],
+            "count": pd.Series([e["count"] for e in rows.values()], dtype="int64"),
+            "scenarios": [", ".join(e["scenarios"]) for e in rows.values()],
+            "variants": [", ".join(e["variants"]) for e in rows.values()],
+        }
+    )
 
 
 def _md_escape(text: str) -> str:
@@ -116,7 +325,15 @@ def _sections(result: BenchmarkResult) -> dict[str, pd.DataFrame]:
         "Comparison": result.compare(),
         "Correctness": result.correctness,
         "Stability": result.stability(),
+        "Warnings": result.warnings,
     }
+
+
+def _for_people(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The Markdown and HTML form of the tables: units, ratios, one row per warning."""
+    shown = {heading: format_table(frame) for heading, frame in tables.items()}
+    shown["Warnings"] = warnings_overview(tables["Warnings"])
+    return shown
 
 
 def _markdown(result: BenchmarkResult, tables: dict[str, pd.DataFrame]) -> str:
@@ -126,8 +343,9 @@ def _markdown(result: BenchmarkResult, tables: dict[str, pd.DataFrame]) -> str:
         f"Baseline: {_md_escape(result.baseline)}; "
         f"{len(result.data)} iterations in {len(result.run_ids)} run(s).",
     ]
+    shown = _for_people(tables)
     for heading in REPORT_SECTIONS:
-        parts += ["", f"## {heading}", "", _md_table(tables[heading])]
+        parts += ["", f"## {heading}", "", _md_table(shown[heading])]
     return "\n".join(parts) + "\n"
 
 
@@ -176,7 +394,7 @@ def _html(result: BenchmarkResult, tables: dict[str, pd.DataFrame]) -> str:
             [[_cell(v) for v in row]
              for row in frame.astype(object).itertuples(index=False, name=None)],
         )
-        for heading, frame in tables.items()
+        for heading, frame in _for_people(tables).items()
     ]
     return template.render(
         title=_TITLE, baseline=result.baseline, n_rows=len(result.data),
@@ -192,6 +410,7 @@ def _json(result: BenchmarkResult, tables: dict[str, pd.DataFrame]) -> str:
         "comparison": _records(tables["Comparison"]),
         "correctness": _records(tables["Correctness"]),
         "stability": _records(tables["Stability"]),
+        "warnings": _records(tables["Warnings"]),
     }
     return json.dumps(payload, indent=2, allow_nan=False) + "\n"
 
@@ -224,8 +443,10 @@ def generate_report(
     output_file : path-like or None
         When given, the report is also written there (atomically, UTF-8).
     format : {"markdown", "json", "html"}
-        Markdown and HTML have the headings of ``REPORT_SECTIONS``; JSON is one object with
-        the keys ``metadata, rows, summary, comparison, correctness, stability`` (NaN -> null).
+        Markdown and HTML have the headings of ``REPORT_SECTIONS``, times with units and
+        one row per distinct warning; JSON is one object with the keys ``metadata, rows,
+        summary, comparison, correctness, stability, warnings`` (raw values, NaN -> null;
+        ``warnings`` holds the rows of :attr:`BenchmarkResult.warnings`).
 
     Returns
     -------

@@ -13,6 +13,9 @@ Format history (``RESULTS_SCHEMA_VERSION``):
    ``git_dirty``, ``cpu_count_physical`` and ``started_at`` after the DESIGN.md columns.
    CSV files carry a ``<stem>.meta.json`` sidecar; Parquet files carry the same JSON in their
    schema metadata.
+   2026-11-27: that JSON may hold a ``warnings`` list (records of ``WARNING_COLUMNS``, the
+   warnings raised during the run); files without it read as a run without warnings, and
+   readers that do not know the key ignore it, so the version stays 1.
 """
 
 from __future__ import annotations
@@ -46,9 +49,12 @@ __all__ = [
     "RESULT_SUFFIXES",
     "SUMMARY_EXTRA_COLUMNS",
     "VERDICTS",
+    "WARNING_COLUMNS",
+    "WARNING_DTYPES",
     "BenchmarkResult",
     "check_correctness",
     "empty_measurements",
+    "empty_warnings",
     "measurements_frame",
     "metadata_frame",
     "metadata_records",
@@ -56,6 +62,8 @@ __all__ = [
     "sidecar_path",
     "validate_measurements",
     "validate_metadata",
+    "validate_warnings",
+    "warnings_frame",
 ]
 
 logger = logging.getLogger(__name__)
@@ -117,6 +125,19 @@ METADATA_DTYPES: dict[str, str] = {
     "started_at": "datetime64[ns, UTC]",
 }
 METADATA_COLUMNS: tuple[str, ...] = tuple(METADATA_DTYPES)
+
+# Warnings raised during a run: one row per (scenario, system, strategy, category, message);
+# ``count`` is how often it was raised, ``first_iteration`` the round it was first raised in.
+WARNING_DTYPES: dict[str, str] = {
+    "scenario": "string",
+    "system": "string",
+    "strategy": "string",
+    "category": "string",
+    "message": "string",
+    "count": "int64",
+    "first_iteration": "int64",
+}
+WARNING_COLUMNS: tuple[str, ...] = tuple(WARNING_DTYPES)
 
 # One row per (scenario, system, strategy) that is not the baseline system.
 CORRECTNESS_COLUMNS: tuple[str, ...] = (
@@ -235,6 +256,47 @@ def validate_metadata(df: pd.DataFrame) -> pd.DataFrame:
     if len(dup):
         raise ResultsSchemaError(f"metadata table repeats run_id {dup.iloc[0]!r}")
     return out
+
+
+def validate_warnings(df: pd.DataFrame) -> pd.DataFrame:
+    """Check a warnings table (``WARNING_COLUMNS``) and return it with contract dtypes.
+
+    Raises
+    ------
+    ResultsSchemaError
+        When a column is missing or unknown, a value cannot be converted, a count is below 1,
+        or a (scenario, system, strategy, category, message) repeats.
+    """
+    out = _validate(df, WARNING_DTYPES, "warnings")
+    if (out["count"] < 1).any():
+        bad = int(out["count"][out["count"] < 1].iloc[0])
+        raise ResultsSchemaError(f"warnings column 'count' must be >= 1, got {bad}")
+    keys = ["scenario", "system", "strategy", "category", "message"]
+    dup = out[out.duplicated(keys)]
+    if len(dup):
+        raise ResultsSchemaError(
+            f"warnings table repeats {tuple(str(v) for v in dup[keys].iloc[0])!r}"
+        )
+    return out
+
+
+def empty_warnings() -> pd.DataFrame:
+    """Return a warnings table with no rows and contract dtypes."""
+    import pandas as pd
+
+    return pd.DataFrame({c: pd.Series([], dtype=d) for c, d in WARNING_DTYPES.items()})
+
+
+def warnings_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Build a validated warnings table from records with exactly the keys ``WARNING_COLUMNS``.
+
+    Raises
+    ------
+    ResultsSchemaError
+        When a record lacks a column or has an unknown one, or a value has the wrong type.
+    """
+    frame = _frame_from_rows(records, WARNING_COLUMNS, "warnings")
+    return empty_warnings() if frame is None else validate_warnings(frame)
 
 
 def empty_measurements() -> pd.DataFrame:
@@ -599,9 +661,16 @@ def read_result(path: str | os.PathLike[str]) -> BenchmarkResult:
         frame, info = _read_parquet(p)
     records = info.get("metadata", [])
     baseline = info.get("baseline", "legacy")
-    if not isinstance(records, list) or not isinstance(baseline, str):
+    # Files written before warnings were recorded have no "warnings" key.
+    caught = info.get("warnings", [])
+    if (
+        not isinstance(records, list) or not isinstance(baseline, str)
+        or not isinstance(caught, list) or not all(isinstance(r, dict) for r in caught)
+    ):
         raise ResultsSchemaError(f"{str(p)!r} has malformed rrperf metadata")
-    return BenchmarkResult(frame, metadata_frame(records), baseline=baseline)
+    return BenchmarkResult(
+        frame, metadata_frame(records), baseline=baseline, warnings=warnings_frame(caught)
+    )
 
 
 # ----------------------------------------------------------------------------- result
@@ -618,6 +687,9 @@ class BenchmarkResult:
         Run metadata keyed by ``run_id`` (``METADATA_COLUMNS``); empty when omitted.
     baseline : str
         The reference system for :attr:`correctness` and the default of :meth:`compare`.
+    warnings : DataFrame, optional
+        The warnings raised during the run (``WARNING_COLUMNS``, see :attr:`warnings`); empty
+        when omitted.
 
     Notes
     -----
@@ -632,12 +704,14 @@ class BenchmarkResult:
         metadata: pd.DataFrame | None = None,
         *,
         baseline: str = "legacy",
+        warnings: pd.DataFrame | None = None,
     ) -> None:
         if not isinstance(baseline, str) or not baseline:
             raise ConfigError(f"baseline must be a non-empty system name, got {baseline!r}")
         self._data = validate_measurements(data)
         self._metadata = _empty_metadata() if metadata is None else validate_metadata(metadata)
         self._baseline = baseline
+        self._warnings = empty_warnings() if warnings is None else validate_warnings(warnings)
 
     # -- tables
 
@@ -650,6 +724,16 @@ class BenchmarkResult:
     def metadata(self) -> pd.DataFrame:
         """The run-metadata table, one row per ``run_id`` (a copy)."""
         return self._metadata.copy()
+
+    @property
+    def warnings(self) -> pd.DataFrame:
+        """The warnings raised while the iterations ran (a copy).
+
+        One row per scenario, system, strategy, warning category (class name) and message,
+        with ``count`` (times raised, warm-ups included) and ``first_iteration`` (the round
+        it was first raised in); see :mod:`rrperf.bench.runner`.
+        """
+        return self._warnings.copy()
 
     @property
     def baseline(self) -> str:
@@ -732,15 +816,20 @@ class BenchmarkResult:
             _VERSION_KEY: RESULTS_SCHEMA_VERSION,
             "baseline": self._baseline,
             "metadata": metadata_records(self._metadata),
+            "warnings": [
+                {c: _json_value(v) for c, v in zip(WARNING_COLUMNS, row, strict=True)}
+                for row in self._warnings.itertuples(index=False, name=None)
+            ],
         }
 
     def to_csv(self, path: str | os.PathLike[str]) -> Path:
         """Write the measurements to ``path`` and the metadata to its ``.meta.json`` sidecar.
 
         Both files are written atomically. The sidecar holds the schema version, the baseline,
-        the metadata records and a SHA-256 of the CSV, so a CSV edited by hand or paired with
-        another run's sidecar is refused on reading. Missing text is written as ``\\N`` (see
-        the sidecar's ``na_rep``), so empty strings and missing values both round-trip.
+        the metadata records, the :attr:`warnings` records and a SHA-256 of the CSV, so a CSV
+        edited by hand or paired with another run's sidecar is refused on reading. Missing text
+        is written as ``\\N`` (see the sidecar's ``na_rep``), so empty strings and missing
+        values both round-trip.
 
         Returns
         -------
@@ -766,7 +855,8 @@ class BenchmarkResult:
         return p
 
     def to_parquet(self, path: str | os.PathLike[str]) -> Path:
-        """Write measurements to a Parquet file with metadata in its schema metadata (atomic).
+        """Write measurements to a Parquet file, with the run metadata and the :attr:`warnings`
+        records as JSON in its schema metadata (atomic).
 
         Returns
         -------
@@ -852,5 +942,19 @@ class BenchmarkResult:
                 for r in flagged.astype(object).itertuples(index=False)
             )
             parts.append(f"<p>Correctness notes:</p><ul>{items}</ul>")
+        if len(self._warnings):
+            totals: dict[tuple[str, str], int] = {}
+            for category, message, count in self._warnings[
+                ["category", "message", "count"]
+            ].itertuples(index=False, name=None):
+                key = (str(category), str(message))
+                totals[key] = totals.get(key, 0) + int(count)
+            items = "".join(
+                f"<li>{esc(category)} (×{count}): {esc(message)}</li>"
+                for (category, message), count in totals.items()
+            )
+            parts.append(
+                f"<p>Warnings during the run (<code>.warnings</code>):</p><ul>{items}</ul>"
+            )
         parts.append("</div>")
         return "\n".join(parts)

@@ -30,6 +30,20 @@ How a run is laid out (pyperf and asv are the models):
 7. After every iteration (warm-ups included) the row goes to the history store, if any, and
    then to the ``on_iteration`` callback, if any, as an :class:`IterationEvent`
    ``(done, total, row)``; progress bars and live views hang off that hook.
+8. Warnings raised while an iteration sets up, runs and is read back (``system.prepare``,
+   ``system.run``, counting files and tables) are recorded, not shown: a system that warns
+   on every run (the generator's :class:`~rrperf.errors.SchemaWarning` for a column type
+   without a TypeScript mapping) would otherwise print the same lines hundreds of times.
+   :class:`~rrperf.errors.RrperfWarning` subclasses are always recorded, whatever the
+   filters say; other warnings follow the caller's filters. After the run they are
+   de-duplicated into ``result.warnings`` (one row per scenario, system, strategy, category
+   and message, with ``count`` and ``first_iteration``) and each distinct warning (category
+   and message) is emitted once more: an RrperfWarning with its text and category, pointing
+   at the caller of :meth:`BenchmarkRunner.run_comparative_benchmark`; any other warning
+   unchanged, at the place that raised it. Isolated workers record theirs and send them
+   back. The recorder is entered before the clock starts and left after it stops; inside
+   the timed region a warning costs what appending to a list costs (measured in
+   ``_measure``'s notes).
 
 Strategies are registered names or :class:`rrperf.engine.strategies.Strategy` objects (a
 customized copy such as ``dataclasses.replace(get_strategy("parallel"), workers=1)``); the
@@ -52,9 +66,10 @@ import shutil
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -75,9 +90,11 @@ from rrperf.bench.systems import (
     snapshot_folder,
     strategy_label,
 )
-from rrperf.errors import ConfigError, RrperfError
+from rrperf.errors import ConfigError, RrperfError, RrperfWarning
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from rrperf.bench.history import HistoryStore
     from rrperf.bench.results import BenchmarkResult
     from rrperf.config import RrperfConfig
@@ -209,12 +226,88 @@ class PeakRssMeter:
 
 
 @dataclass(frozen=True)
+class _Caught:
+    """One recorded warning, in a form that pickles (isolated workers send them back)."""
+
+    category: type[Warning]
+    message: str
+    filename: str
+    lineno: int
+
+
+@dataclass(frozen=True)
 class _Measure:
     wall_s: float
     cpu_s: float
     peak_rss_mb: float
     outcome: RunOutcome | None
     error: str | None
+    caught: tuple[_Caught, ...] = ()
+
+
+@contextmanager
+def _recording() -> Iterator[list[warnings.WarningMessage]]:
+    """Record the warnings raised inside the block instead of showing them.
+
+    RrperfWarnings are recorded every time (``always``), so the counts are right even when
+    the caller ignores or escalates them: the caller's filters apply when they are emitted
+    again after the run. Other warnings keep the caller's filters.
+    """
+    with warnings.catch_warnings(record=True) as log:
+        warnings.simplefilter("always", RrperfWarning)
+        yield log
+
+
+def _caught(log: Iterable[warnings.WarningMessage]) -> tuple[_Caught, ...]:
+    return tuple(_Caught(w.category, str(w.message), w.filename, w.lineno) for w in log)
+
+
+class _WarningLog:
+    """The distinct warnings of one run, with their counts and first iterations."""
+
+    def __init__(self) -> None:
+        # (scenario, system, strategy, category name, message) -> [count, first iteration]
+        self._rows: dict[tuple[str, str, str, str, str], list[int]] = {}
+        # (category, message) -> first occurrence, in the order first seen
+        self._distinct: dict[tuple[type[Warning], str], _Caught] = {}
+
+    def __len__(self) -> int:
+        return len(self._distinct)
+
+    def add(
+        self, scenario: str, variant: Variant, iteration: int, caught: Iterable[_Caught]
+    ) -> None:
+        for c in caught:
+            key = (scenario, variant.system, variant.strategy, c.category.__name__, c.message)
+            entry = self._rows.get(key)
+            if entry is None:
+                self._rows[key] = [1, iteration]
+            else:
+                entry[0] += 1
+                entry[1] = min(entry[1], iteration)
+            self._distinct.setdefault((c.category, c.message), c)
+
+    def frame(self) -> pd.DataFrame:
+        from rrperf.bench.results import warnings_frame
+
+        return warnings_frame(
+            {
+                "scenario": scenario, "system": system, "strategy": strategy,
+                "category": category, "message": message, "count": count,
+                "first_iteration": first,
+            }
+            for (scenario, system, strategy, category, message), (count, first)
+            in self._rows.items()
+        )
+
+    def emit(self, stacklevel: int) -> None:
+        """Warn once per distinct (category, message), RrperfWarnings as if the caller of this
+        method called ``warnings.warn(..., stacklevel=stacklevel)``."""
+        for (category, message), first in self._distinct.items():
+            if issubclass(category, RrperfWarning):
+                warnings.warn(message, category, stacklevel=stacklevel + 1)
+            else:
+                warnings.warn_explicit(message, category, first.filename, first.lineno)
 
 
 def _describe(err: BaseException) -> str:
@@ -250,12 +343,17 @@ def _measure(
 def _isolated_iteration(
     system: System, source: str, out_dir: Path, context: RunContext
 ) -> _Measure:
-    """Entry point of an isolated worker process: prepare, measure, release."""
-    try:
-        system.prepare(context.cache_state)
-        return _measure(system, source, out_dir, context, time.perf_counter)
-    finally:
-        system.reset()
+    """Entry point of an isolated worker process: prepare, measure, release.
+
+    The warnings raised meanwhile travel back in ``_Measure.caught``.
+    """
+    with _recording() as log:
+        try:
+            system.prepare(context.cache_state)
+            m = _measure(system, source, out_dir, context, time.perf_counter)
+        finally:
+            system.reset()
+    return replace(m, caught=_caught(log))
 
 
 # --- runner ------------------------------------------------------------------------------------
@@ -594,8 +692,9 @@ class BenchmarkRunner:
         """Benchmark one scenario; see :meth:`run_comparative_benchmark` for the options."""
         if not isinstance(name, str):
             raise ConfigError(f"benchmark_scenario takes one scenario name, got {name!r}")
-        return self.run_comparative_benchmark(
-            (name,), systems=systems, strategies=strategies, cache_states=cache_states
+        return self._run_comparative(
+            (name,), systems=systems, strategies=strategies, cache_states=cache_states,
+            stacklevel=3,
         )
 
     def run_comparative_benchmark(
@@ -628,7 +727,8 @@ class BenchmarkRunner:
         -------
         BenchmarkResult
             One row per iteration, warm-ups included (``scenarios × variants ×
-            (warmup + iterations) × cache states`` rows).
+            (warmup + iterations) × cache states`` rows); ``result.warnings`` lists the
+            distinct warnings raised during the iterations (see the module notes).
 
         Raises
         ------
@@ -636,7 +736,29 @@ class BenchmarkRunner:
             On an unknown name, before anything runs (see :meth:`plan`).
         Exception
             Whatever the ``on_iteration`` callback raises (the run stops there).
+
+        Warns
+        -----
+        RrperfWarning
+            Each distinct warning raised during the iterations, once, after the run (not
+            when the run stops on an exception), then :class:`~rrperf.errors.StabilityWarning`
+            per unstable group.
         """
+        return self._run_comparative(
+            scenarios, systems=systems, strategies=strategies, cache_states=cache_states,
+            stacklevel=3,
+        )
+
+    def _run_comparative(
+        self,
+        scenarios: str | Iterable[str],
+        *,
+        systems: str | Iterable[str],
+        strategies: str | Strategy | Iterable[str | Strategy] | None,
+        cache_states: str | Iterable[str],
+        stacklevel: int,
+    ) -> BenchmarkResult:
+        """The run; ``stacklevel`` 3 points re-emitted warnings at the public method's caller."""
         from rrperf.bench.metadata import collect_metadata, new_run_id
         from rrperf.bench.results import BenchmarkResult, measurements_frame
 
@@ -658,12 +780,13 @@ class BenchmarkRunner:
         }
         metadata = collect_metadata(run_id=run_id, name=self.name, config=run_config)
         rows: list[dict[str, Any]] = []
+        caught = _WarningLog()
         with self._history_store() as store:
             if store is not None:
                 store.start_run(metadata, name=self.name, baseline=baseline)
             status = "failed"
             try:
-                rows = self._run_all(run_id, resolved, variants, states, store)
+                rows = self._run_all(run_id, resolved, variants, states, store, caught)
                 status = "complete"
             finally:
                 for sys_name in sys_names:
@@ -671,8 +794,15 @@ class BenchmarkRunner:
                 if store is not None:
                     store.finish_run(run_id, status)
         result = BenchmarkResult(
-            measurements_frame(rows), metadata.to_frame(), baseline=baseline
+            measurements_frame(rows), metadata.to_frame(), baseline=baseline,
+            warnings=caught.frame(),
         )
+        if len(caught):
+            logger.info(
+                "%d distinct warning(s) during the benchmark; they are in result.warnings",
+                len(caught),
+            )
+        caught.emit(stacklevel)
         self._check_stability(result)
         return result
 
@@ -697,6 +827,7 @@ class BenchmarkRunner:
         variants: Sequence[Variant],
         states: Sequence[str],
         store: HistoryStore | None,
+        caught: _WarningLog,
     ) -> list[dict[str, Any]]:
         from tqdm.auto import tqdm
 
@@ -725,7 +856,7 @@ class BenchmarkRunner:
                                 run_id=run_id, scenario=scenario, variant=variant,
                                 cache_state=state, iteration=rnd, order=position,
                                 warmup=rnd < self.warmup, out_dir=folders[variant],
-                                work_dir=work_dir, pool=pool,
+                                work_dir=work_dir, pool=pool, caught=caught,
                             )
                             rows.append(row)
                             if store is not None:
@@ -763,26 +894,31 @@ class BenchmarkRunner:
         out_dir: Path,
         work_dir: Path,
         pool: Any,
+        caught: _WarningLog,
     ) -> dict[str, Any]:
         system = self._systems[variant.system]
-        if cache_state == "cold" and out_dir.exists():
-            shutil.rmtree(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        context = RunContext(
-            scenario, variant.strategy, cache_state, work_dir, strategy_spec=variant.spec
-        )
-        before = snapshot_folder(out_dir)
-        started_at = datetime.now(UTC)
-        if pool is None:
-            system.prepare(cache_state)
-            m = _measure(system, scenario.source, out_dir, context, self.clock)
-        else:
-            m = self._measure_isolated(pool, system, scenario.source, out_dir, context)
-        row = self._row(
-            m, run_id=run_id, started_at=started_at, scenario=scenario, variant=variant,
-            cache_state=cache_state, iteration=iteration, order=order, warmup=warmup,
-            out_dir=out_dir, before=before,
-        )
+        # The recorder is entered and left outside the timed region (_measure reads the
+        # clock inside it).
+        with _recording() as recorded:
+            if cache_state == "cold" and out_dir.exists():
+                shutil.rmtree(out_dir)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            context = RunContext(
+                scenario, variant.strategy, cache_state, work_dir, strategy_spec=variant.spec
+            )
+            before = snapshot_folder(out_dir)
+            started_at = datetime.now(UTC)
+            if pool is None:
+                system.prepare(cache_state)
+                m = _measure(system, scenario.source, out_dir, context, self.clock)
+            else:
+                m = self._measure_isolated(pool, system, scenario.source, out_dir, context)
+            row = self._row(
+                m, run_id=run_id, started_at=started_at, scenario=scenario, variant=variant,
+                cache_state=cache_state, iteration=iteration, order=order, warmup=warmup,
+                out_dir=out_dir, before=before,
+            )
+        caught.add(scenario.name, variant, iteration, (*m.caught, *_caught(recorded)))
         log = logger.info if self.verbose else logger.debug
         log(
             "%s %s %s round %d%s: %s", scenario.name, variant.label, cache_state, iteration,

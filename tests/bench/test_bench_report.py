@@ -7,13 +7,22 @@ import math
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from rrperf.bench import generate_report
 from rrperf.bench.metadata import RunMetadata
-from rrperf.bench.report import REPORT_SECTIONS
-from rrperf.bench.results import BenchmarkResult, measurements_frame
+from rrperf.bench.report import (
+    REPORT_SECTIONS,
+    format_p_value,
+    format_percent,
+    format_ratio,
+    format_seconds,
+    format_table,
+    warnings_overview,
+)
+from rrperf.bench.results import BenchmarkResult, measurements_frame, warnings_frame
 from rrperf.errors import ConfigError, ReportError
 
 EVIL = "<script>alert(1)</script>|x"
@@ -90,8 +99,9 @@ def test_html_escapes_every_user_string(result: BenchmarkResult) -> None:
 def test_json_report_is_one_object_with_nulls(result: BenchmarkResult) -> None:
     payload = json.loads(generate_report(result, format="json"))
     assert list(payload) == [
-        "metadata", "rows", "summary", "comparison", "correctness", "stability",
+        "metadata", "rows", "summary", "comparison", "correctness", "stability", "warnings",
     ]
+    assert payload["warnings"] == []
     assert len(payload["rows"]) == 11
     failed = payload["rows"][-1]
     assert failed["wall_s"] is None and failed["output_digest"] is None
@@ -127,3 +137,134 @@ def test_unwritable_target(result: BenchmarkResult, tmp_path: Path) -> None:
     with pytest.raises(ReportError, match=r"cannot write the report to ") as info:
         generate_report(result, blocker / "sub" / "r.md")
     assert isinstance(info.value.__cause__, OSError)
+
+
+# --------------------------------------------------------------------------- numbers for people
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (1.2345, "1.23 s"), (0.04749, "47.5 ms"), (0.0009996, "1.00 ms"), (0.000812, "812 µs"),
+    (9e-8, "90.0 ns"), (-0.005132, "-5.13 ms"), (0.0, "0 s"), (12.0, "12.0 s"),
+    (1234.5, "1234 s"), (math.nan, ""), (None, ""),
+])
+def test_format_seconds(value: float | None, text: str) -> None:
+    assert format_seconds(value) == text
+
+
+@pytest.mark.parametrize(("fmt", "value", "text"), [
+    (format_ratio, 1.2149, "1.21×"), (format_ratio, 0.40371, "0.404×"),
+    (format_ratio, 0.02589, "0.0259×"), (format_ratio, 1523.0, "1523×"),
+    (format_ratio, math.nan, ""),
+    (format_p_value, 0.0017, "0.0017"), (format_p_value, 0.33333, "0.33"),
+    (format_p_value, 0.05, "0.050"), (format_p_value, 1.0, "1.0"),
+    (format_p_value, 2e-7, "<0.0001"), (format_p_value, math.nan, ""),
+    (format_percent, 0.2021, "20.2 %"), (format_percent, 0.0005, "0.0500 %"),
+])
+def test_format_ratio_p_value_percent(fmt: Any, value: float, text: str) -> None:
+    assert fmt(value) == text
+
+
+def test_format_table_formats_known_columns_and_keeps_the_input(
+    result: BenchmarkResult,
+) -> None:
+    summary = result.summary()
+    shown = format_table(summary)
+    assert summary["median"].tolist() == [1.0, 0.5]  # not modified
+    assert shown["median"].tolist() == ["1.00 s", "500 ms"]
+    assert shown["n"].tolist() == [5, 5]
+    assert list(shown.columns) == list(summary.columns)
+
+
+def _md_rows(text: str, heading: str) -> list[list[str]]:
+    block = text.split(f"## {heading}\n\n")[1].split("\n\n")[0].splitlines()
+    return [[c.strip() for c in re.split(r"(?<!\\) \| ", ln.strip("| "))] for ln in block]
+
+
+def test_markdown_times_have_units_and_ratios_a_times_sign(result: BenchmarkResult) -> None:
+    text = generate_report(result)
+    summary = _md_rows(text, "Summary")
+    head = summary[0]
+    legacy = dict(zip(head, summary[2], strict=True))
+    pipeline = dict(zip(head, summary[3], strict=True))
+    assert (legacy["mean"], legacy["median"], legacy["std"], legacy["cv"]) == (
+        "1.01 s", "1.00 s", "74.2 ms", "7.34 %")
+    assert (pipeline["median"], pipeline["ci_low"], pipeline["ci_high"]) == (
+        "500 ms", "484 ms", "520 ms")
+    comparison = _md_rows(text, "Comparison")
+    row = dict(zip(comparison[0], comparison[2], strict=True))
+    assert (row["ratio"], row["ratio_ci_low"], row["ratio_ci_high"]) == (
+        "0.500×", "0.473×", "0.533×")
+    assert (row["p_value"], row["p_adjusted"]) == ("0.012", "0.012")  # 0.011667
+    # JSON keeps the raw numbers
+    payload = json.loads(generate_report(result, format="json"))
+    assert payload["summary"][0]["median"] == 1.0
+    assert payload["comparison"][0]["ratio"] == pytest.approx(0.5)
+
+
+def test_html_times_have_units(result: BenchmarkResult) -> None:
+    page = generate_report(result, format="html")
+    assert "<td>1.00 s</td>" in page and "<td>500 ms</td>" in page
+    assert "<td>0.500×</td>" in page
+
+
+# --------------------------------------------------------------------------- warnings section
+
+INET = "audit_events.remote_ip: column type 'inet' has no TypeScript mapping; typed as unknown"
+
+
+@pytest.fixture
+def warned(result: BenchmarkResult) -> BenchmarkResult:
+    caught = warnings_frame([
+        {"scenario": EVIL, "system": "legacy", "strategy": "", "category": "SchemaWarning",
+         "message": INET, "count": 6, "first_iteration": 0},
+        {"scenario": EVIL, "system": "pipeline", "strategy": "sequential",
+         "category": "SchemaWarning", "message": INET, "count": 6, "first_iteration": 0},
+        {"scenario": EVIL, "system": "pipeline", "strategy": "sequential",
+         "category": "FallbackWarning", "message": "<b>cache</b> | off", "count": 1,
+         "first_iteration": 2},
+    ])
+    return BenchmarkResult(result.data, result.metadata, warnings=caught)
+
+
+def test_warnings_overview_is_one_row_per_distinct_warning(warned: BenchmarkResult) -> None:
+    overview = warnings_overview(warned.warnings)
+    assert overview.to_dict("records") == [
+        {"category": "SchemaWarning", "message": INET, "count": 12, "scenarios": EVIL,
+         "variants": "legacy, pipeline/sequential"},
+        {"category": "FallbackWarning", "message": "<b>cache</b> | off", "count": 1,
+         "scenarios": EVIL, "variants": "pipeline/sequential"},
+    ]
+    assert warnings_overview(BenchmarkResult(warned.data).warnings).empty
+
+
+def test_markdown_warnings_section(warned: BenchmarkResult, result: BenchmarkResult) -> None:
+    text = generate_report(warned)
+    rows = _md_rows(text, "Warnings")
+    assert rows[0] == ["category", "message", "count", "scenarios", "variants"]
+    assert rows[2] == ["SchemaWarning", INET, "12", r"\<script\>alert(1)\</script\>\|x",
+                       "legacy, pipeline/sequential"]
+    assert rows[3][:3] == ["FallbackWarning", r"\<b\>cache\</b\> \| off", "1"]
+    assert len(rows) == 4
+    assert text.count(INET) == 1
+    assert "## Warnings\n\n_none_\n" in generate_report(result)
+
+
+def test_html_warnings_section_is_escaped_and_lists_each_warning_once(
+    warned: BenchmarkResult,
+) -> None:
+    page = generate_report(warned, format="html")
+    section = page.split("<h2>Warnings</h2>")[1]
+    assert "<th>count</th>" in section
+    assert "<td>&lt;b&gt;cache&lt;/b&gt; | off</td>" in section
+    assert "<b>cache</b>" not in page
+    escaped = INET.replace("'", "&#39;")
+    assert page.count(escaped) == 1 and f"<td>{escaped}</td><td>12</td>" in section
+
+
+def test_json_warnings_are_the_raw_rows(warned: BenchmarkResult) -> None:
+    payload = json.loads(generate_report(warned, format="json"))
+    assert payload["warnings"][0] == {
+        "scenario": EVIL, "system": "legacy", "strategy": "", "category": "SchemaWarning",
+        "message": INET, "count": 6, "first_iteration": 0,
+    }
+    assert [r["count"] for r in payload["warnings"]] == [6, 6, 1]

@@ -28,14 +28,18 @@ from rrperf.bench.results import (
     METADATA_COLUMNS,
     METADATA_DTYPES,
     RESULTS_SCHEMA_VERSION,
+    WARNING_COLUMNS,
+    WARNING_DTYPES,
     BenchmarkResult,
     check_correctness,
     empty_measurements,
+    empty_warnings,
     measurements_frame,
     metadata_records,
     read_result,
     sidecar_path,
     validate_measurements,
+    warnings_frame,
 )
 from rrperf.errors import ConfigError, ResultsSchemaError
 
@@ -235,7 +239,118 @@ def test_parquet_schema_metadata(result: BenchmarkResult, tmp_path: Path) -> Non
         "rrperf_results_schema_version": RESULTS_SCHEMA_VERSION,
         "baseline": "legacy",
         "metadata": metadata_records(result.metadata),
+        "warnings": [],
     }
+
+
+# ----------------------------------------------------------------------------- warnings
+
+INET = "audit_events.remote_ip: column type 'inet' has no TypeScript mapping; typed as unknown"
+
+
+def make_warnings() -> pd.DataFrame:
+    return warnings_frame([
+        {"scenario": "large", "system": "legacy", "strategy": "", "category": "SchemaWarning",
+         "message": INET, "count": 3, "first_iteration": 0},
+        {"scenario": "large", "system": "pipeline", "strategy": "sequential",
+         "category": "SchemaWarning", "message": INET, "count": 2, "first_iteration": 1},
+        {"scenario": "naïve,\"quoted\"\nline", "system": "cmd", "strategy": "",
+         "category": "DeprecationWarning", "message": "old | <api>", "count": 1,
+         "first_iteration": 4},
+    ])
+
+
+def test_warnings_frame_dtypes_and_empty_default(result: BenchmarkResult) -> None:
+    frame = make_warnings()
+    assert tuple(frame.columns) == WARNING_COLUMNS
+    assert {c: str(t) for c, t in frame.dtypes.items()} == WARNING_DTYPES
+    assert_frame_equal(result.warnings, empty_warnings())
+    assert_frame_equal(warnings_frame([]), empty_warnings())
+    res = BenchmarkResult(result.data, result.metadata, warnings=frame)
+    copy = res.warnings
+    copy.loc[0, "count"] = 99
+    assert res.warnings["count"].tolist() == [3, 2, 1]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_round_trip_keeps_the_warnings(
+    result: BenchmarkResult, tmp_path: Path, suffix: str
+) -> None:
+    res = BenchmarkResult(result.data, result.metadata, warnings=make_warnings())
+    back = read_result(res.save(tmp_path / f"w{suffix}"))
+    assert_frame_equal(back.warnings, res.warnings, check_exact=True)
+    assert_frame_equal(back.data, res.data, check_exact=True)
+
+
+def test_warnings_are_stored_as_records(result: BenchmarkResult, tmp_path: Path) -> None:
+    res = BenchmarkResult(result.data, result.metadata, warnings=make_warnings())
+    side = json.loads(sidecar_path(res.to_csv(tmp_path / "r.csv")).read_text(encoding="utf-8"))
+    assert side["warnings"][0] == {
+        "scenario": "large", "system": "legacy", "strategy": "", "category": "SchemaWarning",
+        "message": INET, "count": 3, "first_iteration": 0,
+    }
+    info = json.loads(pq.read_schema(res.to_parquet(tmp_path / "r.parquet"))
+                      .metadata[b"rrperf_results"])
+    assert info["warnings"] == side["warnings"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_files_without_warnings_read_as_empty(
+    result: BenchmarkResult, tmp_path: Path, suffix: str
+) -> None:
+    """Files written before warnings were recorded have no "warnings" key."""
+    path = result.save(tmp_path / f"old{suffix}")
+    if suffix == ".csv":
+        side = sidecar_path(path)
+        info = json.loads(side.read_text(encoding="utf-8"))
+        del info["warnings"]
+        side.write_text(json.dumps(info), encoding="utf-8")
+    else:
+        table = pq.read_table(path)
+        meta = dict(table.schema.metadata)
+        info = json.loads(meta[b"rrperf_results"])
+        del info["warnings"]
+        meta[b"rrperf_results"] = json.dumps(info).encode()
+        pq.write_table(table.replace_schema_metadata(meta), path)
+    back = read_result(path)
+    assert_frame_equal(back.warnings, empty_warnings())
+    assert_frame_equal(back.data, result.data, check_exact=True)
+
+
+def test_malformed_warnings_are_refused(result: BenchmarkResult, tmp_path: Path) -> None:
+    path = result.to_csv(tmp_path / "r.csv")
+    side = sidecar_path(path)
+    info = json.loads(side.read_text(encoding="utf-8"))
+    info["warnings"] = "SchemaWarning"
+    side.write_text(json.dumps(info), encoding="utf-8")
+    with pytest.raises(ResultsSchemaError, match=r"r\.csv' has malformed rrperf metadata$"):
+        read_result(path)
+    info["warnings"] = [{"scenario": "s"}]
+    side.write_text(json.dumps(info), encoding="utf-8")
+    with pytest.raises(ResultsSchemaError, match=r"^warnings row 0 is missing columns: system, "):
+        read_result(path)
+
+
+def test_warnings_table_validation() -> None:
+    good = make_warnings()
+    with pytest.raises(ResultsSchemaError, match=r"^warnings column 'count' must be >= 1, got 0$"):
+        BenchmarkResult(empty_measurements(), warnings=good.assign(count=0))
+    with pytest.raises(ResultsSchemaError, match=r"^warnings table repeats \('large', 'legacy', "
+                       r"'', 'SchemaWarning', \"audit_events"):
+        BenchmarkResult(empty_measurements(), warnings=pd.concat([good, good.iloc[:1]]))
+    with pytest.raises(ResultsSchemaError,
+                       match=r"^warnings column 'first_iteration' cannot be read as int64"):
+        BenchmarkResult(empty_measurements(), warnings=good.assign(first_iteration=0.5))
+
+
+def test_repr_html_lists_the_warnings_escaped(result: BenchmarkResult) -> None:
+    page = BenchmarkResult(result.data, warnings=make_warnings())._repr_html_()
+    assert (
+        "<li>SchemaWarning (×5): audit_events.remote_ip: column type &#x27;inet&#x27; has no "
+        "TypeScript mapping; typed as unknown</li><li>DeprecationWarning (×1): old | "
+        "&lt;api&gt;</li>"
+    ) in page
+    assert "Warnings during the run" not in result._repr_html_()
 
 
 def test_csv_written_by_newer_rrperf(result: BenchmarkResult, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import math
 import os
 import pickle
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pandas as pd
 import pytest
 
 from rrperf.bench.history import HistoryStore
-from rrperf.bench.results import MEASUREMENT_COLUMNS, MEASUREMENT_DTYPES
+from rrperf.bench.results import MEASUREMENT_COLUMNS, MEASUREMENT_DTYPES, warnings_frame
 from rrperf.bench.runner import BenchmarkRunner, IterationEvent
 from rrperf.bench.scenarios import resolve_scenario
 from rrperf.bench.systems import (
@@ -32,7 +33,13 @@ from rrperf.bench.systems import (
 from rrperf.config import RrperfConfig, load_config
 from rrperf.engine.stages import Pipeline, Stage
 from rrperf.engine.strategies import Strategy, get_strategy
-from rrperf.errors import BenchmarkError, ConfigError, StabilityWarning
+from rrperf.errors import (
+    BenchmarkError,
+    ConfigError,
+    FallbackWarning,
+    SchemaWarning,
+    StabilityWarning,
+)
 from rrperf.generator.digest import output_digest
 
 # Tiny workloads are always "too short" for pyperf-style checks; one test below asserts the
@@ -91,6 +98,40 @@ def memory_system(source: str, out_dir: Path) -> None:
     block = b"x" * (64 * 1024 * 1024)  # written bytes, so the pages are resident
     (out_dir / "n.txt").write_text(str(len(block)), encoding="utf-8")
     del block
+
+
+INET = "t.ip: column type 'inet' has no TypeScript mapping; typed as unknown"
+
+
+def warning_system(source: str, out_dir: Path) -> None:
+    """copy_system that warns on every run, as the generator does for an unmapped type."""
+    warnings.warn(INET, SchemaWarning, stacklevel=2)
+    copy_system(source, out_dir)
+
+
+def mixed_warning_system(source: str, out_dir: Path) -> None:
+    """Warns twice per run with one RrperfWarning and once with a plain UserWarning."""
+    warnings.warn(INET, SchemaWarning, stacklevel=2)
+    warnings.warn(INET, SchemaWarning, stacklevel=2)
+    warnings.warn("plain <user> warning", UserWarning, stacklevel=1)
+    copy_system(source, out_dir)
+
+
+class WarningPrepareSystem:
+    """A System whose set-up warns (a FallbackWarning per prepare)."""
+
+    name = "prep"
+    supports_strategies = False
+
+    def prepare(self, cache_state: str) -> None:
+        warnings.warn(f"{cache_state} caches off", FallbackWarning, stacklevel=2)
+
+    def run(self, source: str, out_dir: Path, *, context: object) -> RunOutcome:
+        (out_dir / "one.txt").write_text("1", encoding="utf-8")
+        return RunOutcome(n_tables=1, files_total=1, files_written=1, files_unchanged=0)
+
+    def reset(self) -> None:
+        pass
 
 
 class CountingSystem:
@@ -770,3 +811,151 @@ def test_single_strategy_object_and_unknown_names_beside_objects(tmp_path: Path)
     with pytest.raises(ConfigError, match=r"^strategies minimal\[ttl_multiplier=2\.0\] were "
                        r"given, but none of the systems copy runs strategies"):
         runner.plan("small", systems="copy", strategies=tuned)
+
+
+# --- warnings raised during iterations ---------------------------------------------------------
+
+
+def _own(record: Any) -> list[warnings.WarningMessage]:
+    """The warnings of a record other than the runner's StabilityWarnings."""
+    return [w for w in record if w.category is not StabilityWarning]
+
+
+def _warning_rows(*rows: tuple[str, str, str, str, str, int, int]) -> pd.DataFrame:
+    cols = ("scenario", "system", "strategy", "category", "message", "count", "first_iteration")
+    return warnings_frame(dict(zip(cols, row, strict=True)) for row in rows)
+
+
+def test_warnings_are_recorded_counted_and_reemitted_once(
+    tmp_path: Path, schemas: tuple[str, str]
+) -> None:
+    clock = ScriptedClock()
+    runner = make_runner(tmp_path, clock=clock)
+    runner.register_system("warn", warning_system)
+    with pytest.warns(SchemaWarning) as record:
+        result = runner.run_comparative_benchmark(
+            schemas[0], systems=("copy", "warn"), cache_states=("cold", "warm")
+        )
+    # (1 warm-up + 2 iterations) x 2 cache states, one warning each; copy never warns
+    pd.testing.assert_frame_equal(
+        result.warnings, _warning_rows((schemas[0], "warn", "", "SchemaWarning", INET, 6, 0))
+    )
+    own = _own(record)
+    assert [(w.category, str(w.message)) for w in own] == [(SchemaWarning, INET)]
+    # it points at the caller of run_comparative_benchmark: this test
+    assert own[0].filename == __file__
+    # recording costs no clock reads: two per iteration, as without warnings
+    assert clock.calls == 2 * 12
+    assert result.data["error"].isna().all()
+
+
+def test_benchmark_scenario_reemits_at_its_caller(tmp_path: Path, schemas: tuple[str, str]) -> None:
+    runner = make_runner(tmp_path, warmup=0, iterations=1)
+    runner.register_system("warn", warning_system)
+    with pytest.warns(SchemaWarning, match=r"^t\.ip: column type 'inet'") as record:
+        result = runner.benchmark_scenario(schemas[0], systems="warn")
+    own = _own(record)
+    assert len(own) == 1 and own[0].filename == __file__
+    assert result.warnings["count"].tolist() == [1]
+
+
+def test_distinct_warnings_per_variant_and_other_categories(
+    tmp_path: Path, schemas: tuple[str, str]
+) -> None:
+    runner = make_runner(tmp_path, warmup=1, iterations=1)
+    runner.register_system("mixed", mixed_warning_system)
+    runner.register_system("warn", warning_system)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        result = runner.run_comparative_benchmark(schemas, systems=("mixed", "warn"))
+    a, b = schemas
+    expected = _warning_rows(
+        *[(scenario, "mixed", "", "SchemaWarning", INET, 4, 0) for scenario in (a,)],
+        (a, "mixed", "", "UserWarning", "plain <user> warning", 2, 0),
+        (a, "warn", "", "SchemaWarning", INET, 2, 0),
+        (b, "mixed", "", "SchemaWarning", INET, 4, 0),
+        (b, "mixed", "", "UserWarning", "plain <user> warning", 2, 0),
+        (b, "warn", "", "SchemaWarning", INET, 2, 0),
+    )
+    got = result.warnings.sort_values(["scenario", "system", "category"], ignore_index=True)
+    pd.testing.assert_frame_equal(got, expected)
+    # each distinct (category, message) once, in the order first raised; the UserWarning
+    # unchanged, where it was raised
+    assert [(w.category, str(w.message)) for w in _own(record)] == [
+        (SchemaWarning, INET), (UserWarning, "plain <user> warning"),
+    ]
+    plain = next(w for w in record if w.category is UserWarning)
+    assert plain.filename == __file__
+    assert plain.lineno == mixed_warning_system.__code__.co_firstlineno + 4
+    schema = next(w for w in record if w.category is SchemaWarning)
+    assert schema.filename == __file__ and schema.lineno != plain.lineno
+
+
+def test_setup_warnings_are_recorded_with_their_first_iteration(
+    tmp_path: Path, schemas: tuple[str, str]
+) -> None:
+    runner = make_runner(tmp_path, warmup=1, iterations=2)
+    runner.register_system("prep", WarningPrepareSystem())
+    with pytest.warns(FallbackWarning) as record:
+        result = runner.run_comparative_benchmark(
+            schemas[0], systems="prep", cache_states=("cold", "warm")
+        )
+    pd.testing.assert_frame_equal(result.warnings, _warning_rows(
+        (schemas[0], "prep", "", "FallbackWarning", "cold caches off", 3, 0),
+        (schemas[0], "prep", "", "FallbackWarning", "warm caches off", 3, 0),
+    ))
+    assert [str(w.message) for w in _own(record)] == ["cold caches off", "warm caches off"]
+
+
+def test_ignored_warnings_are_still_recorded(tmp_path: Path, schemas: tuple[str, str]) -> None:
+    runner = make_runner(tmp_path, warmup=0, iterations=3)
+    runner.register_system("warn", warning_system)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("ignore", SchemaWarning)
+        result = runner.run_comparative_benchmark(schemas[0], systems="warn")
+    assert [w for w in record if w.category is SchemaWarning] == []
+    assert result.warnings["count"].tolist() == [3]
+
+
+def test_error_filter_raises_after_the_run_not_inside_an_iteration(
+    tmp_path: Path, schemas: tuple[str, str]
+) -> None:
+    rows: list[Any] = []
+    runner = make_runner(tmp_path, on_iteration=lambda e: rows.append(e.row))
+    runner.register_system("warn", warning_system)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SchemaWarning)
+        with pytest.raises(SchemaWarning, match=r"^t\.ip: column type 'inet'"):
+            runner.run_comparative_benchmark(schemas[0], systems="warn")
+    assert len(rows) == 3
+    assert [r["error"] for r in rows] == [None, None, None]
+
+
+def test_isolated_workers_send_their_warnings_back(
+    tmp_path: Path, schemas: tuple[str, str]
+) -> None:
+    runner = make_runner(tmp_path, warmup=0, iterations=2, isolate=True)
+    runner.register_system("warn", warning_system)
+    with pytest.warns(SchemaWarning) as record:
+        result = runner.run_comparative_benchmark(schemas[0], systems="warn")
+    assert len(_own(record)) == 1
+    pd.testing.assert_frame_equal(
+        result.warnings, _warning_rows((schemas[0], "warn", "", "SchemaWarning", INET, 2, 0))
+    )
+
+
+def test_large_scenario_warns_once_per_run(tmp_path: Path) -> None:
+    runner = BenchmarkRunner(
+        iterations=2, warmup=1, progress=False, seed=3, config=RrperfConfig(),
+        cache_dir=tmp_path / "cache", output_dir=tmp_path / "out",
+    )
+    with pytest.warns(SchemaWarning) as record:
+        result = runner.run_comparative_benchmark("large", systems="legacy")
+    message = (
+        "audit_events.remote_ip: column type 'inet' has no TypeScript mapping; typed as unknown"
+    )
+    assert [str(w.message) for w in _own(record)] == [message]
+    pd.testing.assert_frame_equal(
+        result.warnings, _warning_rows(("large", "legacy", "", "SchemaWarning", message, 3, 0))
+    )
+    assert result.data["error"].isna().all()
