@@ -244,11 +244,16 @@ def _decode_relationships(data: Any) -> RelationshipsResult:
     return RelationshipsResult(tuple(Relationship(*row) for row in data))
 
 
-@functools.cache
-def _field_names(cls: type) -> tuple[str, ...]:
-    import dataclasses
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
-    return tuple(f.name for f in dataclasses.fields(cls))
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        import dataclasses
+
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -372,7 +377,7 @@ def _load_manifest(context: ExecutionContext, real_out: str, persist: bool) -> _
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") == _FORMAT and data.get("out_dir") == real_out:
                 manifest = _Manifest(
-                    {k: tuple(v) for k, v in data["entries"].items()},  # type: ignore[misc]
+                    {k: tuple(v) for k, v in data["entries"].items()},
                     int(data["recorded_ns"]),
                 )
         except FileNotFoundError:
@@ -660,11 +665,11 @@ def _plan(
         return plan
     plans: dict[Any, _Plan] = context.state.setdefault(_PLANS, {})
     memo_key = (token, tables, exclude_tables)
-    plan = plans.get(memo_key)
-    if plan is not None and plan.base == base:
+    memo = plans.get(memo_key)
+    if memo is not None and memo.base == base:
         context.count(hits=1)
-        _replay(plan.warned)
-        return plan
+        _replay(memo.warned)
+        return memo
     plan = _make_plan(schema, tables, exclude_tables, base)
     context.count(misses=1)
     plans[memo_key] = plan
