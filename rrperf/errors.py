@@ -89,7 +89,9 @@ class SchemaParseError(SchemaSourceError):
         return (_rebuild_parse_error, (self.message, self.path, self.line, self.column))
 
 
-def _rebuild_parse_error(message: str, path: str | None, line: int, column: int) -> SchemaParseError:
+def _rebuild_parse_error(
+    message: str, path: str | None, line: int, column: int
+) -> SchemaParseError:
     return SchemaParseError(message, path=path, line=line, column=column)
 
 
@@ -115,7 +117,8 @@ class StageError(GenerationError):
     def __init__(self, stage: str, message: str = ""):
         self.stage = stage
         self.message = message
-        super().__init__(f"stage {stage!r} failed: {message}" if message else f"stage {stage!r} failed")
+        text = f"stage {stage!r} failed"
+        super().__init__(f"{text}: {message}" if message else text)
 
     @classmethod
     def _during(cls, stage: str, err: BaseException) -> StageError:

@@ -8,7 +8,9 @@ import sys
 
 import rrperf
 
-HEAVY = ("pandas", "scipy", "matplotlib", "seaborn", "ipywidgets", "papermill", "nbconvert", "psutil")
+HEAVY = (
+    "pandas", "scipy", "matplotlib", "seaborn", "ipywidgets", "papermill", "nbconvert", "psutil",
+)
 
 
 def test_all_is_sorted_and_resolvable() -> None:
