@@ -33,7 +33,15 @@ names, error messages) is escaped by the helpers that display it.
 they use are here: :func:`run_benchmark_report` runs the benchmark and computes every table of
 ``benchmark_report.ipynb``; ``show_*`` functions display one section each (a heading, an escaped
 table shown as HTML in the HTML report and as a pipe table in the Markdown report, and charts
-rendered to PNG).
+rendered to PNG). Tables show times with units, ratios as ``1.21×`` and p-values with two
+digits (:func:`rrperf.bench.report.format_table`); the saved results keep the raw numbers.
+
+*Warnings in reports.* The benchmark records the warnings its iterations raise
+(:attr:`BenchmarkResult.warnings`) and re-emits each distinct one once; a report would still
+print those to the cell's stderr, above the first table. :func:`run_benchmark_report` and
+:func:`run_strategy_analysis` therefore record every warning raised while they run and show
+them in a "Warnings" section (:func:`show_warnings`), one row per distinct warning with its
+count, instead of letting them spill out of the cell.
 """
 
 from __future__ import annotations
@@ -55,6 +63,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rrperf.bench.report import format_table
 from rrperf.errors import ConfigError, ReportError
 
 if TYPE_CHECKING:
@@ -101,6 +110,8 @@ __all__ = [
     "show_table",
     "show_text",
     "show_title",
+    "show_warnings",
+    "warning_table",
 ]
 
 logger = logging.getLogger(__name__)
@@ -977,6 +988,9 @@ class BenchmarkReport:
         The stored measurements of the benchmarked scenarios, this run included.
     change_points : DataFrame
         :func:`rrperf.bench.regress.detect_change_points` over ``history``.
+    warnings : DataFrame
+        :func:`warning_table`: the warnings raised while the report was computed, one row
+        per distinct warning (the benchmark's counts come from ``result.warnings``).
     files : tuple of Path
         The results written: Parquet, CSV and the CSV's metadata sidecar.
     """
@@ -992,7 +1006,74 @@ class BenchmarkReport:
     regressions: pd.DataFrame
     history: pd.DataFrame
     change_points: pd.DataFrame
+    warnings: pd.DataFrame
     files: tuple[Path, ...] = field(default=())
+
+
+@contextlib.contextmanager
+def _recorded_warnings() -> Iterator[list[warnings.WarningMessage]]:
+    """Record every warning raised in the block (whatever the filters say), except
+    StabilityWarnings: the reports show those as their Stability tables."""
+    from rrperf.errors import StabilityWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.simplefilter("ignore", StabilityWarning)
+        yield caught
+
+
+def warning_table(
+    results: Iterable[BenchmarkResult], caught: Iterable[warnings.WarningMessage] = ()
+) -> pd.DataFrame:
+    """The warnings of one or more benchmark results and of a recording, one row per warning.
+
+    A benchmark re-emits each distinct warning of its iterations once; those re-emitted
+    warnings are already counted in the result's :attr:`~BenchmarkResult.warnings`, so a
+    recorded warning whose category and message a result holds is not counted again.
+
+    Parameters
+    ----------
+    results : iterable of BenchmarkResult
+        Their :attr:`~BenchmarkResult.warnings` tables.
+    caught : iterable of warnings.WarningMessage
+        Warnings recorded around the benchmark (``warnings.catch_warnings(record=True)``).
+
+    Returns
+    -------
+    DataFrame
+        ``category, message, count, scenarios, variants`` (see
+        :func:`rrperf.bench.report.warnings_overview`); recorded warnings that no result
+        holds come last, with empty ``scenarios`` and ``variants``.
+    """
+    import pandas as pd
+
+    from rrperf.bench.report import warnings_overview
+    from rrperf.bench.results import WARNING_COLUMNS, empty_warnings
+
+    frames = [r.warnings for r in results]
+    known = {
+        (str(c), str(m))
+        for f in frames for c, m in f[["category", "message"]].itertuples(index=False, name=None)
+    }
+    extra: dict[tuple[str, str], int] = {}
+    for w in caught:
+        key = (w.category.__name__, str(w.message))
+        if key not in known:
+            extra[key] = extra.get(key, 0) + 1
+    tidy = pd.concat([empty_warnings(), *frames], ignore_index=True) if frames else (
+        empty_warnings()
+    )
+    rows = warnings_overview(tidy[list(WARNING_COLUMNS)])
+    if not extra:
+        return rows
+    more = pd.DataFrame({
+        "category": [k[0] for k in extra],
+        "message": [k[1] for k in extra],
+        "count": pd.Series(list(extra.values()), dtype="int64"),
+        "scenarios": [""] * len(extra),
+        "variants": [""] * len(extra),
+    })
+    return pd.concat([rows, more], ignore_index=True)
 
 
 def _names(value: str | Iterable[str], what: str) -> tuple[str, ...]:
@@ -1037,8 +1118,10 @@ def run_benchmark_report(
     (with its ``.meta.json`` sidecar) and, when ``history_path`` is given, stored in that
     history and compared with the latest complete run stored before it.
 
-    :class:`~rrperf.errors.StabilityWarning` is not emitted while the benchmark runs: every
-    such warning is a row of :attr:`BenchmarkReport.stability`, which the report shows.
+    No warning leaves this function: :class:`~rrperf.errors.StabilityWarning` is a row of
+    :attr:`BenchmarkReport.stability`, and every other warning raised meanwhile (the
+    benchmark's, counted per iteration in ``result.warnings``, and any other) is a row of
+    :attr:`BenchmarkReport.warnings`; the report shows both tables.
 
     Parameters
     ----------
@@ -1072,58 +1155,61 @@ def run_benchmark_report(
     from rrperf.bench.history import HistoryStore
     from rrperf.bench.regress import detect_change_points, detect_regressions
     from rrperf.bench.runner import BenchmarkRunner
-    from rrperf.errors import StabilityWarning
 
     scen = _names(scenarios, "scenarios")
     chosen_strategies = _strategies(strategies)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     store = HistoryStore(history_path) if history_path else None
-    try:
-        previous: str | None = None
-        if store is not None:
-            runs = store.list_runs()
-            done = runs[runs["status"] == "complete"]
-            previous = str(done["run_id"].iloc[-1]) if len(done) else None
-        runner = BenchmarkRunner(
-            iterations=iterations, warmup=warmup, progress=False, seed=seed, history=store,
-            name=name,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", StabilityWarning)
+    with _recorded_warnings() as caught:
+        try:
+            previous: str | None = None
+            if store is not None:
+                runs = store.list_runs()
+                done = runs[runs["status"] == "complete"]
+                previous = str(done["run_id"].iloc[-1]) if len(done) else None
+            runner = BenchmarkRunner(
+                iterations=iterations, warmup=warmup, progress=False, seed=seed,
+                history=store, name=name,
+            )
             result = runner.run_comparative_benchmark(
                 scen, systems=systems, strategies=chosen_strategies, cache_states=cache_states
             )
-        files = (
-            result.to_parquet(out / f"{RESULTS_STEM}.parquet"),
-            result.to_csv(out / f"{RESULTS_STEM}.csv"),
-            out / f"{RESULTS_STEM}.meta.json",
-        )
-        import pandas as pd
+            files = (
+                result.to_parquet(out / f"{RESULTS_STEM}.parquet"),
+                result.to_csv(out / f"{RESULTS_STEM}.csv"),
+                out / f"{RESULTS_STEM}.meta.json",
+            )
+            import pandas as pd
 
-        regressions = pd.DataFrame()
-        history = result.data.iloc[0:0]
-        change_points = pd.DataFrame()
-        if store is not None:
-            if previous is not None:
-                regressions = detect_regressions(result.data, store.load_run(previous).data)
-            history = store.load_history(scenario=list(scen))
-            change_points = detect_change_points(history)
-    finally:
-        if store is not None:
-            store.close()
+            regressions = pd.DataFrame()
+            history = result.data.iloc[0:0]
+            change_points = pd.DataFrame()
+            if store is not None:
+                if previous is not None:
+                    regressions = detect_regressions(result.data, store.load_run(previous).data)
+                history = store.load_history(scenario=list(scen))
+                change_points = detect_change_points(history)
+        finally:
+            if store is not None:
+                store.close()
+        summary = result.summary()
+        comparison = result.compare(baseline)
+        correctness = result.correctness
+        stability = result.stability()
     return BenchmarkReport(
         result=result,
-        summary=result.summary(),
-        comparison=result.compare(baseline),
-        correctness=result.correctness,
-        stability=result.stability(),
+        summary=summary,
+        comparison=comparison,
+        correctness=correctness,
+        stability=stability,
         baseline=baseline,
         history_path=Path(history_path) if history_path else None,
         previous_run_id=previous,
         regressions=regressions,
         history=history,
         change_points=change_points,
+        warnings=warning_table([result], caught),
         files=files,
     )
 
@@ -1173,7 +1259,7 @@ def show_summary(report: BenchmarkReport) -> None:
     cols = ["scenario", "system", "strategy", "cache_state", "n", "median", "mean", "ci_low",
             "ci_high", "cv", "outliers"]
     table = _with_variant(summary[[c for c in cols if c in summary.columns]])
-    show_table(table, caption="wall time in seconds; interval for the mean at 95 %")
+    show_table(format_table(table), caption="wall time; interval for the mean at 95 %")
     for state in dict.fromkeys(summary["cache_state"].astype(str)):
         part = summary[summary["cache_state"].astype(str) == state]
         if part["ci_low"].notna().any():
@@ -1191,8 +1277,11 @@ def show_comparison(report: BenchmarkReport) -> None:
     show_text(f"Ratio of medians variant / {report.baseline} (below 1 is faster).")
     cols = ["scenario", "system", "strategy", "cache_state", "ratio", "ratio_ci_low",
             "ratio_ci_high", "p_value", "verdict"]
-    show_table(_with_variant(comp[[c for c in cols if c in comp.columns]]) if len(comp) else comp,
-               empty="no comparison: a single variant was measured")
+    show_table(
+        format_table(_with_variant(comp[[c for c in cols if c in comp.columns]]))
+        if len(comp) else comp,
+        empty="no comparison: a single variant was measured",
+    )
     if len(comp) and comp["ratio"].notna().any():
         show_figure(comparison_chart(comp, ax=_figure(len(comp))))
 
@@ -1227,8 +1316,11 @@ def show_regressions(report: BenchmarkReport) -> None:
         reg = report.regressions
         cols = ["scenario", "system", "strategy", "cache_state", "ratio", "ratio_ci_low",
                 "ratio_ci_high", "p_adjusted", "regression", "improvement"]
-        show_table(_with_variant(reg[[c for c in cols if c in reg.columns]]) if len(reg) else reg,
-                   empty="no group was measured in both runs")
+        show_table(
+            format_table(_with_variant(reg[[c for c in cols if c in reg.columns]]))
+            if len(reg) else reg,
+            empty="no group was measured in both runs",
+        )
     show_table(report.change_points, caption="change points over the history",
                empty="no change point in the history")
     history = report.history
@@ -1252,6 +1344,19 @@ def show_stability(report: BenchmarkReport) -> None:
     cols = ["scenario", "system", "strategy", "cache_state", "check", "message"]
     show_table(_with_variant(stab[[c for c in cols if c in stab.columns]]) if len(stab) else stab,
                empty="no stability warning")
+
+
+def show_warnings(report: BenchmarkReport | StrategyReport) -> None:
+    """Section "Warnings": the warnings raised while the report's measurements ran, one row per
+    distinct warning, with how often it was raised and where.
+
+    Like pytest's warnings summary, the section is left out when nothing warned.
+    """
+    if len(report.warnings) == 0:
+        return
+    _display(heading("Warnings", 2))
+    show_table(report.warnings,
+               caption="raised while measuring; count includes warm-up iterations")
 
 
 def show_files(report: BenchmarkReport | StrategyReport) -> None:
@@ -1362,6 +1467,9 @@ class StrategyReport:
         strategy.
     scaling : DataFrame
         Measurements over the synthetic sizes, with a ``variant`` column.
+    warnings : DataFrame
+        :func:`warning_table` of the warnings raised while measuring, one row per distinct
+        warning.
     files : tuple of Path
         Results written: ``strategy_results`` and ``scaling_results`` as Parquet and CSV.
     """
@@ -1373,6 +1481,7 @@ class StrategyReport:
     cache_strategy: str | None
     cache_report: pd.DataFrame
     scaling: pd.DataFrame
+    warnings: pd.DataFrame
     files: tuple[Path, ...] = field(default=())
 
 
@@ -1432,7 +1541,9 @@ def run_strategy_analysis(
        for the scaling exponent.
 
     The benchmarks are saved to ``output_dir`` as ``strategy_results`` and
-    ``scaling_results`` (Parquet and CSV). Stability warnings are not emitted while measuring.
+    ``scaling_results`` (Parquet and CSV). No warning leaves this function: stability
+    warnings are left out (the tables show the intervals), every other warning raised while
+    measuring is a row of :attr:`StrategyReport.warnings`.
 
     Parameters
     ----------
@@ -1462,7 +1573,6 @@ def run_strategy_analysis(
     """
     from rrperf.bench.runner import BenchmarkRunner
     from rrperf.engine.parallel import ParallelExecutor
-    from rrperf.errors import SchemaWarning, StabilityWarning
     from rrperf.generator.pipeline import build_pipeline
     from rrperf.optimize.optimizer import PerformanceOptimizer
     from rrperf.report.plots import variant_label
@@ -1474,8 +1584,7 @@ def run_strategy_analysis(
                       else (os.cpu_count() or 2))
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", StabilityWarning)
+    with _recorded_warnings() as caught:
         with PerformanceOptimizer({"enable_monitoring": False}) as optimizer:
             analysis = optimizer.run_comprehensive_analysis(
                 include_all_strategies, scenario=scenario, cache_states=cache_states,
@@ -1495,8 +1604,7 @@ def run_strategy_analysis(
                 build_pipeline(schema, tmp, force=True), repeats=max(3, iterations)
             )
         # Synthetic schemas have inet columns, which the TypeScript mapping types as unknown;
-        # that SchemaWarning would repeat once per table and iteration.
-        warnings.simplefilter("ignore", SchemaWarning)
+        # the runner counts that SchemaWarning per iteration in scaling_result.warnings.
         scaling_result = BenchmarkRunner(
             iterations=scaling_iterations, warmup=1, progress=False, seed=seed
         ).run_comparative_benchmark(
@@ -1527,6 +1635,7 @@ def run_strategy_analysis(
         cache_strategy=cache_strategy,
         cache_report=cache_report,
         scaling=scaling,
+        warnings=warning_table([bench, scaling_result], caught),
         files=files,
     )
 
@@ -1550,8 +1659,8 @@ def show_strategies(report: StrategyReport) -> None:
     summary = report.summary
     cols = ["scenario", "system", "strategy", "cache_state", "n", "median", "mean", "ci_low",
             "ci_high", "cv"]
-    show_table(_with_variant(summary[[c for c in cols if c in summary.columns]]),
-               caption="wall time in seconds; interval for the mean at 95 %")
+    show_table(format_table(_with_variant(summary[[c for c in cols if c in summary.columns]])),
+               caption="wall time; interval for the mean at 95 %")
     if summary["ci_low"].notna().any():
         ax = ci_chart(summary, x="cache_state", ax=_figure(4, width=9.0))
         ax.set_title("wall time per strategy (95 % interval)")
@@ -1560,7 +1669,7 @@ def show_strategies(report: StrategyReport) -> None:
         comp = report.comparison
         cols = ["scenario", "system", "strategy", "cache_state", "ratio", "ratio_ci_low",
                 "ratio_ci_high", "verdict"]
-        show_table(_with_variant(comp[[c for c in cols if c in comp.columns]]),
+        show_table(format_table(_with_variant(comp[[c for c in cols if c in comp.columns]])),
                    caption="each strategy against pipeline/sequential")
 
 
@@ -1601,7 +1710,7 @@ def show_scaling(report: StrategyReport) -> None:
     data = report.scaling
     measured = data[~data["warmup"]]
     table = measured.groupby(["scenario", "variant", "n_tables"], sort=False)["wall_s"].median()
-    show_table(table.reset_index().rename(columns={"wall_s": "median_wall_s"}),
+    show_table(format_table(table.reset_index().rename(columns={"wall_s": "median_wall_s"})),
                caption="median wall time per synthetic size (cold)")
     ax = scaling_chart(data, x="n_tables", y="wall_s", hue="variant", ax=_figure(6, width=7.0))
     ax.set_title("wall time against table count (log-log, power-law fit)")

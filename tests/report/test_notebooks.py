@@ -361,6 +361,88 @@ def test_headline_table_gives_median_ratio_and_verdict(caplog: pytest.LogCapture
     assert "left out of the comparison: small / pipeline / odd" in caplog.text
 
 
+# --------------------------------------------------------------------------- warnings
+
+INET = "audit_events.remote_ip: column type 'inet' has no TypeScript mapping; typed as unknown"
+
+
+def test_warning_table_counts_results_and_other_recorded_warnings() -> None:
+    import warnings
+
+    import pandas as pd
+
+    from rrperf.bench.results import empty_measurements, warnings_frame
+    from rrperf.errors import SchemaWarning
+
+    caught = warnings_frame([
+        {"scenario": "large", "system": "legacy", "strategy": "", "category": "SchemaWarning",
+         "message": INET, "count": 3, "first_iteration": 0},
+        {"scenario": "large", "system": "pipeline", "strategy": "sequential",
+         "category": "SchemaWarning", "message": INET, "count": 3, "first_iteration": 0},
+    ])
+    result = BenchmarkResult(empty_measurements(), warnings=caught)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        warnings.warn(INET, SchemaWarning, stacklevel=1)  # the runner's re-emitted one
+        warnings.warn("<old> api", DeprecationWarning, stacklevel=1)
+        warnings.warn("<old> api", DeprecationWarning, stacklevel=1)
+    table = nbm.warning_table([result], record)
+    pd.testing.assert_frame_equal(table, pd.DataFrame({
+        "category": ["SchemaWarning", "DeprecationWarning"],
+        "message": [INET, "<old> api"],
+        "count": pd.Series([6, 2], dtype="int64"),
+        "scenarios": ["large", ""],
+        "variants": ["legacy, pipeline/sequential", ""],
+    }))
+    assert nbm.warning_table([]).empty
+    assert list(nbm.warning_table([]).columns) == [
+        "category", "message", "count", "scenarios", "variants",
+    ]
+
+
+def test_run_benchmark_report_keeps_warnings_in_the_report(tmp_path: Path) -> None:
+    import warnings
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        report = nbm.run_benchmark_report(
+            scenarios="large", systems=("legacy", "pipeline"), strategies=["sequential"],
+            iterations=1, warmup=1, cache_states="cold", history_path=None,
+            output_dir=tmp_path,
+        )
+    assert record == []  # nothing escaped to the caller (or to a notebook cell's stderr)
+    assert [{k: v for k, v in r.items() if k != "variants"}
+            for r in report.warnings.to_dict("records")] == [
+        {"category": "SchemaWarning", "message": INET, "count": 4, "scenarios": "large"},
+    ]
+    assert sorted(report.warnings["variants"].iloc[0].split(", ")) == [
+        "legacy", "pipeline/sequential",
+    ]
+    assert report.result.warnings["count"].tolist() == [2, 2]
+    assert read_result(tmp_path / "benchmark_results.parquet").warnings.equals(
+        report.result.warnings
+    )
+
+
+def test_show_warnings_displays_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    import pandas as pd
+
+    shown: list[object] = []
+    monkeypatch.setattr(nbm, "_display", shown.append)
+    table = pd.DataFrame({"category": ["SchemaWarning"], "message": [EVIL],
+                          "count": [3], "scenarios": ["large"], "variants": ["legacy"]})
+    nbm.show_warnings(types.SimpleNamespace(warnings=table))  # type: ignore[arg-type]
+    assert shown[0].data == "## Warnings"  # type: ignore[attr-defined]
+    assert isinstance(shown[1], ReportTable)
+    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;|*x*</td><td>3</td>" in shown[1]._repr_html_()
+    assert len(shown) == 2
+    shown.clear()
+    nbm.show_warnings(types.SimpleNamespace(warnings=table.iloc[0:0]))  # type: ignore[arg-type]
+    assert shown == []  # no section when nothing warned
+
+
 # --------------------------------------------------------------------------- executed notebooks
 
 SMALL = {
@@ -447,7 +529,7 @@ def test_benchmark_report_markdown_renders_tables(benchmark_report: nbm.ReportPa
     assert [ln for ln in lines if ln.startswith("#")] == [
         "# Tiny \\<b\\>run\\</b\\>", "## Run", "## Summary", "## Comparison", "## Correctness",
         "## Regressions", "## Stability", "## Results files",
-    ]
+    ]  # no "Warnings": the small scenario raises none
     tokens = MarkdownIt().enable("table").parse(md)
     headers: list[list[str]] = []
     row: list[str] | None = None
@@ -471,6 +553,49 @@ def test_benchmark_report_markdown_renders_tables(benchmark_report: nbm.ReportPa
     for _, rel in images:
         assert (benchmark_report.markdown.parent / rel).is_file()
     assert "```" not in md  # no code
+
+
+@pytest.fixture(scope="module")
+def warned_report(tmp_path_factory: pytest.TempPathFactory) -> nbm.ReportPaths:
+    """The report of a scenario whose generation warns (large has an inet column)."""
+    out = tmp_path_factory.mktemp("warned-report")
+    return render_report(
+        "benchmark_report",
+        parameters={**_small_parameters(), "scenarios": ["large"], "history_path": ""},
+        output_dir=out,
+    )
+
+
+@pytest.mark.slow
+def test_benchmark_report_shows_warnings_in_a_section_not_on_stderr(
+    warned_report: nbm.ReportPaths,
+) -> None:
+    executed = nbformat.read(str(warned_report.notebook), as_version=4)
+    streams = [o for cell in executed.cells for o in cell.get("outputs", [])
+               if o.get("output_type") == "stream"]
+    assert [o for o in streams if o.get("name") == "stderr"] == []
+    assert not any("SchemaWarning" in o.get("text", "") for o in streams)
+    assert warned_report.html is not None and warned_report.markdown is not None
+    page = warned_report.html.read_text(encoding="utf-8")
+    # (nbconvert's HTML sanitizer writes the quotes of the message as plain ')
+    assert page.count(INET) == 1
+    section = page.split('id="Warnings"')[1]
+    # warm-up + 2 iterations, for each of legacy and pipeline/sequential
+    assert re.search(rf"<td>SchemaWarning</td>\s*<td>{re.escape(INET)}</td>\s*<td>6</td>",
+                     section)
+    md = warned_report.markdown.read_text(encoding="utf-8")
+    assert [ln for ln in md.splitlines() if ln.startswith("## ")][-3:] == [
+        "## Stability", "## Warnings", "## Results files",
+    ]
+    warnings_md = md.split("## Warnings")[1].split("##")[0]
+    assert "| category | message | count | scenarios | variants |" in warnings_md
+    assert "| SchemaWarning | audit\\_events.remote\\_ip: column type 'inet' has no TypeScript " \
+        "mapping; typed as unknown | 6 | large |" in warnings_md
+    # times with units in the summary, ratios with a times sign in the comparison
+    summary = md.split("## Summary")[1].split("##")[0]
+    assert re.search(r"\| large \| legacy \| cold \| 2 \| \d+(\.\d+)? ms \| ", summary)
+    comparison = md.split("## Comparison")[1].split("##")[0]
+    assert re.search(r"\| \d+(\.\d+)?× \|", comparison)
 
 
 @pytest.mark.slow
@@ -539,7 +664,7 @@ def test_strategy_analysis_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     md = paths.markdown.read_text(encoding="utf-8")
     assert [ln for ln in md.splitlines() if ln.startswith("#")] == [
         "# rrperf strategy analysis", "## Recommendation", "## Strategies measured",
-        "## Parallel speedup", "## Cache", "## Scaling", "## Results files",
+        "## Parallel speedup", "## Cache", "## Scaling", "## Warnings", "## Results files",
     ]
     assert re.search(r"^cold cache: \w+\. \w+ is predicted fastest", md, re.M)
     assert re.search(r"^warm cache: \w+\. ", md, re.M)
