@@ -248,7 +248,7 @@ def warnings_overview(frame: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         ``category, message, count, scenarios, variants`` in the order first seen: ``count``
         sums the counts, ``scenarios`` and ``variants`` (``system`` or ``system/strategy``)
-        list where it was raised, comma-separated.
+        list where it was raised, sorted and comma-separated.
     """
     import pandas as pd
 
@@ -268,8 +268,8 @@ def warnings_overview(frame: pd.DataFrame) -> pd.DataFrame:
             "category": [k[0] for k in rows],
             "message": [k[1] for k in rows],
             "count": pd.Series([e["count"] for e in rows.values()], dtype="int64"),
-            "scenarios": [", ".join(e["scenarios"]) for e in rows.values()],
-            "variants": [", ".join(e["variants"]) for e in rows.values()],
+            "scenarios": [", ".join(sorted(e["scenarios"])) for e in rows.values()],
+            "variants": [", ".join(sorted(e["variants"])) for e in rows.values()],
         }
     )
 
