@@ -33,7 +33,9 @@ RRPERF = REPO / ".venv" / "bin" / "rrperf"
 FAST = f'{sys.executable} -c "pass"'
 SLOW = f'{sys.executable} -c "import time; time.sleep(0.5)"'
 TINY = ["--scenarios", "small", "--iterations", "2", "--warmup", "0", "--seed", "1"]
-REPORT_KEYS = ["metadata", "rows", "summary", "comparison", "correctness", "stability"]
+REPORT_KEYS = [
+    "metadata", "rows", "summary", "comparison", "correctness", "stability", "warnings",
+]
 
 
 def group_tokens(system: str, cache_state: str = "cold") -> list[str]:
@@ -178,6 +180,7 @@ def test_table_and_markdown_for_people(
     headings = [line for line in text.splitlines() if line.startswith("## ")]
     assert headings == [
         "## Metadata", "## Summary", "## Comparison", "## Correctness", "## Stability",
+        "## Warnings",
     ]
 
 
