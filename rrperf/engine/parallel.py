@@ -207,6 +207,9 @@ class _Outcome:
     end: float
     pid: int
     thread: str
+    #: Warnings a process worker raised: (category, message, filename, lineno). A worker's
+    #: stderr is not the caller's, so they are replayed in the parent (see ``_record``).
+    warned: tuple[tuple[type[Warning], str, str, int], ...] = ()
 
 
 def _portable_error(err: BaseException) -> BaseException:
@@ -231,16 +234,27 @@ def _execute_stage(
     pid = os.getpid()
     thread = threading.current_thread().name
     start = clock()
-    try:
-        value = stage.call(inputs)
-    except Exception as err:
-        end = clock()
-        shipped: BaseException = err
+    with warnings.catch_warnings(record=remote) as caught:
         if remote:
-            err.add_note("".join(traceback.format_exception(err)).rstrip())
-            shipped = _portable_error(err)
-        return _Outcome(stage.name, False, None, shipped, start, end, pid, thread)
-    return _Outcome(stage.name, True, value, None, start, clock(), pid, thread)
+            warnings.simplefilter("always")
+        try:
+            value = stage.call(inputs)
+        except Exception as err:
+            end = clock()
+            shipped: BaseException = err
+            if remote:
+                err.add_note("".join(traceback.format_exception(err)).rstrip())
+                shipped = _portable_error(err)
+            return _Outcome(
+                stage.name, False, None, shipped, start, end, pid, thread, _warned(caught)
+            )
+    return _Outcome(stage.name, True, value, None, start, clock(), pid, thread, _warned(caught))
+
+
+def _warned(
+    caught: list[warnings.WarningMessage] | None,
+) -> tuple[tuple[type[Warning], str, str, int], ...]:
+    return tuple((w.category, str(w.message), w.filename, w.lineno) for w in caught or ())
 
 
 def _is_pool_failure(err: BaseException) -> bool:
@@ -675,6 +689,9 @@ class ParallelExecutor:
                 )
 
     def _record(self, run: _Run, out: _Outcome, backend: str, status: str) -> None:
+        for category, message, filename, lineno in out.warned:
+            # Replayed where the caller's warning filters and recorders apply.
+            warnings.warn_explicit(message, category, filename, lineno)
         run.timings.append(
             StageTiming(
                 run=run.index,

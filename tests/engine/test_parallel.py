@@ -7,6 +7,7 @@ import math
 import os
 import pickle
 import threading
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +21,7 @@ from rrperf.engine.parallel import (
     ParallelExecutor,
     amdahl_serial_fraction,
 )
-from rrperf.errors import ConfigError, FallbackWarning, StageError, StageTimeout
+from rrperf.errors import ConfigError, FallbackWarning, SchemaWarning, StageError, StageTimeout
 
 PARENT_PID = os.getpid()
 
@@ -337,6 +338,11 @@ class _Unpicklable:
         raise TypeError("this stage cannot be pickled")
 
 
+def _warn_in_worker() -> int:
+    warnings.warn("typed as unknown in a worker", SchemaWarning, stacklevel=1)
+    return 7
+
+
 def test_process_backend_results_errors_and_fallbacks(tmp_path: Path) -> None:
     ex = ParallelExecutor(2, backend="process", enable_monitoring=False)
     # results and pids cross the process boundary
@@ -345,6 +351,12 @@ def test_process_backend_results_errors_and_fallbacks(tmp_path: Path) -> None:
     )
     assert out == {"seed": 12, "sq": 144}
     assert PARENT_PID not in set(ex.stage_timings()["pid"])
+
+    # a warning raised in a worker is replayed here, once, with its category and origin
+    with pytest.warns(SchemaWarning, match="typed as unknown in a worker") as record:
+        assert ex.execute_parallel([Stage("w", _warn_in_worker)]) == {"w": 7}
+    assert len(record) == 1
+    assert record[0].filename == __file__
 
     # a failing stage: StageError with the original exception (pickled back) as cause, and
     # the stage queued behind it (one worker) never runs
