@@ -32,7 +32,10 @@ browser:
 demo: venv
 	$(VENV)/bin/rrperf demo
 
+# Lint and type-check first, so the test runner's summary is the last thing printed.
 test: venv node browser
+	$(VENV)/bin/ruff check rrperf tests benchmarks
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 2 -q
 
 test-fast: venv
