@@ -66,12 +66,15 @@ if TYPE_CHECKING:
 __all__ = [
     "COMPARISON_COLUMNS_ADDED",
     "CORRECTIONS",
+    "PAIRED_TESTS",
     "REGRESSION_COLUMNS",
     "TESTS",
     "adjust_p_values",
     "compare",
     "detect_change_points",
     "detect_regressions",
+    "paired_p_values",
+    "paired_ratio_intervals",
     "ratio_intervals",
 ]
 
@@ -79,6 +82,9 @@ logger = logging.getLogger(__name__)
 
 #: Tests offered for the p-value, as named in the ``test`` column.
 TESTS: tuple[str, ...] = ("mann-whitney", "welch")
+#: Paired tests on the per-round log ratios, as named in the ``test`` column; :func:`compare`
+#: uses the first for interleaved runs.
+PAIRED_TESTS: tuple[str, ...] = ("paired-t(log)", "wilcoxon(log)")
 #: Multiplicity corrections offered (``"none"`` leaves ``p_adjusted`` equal to ``p_value``).
 CORRECTIONS: tuple[str, ...] = ("fdr_bh", "fdr_by", "bonferroni", "none")
 #: Columns :func:`compare` adds after ``COMPARISON_EXTRA_COLUMNS``.
@@ -191,6 +197,117 @@ def ratio_intervals(
     return ratio, lo, hi
 
 
+def paired_ratio_intervals(
+    a: NDArray[np.float64],
+    b: NDArray[np.float64],
+    *,
+    confidence: float = 0.95,
+    method: str = "percentile",
+    n_resamples: int = 9999,
+    seed: int = 0,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Median per-round ratio ``exp(median(log(a_i / b_i)))`` per row, with a bootstrap interval.
+
+    Column ``i`` of ``a`` and ``b`` is round ``i``; the per-round log ratios ``d_i`` are
+    resampled over rounds (:func:`rrperf.bench.stats.center_intervals` with
+    ``center="median"``) and the interval is mapped back with ``exp``. For an even number of
+    rounds the point estimate is the geometric mean of the two middle ratios.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray
+        Shape ``(rows, n)``, ``n >= 2``, all values positive; one comparison per row.
+    confidence : float
+        Two-sided level.
+    method : {"percentile", "bca"}
+        Bootstrap interval of the median log ratio.
+    n_resamples : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the generator; every row is resampled with the same indices.
+
+    Returns
+    -------
+    (ratio, low, high) : tuple of numpy.ndarray, each of shape ``(rows,)``
+
+    Raises
+    ------
+    ConfigError
+        For bad shapes, non-positive values, an unknown method or a confidence outside (0, 1).
+    """
+    from rrperf.bench.stats import center_intervals
+
+    x = np.asarray(a, dtype=float)
+    y = np.asarray(b, dtype=float)
+    if x.ndim != 2 or x.shape != y.shape or x.shape[1] < 2:
+        raise ConfigError(
+            f"a and b must be 2-D of equal shape with at least 2 rounds, got {x.shape} and "
+            f"{y.shape}"
+        )
+    if not ((x > 0).all() and (y > 0).all()):
+        raise ConfigError("paired ratios need positive values on both sides")
+    if method not in _INTERVAL_METHODS:
+        raise ConfigError(f"method must be one of {', '.join(_INTERVAL_METHODS)}, got {method!r}")
+    r = x / y
+    s = np.sort(r, axis=1)
+    n = r.shape[1]
+    # exp(median(log r)) computed on the ratios, so that equal ratios give the ratio exactly.
+    ratio = s[:, n // 2] if n % 2 else np.sqrt(s[:, n // 2 - 1] * s[:, n // 2])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lo, hi = center_intervals(
+            np.log(r), center="median", method=method, confidence=confidence,
+            n_resamples=n_resamples, seed=seed,
+        )
+    for w in caught:
+        logger.debug("bootstrap warning: %s", w.message)
+    const = np.ptp(r, axis=1) == 0
+    lo = np.where(const, ratio, np.exp(lo))
+    hi = np.where(const, ratio, np.exp(hi))
+    return np.asarray(ratio, dtype=float), lo, hi
+
+
+def paired_p_values(
+    a: NDArray[np.float64], b: NDArray[np.float64], test: str = PAIRED_TESTS[0]
+) -> NDArray[np.float64]:
+    """Two-sided p-value per row from the per-round log ratios ``log(a_i / b_i)``.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray
+        Shape ``(rows, n)``, positive values, column ``i`` is round ``i``.
+    test : {"paired-t(log)", "wilcoxon(log)"}
+        One-sample t test of the mean log ratio against 0, or the Wilcoxon signed-rank test.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(rows,)``. Rows whose log ratios are all equal get 1.0 when they are 0 (no
+        difference) and 0.0 otherwise (every round changed by the same factor).
+
+    Raises
+    ------
+    ConfigError
+        For an unknown test.
+    """
+    if test not in PAIRED_TESTS:
+        raise ConfigError(f"test must be one of {', '.join(PAIRED_TESTS)}, got {test!r}")
+    d = np.log(np.asarray(a, dtype=float) / np.asarray(b, dtype=float))
+    const = np.ptp(d, axis=1) == 0
+    p = np.full(d.shape[0], np.nan)
+    var = ~const
+    if var.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if test == "paired-t(log)":
+                res = scipy.stats.ttest_1samp(d[var], 0.0, axis=1)
+            else:
+                res = scipy.stats.wilcoxon(d[var], axis=1, zero_method="zsplit")
+        p[var] = np.asarray(res.pvalue, dtype=float)
+    p[const] = np.where(d[const, 0] == 0, 1.0, 0.0)
+    return p
+
+
 def _p_values(a: NDArray[np.float64], b: NDArray[np.float64], test: str) -> NDArray[np.float64]:
     """Two-sided p-value per row of ``a`` (rows, n_a) against the same row of ``b``."""
     const = (np.ptp(a, axis=1) == 0) & (np.ptp(b, axis=1) == 0)
@@ -276,7 +393,8 @@ def _pair(
     """Align two sides by round (``ka``/``kb``: round codes, -1 = unknown) when interleaved."""
     if ka is None or kb is None or len(a) != len(b) or len(a) < 2:
         return a, b, False
-    if (ka < 0).any() or (kb < 0).any():
+    if (ka < 0).any() or (kb < 0).any() or not ((a > 0).all() and (b > 0).all()):
+        # Per-round log ratios need positive values.
         return a, b, False
     oa = np.argsort(ka, kind="stable")
     ob = np.argsort(kb, kind="stable")
@@ -330,8 +448,13 @@ def _effects(
     n_resamples: int,
     seed: int,
     test: str,
+    paired_test: str = PAIRED_TESTS[0],
 ) -> list[tuple[float, float, float, float]]:
-    """(ratio, low, high, p) per task; tasks of equal shape share one vectorized bootstrap."""
+    """(ratio, low, high, p) per task; tasks of equal shape share one vectorized bootstrap.
+
+    Paired tasks use the per-round log ratios (:func:`paired_ratio_intervals`,
+    :func:`paired_p_values` with ``paired_test``), the others the ratio of medians and ``test``.
+    """
     nan = math.nan
     out: list[tuple[float, float, float, float]] = [(nan, nan, nan, nan)] * len(tasks)
     shapes: dict[tuple[int, int, bool], list[int]] = {}
@@ -341,16 +464,22 @@ def _effects(
     for (_, _, paired), idx in shapes.items():
         a_stack = np.vstack([tasks[i][0] for i in idx])
         b_stack = np.vstack([tasks[i][1] for i in idx])
-        ratio, lo, hi = ratio_intervals(
-            a_stack,
-            b_stack,
-            paired=paired,
-            confidence=confidence,
-            method=method,
-            n_resamples=n_resamples,
-            seed=seed,
-        )
-        p = _p_values(a_stack, b_stack, test)
+        if paired:
+            ratio, lo, hi = paired_ratio_intervals(
+                a_stack, b_stack, confidence=confidence, method=method,
+                n_resamples=n_resamples, seed=seed,
+            )
+            p = paired_p_values(a_stack, b_stack, paired_test)
+        else:
+            ratio, lo, hi = ratio_intervals(
+                a_stack,
+                b_stack,
+                confidence=confidence,
+                method=method,
+                n_resamples=n_resamples,
+                seed=seed,
+            )
+            p = _p_values(a_stack, b_stack, test)
         for j, i in enumerate(idx):
             out[i] = (float(ratio[j]), float(lo[j]), float(hi[j]), float(p[j]))
     return out
@@ -374,6 +503,7 @@ def compare(
     test: str = "mann-whitney",
     method: str = "percentile",
     n_resamples: int = 9999,
+    paired_test: str = PAIRED_TESTS[0],
 ) -> pd.DataFrame:
     """Compare every variant with a baseline, per scenario and cache state.
 
@@ -402,11 +532,13 @@ def compare(
     correction : {"fdr_bh", "fdr_by", "bonferroni", "none"}
         Multiplicity correction across all comparisons of the call.
     test : {"mann-whitney", "welch"}
-        Test for ``p_value``.
+        Test for ``p_value`` when the sides are not paired by round.
     method : {"percentile", "bca"}
         Bootstrap interval of the ratio.
     n_resamples : int
         Bootstrap resamples.
+    paired_test : {"paired-t(log)", "wilcoxon(log)"}
+        Test on the per-round log ratios when the sides are paired by round.
 
     Returns
     -------
@@ -427,6 +559,10 @@ def compare(
         For a bad option.
     """
     _check_common(confidence, threshold, test, correction)
+    if paired_test not in PAIRED_TESTS:
+        raise ConfigError(
+            f"paired_test must be one of {', '.join(PAIRED_TESTS)}, got {paired_test!r}"
+        )
     by_cols = group_columns(data, by)
     if "system" not in by_cols:
         raise ResultsSchemaError(
@@ -501,11 +637,13 @@ def compare(
             tasks.append((a, b, paired))
             records.append({
                 **outer_key, **_row(variant_keys, vid),
-                "baseline": baseline, "test": test, "n": len(a), "n_baseline": len(b),
+                "baseline": baseline, "test": paired_test if paired else test,
+                "n": len(a), "n_baseline": len(b),
                 "paired": paired, "correction": correction,
             })
     effects = _effects(
-        tasks, confidence=confidence, method=method, n_resamples=n_resamples, seed=seed, test=test
+        tasks, confidence=confidence, method=method, n_resamples=n_resamples, seed=seed,
+        test=test, paired_test=paired_test,
     )
     for rec, (ratio, lo, hi, p) in zip(records, effects, strict=True):
         rec.update(ratio=ratio, ratio_ci_low=lo, ratio_ci_high=hi, p_value=p)

@@ -16,6 +16,8 @@ from rrperf.bench.regress import (
     compare,
     detect_change_points,
     detect_regressions,
+    paired_p_values,
+    paired_ratio_intervals,
     ratio_intervals,
     robust_noise,
 )
@@ -49,10 +51,9 @@ def test_clear_speedup_is_faster_with_the_exact_ratio() -> None:
     assert row["ratio"] == 0.5
     assert (row["ratio_ci_low"], row["ratio_ci_high"]) == (0.5, 0.5)  # paired: every round halves
     assert row["verdict"] == "faster"
-    assert row["test"] == "mann-whitney"
-    assert row["p_value"] == pytest.approx(
-        scipy.stats.mannwhitneyu([v / 2 for v in BASE], BASE).pvalue
-    )
+    # paired by round: every per-round log ratio is log(0.5), so the paired t test is exact
+    assert row["test"] == "paired-t(log)"
+    assert row["p_value"] == 0.0
     assert bool(row["paired"]) and row["n"] == 6 and row["n_baseline"] == 6
     unpaired = compare(df.drop(columns="iteration"), "legacy").iloc[0]
     assert unpaired["test"] == "mann-whitney"
@@ -113,6 +114,47 @@ def test_paired_and_independent_intervals_differ_as_expected() -> None:
         ratio_intervals(a[None], drift[None, :5], paired=True)
 
 
+def test_paired_rounds_use_the_per_round_log_ratios() -> None:
+    # The machine speeds up 16-fold over the run (powers of two keep v / b exact), while the
+    # variant is 5-25% slower within every round: only the per-round ratios see that.
+    ratios = np.array([1.1, 1.2, 1.15, 1.25, 1.05])
+    base = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
+    df = _run({("legacy", "s"): list(base), ("pipeline", "p"): list(base * ratios)})
+    row = compare(df, "legacy").iloc[0]
+    assert bool(row["paired"]) and row["test"] == "paired-t(log)"
+    assert row["ratio"] == 1.15  # median of the per-round ratios
+    assert row["p_value"] == pytest.approx(
+        scipy.stats.ttest_1samp(np.log(ratios), 0.0).pvalue, rel=1e-12
+    )
+    assert 1.05 <= row["ratio_ci_low"] <= 1.15 <= row["ratio_ci_high"] <= 1.25
+    assert row["verdict"] == "slower"
+    wil = compare(df, "legacy", paired_test="wilcoxon(log)").iloc[0]
+    assert wil["test"] == "wilcoxon(log)"
+    assert wil["p_value"] == pytest.approx(scipy.stats.wilcoxon(np.log(ratios)).pvalue)
+    assert wil["p_value"] == 0.0625  # the floor of the signed-rank test with 5 rounds
+    # The same values without rounds: the drift swamps the effect.
+    unpaired = compare(df.drop(columns="iteration"), "legacy").iloc[0]
+    assert unpaired["test"] == "mann-whitney" and unpaired["verdict"] == "inconclusive"
+    # Even round counts: geometric mean of the two middle ratios.
+    r, lo, hi = paired_ratio_intervals(
+        (base[:4] * np.array([0.5, 2.0, 0.25, 8.0]))[None], base[:4][None], n_resamples=200
+    )
+    assert r[0] == 1.0 and lo[0] < 1.0 < hi[0]
+    np.testing.assert_array_equal(
+        paired_p_values(np.array([[2.0, 4.0], [1.0, 3.0]]), np.array([[1.0, 2.0], [1.0, 3.0]])),
+        [0.0, 1.0],
+    )
+    # Non-positive values cannot be paired by log ratio: the independent path is used.
+    zero = _run({("legacy", "s"): [0.0, *BASE[1:]], ("pipeline", "p"): BASE})
+    assert not bool(compare(zero, "legacy")["paired"].iloc[0])
+    with pytest.raises(ConfigError, match="paired ratios need positive values"):
+        paired_ratio_intervals(np.array([[1.0, -1.0]]), np.array([[1.0, 1.0]]))
+    with pytest.raises(ConfigError, match="paired_test must be one of"):
+        compare(df, "legacy", paired_test="sign")
+    with pytest.raises(ConfigError, match=r"test must be one of paired-t\(log\)"):
+        paired_p_values(np.ones((1, 3)), np.ones((1, 3)), "t")
+
+
 def test_bh_adjustment_matches_scipy() -> None:
     rng = np.random.default_rng(5)
     variants = {("legacy", "s"): list(rng.normal(1, 0.1, 8))}
@@ -152,7 +194,7 @@ def test_baseline_as_system_slash_strategy_and_welch() -> None:
     ]
     assert out["ratio"].tolist() == [2.0, 0.5]
     assert out["verdict"].tolist() == ["slower", "faster"]
-    assert set(out["test"]) == {"welch"}
+    assert set(out["test"]) == {"paired-t(log)"}  # test= applies to unpaired sides only
     unpaired = compare(df.drop(columns="iteration"), "pipeline/sequential", test="welch")
     assert set(unpaired["test"]) == {"welch"}
     assert unpaired["p_value"].iloc[0] == pytest.approx(scipy.stats.ttest_ind(
