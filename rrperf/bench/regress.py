@@ -67,6 +67,7 @@ __all__ = [
     "COMPARISON_COLUMNS_ADDED",
     "CORRECTIONS",
     "PAIRED_TESTS",
+    "WILCOXON_MIN_ROUNDS",
     "REGRESSION_COLUMNS",
     "TESTS",
     "adjust_p_values",
@@ -75,6 +76,7 @@ __all__ = [
     "detect_regressions",
     "paired_p_values",
     "paired_ratio_intervals",
+    "paired_test_for",
     "ratio_intervals",
 ]
 
@@ -82,9 +84,13 @@ logger = logging.getLogger(__name__)
 
 #: Tests offered for the p-value, as named in the ``test`` column.
 TESTS: tuple[str, ...] = ("mann-whitney", "welch")
-#: Paired tests on the per-round log ratios, as named in the ``test`` column; :func:`compare`
-#: uses the first for interleaved runs.
-PAIRED_TESTS: tuple[str, ...] = ("paired-t(log)", "wilcoxon(log)")
+#: Paired tests on the per-round log ratios, as named in the ``test`` column. ``"auto"`` (the
+#: default of :func:`compare`) picks Wilcoxon's signed-rank test from ``WILCOXON_MIN_ROUNDS``
+#: rounds on and the paired t test below (see the module notes).
+PAIRED_TESTS: tuple[str, ...] = ("auto", "paired-t(log)", "wilcoxon(log)")
+#: Fewest rounds for which ``"auto"`` uses the signed-rank test (its smallest two-sided
+#: p-value is 2 / 2**n: 0.0625 at 5 rounds, 0.0078 at 8).
+WILCOXON_MIN_ROUNDS = 8
 #: Multiplicity corrections offered (``"none"`` leaves ``p_adjusted`` equal to ``p_value``).
 CORRECTIONS: tuple[str, ...] = ("fdr_bh", "fdr_by", "bonferroni", "none")
 #: Columns :func:`compare` adds after ``COMPARISON_EXTRA_COLUMNS``.
@@ -267,6 +273,26 @@ def paired_ratio_intervals(
     return np.asarray(ratio, dtype=float), lo, hi
 
 
+def paired_test_for(n: int, paired_test: str = "auto") -> str:
+    """The paired test actually used for ``n`` rounds.
+
+    Parameters
+    ----------
+    n : int
+        Number of rounds.
+    paired_test : {"auto", "paired-t(log)", "wilcoxon(log)"}
+
+    Returns
+    -------
+    str
+        ``paired_test`` itself unless it is ``"auto"``: then ``"wilcoxon(log)"`` from
+        :data:`WILCOXON_MIN_ROUNDS` rounds on, else ``"paired-t(log)"``.
+    """
+    if paired_test != "auto":
+        return paired_test
+    return "wilcoxon(log)" if n >= WILCOXON_MIN_ROUNDS else "paired-t(log)"
+
+
 def paired_p_values(
     a: NDArray[np.float64], b: NDArray[np.float64], test: str = PAIRED_TESTS[0]
 ) -> NDArray[np.float64]:
@@ -276,8 +302,9 @@ def paired_p_values(
     ----------
     a, b : numpy.ndarray
         Shape ``(rows, n)``, positive values, column ``i`` is round ``i``.
-    test : {"paired-t(log)", "wilcoxon(log)"}
-        One-sample t test of the mean log ratio against 0, or the Wilcoxon signed-rank test.
+    test : {"auto", "paired-t(log)", "wilcoxon(log)"}
+        One-sample t test of the mean log ratio against 0, or the Wilcoxon signed-rank test;
+        ``"auto"`` resolves with :func:`paired_test_for`.
 
     Returns
     -------
@@ -293,6 +320,7 @@ def paired_p_values(
     if test not in PAIRED_TESTS:
         raise ConfigError(f"test must be one of {', '.join(PAIRED_TESTS)}, got {test!r}")
     d = np.log(np.asarray(a, dtype=float) / np.asarray(b, dtype=float))
+    test = paired_test_for(d.shape[1], test)
     const = np.ptp(d, axis=1) == 0
     p = np.full(d.shape[0], np.nan)
     var = ~const
@@ -537,8 +565,9 @@ def compare(
         Bootstrap interval of the ratio.
     n_resamples : int
         Bootstrap resamples.
-    paired_test : {"paired-t(log)", "wilcoxon(log)"}
-        Test on the per-round log ratios when the sides are paired by round.
+    paired_test : {"auto", "paired-t(log)", "wilcoxon(log)"}
+        Test on the per-round log ratios when the sides are paired by round; ``"auto"`` is
+        the signed-rank test from 8 rounds on and the paired t test below.
 
     Returns
     -------
@@ -637,7 +666,8 @@ def compare(
             tasks.append((a, b, paired))
             records.append({
                 **outer_key, **_row(variant_keys, vid),
-                "baseline": baseline, "test": paired_test if paired else test,
+                "baseline": baseline,
+                "test": paired_test_for(len(a), paired_test) if paired else test,
                 "n": len(a), "n_baseline": len(b),
                 "paired": paired, "correction": correction,
             })

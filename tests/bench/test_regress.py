@@ -18,6 +18,7 @@ from rrperf.bench.regress import (
     detect_regressions,
     paired_p_values,
     paired_ratio_intervals,
+    paired_test_for,
     ratio_intervals,
     robust_noise,
 )
@@ -135,6 +136,16 @@ def test_paired_rounds_use_the_per_round_log_ratios() -> None:
     # The same values without rounds: the drift swamps the effect.
     unpaired = compare(df.drop(columns="iteration"), "legacy").iloc[0]
     assert unpaired["test"] == "mann-whitney" and unpaired["verdict"] == "inconclusive"
+    # From 8 rounds on, "auto" takes the signed-rank test.
+    r8 = np.array([1.1, 1.2, 1.15, 1.25, 1.05, 1.3, 1.0, 1.12])
+    b8 = 2.0 ** np.arange(8)
+    row8 = compare(_run({("legacy", "s"): list(b8), ("pipeline", "p"): list(b8 * r8)}),
+                   "legacy").iloc[0]
+    assert row8["test"] == "wilcoxon(log)"
+    assert row8["ratio"] == pytest.approx(math.sqrt(1.12 * 1.15), rel=1e-15)
+    assert row8["p_value"] == pytest.approx(scipy.stats.wilcoxon(np.log(r8)).pvalue)
+    assert paired_test_for(7) == "paired-t(log)" and paired_test_for(8) == "wilcoxon(log)"
+    assert paired_test_for(20, "paired-t(log)") == "paired-t(log)"
     # Even round counts: geometric mean of the two middle ratios.
     r, lo, hi = paired_ratio_intervals(
         (base[:4] * np.array([0.5, 2.0, 0.25, 8.0]))[None], base[:4][None], n_resamples=200
@@ -151,7 +162,7 @@ def test_paired_rounds_use_the_per_round_log_ratios() -> None:
         paired_ratio_intervals(np.array([[1.0, -1.0]]), np.array([[1.0, 1.0]]))
     with pytest.raises(ConfigError, match="paired_test must be one of"):
         compare(df, "legacy", paired_test="sign")
-    with pytest.raises(ConfigError, match=r"test must be one of paired-t\(log\)"):
+    with pytest.raises(ConfigError, match=r"test must be one of auto, paired-t\(log\)"):
         paired_p_values(np.ones((1, 3)), np.ones((1, 3)), "t")
 
 
