@@ -9,6 +9,9 @@ Draws seeded samples from known distributions and measures, through the public f
   threshold and at threshold 0 with and without the BH correction, coverage of the ratio
   interval, power for a 5% slowdown at 2% CV with 20 iterations a side (independent data and
   interleaved data with round-to-round drift);
+* ``compare`` on interleaved runs from a drifting, bursty machine (random walk in log speed
+  shared by the round, round and single-iteration bursts): A/A claim rates at 5, 10 and 20
+  rounds and power for a 5% slowdown, for each paired test;
 * ``detect_regressions``: A/A false alarms and power for a 10% slowdown;
 * ``detect_change_points``: a 10% step in 60-point histories located within two points, and
   false alarms on histories without a step.
@@ -16,6 +19,7 @@ Draws seeded samples from known distributions and measures, through the public f
 Usage::
 
     .venv/bin/python benchmarks/bench_stats_validity.py [--scale 1.0] [--out figures.json]
+        [--only-paired]
 """
 
 from __future__ import annotations
@@ -131,6 +135,48 @@ def comparisons(trials: int) -> list[dict[str, Any]]:
     return out
 
 
+def _machine(rng: np.random.Generator, n: int, cv: float, factor: float, *,
+             drift: float = 0.05, burst_rounds: float = 0.10,
+             burst_iterations: float = 0.05) -> pd.DataFrame:
+    """Interleaved two-variant run: random walk of ``drift`` per round in log speed shared by
+    the round, ``burst_rounds`` of rounds 1.3-2x slower for both variants, ``burst_iterations``
+    of single iterations 1.3-2x slower, independent noise of CV ``cv``."""
+    rounds = np.exp(np.cumsum(rng.normal(0.0, drift, size=n)))
+    rounds = np.where(rng.random(n) < burst_rounds, rounds * rng.uniform(1.3, 2.0, n), rounds)
+    single = np.where(rng.random((n, 2)) < burst_iterations, rng.uniform(1.3, 2.0, (n, 2)), 1.0)
+    values = rng.normal(1.0, cv, size=(n, 2)) * single * rounds[:, None] * [1.0, factor]
+    return pd.DataFrame({
+        "run_id": "r1", "scenario": "s", "system": np.tile(["v0", "v1"], n),
+        "iteration": np.repeat(np.arange(n), 2), "wall_s": values.ravel(),
+    })
+
+
+def paired(trials: int) -> list[dict[str, Any]]:
+    """Interleaved runs on a drifting, bursty machine (see ``_machine``), 2000 resamples."""
+    out = []
+    cells: list[tuple[str, Callable[[np.random.Generator], pd.DataFrame], float, dict[str, Any]]]
+    cells = []
+    for n, thr in ((20, 0.02), (10, 0.0), (5, 0.0)):
+        cells.append((f"A/A paired, drift+bursts, 5% CV, n={n}, threshold {thr}",
+                      lambda g, n=n: _machine(g, n, 0.05, 1.0), 1.0, {"threshold": thr}))
+    cells.append(("5% slowdown, 2% CV, n=20, random-walk drift 5%, no bursts",
+                  lambda g: _machine(g, 20, 0.02, 1.05, burst_rounds=0.0,
+                                     burst_iterations=0.0), 1.05, {}))
+    cells.append(("5% slowdown, 2% CV, n=20, drift 5% + round bursts",
+                  lambda g: _machine(g, 20, 0.02, 1.05, burst_iterations=0.0), 1.05, {}))
+    cells.append(("5% slowdown, 2% CV, n=20, drift 5% + round and single-iteration bursts",
+                  lambda g: _machine(g, 20, 0.02, 1.05), 1.05, {}))
+    for i, (label, make, truth, kws) in enumerate(cells):
+        for test in ("auto", "paired-t(log)", "wilcoxon(log)"):
+            r = _compare_rates(trials, make, [SEED, 7, i], truth, paired_test=test,
+                               n_resamples=2000, **kws)
+            out.append({"check": f"{label} [{test}]",
+                        "claim": r["per_comparison_claim"], "slower": r["slower"],
+                        "ratio_ci_coverage": r["ratio_ci_coverage"], "trials": trials,
+                        "target": "claim <= 0.05" if truth == 1.0 else "slower >= 0.90"})
+    return out
+
+
 def regressions(trials: int) -> list[dict[str, Any]]:
     rng = np.random.default_rng([SEED, 3])
     out = []
@@ -181,12 +227,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every trial count")
     parser.add_argument("--out", help="write the figures as JSON here")
+    parser.add_argument("--only-paired", action="store_true",
+                        help="run only the drifting/bursty-machine paired checks")
     args = parser.parse_args(argv)
 
     def t(k: int) -> int:
         return max(10, int(k * args.scale))
 
     started = time.perf_counter()
+    pair = paired(t(1000))
+    print(pd.DataFrame(pair).to_string(index=False, float_format="{:.3f}".format))
+    if args.only_paired:
+        print(f"elapsed {time.perf_counter() - started:.0f} s")
+        return 0
     cov = coverage(t(4000))
     print("Coverage of 95% intervals (mean: t/percentile/bca/studentized; median: *-median)")
     med = pd.DataFrame([r for r in cov if r["check"].endswith("median")]).pivot_table(
@@ -203,8 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"elapsed {elapsed:.0f} s")
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
-            json.dump({"seed": SEED, "coverage": cov, "checks": rest, "elapsed_s": elapsed}, fh,
-                      indent=2)
+            json.dump({"seed": SEED, "coverage": cov, "checks": rest, "paired": pair,
+                       "elapsed_s": elapsed}, fh, indent=2)
     return 0
 
 

@@ -131,3 +131,52 @@ def test_ten_percent_step_is_located_within_two_points() -> None:
     assert located / trials >= 0.90
     # The located changes are the right size (+10% within noise).
     assert found.loc[near, "change"].between(0.05, 0.15).all()
+
+
+def _machine_table(
+    rng: np.random.Generator, n: int, cv: float, factor: float, *, drift: float = 0.05,
+    burst_rounds: float = 0.10, burst_iterations: float = 0.05,
+) -> pd.DataFrame:
+    """An interleaved two-variant run on a machine whose speed drifts and bursts.
+
+    Log speed is a random walk with ``drift`` per round, shared by both variants of a round;
+    ``burst_rounds`` of the rounds are 1.3-2x slower for both variants and
+    ``burst_iterations`` of the single iterations 1.3-2x slower; ``cv`` is independent noise.
+    """
+    rounds = np.exp(np.cumsum(rng.normal(0.0, drift, size=n)))
+    rounds = np.where(rng.random(n) < burst_rounds, rounds * rng.uniform(1.3, 2.0, n), rounds)
+    single = np.where(rng.random((n, 2)) < burst_iterations, rng.uniform(1.3, 2.0, (n, 2)), 1.0)
+    values = rng.normal(1.0, cv, size=(n, 2)) * single * rounds[:, None] * [1.0, factor]
+    return pd.DataFrame({
+        "run_id": "r1", "scenario": "s", "system": np.tile(["v0", "v1"], n),
+        "iteration": np.repeat(np.arange(n), 2), "wall_s": values.ravel(),
+    })
+
+
+@pytest.mark.parametrize(("n", "threshold"), [(20, 0.02), (10, 0.0), (5, 0.0)])
+def test_paired_aa_on_a_drifting_bursty_machine_rarely_claims(n: int, threshold: float) -> None:
+    rng = np.random.default_rng([SEED, 500, n])
+    trials = 150
+    verdicts = [
+        compare(_machine_table(rng, n, 0.05, 1.0), "v0", threshold=threshold,
+                n_resamples=1000, seed=SEED)
+        for _ in range(trials)
+    ]
+    assert all(bool(v["paired"].iloc[0]) for v in verdicts)
+    claims = sum(v["verdict"].iloc[0] in ("faster", "slower") for v in verdicts)
+    assert claims / trials <= 0.05
+
+
+def test_five_percent_slowdown_is_found_under_round_drift() -> None:
+    # 2% CV, 20 rounds, 5% random-walk drift in log speed shared by the round, no bursts.
+    rng = np.random.default_rng([SEED, 600])
+    trials = 200
+    found = 0
+    covered = 0
+    for _ in range(trials):
+        table = _machine_table(rng, 20, 0.02, 1.05, burst_rounds=0.0, burst_iterations=0.0)
+        row = compare(table, "v0", n_resamples=1000, seed=SEED).iloc[0]
+        found += row["verdict"] == "slower"
+        covered += row["ratio_ci_low"] <= 1.05 <= row["ratio_ci_high"]
+    assert found / trials >= 0.90
+    assert 0.90 <= covered / trials <= 0.99
