@@ -153,7 +153,7 @@ def _machine_table(
     })
 
 
-@pytest.mark.parametrize(("n", "threshold"), [(20, 0.02), (10, 0.0), (5, 0.0)])
+@pytest.mark.parametrize(("n", "threshold"), [(20, 0.02), (10, 0.02), (5, 0.0)])
 def test_paired_aa_on_a_drifting_bursty_machine_rarely_claims(n: int, threshold: float) -> None:
     rng = np.random.default_rng([SEED, 500, n])
     trials = 150
