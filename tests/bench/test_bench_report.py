@@ -194,7 +194,8 @@ def test_markdown_times_have_units_and_ratios_a_times_sign(result: BenchmarkResu
     row = dict(zip(comparison[0], comparison[2], strict=True))
     assert (row["ratio"], row["ratio_ci_low"], row["ratio_ci_high"]) == (
         "0.500×", "0.473×", "0.533×")
-    assert (row["p_value"], row["p_adjusted"]) == ("0.012", "0.012")  # 0.011667
+    # paired by round: t test on the per-round log ratios, p = 4.1e-6
+    assert (row["p_value"], row["p_adjusted"]) == ("\\<0.0001", "\\<0.0001")
     # JSON keeps the raw numbers
     payload = json.loads(generate_report(result, format="json"))
     assert payload["summary"][0]["median"] == 1.0
