@@ -286,6 +286,15 @@ class _Run:
     t0: float
     timings: list[StageTiming] = field(default_factory=list)
     fallback_reason: str | None = None
+    #: Called with ``(name, value)`` once per stage that succeeded (see ``on_result``).
+    on_result: Callable[[str, Any], None] | None = None
+    notified: set[str] = field(default_factory=set)
+
+    def notify(self, name: str, value: Any) -> None:
+        """Report a stage's result to ``on_result`` (once per stage)."""
+        if self.on_result is not None and name not in self.notified:
+            self.notified.add(name)
+            self.on_result(name, value)
 
 
 class ParallelExecutor:
@@ -463,13 +472,25 @@ class ParallelExecutor:
 
     # --- public entry points ------------------------------------------------------------------
 
-    def execute_with_dependencies(self, stages: Iterable[Stage] | Pipeline) -> dict[str, Any]:
+    def execute_with_dependencies(
+        self,
+        stages: Iterable[Stage] | Pipeline,
+        *,
+        on_result: Callable[[str, Any], None] | None = None,
+    ) -> dict[str, Any]:
         """Run every stage as soon as the stages it depends on are done.
 
         Parameters
         ----------
         stages : iterable of Stage, or Pipeline
             The graph. Each ``func`` receives its dependencies' results as keyword arguments.
+        on_result : callable or None
+            Called in this thread as ``on_result(name, value)`` once per stage that
+            succeeded, as the results arrive (in completion order, after the stages that
+            became ready were submitted, so the pool keeps working meanwhile). Lets the
+            caller consume results while later stages run. An exception it raises stops
+            the run: stages not yet started are not run, started ones are waited for, and
+            the exception propagates unchanged.
 
         Returns
         -------
@@ -488,11 +509,18 @@ class ParallelExecutor:
         """
         pipeline = _as_pipeline(stages)
         if self.backend == "serial":
-            return self._observed(pipeline, "serial", self._run_serial)
-        return self._observed(pipeline, self.backend, self._run_pool)
+            return self._observed(pipeline, "serial", self._run_serial, on_result)
+        return self._observed(pipeline, self.backend, self._run_pool, on_result)
 
-    def execute_parallel(self, stages: Iterable[Stage] | Pipeline) -> dict[str, Any]:
+    def execute_parallel(
+        self,
+        stages: Iterable[Stage] | Pipeline,
+        *,
+        on_result: Callable[[str, Any], None] | None = None,
+    ) -> dict[str, Any]:
         """Run independent stages (none may have ``depends_on``) concurrently.
+
+        ``on_result`` is as for :meth:`execute_with_dependencies`.
 
         Raises
         ------
@@ -509,17 +537,24 @@ class ParallelExecutor:
                 f"{', '.join(map(repr, dependent))} depend on other stages; "
                 "use execute_with_dependencies"
             )
-        return self.execute_with_dependencies(pipeline)
+        return self.execute_with_dependencies(pipeline, on_result=on_result)
 
-    def execute_sequential(self, stages: Iterable[Stage] | Pipeline) -> dict[str, Any]:
+    def execute_sequential(
+        self,
+        stages: Iterable[Stage] | Pipeline,
+        *,
+        on_result: Callable[[str, Any], None] | None = None,
+    ) -> dict[str, Any]:
         """Run every stage in topological order in this thread (the baseline).
+
+        ``on_result`` is as for :meth:`execute_with_dependencies`.
 
         Raises
         ------
         ConfigError, StageError
             As :meth:`execute_with_dependencies`.
         """
-        return self._observed(_as_pipeline(stages), "serial", self._run_serial)
+        return self._observed(_as_pipeline(stages), "serial", self._run_serial, on_result)
 
     def stage_timings(self, *, all_runs: bool = False) -> pd.DataFrame:
         """Per-stage timings of the last run (or of every run of this executor).
@@ -651,6 +686,7 @@ class ParallelExecutor:
         pipeline: Pipeline,
         backend: str,
         runner: Callable[[Pipeline, _Run], dict[str, Any]],
+        on_result: Callable[[str, Any], None] | None = None,
     ) -> dict[str, Any]:
         """Run ``runner`` inside a monitor session (when monitoring) and record the run."""
         self.fallback_reason = None
@@ -662,10 +698,13 @@ class ParallelExecutor:
                 f"{pipeline.name}[{backend}]", {"stages": len(pipeline), "backend": backend}
             )
         with self._lock:  # the run's clock starts after the monitor's own start-up
-            run = _Run(index=len(self._runs), backend=backend, t0=self._clock())
+            run = _Run(index=len(self._runs), backend=backend, t0=self._clock(),
+                       on_result=on_result)
             self._runs.append(run)
         try:
             results = runner(pipeline, run)
+            for st in pipeline:  # e.g. stages a failing pool finished before the fallback
+                run.notify(st.name, results[st.name])
         finally:
             self.last_wall_s = self._clock() - run.t0
             self.fallback_reason = run.fallback_reason
@@ -724,6 +763,7 @@ class ParallelExecutor:
                 assert out.error is not None
                 raise StageError._during(name, out.error) from out.error
             results[name] = out.value
+            run.notify(name, out.value)
         return results
 
     def _run_pool(self, pipeline: Pipeline, run: _Run) -> dict[str, Any]:
@@ -760,11 +800,12 @@ class ParallelExecutor:
         ready: list[tuple[int, str]] = []
         running: dict[Future[_Outcome], tuple[str, float]] = {}
 
-        def drain(failure: _PoolFailure | None, error: BaseException | None, name: str) -> None:
-            """Stop submitting, let started stages finish, then raise."""
+        def settle() -> _Outcome | None:
+            """Stop submitting and let started stages finish; return the first failed one."""
             for fut in running:
                 fut.cancel()
             done, _ = wait(list(running))
+            failed = None
             for fut in sorted(done, key=lambda f: index[running[f][0]]):
                 if fut.cancelled() or fut.exception() is not None:
                     continue
@@ -772,16 +813,34 @@ class ParallelExecutor:
                 self._record(run, out, backend, "ok" if out.ok else "error")
                 if out.ok:
                     results[out.name] = out.value
-                elif error is None and failure is not None:
-                    # a real stage failure outranks the pool failure
-                    assert out.error is not None
-                    error, name, failure = out.error, out.name, None
+                elif failed is None:
+                    failed = out
             running.clear()
+            return failed
+
+        def drain(failure: _PoolFailure | None, error: BaseException | None, name: str) -> None:
+            """Stop submitting, let started stages finish, then raise."""
+            failed = settle()
+            if failed is not None and error is None and failure is not None:
+                # a real stage failure outranks the pool failure
+                assert failed.error is not None
+                error, name, failure = failed.error, failed.name, None
             if failure is not None:
                 raise failure
             assert error is not None
             raise StageError._during(name, error) from error
 
+        def report(arrived: list[str]) -> None:
+            """Hand the arrived results to ``on_result`` (the next stages are running)."""
+            try:
+                for name in arrived:
+                    run.notify(name, results[name])
+            except BaseException:
+                settle()
+                raise
+            arrived.clear()
+
+        arrived: list[str] = []
         while sorter.is_active():
             for name in sorter.get_ready():
                 heapq.heappush(ready, (index[name], name))
@@ -796,6 +855,7 @@ class ParallelExecutor:
                         drain(_PoolFailure(_reason(err), err), None, name)
                     raise
                 running[fut] = (name, self._clock())
+            report(arrived)
             wait_s = None
             if timeout is not None:
                 earliest = min(started for _, started in running.values())
@@ -818,6 +878,8 @@ class ParallelExecutor:
                     drain(None, out.error, name)
                 results[name] = out.value
                 sorter.done(name)
+                arrived.append(name)
+        report(arrived)
         return results
 
     def _timed_out(

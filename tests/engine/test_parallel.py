@@ -147,6 +147,77 @@ def test_execute_parallel_rejects_dependencies() -> None:
         ex.execute_parallel([Stage("a", lambda: 1), Stage("b", lambda a: a, depends_on=("a",))])
 
 
+@pytest.mark.parametrize("backend", ["serial", "thread"])
+def test_on_result_reports_each_stage_once(backend: str) -> None:
+    seen: list[tuple[str, object]] = []
+    stages = [
+        Stage("root", lambda: 7),
+        Stage("left", lambda root: root * 2, depends_on=("root",)),
+        Stage("right", lambda root: root * 3, depends_on=("root",)),
+        Stage("report", lambda left, right: left + right, depends_on=("left", "right")),
+    ]
+    with ParallelExecutor(2, backend=backend, enable_monitoring=False) as ex:
+        out = ex.execute_with_dependencies(stages, on_result=lambda n, v: seen.append((n, v)))
+        assert out == {"root": 7, "left": 14, "right": 21, "report": 35}
+        assert sorted(seen) == sorted(out.items())
+        assert seen[0] == ("root", 7) and seen[-1] == ("report", 35)
+        seen.clear()
+        assert ex.execute_sequential(stages[:1], on_result=lambda n, v: seen.append((n, v)))
+        assert seen == [("root", 7)]
+        seen.clear()
+        ex.execute_parallel([Stage("a", lambda: 1), Stage("b", lambda: 2)],
+                            on_result=lambda n, v: seen.append((n, v)))
+        assert sorted(seen) == [("a", 1), ("b", 2)]
+
+
+def test_on_result_runs_while_the_next_stage_runs() -> None:
+    # "b" is submitted before "a" is reported: the callback waits for "b" to start, and "b"
+    # waits for the callback, which only works if they overlap
+    b_started, reported = threading.Event(), threading.Event()
+
+    def b() -> str:
+        b_started.set()
+        return "b" if reported.wait(timeout=30) else "b without the report"
+
+    def on_result(name: str, value: object) -> None:
+        if name == "a":
+            assert b_started.wait(timeout=30), "stage b was not running during the callback"
+            reported.set()
+
+    with ParallelExecutor(1, backend="thread", enable_monitoring=False) as ex:
+        out = ex.execute_parallel([Stage("a", lambda: "a"), Stage("b", b)], on_result=on_result)
+    assert out == {"a": "a", "b": "b"}
+
+
+def test_on_result_error_stops_the_run_and_propagates_unchanged() -> None:
+    calls: list[str] = []
+    b_started = threading.Event()
+
+    def b() -> str:
+        b_started.set()
+        calls.append("b")
+        return "b"
+
+    def on_result(name: str, value: object) -> None:
+        b_started.wait(timeout=30)  # so that "b" is running (no longer cancellable)
+        raise Boom(f"cannot store {name}")
+
+    stages = [Stage("a", _recorder(calls, "a")), Stage("b", b), Stage("c", _recorder(calls, "c"))]
+    ex = ParallelExecutor(1, backend="thread", enable_monitoring=False)
+    with pytest.raises(Boom, match="cannot store a"):
+        ex.execute_parallel(stages, on_result=on_result)
+    # "b" was already running when "a" was reported: it finishes; "c" never starts
+    assert calls == ["a", "b"]
+    frame = ex.stage_timings()
+    assert dict(zip(frame["stage"], frame["status"], strict=True)) == {
+        "a": "ok", "b": "ok", "c": "not_run"
+    }
+    with pytest.raises(Boom, match="cannot store a"):
+        _serial().execute_sequential(stages, on_result=on_result)
+    assert calls == ["a", "b", "a"]
+    ex.shutdown()
+
+
 # --- failures -------------------------------------------------------------------------------------
 
 
@@ -375,9 +446,14 @@ def test_process_backend_results_errors_and_fallbacks(tmp_path: Path) -> None:
 
     # an unpicklable stage: the rest runs sequentially here, with one FallbackWarning
     stages = [Stage("seed", _seed), Stage("double", _Unpicklable(), depends_on=("seed",))]
+    seen: list[tuple[str, object]] = []
     with pytest.warns(FallbackWarning, match="process pool failed") as record:
-        assert ex.execute_with_dependencies(stages) == {"seed": 12, "double": 24}
+        assert ex.execute_with_dependencies(
+            stages, on_result=lambda n, v: seen.append((n, v))
+        ) == {"seed": 12, "double": 24}
     assert len(record) == 1
+    # each stage reported once, whether the pool or the fallback ran it
+    assert sorted(seen) == [("double", 24), ("seed", 12)]
     assert ex.fallback_reason is not None and ex.fallback_reason.startswith("PicklingError")
     frame = ex.stage_timings()
     assert frame.loc[frame["stage"] == "double", "backend"].item() == "serial-fallback"

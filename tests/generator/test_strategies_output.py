@@ -93,6 +93,10 @@ def test_parallel_runs_batches_on_worker_processes_and_close_ends_them(
     timings = ctx.executor.stage_timings()
     assert sorted(timings["stage"]) == ["batch:0", "batch:1", "batch:2"]
     pids = set(timings["pid"])
+    # every table's render was stored as its batch came back: a second run hits them all
+    warm = generate("synthetic:60", tmp_path / "out", context=ctx)
+    assert (warm.files_written, warm.cache_hits, warm.cache_misses) == (0, 61, 0)
+    assert warm.output_digest == result.output_digest
     assert os.getpid() not in pids
     ctx.close()
     for pid in pids:
@@ -447,3 +451,20 @@ def test_packed_context_round_trips(source: str) -> None:
 
     ctx = analyze_schema(load_schema(source))
     assert cached.unpack_context(cached.pack_context(ctx)) == ctx
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_gc_paused_restores_the_collector_state(enabled: bool) -> None:
+    import gc
+
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        with cached._gc_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled() is enabled
+        with pytest.raises(ValueError, match="inside"), cached._gc_paused():
+            raise ValueError("inside")
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
