@@ -28,6 +28,8 @@ from collections.abc import Iterable, Mapping
 
 import inflection
 
+from rrperf.schema.associations import singularize
+
 __all__ = [
     "RESERVED_IDENTIFIERS",
     "ModelNames",
@@ -99,46 +101,6 @@ def model_name(table: str) -> str:
     ('UserProfile', 'Person', 'FooBar')
     """
     return _identifier(singularize(table))
-
-
-# (len(SINGULARS), len(UNCOUNTABLES)) -> (uncountable regex, compiled rules)
-_RULES: dict[tuple[int, int], tuple[re.Pattern[str] | None, list[tuple[re.Pattern[str], str]]]] = {}
-
-
-def _singular_rules() -> tuple[re.Pattern[str] | None, list[tuple[re.Pattern[str], str]]]:
-    key = (len(inflection.SINGULARS), len(inflection.UNCOUNTABLES))
-    rules = _RULES.get(key)
-    if rules is None:
-        words = sorted(inflection.UNCOUNTABLES)
-        alternatives = "|".join(f"(?:{w})" for w in words)
-        uncountable = re.compile(rf"(?i)\b({alternatives})\Z") if words else None
-        compiled: list[tuple[re.Pattern[str], str]] = [
-            (re.compile(rule), replacement) for rule, replacement in inflection.SINGULARS
-        ]
-        rules = _RULES[key] = (uncountable, compiled)
-    return rules
-
-
-def singularize(word: str) -> str:
-    """``inflection.singularize(word)`` with its rules compiled once.
-
-    The same rules in the same order (an uncountable word is returned as it is, else the
-    first matching rule applies); ``inflection.singularize`` looks up each of its ~60 regular
-    expressions in ``re``'s cache per call, which made it a third of the analysis of a
-    10,000-table schema (2026-11-26 profile). Rules added with ``inflection.singular()`` or
-    ``inflection.uncountable()`` later are picked up (the compiled form is keyed by the rule
-    counts).
-
-    >>> singularize("people"), singularize("sheep"), singularize("CamelOctopi")
-    ('person', 'sheep', 'CamelOctopus')
-    """
-    uncountable, rules = _singular_rules()
-    if uncountable is not None and uncountable.search(word):
-        return word
-    for rule, replacement in rules:
-        if rule.search(word):
-            return rule.sub(replacement, word)
-    return word
 
 
 def _identifier(text: str) -> str:
