@@ -36,9 +36,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import inflection
-
 from rrperf.errors import ConfigError
+from rrperf.schema.associations import pluralize, singularize
 from rrperf.schema.model import (
     CheckConstraint,
     Column,
@@ -233,7 +232,7 @@ _SPEC_KEYS = ("seed", "fk_density", "polymorphic_share", "enum_share")
 def synthetic_table_names(n_tables: int) -> list[tuple[str, str]]:
     """The first ``n_tables`` regular table names as (plural table name, singular) pairs."""
     n_nouns, n_quals = len(_NOUNS), len(_QUALIFIERS)
-    plurals = {noun: inflection.pluralize(noun) for noun in _NOUNS}
+    plurals = {noun: pluralize(noun) for noun in _NOUNS}
     names = []
     for k in range(n_tables):
         noun = _NOUNS[k % n_nouns]
@@ -262,6 +261,9 @@ def _generate(spec: SyntheticSpec) -> Schema:
     id_col = Column("id", "bigint", null=False, primary_key=True)
     timestamps = (Column("created_at", "datetime", null=False),
                   Column("updated_at", "datetime", null=False))
+    # Columns are frozen values: equal ones are built once and shared between tables (a
+    # Column costs a few microseconds to build, and a 2,000-table schema has ~20,000 of them).
+    shared: dict[tuple[str, str, bool], Column] = {}
 
     for i in range(spec.n_tables):
         if i >= 2 and spec.fk_density > 0 and len(regular) >= 2 and rng.random() < 0.04:
@@ -303,7 +305,11 @@ def _generate(spec: SyntheticSpec) -> Schema:
                 column = f"{roles.pop(rng.randrange(len(roles)))}_id"
             key_columns.add(column)
             nullable = rng.random() < 0.25
-            columns.append(Column(column, "bigint", null=nullable))
+            key_col = shared.get((column, "bigint", nullable))
+            if key_col is None:
+                key_col = shared[(column, "bigint", nullable)] = Column(column, "bigint",
+                                                                        null=nullable)
+            columns.append(key_col)
             indexes.append(Index(f"index_{table}_on_{column}", (column,),
                                  unique=rng.random() < 0.1))
             if not conventional or rng.random() < 0.85:
@@ -326,7 +332,11 @@ def _generate(spec: SyntheticSpec) -> Schema:
 
         for col_name, col_type, fixed, null_policy, unique in rng.sample(_POOL, rng.randint(2, 9)):
             null = null_policy == "yes" or (null_policy == "random" and rng.random() < 0.5)
-            columns.append(Column(col_name, col_type, null=null, **fixed))
+            col = shared.get((col_name, col_type, null))
+            if col is None:  # pool names are distinct from key names (no "_id" suffix)
+                col = shared[(col_name, col_type, null)] = Column(col_name, col_type, null=null,
+                                                                  **fixed)
+            columns.append(col)
             if unique:
                 indexes.append(Index(f"index_{table}_on_{col_name}", (col_name,), unique=True))
             if col_name == "amount":
@@ -577,7 +587,7 @@ def render_schema_rb(schema: Schema) -> str:
         lines.append("")
     for fk in schema.foreign_keys:
         opts: list[tuple[str, str]] = []
-        if fk.column != f"{inflection.singularize(fk.to_table)}_id":
+        if fk.column != f"{singularize(fk.to_table)}_id":
             opts.append(("column", _rb_str(fk.column)))
         if fk.primary_key != "id":
             opts.append(("primary_key", _rb_str(fk.primary_key)))
