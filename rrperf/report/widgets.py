@@ -37,7 +37,7 @@ import math
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rrperf._optional import require
 from rrperf.errors import ConfigError, ReportError, RrperfError
@@ -187,6 +187,42 @@ class _Runs:
             thread.join(timeout)
             return not thread.is_alive()
         return True
+
+
+class _Clickable(Protocol):
+    """What :func:`_run_and_show` needs of a panel (both panels qualify structurally)."""
+
+    run_button: Any
+    message: Any
+    controller: Any
+    state: Any
+    last_error: RrperfError | None
+
+    def _on_progress(self, done: int, total: int) -> None: ...
+
+    def _show(self) -> None: ...
+
+
+def _show_progress(bar: Any, done: int, total: int) -> None:
+    bar.max = max(total, 1)
+    bar.value = min(done, bar.max)
+    bar.description = f"{done}/{total}"
+
+
+def _run_and_show(panel: _Clickable) -> None:
+    """A Run click: run the panel's controller on its state, then show the outcome."""
+    panel.run_button.disabled = True
+    panel.message.value = _message_html("running", None, (), "")
+    try:
+        panel.last_error = None
+        try:
+            panel.controller.run(panel.state, on_progress=panel._on_progress)
+        except RrperfError as err:
+            # The controller stored the one-line message in state.error; shown below.
+            panel.last_error = err
+        panel._show()
+    finally:
+        panel.run_button.disabled = False
 
 
 # --- ControlPanel ---------------------------------------------------------------------------------
@@ -397,23 +433,10 @@ class ControlPanel:
     # -- click
 
     def _on_progress(self, done: int, total: int) -> None:
-        self.progress.max = max(total, 1)
-        self.progress.value = min(done, self.progress.max)
-        self.progress.description = f"{done}/{total}"
+        _show_progress(self.progress, done, total)
 
     def _run_and_show(self) -> None:
-        self.run_button.disabled = True
-        self.message.value = _message_html("running", None, (), "")
-        try:
-            self.last_error = None
-            try:
-                self.controller.run(self.state, on_progress=self._on_progress)
-            except RrperfError as err:
-                # The controller stored the one-line message in state.error; shown below.
-                self.last_error = err
-            self._show()
-        finally:
-            self.run_button.disabled = False
+        _run_and_show(self)
 
     def _show(self) -> None:
         s = self.state
@@ -635,23 +658,10 @@ class StrategyTuner:
             self.strategy.value = rec.strategy  # the observer updates the state
 
     def _on_progress(self, done: int, total: int) -> None:
-        self.progress.max = max(total, 1)
-        self.progress.value = min(done, self.progress.max)
-        self.progress.description = f"{done}/{total}"
+        _show_progress(self.progress, done, total)
 
     def _run_and_show(self) -> None:
-        self.run_button.disabled = True
-        self.message.value = _message_html("running", None, (), "")
-        try:
-            self.last_error = None
-            try:
-                self.controller.run(self.state, on_progress=self._on_progress)
-            except RrperfError as err:
-                # The controller stored the one-line message in state.error; shown below.
-                self.last_error = err
-            self._show()
-        finally:
-            self.run_button.disabled = False
+        _run_and_show(self)
 
     def _show(self) -> None:
         s = self.state
