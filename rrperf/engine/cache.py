@@ -764,8 +764,14 @@ class CacheOptimizer:
             self.disk_disabled_reason = f"cannot open or rebuild it: {again.__cause__}"
             logger.warning("disk cache disabled for this run: %s", self.disk_disabled_reason)
 
-    def _disk_read(self, category: str, key: str) -> Any:
-        """``(payload, bytes)`` for ``key`` from disk, or MISS (expired, absent, unusable)."""
+    def _disk_read(
+        self, category: str, key: str, decode: Callable[[Any], Any] | None = None
+    ) -> Any:
+        """``(value, bytes)`` for ``key`` from disk, or MISS (expired, absent, unusable).
+
+        An entry that ``decode`` rejects (it raises) is unusable: it is removed with one
+        warning and the value is recomputed.
+        """
         disk = self._disk_cache()
         if disk is None:
             return MISS
@@ -784,7 +790,7 @@ class CacheOptimizer:
             return MISS
         try:
             expires_at, payload = json.loads(text)
-            nbytes = len(text.encode("utf-8"))
+            nbytes = _text_size(text)
             expires_at = float(expires_at)
         except (ValueError, TypeError) as err:
             self._drop_bad_entry(disk, key, f"not a JSON cache entry ({err})")
@@ -795,6 +801,13 @@ class CacheOptimizer:
             with contextlib.suppress(CacheError), self._disk_errors("delete"):
                 disk.delete(key, retry=True)
             return MISS
+        if decode is not None:
+            try:
+                payload = decode(payload)
+            except Exception as err:  # whatever a decoder raises on data it cannot read
+                self._drop_bad_entry(disk, key, f"{category} entry not decodable "
+                                                f"({type(err).__name__}: {err})")
+                return MISS
         return payload, nbytes
 
     def _drop_bad_entry(self, disk: diskcache.Cache, key: str, why: str) -> None:
@@ -939,6 +952,99 @@ class CacheOptimizer:
                 del self._flights[flight_key]
             flight.done.release()
 
+    def lookup_key(
+        self, category: str, key: str, *, decode: Callable[[Any], Any] | None = None
+    ) -> Any:
+        """The cached value for ``key`` (memory, then disk), or :data:`MISS`; never computes.
+
+        For a caller that computes its misses elsewhere (in a worker process, say) and stores
+        them with :meth:`store_key`. Hits and misses are counted per tier as
+        :meth:`get_or_compute_key` counts them; there is no single-flight here.
+
+        Raises
+        ------
+        ConfigError
+            On an unknown category.
+        """
+        start = time.perf_counter_ns()
+        if category not in self.config.enabled_categories:
+            self._check_category(category)
+            return MISS
+        memory = self._memory.get(category)
+        lock = self._locks[category]
+        if memory is not None:
+            with lock:
+                try:
+                    value = memory[key][0]
+                except KeyError:
+                    pass
+                else:
+                    self._counters[(category, "memory")].hit(time.perf_counter_ns() - start)
+                    return value
+        use_disk = category in self.config.disk_categories and self.disk_disabled_reason is None
+        disk_start = time.perf_counter_ns()
+        if use_disk:
+            found = self._disk_read(category, key, decode)
+            if found is not MISS:
+                value, nbytes = found
+                self._remember(category, key, value, nbytes)
+                now = time.perf_counter_ns()
+                with lock:
+                    self._counters[(category, "disk")].hit(now - disk_start)
+                    if memory is not None:
+                        self._counters[(category, "memory")].miss(now - start)
+                return value
+        now = time.perf_counter_ns()
+        with lock:
+            if use_disk:
+                self._counters[(category, "disk")].miss(now - disk_start)
+            if memory is not None:
+                self._counters[(category, "memory")].miss(now - start)
+        return MISS
+
+    def store_key(
+        self,
+        category: str,
+        key: str,
+        value: Any,
+        *,
+        encode: Callable[[Any], Any] | None = None,
+    ) -> None:
+        """Store ``value`` computed by the caller after a :meth:`lookup_key` miss.
+
+        Counted as one computation; the tiers' request counters were counted by the lookup.
+
+        Raises
+        ------
+        ConfigError, CacheError
+            As :meth:`get_or_compute`.
+        """
+        if category not in self.config.enabled_categories:
+            self._check_category(category)
+            return
+        self._store(category, key, value, encode)
+        with self._locks[category]:
+            self._computes[category] += 1
+
+    def _store(
+        self, category: str, key: str, value: Any, encode: Callable[[Any], Any] | None
+    ) -> None:
+        """Write ``value`` to the disk tier (if the category has one) and the memory tier."""
+        text = None
+        if category in self.config.disk_categories and self.disk_disabled_reason is None:
+            payload = encode(value) if encode is not None else value
+            expires_at = self._wall_clock() + self.config.effective_ttl(category)
+            try:
+                text = json.dumps([expires_at, payload], separators=(",", ":"), allow_nan=False)
+            except (TypeError, ValueError) as err:
+                raise CacheError(
+                    f"a {category!r} value is not JSON data ({err}); pass encode= and decode= "
+                    "to convert it, or leave the category out of disk_categories"
+                ) from err
+            self._disk_write(category, key, text)
+        # the memory tier's byte count is taken when a report asks for it (None until then)
+        self._remember(category, key, value, _text_size(text) if text is not None else None)
+
     def _fill(
         self,
         category: str,
@@ -961,10 +1067,9 @@ class CacheOptimizer:
         use_disk = category in self.config.disk_categories and self.disk_disabled_reason is None
         disk_start = time.perf_counter_ns()
         if use_disk and not force_refresh:
-            found = self._disk_read(category, key)
+            found = self._disk_read(category, key, decode)
             if found is not MISS:
-                payload, nbytes = found
-                value = decode(payload) if decode is not None else payload
+                value, nbytes = found
                 self._remember(category, key, value, nbytes)
                 now = time.perf_counter_ns()
                 with lock:
@@ -973,21 +1078,7 @@ class CacheOptimizer:
                         self._counters[(category, "memory")].miss(now - start)
                 return value
         value = compute()
-        text = None
-        payload = MISS
-        if use_disk and self.disk_disabled_reason is None:
-            payload = encode(value) if encode is not None else value
-            expires_at = self._wall_clock() + self.config.effective_ttl(category)
-            try:
-                text = json.dumps([expires_at, payload], separators=(",", ":"), allow_nan=False)
-            except (TypeError, ValueError) as err:
-                raise CacheError(
-                    f"a {category!r} value is not JSON data ({err}); pass encode= and decode= "
-                    "to convert it, or leave the category out of disk_categories"
-                ) from err
-            self._disk_write(category, key, text)
-        nbytes = _json_size(text, value if payload is MISS else payload)
-        self._remember(category, key, value, nbytes)
+        self._store(category, key, value, encode)
         now = time.perf_counter_ns()
         with lock:
             self._computes[category] += 1
@@ -997,13 +1088,13 @@ class CacheOptimizer:
                 self._counters[(category, "memory")].miss(now - start)
         return value
 
-    def _remember(self, category: str, key: str, value: Any, nbytes: int) -> None:
+    def _remember(self, category: str, key: str, value: Any, nbytes: int | None) -> None:
         memory = self._memory.get(category)
         if memory is None:
             return
         with self._locks[category]:
             memory.expire()  # count expiries here, not inside __setitem__
-            memory[key] = (value, nbytes)
+            memory[key] = [value, nbytes]  # a list: _memory_bytes fills in a size later
 
     # --- category helpers -----------------------------------------------------------------------
 
@@ -1279,7 +1370,7 @@ class CacheOptimizer:
                 if memory is not None:
                     memory.expire()
                     entries = len(memory)
-                    nbytes = sum(entry[1] for entry in memory.values())
+                    nbytes = _memory_bytes(memory)
                     mem = self._counters[(cat, "memory")]
                     tiers.append(_tier_stats(cat, "memory", mem, entries, nbytes,
                                              memory.expirations, memory.evictions))
@@ -1387,14 +1478,32 @@ def _caller_stacklevel() -> int:
     return level
 
 
-def _json_size(text: str | None, payload: Any) -> int:
-    """Bytes of the JSON form (what the disk would hold); shallow size if not JSON data."""
-    if text is not None:
-        return len(text.encode("utf-8"))
+def _text_size(text: str) -> int:
+    """UTF-8 bytes of ``text`` (without encoding it when it is ASCII)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
+def _json_size(value: Any) -> int:
+    """Bytes of the JSON form of ``value``; its shallow size if it is not JSON data."""
     try:
-        return len(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+        return _text_size(json.dumps(value, separators=(",", ":")))
     except (TypeError, ValueError):
-        return sys.getsizeof(payload)
+        return sys.getsizeof(value)
+
+
+def _memory_bytes(memory: _MemoryTier) -> int:
+    """Bytes of a memory tier's entries, measuring (once) those stored without a size.
+
+    Measuring a value means encoding it as JSON: done when a report asks rather than on
+    every store, the hot path of a generator run (2,000 stores: ~0.1 s). The caller holds the
+    category's lock.
+    """
+    total = 0
+    for entry in memory.values():
+        if entry[1] is None:
+            entry[1] = _json_size(entry[0])  # in place: re-inserting would restart its TTL
+        total += entry[1]
+    return total
 
 
 def _tier_stats(

@@ -581,3 +581,67 @@ def test_pickled_state_is_the_configuration(cache_dir: Path) -> None:
     assert clone.config == opt.config
     assert Path(clone.config.directory).is_absolute()
     assert json.loads(json.dumps(clone.config.memory_size))["type_mapping"] == 7
+
+
+def test_lookup_then_store_counts_as_get_or_compute_does(cache_dir: Path) -> None:
+    opt = make(cache_dir, disk_categories=["type_mapping"])
+    key = cache_key("type_mapping", "string")
+    assert opt.lookup_key("type_mapping", key) is MISS
+    assert opt.hit_miss_counts() == (0, 0)  # nothing computed yet
+    opt.store_key("type_mapping", key, ["string", 1], encode=list)
+    assert opt.lookup_key("type_mapping", key) == ["string", 1]
+    assert opt.hit_miss_counts() == (1, 1)
+    stats = opt.stats()
+    mem, disk = stats.get("type_mapping", "memory"), stats.get("type_mapping", "disk")
+    assert (mem.requests, mem.hits, mem.misses) == (2, 1, 1)
+    assert (disk.requests, disk.hits, disk.misses) == (1, 0, 1)
+    # a new process (empty memory) is served by the disk tier through decode
+    again = make(cache_dir, disk_categories=["type_mapping"])
+    assert again.lookup_key("type_mapping", key, decode=tuple) == ("string", 1)
+    disk = again.stats().get("type_mapping", "disk")
+    assert (disk.requests, disk.hits, disk.misses) == (1, 1, 0)
+    # a disabled category is never cached; an unknown one is an error
+    off = make(cache_dir / "off", enabled_categories=["type_mapping"])
+    assert off.lookup_key("relationships", key) is MISS
+    off.store_key("relationships", key, 1)
+    assert off.lookup_key("relationships", key) is MISS
+    with pytest.raises(ConfigError, match="unknown cache category 'relationship'"):
+        off.lookup_key("relationship", key)
+    for o in (opt, again, off):
+        o.close()
+
+
+def test_memory_bytes_are_measured_when_reported(cache_dir: Path) -> None:
+    # memory-only entries are sized (as JSON) when a report asks, not when stored
+    opt = make(cache_dir, disk_categories=[])
+    opt.store_key("template_render", "k1", [["a.ts", "x = 'é'", "00"]])
+    opt.get_or_compute_key("template_render", "k2", lambda: "plain")
+    entries = opt._memory["template_render"]
+    assert [e[1] for e in entries.values()] == [None, None]
+    mem = opt.stats().get("template_render", "memory")
+    # '[["a.ts","x = \'\\u00e9\'","00"]]' is 30 bytes (json escapes é); '"plain"' is 7
+    assert mem.bytes == 30 + 7
+    assert sorted(e[1] for e in entries.values()) == [7, 30]
+    assert opt.stats().get("template_render", "memory").bytes == 37
+    opt.close()
+
+
+def test_undecodable_disk_entry_is_dropped_with_one_warning(cache_dir: Path) -> None:
+    opt = make(cache_dir, disk_categories=["type_mapping"])
+    key = cache_key("type_mapping", "string")
+    opt.store_key("type_mapping", key, {"shape": "old"})
+    opt.close()
+
+    def decode(data: Any) -> Any:
+        return data["new"]
+
+    again = make(cache_dir, disk_categories=["type_mapping"])
+    message = r"type_mapping entry not decodable \(KeyError: 'new'\)"
+    with pytest.warns(FallbackWarning, match=message):
+        assert again.lookup_key("type_mapping", key, decode=decode) is MISS
+    assert again.get_or_compute_key("type_mapping", key, lambda: "fresh", decode=decode) == "fresh"
+    assert again.stats().get("type_mapping", "disk").entries == 1
+    third = make(cache_dir, disk_categories=["type_mapping"])
+    assert third.lookup_key("type_mapping", key) == "fresh"
+    for o in (again, third):
+        o.close()

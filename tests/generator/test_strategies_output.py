@@ -49,6 +49,19 @@ def contexts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Exe
 _LEGACY: dict[str, str] = {}
 
 
+def distinct_columns(columns: list[Column]) -> int:
+    """How many columns the packers keep: one per distinct value, except that a column with
+    an unhashable default (a JSON array or object) is never shared."""
+    hashable: set[Column] = set()
+    unhashable = 0
+    for col in columns:
+        try:
+            hashable.add(col)
+        except TypeError:
+            unhashable += 1
+    return len(hashable) + unhashable
+
+
 def legacy_digest(source: str, tmp: Path) -> str:
     if source not in _LEGACY:
         _LEGACY[source] = generate(source, tmp / "legacy", impl="legacy").output_digest
@@ -402,13 +415,60 @@ def test_compiled_singularize_matches_inflection() -> None:
 
 @pytest.mark.parametrize("source", ["small", "polymorphic_heavy", *map(str, REAL)],
                          ids=lambda s: Path(s).name[:24])
-def test_encode_schema_is_to_dict_as_json_sees_it(source: str) -> None:
+def test_encoded_schema_round_trips_through_json(source: str) -> None:
     from rrperf.schema.sources import load_schema
 
     schema = load_schema(source)
-    fast = json.dumps(cached.encode_schema(schema), sort_keys=True)
-    assert fast == json.dumps(schema.to_dict(), sort_keys=True)
-    assert Schema.from_dict(json.loads(fast)) == schema
+    data = cached.encode_schema(schema)
+    text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    assert cached.decode_schema(json.loads(text)) == schema
+    # each distinct column value once, every table column pointing at an equal one
+    assert len(data["columns"]) == distinct_columns([c for t in schema.tables for c in t.columns])
+    assert len(text) < len(json.dumps(schema.to_dict(), separators=(",", ":")))
+
+
+def test_encoded_schema_exact_layout_and_sharing() -> None:
+    from rrperf.schema.model import Default
+
+    id_col = Column("id", "bigint", null=False, primary_key=True)
+    created = Column("created_at", "datetime", null=False, default=Default("now()", True))
+    schema = Schema(
+        tables=(Table("a", (id_col, created)), Table("b", (Column("id", "bigint", null=False,
+                                                                   primary_key=True), created))),
+        version="1",
+    )
+    data = json.loads(json.dumps(cached.encode_schema(schema)))
+    assert data["format"] == cached.SCHEMA_FORMAT == "schema-columns-1"
+    assert data["columns"] == [
+        ["id", "bigint", False, None, None, None, None, False, None, None, [], True, False],
+        ["created_at", "datetime", False, ["now()", True], None, None, None, False, None, None,
+         [], False, False],
+    ]
+    assert data["tables"] == [["a", [0, 1], ["id"], [], [], None, 0],
+                              ["b", [0, 1], ["id"], [], [], None, 0]]
+    back = cached.decode_schema(data)
+    assert back == schema
+    assert back.tables[0].columns[1] is back.tables[1].columns[1]  # built once
+    with pytest.raises(ValueError, match="not a 'schema-columns-1' schema"):
+        cached.decode_schema(schema.to_dict())
+
+
+def test_schema_cached_in_an_older_layout_is_rebuilt(tmp_path: Path) -> None:
+    # an entry under the schema key that decode_schema cannot read: one warning, reloaded
+    from rrperf.engine.cache import cache_key
+    from rrperf.errors import FallbackWarning
+    from rrperf.schema.sources import source_fingerprint
+
+    out = tmp_path / "out"
+    with get_strategy("sequential").make_context(cache_dir=tmp_path / "c") as ctx:
+        token = f"source:{source_fingerprint(SMALL_RB)}\0{os.fspath(SMALL_RB)}"
+        key = cache_key("schema_introspection", "load_schema", cached.SCHEMA_FORMAT, token)
+        assert ctx.cache is not None
+        ctx.cache.store_key("schema_introspection", key, {"format": "schema-columns-0"})
+    with get_strategy("sequential").make_context(cache_dir=tmp_path / "c") as ctx:
+        with pytest.warns(FallbackWarning, match="schema_introspection entry not decodable"):
+            result = generate(SMALL_RB, out, context=ctx)
+    assert result.output_digest == legacy_digest("small", tmp_path / "l")
 
 
 def test_generate_checks_every_path_before_the_first_batch_writes(tmp_path: Path) -> None:
@@ -450,7 +510,30 @@ def test_packed_context_round_trips(source: str) -> None:
     from rrperf.schema.sources import load_schema
 
     ctx = analyze_schema(load_schema(source))
-    assert cached.unpack_context(cached.pack_context(ctx)) == ctx
+    back = cached.unpack_context(cached.pack_context(ctx))
+    assert back == ctx
+    # equal columns arrive as one object (built once in the worker)
+    columns = [c for info in back.tables.values() for c in info.table.columns]
+    assert len({id(c) for c in columns}) == distinct_columns(columns)
+
+
+def test_batch_pack_is_the_slice_the_batch_reads() -> None:
+    from rrperf.schema.sources import load_schema
+
+    plan = cached._make_plan(load_schema("polymorphic_heavy"), None, None, "base")
+    ctx = plan.ctx
+    batch = ctx.selected[:3]
+    sub = cached.unpack_context(cached._pack_batch(plan, batch))
+    assert tuple(sub.tables)[:3] == batch
+    pointed = {t for n in batch for t in plan.pointed[n]} - set(batch)
+    assert set(sub.tables) - set(batch) == pointed and pointed
+    for name in batch:
+        assert sub.tables[name] == ctx.tables[name]
+    for name in pointed:  # stubs: names and models only
+        info = sub.tables[name]
+        assert (info.model, info.kebab, info.table.columns, info.has_many) == (
+            ctx.tables[name].model, ctx.tables[name].kebab, (), ())
+    assert sub.selected == tuple(n for n in sub.tables if n in ctx.selected_set)
 
 
 @pytest.mark.parametrize("enabled", [True, False])
