@@ -26,11 +26,14 @@ Design notes
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import logging
 import os
 import pickle
+import secrets
 import statistics
+import tempfile
 import threading
 import time
 import traceback
@@ -108,6 +111,13 @@ class ExecutorConfig:
         Not applied by the serial backend, which cannot interrupt the running stage.
     fallback : bool
         Rerun the remaining stages sequentially when the pool itself fails.
+    prefetch : int
+        Ready stages submitted ahead per worker on the process backend, so that a worker
+        finishing a stage finds the next one already sent instead of waiting for the round
+        trip through this process (20-25 ms per stage measured here with 250 KB arguments,
+        2026-11-26). A queued stage checks, before it starts, whether the run has failed
+        meanwhile and is then not run. 0 submits a stage only when a worker is free; with
+        ``stage_timeout_s`` set nothing is submitted ahead (timeouts count from submission).
 
     Raises
     ------
@@ -120,6 +130,7 @@ class ExecutorConfig:
     enable_monitoring: bool = True
     stage_timeout_s: float | None = None
     fallback: bool = True
+    prefetch: int = 1
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -143,6 +154,10 @@ class ExecutorConfig:
                 f"stage_timeout_s must be a positive number of seconds or None, "
                 f"got {self.stage_timeout_s!r}"
             )
+        if isinstance(self.prefetch, bool) or not isinstance(self.prefetch, int) or (
+            self.prefetch < 0
+        ):
+            raise ConfigError(f"prefetch must be a non-negative integer, got {self.prefetch!r}")
         for name in ("enable_monitoring", "fallback"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be True or False, got {getattr(self, name)!r}")
@@ -162,7 +177,7 @@ class ExecutorConfig:
         ----------
         section : mapping
             Keys ``backend``, ``max_workers``, ``enable_monitoring``, ``stage_timeout_s``,
-            ``fallback``; missing keys keep their defaults.
+            ``fallback``, ``prefetch``; missing keys keep their defaults.
 
         Raises
         ------
@@ -210,6 +225,8 @@ class _Outcome:
     #: Warnings a process worker raised: (category, message, filename, lineno). A worker's
     #: stderr is not the caller's, so they are replayed in the parent (see ``_record``).
     warned: tuple[tuple[type[Warning], str, str, int], ...] = ()
+    #: True when the stage was not run: it was queued ahead and the run had failed.
+    skipped: bool = False
 
 
 def _portable_error(err: BaseException) -> BaseException:
@@ -228,12 +245,23 @@ def _portable_error(err: BaseException) -> BaseException:
 
 
 def _execute_stage(
-    stage: Stage, inputs: Mapping[str, Any], clock: Callable[[], float], remote: bool
+    stage: Stage,
+    inputs: Mapping[str, Any],
+    clock: Callable[[], float],
+    remote: bool,
+    abort: str | None = None,
 ) -> _Outcome:
-    """Run one stage and report its value or exception (the task function of every backend)."""
+    """Run one stage and report its value or exception (the task function of every backend).
+
+    ``abort`` is the path of the run's abort marker: if that file exists when the stage is
+    about to start (the run failed while the stage waited in a worker's queue), the stage is
+    not run; a stage that fails creates it, before its error travels back.
+    """
     pid = os.getpid()
     thread = threading.current_thread().name
     start = clock()
+    if abort is not None and os.path.exists(abort):
+        return _Outcome(stage.name, False, None, None, start, start, pid, thread, skipped=True)
     with warnings.catch_warnings(record=remote) as caught:
         if remote:
             warnings.simplefilter("always")
@@ -241,6 +269,9 @@ def _execute_stage(
             value = stage.call(inputs)
         except Exception as err:
             end = clock()
+            if abort is not None:  # no stage queued behind this one starts from now on
+                with contextlib.suppress(OSError):
+                    open(abort, "a").close()  # noqa: SIM115 - only its existence matters
             shipped: BaseException = err
             if remote:
                 err.add_note("".join(traceback.format_exception(err)).rstrip())
@@ -790,10 +821,34 @@ class ParallelExecutor:
             return self._run_serial(pipeline, run, results, backend="serial-fallback")
 
     def _schedule(self, pipeline: Pipeline, run: _Run, results: dict[str, Any]) -> dict[str, Any]:
+        timeout = self.config.stage_timeout_s
+        remote = self.backend == "process"
+        ahead = self.config.prefetch if remote and timeout is None else 0
+        abort = None
+        if ahead:
+            abort = os.path.join(
+                tempfile.gettempdir(), f"rrperf-abort-{os.getpid()}-{secrets.token_hex(8)}"
+            )
+        try:
+            return self._schedule_on(pipeline, run, results, ahead, abort)
+        finally:
+            if abort is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(abort)
+
+    def _schedule_on(
+        self,
+        pipeline: Pipeline,
+        run: _Run,
+        results: dict[str, Any],
+        ahead: int,
+        abort: str | None,
+    ) -> dict[str, Any]:
         backend = self.backend
         remote = backend == "process"
         pool = self._pool(backend)
         workers = self.max_workers
+        limit = workers * (1 + ahead)
         timeout = self.config.stage_timeout_s
         index = {st.name: i for i, st in enumerate(pipeline)}
         sorter: Any = _sorter(pipeline)
@@ -801,7 +856,13 @@ class ParallelExecutor:
         running: dict[Future[_Outcome], tuple[str, float]] = {}
 
         def settle() -> _Outcome | None:
-            """Stop submitting and let started stages finish; return the first failed one."""
+            """Stop submitting and let started stages finish; return the first failed one.
+
+            Stages queued ahead in a worker see the abort marker and are not run.
+            """
+            if abort is not None and running:
+                with contextlib.suppress(OSError):
+                    open(abort, "a").close()  # noqa: SIM115 - only its existence matters
             for fut in running:
                 fut.cancel()
             done, _ = wait(list(running))
@@ -810,6 +871,8 @@ class ParallelExecutor:
                 if fut.cancelled() or fut.exception() is not None:
                     continue
                 out = fut.result()
+                if out.skipped:
+                    continue
                 self._record(run, out, backend, "ok" if out.ok else "error")
                 if out.ok:
                     results[out.name] = out.value
@@ -844,12 +907,12 @@ class ParallelExecutor:
         while sorter.is_active():
             for name in sorter.get_ready():
                 heapq.heappush(ready, (index[name], name))
-            while ready and len(running) < workers:
+            while ready and len(running) < limit:
                 _, name = heapq.heappop(ready)
                 stage = pipeline[name]
                 inputs = {dep: results[dep] for dep in stage.depends_on}
                 try:
-                    fut = pool.submit(_execute_stage, stage, inputs, self._clock, remote)
+                    fut = pool.submit(_execute_stage, stage, inputs, self._clock, remote, abort)
                 except Exception as err:
                     if _is_pool_failure(err) or isinstance(err, RuntimeError):
                         drain(_PoolFailure(_reason(err), err), None, name)

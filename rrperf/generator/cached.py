@@ -192,7 +192,9 @@ def _table_keys(
         if col.enum_type is not None:
             enum = ctx.enum_schema.enum(col.enum_type)
             enums.append((col.enum_type, enum.values if enum is not None else None))
-    own = repr((name, model, kebab, columns, pk, idx, cks, comment, enums))
+    own = f"{repr((name, model, kebab, pk, idx, cks, comment, enums))}\0" + "\0".join(
+        map(packer.column_repr, columns)
+    )
     pointed: list[Any] = []
     others: dict[str, None] = {}
     for group in (info.belongs_to, info.polymorphic, info.has_many, info.has_one, info.through):
@@ -574,12 +576,20 @@ class _Packer:
     values), so pickle writes each once per batch and :func:`unpack_context` builds each once.
     """
 
-    __slots__ = ("_by_id", "_by_value", "_getters")
+    __slots__ = ("_by_id", "_by_value", "_getters", "_reprs")
 
     def __init__(self) -> None:
         self._getters = _packers()
         self._by_value: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._by_id: dict[int, tuple[Any, ...]] = {}  # columns alive as long as the packer
+        self._reprs: dict[int, str] = {}  # id(packed column) -> its repr
+
+    def column_repr(self, packed: tuple[Any, ...]) -> str:
+        """``repr`` of a packed column, computed once per shared tuple (for the keys)."""
+        text = self._reprs.get(id(packed))
+        if text is None:
+            text = self._reprs[id(packed)] = repr(packed)
+        return text
 
     def column(self, col: Any) -> tuple[Any, ...]:
         packed = self._by_id.get(id(col))
@@ -957,8 +967,7 @@ def _run(
 
     # Every path is checked before anything is written (workers write too).
     guard = PathGuard(out_dir)
-    for rel in ctx.paths:
-        guard.join(rel)
+    guard.check_all(ctx.paths)
 
     # Cache lookups here; misses are computed here or on the pool.
     rendered: dict[str, tuple[RenderedFile, ...]] = {}

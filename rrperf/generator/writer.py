@@ -18,7 +18,7 @@ import itertools
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,6 +129,22 @@ class PathGuard:
         self._real = os.path.realpath(self.base)
         self._prefix = self._real.rstrip(os.sep) + os.sep
         self._ok: dict[str, bool] = {"": True}
+
+    def check_all(self, rels: Iterable[str]) -> None:
+        """:meth:`join` every path of ``rels`` without building the joined paths.
+
+        Raises
+        ------
+        UnsafePathError
+            For the first unsafe path, as :meth:`join` does.
+        """
+        ok = self._ok
+        for rel in rels:
+            parent = rel.rpartition("/")[0]
+            if ok.get(parent) is not True or ".." in rel or "\\" in rel or "\x00" in rel:
+                self.join(rel)
+            elif rel.startswith("/") or rel[1:2] == ":" or not rel:
+                self.join(rel)
 
     def join(self, rel: str) -> str:
         """``out_dir/rel`` as a string.

@@ -6,6 +6,7 @@ import itertools
 import math
 import os
 import pickle
+import tempfile
 import threading
 import warnings
 from pathlib import Path
@@ -62,6 +63,11 @@ def test_config_validation_messages() -> None:
         ParallelExecutor(2, config=ExecutorConfig())
     with pytest.raises(ConfigError, match="unknown executor option"):
         ExecutorConfig.from_mapping({"backnd": "thread"})
+    with pytest.raises(ConfigError, match="prefetch must be a non-negative integer, got -1"):
+        ExecutorConfig(prefetch=-1)
+    with pytest.raises(ConfigError, match="prefetch must be a non-negative integer, got True"):
+        ExecutorConfig(prefetch=True)
+    assert ExecutorConfig.from_mapping({"prefetch": 0}).prefetch == 0
     cfg = ExecutorConfig.from_mapping({"backend": "process", "max_workers": 3})
     assert (cfg.backend, cfg.workers) == ("process", 3)
     assert ExecutorConfig(backend="serial", max_workers=8).workers == 1
@@ -414,6 +420,29 @@ def _warn_in_worker() -> int:
     return 7
 
 
+def test_a_stage_queued_ahead_is_not_run_once_the_run_has_failed(tmp_path: Path) -> None:
+    from rrperf.engine.parallel import _execute_stage
+
+    calls: list[str] = []
+    stage = Stage("queued", _recorder(calls, "queued"))
+    abort = tmp_path / "abort"
+    ran = _execute_stage(stage, {}, lambda: 5.0, True, str(abort))
+    assert (ran.ok, ran.skipped, ran.value, calls) == (True, False, ("queued", ()), ["queued"])
+    abort.touch()
+    out = _execute_stage(stage, {}, lambda: 5.0, True, str(abort))
+    assert (out.ok, out.skipped, out.error, out.start, out.end) == (False, True, None, 5.0, 5.0)
+    assert calls == ["queued"]
+    # a failing stage creates the marker itself (before its error reaches the parent)
+    abort.unlink()
+
+    def fail() -> None:
+        raise Boom("no")
+
+    failed = _execute_stage(Stage("fail", fail), {}, lambda: 5.0, False, str(abort))
+    assert (failed.ok, failed.skipped, type(failed.error)) == (False, False, Boom)
+    assert abort.exists()
+
+
 def test_process_backend_results_errors_and_fallbacks(tmp_path: Path) -> None:
     ex = ParallelExecutor(2, backend="process", enable_monitoring=False)
     # results and pids cross the process boundary
@@ -443,6 +472,10 @@ def test_process_backend_results_errors_and_fallbacks(tmp_path: Path) -> None:
     assert isinstance(info.value.__cause__, Boom)
     assert int(marker.read_text()) != PARENT_PID
     assert not later.exists()
+    # "later" was sent ahead (prefetch=1) and saw the run's abort marker, which is gone now
+    assert dict(zip(one.stage_timings()["stage"], one.stage_timings()["status"],
+                    strict=True)) == {"boom": "error", "later": "not_run"}
+    assert list(Path(tempfile.gettempdir()).glob(f"rrperf-abort-{PARENT_PID}-*")) == []
 
     # an unpicklable stage: the rest runs sequentially here, with one FallbackWarning
     stages = [Stage("seed", _seed), Stage("double", _Unpicklable(), depends_on=("seed",))]

@@ -10,6 +10,7 @@ import pytest
 from rrperf.errors import GenerationError, UnsafePathError
 from rrperf.generator.digest import files_digest, output_digest
 from rrperf.generator.writer import (
+    PathGuard,
     WriteReport,
     atomic_write,
     check_relative_path,
@@ -61,6 +62,36 @@ def test_normalize_keeps_other_generated_lines() -> None:
 def test_unsafe_relative_paths(rel: str, problem: str) -> None:
     with pytest.raises(UnsafePathError, match=problem):
         check_relative_path(rel)
+
+
+@pytest.mark.parametrize(
+    ("rel", "problem"),
+    [
+        ("../x.ts", "'..' part"),
+        ("types/../../x.ts", "'..' part"),
+        ("/etc/x.ts", "is absolute"),
+        ("C:/x.ts", "is absolute"),
+        ("types/a\\b.ts", "backslash"),
+        ("", "is empty"),
+        ("types/a\x00.ts", "NUL"),
+    ],
+)
+def test_check_all_refuses_what_join_refuses(tmp_path: Path, rel: str, problem: str) -> None:
+    guard = PathGuard(tmp_path)
+    guard.check_all(["types/a.ts", "b.ts", "a..b.ts", "types/c..d.ts"])  # all fine
+    with pytest.raises(UnsafePathError, match=problem):
+        guard.check_all(["types/a.ts", "b.ts", rel])  # folders known, then the bad one
+
+
+def test_check_all_resolves_each_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (out / "types").symlink_to(tmp_path / "elsewhere")
+    guard = PathGuard(out)
+    guard.check_all(["index.ts", "a.ts"])
+    with pytest.raises(UnsafePathError, match="'types/x.ts' resolves outside the output folder"):
+        guard.check_all(["a.ts", "types/x.ts"])
 
 
 def test_safe_join_accepts_nested_paths(tmp_path: Path) -> None:
