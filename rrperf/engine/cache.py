@@ -817,15 +817,23 @@ class CacheOptimizer:
             disk.delete(key, retry=True)
 
     def _disk_write(self, category: str, key: str, text: str) -> None:
+        self._disk_write_many(category, [(key, text)])
+
+    def _disk_write_many(self, category: str, texts: list[tuple[str, str]]) -> None:
         disk = self._disk_cache()
-        if disk is None:
+        if disk is None or not texts:
             return
         try:
             with self._disk_errors("write"):
-                disk.set(key, text, tag=category, retry=False)
+                if len(texts) == 1:
+                    disk.set(texts[0][0], texts[0][1], tag=category, retry=False)
+                else:
+                    with disk.transact(retry=False):
+                        for key, text in texts:
+                            disk.set(key, text, tag=category, retry=False)
         except CacheError as err:
             if isinstance(err.__cause__, diskcache.Timeout):
-                logger.debug("disk cache busy on write of %s", key)
+                logger.debug("disk cache busy on write of %d entries", len(texts))
                 return
             self._disable_disk(str(err))
 
@@ -1026,21 +1034,61 @@ class CacheOptimizer:
         with self._locks[category]:
             self._computes[category] += 1
 
+    def store_many(
+        self,
+        category: str,
+        items: Iterable[tuple[str, Any]],
+        *,
+        encode: Callable[[Any], Any] | None = None,
+    ) -> None:
+        """:meth:`store_key` for many ``(key, value)`` pairs at once.
+
+        One lock and one expiry pass for the memory tier, one transaction for the disk tier
+        (a generator stores a batch of rendered tables as it comes back from a worker).
+
+        Raises
+        ------
+        ConfigError, CacheError
+            As :meth:`get_or_compute`.
+        """
+        if category not in self.config.enabled_categories:
+            self._check_category(category)
+            return
+        pairs = list(items)
+        sizes: list[int | None] = [None] * len(pairs)
+        if category in self.config.disk_categories and self.disk_disabled_reason is None:
+            texts = [(key, self._entry_text(category, value, encode)) for key, value in pairs]
+            self._disk_write_many(category, texts)
+            sizes = [_text_size(text) for _, text in texts]
+        memory = self._memory.get(category)
+        with self._locks[category]:
+            if memory is not None:
+                memory.expire()
+                for (key, value), nbytes in zip(pairs, sizes, strict=True):
+                    memory[key] = [value, nbytes]
+            self._computes[category] += len(pairs)
+
+    def _entry_text(
+        self, category: str, value: Any, encode: Callable[[Any], Any] | None
+    ) -> str:
+        """The JSON text of a disk entry: ``[expires_at, payload]``."""
+        payload = encode(value) if encode is not None else value
+        expires_at = self._wall_clock() + self.config.effective_ttl(category)
+        try:
+            return json.dumps([expires_at, payload], separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError) as err:
+            raise CacheError(
+                f"a {category!r} value is not JSON data ({err}); pass encode= and decode= "
+                "to convert it, or leave the category out of disk_categories"
+            ) from err
+
     def _store(
         self, category: str, key: str, value: Any, encode: Callable[[Any], Any] | None
     ) -> None:
         """Write ``value`` to the disk tier (if the category has one) and the memory tier."""
         text = None
         if category in self.config.disk_categories and self.disk_disabled_reason is None:
-            payload = encode(value) if encode is not None else value
-            expires_at = self._wall_clock() + self.config.effective_ttl(category)
-            try:
-                text = json.dumps([expires_at, payload], separators=(",", ":"), allow_nan=False)
-            except (TypeError, ValueError) as err:
-                raise CacheError(
-                    f"a {category!r} value is not JSON data ({err}); pass encode= and decode= "
-                    "to convert it, or leave the category out of disk_categories"
-                ) from err
+            text = self._entry_text(category, value, encode)
             self._disk_write(category, key, text)
         # the memory tier's byte count is taken when a report asks for it (None until then)
         self._remember(category, key, value, _text_size(text) if text is not None else None)

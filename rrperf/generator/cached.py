@@ -267,25 +267,31 @@ def _field_names(cls: type) -> tuple[str, ...]:
 SCHEMA_FORMAT = "schema-columns-1"
 
 
-def encode_schema(schema: Schema) -> dict[str, Any]:
+def encode_schema(schema: Schema, packer: _Packer | None = None) -> dict[str, Any]:
     """``schema`` as compact JSON data for the disk tier; :func:`decode_schema` reads it back.
 
     Field values in positional lists, and each distinct column once: tables list the
     positions of their columns in ``columns``. For a 2,000-table synthetic schema this is
     1.4 MB of JSON instead of the 6.5 MB of :meth:`Schema.to_dict`, stored in ~50 ms
-    instead of ~0.4 s, and read back 5x faster (2026-11-26).
+    instead of ~0.4 s, and read back 5x faster (2026-11-26). ``packer``: the one that packed
+    the analysis of this schema, if any (its columns are not packed again).
     """
-    packer = _Packer()
+    packer = _Packer() if packer is None else packer
     _, _, association, index, check = packer._getters
+    foreign_key = _foreign_key_getter()
     positions: dict[int, int] = {}  # id(shared column tuple) -> its position in ``columns``
+    column_at: dict[int, int] = {}  # id(Column) -> the same position
     columns: list[tuple[Any, ...]] = []
 
     def position(col: Any) -> int:
-        packed = packer.column(col)
-        at = positions.get(id(packed))
+        at = column_at.get(id(col))
         if at is None:
-            at = positions[id(packed)] = len(columns)
-            columns.append(packed)
+            packed = packer.column(col)
+            at = positions.get(id(packed))
+            if at is None:
+                at = positions[id(packed)] = len(columns)
+                columns.append(packed)
+            column_at[id(col)] = at
         return at
 
     return {
@@ -297,7 +303,7 @@ def encode_schema(schema: Schema) -> dict[str, Any]:
              t.line)
             for t in schema.tables
         ],
-        "foreign_keys": [_values(fk) for fk in schema.foreign_keys],
+        "foreign_keys": list(map(foreign_key, schema.foreign_keys)),
         "enums": [(e.name, e.values) for e in schema.enums],
         "associations": list(map(association, schema.associations)),
         "version": schema.version,
@@ -363,8 +369,13 @@ def decode_schema(data: Any) -> Schema:
     )
 
 
-def _values(obj: Any) -> tuple[Any, ...]:
-    return tuple(getattr(obj, name) for name in _field_names(type(obj)))
+@functools.cache
+def _foreign_key_getter() -> Any:
+    import operator
+
+    from rrperf.schema.model import ForeignKey
+
+    return operator.attrgetter(*_field_names(ForeignKey))
 
 
 # --- the analysis plan --------------------------------------------------------------------------
@@ -378,6 +389,7 @@ class _Plan:
     warned: tuple[tuple[str, type[Warning]], ...]
     packed: Mapping[str, tuple[Any, ...]]  # selected table -> its pack_context entry
     pointed: Mapping[str, tuple[str, ...]]  # selected table -> the other tables it points at
+    packer: _Packer  # what packed them (encode_schema reuses its packed columns)
 
 
 def _make_plan(
@@ -394,7 +406,7 @@ def _make_plan(
     keys, packed, pointed = {}, {}, {}
     for name in ctx.selected:
         keys[name], packed[name], pointed[name] = _table_keys(ctx, name, base, packer)
-    return _Plan(ctx, keys, base, warned, packed, pointed)
+    return _Plan(ctx, keys, base, warned, packed, pointed, packer)
 
 
 def _replay(warned: Iterable[tuple[str, type[Warning]]]) -> None:
@@ -781,6 +793,10 @@ class _Lookup:
         assert self.cache is not None
         self.cache.store_key(category, key, value, encode=encode)
 
+    def put_many(self, category: str, items: Sequence[tuple[str, Any]], encode: Any) -> None:
+        assert self.cache is not None
+        self.cache.store_many(category, items, encode=encode)
+
     def through(
         self, category: str, key: str, compute: Any, encode: Any, decode: Any
     ) -> Any:
@@ -797,7 +813,7 @@ def _load(source: Any, lookup: _Lookup) -> tuple[Schema, str, Any]:
 
     The store of a freshly loaded schema (its JSON encoding and the disk write) is returned
     as a callable rather than done here, so that a pool run can do it while the workers
-    render.
+    render; it takes the plan's packer (:func:`encode_schema`).
     """
     if isinstance(source, Schema):
         return source, "schema:" + source.fingerprint(), None
@@ -814,7 +830,12 @@ def _load(source: Any, lookup: _Lookup) -> tuple[Schema, str, Any]:
     if schema is not _MISSING:
         return schema, token, None
     schema = load_schema(source)
-    return schema, token, lambda: lookup.put("schema_introspection", key, schema, encode_schema)
+
+    def store(packer: _Packer | None) -> None:
+        lookup.put("schema_introspection", key, schema,
+                   functools.partial(encode_schema, packer=packer))
+
+    return schema, token, store
 
 
 def _plan(
@@ -996,19 +1017,31 @@ def _run(
         and executor.backend != "serial"
         and len(misses) >= max(_MIN_POOL_TABLES, 2 * executor.max_workers)
     ):
-        def store(name: str, files: tuple[RenderedFile, ...]) -> None:
-            rendered[name] = files
-            if lookup.render:
-                lookup.put("template_render", plan.keys[name].render, files, _encode_rendered)
+        keys = plan.keys
+        # the schema store starts once the first batch is back: until then the workers
+        # are being fed, and this process should not hold the GIL with encoding
+        background = _Background(
+            None if store_schema is None else functools.partial(store_schema, plan.packer)
+        )
 
-        with _Background(store_schema):
+        def store(outcome: BatchOutcome) -> None:
+            background.start()
+            rendered.update(outcome.rendered)
+            if lookup.render:
+                lookup.put_many(
+                    "template_render",
+                    [(keys[name].render, files) for name, files in outcome.rendered],
+                    _encode_rendered,
+                )
+
+        with background:
             pool_done = _run_pool(
                 context, plan, misses, guard.base, force=force, dry_run=dry_run,
                 manifest=manifest, store=store, written=written, unchanged=unchanged,
             )
     else:
         if store_schema is not None:
-            store_schema()
+            store_schema(plan.packer)
 
     # Render what is left here and write chunk by chunk, as the rendering goes (spreads the
     # file creations, as the legacy generator does); every path was checked above.
@@ -1077,7 +1110,11 @@ def _run(
 
 
 class _Background:
-    """Run ``task`` in a thread for the duration of a ``with`` block; re-raise its error."""
+    """Run ``task`` in a thread started by :meth:`start` (or at the end of the ``with``
+    block if nothing started it), joined when the block ends; re-raise its error.
+
+    If the block raises before the task started, the task is not run.
+    """
 
     def __init__(self, task: Any) -> None:
         self.task = task
@@ -1090,13 +1127,18 @@ class _Background:
         except BaseException as err:  # re-raised in the calling thread by __exit__
             self.error = err
 
-    def __enter__(self) -> _Background:
-        if self.task is not None:
+    def start(self) -> None:
+        """Start the task (once; later calls do nothing)."""
+        if self.task is not None and self.thread is None:
             self.thread = threading.Thread(target=self._target, name="rrperf-cache-store")
             self.thread.start()
+
+    def __enter__(self) -> _Background:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        if exc_info[0] is None:
+            self.start()
         if self.thread is not None:
             self.thread.join()
         if self.error is not None and exc_info[0] is None:
@@ -1145,14 +1187,14 @@ def _run_pool(
     force: bool,
     dry_run: bool,
     manifest: _Manifest | None,
-    store: Callable[[str, tuple[RenderedFile, ...]], None],
+    store: Callable[[BatchOutcome], None],
     written: list[str],
     unchanged: list[str],
 ) -> set[str]:
     """Render and write the missed tables in batches on the pool; returns the tables done.
 
-    ``store(name, files)`` receives each table's rendered files as its batch comes back,
-    while the pool renders the next batches (the cache stores overlap the rendering).
+    ``store(outcome)`` receives each batch's outcome as it comes back, while the pool
+    renders the next batches (the cache stores overlap the rendering).
     """
     from rrperf.engine.stages import Stage
 
@@ -1181,8 +1223,7 @@ def _run_pool(
         ]
 
     def arrived(_: str, outcome: BatchOutcome) -> None:
-        for name, files in outcome.rendered:
-            store(name, files)
+        store(outcome)
 
     try:
         results = executor.execute_parallel(stages, on_result=arrived)

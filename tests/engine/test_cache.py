@@ -645,3 +645,23 @@ def test_undecodable_disk_entry_is_dropped_with_one_warning(cache_dir: Path) -> 
     assert third.lookup_key("type_mapping", key) == "fresh"
     for o in (again, third):
         o.close()
+
+
+def test_store_many_is_store_key_for_each(cache_dir: Path) -> None:
+    opt = make(cache_dir, disk_categories=["template_render"])
+    items = [(cache_key("template_render", str(i)), [f"f{i}.ts", "x" * i]) for i in range(5)]
+    opt.store_many("template_render", items, encode=list)
+    assert opt.hit_miss_counts() == (0, 5)
+    for key, value in items:
+        assert opt.lookup_key("template_render", key) == value
+    stats = opt.stats()
+    mem, disk = stats.get("template_render", "memory"), stats.get("template_render", "disk")
+    assert (mem.entries, disk.entries) == (5, 5)
+    assert mem.bytes == disk.bytes  # the same JSON texts, sized once
+    fresh = make(cache_dir, disk_categories=["template_render"])
+    assert [fresh.lookup_key("template_render", k) for k, _ in items] == [v for _, v in items]
+    opt.store_many("relationships", [])  # nothing to store is fine
+    with pytest.raises(CacheError, match="'template_render' value is not JSON data"):
+        opt.store_many("template_render", [("k", {1, 2})])
+    for o in (opt, fresh):
+        o.close()
