@@ -52,6 +52,8 @@ import hashlib
 import json
 import logging
 import os
+import pickle
+import tempfile
 import threading
 import time
 import warnings
@@ -80,7 +82,7 @@ from rrperf.generator.writer import PathGuard, write_if_changed
 from rrperf.schema.model import Schema
 
 if TYPE_CHECKING:
-    from rrperf.engine.cache import CacheOptimizer
+    from rrperf.engine.cache import CacheOptimizer, JSONText
     from rrperf.engine.strategies import ExecutionContext
 
 __all__ = [
@@ -89,6 +91,7 @@ __all__ = [
     "SCHEMA_FORMAT",
     "decode_schema",
     "encode_schema",
+    "encode_schema_text",
     "pack_context",
     "render_write_batch",
     "run_with_context",
@@ -111,8 +114,10 @@ _PLANS_KEPT = 8
 _MIN_POOL_TABLES = 16
 # Files written per write_if_changed call by a run in this thread.
 _WRITE_CHUNK_FILES = 384
-# Batches per worker when the strategy does not fix a batch size (load balance vs overhead).
-_BATCHES_PER_WORKER = 4
+# Guided batches when the strategy does not fix a batch size (see _batches): each takes
+# 1 / (_GUIDED_SHARE * workers) of the tables left, at least _GUIDED_MIN of them.
+_GUIDED_SHARE = 2
+_GUIDED_MIN = 24
 # How much older than the recording run's start a file's mtime must be for the manifest to
 # trust its stat (file-system timestamps lag the clock by up to a timer tick; 2 s covers
 # file systems with coarse timestamps, recognised by whole-millisecond mtimes).
@@ -173,29 +178,15 @@ class _TableKeys:
     links: str  # its associations and what they point at
 
 
-def _table_keys(
-    ctx: SchemaContext, name: str, base: str, packer: _Packer
-) -> tuple[_TableKeys, tuple[Any, ...], tuple[str, ...]]:
-    """The keys of table ``name``, its packed entry and the other tables it points at.
-
-    The fingerprints hash the ``repr`` of the packed entry (tuples of plain values, so the
-    ``repr`` runs at C speed; the dataclass ``repr`` it replaces took 0.1 s for 2,000 tables),
-    and the same entry is what a pool batch sends (:func:`_pack_batch`): the table is packed
-    once per analysis.
-    """
+def _pack_table(
+    ctx: SchemaContext, name: str, packer: _Packer
+) -> tuple[tuple[Any, ...], tuple[str, ...], tuple[tuple[str, bool, str | None], ...]]:
+    """Table ``name`` packed (:meth:`_Packer.entry`), the other tables it points at, and
+    ``(table, generated?, model)`` of every association end (what its render key covers)."""
     info = ctx.tables[name]
     entry = packer.entry(name, info)
-    _, model, kebab, (_, columns, pk, idx, cks, comment, _line), groups = entry
     selected = ctx.selected_set
-    enums = []
-    for col in info.table.columns:
-        if col.enum_type is not None:
-            enum = ctx.enum_schema.enum(col.enum_type)
-            enums.append((col.enum_type, enum.values if enum is not None else None))
-    own = f"{repr((name, model, kebab, pk, idx, cks, comment, enums))}\0" + "\0".join(
-        map(packer.column_repr, columns)
-    )
-    pointed: list[Any] = []
+    pointed: list[tuple[str, bool, str | None]] = []
     others: dict[str, None] = {}
     for group in (info.belongs_to, info.polymorphic, info.has_many, info.has_one, info.through):
         for assoc in group:
@@ -207,11 +198,79 @@ def _table_keys(
                     )
                     if other != name:
                         others[other] = None
-    links = repr((model, groups, pointed))
+    return entry, tuple(others), tuple(pointed)
+
+
+def _keys_of(
+    ctx: SchemaContext,
+    name: str,
+    base: str,
+    packer: _Packer,
+    entry: tuple[Any, ...],
+    pointed: tuple[tuple[str, bool, str | None], ...],
+) -> _TableKeys:
+    """The content keys of a table packed by :func:`_pack_table`.
+
+    The fingerprints hash the ``repr`` of the packed entry (tuples of plain values, so the
+    ``repr`` runs at C speed; the dataclass ``repr`` it replaces took 0.1 s for 2,000
+    tables), each shared column's ``repr`` made once.
+    """
+    _, model, kebab, (_, columns, pk, idx, cks, comment, _line), groups = entry
+    enums = []
+    for col in ctx.tables[name].table.columns:
+        if col.enum_type is not None:
+            enum = ctx.enum_schema.enum(col.enum_type)
+            enums.append((col.enum_type, enum.values if enum is not None else None))
+    own = f"{repr((name, model, kebab, pk, idx, cks, comment, enums))}\0" + "\0".join(
+        map(packer.column_repr, columns)
+    )
+    links = repr((model, groups, list(pointed)))
     table_fp = hashlib.sha256(own.encode()).hexdigest()
     links_fp = hashlib.sha256(links.encode()).hexdigest()
     render = hashlib.sha256(f"{base}\0render\0{table_fp}\0{links_fp}".encode()).hexdigest()
-    return _TableKeys(render, table_fp, links_fp), entry, tuple(others)
+    return _TableKeys(render, table_fp, links_fp)
+
+
+def _table_keys(ctx: SchemaContext, name: str, base: str, packer: _Packer) -> _TableKeys:
+    """Pack table ``name`` and make its keys (what the plan does per table, in one call)."""
+    entry, _, pointed = _pack_table(ctx, name, packer)
+    return _keys_of(ctx, name, base, packer, entry, pointed)
+
+
+class _LazyKeys(Mapping[str, _TableKeys]):
+    """The keys of a plan's tables, each made on first use.
+
+    A cold run with an empty render cache sends its tables to the workers unhashed and makes
+    the keys while they render (to store what comes back); a warm run makes them all for its
+    lookups, once per memoized plan.
+    """
+
+    def __init__(
+        self,
+        ctx: SchemaContext,
+        base: str,
+        packer: _Packer,
+        packed: Mapping[str, tuple[Any, ...]],
+        pointed: Mapping[str, tuple[tuple[str, bool, str | None], ...]],
+    ) -> None:
+        self._args = (ctx, base, packer)
+        self._packed = packed
+        self._pointed = pointed
+        self._made: dict[str, _TableKeys] = {}
+
+    def __getitem__(self, name: str) -> _TableKeys:
+        keys = self._made.get(name)
+        if keys is None:
+            ctx, base, packer = self._args
+            keys = _keys_of(ctx, name, base, packer, self._packed[name], self._pointed[name])
+            self._made[name] = keys
+        return keys
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._packed)
+
+    def __len__(self) -> int:
+        return len(self._packed)
 
 
 # --- cached values: encoding for the disk tier --------------------------------------------------
@@ -267,14 +326,17 @@ def _field_names(cls: type) -> tuple[str, ...]:
 SCHEMA_FORMAT = "schema-columns-1"
 
 
-def encode_schema(schema: Schema, packer: _Packer | None = None) -> dict[str, Any]:
+def encode_schema(
+    schema: Schema, packer: _Packer | None = None, pause: Callable[[], None] | None = None
+) -> dict[str, Any]:
     """``schema`` as compact JSON data for the disk tier; :func:`decode_schema` reads it back.
 
     Field values in positional lists, and each distinct column once: tables list the
     positions of their columns in ``columns``. For a 2,000-table synthetic schema this is
     1.4 MB of JSON instead of the 6.5 MB of :meth:`Schema.to_dict`, stored in ~50 ms
     instead of ~0.4 s, and read back 5x faster (2026-11-26). ``packer``: the one that packed
-    the analysis of this schema, if any (its columns are not packed again).
+    the analysis of this schema, if any (its columns are not packed again); ``pause``:
+    called every :data:`_PAUSE_EVERY` tables (see :func:`encode_schema_text`).
     """
     packer = _Packer() if packer is None else packer
     _, _, association, index, check = packer._getters
@@ -294,21 +356,66 @@ def encode_schema(schema: Schema, packer: _Packer | None = None) -> dict[str, An
             column_at[id(col)] = at
         return at
 
-    return {
-        "format": SCHEMA_FORMAT,
-        "columns": columns,
-        "tables": [
+    tables = []
+    for i, t in enumerate(schema.tables):
+        if pause is not None and i % _PAUSE_EVERY == _PAUSE_EVERY - 1:
+            pause()
+        tables.append(
             (t.name, [position(c) for c in t.columns], t.primary_key,
              list(map(index, t.indexes)), list(map(check, t.check_constraints)), t.comment,
              t.line)
-            for t in schema.tables
-        ],
+        )
+    return {
+        "format": SCHEMA_FORMAT,
+        "columns": columns,
+        "tables": tables,
         "foreign_keys": list(map(foreign_key, schema.foreign_keys)),
         "enums": [(e.name, e.values) for e in schema.enums],
         "associations": list(map(association, schema.associations)),
         "version": schema.version,
         "source": schema.source,
     }
+
+
+def encode_schema_text(
+    schema: Schema, packer: _Packer | None = None, pause: Callable[[], None] | None = None
+) -> JSONText:
+    """The JSON text of :func:`encode_schema`, encoded one table (column, ...) at a time.
+
+    The same text as ``json.dumps(encode_schema(schema), separators=(",", ":"))``, made by
+    many short calls of the JSON encoder rather than one long one, with ``pause()`` between
+    runs of :data:`_PAUSE_EVERY` items. A store in a background thread passes
+    :func:`_yield_gil`: the threads that feed a process pool then get the GIL within a
+    fraction of a millisecond rather than the interpreter's 5 ms switch interval (the store
+    running beside the pool delayed a worker's next batch by 80-113 ms; without it, 16-25
+    ms; 2026-11-26).
+    """
+    from rrperf.engine.cache import JSONText
+
+    data = encode_schema(schema, packer, pause)
+    dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+    parts = []
+    for name, value in data.items():
+        if isinstance(value, list):
+            pieces = []
+            for start in range(0, len(value), _PAUSE_EVERY):
+                if pause is not None:
+                    pause()
+                pieces.append(",".join(map(dumps, value[start : start + _PAUSE_EVERY])))
+            text = "[" + ",".join(p for p in pieces if p) + "]"
+        else:
+            text = dumps(value)
+        parts.append(f"{dumps(name)}:{text}")
+    return JSONText("{" + ",".join(parts) + "}")
+
+
+#: Items between two ``pause()`` calls of :func:`encode_schema_text` (~0.5 ms of work).
+_PAUSE_EVERY = 64
+
+
+def _yield_gil() -> None:
+    """Let any thread waiting for the GIL run now (``sleep(0)`` releases and re-takes it)."""
+    time.sleep(0)
 
 
 def decode_schema(data: Any) -> Schema:
@@ -388,7 +495,7 @@ class _Plan:
     base: str
     warned: tuple[tuple[str, type[Warning]], ...]
     packed: Mapping[str, tuple[Any, ...]]  # selected table -> its pack_context entry
-    pointed: Mapping[str, tuple[str, ...]]  # selected table -> the other tables it points at
+    others: Mapping[str, tuple[str, ...]]  # selected table -> the other tables it points at
     packer: _Packer  # what packed them (encode_schema reuses its packed columns)
 
 
@@ -403,10 +510,11 @@ def _make_plan(
         ctx = analyze_schema(schema, tables=tables, exclude_tables=exclude_tables)
     warned = tuple((str(w.message), w.category) for w in caught)
     packer = _Packer()
-    keys, packed, pointed = {}, {}, {}
+    packed, others, pointed = {}, {}, {}
     for name in ctx.selected:
-        keys[name], packed[name], pointed[name] = _table_keys(ctx, name, base, packer)
-    return _Plan(ctx, keys, base, warned, packed, pointed, packer)
+        packed[name], others[name], pointed[name] = _pack_table(ctx, name, packer)
+    keys = _LazyKeys(ctx, base, packer, packed, pointed)
+    return _Plan(ctx, keys, base, warned, packed, others, packer)
 
 
 def _replay(warned: Iterable[tuple[str, type[Warning]]]) -> None:
@@ -518,7 +626,8 @@ class BatchOutcome:
 
 def render_write_batch(
     *,
-    packed: tuple[Any, ...],
+    packed: tuple[Any, ...] | None = None,
+    packed_at: tuple[str, int, int] | None = None,
     tables: tuple[str, ...],
     out_dir: str,
     force: bool,
@@ -527,7 +636,9 @@ def render_write_batch(
 ) -> BatchOutcome:
     """Render ``tables`` and write their files if changed (the task of a pool worker).
 
-    ``packed`` is :func:`pack_context` of the part of the analysis these tables need.
+    ``packed`` is :func:`pack_context` of the part of the analysis these tables need, or
+    ``packed_at`` = ``(path, offset, length)`` where its pickle lies in a file this process
+    family wrote (:func:`_write_packs`).
 
     Returns
     -------
@@ -535,6 +646,12 @@ def render_write_batch(
         The rendered files per table, the paths written and left unchanged, and (with
         ``with_stats``) ``(rel, size, mtime_ns, ctime_ns, inode)`` of each of them.
     """
+    if packed_at is not None:
+        path, offset, length = packed_at
+        with open(path, "rb") as f:
+            f.seek(offset)
+            packed = pickle.loads(f.read(length))  # noqa: S301 - our own 0600 file
+    assert packed is not None
     ctx = unpack_context(packed)
     rendered = []
     files: dict[str, str] = {}
@@ -691,7 +808,7 @@ def _pack_batch(plan: _Plan, tables: Sequence[str]) -> tuple[Any, ...]:
     names = list(tables)
     seen = set(tables)
     for name in tables:
-        for other in plan.pointed[name]:
+        for other in plan.others[name]:
             if other not in seen and other in ctx.tables:
                 seen.add(other)
                 names.append(other)
@@ -793,6 +910,11 @@ class _Lookup:
         assert self.cache is not None
         self.cache.store_key(category, key, value, encode=encode)
 
+    def empty(self, category: str, n: int) -> bool:
+        """True (with ``n`` misses counted) if ``n`` lookups in ``category`` would all miss."""
+        assert self.cache is not None
+        return self.cache.misses_if_empty(category, n)
+
     def put_many(self, category: str, items: Sequence[tuple[str, Any]], encode: Any) -> None:
         assert self.cache is not None
         self.cache.store_many(category, items, encode=encode)
@@ -831,9 +953,9 @@ def _load(source: Any, lookup: _Lookup) -> tuple[Schema, str, Any]:
         return schema, token, None
     schema = load_schema(source)
 
-    def store(packer: _Packer | None) -> None:
+    def store(packer: _Packer | None, pause: Callable[[], None] | None = None) -> None:
         lookup.put("schema_introspection", key, schema,
-                   functools.partial(encode_schema, packer=packer))
+                   functools.partial(encode_schema_text, packer=packer, pause=pause))
 
     return schema, token, store
 
@@ -876,10 +998,26 @@ def _as_names(names: Iterable[str] | None) -> tuple[str, ...] | None:
 
 
 def _batches(names: Sequence[str], workers: int, batch_size: int | None) -> list[tuple[str, ...]]:
-    if batch_size is None:
-        n_batches = max(1, workers * _BATCHES_PER_WORKER)
-        batch_size = max(1, -(-len(names) // n_batches))
-    return [tuple(names[i : i + batch_size]) for i in range(0, len(names), batch_size)]
+    """Split ``names`` into pool batches: of ``batch_size`` each, or else guided.
+
+    Guided (as OpenMP's ``schedule(guided)``): each batch takes a share of what is left,
+    ``remaining / (_GUIDED_SHARE * workers)``, never fewer than ``_GUIDED_MIN`` tables (or a
+    quarter of a worker's share, for small schemas). Large
+    batches first keep the dispatch overhead low; small ones last let the workers finish
+    together (with equal batches of 250 tables, one worker idled up to 150 ms at the end of
+    a 2,000-table run while the other finished its last batch, 2026-11-26).
+    """
+    if batch_size is not None:
+        return [tuple(names[i : i + batch_size]) for i in range(0, len(names), batch_size)]
+    out = []
+    start, n = 0, len(names)
+    workers = max(1, workers)
+    smallest = max(1, min(_GUIDED_MIN, n // (4 * workers)))
+    while start < n:
+        size = max(smallest, -(-(n - start) // (_GUIDED_SHARE * workers)))
+        out.append(tuple(names[start : start + size]))
+        start += size
+    return out
 
 
 def run_with_context(
@@ -993,7 +1131,7 @@ def _run(
     # Cache lookups here; misses are computed here or on the pool.
     rendered: dict[str, tuple[RenderedFile, ...]] = {}
     misses: list[str] = []
-    if lookup.render:
+    if lookup.render and not lookup.empty("template_render", len(ctx.selected)):
         for name in ctx.selected:
             found = lookup.get("template_render", plan.keys[name].render, _decode_rendered)
             if found is _MISSING:
@@ -1021,7 +1159,8 @@ def _run(
         # the schema store starts once the first batch is back: until then the workers
         # are being fed, and this process should not hold the GIL with encoding
         background = _Background(
-            None if store_schema is None else functools.partial(store_schema, plan.packer)
+            None if store_schema is None
+            else functools.partial(store_schema, plan.packer, _yield_gil)
         )
 
         def store(outcome: BatchOutcome) -> None:
@@ -1178,6 +1317,40 @@ def _sub_key(kind: str, part: str) -> str:
     ).hexdigest()
 
 
+def _write_packs(packs: Sequence[tuple[Any, ...]]) -> tuple[str, list[tuple[str, int, int]]]:
+    """Pickle the batches' packs into one temporary file (owner-only, as ``mkstemp`` makes it).
+
+    A pool task then carries ``(path, offset, length)`` instead of its ~250 KB pack. A large
+    task argument is streamed through the worker's pipe 64 KB at a time by a feeder thread
+    of this process, which needs the GIL for every piece: with this process busy, the
+    second worker waited 20-110 ms for its next batch (2026-11-26). From a file, the worker
+    reads its pack at once.
+
+    Raises
+    ------
+    GenerationError
+        If the file cannot be written.
+    """
+    try:
+        fd, path = tempfile.mkstemp(prefix="rrperf-batches-", suffix=".pickle")
+    except OSError as err:
+        raise GenerationError(f"cannot create a temporary file for the pool: {err}") from err
+    where = []
+    try:
+        with os.fdopen(fd, "wb") as f:
+            offset = 0
+            for pack in packs:
+                blob = pickle.dumps(pack, protocol=pickle.HIGHEST_PROTOCOL)
+                f.write(blob)
+                where.append((path, offset, len(blob)))
+                offset += len(blob)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise GenerationError(f"cannot write the pool's batches to {path}: {err}") from err
+    return path, where
+
+
 def _run_pool(
     context: ExecutionContext,
     plan: _Plan,
@@ -1206,21 +1379,25 @@ def _run_pool(
             raise GenerationError(f"cannot create output folder {out_dir}: {err}") from err
     batches = _batches(misses, executor.max_workers, context.strategy.batch_size)
     with _gc_paused():  # a batch's pack is a tuple of the plan's entries and a few stubs
-        stages = [
-            Stage(
-                f"batch:{i}",
-                render_write_batch,
-                kwargs={
-                    "packed": _pack_batch(plan, batch),
-                    "tables": batch,
-                    "out_dir": out_dir,
-                    "force": force,
-                    "dry_run": dry_run,
-                    "with_stats": manifest is not None,
-                },
-            )
-            for i, batch in enumerate(batches)
-        ]
+        packs = [_pack_batch(plan, batch) for batch in batches]
+    packs_file = None
+    if executor.backend == "process":
+        packs_file, where = _write_packs(packs)
+    stages = [
+        Stage(
+            f"batch:{i}",
+            render_write_batch,
+            kwargs={
+                **({"packed_at": where[i]} if packs_file else {"packed": packs[i]}),
+                "tables": batch,
+                "out_dir": out_dir,
+                "force": force,
+                "dry_run": dry_run,
+                "with_stats": manifest is not None,
+            },
+        )
+        for i, batch in enumerate(batches)
+    ]
 
     def arrived(_: str, outcome: BatchOutcome) -> None:
         store(outcome)
@@ -1232,6 +1409,10 @@ def _run_pool(
         if isinstance(cause, RrperfError):
             raise cause from cause.__cause__
         raise
+    finally:
+        if packs_file is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(packs_file)
     done: set[str] = set()
     for outcome in results.values():
         done.update(name for name, _ in outcome.rendered)

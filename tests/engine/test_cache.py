@@ -665,3 +665,20 @@ def test_store_many_is_store_key_for_each(cache_dir: Path) -> None:
         opt.store_many("template_render", [("k", {1, 2})])
     for o in (opt, fresh):
         o.close()
+
+
+def test_an_encode_may_return_json_text(cache_dir: Path) -> None:
+    from rrperf.engine.cache import JSONText
+
+    opt = make(cache_dir, disk_categories=["schema_introspection"])
+    key = cache_key("schema_introspection", "s")
+    opt.store_key("schema_introspection", key, ("a", 1),
+                  encode=lambda v: JSONText('{"a":1,"b":[2,3.5]}'))
+    opt.close()
+    fresh = make(cache_dir, disk_categories=["schema_introspection"])
+    assert fresh.lookup_key("schema_introspection", key) == {"a": 1, "b": [2, 3.5]}
+    # the entry is [expires_at, payload]: the wall clock (1000) + the 7200 s TTL
+    assert fresh.stats().get("schema_introspection", "disk").bytes == len(
+        '[8200.0,{"a":1,"b":[2,3.5]}]'
+    )
+    fresh.close()

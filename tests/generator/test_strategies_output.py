@@ -120,6 +120,23 @@ def test_parallel_runs_batches_on_worker_processes_and_close_ends_them(
         generate("small", tmp_path / "out", context=ctx)
 
 
+@pytest.mark.parametrize(
+    ("n", "workers", "sizes"),
+    [
+        (18, 2, [5, 4, 3, 2, 2, 2]),
+        (2000, 2, [500, 375, 282, 211, 158, 119, 89, 67, 50, 38, 28, 24, 24, 24, 11]),
+        (100, 4, [13, 11, 10, 9, 8, 7, 6, 6, 6, 6, 6, 6, 6]),
+        (3, 1, [2, 1]),
+    ],
+)
+def test_guided_batches_exact(n: int, workers: int, sizes: list[int]) -> None:
+    names = [f"t{i}" for i in range(n)]
+    batches = cached._batches(names, workers, None)
+    assert [len(b) for b in batches] == sizes
+    assert [name for b in batches for name in b] == names
+    assert [len(b) for b in cached._batches(names, workers, 7)][:1] == [min(7, n)]
+
+
 def test_thread_backend_strategy_matches_legacy(tmp_path: Path) -> None:
     strategy = Strategy(
         "threads", "thread", 2, cache_memory=frozenset(), cache_disk=frozenset(),
@@ -129,7 +146,7 @@ def test_thread_backend_strategy_matches_legacy(tmp_path: Path) -> None:
         result = generate("large", tmp_path / "out", context=ctx)
         assert result.output_digest == legacy_digest("large", tmp_path)
         stages = sorted(ctx.executor.stage_timings()["stage"])
-        assert stages == [f"batch:{i}" for i in range(6)]  # 18 tables, 8 batches of 3 asked
+        assert stages == [f"batch:{i}" for i in range(6)]  # 18 tables: 5, 4, 3, 2, 2, 2
         assert ctx.executor._thread_pool is not None
     assert ctx.executor._thread_pool is None
 
@@ -425,6 +442,8 @@ def test_encoded_schema_round_trips_through_json(source: str) -> None:
     # each distinct column value once, every table column pointing at an equal one
     assert len(data["columns"]) == distinct_columns([c for t in schema.tables for c in t.columns])
     assert len(text) < len(json.dumps(schema.to_dict(), separators=(",", ":")))
+    # the piecewise text (what the disk tier stores) is the same text
+    assert cached.encode_schema_text(schema) == text
 
 
 def test_encoded_schema_exact_layout_and_sharing() -> None:
@@ -525,7 +544,7 @@ def test_batch_pack_is_the_slice_the_batch_reads() -> None:
     batch = ctx.selected[:3]
     sub = cached.unpack_context(cached._pack_batch(plan, batch))
     assert tuple(sub.tables)[:3] == batch
-    pointed = {t for n in batch for t in plan.pointed[n]} - set(batch)
+    pointed = {t for n in batch for t in plan.others[n]} - set(batch)
     assert set(sub.tables) - set(batch) == pointed and pointed
     for name in batch:
         assert sub.tables[name] == ctx.tables[name]
