@@ -291,9 +291,14 @@ def analyze_schema(
     )
     for path in ctx.paths:
         check_relative_path(path)
+    known: dict[tuple[str, str | None, tuple[str, ...]], bool] = {}  # a few distinct types
     for name in selected:
         for col in infos[name].table.columns:
-            if not is_known_type(col, ctx.enum_schema):
+            col_type = (col.type, col.enum_type, col.enum_values)
+            ok = known.get(col_type)
+            if ok is None:
+                ok = known[col_type] = is_known_type(col, ctx.enum_schema)
+            if not ok:
                 what = (
                     f"enum type {col.enum_type!r} has no known values"
                     if col.type.lower() == "enum"

@@ -866,13 +866,14 @@ def unpack_context(data: tuple[Any, ...]) -> SchemaContext:
 def _gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector for a block that builds many acyclic objects.
 
-    Packing the batches allocates tens of thousands of tuples, each allocation counting
-    towards the next collection; with a large analysis in memory, the collections took more
-    than half of the packing time (synthetic:2000, eight batches: 86 ms with the collector,
-    38 ms without; 2026-11-26). Loading and analysing a schema is alike (synthetic:2000:
-    ``_load`` + ``_plan`` ~0.5 s -> ~0.33 s, with the synthetic and inference speed-ups of
-    the same day). Nothing built there is cyclic, so reference counting frees it all (a
-    cycle made while paused is collected after).
+    A generator run allocates hundreds of thousands of tuples, strings and small objects
+    (the analysis, packs, rendered files, the results coming back from the pool), each
+    allocation counting towards the next collection, and each collection scanning what is
+    young: with the collector, a cold synthetic:2000 run spent 80-95 ms in 75-125
+    collections (sequential and parallel alike), loading and analysing alone ~0.17 s of
+    ~0.5 s (2026-11-26). Nothing a run builds is cyclic (rendering 300 tables with the
+    collector off leaves 0 unreachable objects; a test checks a whole run), so reference
+    counting frees it all; a cycle made while paused is collected after.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -1078,10 +1079,11 @@ def run_with_context(
             f"generate[{context.strategy.name}]", {"strategy": context.strategy.name}
         )
     try:
-        result = _run(
-            source, out_dir, context, tables=_as_names(tables),
-            exclude_tables=_as_names(exclude_tables), dry_run=dry_run, force=force,
-        )
+        with _gc_paused():  # the run builds many objects and no reference cycles
+            result = _run(
+                source, out_dir, context, tables=_as_names(tables),
+                exclude_tables=_as_names(exclude_tables), dry_run=dry_run, force=force,
+            )
     finally:
         hits1, misses1 = context.cache_stats()
         if own_session:
@@ -1119,7 +1121,9 @@ def _run(
     run_start_ns = _now_ns()
     strategy = context.strategy
     lookup = _Lookup(context.cache)
-    with _gc_paused():  # loading and analysing build tens of thousands of acyclic objects
+    from rrperf.schema.associations import inflection_memo
+
+    with inflection_memo():  # association inference and model naming inflect the same names
         schema, token, store_schema = _load(source, lookup)
         plan = _plan(schema, token, tables, exclude_tables, context, memoize=lookup.render)
     ctx = plan.ctx
@@ -1378,8 +1382,7 @@ def _run_pool(
         except OSError as err:
             raise GenerationError(f"cannot create output folder {out_dir}: {err}") from err
     batches = _batches(misses, executor.max_workers, context.strategy.batch_size)
-    with _gc_paused():  # a batch's pack is a tuple of the plan's entries and a few stubs
-        packs = [_pack_batch(plan, batch) for batch in batches]
+    packs = [_pack_batch(plan, batch) for batch in batches]
     packs_file = None
     if executor.backend == "process":
         packs_file, where = _write_packs(packs)

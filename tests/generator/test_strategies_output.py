@@ -570,3 +570,51 @@ def test_gc_paused_restores_the_collector_state(enabled: bool) -> None:
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+@pytest.mark.parametrize("name", ["minimal", "sequential", "cache_heavy"])
+def test_a_run_leaves_no_cyclic_garbage(tmp_path: Path, name: str) -> None:
+    # the cyclic collector is paused during a run: that is only sound if nothing is cyclic
+    import gc
+
+    out = tmp_path / "out"
+    with get_strategy(name).make_context(cache_dir=tmp_path / "cache") as ctx:
+        generate("synthetic:60", out, context=ctx)  # imports, template compilation
+        ctx.clear()
+        shutil.rmtree(out)
+        was = gc.isenabled()
+        gc.collect()
+        gc.disable()
+        try:
+            cold = generate("synthetic:60", out, context=ctx)
+            assert gc.isenabled() is False  # the run restores the state it found
+            found_cold = gc.collect()
+            warm = generate("synthetic:60", out, context=ctx)
+            found_warm = gc.collect()
+        finally:
+            if was:
+                gc.enable()
+    assert (cold.files_written, warm.files_written) == (181, 0)
+    assert (found_cold, found_warm) == (0, 0)
+
+
+def test_inflection_memo_remembers_within_the_block_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rrperf.schema import associations
+
+    calls: list[str] = []
+    real = associations._singularize
+
+    def counting(word: str) -> str:
+        calls.append(word)
+        return real(word)
+
+    monkeypatch.setattr(associations, "_singularize", counting)
+    with associations.inflection_memo():
+        assert [associations.singularize(w) for w in ("people", "people", "users")] == [
+            "person", "person", "user"]
+        with associations.inflection_memo():  # nested: the same memo
+            assert associations.singularize("users") == "user"
+        assert associations.pluralize("person") == associations.pluralize("person") == "people"
+    assert calls == ["people", "users"]
+    assert associations.singularize("people") == "person"  # outside: computed again
+    assert calls == ["people", "users", "people"]
