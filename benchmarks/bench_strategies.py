@@ -173,9 +173,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{'':>8} {'<= 2 us':>8}  {'yes' if c['memory_hit_median_us'] <= 2 else 'NO'}\n")
         w(f"{'disk-tier hit (precomputed key)':<44} {c['disk_hit_median_us']:>20.2f} us "
           f"{'':>8} {'<= 30 us':>8}  {'yes' if c['disk_hit_median_us'] <= 30 else 'NO'}\n")
-        ov = 100 * mon["overhead_median_ratio"]
-        w(f"{'monitor overhead at 10 Hz (2 s workload)':<44} {ov:>20.2f} %  "
+        ov = 100 * mon["monitor_cpu_fraction_median"]
+        w(f"{'monitor at 10 Hz: own CPU / 2 s run':<44} {ov:>20.2f} %  "
           f"{'':>8} {'<= 2 %':>8}  {'yes' if ov <= 2 else 'NO'}\n")
+        ab = 100 * mon["overhead_median_ratio"]
+        w(f"{'monitor at 10 Hz: wall A/B (noisy, no verdict)':<44} {ab:>20.2f} %\n")
     w(f"load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}\n")
     doc = {
         "benchmark": "bench_strategies",

@@ -537,26 +537,70 @@ class CacheStats:
 
 
 class _MemoryTier(cachetools.TTLCache):  # type: ignore[type-arg]
-    """TTLCache counting expirations and capacity evictions.
+    """TTLCache counting expirations and capacity evictions, with a fast read path.
 
     ``TTLCache.__setitem__`` and ``popitem`` call ``self.expire``, so overriding it sees every
     expiry; ``popitem`` is only called to make room, so it counts evictions.
+
+    Values are the cache's entry lists ``[value, bytes, expires_at, used_at]``; ``entries``
+    maps each live key to its list. :meth:`peek` reads through that dict and the TTL clock
+    instead of ``TTLCache.__getitem__`` (0.73 of the 1.6 us of a hit here, 2026-11-26), and
+    moves the key to the recent end of the LRU order at most once per
+    :data:`_RECENCY_INTERVAL_S` (memcached bumps an item at most once a minute for the same
+    reason): eviction is LRU at that granularity. Expiry is exact: the same clock and the same
+    expiry instant as ``TTLCache``.
     """
 
     def __init__(self, maxsize: int, ttl: float, timer: Callable[[], float]) -> None:
         super().__init__(maxsize, ttl, timer=timer)
         self.expirations = 0
         self.evictions = 0
+        self.clock = timer
+        self.entries: dict[Any, list[Any]] = {}
+
+    def __setitem__(self, key: Any, entry: list[Any]) -> None:
+        with self.timer as now:  # the nested timer: TTLCache computes its expiry from `now`
+            super().__setitem__(key, entry)
+        entry[2:] = (now + self.ttl, now)
+        self.entries[key] = entry
+
+    def peek(self, key: Any) -> Any:
+        """The entry list of ``key`` if present and not expired, else None (caller locks)."""
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        now = self.clock()
+        if not now < entry[2]:
+            return None
+        if now - entry[3] >= _RECENCY_INTERVAL_S:
+            entry[3] = now
+            super().__getitem__(key)  # TTLCache moves it to the recent end
+        return entry
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        self.entries.pop(key, None)
 
     def expire(self, time: float | None = None) -> Any:
         expired = super().expire(time)
         self.expirations += len(expired)
+        for key, _ in expired:
+            self.entries.pop(key, None)
         return expired
 
     def popitem(self) -> Any:
         item = super().popitem()
         self.evictions += 1
+        self.entries.pop(item[0], None)
         return item
+
+    def clear(self) -> None:
+        super().clear()
+        self.entries.clear()
+
+
+# How often a hit may move its key to the recent end of the memory tier's LRU order.
+_RECENCY_INTERVAL_S = 1.0
 
 
 class _UnsafeEntryError(Exception):
@@ -671,6 +715,8 @@ class CacheOptimizer:
             (cat, tier): _Counters() for cat in self.config.categories for tier in TIERS
         }
         self._computes = dict.fromkeys(self.config.categories, 0)
+        self._hot: dict[str, tuple[_MemoryTier, threading.Lock, _Counters]] = {}
+        self._index_hot()
         self._flights: dict[tuple[str, str], _Flight] = {}
         self._flights_lock = threading.Lock()
         self._flight_cond = threading.Condition(self._flights_lock)  # notified when one waits
@@ -933,20 +979,47 @@ class CacheOptimizer:
             As :meth:`get_or_compute`.
         """
         start = time.perf_counter_ns()
-        if category not in self.config.enabled_categories:
+        fast = self._hot.get(category)
+        if fast is not None and not force_refresh:
+            memory, lock, counters = fast
+            with lock:
+                # _MemoryTier.peek and _Counters.hit, inlined: this is the hot path. No
+                # expire() here: expired entries are counted on the next store or stats().
+                entry = memory.entries.get(key)
+                if entry is not None:
+                    now = memory.clock()
+                    if now < entry[2]:
+                        if now - entry[3] >= _RECENCY_INTERVAL_S:
+                            memory.peek(key)  # moves it in the LRU order
+                        ns = time.perf_counter_ns() - start
+                        counters.requests += 1
+                        counters.hits += 1
+                        counters.hit_ns += ns
+                        counters.hit_samples.append(ns)
+                        return entry[0]
+        elif category not in self.config.enabled_categories:
             self._check_category(category)
             return compute()
-        memory = self._memory.get(category)
-        if memory is not None and not force_refresh:
-            with self._locks[category]:
-                # no expire() here: expired entries are counted on the next store or stats()
-                try:
-                    value = memory[key][0]
-                except KeyError:
-                    pass
-                else:
-                    self._counters[(category, "memory")].hit(time.perf_counter_ns() - start)
-                    return value
+
+        if (
+            not force_refresh
+            and category in self.config.disk_categories
+            and self.disk_disabled_reason is None
+        ):
+            # A disk read needs no single-flight (it computes nothing): try it first and
+            # leave the flight machinery (a lock, a dict, a Lock per flight: ~6 us) to the
+            # misses, whose leader reads the disk once more before computing.
+            disk_start = time.perf_counter_ns()
+            found = self._disk_read(category, key, decode)
+            if found is not MISS:
+                value, nbytes = found
+                self._remember(category, key, value, nbytes)
+                now = time.perf_counter_ns()
+                with self._locks[category]:
+                    self._counters[(category, "disk")].hit(now - disk_start)
+                    if category in self._memory:
+                        self._counters[(category, "memory")].miss(now - start)
+                return value
 
         flight_key = (category, key)
         with self._flights_lock:
@@ -1002,13 +1075,10 @@ class CacheOptimizer:
         lock = self._locks[category]
         if memory is not None:
             with lock:
-                try:
-                    value = memory[key][0]
-                except KeyError:
-                    pass
-                else:
+                entry = memory.peek(key)
+                if entry is not None:
                     self._counters[(category, "memory")].hit(time.perf_counter_ns() - start)
-                    return value
+                    return entry[0]
         use_disk = category in self.config.disk_categories and self.disk_disabled_reason is None
         disk_start = time.perf_counter_ns()
         if use_disk:
@@ -1194,7 +1264,8 @@ class CacheOptimizer:
             return
         with self._locks[category]:
             memory.expire()  # count expiries here, not inside __setitem__
-            memory[key] = [value, nbytes]  # a list: _memory_bytes fills in a size later
+            # a list: _memory_bytes fills in a size later; the tier adds expiry and last use
+            memory[key] = [value, nbytes, 0.0, 0.0]
 
     # --- category helpers -----------------------------------------------------------------------
 
@@ -1401,6 +1472,16 @@ class CacheOptimizer:
                 memory = self._memory.get(cat)
                 if memory is not None:
                     memory.expirations = memory.evictions = 0
+        self._index_hot()
+
+    def _index_hot(self) -> None:
+        """``category -> (memory tier, lock, memory counters)`` for the memory-hit fast path
+        (enabled categories with a memory tier); rebuilt when the counters are replaced."""
+        self._hot = {
+            cat: (memory, self._locks[cat], self._counters[(cat, "memory")])
+            for cat, memory in self._memory.items()
+            if cat in self.config.enabled_categories
+        }
 
     def latency_samples(self, category: str, tier: str, outcome: str = "hit") -> list[int]:
         """The most recent latency samples in nanoseconds (``outcome``: "hit" or "miss").

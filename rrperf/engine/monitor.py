@@ -89,6 +89,7 @@ SESSION_COLUMNS: tuple[str, ...] = (
     "cache_misses",
     "cache_hit_rate",
     "alerts",
+    "monitor_cpu_s",
     "metadata",
 )
 ALERT_COLUMNS: tuple[str, ...] = (
@@ -270,7 +271,10 @@ class Alert:
 class SessionSummary:
     """What a monitoring session measured.
 
-    ``peak_rss_mb`` and ``mean_cpu_percent`` are NaN without samples.
+    ``peak_rss_mb`` and ``mean_cpu_percent`` are NaN without samples. ``monitor_cpu_s`` is
+    the CPU time the monitor itself used for the session (its sampler thread, and the
+    starting and final samples taken in the caller's thread): an upper bound on what
+    monitoring added to the run, ``monitor_cpu_s / duration_s`` as a fraction.
     """
 
     name: str
@@ -285,6 +289,7 @@ class SessionSummary:
     cache_misses: int = 0
     started_s: float = 0.0
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    monitor_cpu_s: float = 0.0
 
     @property
     def error_rate(self) -> float:
@@ -328,6 +333,7 @@ class _Active:
     first_sample: int
     ru_maxrss_start: float | None
     errors: int = 0
+    monitor_cpu_s: float = 0.0  # the monitor's own CPU time so far (caller-thread parts)
     operations: int = 0
     cache_hits: int = 0
     cache_misses: int = 0
@@ -454,6 +460,7 @@ class PerformanceMonitor:
         self._active: _Active | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._sampler_cpu_s = 0.0  # CPU time of the last sampler thread (set when it ends)
         #: The error that stopped the background sampler, if any.
         self.sampler_error: BenchmarkError | None = None
 
@@ -551,6 +558,7 @@ class PerformanceMonitor:
             raise ConfigError(f"a session name must be a non-empty string, got {name!r}")
         if metadata is not None and not isinstance(metadata, Mapping):
             raise ConfigError(f"metadata must be a mapping or None, got {metadata!r}")
+        cpu0 = time.thread_time()
         with self._lock:
             if self._active is not None:
                 raise BenchmarkError(
@@ -570,10 +578,12 @@ class PerformanceMonitor:
         if self.config.background:
             self._stop.clear()
             self.sampler_error = None
+            self._sampler_cpu_s = 0.0
             self._thread = threading.Thread(
                 target=self._sample_loop, name=f"rrperf-monitor-{name}", daemon=True
             )
             self._thread.start()
+        self._active.monitor_cpu_s += time.thread_time() - cpu0
 
     def end_monitoring_session(self) -> SessionSummary:
         """Stop the running session and summarise it.
@@ -587,16 +597,20 @@ class PerformanceMonitor:
         BenchmarkError
             If no session is running, or the final sample cannot be taken.
         """
+        cpu0 = time.thread_time()
         thread, self._thread = self._thread, None
+        sampler_cpu_s = 0.0
         if thread is not None:
             self._stop.set()
             thread.join()
+            sampler_cpu_s = self._sampler_cpu_s
             if self.sampler_error is None:
                 self.sample_once()  # the end of the session is always sampled
         with self._lock:
             active = self._active
             if active is None:
                 raise BenchmarkError("no monitoring session is running")
+            monitor_cpu_s = active.monitor_cpu_s + sampler_cpu_s + time.thread_time() - cpu0
             end = self._clock()
             duration = end - active.started_s
             samples = self._samples[active.first_sample :]
@@ -631,6 +645,7 @@ class PerformanceMonitor:
                 cache_misses=active.cache_misses,
                 started_s=active.started_s,
                 metadata=active.metadata,
+                monitor_cpu_s=monitor_cpu_s,
             )
             self._sessions.append(summary)
             self._active = None
@@ -712,13 +727,17 @@ class PerformanceMonitor:
         return self._process
 
     def _sample_loop(self) -> None:
-        while not self._stop.wait(self.config.interval_s):
-            try:
-                self.sample_once()
-            except BenchmarkError as err:
-                self.sampler_error = err
-                logger.warning("background sampling stopped: %s", err)
-                return
+        cpu0 = time.thread_time()
+        try:
+            while not self._stop.wait(self.config.interval_s):
+                try:
+                    self.sample_once()
+                except BenchmarkError as err:
+                    self.sampler_error = err
+                    logger.warning("background sampling stopped: %s", err)
+                    return
+        finally:  # read by end_monitoring_session after joining this thread
+            self._sampler_cpu_s = time.thread_time() - cpu0
 
     def _refresh_children(self, proc: Any, now: float) -> None:
         if now - self._children_listed_at < self.config.children_refresh_s:
@@ -870,6 +889,7 @@ class PerformanceMonitor:
                 "cache_misses": s.cache_misses,
                 "cache_hit_rate": s.cache_hit_rate,
                 "alerts": len(s.alerts),
+                "monitor_cpu_s": s.monitor_cpu_s,
                 "metadata": json.dumps(dict(s.metadata), sort_keys=True, default=str),
             }
             for s in sessions

@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import math
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -364,3 +365,30 @@ def test_export_json_holds_every_table(tmp_path: Path) -> None:
         monitor.export_performance_data(tmp_path / "x.xlsx", "xlsx")
     with pytest.raises(ConfigError, match="table must be one of samples, sessions, alerts"):
         monitor.export_performance_data(tmp_path / "x.csv", "csv", table="runs")
+
+
+def test_session_records_the_monitors_own_cpu_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import itertools
+
+    from rrperf.engine import monitor as monitor_module
+
+    ticks = itertools.count()
+    monkeypatch.setattr(monitor_module.time, "thread_time", lambda: float(next(ticks)))
+    monitor = manual(FakeProcess([100, 100], [0.0, 10.0]), Clock())
+    monitor.start_monitoring_session("own-cost")  # thread_time: 0 then 1
+    monitor.sample_once()  # sampled by the caller: not counted
+    summary = monitor.end_monitoring_session()  # thread_time: 2 then 3
+    assert summary.monitor_cpu_s == 2.0
+    frame = monitor.sessions_frame()
+    assert frame["monitor_cpu_s"].tolist() == [2.0]
+
+
+def test_background_sampler_reports_its_cpu_time() -> None:
+    monitor = PerformanceMonitor(MonitorConfig(interval_s=0.01))
+    monitor.start_monitoring_session("sampled")
+    deadline = time.monotonic() + 10
+    while monitor.get_real_time_metrics().n_samples < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    summary = monitor.end_monitoring_session()
+    assert summary.n_samples >= 4  # three background samples and the final one
+    assert 0.0 < summary.monitor_cpu_s
