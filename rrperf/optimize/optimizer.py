@@ -333,6 +333,7 @@ ANALYSIS_COLUMNS: tuple[str, ...] = (
     "recommended_median_s",
     "best_median_s",
     "ratio",
+    "paired_ratio",
     "within_5pct",
     "p_value",
     "verdict",
@@ -1203,20 +1204,28 @@ def _analysis_rows(
         best = min(medians, key=lambda n: medians[n])
         rec_median = medians.get(rec.strategy, math.nan)
         ratio = rec_median / medians[best]
-        within = bool(ratio <= 1.0 + WITHIN)
+        in_state = data[data["cache_state"] == state]
+        paired_ratio, paired_best = _paired_gap(in_state, rec.strategy)
+        # The paired ratio (per round, the recommendation against each strategy measured in
+        # the same round) cancels the drift of a shared machine that the ratio of two
+        # medians keeps; when the run was not interleaved, the medians decide.
+        gap = paired_ratio if not math.isnan(paired_ratio) else ratio
+        within = bool(gap <= 1.0 + WITHIN)
         p_value = math.nan
         if rec.strategy != best and rec.strategy in medians:
-            in_state = data[data["cache_state"] == state]
             a = in_state.loc[in_state["strategy"] == rec.strategy, "wall_s"].to_numpy(float)
             b = in_state.loc[in_state["strategy"] == best, "wall_s"].to_numpy(float)
             # two-sided Mann-Whitney U: is the gap more than run-to-run noise?
             p_value = float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
-        if rec.strategy == best:
+        paired_note = "" if math.isnan(paired_ratio) else f"; paired by round: {paired_ratio:.3f}"
+        if rec.strategy == best and gap <= 1.0:
             verdict = "best"
         elif within:
-            verdict = f"within {WITHIN:.0%} of {best}"
+            verdict = f"within {WITHIN:.0%} of {paired_best or best} (medians: {ratio:.3f}" \
+                f"{paired_note})"
         else:
-            verdict = f"{(ratio - 1.0):.1%} slower than {best}"
+            verdict = f"{(gap - 1.0):.1%} slower than {paired_best or best} (medians: " \
+                f"{ratio:.3f}{paired_note})"
             if p_value >= 0.05:
                 verdict += f" (not significant, p={p_value:.2f})"
         rows.append(
@@ -1229,12 +1238,36 @@ def _analysis_rows(
                 "recommended_median_s": rec_median,
                 "best_median_s": medians[best],
                 "ratio": ratio,
+                "paired_ratio": paired_ratio,
                 "within_5pct": within,
                 "p_value": p_value,
                 "verdict": verdict,
             }
         )
     return rows
+
+
+def _paired_gap(data: pd.DataFrame, recommended: str) -> tuple[float, str | None]:
+    """How much slower ``recommended`` ran than the fastest other strategy, paired by round.
+
+    :func:`rrperf.bench.regress.compare` with the recommendation as the baseline gives, per
+    other strategy, the ratio other/recommended from the per-round ratios of the interleaved
+    run; the smallest of them is the strongest competitor. Returns ``(1 / that ratio, its
+    strategy)``, or ``(nan, None)`` when the comparison is not paired (or there is nothing
+    to compare).
+    """
+    from rrperf.bench.regress import compare
+
+    own = data.loc[data["strategy"] == recommended, "system"]
+    if own.empty or data["strategy"].nunique() < 2:
+        return math.nan, None
+    table = compare(data, baseline=f"{own.iloc[0]}/{recommended}", n_resamples=999)
+    table = table[table["paired"].astype(bool) & table["ratio"].notna()]
+    if table.empty:
+        return math.nan, None
+    fastest = table.sort_values("ratio", kind="stable").iloc[0]
+    gap = 1.0 / float(fastest["ratio"])
+    return gap, (str(fastest["strategy"]) if gap > 1.0 else None)
 
 
 # --- report rendering ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from rrperf.errors import ConfigError
@@ -336,3 +337,34 @@ def test_analysis_on_small(opt: PerformanceOptimizer) -> None:
     assert data["analysis"]["rows"][0]["recommended"] == row["recommended"]
     with pytest.raises(ConfigError, match="cache state must be 'cold' or 'warm', got 'hot'"):
         opt.run_comprehensive_analysis(scenario="small", cache_states=("hot",))
+
+
+def _interleaved(times: dict[str, list[float]]) -> pd.DataFrame:
+    rows = [
+        {"run_id": "r1", "scenario": "large", "system": "pipeline", "strategy": name,
+         "cache_state": "warm", "iteration": i, "warmup": False, "wall_s": v, "error": None}
+        for name, values in times.items()
+        for i, v in enumerate(values)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_paired_gap_cancels_the_drift_that_medians_keep() -> None:
+    from rrperf.optimize.optimizer import _paired_gap
+
+    # the machine drifts from round to round, and three of "sequential"'s seven runs met a
+    # burst (x1.5); in the other four rounds it is exactly 1.04x "parallel"
+    drift = [1.0, 1.9, 1.3, 1.0, 1.6, 1.3, 1.6]
+    burst = [1.0, 1.5, 1.0, 1.5, 1.0, 1.5, 1.0]
+    par = [4.0 * d for d in drift]
+    seq = [4.16 * d * b for d, b in zip(drift, burst, strict=True)]
+    data = _interleaved({"sequential": seq, "parallel": par, "minimal": [9.0 * d for d in drift]})
+    medians = data.groupby("strategy")["wall_s"].median()
+    assert medians["sequential"] / medians["parallel"] == pytest.approx(1.28)  # 6.656 / 5.2
+    gap, best = _paired_gap(data, "sequential")
+    assert gap == pytest.approx(1.04) and best == "parallel"
+    assert _paired_gap(data, "parallel") == (pytest.approx(1 / 1.04), None)
+    # not interleaved (no iteration column to pair on): no paired figure
+    assert _paired_gap(data.drop(columns="iteration"), "sequential")[1] is None
+    assert _paired_gap(data[data["strategy"] == "sequential"], "sequential") == (
+        pytest.approx(float("nan"), nan_ok=True), None)
