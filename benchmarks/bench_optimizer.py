@@ -4,7 +4,10 @@ For every built-in scenario and both cache states, profile the workload, recomme
 benchmark the strategies with :class:`rrperf.bench.runner.BenchmarkRunner` (all five by
 default, so the measured best is the true best of the registry) and print, per scenario and
 cache state: the recommendation, its predicted and measured median time, the measured best
-and the ratio recommended/best. The target is a ratio <= 1.05 everywhere.
+and the ratio recommended/best: of the medians, and paired by round (per round, the
+recommendation's time over each other strategy's in the same round; the median of those, for
+the strongest competitor). The target is a ratio <= 1.05 everywhere; the verdict uses the
+paired ratio, which cancels the machine's drift between rounds (see rrperf.bench.regress).
 
 Run::
 
@@ -63,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"pred={row['predicted_s'] * 1e3:8.2f} ms "
                     f"med={row['recommended_median_s'] * 1e3:8.2f} ms  "
                     f"best={row['measured_best']:12} {row['best_median_s'] * 1e3:8.2f} ms  "
-                    f"ratio={row['ratio']:.3f} {'OK' if row['within_5pct'] else 'MISS'} "
+                    f"ratio={row['ratio']:.3f} paired={row['paired_ratio']:.3f} "
+                    f"{'OK' if row['within_5pct'] else 'MISS'} "
                     f"p={row['p_value']:.3f}  "
                     f"{medians}",
                     flush=True,

@@ -236,6 +236,32 @@ def test_exact_wall_times_from_injected_clock(tmp_path: Path, schemas: tuple[str
     assert clock.calls == 12
 
 
+def test_garbage_is_collected_before_every_timed_iteration(
+    tmp_path: Path, schemas: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from rrperf.bench import runner as runner_module
+
+    events: list[str] = []
+    clock = ScriptedClock()
+
+    def collect(*args: object) -> int:
+        events.append("collect")
+        return 0
+
+    def timed() -> float:
+        events.append("clock")
+        return clock()
+
+    monkeypatch.setattr(runner_module.gc, "collect", collect)
+    runner = make_runner(tmp_path, clock=timed)
+    runner.run_comparative_benchmark(schemas[0], systems=("copy", "copy2"))
+    # 6 iterations (warm-up included): a collection, then the two clock readings
+    assert events == ["collect", "clock", "clock"] * 6
+    assert gc.collect is collect
+
+
 def test_system_reported_counts_are_used(tmp_path: Path, schemas: tuple[str, str]) -> None:
     runner = make_runner(tmp_path, warmup=0, iterations=1)
     runner.register_system("counting", CountingSystem())
