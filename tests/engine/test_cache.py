@@ -706,3 +706,25 @@ def test_memory_hits_move_a_key_in_the_lru_order_at_most_once_a_second(cache_dir
 
 def _never() -> Any:
     raise AssertionError("computed what should be a hit")
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ('[1e12,"string"] trailing', "extra data at character 15"),
+        ('{"not": "an entry"}', "not a JSON cache entry"),
+        ("[1e12", "not a JSON cache entry"),
+    ],
+)
+def test_malformed_disk_entry_is_dropped_and_recomputed(
+    cache_dir: Path, text: str, why: str
+) -> None:
+    first = make(cache_dir)
+    first.get_or_compute("type_mapping", ("string",), lambda: "string")
+    first.close()
+    _plant(cache_dir, cache_key("type_mapping", "string"), diskcache.core.MODE_RAW,
+           text.encode())
+    second = make(cache_dir)
+    with pytest.warns(FallbackWarning, match=why):
+        assert second.get_or_compute("type_mapping", ("string",), lambda: "again") == "again"
+    second.close()
