@@ -6,8 +6,8 @@
     one verifies the files the cold run wrote (their mtimes are too recent for the manifest
     to trust). Target: cache_heavy at least 10x faster.
 (b) Cold ``parallel`` vs cold ``sequential`` on ``synthetic:2000``: before every iteration
-    both contexts' caches are cleared (``ctx.clear()``), the output folders removed and the
-    garbage collected, outside the timed region; the process pool stays up (one unmeasured
+    both contexts' caches are cleared (``ctx.clear()``), the output folders removed, the file
+    system synced (``os.sync``) and the garbage collected, outside the timed region; the process pool stays up (one unmeasured
     warm-up iteration starts it).
     Target: parallel at least 1.6x faster (the bound on two cores is 2x).
 (c) Optional (``--engine``): the cache hit latencies and the monitor overhead of
@@ -99,6 +99,8 @@ def bench_cold_parallel(source: str, repeats: int, work: Path) -> dict[str, Any]
             for other, octx in contexts.items():
                 octx.clear()
                 shutil.rmtree(work / f"out-{other}", ignore_errors=True)
+            # the deletions (and the last run's writes) reach the disk before the clock starts
+            os.sync()
             gc.collect()
             ctx = contexts[name]
             out = work / f"out-{name}"
