@@ -7,8 +7,8 @@
     to trust). Target: cache_heavy at least 10x faster.
 (b) Cold ``parallel`` vs cold ``sequential`` on ``synthetic:2000``: before every iteration
     both contexts' caches are cleared (``ctx.clear()``), the output folders removed, the file
-    system synced (``os.sync``) and the garbage collected, outside the timed region; the process pool stays up (one unmeasured
-    warm-up iteration starts it).
+    system synced (``os.sync``) and the garbage collected, outside the timed region; the
+    process pool stays up (one unmeasured warm-up iteration starts it).
     Target: parallel at least 1.6x faster (the bound on two cores is 2x).
 (c) Optional (``--engine``): the cache hit latencies and the monitor overhead of
     ``benchmarks/bench_engine.py``, in the same run.
