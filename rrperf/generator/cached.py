@@ -1154,6 +1154,7 @@ def _run(
     written: list[str] = []
     unchanged: list[str] = []
     pool_done: set[str] = set()
+    index_text: list[str] = []  # index.ts, when rendered during the pool run
     if (
         misses
         and executor.backend != "serial"
@@ -1169,6 +1170,8 @@ def _run(
 
         def store(outcome: BatchOutcome) -> None:
             background.start()
+            if not index_text:  # rendered here while the workers render the rest
+                index_text.append(render_index(ctx))
             rendered.update(outcome.rendered)
             if lookup.render:
                 lookup.put_many(
@@ -1216,13 +1219,13 @@ def _run(
                 shas[rel] = sha
         if len(pending) >= _WRITE_CHUNK_FILES:
             flush()
-    index_text = render_index(ctx)
-    index_sha = _sha(index_text)
+    index = index_text[0] if index_text else render_index(ctx)
+    index_sha = _sha(index)
     if manifest is not None and not force and manifest.trusted("index.ts", index_sha,
                                                                  guard.join("index.ts")):
         unchanged.append("index.ts")
     else:
-        pending["index.ts"] = index_text
+        pending["index.ts"] = index
         shas["index.ts"] = index_sha
     flush()
     if manifest is not None and manifest.dirty:
@@ -1232,7 +1235,7 @@ def _run(
             _save_manifest(context, real_out, manifest)
 
     files = {rel: text for name in ctx.selected for rel, text, _ in rendered[name]}
-    files["index.ts"] = index_text
+    files["index.ts"] = index
     written.sort()
     unchanged.sort()
     if not written:
