@@ -830,6 +830,30 @@ class CacheOptimizer:
             self.disk_disabled_reason = f"cannot open or rebuild it: {again.__cause__}"
             logger.warning("disk cache disabled for this run: %s", self.disk_disabled_reason)
 
+    def _disk_hit(
+        self,
+        category: str,
+        key: str,
+        decode: Callable[[Any], Any] | None,
+        start: int,
+        disk_start: int | None = None,
+    ) -> Any:
+        """The value for ``key`` from the disk tier, kept in memory and counted as a disk hit
+        (and a memory miss since ``start``); MISS, counting nothing, if the disk has none."""
+        if disk_start is None:
+            disk_start = time.perf_counter_ns()
+        found = self._disk_read(category, key, decode)
+        if found is MISS:
+            return MISS
+        value, nbytes = found
+        self._remember(category, key, value, nbytes)
+        now = time.perf_counter_ns()
+        with self._locks[category]:
+            self._counters[(category, "disk")].hit(now - disk_start)
+            if category in self._memory:
+                self._counters[(category, "memory")].miss(now - start)
+        return value
+
     def _disk_read(
         self, category: str, key: str, decode: Callable[[Any], Any] | None = None
     ) -> Any:
@@ -1014,16 +1038,8 @@ class CacheOptimizer:
             # A disk read needs no single-flight (it computes nothing): try it first and
             # leave the flight machinery (a lock, a dict, a Lock per flight: ~6 us) to the
             # misses, whose leader reads the disk once more before computing.
-            disk_start = time.perf_counter_ns()
-            found = self._disk_read(category, key, decode)
-            if found is not MISS:
-                value, nbytes = found
-                self._remember(category, key, value, nbytes)
-                now = time.perf_counter_ns()
-                with self._locks[category]:
-                    self._counters[(category, "disk")].hit(now - disk_start)
-                    if category in self._memory:
-                        self._counters[(category, "memory")].miss(now - start)
+            value = self._disk_hit(category, key, decode, start)
+            if value is not MISS:
                 return value
 
         flight_key = (category, key)
@@ -1087,15 +1103,8 @@ class CacheOptimizer:
         use_disk = category in self.config.disk_categories and self.disk_disabled_reason is None
         disk_start = time.perf_counter_ns()
         if use_disk:
-            found = self._disk_read(category, key, decode)
-            if found is not MISS:
-                value, nbytes = found
-                self._remember(category, key, value, nbytes)
-                now = time.perf_counter_ns()
-                with lock:
-                    self._counters[(category, "disk")].hit(now - disk_start)
-                    if memory is not None:
-                        self._counters[(category, "memory")].miss(now - start)
+            value = self._disk_hit(category, key, decode, start, disk_start)
+            if value is not MISS:
                 return value
         now = time.perf_counter_ns()
         with lock:
@@ -1242,15 +1251,8 @@ class CacheOptimizer:
         use_disk = category in self.config.disk_categories and self.disk_disabled_reason is None
         disk_start = time.perf_counter_ns()
         if use_disk and not force_refresh:
-            found = self._disk_read(category, key, decode)
-            if found is not MISS:
-                value, nbytes = found
-                self._remember(category, key, value, nbytes)
-                now = time.perf_counter_ns()
-                with lock:
-                    self._counters[(category, "disk")].hit(now - disk_start)
-                    if memory is not None:
-                        self._counters[(category, "memory")].miss(now - start)
+            value = self._disk_hit(category, key, decode, start, disk_start)
+            if value is not MISS:
                 return value
         value = compute()
         self._store(category, key, value, encode)

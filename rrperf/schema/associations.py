@@ -201,13 +201,7 @@ def singularize(word: str) -> str:
     >>> singularize("people"), singularize("sheep"), singularize("CamelOctopi")
     ('person', 'sheep', 'CamelOctopus')
     """
-    memo = _MEMO.get()
-    if memo is not None:
-        found = memo[0].get(word)
-        if found is None:
-            found = memo[0][word] = _singularize(word)
-        return found
-    return _singularize(word)
+    return _through_memo(0, word, _singularize)
 
 
 def _singularize(word: str) -> str:
@@ -256,13 +250,18 @@ def pluralize(word: str) -> str:
     >>> pluralize("person"), pluralize("sheep"), pluralize("CamelOctopus")
     ('people', 'sheep', 'CamelOctopi')
     """
+    return _through_memo(1, word, _pluralize)
+
+
+def _through_memo(which: int, word: str, inflect: Callable[[str], str]) -> str:
+    """``inflect(word)``, remembered in the active :func:`inflection_memo` (map ``which``)."""
     memo = _MEMO.get()
-    if memo is not None:
-        found = memo[1].get(word)
-        if found is None:
-            found = memo[1][word] = _pluralize(word)
-        return found
-    return _pluralize(word)
+    if memo is None:
+        return inflect(word)
+    found = memo[which].get(word)
+    if found is None:
+        found = memo[which][word] = inflect(word)
+    return found
 
 
 def _pluralize(word: str) -> str:
