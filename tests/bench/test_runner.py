@@ -246,8 +246,8 @@ def test_garbage_is_collected_before_every_timed_iteration(
     events: list[str] = []
     clock = ScriptedClock()
 
-    def collect(*args: object) -> int:
-        events.append("collect")
+    def collect(generation: int = 2) -> int:
+        events.append(f"collect({generation})")
         return 0
 
     def timed() -> float:
@@ -258,7 +258,7 @@ def test_garbage_is_collected_before_every_timed_iteration(
     runner = make_runner(tmp_path, clock=timed)
     runner.run_comparative_benchmark(schemas[0], systems=("copy", "copy2"))
     # 6 iterations (warm-up included): a collection, then the two clock readings
-    assert events == ["collect", "clock", "clock"] * 6
+    assert events == ["collect(1)", "clock", "clock"] * 6
     assert gc.collect is collect
 
 
