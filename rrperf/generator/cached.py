@@ -1339,7 +1339,7 @@ def _write_packs(packs: Sequence[tuple[Any, ...]]) -> tuple[str, list[tuple[str,
         If the file cannot be written.
     """
     try:
-        fd, path = tempfile.mkstemp(prefix="rrperf-batches-", suffix=".pickle")
+        fd, path = tempfile.mkstemp(prefix=f"rrperf-batches-{os.getpid()}-", suffix=".pickle")
     except OSError as err:
         raise GenerationError(f"cannot create a temporary file for the pool: {err}") from err
     where = []

@@ -101,8 +101,17 @@ def test_parallel_runs_batches_on_worker_processes_and_close_ends_them(
         cache_disk=frozenset(), batch_size=25,
     )
     ctx = strategy.make_context(cache_dir=tmp_path / "cache")
+    import tempfile
+
+    def leftovers() -> list[Path]:  # batch packs and abort markers of this process
+        tmp = Path(tempfile.gettempdir())
+        pid = os.getpid()
+        return [*tmp.glob(f"rrperf-batches-{pid}-*.pickle"), *tmp.glob(f"rrperf-abort-{pid}-*")]
+
+    before = set(leftovers())
     result = generate("synthetic:60", tmp_path / "out", context=ctx)
     assert result.output_digest == legacy_digest("synthetic:60", tmp_path)
+    assert set(leftovers()) == before  # the packs' file is removed after the run
     timings = ctx.executor.stage_timings()
     assert sorted(timings["stage"]) == ["batch:0", "batch:1", "batch:2"]
     pids = set(timings["pid"])
