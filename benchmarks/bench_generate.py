@@ -65,6 +65,32 @@ def load_average() -> tuple[float, float, float]:
     return os.getloadavg()
 
 
+def write_result(
+    path: Path,
+    benchmark: str,
+    *,
+    started: float,
+    repeats: int,
+    load_before: tuple[float, float, float],
+    load_after: tuple[float, float, float],
+    **figures: Any,
+) -> None:
+    """Write a benchmark's figures as JSON, with the machine and load they were taken under."""
+    doc = {
+        "benchmark": benchmark,
+        "started_at_epoch_s": started,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "repeats": repeats,
+        "load_avg_before": load_before,
+        "load_avg_after": load_after,
+        **figures,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2))
+
+
 def time_once(source: str, impl: str, out: Path) -> float:
     shutil.rmtree(out, ignore_errors=True)
     with warnings.catch_warnings():
@@ -168,21 +194,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{'yes' if r['peak_rss_mb'] < TARGET_RSS_MB else 'NO'})\n")
     load_after = load_average()
     w(f"load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}\n")
-    doc = {
-        "benchmark": "bench_generate",
-        "started_at_epoch_s": started,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "repeats": args.repeats,
-        "load_avg_before": load_before,
-        "load_avg_after": load_after,
-        "scenarios": scenarios,
-        "growth_2000_over_200": growth,
-        "synthetic_10000": rss,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(doc, indent=2))
+    write_result(
+        args.out, "bench_generate", started=started, repeats=args.repeats,
+        load_before=load_before, load_after=load_after,
+        scenarios=scenarios, growth_2000_over_200=growth, synthetic_10000=rss,
+    )
     return 0
 
 

@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -42,7 +40,7 @@ from rrperf.errors import SchemaWarning
 from rrperf.generator.api import generate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_generate import resolve  # noqa: E402
+from bench_generate import load_average, resolve, write_result  # noqa: E402
 
 TARGET_WARM = 10.0
 TARGET_PARALLEL = 1.6
@@ -83,7 +81,7 @@ def bench_warm(source: str, repeats: int, work: Path) -> dict[str, Any]:
         "speedup": med["legacy"] / med["cache_heavy"],
         "cache_heavy_files_written": written,
         "cache_heavy_cache_hits": hits,
-        "load_avg_1m": os.getloadavg()[0],
+        "load_avg_1m": load_average()[0],
     }
 
 
@@ -123,7 +121,7 @@ def bench_cold_parallel(source: str, repeats: int, work: Path) -> dict[str, Any]
         "walls_s": walls,
         "median_s": med,
         "speedup": med["sequential"] / med["parallel"],
-        "load_avg_1m": os.getloadavg()[0],
+        "load_avg_1m": load_average()[0],
     }
 
 
@@ -140,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
 
     quiet = _quiet()
     started = time.time()
-    load_before = os.getloadavg()
+    load_before = load_average()
     warm = cold = engine = None
     with tempfile.TemporaryDirectory(prefix="bench-strategies-", dir=args.work) as tmp:
         work = Path(tmp)
@@ -153,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
 
         engine = {"cache": bench_engine.bench_cache(20_000),
                   "monitor": bench_engine.bench_monitor(args.repeats)}
-    load_after = os.getloadavg()
+    load_after = load_average()
     quiet.__exit__(None, None, None)
 
     w = sys.stdout.write
@@ -181,21 +179,11 @@ def main(argv: list[str] | None = None) -> int:
         ab = 100 * mon["overhead_median_ratio"]
         w(f"{'monitor at 10 Hz: wall A/B (noisy, no verdict)':<44} {ab:>20.2f} %\n")
     w(f"load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}\n")
-    doc = {
-        "benchmark": "bench_strategies",
-        "started_at_epoch_s": started,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "repeats": args.repeats,
-        "load_avg_before": load_before,
-        "load_avg_after": load_after,
-        "warm_cache_heavy_vs_legacy": warm,
-        "cold_parallel_vs_sequential": cold,
-        "engine": engine,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(doc, indent=2))
+    write_result(
+        args.out, "bench_strategies", started=started, repeats=args.repeats,
+        load_before=load_before, load_after=load_after,
+        warm_cache_heavy_vs_legacy=warm, cold_parallel_vs_sequential=cold, engine=engine,
+    )
     return 0
 
 

@@ -1030,6 +1030,7 @@ class CacheOptimizer:
             self._check_category(category)
             return compute()
 
+        disk_read_at = None
         if (
             not force_refresh
             and category in self.config.disk_categories
@@ -1037,8 +1038,9 @@ class CacheOptimizer:
         ):
             # A disk read needs no single-flight (it computes nothing): try it first and
             # leave the flight machinery (a lock, a dict, a Lock per flight: ~6 us) to the
-            # misses, whose leader reads the disk once more before computing.
-            value = self._disk_hit(category, key, decode, start)
+            # misses.
+            disk_read_at = time.perf_counter_ns()
+            value = self._disk_hit(category, key, decode, start, disk_read_at)
             if value is not MISS:
                 return value
 
@@ -1064,7 +1066,9 @@ class CacheOptimizer:
                 raise flight.error
             return flight.value
         try:
-            flight.value = self._fill(category, key, compute, force_refresh, encode, decode, start)
+            flight.value = self._fill(
+                category, key, compute, force_refresh, encode, decode, start, disk_read_at
+            )
             return flight.value
         except BaseException as err:
             flight.error = err
@@ -1137,11 +1141,12 @@ class CacheOptimizer:
         if memory is None:
             return True
         with self._locks[category]:
-            if len(memory) or n <= 0:
-                return len(memory) == 0
-            self._counters[(category, "memory")].misses_at_once(
-                n, time.perf_counter_ns() - start
-            )
+            if len(memory):
+                return False
+            if n > 0:
+                self._counters[(category, "memory")].misses_at_once(
+                    n, time.perf_counter_ns() - start
+                )
         return True
 
     def store_key(
@@ -1238,8 +1243,14 @@ class CacheOptimizer:
         encode: Callable[[Any], Any] | None,
         decode: Callable[[Any], Any] | None,
         start: int,
+        disk_read_at: int | None = None,
     ) -> Any:
-        """The leader's path: memory again, then disk, then compute and store."""
+        """The leader's path: memory again, then disk, then compute and store.
+
+        ``disk_read_at``: when the caller's own disk read (a miss) started. The disk is then
+        not read again if the category has a memory tier: a value another leader stored since
+        is in memory too, and the re-check above finds it.
+        """
         memory = self._memory.get(category)
         lock = self._locks[category]
         if memory is not None and not force_refresh:
@@ -1249,11 +1260,14 @@ class CacheOptimizer:
                     self._counters[(category, "memory")].hit(time.perf_counter_ns() - start)
                     return entry[0]
         use_disk = category in self.config.disk_categories and self.disk_disabled_reason is None
-        disk_start = time.perf_counter_ns()
-        if use_disk and not force_refresh:
-            value = self._disk_hit(category, key, decode, start, disk_start)
-            if value is not MISS:
-                return value
+        if disk_read_at is not None and memory is not None:
+            disk_start = disk_read_at
+        else:
+            disk_start = time.perf_counter_ns()
+            if use_disk and not force_refresh:
+                value = self._disk_hit(category, key, decode, start, disk_start)
+                if value is not MISS:
+                    return value
         value = compute()
         self._store(category, key, value, encode)
         now = time.perf_counter_ns()

@@ -402,7 +402,7 @@ def encode_schema_text(
                 if pause is not None:
                     pause()
                 pieces.append(",".join(map(dumps, value[start : start + _PAUSE_EVERY])))
-            text = "[" + ",".join(p for p in pieces if p) + "]"
+            text = "[" + ",".join(pieces) + "]"
         else:
             text = dumps(value)
         parts.append(f"{dumps(name)}:{text}")

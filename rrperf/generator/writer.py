@@ -140,10 +140,17 @@ class PathGuard:
         """
         ok = self._ok
         for rel in rels:
-            parent = rel.rpartition("/")[0]
-            if ok.get(parent) is not True or ".." in rel or "\\" in rel or "\x00" in rel:
-                self.join(rel)
-            elif rel.startswith("/") or rel[1:2] == ":" or not rel:
+            # cheap tests that every safe path in a known-good folder passes; anything else
+            # (a new folder, or a path that might be unsafe) gets join()'s exact check
+            if (
+                not rel
+                or ok.get(rel.rpartition("/")[0]) is not True
+                or ".." in rel
+                or "\\" in rel
+                or "\x00" in rel
+                or rel[0] == "/"
+                or rel[1:2] == ":"
+            ):
                 self.join(rel)
 
     def join(self, rel: str) -> str:

@@ -728,3 +728,27 @@ def test_malformed_disk_entry_is_dropped_and_recomputed(
     with pytest.warns(FallbackWarning, match=why):
         assert second.get_or_compute("type_mapping", ("string",), lambda: "again") == "again"
     second.close()
+
+
+@pytest.mark.parametrize(("memory_size", "reads"), [(16, 1), (0, 2)])
+def test_a_miss_reads_the_disk_once_when_memory_backs_it(
+    cache_dir: Path, monkeypatch: pytest.MonkeyPatch, memory_size: int, reads: int
+) -> None:
+    # with a memory tier, the leader's re-check in memory covers what another leader stored;
+    # without one, the leader reads the disk again before computing
+    opt = make(cache_dir, disk_categories=["type_mapping"],
+               memory_size={"type_mapping": memory_size})
+    calls: list[str] = []
+    real = opt._disk_read
+
+    def counting(category: str, key: str, decode: Any = None) -> Any:
+        calls.append(key)
+        return real(category, key, decode)
+
+    monkeypatch.setattr(opt, "_disk_read", counting)
+    key = cache_key("type_mapping", "string")
+    assert opt.get_or_compute_key("type_mapping", key, lambda: "string") == "string"
+    assert len(calls) == reads
+    disk = opt.stats().get("type_mapping", "disk")
+    assert (disk.requests, disk.hits, disk.misses, disk.entries) == (1, 0, 1, 1)
+    opt.close()
