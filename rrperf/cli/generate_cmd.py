@@ -26,6 +26,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--exclude-tables", type=csv_list, default=None, help="skip these tables")
     p.add_argument("--dry-run", action="store_true", help="list the files, write nothing")
     p.add_argument("--force", action="store_true", help="rewrite every file")
+    p.add_argument(
+        "--no-runtime", dest="runtime", action="store_false",
+        help="do not write rrperf-runtime.d.ts (the declaration of the 'rrperf-runtime' module "
+        "the models import) into the output folder: for an app that brings its own runtime",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=run)
 
@@ -42,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         exclude_tables=args.exclude_tables,
         dry_run=args.dry_run,
         force=args.force,
+        runtime=args.runtime,
     )
     if args.json:
         print_json(result.to_dict())

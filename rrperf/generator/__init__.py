@@ -6,11 +6,12 @@ write-if-changed). :func:`generate` picks one and loads the schema from any sour
 
 Output, per table: ``types/<kebab>-data.ts`` (``<Model>Data``, ``Create<Model>Data``,
 ``Update<Model>Data``), ``<kebab>.ts`` (ActiveRecord model) and ``reactive-<kebab>.ts``
-(ReactiveRecord model); plus one ``index.ts``. Design decisions:
+(ReactiveRecord model); plus one ``index.ts`` and ``rrperf-runtime.d.ts``. Design decisions:
 
-* Generated files import the runtime from the module ``'rrperf-runtime'``, declared by
-  ``runtime/rrperf-runtime.d.ts`` (:data:`rrperf.generator.render.RUNTIME_DTS`); include that
-  file in the TypeScript program and the output type-checks on its own.
+* Generated files import the runtime from the module ``'rrperf-runtime'``. Its ambient
+  declaration (``runtime/rrperf-runtime.d.ts``) is written into the output folder, so the
+  folder type-checks on its own (``tsc --strict --noEmit models/*.ts models/types/*.ts``);
+  ``runtime=False`` leaves it out (:mod:`rrperf.generator.runtime_file`).
 * No wall-clock time anywhere. Only ``index.ts`` names the schema version, so a migration
   that touches one table rewrites that table's files (and the index only when the set of
   models changes or the version does), not every file.

@@ -35,6 +35,7 @@ def generate(
     exclude_tables: Iterable[str] | None = None,
     dry_run: bool = False,
     force: bool = False,
+    runtime: bool = True,
 ) -> GenerationResult:
     """Generate the TypeScript models of a schema into ``out_dir``.
 
@@ -67,6 +68,11 @@ def generate(
         Write nothing; the result lists the files that would be written.
     force : bool
         Rewrite every file even when unchanged (``legacy`` always does).
+    runtime : bool
+        Write the declaration of the ``'rrperf-runtime'`` module the models import,
+        ``rrperf-runtime.d.ts``, into ``out_dir`` so that the folder type-checks on its own
+        (``tsc --strict --noEmit``). ``False`` leaves it out, for an application that
+        declares or implements ``'rrperf-runtime'`` itself.
 
     Returns
     -------
@@ -89,10 +95,12 @@ def generate(
         raise ConfigError(
             f"impl must be one of {', '.join(repr(i) for i in IMPLEMENTATIONS)}, got {impl!r}"
         )
+    if not isinstance(runtime, bool):
+        raise ConfigError(f"runtime must be True or False, got {runtime!r}")
     if strategy is not None or context is not None:
         return _generate_with_strategy(
             source, out_dir, impl=impl, strategy=strategy, context=context, tables=tables,
-            exclude_tables=exclude_tables, dry_run=dry_run, force=force,
+            exclude_tables=exclude_tables, dry_run=dry_run, force=force, runtime=runtime,
         )
     start = time.perf_counter()
     if isinstance(source, Schema):
@@ -105,7 +113,8 @@ def generate(
         from rrperf.generator.legacy import generate_legacy
 
         result = generate_legacy(
-            schema, out_dir, tables=tables, exclude_tables=exclude_tables, dry_run=dry_run
+            schema, out_dir, tables=tables, exclude_tables=exclude_tables, dry_run=dry_run,
+            runtime=runtime,
         )
     else:
         from rrperf.generator.pipeline import GENERATE_BATCH_SIZE, run_pipeline
@@ -119,6 +128,7 @@ def generate(
             dry_run=dry_run,
             batch_size=GENERATE_BATCH_SIZE,
             write_in_batches=True,
+            runtime=runtime,
         )
     wall_s = time.perf_counter() - start
     logger.info(
@@ -139,6 +149,7 @@ def _generate_with_strategy(
     exclude_tables: Iterable[str] | None,
     dry_run: bool,
     force: bool,
+    runtime: bool,
 ) -> GenerationResult:
     from rrperf.engine.strategies import ExecutionContext, get_strategy
     from rrperf.generator.cached import run_with_context
@@ -165,14 +176,14 @@ def _generate_with_strategy(
                 )
         result = run_with_context(
             source, out_dir, context, tables=tables, exclude_tables=exclude_tables,
-            dry_run=dry_run, force=force,
+            dry_run=dry_run, force=force, runtime=runtime,
         )
     else:
         assert strategy is not None
         with get_strategy(strategy).make_context() as own:
             result = run_with_context(
                 source, out_dir, own, tables=tables, exclude_tables=exclude_tables,
-                dry_run=dry_run, force=force,
+                dry_run=dry_run, force=force, runtime=runtime,
             )
     logger.info(
         "pipeline/%s: %d tables, %d files (%d written), %d cache hits in %.3f s",

@@ -78,6 +78,7 @@ from rrperf.generator.analyze import (
 from rrperf.generator.digest import files_digest
 from rrperf.generator.render import render_index, render_table
 from rrperf.generator.result import GenerationResult
+from rrperf.generator.runtime_file import runtime_files
 from rrperf.generator.writer import PathGuard, write_if_changed
 from rrperf.schema.model import Schema
 
@@ -1030,6 +1031,7 @@ def run_with_context(
     exclude_tables: Iterable[str] | None = None,
     dry_run: bool = False,
     force: bool = False,
+    runtime: bool = True,
 ) -> GenerationResult:
     """Generate with the strategy, executor and caches of ``context``.
 
@@ -1047,6 +1049,9 @@ def run_with_context(
         Write nothing; ``written`` lists what would be written.
     force : bool
         Rewrite every file.
+    runtime : bool
+        Also write the runtime declaration ``rrperf-runtime.d.ts`` (see
+        :mod:`rrperf.generator.runtime_file`).
 
     Returns
     -------
@@ -1083,6 +1088,7 @@ def run_with_context(
             result = _run(
                 source, out_dir, context, tables=_as_names(tables),
                 exclude_tables=_as_names(exclude_tables), dry_run=dry_run, force=force,
+                runtime=runtime,
             )
     finally:
         hits1, misses1 = context.cache_stats()
@@ -1117,6 +1123,7 @@ def _run(
     exclude_tables: tuple[str, ...] | None,
     dry_run: bool,
     force: bool,
+    runtime: bool = True,
 ) -> GenerationResult:
     run_start_ns = _now_ns()
     strategy = context.strategy
@@ -1219,14 +1226,15 @@ def _run(
                 shas[rel] = sha
         if len(pending) >= _WRITE_CHUNK_FILES:
             flush()
-    index = index_text[0] if index_text else render_index(ctx)
-    index_sha = _sha(index)
-    if manifest is not None and not force and manifest.trusted("index.ts", index_sha,
-                                                                 guard.join("index.ts")):
-        unchanged.append("index.ts")
-    else:
-        pending["index.ts"] = index
-        shas["index.ts"] = index_sha
+    last = {"index.ts": index_text[0] if index_text else render_index(ctx),
+            **runtime_files(runtime)}
+    for rel, text in last.items():
+        sha = _sha(text)
+        if manifest is not None and not force and manifest.trusted(rel, sha, guard.join(rel)):
+            unchanged.append(rel)
+        else:
+            pending[rel] = text
+            shas[rel] = sha
     flush()
     if manifest is not None and manifest.dirty:
         manifest.recorded_ns = run_start_ns
@@ -1235,7 +1243,7 @@ def _run(
             _save_manifest(context, real_out, manifest)
 
     files = {rel: text for name in ctx.selected for rel, text, _ in rendered[name]}
-    files["index.ts"] = index
+    files.update(last)
     written.sort()
     unchanged.sort()
     if not written:

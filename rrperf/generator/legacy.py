@@ -3,8 +3,8 @@
 This is the straightforward first version a competent engineer writes, kept as the baseline
 the staged pipeline is measured and proven against. For each table it computes the types,
 relationships, defaults and polymorphic declarations, renders the three files and writes
-them at once (atomically), then writes ``index.ts``. It never compares with what is on disk
-and uses no stage graph. It shares the helper functions and templates with the pipeline,
+them at once (atomically), then writes ``index.ts`` and the runtime declaration. It never
+compares with what is on disk and uses no stage graph. It shares the helper functions and templates with the pipeline,
 which is what makes both outputs byte-identical.
 """
 
@@ -26,6 +26,7 @@ from rrperf.generator.analyze import (
 from rrperf.generator.digest import files_digest
 from rrperf.generator.render import render_index, render_table
 from rrperf.generator.result import GenerationResult
+from rrperf.generator.runtime_file import runtime_files
 from rrperf.generator.writer import PathGuard, atomic_write
 from rrperf.schema.model import Schema
 
@@ -48,6 +49,7 @@ def generate_legacy(
     tables: Iterable[str] | None = None,
     exclude_tables: Iterable[str] | None = None,
     dry_run: bool = False,
+    runtime: bool = True,
 ) -> GenerationResult:
     """Generate every model file in one pass, always rewriting.
 
@@ -61,6 +63,9 @@ def generate_legacy(
         Generate only these tables / all but these.
     dry_run : bool
         Render everything, write nothing; ``written`` lists every file.
+    runtime : bool
+        Also write the runtime declaration ``rrperf-runtime.d.ts`` (see
+        :mod:`rrperf.generator.runtime_file`); ``False`` for an app with its own runtime.
 
     Returns
     -------
@@ -101,11 +106,12 @@ def generate_legacy(
                     made_dirs.add(folder)
                 atomic_write(target, text)
             files[rel] = text
-    index = render_index(ctx)
+    last = {"index.ts": render_index(ctx), **runtime_files(runtime)}
     if not dry_run:
         _make_folder(guard.base)
-        atomic_write(targets["index.ts"], index)
-    files["index.ts"] = index
+        for rel, text in last.items():
+            atomic_write(guard.join(rel), text)
+    files.update(last)
     written = tuple(sorted(files))
     logger.debug("legacy: %d tables, %d files", len(ctx.selected), len(files))
     return GenerationResult(

@@ -47,6 +47,7 @@ from rrperf.generator.analyze import (
 from rrperf.generator.digest import files_digest
 from rrperf.generator.render import render_index, render_table
 from rrperf.generator.result import GenerationResult
+from rrperf.generator.runtime_file import runtime_files
 from rrperf.generator.writer import PathGuard, WriteReport, write_if_changed
 from rrperf.schema.model import Schema
 
@@ -127,8 +128,8 @@ def _render(*, table: str, **inputs: Any) -> dict[str, str]:
     )
 
 
-def _render_index(*, analyze: SchemaContext) -> dict[str, str]:
-    return {"index.ts": render_index(analyze)}
+def _render_index(*, analyze: SchemaContext, runtime: bool = True) -> dict[str, str]:
+    return {"index.ts": render_index(analyze), **runtime_files(runtime)}
 
 
 def _batch(*, tables: tuple[str, ...], analyze: SchemaContext) -> dict[str, str]:
@@ -247,6 +248,7 @@ def build_pipeline(
     dry_run: bool = False,
     batch_size: int | None = None,
     write_in_batches: bool = False,
+    runtime: bool = True,
 ) -> Pipeline:
     """The generator as a :class:`~rrperf.engine.stages.Pipeline` of named stages.
 
@@ -270,13 +272,16 @@ def build_pipeline(
         the reports). Writing as the rendering goes, rather than in one burst at the end,
         spreads the file creations the way the legacy generator does; on a busy ext4 the
         kernel spent ~15 % less system time creating 6,000 files so (2026-11-26).
+    runtime : bool
+        Write the runtime declaration ``rrperf-runtime.d.ts`` with ``index.ts`` (see
+        :mod:`rrperf.generator.runtime_file`); ``False`` for an app with its own runtime.
 
     Returns
     -------
     Pipeline
         Stages ``analyze``, per table ``types:<t>``, ``relationships:<t>``, ``defaults:<t>``,
-        ``polymorphic:<t>``, ``render:<t>`` (or ``batch:<i>``), ``render:index`` and
-        ``write``, whose result is a :class:`WriteOutcome`.
+        ``polymorphic:<t>``, ``render:<t>`` (or ``batch:<i>``), ``render:index`` (``index.ts``
+        and the runtime declaration) and ``write``, whose result is a :class:`WriteOutcome`.
 
     Raises
     ------
@@ -369,7 +374,8 @@ def build_pipeline(
             )
             render_names.append(name)
     stages.append(
-        Stage(INDEX_STAGE, _render_index, depends_on=("analyze",), cache_category="render")
+        Stage(INDEX_STAGE, _render_index, depends_on=("analyze",), cache_category="render",
+              kwargs={"runtime": runtime})
     )
     render_names.append(INDEX_STAGE)
     stages.append(
@@ -413,6 +419,7 @@ def run_pipeline(
     dry_run: bool = False,
     batch_size: int | None = None,
     write_in_batches: bool = False,
+    runtime: bool = True,
 ) -> GenerationResult:
     """Build the pipeline and run it sequentially (:meth:`Pipeline.run`).
 
@@ -439,6 +446,7 @@ def run_pipeline(
         dry_run=dry_run,
         batch_size=batch_size,
         write_in_batches=write_in_batches,
+        runtime=runtime,
     )
     try:
         results = pipeline.run()

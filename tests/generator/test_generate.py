@@ -80,7 +80,8 @@ def test_golden_output(name: str, tmp_path: Path) -> None:
 def test_small_golden_file_list() -> None:
     assert sorted(_tree(GOLDEN / "small")) == [
         "comment.ts", "index.ts", "post.ts", "profile.ts", "reactive-comment.ts",
-        "reactive-post.ts", "reactive-profile.ts", "reactive-user.ts", "types/comment-data.ts",
+        "reactive-post.ts", "reactive-profile.ts", "reactive-user.ts", "rrperf-runtime.d.ts",
+        "types/comment-data.ts",
         "types/post-data.ts", "types/profile-data.ts", "types/user-data.ts", "user.ts",
     ]
 
@@ -161,7 +162,7 @@ def _assert_identical(schema: Schema, tmp_path: Path) -> None:
     assert output_digest(tmp_path / "pipeline") == output_digest(tmp_path / "batched") == digest
     n = len(schema.tables)
     assert (legacy.n_tables, legacy.files_total) == (piped.n_tables, piped.files_total) == (
-        n, 3 * n + 1,
+        n, 3 * n + 2,  # three files per table, index.ts and rrperf-runtime.d.ts
     )
 
 
@@ -243,7 +244,8 @@ def test_table_called_index_gets_distinct_stage_names(tmp_path: Path) -> None:
     assert "render:index (table)" in [s.name for s in p]
     result = run_pipeline(schema, tmp_path)
     assert sorted(result.written) == [
-        "index-2.ts", "index.ts", "reactive-index-2.ts", "types/index-2-data.ts",
+        "index-2.ts", "index.ts", "reactive-index-2.ts", "rrperf-runtime.d.ts",
+        "types/index-2-data.ts",
     ]
 
 
@@ -271,9 +273,9 @@ def test_unexpected_stage_failure_is_a_stage_error(
 
 def test_second_run_writes_nothing(blog_schema: Schema, tmp_path: Path) -> None:
     first = run_pipeline(blog_schema, tmp_path)
-    assert first.files_written == first.files_total == 16
+    assert first.files_written == first.files_total == 17
     second = run_pipeline(blog_schema, tmp_path)
-    assert (second.files_written, second.files_unchanged) == (0, 16)
+    assert (second.files_written, second.files_unchanged) == (0, 17)
     assert second.written == ()
     assert second.output_digest == first.output_digest == output_digest(tmp_path)
 
@@ -289,7 +291,7 @@ def test_changed_column_rewrites_only_its_files(blog_schema: Schema, tmp_path: P
     )
     result = run_pipeline(defaulted, tmp_path)
     assert result.written == ("post.ts", "reactive-post.ts", "types/post-data.ts")
-    assert result.files_unchanged == 13
+    assert result.files_unchanged == 14
     assert output_digest(tmp_path) == result.output_digest
 
 
@@ -315,7 +317,7 @@ def test_old_timestamp_headers_compare_equal(blog_schema: Schema, tmp_path: Path
     assert result.files_written == 0
     assert target.read_bytes() == old.encode()
     forced = run_pipeline(blog_schema, tmp_path, force=True)
-    assert forced.files_written == 16
+    assert forced.files_written == 17
     assert target.read_text(encoding="utf-8") == text
     assert output_digest(tmp_path) == forced.output_digest
 
@@ -327,15 +329,16 @@ def test_dry_run_lists_everything_and_writes_nothing(
     out = tmp_path / "out"
     result = generate(blog_schema, out, impl=impl, dry_run=True)
     assert result.dry_run is True
-    assert result.files_written == 16
+    assert result.files_written == 17
     assert result.written[:3] == ("comment.ts", "index.ts", "post-tag.ts")
+    assert "rrperf-runtime.d.ts" in result.written
     assert not out.exists()
 
 
 def test_legacy_always_rewrites(blog_schema: Schema, tmp_path: Path) -> None:
     generate_legacy(blog_schema, tmp_path)
     again = generate_legacy(blog_schema, tmp_path)
-    assert (again.files_written, again.files_unchanged) == (16, 0)
+    assert (again.files_written, again.files_unchanged) == (17, 0)
 
 
 @pytest.mark.parametrize("impl", ["legacy", "pipeline"])
@@ -370,7 +373,7 @@ def test_filtered_tables_skip_relationships_to_missing_models(
     assert result.n_tables == 2
     assert sorted(_tree(tmp_path)) == [
         "comment.ts", "index.ts", "post.ts", "reactive-comment.ts", "reactive-post.ts",
-        "types/comment-data.ts", "types/post-data.ts",
+        "rrperf-runtime.d.ts", "types/comment-data.ts", "types/post-data.ts",
     ]
     post = (tmp_path / "post.ts").read_text(encoding="utf-8")
     assert "model: 'User'" not in post and "model: 'Tag'" not in post
@@ -402,7 +405,7 @@ def test_generate_from_a_scenario_name(tmp_path: Path) -> None:
     result = generate("small", tmp_path, impl="legacy")
     assert isinstance(result, GenerationResult)
     assert (result.impl, result.strategy, result.n_tables, result.files_total) == (
-        "legacy", None, 4, 13,
+        "legacy", None, 4, 14,
     )
     assert result.output_digest == output_digest(GOLDEN / "small")
     data = json.loads(json.dumps(result.to_dict()))
@@ -452,7 +455,7 @@ def test_unknown_types_warn_once_per_table_and_column(tmp_path: Path) -> None:
         "hosts.ip: column type 'inet' has no TypeScript mapping; typed as unknown",
         "hosts.mood: enum type 'missing' has no known values; typed as unknown",
     ]
-    assert result.files_total == 4
+    assert result.files_total == 5
     text = (tmp_path / "types" / "host-data.ts").read_text(encoding="utf-8")
     assert "  ip?: unknown;\n  mood?: unknown;\n" in text
 
@@ -463,4 +466,4 @@ def test_second_run_logs_no_changes(
     run_pipeline(blog_schema, tmp_path)
     with caplog.at_level("INFO", logger="rrperf.generator.pipeline"):
         run_pipeline(blog_schema, tmp_path)
-    assert f"no changes: all 16 files unchanged in {tmp_path}" in caplog.messages
+    assert f"no changes: all 17 files unchanged in {tmp_path}" in caplog.messages

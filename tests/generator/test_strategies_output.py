@@ -297,11 +297,11 @@ def test_manifest_skips_reading_and_detects_edited_and_deleted_files(
     with get_strategy("cache_heavy").make_context(cache_dir=tmp_path / "cache") as ctx:
         clock["ns"] = os.stat(tmp_path).st_mtime_ns + 10**10
         cold = generate("small", out, context=ctx)
-        assert spy.calls[-1] == cold.written and len(cold.written) == 13
+        assert spy.calls[-1] == cold.written and len(cold.written) == 14
         clock["ns"] += 10**10
         fast = generate("small", out, context=ctx)
         assert spy.calls[-1] == ()  # nothing read, nothing written
-        assert (fast.files_written, fast.files_unchanged) == (0, 13)
+        assert (fast.files_written, fast.files_unchanged) == (0, 14)
 
         (out / "post.ts").write_text("// edited by hand\n")
         (out / "types" / "user-data.ts").unlink()
@@ -322,7 +322,7 @@ def test_manifest_skips_reading_and_detects_edited_and_deleted_files(
         assert spy.calls[-1] == ()
         again.clear()
         generate("small", out, context=again)  # cleared: every file is read again
-        assert len(spy.calls[-1]) == 13
+        assert len(spy.calls[-1]) == 14
 
 
 def test_racy_files_are_verified_by_content(
@@ -334,17 +334,17 @@ def test_racy_files_are_verified_by_content(
     with get_strategy("sequential").make_context(cache_dir=tmp_path / "cache") as ctx:
         generate("small", out, context=ctx)
         generate("small", out, context=ctx)
-        assert len(spy.calls[-1]) == 13
+        assert len(spy.calls[-1]) == 14
 
 
 def test_dry_run_and_force(tmp_path: Path) -> None:
     with get_strategy("sequential").make_context(cache_dir=tmp_path / "cache") as ctx:
         dry = generate("small", tmp_path / "out", context=ctx, dry_run=True)
-        assert dry.dry_run and dry.files_written == 13
+        assert dry.dry_run and dry.files_written == 14
         assert not (tmp_path / "out").exists()
         generate("small", tmp_path / "out", context=ctx)
         forced = generate("small", tmp_path / "out", context=ctx, force=True)
-        assert (forced.files_written, forced.files_unchanged) == (13, 0)
+        assert (forced.files_written, forced.files_unchanged) == (14, 0)
 
 
 def test_tables_filter_with_a_strategy(tmp_path: Path) -> None:
@@ -535,7 +535,7 @@ def test_write_in_batches_pipeline_shape(tmp_path: Path) -> None:
     }
     result = run_pipeline(schema, tmp_path, batch_size=3, write_in_batches=True)
     assert result.output_digest == legacy_digest("small", tmp_path / "l")
-    assert result.written == tuple(sorted(result.written)) and result.files_written == 13
+    assert result.written == tuple(sorted(result.written)) and result.files_written == 14
     with pytest.raises(ConfigError, match="write_in_batches needs a batch_size"):
         build_pipeline(schema, tmp_path, write_in_batches=True)
 
@@ -612,7 +612,7 @@ def test_a_run_leaves_no_cyclic_garbage(tmp_path: Path, name: str) -> None:
         finally:
             if was:
                 gc.enable()
-    assert (cold.files_written, warm.files_written) == (181, 0)
+    assert (cold.files_written, warm.files_written) == (182, 0)
     assert (found_cold, found_warm) == (0, 0)
 
 
