@@ -16,8 +16,9 @@ Usage::
     python benchmarks/bench_generate.py --out bench-generate.json [--repeats 5]
         [--scenarios large,coursemology,synthetic:200,synthetic:2000] [--no-10k]
 
-``coursemology`` stands for the Coursemology schema, looked up in ``$RRPERF_SCHEMAS_DIR`` or in
-``../shared/data/schemas`` relative to the repository.
+Scenarios are resolved as every rrperf command resolves them
+(:func:`rrperf.schema.scenarios.resolve_scenario`): ``coursemology`` is the Coursemology schema
+shipped in the package.
 """
 
 from __future__ import annotations
@@ -38,27 +39,16 @@ from typing import Any
 
 from rrperf.errors import SchemaWarning
 from rrperf.generator.api import generate
+from rrperf.schema.scenarios import resolve_scenario
 
-REPO = Path(__file__).resolve().parents[1]
 IMPLS = ("legacy", "pipeline")
 DEFAULT_SCENARIOS = ("large", "coursemology", "synthetic:200", "synthetic:2000")
-COURSEMOLOGY = "Coursemology__coursemology2__schema.rb"
 TARGET_GROWTH = 12.0
 TARGET_RSS_MB = 1024.0
 
 
-def schemas_dir() -> Path:
-    env = os.environ.get("RRPERF_SCHEMAS_DIR")
-    return Path(env) if env else REPO.parent / "shared" / "data" / "schemas"
-
-
 def resolve(scenario: str) -> str:
-    if scenario == "coursemology":
-        path = schemas_dir() / COURSEMOLOGY
-        if not path.is_file():
-            raise SystemExit(f"{path} not found; set RRPERF_SCHEMAS_DIR")
-        return str(path)
-    return scenario
+    return resolve_scenario(scenario).source
 
 
 def load_average() -> tuple[float, float, float]:
@@ -127,6 +117,7 @@ _RSS_CHILD = """
 import json, resource, sys, time, warnings
 from rrperf.errors import SchemaWarning
 from rrperf.generator.api import generate
+from rrperf.schema.scenarios import resolve_scenario
 warnings.simplefilter("ignore", SchemaWarning)
 t0 = time.perf_counter()
 result = generate(sys.argv[1], sys.argv[2], impl=sys.argv[3])

@@ -81,7 +81,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from rrperf.bench.scenarios import BenchScenario, resolve_scenario
+from rrperf.bench.scenarios import BenchScenario, resolve_scenarios
 from rrperf.bench.systems import (
     BUILTIN_SYSTEMS,
     CACHE_STATES,
@@ -682,7 +682,7 @@ class BenchmarkRunner:
                     "none (rrperf.engine.strategies is not importable); use strategies=None"
                 )
             check_names("strategy", [label for label, spec in strat if spec is None], offered)
-        resolved = [resolve_scenario(s) for s in scen_names]
+        resolved = resolve_scenarios(scen_names)
         return resolved, self._variants(sys_names, strat), states
 
     # -- running

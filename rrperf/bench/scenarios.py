@@ -1,15 +1,15 @@
-"""Benchmark scenarios: map a scenario name to the schema source the generator reads.
+"""Benchmark scenarios: map a scenario argument to the schema source the generator reads.
 
-A scenario name given to the runner may be
+Resolution is :func:`rrperf.schema.scenarios.resolve_scenario`, the one resolver every command
+uses; a scenario argument may be
 
-- a built-in scenario of :mod:`rrperf.schema.scenarios` (``small``, ``medium``, ``large``,
-  ``polymorphic_heavy`` ...),
+- a scenario listed by ``rrperf scenarios`` (``small``, ``medium``, ``large``,
+  ``polymorphic_heavy``, and the real-world dumps shipped with rrperf: ``campfire``,
+  ``rubygems``, ``coursemology``),
 - ``synthetic:N[:key=value...]``: a generated schema with ``N`` tables (see
   :class:`rrperf.schema.synthetic.SyntheticSpec`),
-- an alias of a real-world schema (``campfire``, ``rubygems``, ``coursemology``), offered only
-  when the folder holding those schemas exists: ``$RRPERF_SCHEMAS_DIR``, else
-  ``../shared/data/schemas`` next to the repository checkout,
-- any existing schema path (a ``schema.rb`` or a SQLite file) or a database URL (``scheme://...``).
+- any existing schema path (a ``schema.rb``, a SQLite file or a Rails app folder), labelled by
+  its file stem, or a database URL (``scheme://...``), labelled with its password hidden.
 
 Resolution never runs the generator; it only checks that the name means something, so a typo
 fails before any measurement starts, with the list of valid names.
@@ -21,40 +21,31 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rrperf.errors import BenchmarkError, ConfigError
+from rrperf.errors import BenchmarkError, ConfigError, SchemaSourceError
 
 __all__ = [
-    "REAL_WORLD_ALIASES",
     "BenchScenario",
     "available_scenarios",
-    "real_schemas_dir",
     "resolve_scenario",
+    "resolve_scenarios",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: Alias -> file name of a real-world schema in the schemas folder (see :func:`real_schemas_dir`).
-REAL_WORLD_ALIASES: Mapping[str, str] = {
-    "campfire": "basecamp__once-campfire__schema.rb",
-    "rubygems": "rubygems__rubygems.org__schema.rb",
-    "coursemology": "Coursemology__coursemology2__schema.rb",
-}
-
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
-
 
 @dataclass(frozen=True)
 class BenchScenario:
-    """A resolved scenario: the name it was asked by and the source the generator reads.
+    """A resolved scenario: its label and the source the generator reads.
 
     Parameters
     ----------
     name : str
-        The name as given (it is the ``scenario`` column of the measurement table).
+        The scenario's label, the ``scenario`` column of the measurement table (the name as
+        given, or a path's file stem; see :func:`resolve_scenario`).
     source : str
         What :func:`rrperf.generator.api.generate` and :func:`rrperf.schema.sources.load_schema`
         accept: a file path, a database URL or ``synthetic:N``.
@@ -135,127 +126,75 @@ def _file_name(text: str) -> str:
     return f"{re.sub(r'[^A-Za-z0-9]+', '-', text)[:40].strip('-')}-{digest}"
 
 
-def real_schemas_dir(env: Mapping[str, str] | None = None) -> Path | None:
-    """Return the folder of real-world schemas, or None when it does not exist.
-
-    ``$RRPERF_SCHEMAS_DIR`` wins; otherwise ``../shared/data/schemas`` relative to the folder
-    holding the ``rrperf`` package checkout (a sibling of the repository).
-
-    Parameters
-    ----------
-    env : mapping or None
-        Environment to read; ``os.environ`` when None.
-    """
-    environ = os.environ if env is None else env
-    configured = environ.get("RRPERF_SCHEMAS_DIR")
-    if configured:
-        folder = Path(configured)
-        return folder if folder.is_dir() else None
-    repo = Path(__file__).resolve().parents[2]
-    folder = repo.parent / "shared" / "data" / "schemas"
-    return folder if folder.is_dir() else None
-
-
-def _real_world(env: Mapping[str, str] | None) -> dict[str, Path]:
-    folder = real_schemas_dir(env)
-    if folder is None:
-        return {}
-    found = {alias: folder / fname for alias, fname in REAL_WORLD_ALIASES.items()}
-    return {alias: path for alias, path in found.items() if path.is_file()}
-
-
 def _builtin_names() -> list[str]:
     from rrperf.schema.scenarios import SCENARIOS
 
     return list(SCENARIOS)
 
 
-def _file_scenario(name: str, path: Path) -> BenchScenario:
-    return BenchScenario(
-        name=name, source=str(path), description=f"schema file {path.name}",
-        schema_path=str(path) if path.suffix == ".rb" else None,
-    )
-
-
-def available_scenarios(env: Mapping[str, str] | None = None) -> list[str]:
+def available_scenarios() -> list[str]:
     """Names accepted by :func:`resolve_scenario`, besides ``synthetic:N``, paths and URLs.
 
     Returns
     -------
     list of str
-        The built-in scenarios, then the real-world aliases whose schema file exists.
+        The scenarios ``rrperf scenarios`` lists, in its order.
     """
-    return [*_builtin_names(), *sorted(_real_world(env))]
+    return _builtin_names()
 
 
-def resolve_scenario(name: str, *, env: Mapping[str, str] | None = None) -> BenchScenario:
-    """Resolve a scenario name, alias, ``synthetic:N``, path or URL.
+def resolve_scenario(name: str) -> BenchScenario:
+    """Resolve a scenario name, ``synthetic:N``, path or URL (see the module docstring).
 
     Parameters
     ----------
     name : str
-        See the module docstring for the accepted forms.
-    env : mapping or None
-        Environment for ``RRPERF_SCHEMAS_DIR``; ``os.environ`` when None.
+        The scenario argument.
 
     Returns
     -------
     BenchScenario
+        ``name`` is the scenario's label: the name as given, a path's file stem, a URL with
+        its password hidden.
 
     Raises
     ------
     BenchmarkError
         If ``name`` is none of the accepted forms; the message lists the valid names.
     """
-    if not isinstance(name, str) or not name:
-        raise BenchmarkError(f"a scenario must be a non-empty string, got {name!r}")
-    if name.startswith("synthetic:"):
-        from rrperf.schema.synthetic import SyntheticSpec
+    from rrperf.schema.scenarios import resolve_scenario as resolve
 
-        try:
-            spec = SyntheticSpec.parse(name)
-        except ConfigError as err:
-            raise BenchmarkError(f"invalid synthetic scenario {name!r}: {err}") from err
-        return BenchScenario(
-            name=name,
-            source=name,
-            description=f"synthetic schema with {spec.n_tables} tables",
-            synthetic_size=spec.n_tables,
-        )
-    if _URL.match(name):
-        return BenchScenario(name=name, source=name, description=f"database {name}")
-    path = Path(name).expanduser()
-    # A name with a folder separator or a suffix is a path, never a built-in scenario name.
-    if ("/" in name or os.sep in name or path.suffix) and path.is_file():
-        return _file_scenario(name, path)
-    from rrperf.schema.scenarios import SCENARIOS, get_scenario
-
-    if name in SCENARIOS:
-        sc = get_scenario(name)
-        sc_path = getattr(sc, "path", None)
-        size = getattr(sc, "synthetic_size", None)
-        if sc_path is not None:
-            return BenchScenario(
-                name=name, source=str(sc_path), description=sc.description,
-                schema_path=str(sc_path) if str(sc_path).endswith(".rb") else None,
-            )
-        if size is not None:
-            return BenchScenario(
-                name=name, source=f"synthetic:{size}", description=sc.description,
-                synthetic_size=int(size),
-            )
-        return BenchScenario(name=name, source=name, description=sc.description)
-    real = _real_world(env)
-    if name in real:
-        return BenchScenario(
-            name=name, source=str(real[name]),
-            description=f"real-world schema {REAL_WORLD_ALIASES[name]}",
-            schema_path=str(real[name]),
-        )
-    if path.is_file():
-        return _file_scenario(name, path)
-    valid = ", ".join(available_scenarios(env))
-    raise BenchmarkError(
-        f"unknown scenario {name!r}; expected one of: {valid}, synthetic:N[:key=value...], "
-        "a schema.rb or SQLite path, or a database URL"
+    try:
+        found = resolve(name)
+    except SchemaSourceError as err:
+        raise BenchmarkError(str(err)) from (err.__cause__ or err)
+    return BenchScenario(
+        name=found.label,
+        source=found.source,
+        description=found.description,
+        schema_path=None if found.schema_rb is None else str(found.schema_rb),
+        synthetic_size=found.synthetic_size,
     )
+
+
+def resolve_scenarios(names: Iterable[str]) -> list[BenchScenario]:
+    """Resolve several scenario arguments; two that get the same label are an error.
+
+    Raises
+    ------
+    BenchmarkError
+        On an unknown scenario, or when two arguments share a label (``a/schema.rb`` and
+        ``b/schema.rb`` are both ``schema``): their measurements could not be told apart.
+    """
+    out: list[BenchScenario] = []
+    given: dict[str, str] = {}
+    for name in names:
+        sc = resolve_scenario(name)
+        if sc.name in given:
+            raise BenchmarkError(
+                f"scenarios {given[sc.name]!r} and {name!r} both have the label {sc.name!r}; "
+                "give one of them under another file name"
+            )
+        given[sc.name] = name
+        out.append(sc)
+    return out

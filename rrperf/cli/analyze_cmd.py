@@ -35,7 +35,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "benchmark the three best predictions (or all strategies) and report whether the "
         "recommendation was the measured best or within 5%% of it.",
     )
-    p.add_argument("scenario", help="scenario name (small, medium, large, polymorphic_heavy...)")
+    p.add_argument(
+        "scenario",
+        help="a scenario of `rrperf scenarios` (small, large, campfire...), synthetic:N, a "
+        "schema.rb / SQLite path (labelled by its file stem) or a database URL",
+    )
     p.add_argument(
         "--all-strategies", action="store_true", help="benchmark every strategy, not the top 3"
     )

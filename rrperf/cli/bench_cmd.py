@@ -83,7 +83,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument(
         "--scenarios", type=csv_list, default=None, metavar="A,B",
-        help="scenario names (default: small, medium, large, polymorphic_heavy)",
+        help="scenarios: names of `rrperf scenarios`, synthetic:N, schema.rb / SQLite paths "
+        "(labelled by file stem) or database URLs (default: small, medium, large, "
+        "polymorphic_heavy)",
     )
     p.add_argument(
         "--systems", type=csv_list, default=None, metavar="A,B",

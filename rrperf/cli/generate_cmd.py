@@ -12,9 +12,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "generate",
         help="generate TypeScript models from a schema",
         description="Generate TypeScript ActiveRecord/ReactiveRecord models from SOURCE: a "
-        "schema.rb path, a SQLite file, a SQLAlchemy URL, a scenario name or synthetic:N.",
+        "scenario listed by `rrperf scenarios` (small, large, campfire, coursemology...), "
+        "synthetic:N, or a path (schema.rb, SQLite file, Rails app folder) or database URL. "
+        "The output folder also gets rrperf-runtime.d.ts, the declaration of the "
+        "'rrperf-runtime' module the models import, so that it type-checks on its own: "
+        "npx tsc --strict --noEmit OUT/*.ts OUT/types/*.ts",
     )
-    p.add_argument("source", help="schema.rb, SQLite file, SQLAlchemy URL, scenario or synthetic:N")
+    p.add_argument(
+        "source",
+        help="a scenario name (see `rrperf scenarios`), synthetic:N, a schema.rb / SQLite / "
+        "Rails app path, or a database URL",
+    )
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--impl", choices=("legacy", "pipeline"), default="pipeline")
     p.add_argument(
@@ -37,9 +45,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     from rrperf.generator.api import generate
+    from rrperf.schema.scenarios import resolve_scenario
 
     result = generate(
-        args.source,
+        resolve_scenario(args.source).source,
         args.out,
         impl=args.impl,
         strategy=args.strategy,

@@ -23,8 +23,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "report",
         help="run a report notebook with papermill and write HTML/Markdown reports",
         description="Execute a parameterized report notebook (papermill) and convert it to "
-        "HTML and Markdown with the code hidden. Exit status: 0 success, 1 error (unknown "
-        "notebook or parameter, failing cell).",
+        "HTML and Markdown with the code hidden. A scenario parameter (-p scenarios a,b; -p "
+        "scenario a) takes the names of `rrperf scenarios`, synthetic:N, schema.rb / SQLite "
+        "paths (labelled by file stem) or database URLs. Exit status: 0 success, 1 error "
+        "(unknown notebook or parameter, failing cell).",
     )
     p.add_argument(
         "notebook", nargs="?", default=None,

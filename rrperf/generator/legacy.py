@@ -4,8 +4,8 @@ This is the straightforward first version a competent engineer writes, kept as t
 the staged pipeline is measured and proven against. For each table it computes the types,
 relationships, defaults and polymorphic declarations, renders the three files and writes
 them at once (atomically), then writes ``index.ts`` and the runtime declaration. It never
-compares with what is on disk and uses no stage graph. It shares the helper functions and templates with the pipeline,
-which is what makes both outputs byte-identical.
+compares with what is on disk and uses no stage graph. It shares the helper functions and
+templates with the pipeline, which is what makes both outputs byte-identical.
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
-"""The built-in scenarios: named schema inputs shipped with rrperf.
+"""The scenarios: named schema inputs shipped with rrperf, and the one resolver of scenario
+arguments that every command (``generate``, ``bench``, ``analyze``, ``report``) goes through.
 
-Four hand-written ``schema.rb`` files live in ``rrperf/data/scenarios/`` (also reachable as
-the top-level ``data/`` folder of a checkout); ``synthetic:N[:key=value...]`` names a generated
+Seven ``schema.rb`` files ship in ``rrperf/data/scenarios/`` (also reachable as the top-level
+``data/`` folder of a checkout): four hand-written ones and, in ``real/``, three real dumps of
+MIT-licensed Rails applications, byte-for-byte as published (attribution and licence notices
+in ``real/README.md`` and ``real/LICENSES.md``). ``synthetic:N[:key=value...]`` names a generated
 schema (see :class:`rrperf.schema.synthetic.SyntheticSpec`).
 
 ========================  ======  ==========================================================
@@ -14,11 +17,25 @@ name                      tables  what it exercises
                                   tables, many role-named keys (creator_id, assignee_id)
 ``polymorphic_heavy``     14      comments, attachments, taggings, activities, reactions,
                                   notifications, bookmarks, reports ... on X_type/X_id pairs
+``campfire``              15      basecamp/once-campfire: a SQLite dump, FTS5 virtual table
+``rubygems``              56      rubygems/rubygems.org: PostgreSQL, hstore, inet, interval,
+                                  arrays, check constraints, serial and uuid keys
+``coursemology``          176     Coursemology/coursemology2: PostgreSQL, 338 foreign keys,
+                                  a pgvector column
 ========================  ======  ==========================================================
+
+Besides a name, a scenario argument may be the path of a ``schema.rb`` file, of a SQLite
+database or of a Rails application folder (holding ``db/schema.rb``), or a database URL
+(``postgresql://...``). :func:`resolve_scenario` turns any of them into a
+:class:`ResolvedScenario`; its ``label`` (the ``scenario`` column of measurements) is the name
+as given, a path's file stem (``db/schema.rb`` -> ``schema``) or folder name, or a URL with
+its password hidden.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,16 +43,23 @@ from pathlib import Path
 from rrperf.errors import SchemaSourceError
 
 __all__ = [
+    "REAL_SCHEMA_DIR",
     "SCENARIOS",
     "SCENARIO_DIR",
+    "ResolvedScenario",
     "Scenario",
     "get_scenario",
     "list_scenarios",
+    "resolve_scenario",
+    "scenario_label",
+    "unknown_scenario_message",
     "valid_names",
 ]
 
 #: Folder holding the built-in scenario files.
 SCENARIO_DIR: Path = Path(__file__).resolve().parent.parent / "data" / "scenarios"
+#: Folder holding the three real-world schemas (with their README and LICENSES).
+REAL_SCHEMA_DIR: Path = SCENARIO_DIR / "real"
 
 _SYNTHETIC_EXAMPLE = "synthetic:1000"
 
@@ -56,6 +80,9 @@ class Scenario:
         Number of tables (hence generated models) the scenario yields.
     synthetic_size : int or None
         Number of tables of a synthetic scenario; ``None`` for a file.
+    origin : str
+        Where the schema comes from: ``"rrperf"`` (hand-written), ``"synthetic"``, or the
+        repository, commit and licence of a real-world dump.
     """
 
     name: str
@@ -63,6 +90,7 @@ class Scenario:
     path: Path | None
     expected_models: int
     synthetic_size: int | None = None
+    origin: str = "rrperf"
 
 
 SCENARIOS: Mapping[str, Scenario] = {
@@ -90,6 +118,27 @@ SCENARIOS: Mapping[str, Scenario] = {
         SCENARIO_DIR / "polymorphic_heavy.rb",
         14,
     ),
+    "campfire": Scenario(
+        "campfire",
+        "15-table chat app (real dump, SQLite): rooms, messages, memberships, FTS5 search",
+        REAL_SCHEMA_DIR / "basecamp__once-campfire__schema.rb",
+        15,
+        origin="basecamp/once-campfire@9310b00, MIT",
+    ),
+    "rubygems": Scenario(
+        "rubygems",
+        "56-table package registry (real dump, PostgreSQL): hstore, inet, interval, arrays",
+        REAL_SCHEMA_DIR / "rubygems__rubygems.org__schema.rb",
+        56,
+        origin="rubygems/rubygems.org@3c8ea0d, MIT",
+    ),
+    "coursemology": Scenario(
+        "coursemology",
+        "176-table teaching platform (real dump, PostgreSQL): 338 foreign keys, pgvector",
+        REAL_SCHEMA_DIR / "Coursemology__coursemology2__schema.rb",
+        176,
+        origin="Coursemology/coursemology2@6a98b34, MIT",
+    ),
 }
 
 
@@ -108,6 +157,7 @@ def _synthetic(name: str) -> Scenario:
         path=None,
         expected_models=spec.n_tables,
         synthetic_size=spec.n_tables,
+        origin="synthetic",
     )
 
 
@@ -123,7 +173,15 @@ def list_scenarios() -> list[Scenario]:
 
 def valid_names() -> str:
     """The accepted names, for error messages."""
-    return ", ".join([*SCENARIOS, "synthetic:N[:seed=S]"])
+    return ", ".join([*SCENARIOS, "synthetic:N[:key=value...]"])
+
+
+def unknown_scenario_message(name: str) -> str:
+    """The one message every command gives for a scenario argument it cannot resolve."""
+    return (
+        f"unknown scenario {name!r} (and no such file); valid names: {valid_names()}; "
+        "or a schema.rb or SQLite path, a Rails app folder, or a database URL"
+    )
 
 
 def get_scenario(name: str) -> Scenario:
@@ -156,4 +214,123 @@ def get_scenario(name: str) -> Scenario:
         return scenario
     if name.startswith("synthetic:") or name == "synthetic":
         return _synthetic(name)
-    raise SchemaSourceError(f"unknown scenario {name!r}; valid names: {valid_names()}")
+    raise SchemaSourceError(unknown_scenario_message(name))
+
+
+# --- the one resolver of scenario arguments ----------------------------------------------------
+
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+_URL_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^:/@?#]*):[^@/?#]*@")
+
+
+@dataclass(frozen=True)
+class ResolvedScenario:
+    """A scenario argument resolved: what to call it and what to read.
+
+    Parameters
+    ----------
+    label : str
+        The scenario's label in results and reports: a name as given, a path's file stem, a
+        folder's name, or a database URL with its password hidden.
+    source : str
+        What :func:`rrperf.schema.sources.load_schema` reads: a file or folder path, a database
+        URL or ``synthetic:N...``.
+    kind : str
+        ``"named"`` (a listed scenario), ``"synthetic"``, ``"path"`` or ``"database"``.
+    description : str
+        One line for listings and reports.
+    schema_rb : Path or None
+        The ``schema.rb`` file holding the schema, when there is one on disk.
+    synthetic_size : int or None
+        Number of tables of a synthetic scenario.
+    """
+
+    label: str
+    source: str
+    kind: str
+    description: str
+    schema_rb: Path | None = None
+    synthetic_size: int | None = None
+
+
+def scenario_label(argument: str) -> str:
+    """The label of a scenario argument (see :class:`ResolvedScenario`), without resolving it.
+
+    >>> scenario_label("db/schema.rb"), scenario_label("large")
+    ('schema', 'large')
+    >>> scenario_label("postgresql://app:secret@db/app")
+    'postgresql://app:***@db/app'
+    """
+    if argument in SCENARIOS or argument.startswith("synthetic:") or argument == "synthetic":
+        return argument
+    if _URL.match(argument):
+        return _URL_PASSWORD.sub(r"\1:***@", argument)
+    path = Path(argument).expanduser()
+    return path.stem or path.resolve().name
+
+
+def resolve_scenario(argument: str) -> ResolvedScenario:
+    """Resolve a scenario argument: a listed name, ``synthetic:N``, a path or a database URL.
+
+    A listed name wins over a file of the same name in the working folder unless the argument
+    has a folder separator or a suffix (``./small`` and ``small.rb`` are paths).
+
+    Parameters
+    ----------
+    argument : str
+        What the user typed.
+
+    Returns
+    -------
+    ResolvedScenario
+
+    Raises
+    ------
+    SchemaSourceError
+        For an empty argument, a malformed ``synthetic:`` specification, or anything that is
+        neither a listed name nor an existing path nor a URL (the message lists the names).
+
+    Examples
+    --------
+    >>> resolve_scenario("campfire").schema_rb.name
+    'basecamp__once-campfire__schema.rb'
+    >>> resolve_scenario("synthetic:40").synthetic_size
+    40
+    """
+    if not isinstance(argument, str) or not argument:
+        raise SchemaSourceError(f"a scenario must be a non-empty string, got {argument!r}")
+    if argument.startswith("synthetic:") or argument == "synthetic":
+        sc = _synthetic(argument)
+        return ResolvedScenario(
+            argument, argument, "synthetic", sc.description, synthetic_size=sc.synthetic_size
+        )
+    if _URL.match(argument):
+        label = scenario_label(argument)
+        return ResolvedScenario(label, argument, "database", f"database {label}")
+    path = Path(argument).expanduser()
+    looks_like_path = "/" in argument or os.sep in argument or bool(path.suffix)
+    named = SCENARIOS.get(argument)
+    if named is not None and not (looks_like_path and path.exists()):
+        assert named.path is not None
+        return ResolvedScenario(
+            argument, str(named.path), "named", named.description, schema_rb=named.path
+        )
+    if path.is_dir():
+        for candidate in (path / "db" / "schema.rb", path / "schema.rb"):
+            if candidate.is_file():
+                return ResolvedScenario(
+                    scenario_label(argument), argument, "path",
+                    f"schema file {candidate}", schema_rb=candidate,
+                )
+        raise SchemaSourceError(
+            f"{path} is a folder without db/schema.rb or schema.rb; "
+            "pass a schema.rb file, a SQLite file, a database URL or a scenario name"
+        )
+    if path.is_file():
+        return ResolvedScenario(
+            scenario_label(argument), argument, "path", f"schema file {path.name}",
+            schema_rb=path if path.suffix == ".rb" else None,
+        )
+    if looks_like_path:
+        raise SchemaSourceError(f"schema file not found: {path}")
+    raise SchemaSourceError(unknown_scenario_message(argument))

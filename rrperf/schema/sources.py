@@ -2,7 +2,8 @@
 
 A *source* is any of:
 
-* a built-in scenario name (``"small"``, ``"medium"``, ``"large"``, ``"polymorphic_heavy"``);
+* a scenario name listed by ``rrperf scenarios`` (``"small"``, ``"large"``, ``"campfire"``,
+  ``"coursemology"`` ..., see :mod:`rrperf.schema.scenarios`);
 * a synthetic specification ``"synthetic:N"``, optionally with ``:key=value`` parts for
   ``seed``, ``fk_density``, ``polymorphic_share`` and ``enum_share``
   (``"synthetic:1000:seed=7"``, see :class:`~rrperf.schema.synthetic.SyntheticSpec`);
@@ -90,11 +91,9 @@ def _resolve_path(source: str | os.PathLike[str]) -> Path:
     if path.is_file():
         return path
     if isinstance(source, str) and _NAME_LIKE.fullmatch(source):
-        from rrperf.schema.scenarios import valid_names
+        from rrperf.schema.scenarios import unknown_scenario_message
 
-        raise SchemaSourceError(
-            f"unknown scenario {source!r} (and no such file); valid names: {valid_names()}"
-        )
+        raise SchemaSourceError(unknown_scenario_message(source))
     raise SchemaSourceError(f"schema file not found: {path}")
 
 

@@ -11,11 +11,10 @@ import pytest
 from rrperf.bench import runner as runner_mod
 from rrperf.bench.runner import PeakRssMeter
 from rrperf.bench.scenarios import (
-    REAL_WORLD_ALIASES,
     BenchScenario,
     available_scenarios,
-    real_schemas_dir,
     resolve_scenario,
+    resolve_scenarios,
 )
 from rrperf.bench.systems import (
     CallableSystem,
@@ -187,15 +186,29 @@ def test_path_and_url_scenarios(tmp_path: Path) -> None:
     rb = tmp_path / "schema.rb"
     rb.write_text("ActiveRecord::Schema.define do\nend\n")
     sc = resolve_scenario(str(rb))
-    assert (sc.source, sc.schema_path) == (str(rb), str(rb))
+    # a path's label is the file's stem, not the full path
+    assert (sc.name, sc.source, sc.schema_path) == ("schema", str(rb), str(rb))
     db = tmp_path / "app.sqlite3"
     db.write_bytes(b"")
-    assert resolve_scenario(str(db)).schema_path is None
-    url = resolve_scenario("postgresql://u@localhost/app")
-    assert (url.source, url.schema_path) == ("postgresql://u@localhost/app", None)
-    with pytest.raises(BenchmarkError, match=r"'postgresql://u@localhost/app', which is not a "
-                       r"schema.rb file"):
+    assert (resolve_scenario(str(db)).name, resolve_scenario(str(db)).schema_path) == (
+        "app", None)
+    url = resolve_scenario("postgresql://u:pw@localhost/app")
+    assert (url.name, url.source, url.schema_path) == (
+        "postgresql://u:***@localhost/app", "postgresql://u:pw@localhost/app", None)
+    with pytest.raises(BenchmarkError, match=r"'postgresql://u:\*\*\*@localhost/app' reads "
+                       r"'postgresql://u:pw@localhost/app', which is not a schema.rb file"):
         url.schema_rb(tmp_path)
+
+
+def test_two_paths_with_one_label_are_refused(tmp_path: Path) -> None:
+    for app in ("a", "b"):
+        (tmp_path / app).mkdir()
+        (tmp_path / app / "schema.rb").write_text("ActiveRecord::Schema.define do\nend\n")
+    a, b = str(tmp_path / "a" / "schema.rb"), str(tmp_path / "b" / "schema.rb")
+    assert [s.name for s in resolve_scenarios(["small", a])] == ["small", "schema"]
+    with pytest.raises(BenchmarkError, match=rf"^scenarios '{a}' and '{b}' both have the label "
+                       r"'schema'; give one of them under another file name$"):
+        resolve_scenarios([a, b])
 
 
 def test_builtin_scenario_resolves_to_a_loadable_source() -> None:
@@ -204,40 +217,28 @@ def test_builtin_scenario_resolves_to_a_loadable_source() -> None:
     sc = resolve_scenario("small")
     assert sc.name == "small"
     assert sc.description == get_scenario("small").description
-    assert "small" in available_scenarios()
+    assert available_scenarios() == [
+        "small", "medium", "large", "polymorphic_heavy", "campfire", "rubygems", "coursemology",
+    ]
 
 
-def test_real_world_aliases_follow_the_schemas_folder(tmp_path: Path) -> None:
-    folder = tmp_path / "schemas"
-    folder.mkdir()
-    (folder / REAL_WORLD_ALIASES["campfire"]).write_text("ActiveRecord::Schema.define do\nend\n")
-    env = {"RRPERF_SCHEMAS_DIR": str(folder)}
-    assert real_schemas_dir(env) == folder
-    sc = resolve_scenario("campfire", env=env)
-    assert sc.source == str(folder / REAL_WORLD_ALIASES["campfire"])
-    assert sc.schema_path == sc.source
-    names = available_scenarios(env)
-    assert names[-1] == "campfire" and "rubygems" not in names
-    missing = {"RRPERF_SCHEMAS_DIR": str(tmp_path / "nowhere")}
-    assert real_schemas_dir(missing) is None
-    with pytest.raises(BenchmarkError, match=r"unknown scenario 'campfire'; expected one of: "):
-        resolve_scenario("campfire", env=missing)
+@pytest.mark.parametrize("name", ["campfire", "rubygems", "coursemology"])
+def test_real_world_scenarios_come_from_the_package(name: str) -> None:
+    from rrperf.schema.scenarios import REAL_SCHEMA_DIR, get_scenario
 
-
-def test_default_schemas_folder_is_found_next_to_the_repository() -> None:
-    # /work/main/../shared/data/schemas holds the three real schemas in this checkout
-    repo = Path(runner_mod.__file__).resolve().parents[2]
-    expected = repo.parent / "shared" / "data" / "schemas"
-    assert real_schemas_dir({}) == (expected if expected.is_dir() else None)
+    sc = resolve_scenario(name)
+    path = get_scenario(name).path
+    assert path is not None and path.parent == REAL_SCHEMA_DIR and path.is_file()
+    assert (sc.name, sc.source, sc.schema_path) == (name, str(path), str(path))
 
 
 def test_unknown_scenario_lists_valid_names() -> None:
     with pytest.raises(BenchmarkError) as info:
-        resolve_scenario("smal", env={})
-    message = str(info.value)
-    assert message.startswith("unknown scenario 'smal'; expected one of: small, ")
-    assert message.endswith(
-        ", synthetic:N[:key=value...], a schema.rb or SQLite path, or a database URL"
+        resolve_scenario("smal")
+    assert str(info.value) == (
+        "unknown scenario 'smal' (and no such file); valid names: small, medium, large, "
+        "polymorphic_heavy, campfire, rubygems, coursemology, synthetic:N[:key=value...]; "
+        "or a schema.rb or SQLite path, a Rails app folder, or a database URL"
     )
 
 

@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -13,16 +14,18 @@ import pytest
 from rrperf.cli import main
 from rrperf.errors import SchemaWarning
 from rrperf.generator.digest import output_digest
-from rrperf.schema.scenarios import list_scenarios
+from rrperf.generator.render import RUNTIME_DTS
+from rrperf.schema.scenarios import REAL_SCHEMA_DIR, get_scenario, list_scenarios
 
 REPO = Path(__file__).resolve().parents[2]
 RRPERF = REPO / ".venv" / "bin" / "rrperf"
-CAMPFIRE = Path("/work/shared/data/schemas/basecamp__once-campfire__schema.rb")
+CAMPFIRE = get_scenario("campfire").path  # shipped in the package
+assert CAMPFIRE is not None
 
 SMALL_FILES = [
     "comment.ts", "index.ts", "post.ts", "profile.ts", "reactive-comment.ts", "reactive-post.ts",
-    "reactive-profile.ts", "reactive-user.ts", "types/comment-data.ts", "types/post-data.ts",
-    "types/profile-data.ts", "types/user-data.ts", "user.ts",
+    "reactive-profile.ts", "reactive-user.ts", "rrperf-runtime.d.ts", "types/comment-data.ts",
+    "types/post-data.ts", "types/profile-data.ts", "types/user-data.ts", "user.ts",
 ]
 JSON_KEYS = [
     "impl", "strategy", "n_tables", "files_total", "files_written", "files_unchanged",
@@ -47,23 +50,24 @@ def test_generate_json_then_unchanged(tmp_path: Path, capsys: pytest.CaptureFixt
     assert list(first) == JSON_KEYS
     assert first["impl"] == "pipeline"
     assert first["strategy"] is None
-    assert (first["n_tables"], first["files_total"]) == (4, 13)
-    assert (first["files_written"], first["files_unchanged"]) == (13, 0)
+    assert (first["n_tables"], first["files_total"]) == (4, 14)
+    assert (first["files_written"], first["files_unchanged"]) == (14, 0)
     assert first["written"] == SMALL_FILES
     assert first["unchanged"] == []
     assert first["dry_run"] is False
     assert first["output_digest"] == output_digest(out)
     assert isinstance(first["wall_s"], float) and first["wall_s"] > 0
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*.ts")) == SMALL_FILES
+    assert (out / "rrperf-runtime.d.ts").read_bytes() == RUNTIME_DTS.read_bytes()
 
     second = run_json(capsys, "small", "--out", str(out))
-    assert (second["files_written"], second["files_unchanged"]) == (0, 13)
+    assert (second["files_written"], second["files_unchanged"]) == (0, 14)
     assert second["written"] == []
     assert second["unchanged"] == SMALL_FILES
     assert second["output_digest"] == first["output_digest"]
 
     forced = run_json(capsys, "small", "--out", str(out), "--force")
-    assert (forced["files_written"], forced["files_unchanged"]) == (13, 0)
+    assert (forced["files_written"], forced["files_unchanged"]) == (14, 0)
 
 
 def test_generate_summary_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -73,14 +77,14 @@ def test_generate_summary_text(tmp_path: Path, capsys: pytest.CaptureFixture[str
     digest = output_digest(out)
     assert err == ""
     assert re.fullmatch(
-        rf"pipeline: 4 tables, 13 files \(13 written, 0 unchanged\) in \d+\.\d{{3}} s -> "
+        rf"pipeline: 4 tables, 14 files \(14 written, 0 unchanged\) in \d+\.\d{{3}} s -> "
         rf"{re.escape(str(out))}  digest {digest[:12]}\n",
         text,
     )
     assert main(["generate", "small", "--out", str(out)]) == 0
     text, _ = capsys.readouterr()
     assert re.fullmatch(
-        rf"pipeline: 4 tables, 13 files \(no changes: all 13 files unchanged\) in \d+\.\d{{3}} s "
+        rf"pipeline: 4 tables, 14 files \(no changes: all 14 files unchanged\) in \d+\.\d{{3}} s "
         rf"-> {re.escape(str(out))}  digest {digest[:12]}\n",
         text,
     )
@@ -107,8 +111,8 @@ def test_generate_table_selection(tmp_path: Path, capsys: pytest.CaptureFixture[
     only = run_json(capsys, "small", "--out", str(tmp_path / "a"), "--tables", "users,posts")
     assert only["n_tables"] == 2
     assert only["written"] == [
-        "index.ts", "post.ts", "reactive-post.ts", "reactive-user.ts", "types/post-data.ts",
-        "types/user-data.ts", "user.ts",
+        "index.ts", "post.ts", "reactive-post.ts", "reactive-user.ts", "rrperf-runtime.d.ts",
+        "types/post-data.ts", "types/user-data.ts", "user.ts",
     ]
     rest = run_json(capsys, "small", "--out", str(tmp_path / "b"), "--exclude-tables", "comments")
     assert rest["n_tables"] == 3
@@ -122,7 +126,7 @@ def test_generate_dry_run_writes_nothing(
     assert main(["generate", "small", "--out", str(out), "--dry-run"]) == 0
     text, _ = capsys.readouterr()
     assert text.splitlines() == [
-        f"dry run (pipeline): 13 files for 4 tables would be written to {out}",
+        f"dry run (pipeline): 14 files for 4 tables would be written to {out}",
         *(f"  {name}" for name in SMALL_FILES),
     ]
     assert not out.exists()
@@ -171,18 +175,68 @@ def test_generate_usage_error_exit_2(capsys: pytest.CaptureFixture[str]) -> None
 
 def test_scenarios_lists_every_scenario(capsys: pytest.CaptureFixture[str]) -> None:
     expected = [
-        {"name": s.name, "models": s.expected_models, "description": s.description}
+        {"name": s.name, "models": s.expected_models, "origin": s.origin,
+         "description": s.description}
         for s in list_scenarios()
     ]
     assert main(["scenarios", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == expected
-    assert [row["name"] for row in expected][:4] == ["small", "medium", "large",
-                                                     "polymorphic_heavy"]
+    assert [(row["name"], row["models"], row["origin"]) for row in expected] == [
+        ("small", 4, "rrperf"), ("medium", 10, "rrperf"), ("large", 18, "rrperf"),
+        ("polymorphic_heavy", 14, "rrperf"),
+        ("campfire", 15, "basecamp/once-campfire@9310b00, MIT"),
+        ("rubygems", 56, "rubygems/rubygems.org@3c8ea0d, MIT"),
+        ("coursemology", 176, "Coursemology/coursemology2@6a98b34, MIT"),
+        ("synthetic:1000", 1000, "synthetic"),
+    ]
     assert main(["scenarios"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["name", "models", "description"]
-    assert [line.split()[0] for line in lines[2:]] == [row["name"] for row in expected]
-    assert lines[2].split()[:2] == ["small", "4"]
+    assert lines[0].split() == ["name", "models", "origin", "description"]
+    table = lines[2 : 2 + len(expected)]
+    assert [line.split()[0] for line in table] == [row["name"] for row in expected]
+    assert lines[2].split()[:3] == ["small", "4", "rrperf"]
+    footer = "\n".join(lines[3 + len(expected) :])
+    assert lines[2 + len(expected)] == ""
+    assert "a schema.rb or SQLite path or a Rails app folder (labelled by its file stem" in footer
+    assert "or a database URL" in footer
+    assert footer.endswith(f"attribution and licence notices: {REAL_SCHEMA_DIR}")
+
+
+@pytest.mark.parametrize("name", ["campfire", "rubygems", "coursemology", "synthetic:5"])
+def test_generate_accepts_every_listed_name(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SchemaWarning)  # campfire's skipped virtual table
+        payload = run_json(capsys, name, "--out", str(tmp_path / "o"), "--dry-run")
+    assert payload["n_tables"] == get_scenario(name).expected_models
+
+
+def test_generate_no_runtime(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for impl in ("legacy", "pipeline"):
+        out = tmp_path / impl
+        payload = run_json(capsys, "small", "--out", str(out), "--impl", impl, "--no-runtime")
+        assert payload["files_total"] == 13
+        assert "rrperf-runtime.d.ts" not in payload["written"]  # type: ignore[operator]
+        assert not (out / "rrperf-runtime.d.ts").exists()
+    assert output_digest(tmp_path / "legacy") == output_digest(tmp_path / "pipeline")
+    out = tmp_path / "strategy"
+    payload = run_json(capsys, "small", "--out", str(out), "--strategy", "parallel",
+                       "--no-runtime")
+    assert payload["output_digest"] == output_digest(tmp_path / "legacy")
+
+
+def test_help_says_paths_and_urls_work_as_scenarios(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in ("generate", "bench", "analyze", "report", "scenarios"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        assert "SQLite" in text and ("URL" in text or "url" in text), command
+        assert "stem" in text or command == "generate", command
+    with pytest.raises(SystemExit):
+        main(["generate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--no-runtime" in text and "rrperf-runtime.d.ts" in text
 
 
 def test_generate_subprocess_exit_codes(tmp_path: Path) -> None:
@@ -193,7 +247,7 @@ def test_generate_subprocess_exit_codes(tmp_path: Path) -> None:
         capture_output=True, text=True, check=False,
     )
     assert (ok.returncode, ok.stderr) == (0, "")
-    assert json.loads(ok.stdout)["files_written"] == 13
+    assert json.loads(ok.stdout)["files_written"] == 14
     broken = subprocess.run(
         [str(RRPERF), "generate", str(bad), "--out", str(tmp_path / "b")],
         capture_output=True, text=True, check=False,
@@ -233,4 +287,4 @@ def test_generate_imports_no_heavy_packages(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == "0 []\n"
-    assert proc.stdout.startswith("pipeline: 4 tables, 13 files (13 written, 0 unchanged)")
+    assert proc.stdout.startswith("pipeline: 4 tables, 14 files (14 written, 0 unchanged)")

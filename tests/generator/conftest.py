@@ -16,6 +16,7 @@ from rrperf.schema.model import (
     Schema,
     Table,
 )
+from rrperf.schema.scenarios import REAL_SCHEMA_DIR as PACKAGED_REAL_SCHEMAS
 
 
 def _ts(*cols: Column) -> tuple[Column, ...]:
@@ -172,7 +173,7 @@ def hostile_schema() -> Schema:
 #: Every built-in scenario plus a small synthetic one.
 SCENARIO_NAMES = ("small", "medium", "large", "polymorphic_heavy", "synthetic:50")
 #: The real Rails schemas shipped for tests.
-REAL_SCHEMA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "schemas"
+REAL_SCHEMA_DIR = PACKAGED_REAL_SCHEMAS
 REAL_SCHEMAS = tuple(sorted(p.name for p in REAL_SCHEMA_DIR.glob("*.rb")))
 
 

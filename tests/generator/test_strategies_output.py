@@ -20,9 +20,9 @@ from rrperf.generator import render
 from rrperf.generator.api import generate
 from rrperf.generator.digest import output_digest
 from rrperf.schema.model import Column, Schema, Table
-from rrperf.schema.scenarios import get_scenario
+from rrperf.schema.scenarios import REAL_SCHEMA_DIR, get_scenario
 
-SCHEMAS = Path(__file__).resolve().parents[3] / "shared" / "data" / "schemas"
+SCHEMAS = REAL_SCHEMA_DIR
 REAL = tuple(sorted(SCHEMAS.glob("*.rb")))
 SOURCES = ("small", "medium", "large", "polymorphic_heavy", "synthetic:60", *map(str, REAL))
 SMALL_RB = get_scenario("small").path

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -10,6 +9,7 @@ from rrperf.errors import SchemaWarning
 from rrperf.schema.associations import infer_associations
 from rrperf.schema.model import Association, Column, ForeignKey, Index, Schema, Table
 from rrperf.schema.rails import load_schema_rb
+from rrperf.schema.scenarios import REAL_SCHEMA_DIR
 
 A = Association
 
@@ -270,7 +270,7 @@ def test_deterministic() -> None:
     assert infer(*tables, fks=fks) == infer(*tables, fks=fks)
 
 
-SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "schemas"
+SCHEMAS = REAL_SCHEMA_DIR  # shipped in the package: rrperf/data/scenarios/real
 
 
 def real(file_name: str) -> Schema:

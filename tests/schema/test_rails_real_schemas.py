@@ -14,8 +14,9 @@ import pytest
 from rrperf.errors import SchemaWarning
 from rrperf.schema.model import CheckConstraint, Column, Default, ForeignKey, Index, Schema
 from rrperf.schema.rails import load_schema_rb
+from rrperf.schema.scenarios import REAL_SCHEMA_DIR
 
-SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "schemas"
+SCHEMAS = REAL_SCHEMA_DIR  # shipped in the package: rrperf/data/scenarios/real
 CAMPFIRE = SCHEMAS / "basecamp__once-campfire__schema.rb"
 RUBYGEMS = SCHEMAS / "rubygems__rubygems.org__schema.rb"
 COURSEMOLOGY = SCHEMAS / "Coursemology__coursemology2__schema.rb"
