@@ -1,6 +1,7 @@
 """Rails column types to TypeScript types, and column defaults to TypeScript literals.
 
-The mapping (the original generator's)::
+The mapping is the TypeScript type of the value a Rails application sends when it renders a
+record as JSON (``as_json``)::
 
     string, text, uuid, date, time          -> string
     integer, bigint, decimal, float         -> number
@@ -8,14 +9,24 @@ The mapping (the original generator's)::
     datetime, timestamp                     -> string | number
     json, jsonb                             -> Record<string, unknown>
     binary                                  -> Uint8Array
+    hstore                                  -> Record<string, string | null>
+    interval                                -> number   (ActiveSupport::Duration#as_json: seconds)
+    vector, halfvec (pgvector)              -> number[]
+    point                                   -> { x: number; y: number }  (ActiveRecord::Point)
     enum                                    -> union of string literals ('a' | 'b')
     array columns                           -> T[]
     anything else                           -> unknown (and a SchemaWarning)
 
-A few spellings of the same types that database introspection reports (``varchar``,
-``smallint``, ``serial``, ``timestamptz``, ``bytea`` ...) are treated as the Rails type they
-stand for (:data:`TYPE_ALIASES`); types with no such equivalent (``hstore``, ``inet``,
-``interval``, ``vector`` ...) are ``unknown``.
+Other types are spellings of the ones above (:data:`TYPE_ALIASES`): the names database
+introspection reports (``varchar``, ``smallint``, ``timestamptz``, ``bytea`` ...), MySQL's
+(``tinytext``, ``mediumblob``, ``unsigned_integer``, ``year``, ``set`` ...) and the PostgreSQL
+types Rails hands to JSON as strings: ``inet`` and ``cidr`` (``IPAddr#as_json``), ``macaddr``,
+``citext``, ``ltree``, ``tsvector``, ``xml``, ``bit``/``bit_varying``, the ranges (``daterange``,
+``tsrange``, ``int4range``, ``numrange`` ...: ``Range#as_json`` is ``"1...10"``) and the
+geometric types other than ``point`` (``line``, ``lseg``, ``box``, ``path``, ``polygon``,
+``circle``: their text form). ``money`` is a ``decimal`` and ``oid`` an ``integer``, as in the
+PostgreSQL adapter. Types outside both tables (PostGIS ``geometry``, a custom domain ...) stay
+``unknown``.
 
 Both functions here are pure: :func:`ts_type` never warns; the analysis step calls
 :func:`is_known_type` and warns once per (table, column).
@@ -51,21 +62,27 @@ BASE_TYPES: dict[str, str] = {
     "json": "Record<string, unknown>",
     "jsonb": "Record<string, unknown>",
     "binary": "Uint8Array",
+    "hstore": "Record<string, string | null>",
+    "interval": "number",
+    "vector": "number[]",
+    "point": "{ x: number; y: number }",
 }
 
-#: Other spellings of the Rails types above (SQL and adapter names), lower-cased.
+#: Other spellings of the Rails types above (SQL, adapter and extension names), lower-cased.
 TYPE_ALIASES: dict[str, str] = {
+    # SQL and introspection spellings
     "varchar": "string",
     "char": "string",
     "character": "string",
     "character varying": "string",
-    "citext": "string",
+    "bpchar": "string",
     "smallint": "integer",
     "int": "integer",
     "int2": "integer",
     "int4": "integer",
     "int8": "bigint",
     "serial": "integer",
+    "smallserial": "integer",
     "bigserial": "bigint",
     "primary_key": "integer",
     "numeric": "decimal",
@@ -78,14 +95,64 @@ TYPE_ALIASES: dict[str, str] = {
     "timestamptz": "datetime",
     "timestamp with time zone": "datetime",
     "timestamp without time zone": "datetime",
+    "timetz": "time",
+    "time with time zone": "time",
+    "time without time zone": "time",
     "bytea": "binary",
+    # PostgreSQL types whose JSON is a string
+    "citext": "string",
+    "inet": "string",
+    "cidr": "string",
+    "macaddr": "string",
+    "macaddr8": "string",
+    "ltree": "string",
+    "tsvector": "string",
+    "tsquery": "string",
+    "xml": "string",
+    "bit": "string",
+    "bit_varying": "string",
+    "bit varying": "string",
+    "varbit": "string",
+    "daterange": "string",
+    "tsrange": "string",
+    "tstzrange": "string",
+    "int4range": "string",
+    "int8range": "string",
+    "numrange": "string",
+    "line": "string",
+    "lseg": "string",
+    "box": "string",
+    "path": "string",
+    "polygon": "string",
+    "circle": "string",
+    # PostgreSQL types Rails reads as numbers
+    "money": "decimal",
+    "oid": "integer",
+    "halfvec": "vector",
+    # MySQL
+    "tinytext": "text",
+    "mediumtext": "text",
+    "longtext": "text",
     "blob": "binary",
+    "tinyblob": "binary",
+    "mediumblob": "binary",
+    "longblob": "binary",
+    "varbinary": "binary",
+    "tinyint": "integer",
+    "mediumint": "integer",
+    "unsigned_integer": "integer",
+    "unsigned_bigint": "bigint",
+    "unsigned_float": "float",
+    "unsigned_decimal": "decimal",
+    "year": "integer",
+    "set": "string",
 }
 
 _STRING_KINDS = frozenset({"string", "text", "uuid", "date", "time"})
 _NUMBER_KINDS = frozenset({"integer", "bigint", "decimal", "float"})
 _DATETIME_KINDS = frozenset({"datetime", "timestamp"})
 _JSON_KINDS = frozenset({"json", "jsonb"})
+_HSTORE_KINDS = frozenset({"hstore"})
 # A value that names a database function, for types whose literals can never look like one.
 _SQL_FUNCTION = re.compile(
     r"^\s*(?:[A-Za-z_][\w.]*\s*\(.*\)|current_(?:timestamp|date|time)|localtime(?:stamp)?)\s*$",
@@ -227,7 +294,18 @@ def _scalar_literal(kind: str, value: Any, enum: tuple[str, ...] | None) -> str 
         return _boolean_literal(value)
     if kind in _JSON_KINDS:
         return _json_object_literal(value)
+    if kind in _HSTORE_KINDS:
+        return _hstore_literal(value)
     return None
+
+
+def _hstore_literal(value: Any) -> str | None:
+    """An hstore default given as a hash of strings (``default: {}``, ``{"a" => "1"}``)."""
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in value.items()
+    ):
+        return None
+    return _ts_json(value)
 
 
 def _array_elements(value: Any) -> list[Any] | None:
@@ -252,7 +330,8 @@ def ts_default(column: Column, schema: Schema | None = None) -> str | None:
     Skipped: no default, an explicit ``default: nil``, a runtime function default
     (``Default(function=True)``, or a date/time/uuid value that is an SQL call such as
     ``now()`` or ``CURRENT_TIMESTAMP``), a value that does not fit the column's type (an enum
-    value outside the enum, a JSON default that is not an object), binary and unknown types.
+    value outside the enum, a JSON default that is not an object, an hstore default that is
+    not a hash of strings), binary, interval, vector, point and unknown types.
 
     Examples
     --------

@@ -187,15 +187,26 @@ def test_legacy_and_pipeline_identical_on_hand_built(builder, tmp_path: Path) ->
     _assert_identical(builder(), tmp_path)
 
 
-def test_real_schema_unknown_types_warn_once_per_column(tmp_path: Path) -> None:
-    schema = load_quietly(REAL_SCHEMA_DIR / "rubygems__rubygems.org__schema.rb")
+@pytest.mark.parametrize("name", REAL_SCHEMAS)
+def test_real_schemas_have_no_unknown_column_types(name: str, tmp_path: Path) -> None:
+    schema = load_quietly(REAL_SCHEMA_DIR / name)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         generate_legacy(schema, tmp_path, dry_run=True)
-    messages = sorted(str(w.message) for w in caught if w.category is SchemaWarning)
-    assert len(messages) == len(set(messages)) > 0
-    assert all(m.endswith("has no TypeScript mapping; typed as unknown") for m in messages)
-    assert any("'hstore'" in m for m in messages)
+    assert [str(w.message) for w in caught if w.category is SchemaWarning] == []
+
+
+def test_real_schema_database_types_are_typed(tmp_path: Path) -> None:
+    schema = load_quietly(REAL_SCHEMA_DIR / "rubygems__rubygems.org__schema.rb")
+    generate_legacy(schema, tmp_path)
+    version = (tmp_path / "types" / "version-data.ts").read_text(encoding="utf-8")
+    assert "  metadata: Record<string, string | null>;\n" in version
+    address = (tmp_path / "types" / "ip-address-data.ts").read_text(encoding="utf-8")
+    assert "  ip_address: string;\n" in address
+    job = (tmp_path / "types" / "good-job-execution-data.ts").read_text(encoding="utf-8")
+    assert "  duration?: number;\n" in job
+    model = (tmp_path / "version.ts").read_text(encoding="utf-8")
+    assert "    metadata: {},\n" in model
 
 
 # --- pipeline shape -------------------------------------------------------------------------
@@ -441,18 +452,18 @@ def test_unknown_types_warn_once_per_table_and_column(tmp_path: Path) -> None:
                 "hosts",
                 (
                     Column("id", "bigint", null=False),
-                    Column("ip", "inet"),
+                    Column("ip", "geometry"),
                     Column("mood", "enum", enum_type="missing"),
                     Column("ok", "string"),
                 ),
             ),
-            Table("skipped", (Column("ip", "inet"),)),
+            Table("skipped", (Column("ip", "geometry"),)),
         )
     )
     with pytest.warns(SchemaWarning) as record:
         result = run_pipeline(schema, tmp_path, tables=["hosts"])
     assert [str(w.message) for w in record] == [
-        "hosts.ip: column type 'inet' has no TypeScript mapping; typed as unknown",
+        "hosts.ip: column type 'geometry' has no TypeScript mapping; typed as unknown",
         "hosts.mood: enum type 'missing' has no known values; typed as unknown",
     ]
     assert result.files_total == 5
@@ -467,3 +478,44 @@ def test_second_run_logs_no_changes(
     with caplog.at_level("INFO", logger="rrperf.generator.pipeline"):
         run_pipeline(blog_schema, tmp_path)
     assert f"no changes: all 17 files unchanged in {tmp_path}" in caplog.messages
+
+
+# --- the runtime declaration ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["legacy", "pipeline", "sequential", "parallel"])
+def test_runtime_declaration_is_written_by_every_path(
+    how: str, blog_schema: Schema, tmp_path: Path
+) -> None:
+    from rrperf.generator.render import RUNTIME_DTS
+    from rrperf.generator.runtime_file import RUNTIME_PATH, runtime_file
+
+    assert runtime_file() == (RUNTIME_PATH, RUNTIME_DTS.read_text(encoding="utf-8"))
+    kws = {"strategy": how} if how in ("sequential", "parallel") else {"impl": how}
+    with_rt = generate(blog_schema, tmp_path / "with", **kws)  # type: ignore[arg-type]
+    assert (tmp_path / "with" / "rrperf-runtime.d.ts").read_bytes() == RUNTIME_DTS.read_bytes()
+    assert "rrperf-runtime.d.ts" in with_rt.written
+    assert with_rt.output_digest == generate_legacy(blog_schema, tmp_path / "l").output_digest
+    without = generate(blog_schema, tmp_path / "without", runtime=False, **kws)  # type: ignore[arg-type]
+    assert not (tmp_path / "without" / "rrperf-runtime.d.ts").exists()
+    assert without.files_total == with_rt.files_total - 1 == 16
+    assert without.output_digest == output_digest(tmp_path / "without")
+    assert without.output_digest == generate_legacy(
+        blog_schema, tmp_path / "l2", runtime=False).output_digest
+    # a second run: legacy rewrites everything, the others leave the declaration alone
+    again = generate(blog_schema, tmp_path / "with", **kws)  # type: ignore[arg-type]
+    if how == "legacy":
+        assert "rrperf-runtime.d.ts" in again.written
+    else:
+        assert "rrperf-runtime.d.ts" in again.unchanged and again.files_written == 0
+
+
+def test_runtime_option_is_checked_and_reaches_the_index_stage(
+    blog_schema: Schema, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError, match="^runtime must be True or False, got 'no'$"):
+        generate(blog_schema, tmp_path, runtime="no")  # type: ignore[arg-type]
+    assert not tmp_path.joinpath("index.ts").exists()
+    p = build_pipeline(blog_schema, tmp_path, runtime=False)
+    assert p["render:index"].kwargs == {"runtime": False}
+    assert sorted(p["render:index"].call({"analyze": p["analyze"].call({})})) == ["index.ts"]

@@ -32,14 +32,63 @@ ENUM_SCHEMA = Schema(tables=(), enums=(EnumType("mood", ("happy", "sad")),))
         ("serial", "number"),
         ("timestamptz", "string | number"),
         ("BIGINT", "number"),
-        ("hstore", "unknown"),
-        ("inet", "unknown"),
-        ("interval", "unknown"),
-        ("vector", "unknown"),
+        ("geometry", "unknown"),
+        ("my_domain", "unknown"),
     ],
 )
 def test_ts_type_mapping(rails_type: str, expected: str) -> None:
     assert ts_type(Column("c", rails_type)) == expected
+
+
+#: What a Rails app sends as JSON for the column types PostgreSQL and MySQL dumps use.
+DATABASE_TYPES = {
+    # PostgreSQL: structured values
+    "hstore": "Record<string, string | null>",  # a Hash of strings
+    "interval": "number",  # ActiveSupport::Duration#as_json is the seconds
+    "vector": "number[]",  # pgvector (neighbor): an Array of floats
+    "halfvec": "number[]",
+    "point": "{ x: number; y: number }",  # ActiveRecord::Point, a Struct
+    # PostgreSQL: strings
+    "inet": "string", "cidr": "string",  # IPAddr#as_json is its text
+    "macaddr": "string", "macaddr8": "string", "citext": "string", "ltree": "string",
+    "tsvector": "string", "tsquery": "string", "xml": "string",
+    "bit": "string", "bit_varying": "string", "bit varying": "string", "varbit": "string",
+    "daterange": "string", "tsrange": "string", "tstzrange": "string",  # Range#as_json: to_s
+    "int4range": "string", "int8range": "string", "numrange": "string",
+    "line": "string", "lseg": "string", "box": "string", "path": "string",
+    "polygon": "string", "circle": "string",
+    "bpchar": "string", "timetz": "string", "time with time zone": "string",
+    # PostgreSQL: numbers
+    "money": "number", "oid": "number", "smallserial": "number",
+    # MySQL
+    "tinytext": "string", "mediumtext": "string", "longtext": "string",
+    "blob": "Uint8Array", "tinyblob": "Uint8Array", "mediumblob": "Uint8Array",
+    "longblob": "Uint8Array", "varbinary": "Uint8Array",
+    "tinyint": "number", "mediumint": "number",
+    "unsigned_integer": "number", "unsigned_bigint": "number", "unsigned_float": "number",
+    "unsigned_decimal": "number", "year": "number", "set": "string",
+}
+
+
+@pytest.mark.parametrize(("db_type", "expected"), DATABASE_TYPES.items())
+def test_database_types_map_to_their_json(db_type: str, expected: str) -> None:
+    column = Column("c", db_type)
+    assert (ts_type(column), is_known_type(column)) == (expected, True)
+    assert ts_type(Column("c", db_type.upper())) == expected
+
+
+@pytest.mark.parametrize(
+    ("db_type", "expected"),
+    [
+        ("inet", "string[]"),
+        ("hstore", "(Record<string, string | null>)[]"),
+        ("vector", "number[][]"),
+        ("point", "{ x: number; y: number }[]"),
+        ("int4range", "string[]"),
+    ],
+)
+def test_database_type_arrays(db_type: str, expected: str) -> None:
+    assert ts_type(Column("c", db_type, array=True)) == expected
 
 
 @pytest.mark.parametrize(
@@ -52,7 +101,7 @@ def test_ts_type_mapping(rails_type: str, expected: str) -> None:
         (Column("c", "enum", enum_type="mood"), "'happy' | 'sad'"),
         (Column("c", "enum", enum_type="mood", array=True), "('happy' | 'sad')[]"),
         (Column("c", "enum", enum_type="missing"), "unknown"),
-        (Column("c", "hstore", array=True), "unknown[]"),
+        (Column("c", "geometry", array=True), "unknown[]"),
     ],
 )
 def test_ts_type_enums_and_arrays(column: Column, expected: str) -> None:
@@ -67,7 +116,8 @@ def test_nullability_is_not_part_of_the_type() -> None:
     ("column", "known"),
     [
         (Column("c", "string"), True),
-        (Column("c", "vector"), False),
+        (Column("c", "vector"), True),
+        (Column("c", "geometry"), False),
         (Column("c", "enum", enum_type="mood"), True),
         (Column("c", "enum", enum_type="missing"), False),
         (Column("c", "enum"), False),
@@ -122,6 +172,17 @@ def _col(rails_type: str, value: object, *, function: bool = False, **kw: object
         (_col("string", None), None),
         (_col("binary", "abc"), None),
         (_col("hstore", "a=>1"), None),
+        (_col("hstore", {}), "{}"),
+        (_col("hstore", {"a": "1", "b-c": None}), "{ a: '1', 'b-c': null }"),
+        (_col("hstore", {"a": 1}), None),
+        (_col("inet", "127.0.0.1"), "'127.0.0.1'"),
+        (_col("citext", "x"), "'x'"),
+        (_col("money", "0.0"), "0"),
+        (_col("year", 2024), "2024"),
+        (_col("interval", "P1D"), None),
+        (_col("vector", "[1,2]"), None),
+        (_col("point", "(1,2)"), None),
+        (_col("geometry", "POINT(0 0)"), None),
         (_col("enum", "on", enum_values=("on", "off")), "'on'"),
         (_col("enum", "dim", enum_values=("on", "off")), None),
         (_col("enum", "sad", enum_type="mood"), "'sad'"),

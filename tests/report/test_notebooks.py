@@ -557,13 +557,26 @@ def test_benchmark_report_markdown_renders_tables(benchmark_report: nbm.ReportPa
 
 @pytest.fixture(scope="module")
 def warned_report(tmp_path_factory: pytest.TempPathFactory) -> nbm.ReportPaths:
-    """The report of a scenario whose generation warns (large has an inet column)."""
+    """The report of a scenario whose generation warns: a schema file with a PostGIS column
+    (a type without a TypeScript mapping), given by path; its label is the file's stem."""
     out = tmp_path_factory.mktemp("warned-report")
+    spatial = out / "spatial.rb"
+    spatial.write_text(SPATIAL_SCHEMA, encoding="utf-8")
     return render_report(
         "benchmark_report",
-        parameters={**_small_parameters(), "scenarios": ["large"], "history_path": ""},
+        parameters={**_small_parameters(), "scenarios": [str(spatial)], "history_path": ""},
         output_dir=out,
     )
+
+
+SPATIAL_SCHEMA = """ActiveRecord::Schema[7.1].define(version: 1) do
+  create_table "regions", force: :cascade do |t|
+    t.string "name", null: false
+    t.geometry "boundary"
+  end
+end
+"""
+UNMAPPED = "regions.boundary: column type 'geometry' has no TypeScript mapping; typed as unknown"
 
 
 @pytest.mark.slow
@@ -578,10 +591,10 @@ def test_benchmark_report_shows_warnings_in_a_section_not_on_stderr(
     assert warned_report.html is not None and warned_report.markdown is not None
     page = warned_report.html.read_text(encoding="utf-8")
     # (nbconvert's HTML sanitizer writes the quotes of the message as plain ')
-    assert page.count(INET) == 1
+    assert page.count(UNMAPPED) == 1
     section = page.split('id="Warnings"')[1]
     # warm-up + 2 iterations, for each of legacy and pipeline/sequential
-    assert re.search(rf"<td>SchemaWarning</td>\s*<td>{re.escape(INET)}</td>\s*<td>6</td>",
+    assert re.search(rf"<td>SchemaWarning</td>\s*<td>{re.escape(UNMAPPED)}</td>\s*<td>6</td>",
                      section)
     md = warned_report.markdown.read_text(encoding="utf-8")
     assert [ln for ln in md.splitlines() if ln.startswith("## ")][-3:] == [
@@ -589,11 +602,11 @@ def test_benchmark_report_shows_warnings_in_a_section_not_on_stderr(
     ]
     warnings_md = md.split("## Warnings")[1].split("##")[0]
     assert "| category | message | count | scenarios | variants |" in warnings_md
-    assert "| SchemaWarning | audit\\_events.remote\\_ip: column type 'inet' has no TypeScript " \
-        "mapping; typed as unknown | 6 | large |" in warnings_md
+    assert "| SchemaWarning | regions.boundary: column type 'geometry' has no TypeScript " \
+        "mapping; typed as unknown | 6 | spatial |" in warnings_md
     # times with units in the summary, ratios with a times sign in the comparison
     summary = md.split("## Summary")[1].split("##")[0]
-    assert re.search(r"\| large \| legacy \| cold \| 2 \| \d+(\.\d+)? ms \| ", summary)
+    assert re.search(r"\| spatial \| legacy \| cold \| 2 \| \d+(\.\d+)? ms \| ", summary)
     comparison = md.split("## Comparison")[1].split("##")[0]
     assert re.search(r"\| \d+(\.\d+)?× \|", comparison)
 
