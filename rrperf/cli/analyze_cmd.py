@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from rrperf.cli._util import format_table, print_json
 
@@ -57,17 +58,82 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _markdown(rows: list[dict[str, object]], rationale: str) -> str:
+_PRED_COLUMNS = ["cache_state", "strategy", "predicted_ms", "measured_ms", "error", "note"]
+
+
+def _ms(value: object) -> str:
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value * 1e3:.2f}"
+    return "-"
+
+
+def _prediction_table(predictions: list[dict[str, object]]) -> tuple[list[dict[str, str]],
+                                                                     list[str]]:
+    """Rows of the predicted-against-measured table, and the notes printed under it."""
+    rows: list[dict[str, str]] = []
+    notes: list[str] = []
+    for p in predictions:
+        error = p["error"]
+        marks = [m for m, on in (("recommended", p["recommended"]),
+                                 ("measured best", p["measured_best"])) if on]
+        if p["same_code_as"]:
+            marks.append(f"same code as {p['same_code_as']}")
+        note = str(p["note"])
+        if note:
+            if note not in notes:
+                notes.append(note)
+            marks.append(f"note {notes.index(note) + 1}")
+        rows.append({
+            "cache_state": str(p["cache_state"]),
+            "strategy": str(p["strategy"]),
+            "predicted_ms": _ms(p["predicted_s"]),
+            "measured_ms": _ms(p["measured_median_s"]),
+            "error": f"{error:+.1%}" if isinstance(error, float) and math.isfinite(error)
+            else "-",
+            "note": ", ".join(marks),
+        })
+    return rows, notes
+
+
+_PRED_TITLE = (
+    "Predicted against measured (measured: median of the benchmark's rounds; "
+    "error = predicted / measured - 1)"
+)
+_NOT_MEASURED = (
+    "-: not benchmarked (analyze measures the three best predictions; --all-strategies "
+    "measures every one)"
+)
+
+
+def _markdown(
+    rows: list[dict[str, object]], rationale: str, predictions: list[dict[str, object]]
+) -> str:
     def esc(text: str) -> str:
         return "".join("\\" + ch if ch in "\\`|<>[]*_" else ch for ch in text)
 
-    lines = [
-        "| " + " | ".join(esc(c) for c in _COLUMNS) + " |",
-        "|" + "|".join("---" for _ in _COLUMNS) + "|",
-    ]
-    for row in rows:
-        lines.append("| " + " | ".join(esc(_cell(row[c])) for c in _COLUMNS) + " |")
-    return "\n".join([*lines, "", esc(rationale)])
+    def table(columns: list[str], body: list[dict[str, str]]) -> list[str]:
+        return [
+            "| " + " | ".join(esc(c) for c in columns) + " |",
+            "|" + "|".join("---" for _ in columns) + "|",
+            *("| " + " | ".join(esc(row[c]) for c in columns) + " |" for row in body),
+        ]
+
+    lines = table(_COLUMNS, [{c: _cell(row[c]) for c in _COLUMNS} for row in rows])
+    lines += ["", esc(rationale)]
+    if predictions:
+        pred_rows, notes = _prediction_table(predictions)
+        lines += ["", esc(_PRED_TITLE), "", *table(_PRED_COLUMNS, pred_rows)]
+        legend = _legend(pred_rows, notes)
+        lines += ["", *(esc(line) for line in legend)] if legend else []
+    return "\n".join(lines)
+
+
+def _legend(pred_rows: list[dict[str, str]], notes: list[str]) -> list[str]:
+    """The lines under the predictions table: the notes, and what '-' means."""
+    lines = [f"{i}. {note}" for i, note in enumerate(notes, 1)]
+    if any(row["measured_ms"] == "-" for row in pred_rows):
+        lines.append(_NOT_MEASURED)
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,13 +147,22 @@ def run(args: argparse.Namespace) -> int:
             iterations=args.iterations,
         )
     rows = [dict(r) for r in result.rows]
+    predictions = [dict(p) for p in result.predictions]
     if args.format == "json":
         print_json(result.to_dict())
     elif args.format == "markdown":
-        print(_markdown(rows, result.recommendation.rationale))
+        print(_markdown(rows, result.recommendation.rationale, predictions))
     else:
         shown = [{c: _cell(r[c]) for c in _COLUMNS} for r in rows]
         print(f"{result.scenario}: strategies benchmarked: {', '.join(result.strategies)}")
         print(format_table(shown, _COLUMNS))
+        if predictions:
+            pred_rows, notes = _prediction_table(predictions)
+            print()
+            print(_PRED_TITLE)
+            print(format_table(pred_rows, _PRED_COLUMNS))
+            for line in _legend(pred_rows, notes):
+                print(f"  {line}")
+            print()
         print(result.recommendation.rationale)
     return 0

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from rrperf.errors import ConfigError, RrperfError
 from rrperf.optimize.workload import (
+    POOL_MIN_TABLES,
     Recommendation,
     WorkloadProfile,
     profile_workload,
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANALYSIS_COLUMNS",
+    "PREDICTION_COLUMNS",
     "REPORT_FORMATS",
     "WITHIN",
     "AnalysisResult",
@@ -340,6 +342,24 @@ ANALYSIS_COLUMNS: tuple[str, ...] = (
 )
 
 
+#: Columns of :meth:`AnalysisResult.predictions_frame`: per cache state and strategy, the
+#: model's prediction against the measured median. ``error`` is ``predicted / measured - 1``
+#: (-0.55: predicted 55 % below what was measured); ``same_code_as`` names an earlier strategy
+#: that runs the same code on this machine (hence gets the same prediction), and ``note`` says
+#: why.
+PREDICTION_COLUMNS: tuple[str, ...] = (
+    "cache_state",
+    "strategy",
+    "predicted_s",
+    "measured_median_s",
+    "error",
+    "recommended",
+    "measured_best",
+    "same_code_as",
+    "note",
+)
+
+
 @dataclass(frozen=True)
 class AnalysisResult:
     """A recommendation checked against a benchmark of the candidate strategies.
@@ -347,6 +367,7 @@ class AnalysisResult:
     Attributes
     ----------
     scenario : str
+        The scenario's label (a path's file stem).
     recommendation : Recommendation
         For the first cache state analysed.
     recommendations : mapping of str to Recommendation
@@ -356,6 +377,9 @@ class AnalysisResult:
     benchmark : BenchmarkResult
     rows : tuple of dict
         Per cache state, the :data:`ANALYSIS_COLUMNS`.
+    predictions : tuple of dict
+        Per cache state and candidate strategy, the :data:`PREDICTION_COLUMNS`: predicted
+        against measured (NaN when the strategy was not benchmarked).
     """
 
     scenario: str
@@ -364,6 +388,7 @@ class AnalysisResult:
     strategies: tuple[str, ...]
     benchmark: BenchmarkResult = field(repr=False, compare=False)
     rows: tuple[Mapping[str, Any], ...] = ()
+    predictions: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def within_5pct(self) -> bool:
@@ -376,25 +401,39 @@ class AnalysisResult:
 
         return pd.DataFrame([dict(r) for r in self.rows], columns=list(ANALYSIS_COLUMNS))
 
+    def predictions_frame(self) -> pd.DataFrame:
+        """One row per cache state and strategy (:data:`PREDICTION_COLUMNS`)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [dict(r) for r in self.predictions], columns=list(PREDICTION_COLUMNS)
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (the benchmark's rows are not included)."""
         return {
             "scenario": self.scenario,
             "strategies": list(self.strategies),
             "rows": [_plain(dict(r)) for r in self.rows],
+            "predictions": [_plain(dict(r)) for r in self.predictions],
             "recommendations": {s: r.to_dict() for s, r in self.recommendations.items()},
         }
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{_esc(c)}</th>" for c in ANALYSIS_COLUMNS)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{_esc(_fmt(r[c]))}</td>" for c in ANALYSIS_COLUMNS) + "</tr>"
-            for r in self.rows
-        )
+        def table(rows: Iterable[Mapping[str, Any]], columns: tuple[str, ...]) -> str:
+            head = "".join(f"<th>{_esc(c)}</th>" for c in columns)
+            body = "".join(
+                "<tr>" + "".join(f"<td>{_esc(_fmt(r[c]))}</td>" for c in columns) + "</tr>"
+                for r in rows
+            )
+            return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
         return (
             f"<div><p><b>Strategy analysis of {_esc(self.scenario)}</b></p>"
             f"<p>{_esc(self.recommendation.rationale)}</p>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+            f"{table(self.rows, ANALYSIS_COLUMNS)}"
+            "<p><b>Predicted against measured</b> (error = predicted / measured - 1)</p>"
+            f"{table(self.predictions, PREDICTION_COLUMNS)}</div>"
         )
 
 
@@ -991,14 +1030,15 @@ class PerformanceOptimizer:
         bench = runner.run_comparative_benchmark(
             [scenario], systems=("pipeline",), strategies=chosen, cache_states=states
         )
-        rows = tuple(_analysis_rows(scenario, states, recs, bench))
+        rows = tuple(_analysis_rows(resolved.name, states, recs, bench))
         result = AnalysisResult(
-            scenario=scenario,
+            scenario=resolved.name,
             recommendation=recs[states[0]],
             recommendations=recs,
             strategies=tuple(chosen),
             benchmark=bench,
             rows=rows,
+            predictions=tuple(_prediction_rows(states, recs, bench, candidates)),
         )
         self._last_analysis = result
         return result
@@ -1181,6 +1221,134 @@ def _cache_metrics(hits: int, misses: int, *, prefix: str = "cache_") -> dict[st
         f"{prefix}misses": int(misses),
         f"{prefix}hit_rate": (hits / total) if total else 0.0,
     }
+
+
+def _setup(strategy: Strategy, n_tables: int, warm: bool) -> tuple[tuple[Any, ...], str]:
+    """What decides the code a strategy's run executes here, and why a pool is not used.
+
+    The generator uses a pool only with more than one worker and enough tables to render
+    (``max(POOL_MIN_TABLES, 2 * workers)``; a warm run whose renders are cached renders none),
+    and a pool of one worker runs in the calling thread (:mod:`rrperf.engine.strategies`).
+    Cache lifetimes do not change what a run executes.
+    """
+    caches = frozenset(strategy.cache_memory) | frozenset(strategy.cache_disk)
+    workers = 1 if strategy.backend == "serial" else max(1, int(strategy.resolved_workers()))
+    misses = 0 if warm and "template_render" in caches else n_tables
+    why = ""
+    if strategy.backend != "serial":
+        if workers == 1:
+            why = (f"its {strategy.backend} pool resolves to 1 worker on this machine, and a "
+                   "pool of one worker runs in the calling thread")
+        elif misses < max(POOL_MIN_TABLES, 2 * workers):
+            why = (f"its {strategy.backend} pool is not used ("
+                   + ("every table's files are cache hits" if misses == 0 else
+                      f"{misses} tables to render are fewer than the "
+                      f"{max(POOL_MIN_TABLES, 2 * workers)} a pool of {workers} needs") + ")")
+    pooled = not why and strategy.backend != "serial"
+    key = (
+        strategy.backend if pooled else "serial",
+        workers if pooled else 1,
+        frozenset(strategy.cache_memory),
+        frozenset(strategy.cache_disk),
+        bool(strategy.monitoring),
+        strategy.batch_size if pooled else None,
+    )
+    return key, why
+
+
+def same_code(
+    strategies: Mapping[str, Strategy], n_tables: int, *, warm: bool
+) -> dict[str, tuple[str, str]]:
+    """Strategies that run the same code as one listed before them, and why.
+
+    Parameters
+    ----------
+    strategies : mapping of str to Strategy
+        The candidates, in registry order.
+    n_tables : int
+        Tables of the run.
+    warm : bool
+        Whether the strategies' caches already hold the schema.
+
+    Returns
+    -------
+    dict
+        ``name -> (earlier strategy, reasons)`` for every strategy whose run executes the same
+        code as an earlier one's (same caches and monitoring, and either the same pool or no
+        pool used); ``reasons`` says why a configured pool is not used.
+
+    Examples
+    --------
+    >>> from rrperf.engine.strategies import Strategy
+    >>> one = Strategy("one", "serial", 1, frozenset(), frozenset())
+    >>> pool = Strategy("pool", "process", 2, frozenset(), frozenset())
+    >>> twin, why = same_code({"one": one, "pool": pool}, 4, warm=False)["pool"]
+    >>> print(twin, why.split(";")[0])
+    one its process pool is not used (4 tables to render are fewer than the 16 a pool of
+    2 needs)
+    >>> same_code({"one": one, "pool": pool}, 100, warm=False)
+    {}
+    """
+    first: dict[tuple[Any, ...], str] = {}
+    out: dict[str, tuple[str, str]] = {}
+    for name, strategy in strategies.items():
+        key, why = _setup(strategy, n_tables, warm)
+        if key not in first:
+            first[key] = name
+            continue
+        other = first[key]
+        _, other_why = _setup(strategies[other], n_tables, warm)
+        reasons = [r for r in (why, other_why and f"{other}'s: {other_why}") if r]
+        reasons.append("both use the same cache tiers and monitoring")
+        if strategy.ttl_multiplier != strategies[other].ttl_multiplier:
+            reasons.append("only their cache lifetimes differ")
+        out[name] = (other, "; ".join(reasons))
+    return out
+
+
+def _prediction_rows(
+    states: tuple[str, ...],
+    recs: Mapping[str, Recommendation],
+    bench: BenchmarkResult,
+    strategies: Mapping[str, Strategy],
+) -> list[dict[str, Any]]:
+    """Per cache state and candidate strategy: predicted against measured (see
+    :data:`PREDICTION_COLUMNS`)."""
+    summary = bench.summary()
+    rows: list[dict[str, Any]] = []
+    for state in states:
+        rec = recs[state]
+        twins = same_code(
+            {n: strategies[n] for n in rec.scores if n in strategies},
+            rec.workload.n_tables, warm=state == "warm",
+        )
+        part = summary[(summary["cache_state"] == state) & summary["median"].notna()]
+        medians = {str(n): float(m) for n, m in zip(part["strategy"], part["median"], strict=True)}
+        best = min(medians, key=lambda n: medians[n]) if medians else None
+        predicted = {name: float(s["predicted_s"]) for name, s in rec.scores.items()}
+        for name, pred in predicted.items():
+            measured = medians.get(name, math.nan)
+            twin, why = twins.get(name, (None, ""))
+            note = ""
+            if twin is not None:
+                same = predicted.get(twin) == pred
+                note = (f"{name} runs the same code as {twin} here"
+                        + (", so the model predicts the same time for both: " if same else ": ")
+                        + f"{why}.")
+            rows.append(
+                {
+                    "cache_state": state,
+                    "strategy": name,
+                    "predicted_s": pred,
+                    "measured_median_s": measured,
+                    "error": pred / measured - 1.0 if measured > 0 else math.nan,
+                    "recommended": name == rec.strategy,
+                    "measured_best": name == best,
+                    "same_code_as": twin,
+                    "note": note,
+                }
+            )
+    return rows
 
 
 def _analysis_rows(

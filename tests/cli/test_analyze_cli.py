@@ -61,6 +61,21 @@ ROW = {
 }
 
 
+PREDICTIONS = (
+    {"cache_state": "cold", "strategy": "sequential", "predicted_s": 0.09,
+     "measured_median_s": 0.201, "error": 0.09 / 0.201 - 1, "recommended": False,
+     "measured_best": True, "same_code_as": None, "note": ""},
+    {"cache_state": "cold", "strategy": "balanced", "predicted_s": 0.09,
+     "measured_median_s": float("nan"), "error": float("nan"), "recommended": False,
+     "measured_best": False, "same_code_as": "sequential",
+     "note": "balanced runs the same code as sequential here, so the model predicts the same "
+             "time for both: its process pool resolves to 1 worker."},
+    {"cache_state": "cold", "strategy": "minimal", "predicted_s": 0.01,
+     "measured_median_s": 0.0102, "error": 0.01 / 0.0102 - 1, "recommended": True,
+     "measured_best": False, "same_code_as": None, "note": ""},
+)
+
+
 class Recorder:
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     error: Exception | None = None
@@ -85,6 +100,7 @@ class Recorder:
             strategies=("minimal", "sequential"),
             benchmark=None,
             rows=(ROW,),  # type: ignore[arg-type]
+            predictions=PREDICTIONS,
         )
 
 
@@ -113,6 +129,23 @@ def test_defaults(recorder: type[Recorder], capsys: pytest.CaptureFixture[str]) 
     ]
     assert out[3].split()[:5] == ["cold", "minimal", "sequential", "1.020", "True"]
     assert out[-1] == "Because <it> | is."
+    # predicted against measured, for every strategy, with the error and the reasons
+    start = out.index("Predicted against measured (measured: median of the benchmark's rounds; "
+                      "error = predicted / measured - 1)")
+    assert out[start + 1].split() == [
+        "cache_state", "strategy", "predicted_ms", "measured_ms", "error", "note"]
+    assert [line.split() for line in out[start + 3 : start + 6]] == [
+        ["cold", "sequential", "90.00", "201.00", "-55.2%", "measured", "best"],
+        ["cold", "balanced", "90.00", "-", "-", "same", "code", "as", "sequential,", "note", "1"],
+        ["cold", "minimal", "10.00", "10.20", "-2.0%", "recommended"],
+    ]
+    assert out[start + 6 : start + 9] == [
+        "  1. balanced runs the same code as sequential here, so the model predicts the same "
+        "time for both: its process pool resolves to 1 worker.",
+        "  -: not benchmarked (analyze measures the three best predictions; --all-strategies "
+        "measures every one)",
+        "",
+    ]
 
 
 def test_options(recorder: type[Recorder], capsys: pytest.CaptureFixture[str]) -> None:
@@ -134,6 +167,13 @@ def test_options(recorder: type[Recorder], capsys: pytest.CaptureFixture[str]) -
     data = json.loads(capsys.readouterr().out)
     assert data["rows"] == [ROW]
     assert data["strategies"] == ["minimal", "sequential"]
+    assert [(p["strategy"], p["predicted_s"], p["measured_median_s"], p["error"])
+            for p in data["predictions"]] == [
+        ("sequential", 0.09, 0.201, PREDICTIONS[0]["error"]),
+        ("balanced", 0.09, None, None),
+        ("minimal", 0.01, 0.0102, PREDICTIONS[2]["error"]),
+    ]
+    assert data["predictions"][1]["same_code_as"] == "sequential"
 
 
 def test_markdown_escapes(recorder: type[Recorder], capsys: pytest.CaptureFixture[str]) -> None:
@@ -141,6 +181,9 @@ def test_markdown_escapes(recorder: type[Recorder], capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert "| cache\\_state | recommended |" in out
     assert "Because \\<it\\> \\| is." in out
+    assert "| cache\\_state | strategy | predicted\\_ms | measured\\_ms | error | note |" in out
+    assert "| cold | sequential | 90.00 | 201.00 | -55.2% | measured best |" in out
+    assert "1. balanced runs the same code as sequential here" in out
 
 
 def test_error_is_one_line(recorder: type[Recorder], capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -293,14 +294,14 @@ def test_optimize_generation_on_small(opt: PerformanceOptimizer, tmp_path: Path)
     assert first.strategy in opt.strategies
     assert first.rationale.startswith(f"{first.strategy} is predicted fastest at ")
     assert first.metrics["n_tables"] == 4
-    assert first.metrics["files_total"] == 13
-    assert first.metrics["files_written"] == 13
+    assert first.metrics["files_total"] == 14
+    assert first.metrics["files_written"] == 14
     assert first.metrics["predicted_s"] > 0
     # an explicit caching strategy: cold, then warm (every file known unchanged)
     cold = opt.optimize_generation("small", "sequential")
     warm = opt.optimize_generation("small", "sequential")
     assert cold.output_matches_legacy and warm.output_matches_legacy
-    assert warm.metrics["files_written"] == 0 and warm.metrics["files_unchanged"] == 13
+    assert warm.metrics["files_written"] == 0 and warm.metrics["files_unchanged"] == 14
     assert warm.metrics["cache_hits"] > 0
     rec = opt.analyze_and_recommend_strategy()  # the last source, sequential's cache is warm
     assert rec.workload.n_tables == 4
@@ -332,6 +333,18 @@ def test_analysis_on_small(opt: PerformanceOptimizer) -> None:
     assert row["within_5pct"] == (row["ratio"] <= 1.05)
     frame = result.to_frame()
     assert list(frame.columns) == list(ANALYSIS_COLUMNS)
+    # predicted against measured, for every candidate strategy
+    assert [p["strategy"] for p in result.predictions] == list(opt.strategies)
+    for p in result.predictions:
+        assert p["predicted_s"] == result.recommendation.predicted_s(p["strategy"])
+        if p["strategy"] in result.strategies:
+            assert p["error"] == p["predicted_s"] / p["measured_median_s"] - 1
+        else:
+            assert math.isnan(p["measured_median_s"]) and math.isnan(p["error"])
+    assert [p["strategy"] for p in result.predictions if p["recommended"]] == [
+        row["recommended"]]
+    assert [p["strategy"] for p in result.predictions if p["measured_best"]] == [
+        row["measured_best"]]
     assert "<table>" in result._repr_html_()
     data = json.loads(opt.generate_comprehensive_report("json"))
     assert data["analysis"]["rows"][0]["recommended"] == row["recommended"]
