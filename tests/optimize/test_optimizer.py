@@ -352,6 +352,29 @@ def test_analysis_on_small(opt: PerformanceOptimizer) -> None:
         opt.run_comprehensive_analysis(scenario="small", cache_states=("hot",))
 
 
+def test_analysis_of_a_path_is_labelled_by_its_stem(
+    opt: PerformanceOptimizer, tmp_path: Path
+) -> None:
+    import shutil
+    import warnings
+
+    from rrperf.errors import StabilityWarning
+    from rrperf.schema.scenarios import get_scenario
+
+    small = get_scenario("small").path
+    assert small is not None
+    shop = tmp_path / "shop_schema.rb"
+    shutil.copyfile(small, shop)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StabilityWarning)
+        result = opt.run_comprehensive_analysis(
+            scenario=str(shop), cache_states="cold", iterations=1, warmup=0
+        )
+    assert result.scenario == "shop_schema"
+    assert [r["scenario"] for r in result.rows] == ["shop_schema"]
+    assert set(result.benchmark.data["scenario"]) == {"shop_schema"}
+
+
 def _interleaved(times: dict[str, list[float]]) -> pd.DataFrame:
     rows = [
         {"run_id": "r1", "scenario": "large", "system": "pipeline", "strategy": name,
