@@ -287,8 +287,9 @@ def resolve_scenario(argument: str) -> ResolvedScenario:
     Raises
     ------
     SchemaSourceError
-        For an empty argument, a malformed ``synthetic:`` specification, or anything that is
-        neither a listed name nor an existing path nor a URL (the message lists the names).
+        For an empty argument, a malformed ``synthetic:`` specification, a folder without a
+        ``schema.rb``, or anything that is neither a listed name nor an existing path nor a URL
+        (``unknown scenario 'x' (and no such file); valid names: ...``).
 
     Examples
     --------
@@ -331,6 +332,4 @@ def resolve_scenario(argument: str) -> ResolvedScenario:
             scenario_label(argument), argument, "path", f"schema file {path.name}",
             schema_rb=path if path.suffix == ".rb" else None,
         )
-    if looks_like_path:
-        raise SchemaSourceError(f"schema file not found: {path}")
     raise SchemaSourceError(unknown_scenario_message(argument))

@@ -219,7 +219,7 @@ def test_rows_columns_dtypes_and_count(tmp_path: Path, schemas: tuple[str, str])
     assert data["error"].isna().all()
     # schema A has 1 table, B 2 (counted from the schema for callables)
     assert data.groupby("scenario")["n_tables"].unique().map(list).to_dict() == {
-        schemas[0]: [1], schemas[1]: [2],
+        "a_schema": [1], "b_schema": [2],  # a path's label is its file stem
     }
     assert (data["peak_rss_mb"] > 0).all()
     assert (data["cpu_s"] >= 0).all()
@@ -479,8 +479,8 @@ def test_unknown_names_raise_before_anything_runs(
         runner.run_comparative_benchmark(
             schemas[0], systems="counting", strategies="sequential"
         )
-    with pytest.raises(BenchmarkError, match=r"unknown scenario 'no_such'; expected one of: "
-                       r".*small.*synthetic:N\[:key=value\.\.\.\]"):
+    with pytest.raises(BenchmarkError, match=r"unknown scenario 'no_such' \(and no such file\); "
+                       r"valid names: .*small.*synthetic:N\[:key=value\.\.\.\]"):
         runner.run_comparative_benchmark((schemas[0], "no_such"), systems="counting")
     assert system.calls == []
     assert not (tmp_path / "out").exists()
@@ -646,9 +646,9 @@ def test_verbose_logs_one_info_line_per_iteration(
         runner.run_comparative_benchmark(schemas[0], systems="copy")
     lines = [r.getMessage() for r in caplog.records if r.name == "rrperf.bench.runner"]
     assert lines == [
-        f"{schemas[0]} copy cold round 0 (warm-up): 0.2500 s, 2/2 files written",
-        f"{schemas[0]} copy cold round 1: 0.5000 s, 2/2 files written",
-        f"{schemas[0]} copy cold round 2: 0.7500 s, 2/2 files written",
+        "a_schema copy cold round 0 (warm-up): 0.2500 s, 2/2 files written",
+        "a_schema copy cold round 1: 0.5000 s, 2/2 files written",
+        "a_schema copy cold round 2: 0.7500 s, 2/2 files written",
     ]
 
 
@@ -864,7 +864,7 @@ def test_warnings_are_recorded_counted_and_reemitted_once(
         )
     # (1 warm-up + 2 iterations) x 2 cache states, one warning each; copy never warns
     pd.testing.assert_frame_equal(
-        result.warnings, _warning_rows((schemas[0], "warn", "", "SchemaWarning", INET, 6, 0))
+        result.warnings, _warning_rows(("a_schema", "warn", "", "SchemaWarning", INET, 6, 0))
     )
     own = _own(record)
     assert [(w.category, str(w.message)) for w in own] == [(SchemaWarning, INET)]
@@ -894,7 +894,7 @@ def test_distinct_warnings_per_variant_and_other_categories(
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         result = runner.run_comparative_benchmark(schemas, systems=("mixed", "warn"))
-    a, b = schemas
+    a, b = "a_schema", "b_schema"  # the labels: the files' stems
     expected = _warning_rows(
         *[(scenario, "mixed", "", "SchemaWarning", INET, 4, 0) for scenario in (a,)],
         (a, "mixed", "", "UserWarning", "plain <user> warning", 2, 0),
@@ -927,8 +927,8 @@ def test_setup_warnings_are_recorded_with_their_first_iteration(
             schemas[0], systems="prep", cache_states=("cold", "warm")
         )
     pd.testing.assert_frame_equal(result.warnings, _warning_rows(
-        (schemas[0], "prep", "", "FallbackWarning", "cold caches off", 3, 0),
-        (schemas[0], "prep", "", "FallbackWarning", "warm caches off", 3, 0),
+        ("a_schema", "prep", "", "FallbackWarning", "cold caches off", 3, 0),
+        ("a_schema", "prep", "", "FallbackWarning", "warm caches off", 3, 0),
     ))
     assert [str(w.message) for w in _own(record)] == ["cold caches off", "warm caches off"]
 
@@ -966,22 +966,27 @@ def test_isolated_workers_send_their_warnings_back(
         result = runner.run_comparative_benchmark(schemas[0], systems="warn")
     assert len(_own(record)) == 1
     pd.testing.assert_frame_equal(
-        result.warnings, _warning_rows((schemas[0], "warn", "", "SchemaWarning", INET, 2, 0))
+        result.warnings, _warning_rows(("a_schema", "warn", "", "SchemaWarning", INET, 2, 0))
     )
 
 
-def test_large_scenario_warns_once_per_run(tmp_path: Path) -> None:
+def test_unmapped_column_type_warns_once_per_run(tmp_path: Path) -> None:
     runner = BenchmarkRunner(
         iterations=2, warmup=1, progress=False, seed=3, config=RrperfConfig(),
         cache_dir=tmp_path / "cache", output_dir=tmp_path / "out",
     )
+    spatial = tmp_path / "spatial.rb"  # a PostGIS column: no TypeScript mapping
+    spatial.write_text(
+        'ActiveRecord::Schema[7.1].define(version: 1) do\n  create_table "regions" do |t|\n'
+        '    t.geometry "boundary"\n  end\nend\n', encoding="utf-8",
+    )
     with pytest.warns(SchemaWarning) as record:
-        result = runner.run_comparative_benchmark("large", systems="legacy")
+        result = runner.run_comparative_benchmark(str(spatial), systems="legacy")
     message = (
-        "audit_events.remote_ip: column type 'inet' has no TypeScript mapping; typed as unknown"
+        "regions.boundary: column type 'geometry' has no TypeScript mapping; typed as unknown"
     )
     assert [str(w.message) for w in _own(record)] == [message]
     pd.testing.assert_frame_equal(
-        result.warnings, _warning_rows(("large", "legacy", "", "SchemaWarning", message, 3, 0))
+        result.warnings, _warning_rows(("spatial", "legacy", "", "SchemaWarning", message, 3, 0))
     )
     assert result.data["error"].isna().all()

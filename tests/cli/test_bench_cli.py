@@ -110,7 +110,7 @@ def test_csv_is_the_measurement_table(
     assert not data["warmup"].any()
     assert data["error"].isna().all()
     assert data["n_tables"].tolist() == [4] * 4
-    assert data["files_total"].tolist() == [13] * 4
+    assert data["files_total"].tolist() == [14] * 4  # with rrperf-runtime.d.ts
     assert data["output_digest"].nunique() == 1
     assert data["run_id"].nunique() == 1
     assert not (project / ".rrperf").exists()  # nothing saved without --save
@@ -256,7 +256,7 @@ def test_save_compare_fail_on_regression(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--scenarios", "nope"], "unknown scenario 'nope'; expected one of: small, medium, "),
+        (["--scenarios", "nope"], "unknown scenario 'nope' (and no such file); valid names: "),
         (["--systems", "nope"], "unknown system 'nope'; expected one of: legacy, pipeline\n"),
         (["--systems", "legacy", "--strategies", "sequential"],
          "strategies sequential were given, but none of the systems legacy runs strategies "

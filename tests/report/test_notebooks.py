@@ -403,17 +403,19 @@ def test_warning_table_counts_results_and_other_recorded_warnings() -> None:
 def test_run_benchmark_report_keeps_warnings_in_the_report(tmp_path: Path) -> None:
     import warnings
 
+    spatial = tmp_path / "spatial.rb"  # a column type without a TypeScript mapping
+    spatial.write_text(SPATIAL_SCHEMA, encoding="utf-8")
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         report = nbm.run_benchmark_report(
-            scenarios="large", systems=("legacy", "pipeline"), strategies=["sequential"],
+            scenarios=str(spatial), systems=("legacy", "pipeline"), strategies=["sequential"],
             iterations=1, warmup=1, cache_states="cold", history_path=None,
             output_dir=tmp_path,
         )
     assert record == []  # nothing escaped to the caller (or to a notebook cell's stderr)
     assert [{k: v for k, v in r.items() if k != "variants"}
             for r in report.warnings.to_dict("records")] == [
-        {"category": "SchemaWarning", "message": INET, "count": 4, "scenarios": "large"},
+        {"category": "SchemaWarning", "message": UNMAPPED, "count": 4, "scenarios": "spatial"},
     ]
     assert sorted(report.warnings["variants"].iloc[0].split(", ")) == [
         "legacy", "pipeline/sequential",

@@ -203,7 +203,8 @@ def test_unknown_scenario_typed_shows_escaped_message() -> None:
     assert panel.run_button.click() is None  # the handler does not raise
     assert panel.state.status == "failed"
     assert panel.state.error is not None
-    assert panel.state.error.startswith("unknown scenario '<b>nosuch</b>'; expected one of: small")
+    assert panel.state.error.startswith(
+        "unknown scenario '<b>nosuch</b>' (and no such file); valid names: small")
     assert _error_line(panel) == html.escape(panel.state.error)
     assert "<b>nosuch" not in panel.message.value
     assert panel.result is None
@@ -265,7 +266,8 @@ def test_background_click_finishes_after_wait() -> None:
 
 def test_controller_error_is_stored_and_raised() -> None:
     state = PanelState(scenarios=("nosuch",), iterations=1, warmup=0)
-    with pytest.raises(BenchmarkError, match=r"^unknown scenario 'nosuch'; expected one of"):
+    with pytest.raises(BenchmarkError, match=r"^unknown scenario 'nosuch' \(and no such file\); "
+                       r"valid names"):
         BenchController().run(state)
     assert state.status == "failed"
     assert state.error is not None and state.error.startswith("unknown scenario 'nosuch'")
@@ -550,7 +552,7 @@ def test_tuner_unknown_scenario() -> None:
     tuner = StrategyTuner("nosuch", strategy="sequential", **TUNER_RUN)  # type: ignore[arg-type]
     tuner.run_button.click()
     assert _error_line(tuner).startswith(
-        "unknown scenario &#x27;nosuch&#x27;; expected one of: small"
+        "unknown scenario &#x27;nosuch&#x27; (and no such file); valid names: small"
     )
 
 

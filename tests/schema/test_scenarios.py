@@ -200,7 +200,8 @@ def test_resolver_paths_are_labelled_by_their_stem(
     assert resolve_scenario("./small") == ResolvedScenario(
         "small", "./small", "path", "schema file small")
     assert scenario_label("db/schema.rb") == "schema"
-    with pytest.raises(SchemaSourceError, match=r"^schema file not found: missing/schema.rb$"):
+    with pytest.raises(SchemaSourceError, match=r"^unknown scenario 'missing/schema.rb' \(and "
+                       r"no such file\); valid names: small, "):
         resolve_scenario("missing/schema.rb")
     (tmp_path / "empty").mkdir()
     with pytest.raises(SchemaSourceError, match="empty is a folder without db/schema.rb"):
