@@ -61,8 +61,10 @@ RESERVED_IDENTIFIERS: frozenset[str] = frozenset(
     }
 )
 
-#: File paths the run writes besides the per-table files.
-RESERVED_FILES: frozenset[str] = frozenset({"index.ts"})
+#: File paths the run writes besides the per-table files (the index and the runtime
+#: declaration of :mod:`rrperf.generator.runtime_file`, reserved even when it is left out, so
+#: that names never depend on that option).
+RESERVED_FILES: frozenset[str] = frozenset({"index.ts", "rrperf-runtime.d.ts"})
 
 
 def is_identifier(name: str) -> bool:

@@ -137,3 +137,12 @@ def test_doctests(module: str) -> None:
 
     result = doctest.testmod(importlib.import_module(module))
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_a_table_never_takes_the_runtime_declarations_file_name() -> None:
+    from rrperf.generator.naming import RESERVED_FILES
+    from rrperf.generator.runtime_file import RUNTIME_PATH
+
+    assert RUNTIME_PATH in RESERVED_FILES
+    names = assign_model_names(["rrperf_runtime.d", "users"])
+    assert names["rrperf_runtime.d"] == ("RrperfRuntimeD2", "rrperf-runtime.d-2")
