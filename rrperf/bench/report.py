@@ -491,7 +491,7 @@ def stability_verdict(overview: pd.DataFrame, *, precision: float = 0.05,
     else:
         text = f"{ok} of {total} groups have their median within ±{pct} (95 % interval)."
         worst = overview.iloc[0]
-        label = _group_text(worst)
+        label = _group_text({str(k): v for k, v in worst.items()})
         if worst["verdict"] == "imprecise":
             text += (f" The least precise, {label}, is within "
                      f"±{float(worst['median_pm']):.0%}".replace("%", " %")
