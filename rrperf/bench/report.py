@@ -71,7 +71,7 @@ REPORT_SECTIONS: tuple[str, ...] = (
 #: Columns :func:`format_table` shows as times (values in seconds).
 SECONDS_COLUMNS: tuple[str, ...] = (
     "mean", "median", "std", "ci_low", "ci_high", "median_s", "wall_s", "cpu_s",
-    "median_wall_s", "min_wall_s", "max_wall_s",
+    "median_wall_s", "min_wall_s", "max_wall_s", "min", "max",
 )
 #: Columns :func:`format_table` shows as ratios (``1.21×``).
 RATIO_COLUMNS: tuple[str, ...] = ("ratio", "ratio_ci_low", "ratio_ci_high")

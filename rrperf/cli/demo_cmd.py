@@ -47,8 +47,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--out", default="reports", help="output folder (default: reports)")
     p.add_argument(
-        "--iterations", type=_positive, default=10,
-        help="measured iterations per variant (default 10, after 1 warm-up)",
+        "--iterations", type=_positive, default=20,
+        help="measured iterations per variant (default 20, after 1 warm-up)",
     )
     p.add_argument(
         "--quick", action="store_true", help="small scenario and 2 iterations (for tests)"

@@ -821,12 +821,13 @@ _MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 _MD_LINE_START = re.compile(r"^(\s*)(?:([#>+=-])|(\d+)([.)]))")
 
 
-def _md_escape(text: str) -> str:
+def _md_escape(text: str, *, line: bool = True) -> str:
     """Text shown literally in Markdown (and in the HTML nbconvert renders from it), with only
-    the characters escaped that Markdown would read as syntax there."""
+    the characters escaped that Markdown would read as syntax there; ``line=False`` for a
+    table cell, where a leading ``#``, ``-`` or ``1.`` starts nothing."""
     flat = " ".join(text.split())
     escaped = _MD_UNDERSCORE.sub(r"\\_", _MD_SPECIAL.sub(r"\\\1", flat))
-    return _MD_LINE_START.sub(_escape_line_start, escaped)
+    return _MD_LINE_START.sub(_escape_line_start, escaped) if line else escaped
 
 
 def _escape_line_start(m: re.Match[str]) -> str:
@@ -891,10 +892,10 @@ class ReportTable:
         lines = []
         if self.caption:
             lines += [_md_escape(self.caption), ""]
-        lines.append("| " + " | ".join(_md_escape(c) for c in cols) + " |")
+        lines.append("| " + " | ".join(_md_escape(c, line=False) for c in cols) + " |")
         lines.append("|" + "|".join("---" for _ in cols) + "|")
         for row in rows:
-            lines.append("| " + " | ".join(_md_escape(v) for v in row) + " |")
+            lines.append("| " + " | ".join(_md_escape(v, line=False) for v in row) + " |")
         return "\n".join(lines) + "\n"
 
     def __repr__(self) -> str:
@@ -1399,6 +1400,15 @@ def summary_table(data: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _megabytes(frame: pd.DataFrame) -> pd.DataFrame:
+    """``*_mb`` columns as text with two decimals (a table for people)."""
+    out = frame.copy()
+    for col in out.columns:
+        if str(col).endswith("_mb"):
+            out[col] = ["" if v != v else f"{float(v):.2f}" for v in frame[col]]
+    return out
+
+
 def _summary_caption() -> str:
     return ("wall time: median of the measured iterations with its 95 % interval (bootstrap), "
             "min and max; cpu_s: median CPU time (process and children); mem_mb: median peak "
@@ -1412,7 +1422,8 @@ def show_summary(report: BenchmarkReport) -> None:
 
     _display(heading("Summary", 2))
     data = report.result.data
-    show_table(format_table(_with_variant(summary_table(data))), caption=_summary_caption())
+    show_table(_megabytes(format_table(_with_variant(summary_table(data)))),
+               caption=_summary_caption())
     measured = data[~data["warmup"]]
     for state in dict.fromkeys(measured["cache_state"].astype(str)):
         part = measured[measured["cache_state"].astype(str) == state]
@@ -1456,7 +1467,7 @@ def show_regressions(report: BenchmarkReport) -> None:
     history chart of the group that changed most."""
     import numpy as np
 
-    from rrperf.report.plots import regression_chart
+    from rrperf.report.plots import regression_chart, time_unit
 
     _display(heading("Regressions", 2))
     if report.history_path is None:
@@ -1504,8 +1515,11 @@ def show_regressions(report: BenchmarkReport) -> None:
         )
     else:
         groups = [tuple(history[keys].iloc[-1])]
+    factor, unit = time_unit(history["wall_s"])
+    scaled = history.assign(**{f"wall_{unit}": history["wall_s"] * factor})
     for group in groups:
-        ax = regression_chart(history, group=group, change_points=report.change_points
+        ax = regression_chart(scaled, value=f"wall_{unit}", group=group,
+                              change_points=report.change_points
                               if len(report.change_points) else None, ax=_figure(4, width=9.0))
         show_figure(ax)
 
@@ -1851,7 +1865,8 @@ def show_strategies(report: StrategyReport) -> None:
 
     _display(heading("Strategies measured", 2))
     data = report.analysis.benchmark.data
-    show_table(format_table(_with_variant(summary_table(data))), caption=_summary_caption())
+    show_table(_megabytes(format_table(_with_variant(summary_table(data)))),
+               caption=_summary_caption())
     measured = data[~data["warmup"]]
     if measured["wall_s"].notna().any():
         ax = distribution_chart(measured, x="cache_state", ax=_figure(4, width=9.0))

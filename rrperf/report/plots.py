@@ -480,7 +480,7 @@ def distribution_chart(
     summary = summarize(rows, value=value, by=["_x", "_hue"], confidence=confidence,
                         center="median", n_resamples=2000)
     categories = list(dict.fromkeys(rows["_x"]))
-    levels = list(dict.fromkeys(rows["_hue"]))
+    levels = sorted(dict.fromkeys(rows["_hue"]))  # the same order in every chart
     position = {c: i for i, c in enumerate(categories)}
     step = _DODGE_WIDTH / len(levels)
     ax = _axes(ax)

@@ -88,7 +88,7 @@ def test_benchmark_report_declares_the_contract_parameters() -> None:
         "title", "scenarios", "systems", "strategies", "iterations", "warmup",
         "cache_states", "baseline", "history_path", "output_dir", "seed",
     ]
-    assert params["iterations"] == NotebookParameter("iterations", "int", "10", "")
+    assert params["iterations"] == NotebookParameter("iterations", "int", "20", "")
     assert params["scenarios"].kind == "list[str]"
     assert params["scenarios"].default == '["small", "medium", "large", "polymorphic_heavy"]'
 
