@@ -1462,10 +1462,24 @@ def show_correctness(report: BenchmarkReport) -> None:
                empty="no variant besides the baseline")
 
 
+def _worst_first(reg: pd.DataFrame) -> pd.DataFrame:
+    """Regressions first, then improvements, then the rest; within each, the largest change
+    (``|log ratio|``) first."""
+    import numpy as np
+
+    change = np.abs(np.log(reg["ratio"].to_numpy(dtype=float)))
+    flagged = [
+        0 if bool(r) else (1 if bool(i) else 2)
+        for r, i in zip(reg.get("regression", [False] * len(reg)),
+                        reg.get("improvement", [False] * len(reg)), strict=True)
+    ]
+    order = np.lexsort((-np.nan_to_num(change, nan=-1.0), np.asarray(flagged)))
+    return reg.iloc[order]
+
+
 def show_regressions(report: BenchmarkReport) -> None:
     """Section "Regressions": this run against the previous one in the history, with the
     history chart of the group that changed most."""
-    import numpy as np
 
     from rrperf.report.plots import regression_chart, time_unit
 
@@ -1482,9 +1496,7 @@ def show_regressions(report: BenchmarkReport) -> None:
         show_text(f"Compared with run {report.previous_run_id} from {report.history_path}.")
         reg = report.regressions
         if len(reg) and reg["ratio"].notna().any():
-            order = np.argsort(-np.abs(np.log(reg["ratio"].to_numpy(dtype=float))),
-                               kind="stable")
-            reg = reg.iloc[order]
+            reg = _worst_first(reg)
         cols = ["scenario", "system", "strategy", "cache_state", "ratio", "ratio_ci_low",
                 "ratio_ci_high", "p_adjusted", "regression", "improvement"]
         show_table(
@@ -1505,8 +1517,7 @@ def show_regressions(report: BenchmarkReport) -> None:
     reg = report.regressions
     groups: list[tuple[Any, ...]] = []
     if len(reg) and reg["ratio"].notna().any():
-        ranked = reg.assign(_change=np.abs(np.log(reg["ratio"].to_numpy(dtype=float))))
-        ranked = ranked.sort_values(["_change"], ascending=False, na_position="last")
+        ranked = _worst_first(reg)
         groups = [tuple(r) for r in ranked[keys].head(_REGRESSION_CHARTS).itertuples(
             index=False, name=None)]
         show_text(
@@ -1539,6 +1550,14 @@ def show_stability(report: BenchmarkReport) -> None:
             f"The mean-based checks (pyperf's: cv above 10 %, too few iterations for the mean "
             f"to +-5 %) fail for {len(failing)} group(s); they are in the results "
             "(BenchmarkResult.stability()). This report quotes medians."
+        )
+    comp = report.comparison
+    if len(comp) and "verdict" in comp.columns:
+        decided = int(comp["verdict"].isin(["faster", "slower", "equivalent"]).sum())
+        show_text(
+            f"{decided} of {len(comp)} comparisons with {report.baseline} are decided "
+            "(faster, slower or equivalent); the paired ratios cancel much of the machine's "
+            "drift that widens each group's own interval."
         )
     show_table(
         format_table(_with_variant(overview)),
