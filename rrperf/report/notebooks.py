@@ -1064,9 +1064,10 @@ def warning_table(
     Returns
     -------
     DataFrame
-        ``category, message, count, scenarios, variants`` (see
-        :func:`rrperf.bench.report.warnings_overview`); recorded warnings that no result
-        holds come last, with empty ``scenarios`` and ``variants``.
+        ``category, message, count, places, scenarios, variants`` (see
+        :func:`rrperf.bench.report.warnings_overview`: warnings that differ only in the place
+        they name are one row); recorded warnings that no result holds come last, with empty
+        ``scenarios`` and ``variants``.
     """
     import pandas as pd
 
@@ -1083,20 +1084,18 @@ def warning_table(
         key = (w.category.__name__, str(w.message))
         if key not in known:
             extra[key] = extra.get(key, 0) + 1
-    tidy = pd.concat([empty_warnings(), *frames], ignore_index=True) if frames else (
-        empty_warnings()
-    )
-    rows = warnings_overview(tidy[list(WARNING_COLUMNS)])
-    if not extra:
-        return rows
-    more = pd.DataFrame({
-        "category": [k[0] for k in extra],
-        "message": [k[1] for k in extra],
+    others = pd.DataFrame({
+        "scenario": [None] * len(extra), "system": [None] * len(extra),
+        "strategy": [None] * len(extra),
+        "category": [k[0] for k in extra], "message": [k[1] for k in extra],
         "count": pd.Series(list(extra.values()), dtype="int64"),
-        "scenarios": [""] * len(extra),
-        "variants": [""] * len(extra),
+        "first_iteration": pd.Series([0] * len(extra), dtype="int64"),
     })
-    return pd.concat([rows, more], ignore_index=True)
+    parts = [f[list(WARNING_COLUMNS)] for f in frames if len(f)]
+    if len(others):
+        parts.append(others[list(WARNING_COLUMNS)])
+    tidy = pd.concat(parts, ignore_index=True) if parts else empty_warnings()
+    return warnings_overview(tidy[list(WARNING_COLUMNS)])
 
 
 def _names(value: str | Iterable[str], what: str) -> tuple[str, ...]:
@@ -1952,7 +1951,13 @@ def speedup_fits(methods: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any], l
                     "fraction is fitted."
                 )
             else:
-                fit = fit_amdahl(workers, speedup)
+                from scipy.optimize import OptimizeWarning
+
+                with warnings.catch_warnings():
+                    # One point has no covariance: the fit then has no interval (NaN), which
+                    # the sentence below says in words.
+                    warnings.simplefilter("ignore", OptimizeWarning)
+                    fit = fit_amdahl(workers, speedup)
                 fits[str(name)] = fit
                 fraction, low, high = fit.serial_fraction, fit.ci_low, fit.ci_high
                 if math.isfinite(low) and math.isfinite(high):
