@@ -1461,6 +1461,14 @@ def show_correctness(report: BenchmarkReport) -> None:
                empty="no variant besides the baseline")
 
 
+def _shown_path(path: Path, report: BenchmarkReport) -> str:
+    """A path as a report shows it: relative to the report's folder when it is absolute (a
+    report names no folder of the machine it was made on)."""
+    if not path.is_absolute() or not report.files:
+        return str(path)
+    return os.path.relpath(path, report.files[0].parent)
+
+
 def _worst_first(reg: pd.DataFrame) -> pd.DataFrame:
     """Regressions first, then improvements, then the rest; within each, the largest change
     (``|log ratio|``) first."""
@@ -1488,11 +1496,13 @@ def show_regressions(report: BenchmarkReport) -> None:
         return
     if report.previous_run_id is None:
         show_text(
-            f"First run in the history {report.history_path}: the next run will be compared "
+            f"First run in the history {_shown_path(report.history_path, report)}: the next run "
+            "will be compared "
             "with this one."
         )
     else:
-        show_text(f"Compared with run {report.previous_run_id} from {report.history_path}.")
+        show_text(f"Compared with run {report.previous_run_id} from "
+                  f"{_shown_path(report.history_path, report)}.")
         reg = report.regressions
         if len(reg) and reg["ratio"].notna().any():
             reg = _worst_first(reg)
