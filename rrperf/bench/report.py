@@ -3,9 +3,11 @@
 A report has seven parts, always in this order and under these headings: ``Metadata`` (one
 row per run), ``Summary`` (per group, with confidence intervals), ``Comparison`` (each variant
 against the baseline, with the verdict), ``Correctness`` (the output-digest gate), ``Stability``
-(the warnings of :func:`rrperf.bench.stats.stability_warnings`), ``Warnings`` (the warnings
-raised while the benchmark ran, :attr:`BenchmarkResult.warnings`, one row per distinct warning
-with its count) and, in JSON only, the raw ``rows``. Every part is a tidy table computed by the
+(in Markdown and HTML one sentence and one line per group, worst first:
+:func:`stability_overview`; in JSON the checks of
+:func:`rrperf.bench.stats.stability_warnings`), ``Warnings`` (the warnings raised while the
+benchmark ran, :attr:`BenchmarkResult.warnings`, one row per kind of warning with its count and
+places: :func:`warnings_overview`) and, in JSON only, the raw ``rows``. Every part is a tidy table computed by the
 statistics functions; this module only formats.
 
 Markdown and HTML are read by people: times are shown with a unit and three significant

@@ -40,8 +40,16 @@ digits (:func:`rrperf.bench.report.format_table`); the saved results keep the ra
 (:attr:`BenchmarkResult.warnings`) and re-emits each distinct one once; a report would still
 print those to the cell's stderr, above the first table. :func:`run_benchmark_report` and
 :func:`run_strategy_analysis` therefore record every warning raised while they run and show
-them in a "Warnings" section (:func:`show_warnings`), one row per distinct warning with its
-count, instead of letting them spill out of the cell.
+them in a "Warnings" section (:func:`show_warnings`), one row per kind of warning (warnings
+that differ only in the table or file they name are one kind) with its count and places,
+instead of letting them spill out of the cell.
+
+*One statistic, one unit.* Every time a report shows is a median (tables, charts, verdicts;
+intervals are the median's), and charts draw durations in the unit the tables use for them
+(:func:`rrperf.report.plots.time_unit`); every iteration is drawn beside its median
+(:func:`rrperf.report.plots.distribution_chart`), and tables give min, max, CPU time and memory
+beside the wall time. Markdown escapes only what Markdown would read as syntax, and paths are
+shown relative to the report's folder.
 """
 
 from __future__ import annotations
