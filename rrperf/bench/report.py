@@ -7,8 +7,8 @@ against the baseline, with the verdict), ``Correctness`` (the output-digest gate
 :func:`stability_overview`; in JSON the checks of
 :func:`rrperf.bench.stats.stability_warnings`), ``Warnings`` (the warnings raised while the
 benchmark ran, :attr:`BenchmarkResult.warnings`, one row per kind of warning with its count and
-places: :func:`warnings_overview`) and, in JSON only, the raw ``rows``. Every part is a tidy table computed by the
-statistics functions; this module only formats.
+places: :func:`warnings_overview`) and, in JSON only, the raw ``rows``. Every part is a tidy
+table computed by the statistics functions; this module only formats.
 
 Markdown and HTML are read by people: times are shown with a unit and three significant
 digits (``47.5 ms``, ``1.23 s``), ratios as ``1.21×``, p-values with two significant digits

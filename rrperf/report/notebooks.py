@@ -1889,9 +1889,13 @@ def show_recommendation(report: StrategyReport) -> None:
     analysis = report.analysis
     for state, rec in analysis.recommendations.items():
         show_text(f"{state} cache: {rec.strategy}. {rec.rationale}")
-    show_table(analysis.to_frame(), caption="recommendation against the measured best")
-    show_table(analysis.recommendation.to_frame(),
-               caption="predicted seconds per strategy (first cache state)")
+    from rrperf.bench.report import SECONDS_COLUMNS
+
+    seconds = (*SECONDS_COLUMNS, "predicted_s", "recommended_median_s", "best_median_s")
+    show_table(format_table(analysis.to_frame(), seconds=seconds),
+               caption="recommendation against the measured best (medians)")
+    show_table(format_table(analysis.recommendation.to_frame(), seconds=seconds),
+               caption="predicted time per strategy (first cache state)")
 
 
 def show_strategies(report: StrategyReport) -> None:
