@@ -169,6 +169,13 @@ IterationCallback = Callable[[IterationEvent], None]
 class PeakRssMeter:
     """Memory the work of an interval took: its peak resident memory above the start, in MiB.
 
+    Parameters
+    ----------
+    above_start : bool
+        True (what the benchmark runner uses): the peak above the interval's start, this
+        process and its children, as described below. False: this process's own peak RSS
+        (its high-water mark over the interval, whatever it held before).
+
     The host process's own high-water mark says little about one iteration: after the first
     one (and after pandas, numpy and the notebook kernel are loaded) it is the same 250 MB for
     every variant. What an iteration adds is measured instead: the peak RSS during the interval
@@ -187,7 +194,8 @@ class PeakRssMeter:
     kept from an earlier iteration and reuses is not counted again.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, above_start: bool = False) -> None:
+        self.above_start = above_start
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._peak = 0
@@ -250,9 +258,11 @@ class PeakRssMeter:
             self._base = rss or 0
         except OSError:
             self._proc_fs = False
+        if not self.above_start:
+            self._base = 0
         if self._proc_fs:
             self._children = {}
-            for pid in self._child_pids():
+            for pid in self._child_pids() if self.above_start else ():
                 try:
                     with open(f"/proc/{pid}/clear_refs", "w", encoding="ascii") as fh:
                         fh.write("5")
@@ -265,7 +275,8 @@ class PeakRssMeter:
         import psutil
 
         proc = psutil.Process()
-        self._base = self._peak = proc.memory_info().rss
+        self._peak = proc.memory_info().rss
+        self._base = self._peak if self.above_start else 0
         self._stop.clear()
 
         def sample() -> None:
@@ -282,7 +293,7 @@ class PeakRssMeter:
             if hwm is None:
                 return float("nan")
             grown = max(0, hwm - self._base)
-            for pid in self._child_pids():
+            for pid in self._child_pids() if self.above_start else ():
                 peak = self._read_kib(f"/proc/{pid}/status", "VmHWM:")
                 if peak is not None:
                     grown += max(0, peak - self._children.get(pid, 0))
@@ -398,7 +409,7 @@ def _measure(
     system: System, source: str, out_dir: Path, context: RunContext, clock: Callable[[], float]
 ) -> _Measure:
     """Time one ``system.run``; the clock is read exactly twice."""
-    meter = PeakRssMeter()
+    meter = PeakRssMeter(above_start=True)
     meter.start()
     cpu0 = time.process_time()
     t0 = clock()

@@ -253,7 +253,7 @@ def test_bench_scenario_validation() -> None:
 
 def test_peak_rss_meter_falls_back_to_psutil(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setattr(runner_mod, "_CLEAR_REFS", str(tmp_path / "no" / "clear_refs"))
-    meter = PeakRssMeter()
+    meter = PeakRssMeter(above_start=True)
     meter.start()
     assert meter._thread is not None
     block = b"y" * (48 * 1024 * 1024)
@@ -266,7 +266,7 @@ def test_peak_rss_meter_falls_back_to_psutil(monkeypatch: pytest.MonkeyPatch, tm
 
 def test_peak_rss_meter_measures_the_growth_not_the_process() -> None:
     ballast = b"z" * (64 * 1024 * 1024)  # held before the interval: not the work's memory
-    meter = PeakRssMeter()
+    meter = PeakRssMeter(above_start=True)
     meter.start()
     block = b"y" * (48 * 1024 * 1024)
     peak_with = meter.stop()
@@ -276,13 +276,16 @@ def test_peak_rss_meter_measures_the_growth_not_the_process() -> None:
     del ballast
     assert 40 <= peak_with < 100
     assert peak_without < 8
+    whole = PeakRssMeter()  # the process's own high-water mark, ballast included
+    whole.start()
+    assert whole.stop() > 64
 
 
 def test_peak_rss_meter_counts_child_processes() -> None:
     import subprocess
     import sys
 
-    meter = PeakRssMeter()
+    meter = PeakRssMeter(above_start=True)
     meter.start()
     child = subprocess.Popen(
         [sys.executable, "-c",
