@@ -1565,7 +1565,7 @@ def show_stability(report: BenchmarkReport) -> None:
         failing = checks[["scenario", "system", "strategy", "cache_state"]].drop_duplicates()
         show_text(
             f"The mean-based checks (pyperf's: cv above 10 %, too few iterations for the mean "
-            f"to +-5 %) fail for {len(failing)} group(s); they are in the results "
+            f"to ±5 %) fail for {len(failing)} group(s); they are in the results "
             "(BenchmarkResult.stability()). This report quotes medians."
         )
     comp = report.comparison
