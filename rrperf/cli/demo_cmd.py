@@ -84,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
         output_dir=out,
     )
     results = out.resolve() / f"{RESULTS_STEM}.parquet"
-    table = headline_table(read_result(results), baseline="legacy")
+    result = read_result(results)
+    table = headline_table(result, baseline="legacy")
     rows = [
         {
             "scenario": r["scenario"],
@@ -98,6 +99,13 @@ def run(args: argparse.Namespace) -> int:
     ]
     print()
     print(format_table(rows, ["scenario", "cache", "variant", "median", "vs legacy", "verdict"]))
+    print()
+    from rrperf.bench.report import stability_overview, stability_verdict
+
+    compared = [r for r in rows if r["verdict"] not in ("baseline", "")]
+    decided = sum(r["verdict"] in ("faster", "slower", "equivalent") for r in compared)
+    print(f"{decided} of {len(compared)} comparisons with legacy are decided. "
+          + stability_verdict(stability_overview(result.data)))
     print()
     print(f"HTML report:     {paths.html}")
     print(f"Markdown report: {paths.markdown}")
