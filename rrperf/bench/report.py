@@ -3,10 +3,12 @@
 A report has seven parts, always in this order and under these headings: ``Metadata`` (one
 row per run), ``Summary`` (per group, with confidence intervals), ``Comparison`` (each variant
 against the baseline, with the verdict), ``Correctness`` (the output-digest gate), ``Stability``
-(the warnings of :func:`rrperf.bench.stats.stability_warnings`), ``Warnings`` (the warnings
-raised while the benchmark ran, :attr:`BenchmarkResult.warnings`, one row per distinct warning
-with its count) and, in JSON only, the raw ``rows``. Every part is a tidy table computed by the
-statistics functions; this module only formats.
+(in Markdown and HTML one sentence and one line per group, worst first:
+:func:`stability_overview`; in JSON the checks of
+:func:`rrperf.bench.stats.stability_warnings`), ``Warnings`` (the warnings raised while the
+benchmark ran, :attr:`BenchmarkResult.warnings`, one row per kind of warning with its count and
+places: :func:`warnings_overview`) and, in JSON only, the raw ``rows``. Every part is a tidy
+table computed by the statistics functions; this module only formats.
 
 Markdown and HTML are read by people: times are shown with a unit and three significant
 digits (``47.5 ms``, ``1.23 s``), ratios as ``1.21×``, p-values with two significant digits
@@ -27,6 +29,7 @@ import math
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,12 +47,16 @@ __all__ = [
     "REPORT_FORMATS",
     "REPORT_SECTIONS",
     "SECONDS_COLUMNS",
+    "STABILITY_VERDICTS",
     "format_p_value",
     "format_percent",
     "format_ratio",
     "format_seconds",
     "format_table",
     "generate_report",
+    "stability_overview",
+    "stability_verdict",
+    "warning_template",
     "warnings_overview",
 ]
 
@@ -66,14 +73,14 @@ REPORT_SECTIONS: tuple[str, ...] = (
 #: Columns :func:`format_table` shows as times (values in seconds).
 SECONDS_COLUMNS: tuple[str, ...] = (
     "mean", "median", "std", "ci_low", "ci_high", "median_s", "wall_s", "cpu_s",
-    "median_wall_s", "min_wall_s", "max_wall_s",
+    "median_wall_s", "min_wall_s", "max_wall_s", "min", "max",
 )
 #: Columns :func:`format_table` shows as ratios (``1.21×``).
 RATIO_COLUMNS: tuple[str, ...] = ("ratio", "ratio_ci_low", "ratio_ci_high")
 #: Columns :func:`format_table` shows as p-values.
 P_VALUE_COLUMNS: tuple[str, ...] = ("p_value", "p_adjusted")
 # Columns shown as percentages (fractions in the data).
-_PERCENT_COLUMNS: tuple[str, ...] = ("cv",)
+_PERCENT_COLUMNS: tuple[str, ...] = ("cv", "median_pm")
 
 _TITLE = "rrperf benchmark report"
 # Characters that would end a table cell, open HTML, code or a link in a Markdown table cell.
@@ -234,8 +241,64 @@ def format_table(
     return out
 
 
+# A warning about one place ("audit_events.remote_ip: column type 'inet' ..."): the place
+# before the first ": ", when it looks like a dotted or slashed name (table.column, a path with
+# an optional :line:col).
+_WARNING_SUBJECT = re.compile(r"^(?P<subject>[\w$-]+(?:[./][\w$-]+)+(?::\d+)*): (?P<rest>.+)$",
+                              re.DOTALL)
+# How many places a grouped warning names before "and N more".
+_WARNING_EXAMPLES = 3
+
+
+def warning_template(message: str) -> tuple[str, str | None]:
+    """Split a warning about one place into a template and the place.
+
+    Parameters
+    ----------
+    message : str
+
+    Returns
+    -------
+    (template, subject)
+        For ``"accounts.ip: column type 'inet' ..."``: ``("<table>.<column>: column type
+        'inet' ...", "accounts.ip")``; a message that names no place is its own template,
+        with subject None.
+
+    Examples
+    --------
+    >>> warning_template("orders.ip: column type 'inet' has no TypeScript mapping")
+    ("<table>.<column>: column type 'inet' has no TypeScript mapping", 'orders.ip')
+    >>> warning_template("db/schema.rb:12:3: view skipped")
+    ('<file>: view skipped', 'db/schema.rb:12:3')
+    >>> warning_template("cache off")
+    ('cache off', None)
+    """
+    match = _WARNING_SUBJECT.match(message)
+    if match is None:
+        return message, None
+    subject = match.group("subject")
+    if re.fullmatch(r"[\w$-]+\.[\w$-]+", subject):
+        placeholder = "<table>.<column>"
+    elif "/" in subject or re.search(r":\d+$", subject) or re.search(r"\.\w+$", subject):
+        placeholder = "<file>" if "/" in subject or ":" in subject else "<name>"
+    else:
+        placeholder = "<name>"
+    return f"{placeholder}: {match.group('rest')}", subject
+
+
+def _places(subjects: list[str]) -> str:
+    if len(subjects) <= _WARNING_EXAMPLES:
+        return ", ".join(subjects)
+    shown = ", ".join(subjects[:_WARNING_EXAMPLES])
+    return f"{shown} and {len(subjects) - _WARNING_EXAMPLES} more ({len(subjects)} in all)"
+
+
 def warnings_overview(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per distinct warning (category and message) of a warnings table.
+    """One row per kind of warning of a warnings table, with its count and where it was raised.
+
+    Warnings that differ only in the place they name (``accounts.ip: column type 'inet' ...``,
+    ``orders.ip: column type 'inet' ...``) are one kind (see :func:`warning_template`); a kind
+    raised about a single place keeps its full message.
 
     Parameters
     ----------
@@ -246,32 +309,207 @@ def warnings_overview(frame: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``category, message, count, scenarios, variants`` in the order first seen: ``count``
-        sums the counts, ``scenarios`` and ``variants`` (``system`` or ``system/strategy``)
-        list where it was raised, sorted and comma-separated.
+        ``category, message, count, places, scenarios, variants`` in the order first seen:
+        ``count`` sums the counts; ``places`` lists the places the kind names (the first three,
+        then "and N more (M in all)"; empty for a single place or none); ``scenarios`` and
+        ``variants`` (``system`` or ``system/strategy``) list where it was raised, sorted and
+        comma-separated.
     """
     import pandas as pd
 
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for r in frame.astype(object).to_dict("records"):
-        key = (str(r["category"]), str(r["message"]))
-        entry = rows.setdefault(key, {"count": 0, "scenarios": {}, "variants": {}})
+        message = str(r["message"])
+        template, subject = warning_template(message)
+        key = (str(r["category"]), template)
+        entry = rows.setdefault(
+            key, {"count": 0, "messages": {}, "subjects": {}, "scenarios": {}, "variants": {}}
+        )
         entry["count"] += int(r["count"])
+        entry["messages"][message] = None
+        if subject is not None:
+            entry["subjects"][subject] = None
         if not _missing(r["scenario"]):
             entry["scenarios"][str(r["scenario"])] = None
         if not _missing(r["system"]):
             strategy = "" if _missing(r["strategy"]) else str(r["strategy"])
             label = f"{r['system']}/{strategy}" if strategy else str(r["system"])
             entry["variants"][label] = None
+    single = [len(e["messages"]) == 1 for e in rows.values()]
     return pd.DataFrame(
         {
             "category": [k[0] for k in rows],
-            "message": [k[1] for k in rows],
+            "message": [
+                next(iter(e["messages"])) if one else k[1]
+                for (k, e), one in zip(rows.items(), single, strict=True)
+            ],
             "count": pd.Series([e["count"] for e in rows.values()], dtype="int64"),
+            "places": [
+                "" if one else _places(list(e["subjects"]))
+                for e, one in zip(rows.values(), single, strict=True)
+            ],
             "scenarios": [", ".join(sorted(e["scenarios"])) for e in rows.values()],
             "variants": [", ".join(sorted(e["variants"])) for e in rows.values()],
         }
     )
+
+
+#: Verdicts of :func:`stability_overview`, worst first.
+STABILITY_VERDICTS: tuple[str, ...] = ("too few", "too short", "imprecise", "ok, outliers", "ok")
+
+
+def stability_overview(
+    data: pd.DataFrame,
+    *,
+    value: str = "wall_s",
+    precision: float = 0.05,
+    cv_threshold: float = 0.10,
+    confidence: float = 0.95,
+    timer_resolution_s: float | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """One line per group: is its median measured precisely enough to be trusted?
+
+    Reports quote medians (and paired ratios of them), so the verdict is about the median:
+    the half-width of its bootstrap interval (:func:`rrperf.bench.stats.summarize` with
+    ``center="median"``) relative to the median. The coefficient of variation (std / mean,
+    the statistic of :func:`rrperf.bench.stats.stability_warnings`) is shown beside it: a
+    few slow iterations on a busy machine make it large while the median stays put.
+
+    Parameters
+    ----------
+    data : DataFrame
+        A measurement table (warm-ups and failed iterations are left out).
+    value : str
+        The measured column.
+    precision : float
+        Largest acceptable relative half-width of the median's interval.
+    cv_threshold : float
+        A cv above this marks a precise group as ``"ok, outliers"``.
+    confidence : float
+        Level of the interval.
+    timer_resolution_s : float or None
+        For the ``"too short"`` verdict (shortest value under 1000 x the resolution);
+        ``time.get_clock_info("perf_counter").resolution`` when None.
+    seed : int
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    DataFrame
+        The group columns, then ``n, median, min, max, median_pm, cv, needed, verdict``, worst
+        first (by :data:`STABILITY_VERDICTS`, then by ``median_pm``). ``median_pm`` is the
+        relative half-width (a fraction); ``needed`` estimates the iterations that would bring
+        it to ``precision`` (the width shrinks as 1/sqrt(n)), at least ``n``; ``verdict`` is
+        ``"too few"`` (under 3 iterations), ``"too short"``, ``"imprecise"``,
+        ``"ok, outliers"`` or ``"ok"``.
+    """
+    import time
+
+    import numpy as np
+    import pandas as pd
+
+    from rrperf.bench.stats import group_columns, measured_rows, summarize
+
+    by = group_columns(data, None)
+    summary = summarize(data, value=value, by=by, confidence=confidence, center="median",
+                        seed=seed, n_resamples=2000)
+    rows = measured_rows(data, value)
+    extremes = rows.groupby(by, sort=False, observed=True, dropna=False)[value].agg(["min", "max"])
+    summary = summary.merge(extremes.reset_index(), on=by, how="left")
+    resolution = (time.get_clock_info("perf_counter").resolution
+                  if timer_resolution_s is None else float(timer_resolution_s))
+    median = summary["median"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = np.maximum(median - summary["ci_low"].to_numpy(dtype=float),
+                          summary["ci_high"].to_numpy(dtype=float) - median) / median
+    n = summary["n"].to_numpy(dtype="int64")
+    cv = summary["cv"].to_numpy(dtype=float)
+    verdicts: list[str] = []
+    needed: list[float] = []
+    for i in range(len(summary)):
+        if n[i] < 3 or not math.isfinite(half[i]):
+            verdicts.append("too few")
+            needed.append(math.nan)
+            continue
+        needed.append(float(max(n[i], math.ceil(n[i] * (half[i] / precision) ** 2))))
+        if value.endswith("_s") and float(summary["min"].iloc[i]) < 1000 * resolution:
+            verdicts.append("too short")
+        elif half[i] > precision:
+            verdicts.append("imprecise")
+        elif math.isfinite(cv[i]) and cv[i] > cv_threshold:
+            verdicts.append("ok, outliers")
+        else:
+            verdicts.append("ok")
+    out = summary[by].copy()
+    out["n"] = n
+    out["median"] = median
+    out["min"] = summary["min"].to_numpy(dtype=float)
+    out["max"] = summary["max"].to_numpy(dtype=float)
+    out["median_pm"] = half
+    out["cv"] = cv
+    out["needed"] = pd.Series(needed, dtype="float64").to_numpy()
+    out["verdict"] = verdicts
+    rank = out["verdict"].map({v: i for i, v in enumerate(STABILITY_VERDICTS)})
+    order = np.lexsort((-np.nan_to_num(out["median_pm"].to_numpy(dtype=float), nan=np.inf),
+                        rank.to_numpy()))
+    return out.iloc[order].reset_index(drop=True)
+
+
+def _group_text(row: Mapping[str, Any]) -> str:
+    parts = [str(row.get("scenario") or "")]
+    system = str(row.get("system") or "")
+    strategy = "" if _missing(row.get("strategy")) else str(row.get("strategy") or "")
+    parts.append(f"{system}/{strategy}" if strategy else system)
+    parts.append(str(row.get("cache_state") or ""))
+    return " ".join(p for p in parts if p)
+
+
+def stability_verdict(overview: pd.DataFrame, *, precision: float = 0.05,
+                      cv_threshold: float = 0.10) -> str:
+    """One sentence over :func:`stability_overview`: how many groups can be trusted, the worst.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ov = pd.DataFrame({"scenario": ["s", "s"], "system": ["legacy", "pipeline"],
+    ...     "strategy": ["", "parallel"], "cache_state": ["cold", "cold"], "n": [10, 10],
+    ...     "median_pm": [0.12, 0.02], "cv": [0.3, 0.04], "needed": [58.0, 10.0],
+    ...     "verdict": ["imprecise", "ok"]})
+    >>> print(stability_verdict(ov))  # doctest: +NORMALIZE_WHITESPACE
+    1 of 2 groups have their median within ±5 % (95 % interval). The least precise, s legacy
+    cold, is within ±12 %; about 58 iterations would bring it to ±5 %.
+    """
+    if len(overview) == 0:
+        return "Nothing was measured."
+    verdicts = overview["verdict"].astype(str)
+    total = len(overview)
+    ok = int(verdicts.str.startswith("ok").sum())
+    pct = f"{precision:.0%}".replace("%", " %")
+    if ok == total == 1:
+        text = f"The group has its median within ±{pct} (95 % interval)."
+    elif ok == total:
+        text = f"All {total} groups have their median within ±{pct} (95 % interval)."
+    else:
+        text = f"{ok} of {total} groups have their median within ±{pct} (95 % interval)."
+        worst = overview.iloc[0]
+        label = _group_text({str(k): v for k, v in worst.items()})
+        if worst["verdict"] == "imprecise":
+            text += (f" The least precise, {label}, is within "
+                     f"±{float(worst['median_pm']):.0%}".replace("%", " %")
+                     + f"; about {int(worst['needed'])} iterations would bring it to ±{pct}.")
+        elif worst["verdict"] == "too short":
+            text += f" {label} runs too briefly to time reliably: measure a larger workload."
+        else:
+            text += f" {label} has fewer than 3 measured iterations."
+    outliers = int((verdicts == "ok, outliers").sum())
+    if outliers:
+        text += (f" {outliers} precise group{'s' if outliers != 1 else ''} still "
+                 f"var{'y' if outliers != 1 else 'ies'} by more "
+                 f"than {cv_threshold:.0%}".replace("%", " %")
+                 + " (std/mean) because of a few slow iterations: medians and paired ratios "
+                 "are robust to those, means are not.")
+    return text
 
 
 def _md_escape(text: str) -> str:
@@ -329,11 +567,19 @@ def _sections(result: BenchmarkResult) -> dict[str, pd.DataFrame]:
     }
 
 
-def _for_people(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The Markdown and HTML form of the tables: units, ratios, one row per warning."""
+def _for_people(
+    result: BenchmarkResult, tables: dict[str, pd.DataFrame]
+) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """The Markdown and HTML form of the tables (units, ratios, one row per kind of warning, one
+    line per group for stability) and the sentence shown above a table, per heading."""
     shown = {heading: format_table(frame) for heading, frame in tables.items()}
     shown["Warnings"] = warnings_overview(tables["Warnings"])
-    return shown
+    notes: dict[str, str] = {}
+    if len(result.data):
+        overview = stability_overview(result.data)
+        notes["Stability"] = stability_verdict(overview)
+        shown["Stability"] = format_table(overview)
+    return shown, notes
 
 
 def _markdown(result: BenchmarkResult, tables: dict[str, pd.DataFrame]) -> str:
@@ -343,9 +589,12 @@ def _markdown(result: BenchmarkResult, tables: dict[str, pd.DataFrame]) -> str:
         f"Baseline: {_md_escape(result.baseline)}; "
         f"{len(result.data)} iterations in {len(result.run_ids)} run(s).",
     ]
-    shown = _for_people(tables)
+    shown, notes = _for_people(result, tables)
     for heading in REPORT_SECTIONS:
-        parts += ["", f"## {heading}", "", _md_table(shown[heading])]
+        parts += ["", f"## {heading}", ""]
+        if heading in notes:
+            parts += [_md_escape(notes[heading]), ""]
+        parts.append(_md_table(shown[heading]))
     return "\n".join(parts) + "\n"
 
 
@@ -364,8 +613,9 @@ th { background: #f3f3f3; }
 <body>
 <h1>{{ title }}</h1>
 <p>Baseline: {{ baseline }}; {{ n_rows }} iterations in {{ n_runs }} run(s).</p>
-{% for heading, cols, rows in sections %}
+{% for heading, note, cols, rows in sections %}
 <h2>{{ heading }}</h2>
+{% if note %}<p>{{ note }}</p>{% endif %}
 {% if rows %}
 <table>
 <thead><tr>{% for c in cols %}<th>{{ c }}</th>{% endfor %}</tr></thead>
@@ -387,14 +637,16 @@ def _html(result: BenchmarkResult, tables: dict[str, pd.DataFrame]) -> str:
 
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     template = env.from_string(_HTML_TEMPLATE)
+    shown, notes = _for_people(result, tables)
     sections = [
         (
             heading,
+            notes.get(heading, ""),
             [str(c) for c in frame.columns],
             [[_cell(v) for v in row]
              for row in frame.astype(object).itertuples(index=False, name=None)],
         )
-        for heading, frame in _for_people(tables).items()
+        for heading, frame in shown.items()
     ]
     return template.render(
         title=_TITLE, baseline=result.baseline, n_rows=len(result.data),

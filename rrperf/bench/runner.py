@@ -15,10 +15,11 @@ How a run is laid out (pyperf and asv are the models):
    starts cold).
 4. What is timed is only ``system.run``: wall time with the injected ``clock``
    (:func:`time.perf_counter`), CPU time as a :func:`time.process_time` delta plus the CPU of
-   child processes (commands), and the peak resident memory of the process doing the run. On
-   Linux the kernel's high-water mark is reset by writing ``5`` to ``/proc/self/clear_refs``
-   before the iteration and ``VmHWM`` is read from ``/proc/self/status`` after it; elsewhere a
-   psutil sampling thread (5 ms) stands in. A command reports its own child's peak memory.
+   child processes (commands), and the memory the run took: its peak resident memory above
+   the iteration's start, for this process and its children (:class:`PeakRssMeter`: on Linux
+   the kernel's high-water marks are reset through ``/proc/<pid>/clear_refs`` before the
+   iteration and ``VmHWM`` is read after it; elsewhere a psutil sampling thread (5 ms) stands
+   in). A command reports its own child's peak memory.
    Output digests and file counts that a system does not report are taken from its output
    folder after the clock stops.
 5. An iteration whose system raises, or whose command exits non-zero, gets the message in
@@ -166,44 +167,116 @@ IterationCallback = Callable[[IterationEvent], None]
 
 
 class PeakRssMeter:
-    """Peak resident memory of this process over an interval, in MiB.
+    """Memory the work of an interval took: its peak resident memory above the start, in MiB.
 
-    On Linux, :meth:`start` resets the kernel's high-water mark (``/proc/self/clear_refs``
-    ``5``, see proc(5)) and :meth:`stop` reads ``VmHWM`` from ``/proc/self/status``. Where that
-    is not possible a psutil thread samples the RSS every 5 ms (it can miss short peaks).
+    Parameters
+    ----------
+    above_start : bool
+        True (what the benchmark runner uses): the peak above the interval's start, this
+        process and its children, as described below. False: this process's own peak RSS
+        (its high-water mark over the interval, whatever it held before).
+
+    The host process's own high-water mark says little about one iteration: after the first
+    one (and after pandas, numpy and the notebook kernel are loaded) it is the same 250 MB for
+    every variant. What an iteration adds is measured instead: the peak RSS during the interval
+    minus the RSS at its start, for this process plus its child processes (the ``parallel``
+    strategy's pool workers; a worker started during the interval counts whole).
+
+    On Linux, :meth:`start` reads each process's ``VmRSS`` and resets its kernel high-water
+    mark (``5`` written to ``/proc/<pid>/clear_refs``, see proc(5)); :meth:`stop` reads
+    ``VmHWM``. Both are kernel counters: nothing runs while the work runs, and the peak is
+    exact, native allocations included. (tracemalloc would see only Python allocations and
+    slows allocation-heavy code severalfold; a sampling thread misses short peaks and takes
+    CPU from the work.) A child that exits before :meth:`stop` is not counted. Where
+    ``/proc`` cannot be used, a psutil thread samples this process's RSS every 5 ms.
+
+    The figure is the growth above what the process already held: memory that the allocator
+    kept from an earlier iteration and reuses is not counted again.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, above_start: bool = False) -> None:
+        self.above_start = above_start
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._peak = 0
+        self._base = 0
         self._proc_fs = False
+        self._children: dict[int, int] = {}
 
     @staticmethod
-    def _read_hwm_kib() -> int | None:
+    def _read_kib(status: str, field: str) -> int | None:
         try:
-            with open(_STATUS, encoding="ascii") as fh:
+            with open(status, encoding="ascii") as fh:
                 for line in fh:
-                    if line.startswith("VmHWM:"):
+                    if line.startswith(field):
                         return int(line.split()[1])
         except (OSError, ValueError, IndexError):
             return None
         return None
+
+    @classmethod
+    def _read_hwm_kib(cls) -> int | None:
+        return cls._read_kib(_STATUS, "VmHWM:")
+
+    @staticmethod
+    def _child_pids() -> list[int]:
+        """This process's descendants, from ``/proc/<pid>/task/<tid>/children`` (a few reads),
+        else psutil (which scans every process of the machine)."""
+        found: list[int] = []
+        me = os.getpid()
+        todo = [me]
+        try:
+            if not os.path.exists(f"/proc/{me}/task/{me}/children"):
+                raise OSError("no /proc children lists (CONFIG_PROC_CHILDREN)")
+            while todo:
+                pid = todo.pop()
+                for tid in os.listdir(f"/proc/{pid}/task"):
+                    try:
+                        with open(f"/proc/{pid}/task/{tid}/children", encoding="ascii") as fh:
+                            kids = [int(k) for k in fh.read().split()]
+                    except FileNotFoundError:  # the thread or process ended meanwhile
+                        continue
+                    found.extend(kids)
+                    todo.extend(kids)
+            return found
+        except OSError:
+            pass
+        import psutil
+
+        try:
+            return [c.pid for c in psutil.Process().children(recursive=True)]
+        except psutil.Error:
+            return []
 
     def start(self) -> None:
         """Begin the interval."""
         try:
             with open(_CLEAR_REFS, "w", encoding="ascii") as fh:
                 fh.write("5")
-            self._proc_fs = self._read_hwm_kib() is not None
+            rss = self._read_kib(_STATUS, "VmRSS:")
+            self._proc_fs = rss is not None and self._read_hwm_kib() is not None
+            self._base = rss or 0
         except OSError:
             self._proc_fs = False
+        if not self.above_start:
+            self._base = 0
         if self._proc_fs:
+            self._children = {}
+            for pid in self._child_pids() if self.above_start else ():
+                try:
+                    with open(f"/proc/{pid}/clear_refs", "w", encoding="ascii") as fh:
+                        fh.write("5")
+                except OSError:
+                    continue
+                rss = self._read_kib(f"/proc/{pid}/status", "VmRSS:")
+                if rss is not None:
+                    self._children[pid] = rss
             return
         import psutil
 
         proc = psutil.Process()
         self._peak = proc.memory_info().rss
+        self._base = self._peak if self.above_start else 0
         self._stop.clear()
 
         def sample() -> None:
@@ -214,10 +287,17 @@ class PeakRssMeter:
         self._thread.start()
 
     def stop(self) -> float:
-        """End the interval; return the peak resident memory in MiB."""
+        """End the interval; return the peak resident memory above the start, in MiB."""
         if self._proc_fs:
-            kib = self._read_hwm_kib()
-            return float("nan") if kib is None else kib / 1024
+            hwm = self._read_hwm_kib()
+            if hwm is None:
+                return float("nan")
+            grown = max(0, hwm - self._base)
+            for pid in self._child_pids() if self.above_start else ():
+                peak = self._read_kib(f"/proc/{pid}/status", "VmHWM:")
+                if peak is not None:
+                    grown += max(0, peak - self._children.get(pid, 0))
+            return grown / 1024
         import psutil
 
         self._stop.set()
@@ -225,7 +305,7 @@ class PeakRssMeter:
             self._thread.join()
             self._thread = None
         self._peak = max(self._peak, psutil.Process().memory_info().rss)
-        return self._peak / (1024 * 1024)
+        return max(0, self._peak - self._base) / (1024 * 1024)
 
 
 # --- one iteration -----------------------------------------------------------------------------
@@ -329,7 +409,7 @@ def _measure(
     system: System, source: str, out_dir: Path, context: RunContext, clock: Callable[[], float]
 ) -> _Measure:
     """Time one ``system.run``; the clock is read exactly twice."""
-    meter = PeakRssMeter()
+    meter = PeakRssMeter(above_start=True)
     meter.start()
     cpu0 = time.process_time()
     t0 = clock()

@@ -47,8 +47,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--out", default="reports", help="output folder (default: reports)")
     p.add_argument(
-        "--iterations", type=_positive, default=10,
-        help="measured iterations per variant (default 10, after 1 warm-up)",
+        "--iterations", type=_positive, default=20,
+        help="measured iterations per variant (default 20, after 1 warm-up)",
     )
     p.add_argument(
         "--quick", action="store_true", help="small scenario and 2 iterations (for tests)"
@@ -84,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
         output_dir=out,
     )
     results = out.resolve() / f"{RESULTS_STEM}.parquet"
-    table = headline_table(read_result(results), baseline="legacy")
+    result = read_result(results)
+    table = headline_table(result, baseline="legacy")
     rows = [
         {
             "scenario": r["scenario"],
@@ -98,6 +99,13 @@ def run(args: argparse.Namespace) -> int:
     ]
     print()
     print(format_table(rows, ["scenario", "cache", "variant", "median", "vs legacy", "verdict"]))
+    print()
+    from rrperf.bench.report import stability_overview, stability_verdict
+
+    compared = [r for r in rows if r["verdict"] not in ("baseline", "")]
+    decided = sum(r["verdict"] in ("faster", "slower", "equivalent") for r in compared)
+    print(f"{decided} of {len(compared)} comparisons with legacy are decided. "
+          + stability_verdict(stability_overview(result.data)))
     print()
     print(f"HTML report:     {paths.html}")
     print(f"Markdown report: {paths.markdown}")

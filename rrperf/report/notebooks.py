@@ -40,8 +40,16 @@ digits (:func:`rrperf.bench.report.format_table`); the saved results keep the ra
 (:attr:`BenchmarkResult.warnings`) and re-emits each distinct one once; a report would still
 print those to the cell's stderr, above the first table. :func:`run_benchmark_report` and
 :func:`run_strategy_analysis` therefore record every warning raised while they run and show
-them in a "Warnings" section (:func:`show_warnings`), one row per distinct warning with its
-count, instead of letting them spill out of the cell.
+them in a "Warnings" section (:func:`show_warnings`), one row per kind of warning (warnings
+that differ only in the table or file they name are one kind) with its count and places,
+instead of letting them spill out of the cell.
+
+*One statistic, one unit.* Every time a report shows is a median (tables, charts, verdicts;
+intervals are the median's), and charts draw durations in the unit the tables use for them
+(:func:`rrperf.report.plots.time_unit`); every iteration is drawn beside its median
+(:func:`rrperf.report.plots.distribution_chart`), and tables give min, max, CPU time and memory
+beside the wall time. Markdown escapes only what Markdown would read as syntax, and paths are
+shown relative to the report's folder.
 """
 
 from __future__ import annotations
@@ -84,6 +92,7 @@ __all__ = [
     "ReportTable",
     "StrategyReport",
     "available_notebooks",
+    "cache_state_notes",
     "export_notebook",
     "heading",
     "headline_table",
@@ -111,6 +120,8 @@ __all__ = [
     "show_text",
     "show_title",
     "show_warnings",
+    "speedup_fits",
+    "summary_table",
     "warning_table",
 ]
 
@@ -164,6 +175,8 @@ _HTML_TEMPLATE_NAME = "rrperf_report.html.j2"
 
 # Figures in reports: one size and resolution everywhere.
 _FIGURE_DPI = 100
+# History charts shown by the regression section: the groups that changed most.
+_REGRESSION_CHARTS = 4
 
 # Serializes changes to os.environ while a kernel starts (see _kernel_environment).
 _ENV_LOCK = threading.Lock()
@@ -805,12 +818,30 @@ def render_report(
 # Display helpers used by the report notebooks
 # --------------------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~&])")
+# Characters that can start Markdown syntax anywhere in a line: code, emphasis, links and
+# images, HTML, table cells, strikethrough, entities. Parentheses, braces, dots and the like
+# are literal unless they follow one of these, so they are left alone (a report reads
+# "4 scenario(s)", not "4 scenario\\(s\\)").
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|<>~&])")
+# "_" opens emphasis only at a word boundary: cache_state stays as it is.
+_MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+# What makes a line a heading, quote, list item, rule or setext underline when it starts it.
+_MD_LINE_START = re.compile(r"^(\s*)(?:([#>+=-])|(\d+)([.)]))")
 
 
-def _md_escape(text: str) -> str:
-    """Text shown literally in Markdown (and in the HTML nbconvert renders from it)."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+def _md_escape(text: str, *, line: bool = True) -> str:
+    """Text shown literally in Markdown (and in the HTML nbconvert renders from it), with only
+    the characters escaped that Markdown would read as syntax there; ``line=False`` for a
+    table cell, where a leading ``#``, ``-`` or ``1.`` starts nothing."""
+    flat = " ".join(text.split())
+    escaped = _MD_UNDERSCORE.sub(r"\\_", _MD_SPECIAL.sub(r"\\\1", flat))
+    return _MD_LINE_START.sub(_escape_line_start, escaped) if line else escaped
+
+
+def _escape_line_start(m: re.Match[str]) -> str:
+    if m.group(2):
+        return f"{m.group(1)}\\{m.group(2)}"
+    return f"{m.group(1)}{m.group(3)}\\{m.group(4)}"
 
 
 def _cell_text(value: Any) -> str:
@@ -869,10 +900,10 @@ class ReportTable:
         lines = []
         if self.caption:
             lines += [_md_escape(self.caption), ""]
-        lines.append("| " + " | ".join(_md_escape(c) for c in cols) + " |")
+        lines.append("| " + " | ".join(_md_escape(c, line=False) for c in cols) + " |")
         lines.append("|" + "|".join("---" for _ in cols) + "|")
         for row in rows:
-            lines.append("| " + " | ".join(_md_escape(v) for v in row) + " |")
+            lines.append("| " + " | ".join(_md_escape(v, line=False) for v in row) + " |")
         return "\n".join(lines) + "\n"
 
     def __repr__(self) -> str:
@@ -1041,9 +1072,10 @@ def warning_table(
     Returns
     -------
     DataFrame
-        ``category, message, count, scenarios, variants`` (see
-        :func:`rrperf.bench.report.warnings_overview`); recorded warnings that no result
-        holds come last, with empty ``scenarios`` and ``variants``.
+        ``category, message, count, places, scenarios, variants`` (see
+        :func:`rrperf.bench.report.warnings_overview`: warnings that differ only in the place
+        they name are one row); recorded warnings that no result holds come last, with empty
+        ``scenarios`` and ``variants``.
     """
     import pandas as pd
 
@@ -1060,20 +1092,18 @@ def warning_table(
         key = (w.category.__name__, str(w.message))
         if key not in known:
             extra[key] = extra.get(key, 0) + 1
-    tidy = pd.concat([empty_warnings(), *frames], ignore_index=True) if frames else (
-        empty_warnings()
-    )
-    rows = warnings_overview(tidy[list(WARNING_COLUMNS)])
-    if not extra:
-        return rows
-    more = pd.DataFrame({
-        "category": [k[0] for k in extra],
-        "message": [k[1] for k in extra],
+    others = pd.DataFrame({
+        "scenario": [None] * len(extra), "system": [None] * len(extra),
+        "strategy": [None] * len(extra),
+        "category": [k[0] for k in extra], "message": [k[1] for k in extra],
         "count": pd.Series(list(extra.values()), dtype="int64"),
-        "scenarios": [""] * len(extra),
-        "variants": [""] * len(extra),
+        "first_iteration": pd.Series([0] * len(extra), dtype="int64"),
     })
-    return pd.concat([rows, more], ignore_index=True)
+    parts = [f[list(WARNING_COLUMNS)] for f in frames if len(f)]
+    if len(others):
+        parts.append(others[list(WARNING_COLUMNS)])
+    tidy = pd.concat(parts, ignore_index=True) if parts else empty_warnings()
+    return warnings_overview(tidy[list(WARNING_COLUMNS)])
 
 
 def _names(value: str | Iterable[str], what: str) -> tuple[str, ...]:
@@ -1232,8 +1262,99 @@ def _figure(rows: int, *, width: float = 8.0) -> Axes:
     return ax
 
 
+def _filesystem_of(path: str | os.PathLike[str]) -> str | None:
+    """The file system type (``ext4``, ``tmpfs``...) of the mount holding ``path``, if known."""
+    import psutil
+
+    target = os.path.realpath(path)
+    best: tuple[int, str] | None = None
+    try:
+        partitions = psutil.disk_partitions(all=True)
+    except (OSError, RuntimeError):
+        return None
+    for part in partitions:
+        mount = part.mountpoint.rstrip("/") or "/"
+        inside = target == mount or target.startswith(mount + "/") or mount == "/"
+        if inside and (best is None or len(mount) > best[0]):
+            best = (len(mount), part.fstype)
+    return best[1] if best else None
+
+
+def cache_state_notes(result: BenchmarkResult) -> list[str]:
+    """What ``cold`` and ``warm`` mean for each system of ``result``, one paragraph each, and
+    why legacy's warm iterations can be the slower ones (with the ratio measured here).
+
+    Parameters
+    ----------
+    result : BenchmarkResult
+
+    Returns
+    -------
+    list of str
+        Plain-text paragraphs (empty when only one cache state was measured).
+    """
+    import tempfile as _tempfile
+
+    from rrperf.bench.stats import summarize
+
+    data = result.data
+    measured = data[~data["warmup"]]
+    states = set(measured["cache_state"].astype(str))
+    if not {"cold", "warm"} <= states:
+        return []
+    systems = list(dict.fromkeys(measured["system"].astype(str)))
+    notes = []
+    if "legacy" in systems:
+        notes.append(
+            "legacy has no cache. Cold: its output folder is emptied before each iteration "
+            "(before the clock starts), so every file is created new. Warm: the folder still "
+            "holds the previous iteration's files, and legacy rewrites every one of them "
+            "(each write is a temporary file renamed over the old one)."
+        )
+    if "pipeline" in systems:
+        notes.append(
+            "pipeline: cold empties the output folder and clears the strategy's memory and "
+            "disk caches before each iteration. Warm keeps both from the previous iteration: "
+            "stages whose inputs are unchanged are read from the cache (except with minimal, "
+            "which has none) and only files whose content changed are written (none, for an "
+            "unchanged schema)."
+        )
+    legacy = measured[measured["system"].astype(str) == "legacy"]
+    if len(legacy):
+        med = summarize(legacy, by=["scenario", "cache_state"])
+        wide = med.pivot_table(index="scenario", columns="cache_state", values="median",
+                               observed=True)
+        if {"cold", "warm"} <= set(wide.columns):
+            ratio = (wide["warm"] / wide["cold"]).dropna()
+            if len(ratio) and float(ratio.max()) > 1.1:
+                span = (f"{ratio.min():.1f}x to {ratio.max():.1f}x" if len(ratio) > 1
+                        else f"{ratio.iloc[0]:.1f}x")
+                fs = _filesystem_of(_tempfile.gettempdir())
+                text = (
+                    f"Here legacy's warm median is {span} its cold median, although it does "
+                    "the same work: a warm iteration replaces existing files. "
+                )
+                if fs in ("ext4", "ext3"):
+                    text += (
+                        f"The output is on {fs}, which (with its default auto_da_alloc "
+                        "option) allocates and starts writing a file's data as soon as it is "
+                        "renamed over an existing file, and frees the old file's blocks, all "
+                        "inside the timed rename; a cold iteration's new files are written "
+                        "later in the background, and the old output was deleted before the "
+                        "clock started. On tmpfs both take the same time."
+                    )
+                else:
+                    text += (
+                        f"Replacing a file costs the file system ({fs or 'unknown'}) more than "
+                        "creating one in an empty folder, and a cold iteration's deletions "
+                        "happen before the clock starts."
+                    )
+                notes.append(text)
+    return notes
+
+
 def show_run(report: BenchmarkReport) -> None:
-    """Section "Run": what was measured, on which machine."""
+    """Section "Run": what was measured, on which machine, and what cold and warm mean."""
     import pandas as pd
 
     _display(heading("Run", 2))
@@ -1241,31 +1362,84 @@ def show_run(report: BenchmarkReport) -> None:
     measured = data[~data["warmup"]]
     show_text(
         f"{len(measured)} measured iterations ({int(data['warmup'].sum())} warm-up) of "
-        f"{data['scenario'].nunique()} scenario(s), baseline {report.baseline}."
+        f"{data['scenario'].nunique()} scenario(s), baseline {report.baseline}. Every time "
+        "is the median of the iterations of a group, in the unit its size calls for; every "
+        "ratio is a ratio of medians."
     )
     meta = report.result.metadata
     cols = [c for c in ("run_id", "rrperf_version", "git_revision", "python_version",
                         "platform", "cpu_model", "cpu_count", "memory_total_mb") if c in meta]
     show_table(pd.DataFrame(meta[cols]), empty="no run metadata")
+    notes = cache_state_notes(report.result)
+    if notes:
+        _display(heading("Cold and warm", 3))
+        for note in notes:
+            show_text(note)
+
+
+def summary_table(data: pd.DataFrame) -> pd.DataFrame:
+    """Per group, the wall time's median with its interval, min and max, and the CPU time and
+    memory beside it, as pyperf and hyperfine print them.
+
+    Parameters
+    ----------
+    data : DataFrame
+        A measurement table (warm-ups and failed iterations are left out).
+
+    Returns
+    -------
+    DataFrame
+        The group columns, then ``n, median, ci_low, ci_high`` (95 % percentile-bootstrap
+        interval of the median), ``min, max``, ``cpu_s`` (median CPU time, the process and its
+        children) and ``mem_mb`` (median peak memory above the iteration's start, MiB); raw
+        numbers in seconds.
+    """
+    from rrperf.bench.stats import group_columns, measured_rows, summarize
+
+    by = group_columns(data, None)
+    summary = summarize(data, by=by, center="median", n_resamples=2000)
+    rows = measured_rows(data, "wall_s")
+    extra = rows.groupby(by, sort=False, observed=True, dropna=False).agg(
+        min=("wall_s", "min"), max=("wall_s", "max"), cpu_s=("cpu_s", "median"),
+        mem_mb=("peak_rss_mb", "median"),
+    ).reset_index()
+    out = summary[[*by, "n", "median", "ci_low", "ci_high"]].merge(extra, on=by, how="left")
+    return out
+
+
+def _megabytes(frame: pd.DataFrame) -> pd.DataFrame:
+    """``*_mb`` columns as text with two decimals (a table for people)."""
+    out = frame.copy()
+    for col in out.columns:
+        if str(col).endswith("_mb"):
+            out[col] = ["" if v != v else f"{float(v):.2f}" for v in frame[col]]
+    return out
+
+
+def _summary_caption() -> str:
+    return ("wall time: median of the measured iterations with its 95 % interval (bootstrap), "
+            "min and max; cpu_s: median CPU time (process and children); mem_mb: median peak "
+            "memory above the iteration's start, in MiB")
 
 
 def show_summary(report: BenchmarkReport) -> None:
-    """Section "Summary": per group the median, mean and its confidence interval, and a chart
-    per cache state."""
-    from rrperf.report.plots import ci_chart
+    """Section "Summary": per group the median with its interval, min, max, CPU time and
+    memory, and per cache state a chart of every iteration with the medians."""
+    from rrperf.report.plots import distribution_chart
 
     _display(heading("Summary", 2))
-    summary = report.summary
-    cols = ["scenario", "system", "strategy", "cache_state", "n", "median", "mean", "ci_low",
-            "ci_high", "cv", "outliers"]
-    table = _with_variant(summary[[c for c in cols if c in summary.columns]])
-    show_table(format_table(table), caption="wall time; interval for the mean at 95 %")
-    for state in dict.fromkeys(summary["cache_state"].astype(str)):
-        part = summary[summary["cache_state"].astype(str) == state]
-        if part["ci_low"].notna().any():
-            ax = ci_chart(part, ax=_figure(4, width=9.0))
-            ax.set_title(f"wall time, {state} cache (95 % interval)")
-            show_figure(ax)
+    data = report.result.data
+    show_table(_megabytes(format_table(_with_variant(summary_table(data)))),
+               caption=_summary_caption())
+    measured = data[~data["warmup"]]
+    for state in dict.fromkeys(measured["cache_state"].astype(str)):
+        part = measured[measured["cache_state"].astype(str) == state]
+        if part["wall_s"].notna().sum() == 0:
+            continue
+        n_variants = int(part[["system", "strategy"]].drop_duplicates().shape[0])
+        ax = distribution_chart(part, ax=_figure(4, width=8.0 + 0.25 * n_variants))
+        ax.set_title(f"wall time, {state} cache: every iteration, median with its 95 % interval")
+        show_figure(ax)
 
 
 def show_comparison(report: BenchmarkReport) -> None:
@@ -1295,12 +1469,34 @@ def show_correctness(report: BenchmarkReport) -> None:
                empty="no variant besides the baseline")
 
 
+def _shown_path(path: Path, report: BenchmarkReport) -> str:
+    """A path as a report shows it: relative to the report's folder when it is absolute (a
+    report names no folder of the machine it was made on)."""
+    if not path.is_absolute() or not report.files:
+        return str(path)
+    return os.path.relpath(path, report.files[0].parent)
+
+
+def _worst_first(reg: pd.DataFrame) -> pd.DataFrame:
+    """Regressions first, then improvements, then the rest; within each, the largest change
+    (``|log ratio|``) first."""
+    import numpy as np
+
+    change = np.abs(np.log(reg["ratio"].to_numpy(dtype=float)))
+    flagged = [
+        0 if bool(r) else (1 if bool(i) else 2)
+        for r, i in zip(reg.get("regression", [False] * len(reg)),
+                        reg.get("improvement", [False] * len(reg)), strict=True)
+    ]
+    order = np.lexsort((-np.nan_to_num(change, nan=-1.0), np.asarray(flagged)))
+    return reg.iloc[order]
+
+
 def show_regressions(report: BenchmarkReport) -> None:
     """Section "Regressions": this run against the previous one in the history, with the
     history chart of the group that changed most."""
-    import numpy as np
 
-    from rrperf.report.plots import regression_chart
+    from rrperf.report.plots import regression_chart, time_unit
 
     _display(heading("Regressions", 2))
     if report.history_path is None:
@@ -1308,12 +1504,16 @@ def show_regressions(report: BenchmarkReport) -> None:
         return
     if report.previous_run_id is None:
         show_text(
-            f"First run in the history {report.history_path}: the next run will be compared "
+            f"First run in the history {_shown_path(report.history_path, report)}: the next run "
+            "will be compared "
             "with this one."
         )
     else:
-        show_text(f"Compared with run {report.previous_run_id} from {report.history_path}.")
+        show_text(f"Compared with run {report.previous_run_id} from "
+                  f"{_shown_path(report.history_path, report)}.")
         reg = report.regressions
+        if len(reg) and reg["ratio"].notna().any():
+            reg = _worst_first(reg)
         cols = ["scenario", "system", "strategy", "cache_state", "ratio", "ratio_ci_low",
                 "ratio_ci_high", "p_adjusted", "regression", "improvement"]
         show_table(
@@ -1326,24 +1526,61 @@ def show_regressions(report: BenchmarkReport) -> None:
     history = report.history
     if len(history) == 0:
         return
+    runs = history["run_id"].nunique()
+    if runs < 2:
+        show_text("The history holds one run: its chart appears from the second run on.")
+        return
     keys = ["scenario", "system", "strategy", "cache_state"]
-    group: tuple[Any, ...] = tuple(history[keys].iloc[-1])
     reg = report.regressions
+    groups: list[tuple[Any, ...]] = []
     if len(reg) and reg["ratio"].notna().any():
-        changed = np.abs(np.log(reg["ratio"].to_numpy(dtype=float)))
-        group = tuple(reg.iloc[int(np.nanargmax(changed))][keys])
-    ax = regression_chart(history, group=group, change_points=report.change_points
-                          if len(report.change_points) else None, ax=_figure(6, width=9.0))
-    show_figure(ax)
+        ranked = _worst_first(reg)
+        groups = [tuple(r) for r in ranked[keys].head(_REGRESSION_CHARTS).itertuples(
+            index=False, name=None)]
+        show_text(
+            f"History of the {len(groups)} group(s) that changed most since the previous run, "
+            "largest change first (the table above lists every group)."
+        )
+    else:
+        groups = [tuple(history[keys].iloc[-1])]
+    factor, unit = time_unit(history["wall_s"])
+    scaled = history.assign(**{f"wall_{unit}": history["wall_s"] * factor})
+    for group in groups:
+        ax = regression_chart(scaled, value=f"wall_{unit}", group=group,
+                              change_points=report.change_points
+                              if len(report.change_points) else None, ax=_figure(4, width=9.0))
+        show_figure(ax)
 
 
 def show_stability(report: BenchmarkReport) -> None:
-    """Section "Stability": groups whose measurements are noisy, too few or too short."""
+    """Section "Stability": one sentence, then one line per group, worst first: is the median
+    measured precisely enough to be trusted (:func:`rrperf.bench.report.stability_overview`)?"""
+    from rrperf.bench.report import stability_overview, stability_verdict
+
     _display(heading("Stability", 2))
-    stab = report.stability
-    cols = ["scenario", "system", "strategy", "cache_state", "check", "message"]
-    show_table(_with_variant(stab[[c for c in cols if c in stab.columns]]) if len(stab) else stab,
-               empty="no stability warning")
+    overview = stability_overview(report.result.data)
+    show_text(stability_verdict(overview))
+    checks = report.stability
+    if len(checks):
+        failing = checks[["scenario", "system", "strategy", "cache_state"]].drop_duplicates()
+        show_text(
+            f"The mean-based checks (pyperf's: cv above 10 %, too few iterations for the mean "
+            f"to ±5 %) fail for {len(failing)} group(s); they are in the results "
+            "(BenchmarkResult.stability()). This report quotes medians."
+        )
+    comp = report.comparison
+    if len(comp) and "verdict" in comp.columns:
+        decided = int(comp["verdict"].isin(["faster", "slower", "equivalent"]).sum())
+        show_text(
+            f"{decided} of {len(comp)} comparisons with {report.baseline} are decided "
+            "(faster, slower or equivalent); the paired ratios cancel much of the machine's "
+            "drift that widens each group's own interval."
+        )
+    show_table(
+        format_table(_with_variant(overview)),
+        caption="median_pm: half-width of the median's 95 % interval relative to the median; "
+        "needed: iterations that would bring it to 5 %",
+    )
 
 
 def show_warnings(report: BenchmarkReport | StrategyReport) -> None:
@@ -1360,12 +1597,18 @@ def show_warnings(report: BenchmarkReport | StrategyReport) -> None:
 
 
 def show_files(report: BenchmarkReport | StrategyReport) -> None:
-    """Section "Results files": where the measurements were saved."""
+    """Section "Results files": the measurements saved beside this report (names only: the
+    folder is the report's own)."""
     import pandas as pd
 
     _display(heading("Results files", 2))
-    show_table(pd.DataFrame({"file": [p.name for p in report.files],
-                             "path": [str(p) for p in report.files]}))
+    show_text("Saved in the folder of this report:")
+    kinds = {".parquet": "measurements (Parquet)", ".csv": "measurements (CSV)",
+             ".json": "run metadata of the CSV"}
+    show_table(pd.DataFrame({
+        "file": [p.name for p in report.files],
+        "content": [kinds.get(p.suffix, "") for p in report.files],
+    }))
 
 
 def headline_table(result: BenchmarkResult, *, baseline: str | None = None) -> pd.DataFrame:
@@ -1646,42 +1889,137 @@ def show_recommendation(report: StrategyReport) -> None:
     analysis = report.analysis
     for state, rec in analysis.recommendations.items():
         show_text(f"{state} cache: {rec.strategy}. {rec.rationale}")
-    show_table(analysis.to_frame(), caption="recommendation against the measured best")
-    show_table(analysis.recommendation.to_frame(),
-               caption="predicted seconds per strategy (first cache state)")
+    from rrperf.bench.report import SECONDS_COLUMNS
+
+    seconds = (*SECONDS_COLUMNS, "predicted_s", "recommended_median_s", "best_median_s")
+    show_table(format_table(analysis.to_frame(), seconds=seconds),
+               caption="recommendation against the measured best (medians)")
+    show_table(format_table(analysis.recommendation.to_frame(), seconds=seconds),
+               caption="predicted time per strategy (first cache state)")
 
 
 def show_strategies(report: StrategyReport) -> None:
-    """Section "Strategies measured": summary of every benchmarked strategy and its chart."""
-    from rrperf.report.plots import ci_chart
+    """Section "Strategies measured": median, interval, min, max, CPU time and memory of every
+    benchmarked strategy, and a chart of every iteration."""
+    from rrperf.report.plots import distribution_chart
 
     _display(heading("Strategies measured", 2))
-    summary = report.summary
-    cols = ["scenario", "system", "strategy", "cache_state", "n", "median", "mean", "ci_low",
-            "ci_high", "cv"]
-    show_table(format_table(_with_variant(summary[[c for c in cols if c in summary.columns]])),
-               caption="wall time; interval for the mean at 95 %")
-    if summary["ci_low"].notna().any():
-        ax = ci_chart(summary, x="cache_state", ax=_figure(4, width=9.0))
-        ax.set_title("wall time per strategy (95 % interval)")
+    data = report.analysis.benchmark.data
+    show_table(_megabytes(format_table(_with_variant(summary_table(data)))),
+               caption=_summary_caption())
+    measured = data[~data["warmup"]]
+    if measured["wall_s"].notna().any():
+        ax = distribution_chart(measured, x="cache_state", ax=_figure(4, width=9.0))
+        ax.set_title("wall time per strategy: every iteration, median with its 95 % interval")
         show_figure(ax)
     if len(report.comparison):
         comp = report.comparison
         cols = ["scenario", "system", "strategy", "cache_state", "ratio", "ratio_ci_low",
                 "ratio_ci_high", "verdict"]
         show_table(format_table(_with_variant(comp[[c for c in cols if c in comp.columns]])),
-                   caption="each strategy against pipeline/sequential")
+                   caption="each strategy against pipeline/sequential (ratio of medians)")
+
+
+def speedup_fits(methods: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
+    """Amdahl's law fitted to each execution method's speedups, where the data can support it.
+
+    Amdahl's law ``speedup = 1 / (f + (1 - f) / workers)`` has no overhead term: a method
+    slower than the sequential run (speedup <= 1) or faster than linear (speedup >= workers)
+    lies outside it, and its serial fraction would come out below 0 or above 1. Those methods
+    get no fit and a sentence saying why; the others a bounded least-squares fit
+    (:func:`rrperf.bench.stats.fit_amdahl`, ``f`` in [0, 1]) with an interval when there are
+    speedups at two or more worker counts.
+
+    Parameters
+    ----------
+    methods : DataFrame
+        As :meth:`ParallelExecutor.compare_execution_methods` returns it (``method, workers,
+        speedup`` at least).
+
+    Returns
+    -------
+    (table, fits, sentences)
+        ``table``: ``method, workers, wall_s, speedup, efficiency, serial_fraction, ci_low,
+        ci_high`` (``serial_fraction`` NaN where there is no fit); ``fits``: method -> AmdahlFit
+        for the fitted ones; ``sentences``: one plain sentence per method that has more than one
+        worker.
+    """
+    import pandas as pd
+
+    from rrperf.bench.stats import fit_amdahl
+
+    fits: dict[str, Any] = {}
+    sentences: list[str] = []
+    rows = []
+    for name, part in methods.groupby("method", sort=False):
+        part = part.loc[part["workers"].notna() & part["speedup"].notna()]
+        multi = part.loc[part["workers"].astype(float) > 1]
+        fraction = low = high = math.nan
+        if len(multi):
+            workers = multi["workers"].to_numpy(dtype=float)
+            speedup = multi["speedup"].to_numpy(dtype=float)
+            counts = ", ".join(str(int(w)) for w in dict.fromkeys(workers))
+            if (speedup <= 1).all():
+                sentences.append(
+                    f"{name}: slower than sequential (speedup {float(speedup.max()):.2f}x with "
+                    f"{counts} workers): its overhead (starting or feeding workers) outweighs "
+                    "the parallel gain, which Amdahl's law does not model, so no serial fraction "
+                    "is fitted."
+                )
+            elif (speedup >= workers).all():
+                sentences.append(
+                    f"{name}: speedup {float(speedup.max()):.2f}x with {counts} workers is "
+                    "linear or better (caches, noise), outside Amdahl's law: no serial "
+                    "fraction is fitted."
+                )
+            else:
+                from scipy.optimize import OptimizeWarning
+
+                with warnings.catch_warnings():
+                    # One point has no covariance: the fit then has no interval (NaN), which
+                    # the sentence below says in words.
+                    warnings.simplefilter("ignore", OptimizeWarning)
+                    fit = fit_amdahl(workers, speedup)
+                fits[str(name)] = fit
+                fraction, low, high = fit.serial_fraction, fit.ci_low, fit.ci_high
+                if math.isfinite(low) and math.isfinite(high):
+                    sentences.append(
+                        f"{name}: serial fraction {fraction:.2f} (95 % interval {low:.2f} to "
+                        f"{high:.2f}), so at most {fit.max_speedup:.1f}x with any number of "
+                        "workers."
+                    )
+                else:
+                    sentences.append(
+                        f"{name}: serial fraction {fraction:.2f}, solved from speedups at one "
+                        f"worker count ({counts}); it has no interval, and measuring more worker "
+                        "counts would test the law itself."
+                    )
+        for r in part.to_dict("records"):
+            rows.append({
+                "method": name, "workers": r["workers"], "wall_s": r.get("wall_s", math.nan),
+                "speedup": r["speedup"], "efficiency": r.get("efficiency", math.nan),
+                "serial_fraction": fraction if float(r["workers"]) > 1 else math.nan,
+                "ci_low": low if float(r["workers"]) > 1 else math.nan,
+                "ci_high": high if float(r["workers"]) > 1 else math.nan,
+            })
+    return pd.DataFrame(rows), fits, sentences
 
 
 def show_speedup(report: StrategyReport) -> None:
-    """Section "Parallel speedup": execution backends on the scenario's pipeline."""
+    """Section "Parallel speedup": execution backends on the scenario's pipeline, with Amdahl's
+    law fitted only where the data can support it."""
     from rrperf.report.plots import speedup_chart
 
     _display(heading("Parallel speedup", 2))
     methods = report.execution_methods
-    show_table(methods, caption="generator pipeline run by each execution backend")
-    ax = speedup_chart(methods, ax=_figure(6, width=7.0))
-    ax.set_title("speedup over sequential, with the fitted Amdahl curve")
+    table, fits, sentences = speedup_fits(methods)
+    shown = table.rename(columns={"ci_low": "fraction_low", "ci_high": "fraction_high"})
+    show_table(format_table(shown),
+               caption="generator pipeline run by each execution backend (median wall time)")
+    for sentence in sentences:
+        show_text(sentence)
+    ax = speedup_chart(methods, fit=fits, ax=_figure(6, width=7.0))
+    ax.set_title("speedup over sequential" + (", with the fitted Amdahl curve" if fits else ""))
     show_figure(ax)
 
 
@@ -1704,14 +2042,18 @@ def show_cache(report: StrategyReport) -> None:
 
 def show_scaling(report: StrategyReport) -> None:
     """Section "Scaling": wall time against table count on synthetic schemas."""
-    from rrperf.report.plots import scaling_chart
+    from rrperf.report.plots import scaling_chart, time_unit
 
     _display(heading("Scaling", 2))
     data = report.scaling
     measured = data[~data["warmup"]]
-    table = measured.groupby(["scenario", "variant", "n_tables"], sort=False)["wall_s"].median()
-    show_table(format_table(table.reset_index().rename(columns={"wall_s": "median_wall_s"})),
-               caption="median wall time per synthetic size (cold)")
-    ax = scaling_chart(data, x="n_tables", y="wall_s", hue="variant", ax=_figure(6, width=7.0))
+    table = measured.groupby(["scenario", "variant", "n_tables"], sort=False)["wall_s"].agg(
+        ["median", "min", "max"])
+    show_table(format_table(table.reset_index()),
+               caption="wall time per synthetic size (cold): median, min and max")
+    factor, unit = time_unit(measured["wall_s"])
+    column = f"wall_{unit}"
+    scaled = data.assign(**{column: data["wall_s"] * factor})
+    ax = scaling_chart(scaled, x="n_tables", y=column, hue="variant", ax=_figure(6, width=7.0))
     ax.set_title("wall time against table count (log-log, power-law fit)")
     show_figure(ax)

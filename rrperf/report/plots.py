@@ -39,10 +39,12 @@ __all__ = [
     "cache_chart",
     "ci_chart",
     "comparison_chart",
+    "distribution_chart",
     "memory_timeline",
     "regression_chart",
     "scaling_chart",
     "speedup_chart",
+    "time_unit",
     "variant_label",
 ]
 
@@ -372,7 +374,148 @@ def ci_chart(
         "ci_method" in summary.columns) else []
     interval = f"{', '.join(methods)} confidence interval" if methods else "confidence interval"
     ax.set_title(f"{stat} with {interval}")
-    ax.legend(title=hue_title)
+    _legend_outside(ax, title=hue_title)
+    return ax
+
+
+# --------------------------------------------------------------------------------------------
+# Units and legends
+# --------------------------------------------------------------------------------------------
+
+# (threshold in seconds, factor, unit): the first whose threshold the typical value reaches.
+_CHART_UNITS: tuple[tuple[float, float, str], ...] = (
+    (1.0, 1.0, "s"), (1e-3, 1e3, "ms"), (0.0, 1e6, "µs"),
+)
+
+
+def time_unit(seconds: Iterable[float]) -> tuple[float, str]:
+    """The factor and unit to draw durations in: the unit the tables use for their median.
+
+    Tables print each duration with its own unit (:func:`rrperf.bench.report.format_seconds`);
+    a chart needs one axis unit, so it takes the one of the median of ``seconds``.
+
+    Examples
+    --------
+    >>> time_unit([0.004, 0.030, 0.012])
+    (1000.0, 'ms')
+    >>> time_unit([2.5, 1.5])
+    (1.0, 's')
+    """
+    import numpy as np
+
+    values = np.asarray([v for v in seconds if not _is_missing(v)], dtype=float)
+    typical = float(np.median(np.abs(values))) if values.size else 1.0
+    for threshold, factor, unit in _CHART_UNITS:
+        if typical >= threshold:
+            return factor, unit
+    return _CHART_UNITS[-1][1], _CHART_UNITS[-1][2]
+
+
+def _legend_outside(ax: Axes, **kws: Any) -> None:
+    """The legend to the right of the axes, where it cannot cover data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kws)
+
+
+# --------------------------------------------------------------------------------------------
+# distribution_chart
+# --------------------------------------------------------------------------------------------
+
+
+def distribution_chart(
+    data: pd.DataFrame,
+    *,
+    x: str = "scenario",
+    hue: str | None = None,
+    value: str = "wall_s",
+    confidence: float = 0.95,
+    log: bool | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Every measured iteration as a point, with the median and its interval, per category and
+    variant (a strip plot, as pyperf's and hyperfine's histograms show the spread).
+
+    Durations (``value`` ending in ``_s``) are drawn in the unit of :func:`time_unit`. The
+    median and its bootstrap interval come from :func:`rrperf.bench.stats.summarize`
+    (``center="median"``): the statistic every rrperf table and verdict uses. The legend sits
+    outside the axes.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        A measurement table (warm-ups and failed iterations are left out).
+    x : str
+        Column of the categories along the horizontal axis.
+    hue : str or None
+        Column separating the variants within a category; :func:`variant_label` when None.
+    value : str
+        The measured column.
+    confidence : float
+        Level of the median's interval.
+    log : bool or None
+        Logarithmic vertical axis; None chooses it when the values span more than 20x.
+    ax : matplotlib.axes.Axes or None
+        Where to draw; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Per variant, one marker-only line of the iterations (``gid == "iterations"``) and one
+        ``ErrorbarContainer`` of the medians (labelled with the variant), in legend order.
+
+    Raises
+    ------
+    ReportError
+        When a column is missing or nothing is left to plot.
+    """
+    import numpy as np
+
+    from rrperf.bench.stats import summarize
+
+    _check_frame(data, (x, value) + ((hue,) if hue is not None else ("system",)),
+                 what="measurement table")
+    rows = _measured(data, value, what="measurement table").copy()
+    rows["_hue"] = variant_label(rows) if hue is None else rows[hue].map(_text)
+    rows["_x"] = rows[x].map(_text)
+    factor, unit = time_unit(rows[value]) if value.endswith("_s") else (1.0, "")
+    summary = summarize(rows, value=value, by=["_x", "_hue"], confidence=confidence,
+                        center="median", n_resamples=2000)
+    categories = list(dict.fromkeys(rows["_x"]))
+    levels = sorted(dict.fromkeys(rows["_hue"]))  # the same order in every chart
+    position = {c: i for i, c in enumerate(categories)}
+    step = _DODGE_WIDTH / len(levels)
+    ax = _axes(ax)
+    for i, (level, color) in enumerate(zip(levels, _palette(len(levels)), strict=True)):
+        offset = (i - (len(levels) - 1) / 2) * step
+        sub = rows.loc[rows["_hue"] == level]
+        xs: list[float] = []
+        ys: list[float] = []
+        for cat, part in sub.groupby("_x", sort=False):
+            k = len(part)
+            spread = np.linspace(-0.3, 0.3, k) * step if k > 1 else np.zeros(1)
+            xs.extend(position[str(cat)] + offset + spread)
+            ys.extend(part[value].to_numpy(dtype=float) * factor)
+        ax.plot(xs, ys, linestyle="none", marker="o", markersize=3, alpha=0.45, color=color,
+                gid="iterations", label="_nolegend_")
+        med = summary.loc[summary["_hue"] == level]
+        mx = np.array([position[c] + offset for c in med["_x"]], dtype=float)
+        my = med["median"].to_numpy(dtype=float) * factor
+        lo = med["ci_low"].to_numpy(dtype=float) * factor
+        hi = med["ci_high"].to_numpy(dtype=float) * factor
+        yerr = np.vstack([np.nan_to_num(my - lo), np.nan_to_num(hi - my)])
+        ax.errorbar(mx, my, yerr=yerr, fmt="_", markersize=14, markeredgewidth=2.5,
+                    capsize=3.0, color=color, label=level, zorder=3)
+    ax.set_xticks(range(len(categories)), categories)
+    ax.set_xlim(-0.5, len(categories) - 0.5)
+    ax.set_xlabel(x)
+    values = rows[value].to_numpy(dtype=float)
+    positive = values[values > 0]
+    if log is None:
+        log = bool(positive.size) and float(positive.max()) > 20 * float(positive.min())
+    if log:
+        ax.set_yscale("log")
+    ax.set_ylabel(f"{value} ({unit})" if unit else value)
+    ax.set_title(f"{value}: every iteration, median with its {confidence:.0%} interval")
+    _legend_outside(ax, title="variant" if hue is None else hue)
     return ax
 
 
@@ -464,7 +607,8 @@ def comparison_chart(
     against = f" {', '.join(baselines)}" if baselines else ""
     ax.set_xlabel(f"ratio to baseline{against} (< 1 is faster)")
     ax.set_title("comparison with the baseline")
-    ax.legend(loc="best")
+    # Below the axes: the verdicts are written to the right of the rows.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=5, borderaxespad=0.0)
     return ax
 
 
@@ -659,7 +803,7 @@ def regression_chart(
     ax.set_ylabel(f"{value} (per-run median)")
     title = _group_label(data.iloc[0]) if group_cols else value
     ax.set_title(f"{title}: history")
-    ax.legend(loc="best")
+    _legend_outside(ax, fontsize="small")
     return ax
 
 
@@ -716,9 +860,10 @@ def speedup_chart(
     fit : AmdahlFit or mapping of str to AmdahlFit or None
         The serial fraction to draw. One ``AmdahlFit`` draws one curve; a mapping from method
         to fit draws one curve per method it names (methods it leaves out, such as the
-        one-worker ``"sequential"``, get none). ``None`` fits one serial fraction to every row with
-        :func:`rrperf.bench.stats.fit_amdahl` (``compare_execution_methods`` returns one row per
-        method, so the methods together give the points of the fit).
+        one-worker ``"sequential"``, get none; an empty mapping draws none). ``None`` fits
+        one serial fraction to every row with :func:`rrperf.bench.stats.fit_amdahl`
+        (``compare_execution_methods`` returns one row per method, so the methods together
+        give the points of the fit).
     confidence : float
         Confidence level of the fits computed here.
     ax : matplotlib.axes.Axes or None
@@ -750,7 +895,7 @@ def speedup_chart(
     fits: dict[str, AmdahlFit] = {}
     if isinstance(fit, Mapping):
         fits = {name: fit[name] for name in names if name in fit}
-        if not fits:
+        if not fits and fit:  # an empty mapping draws no curve (no method could be fitted)
             raise ReportError(
                 f"fit has an Amdahl fit for none of the methods {', '.join(map(repr, names))}; "
                 f"it covers {', '.join(map(repr, fit)) or 'none'}"
@@ -787,7 +932,7 @@ def speedup_chart(
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
     ax.set_title("speedup against workers")
-    ax.legend(loc="upper left")
+    _legend_outside(ax, fontsize="small")
     return ax
 
 
@@ -904,7 +1049,7 @@ def scaling_chart(
         )
     else:
         ax.set_title(f"{y} against {x} (log–log)")
-    ax.legend(loc="upper left")
+    _legend_outside(ax, fontsize="small")
     return ax
 
 
@@ -977,7 +1122,7 @@ def cache_chart(report: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.set_xlabel("cache category")
     ax.set_ylabel("hit rate")
     ax.set_title("cache hit rate per category and tier")
-    ax.legend(title="tier")
+    _legend_outside(ax, title="tier")
     return ax
 
 
@@ -1103,6 +1248,8 @@ def memory_timeline(
     ax.patch.set_visible(False)
     handles, labels = ax.get_legend_handles_labels()
     cpu_handles, cpu_labels = cpu_ax.get_legend_handles_labels()
-    ax.legend(handles + cpu_handles, labels + cpu_labels, loc="upper left", fontsize="small")
+    # Below the axes: the CPU axis is on the right.
+    ax.legend(handles + cpu_handles, labels + cpu_labels, loc="upper center",
+              bbox_to_anchor=(0.5, -0.15), ncol=4, fontsize="small", borderaxespad=0.0)
     ax.set_title("memory and CPU over time")
     return ax

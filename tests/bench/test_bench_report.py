@@ -230,10 +230,10 @@ def warned(result: BenchmarkResult) -> BenchmarkResult:
 def test_warnings_overview_is_one_row_per_distinct_warning(warned: BenchmarkResult) -> None:
     overview = warnings_overview(warned.warnings)
     assert overview.to_dict("records") == [
-        {"category": "SchemaWarning", "message": INET, "count": 12, "scenarios": EVIL,
-         "variants": "legacy, pipeline/sequential"},
+        {"category": "SchemaWarning", "message": INET, "count": 12, "places": "",
+         "scenarios": EVIL, "variants": "legacy, pipeline/sequential"},
         {"category": "FallbackWarning", "message": "<b>cache</b> | off", "count": 1,
-         "scenarios": EVIL, "variants": "pipeline/sequential"},
+         "places": "", "scenarios": EVIL, "variants": "pipeline/sequential"},
     ]
     assert warnings_overview(BenchmarkResult(warned.data).warnings).empty
 
@@ -241,8 +241,8 @@ def test_warnings_overview_is_one_row_per_distinct_warning(warned: BenchmarkResu
 def test_markdown_warnings_section(warned: BenchmarkResult, result: BenchmarkResult) -> None:
     text = generate_report(warned)
     rows = _md_rows(text, "Warnings")
-    assert rows[0] == ["category", "message", "count", "scenarios", "variants"]
-    assert rows[2] == ["SchemaWarning", INET, "12", r"\<script\>alert(1)\</script\>\|x",
+    assert rows[0] == ["category", "message", "count", "places", "scenarios", "variants"]
+    assert rows[2] == ["SchemaWarning", INET, "12", "", r"\<script\>alert(1)\</script\>\|x",
                        "legacy, pipeline/sequential"]
     assert rows[3][:3] == ["FallbackWarning", r"\<b\>cache\</b\> \| off", "1"]
     assert len(rows) == 4
@@ -269,3 +269,100 @@ def test_json_warnings_are_the_raw_rows(warned: BenchmarkResult) -> None:
         "message": INET, "count": 6, "first_iteration": 0,
     }
     assert [r["count"] for r in payload["warnings"]] == [6, 6, 1]
+
+
+# --------------------------------------------------------------------------- grouped warnings
+
+
+def _inet(table: str) -> str:
+    return f"{table}.ip_address: column type 'inet' has no TypeScript mapping; typed as unknown"
+
+
+def test_warnings_about_different_places_are_one_row_with_the_count_and_places() -> None:
+    tables = ["accounts", "orders", "products", "vendors", "quizzes"]
+    caught = warnings_frame([
+        {"scenario": f"synthetic:{n}", "system": "legacy", "strategy": "",
+         "category": "SchemaWarning", "message": _inet(t), "count": 4, "first_iteration": 0}
+        for n in (50, 200) for t in tables
+    ] + [
+        {"scenario": "large", "system": "pipeline", "strategy": "minimal",
+         "category": "SchemaWarning", "message": "db/schema.rb:12:3: view skipped", "count": 2,
+         "first_iteration": 0},
+    ])
+    overview = warnings_overview(caught)
+    assert overview.to_dict("records") == [
+        {"category": "SchemaWarning",
+         "message": "<table>.<column>: column type 'inet' has no TypeScript mapping; typed as "
+                    "unknown",
+         "count": 40,
+         "places": "accounts.ip_address, orders.ip_address, products.ip_address and 2 more "
+                   "(5 in all)",
+         "scenarios": "synthetic:200, synthetic:50", "variants": "legacy"},
+        {"category": "SchemaWarning", "message": "db/schema.rb:12:3: view skipped", "count": 2,
+         "places": "", "scenarios": "large", "variants": "pipeline/minimal"},
+    ]
+
+
+def test_warning_template_keeps_messages_without_a_place() -> None:
+    from rrperf.bench.report import warning_template
+
+    assert warning_template("a.b: x") == ("<table>.<column>: x", "a.b")
+    assert warning_template("<b>cache</b> | off") == ("<b>cache</b> | off", None)
+    assert warning_template("worker: died") == ("worker: died", None)
+
+
+# --------------------------------------------------------------------------- stability
+
+
+def _stab_rows() -> list[dict[str, object]]:
+    steady = [0.100, 0.101, 0.099, 0.100, 0.1005, 0.0995, 0.100, 0.101, 0.099, 0.100]
+    outlier = [*steady[:9], 0.400]  # one slow iteration: cv 73 %, the median does not move
+    spread = [0.05, 0.10, 0.15, 0.20, 0.25, 0.07, 0.12, 0.17, 0.22, 0.30]
+    rows = []
+    for system, walls in (("a", steady), ("b", outlier), ("c", spread), ("d", [0.1, 0.2])):
+        for i, w in enumerate(walls):
+            row = _row(system, i, w)
+            row["scenario"] = "s"
+            rows.append(row)
+    return rows
+
+
+def test_stability_overview_is_one_line_per_group_worst_first() -> None:
+    from rrperf.bench.report import stability_overview, stability_verdict
+
+    ov = stability_overview(measurements_frame(_stab_rows()), timer_resolution_s=1e-9)
+    assert ov["system"].tolist() == ["d", "c", "b", "a"]
+    assert ov["verdict"].tolist() == ["too few", "imprecise", "ok, outliers", "ok"]
+    assert ov["n"].tolist() == [2, 10, 10, 10]
+    assert ov.loc[1, ["median", "min", "max"]].tolist() == pytest.approx([0.16, 0.05, 0.30])
+    assert ov.loc[2, "cv"] == pytest.approx(0.7298, abs=1e-4)
+    assert ov.loc[3, "median_pm"] <= 0.05 and ov.loc[1, "median_pm"] > 0.05
+    # the width shrinks as 1/sqrt(n): iterations for +-5 %
+    assert ov.loc[1, "needed"] == math.ceil(10 * (ov.loc[1, "median_pm"] / 0.05) ** 2)
+    text = stability_verdict(ov)
+    assert text.startswith("2 of 4 groups have their median within ±5 % (95 % interval).")
+    assert "s d cold has fewer than 3 measured iterations." in text
+    assert "1 precise group still varies by more than 10 % (std/mean)" in text
+
+
+def test_stability_overview_flags_too_short_and_all_ok_sentence() -> None:
+    from rrperf.bench.report import stability_overview, stability_verdict
+
+    rows = [r for r in _stab_rows() if r["system"] == "a"]
+    ov = stability_overview(measurements_frame(rows), timer_resolution_s=1e-3)
+    assert ov["verdict"].tolist() == ["too short"]  # 0.099 s < 1000 x 1 ms
+    ov = stability_overview(measurements_frame(rows), timer_resolution_s=1e-9)
+    assert stability_verdict(ov) == "The group has its median within ±5 % (95 % interval)."
+
+
+def test_markdown_stability_is_the_compact_table_with_a_sentence() -> None:
+    result = BenchmarkResult(measurements_frame(_stab_rows()), baseline="a")
+    text = generate_report(result)
+    section = text.split("## Stability\n\n")[1].split("\n## ")[0]
+    assert section.startswith("2 of 4 groups have their median within ±5 %")
+    table = section.split("\n\n")[1].splitlines()
+    rows = [[c.strip() for c in re.split(r"(?<!\\) \| ", ln.strip("| "))] for ln in table]
+    assert rows[0] == ["scenario", "system", "strategy", "cache_state", "n", "median", "min",
+                       "max", "median_pm", "cv", "needed", "verdict"]
+    assert [r[-1] for r in rows[2:]] == ["too few", "imprecise", "ok, outliers", "ok"]
+    assert rows[4][9] == "73.0 %"

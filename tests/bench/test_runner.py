@@ -221,7 +221,8 @@ def test_rows_columns_dtypes_and_count(tmp_path: Path, schemas: tuple[str, str])
     assert data.groupby("scenario")["n_tables"].unique().map(list).to_dict() == {
         "a_schema": [1], "b_schema": [2],  # a path's label is its file stem
     }
-    assert (data["peak_rss_mb"] > 0).all()
+    # the memory the iteration took (peak RSS above its start): small, never negative
+    assert (data["peak_rss_mb"] >= 0).all() and data["peak_rss_mb"].notna().all()
     assert (data["cpu_s"] >= 0).all()
     assert result.metadata["run_id"].tolist() == [data["run_id"].iloc[0]]
     assert result.baseline == "copy"

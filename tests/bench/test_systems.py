@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -253,23 +254,51 @@ def test_bench_scenario_validation() -> None:
 
 def test_peak_rss_meter_falls_back_to_psutil(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setattr(runner_mod, "_CLEAR_REFS", str(tmp_path / "no" / "clear_refs"))
-    meter = PeakRssMeter()
+    meter = PeakRssMeter(above_start=True)
     meter.start()
     assert meter._thread is not None
-    peak = meter.stop()
+    block = b"y" * (48 * 1024 * 1024)
+    time.sleep(0.05)  # the sampler reads every 5 ms
+    grown = meter.stop()
+    del block
     assert meter._thread is None
-    assert peak > 1
+    assert grown >= 40
 
 
-def test_peak_rss_meter_sees_an_allocation() -> None:
-    meter = PeakRssMeter()
+def test_peak_rss_meter_measures_the_growth_not_the_process() -> None:
+    ballast = b"z" * (64 * 1024 * 1024)  # held before the interval: not the work's memory
+    meter = PeakRssMeter(above_start=True)
     meter.start()
     block = b"y" * (48 * 1024 * 1024)
     peak_with = meter.stop()
     del block
     meter.start()
     peak_without = meter.stop()
-    assert peak_with - peak_without >= 40
+    del ballast
+    assert 40 <= peak_with < 100
+    assert peak_without < 8
+    whole = PeakRssMeter()  # the process's own high-water mark, ballast included
+    whole.start()
+    assert whole.stop() > 64
+
+
+def test_peak_rss_meter_counts_child_processes() -> None:
+    import subprocess
+    import sys
+
+    meter = PeakRssMeter(above_start=True)
+    meter.start()
+    child = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; b = b'y' * (64 * 1024 * 1024); print('ready', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
+        grown = meter.stop()
+    finally:
+        child.communicate("")
+    assert grown >= 64
 
 
 def test_generator_system_cold_state_removes_unopened_strategy_caches(tmp_path: Path) -> None:

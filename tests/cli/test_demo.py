@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,11 @@ def test_demo_quick_writes_reports_and_prints_the_summary(
     assert len(rows) == 2 * n_variants and n_variants >= 2
     assert all(r[-1] == "baseline" for r in rows if r[2] == "legacy")
     assert not [r for r in rows if r[-1] in ("failed", "wrong output")], rows
+    # one line says how far the run can be trusted (2 iterations: not at all)
+    (trust,) = [line for line in lines if " comparisons with legacy are decided. " in line]
+    assert re.match(r"\d+ of \d+ comparisons with legacy are decided\. 0 of \d+ groups have "
+                    r"their median within ±5 % \(95 % interval\)\. .* has fewer than 3 "
+                    r"measured iterations\.$", trust), trust
     assert f"HTML report:     {out / 'benchmark_report.html'}" in lines
     assert f"Markdown report: {out / 'benchmark_report.md'}" in lines
     assert f"results:         {out / 'benchmark_results.parquet'}" in lines

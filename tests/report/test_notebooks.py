@@ -9,6 +9,7 @@ import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -88,7 +89,7 @@ def test_benchmark_report_declares_the_contract_parameters() -> None:
         "title", "scenarios", "systems", "strategies", "iterations", "warmup",
         "cache_states", "baseline", "history_path", "output_dir", "seed",
     ]
-    assert params["iterations"] == NotebookParameter("iterations", "int", "10", "")
+    assert params["iterations"] == NotebookParameter("iterations", "int", "20", "")
     assert params["scenarios"].kind == "list[str]"
     assert params["scenarios"].default == '["small", "medium", "large", "polymorphic_heavy"]'
 
@@ -289,16 +290,40 @@ def test_report_table_escapes_html_and_markdown() -> None:
         "a \\<caption\\>\n\n"
         "| scenario | median | n | memory | missing |\n"
         "|---|---|---|---|---|\n"
-        "| \\<script\\>alert\\(1\\)\\</script\\>\\|\\*x\\* | 0.01235 | 3 | 24110 |  |\n"
+        "| \\<script\\>alert(1)\\</script\\>\\|\\*x\\* | 0.01235 | 3 | 24110 |  |\n"
     )
     rendered = MarkdownIt().enable("table").render(md)
     assert "<script>" not in rendered
     assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;|*x*</td>" in rendered
 
 
+@pytest.mark.parametrize(
+    ("text", "escaped", "html"),
+    [
+        ("480 iterations (48 warm-up) of 4 scenario(s)", "480 iterations (48 warm-up) of 4 "
+         "scenario(s)", "<p>480 iterations (48 warm-up) of 4 scenario(s)</p>"),
+        ("run_id cache_state", "run_id cache_state", "<p>run_id cache_state</p>"),
+        ("_x_ *b* ~~s~~", "\\_x\\_ \\*b\\* \\~\\~s\\~\\~", "<p>_x_ *b* ~~s~~</p>"),
+        ("# not a heading", "\\# not a heading", "<p># not a heading</p>"),
+        ("1. not a list", "1\\. not a list", "<p>1. not a list</p>"),
+        ("-5 % [l](u) a & b", "\\-5 % \\[l\\](u) a \\& b", "<p>-5 % [l](u) a &amp; b</p>"),
+    ],
+)
+def test_markdown_escapes_only_what_markdown_would_read(text: str, escaped: str, html: str):
+    assert nbm._md_escape(text) == escaped
+    assert MarkdownIt().render(escaped).strip() == html
+    assert "\\(" not in nbm._md_escape(text)
+
+
+def test_table_cells_do_not_escape_line_starts() -> None:
+    assert nbm._md_escape("1.5 ms", line=False) == "1.5 ms"
+    assert nbm._md_escape("-3.2 ms", line=False) == "-3.2 ms"
+    assert nbm._md_escape("1.5 ms") == "1\\.5 ms"
+
+
 def test_heading_escapes_and_checks_level() -> None:
     assert rr.notebook_parameters is nbm.notebook_parameters
-    assert nbm.heading(EVIL, 2).data == "## \\<script\\>alert\\(1\\)\\</script\\>\\|\\*x\\*"
+    assert nbm.heading(EVIL, 2).data == "## \\<script\\>alert(1)\\</script\\>\\|\\*x\\*"
     assert MarkdownIt().render(nbm.heading(EVIL).data) == (
         "<h1>&lt;script&gt;alert(1)&lt;/script&gt;|*x*</h1>\n"
     )
@@ -391,12 +416,13 @@ def test_warning_table_counts_results_and_other_recorded_warnings() -> None:
         "category": ["SchemaWarning", "DeprecationWarning"],
         "message": [INET, "<old> api"],
         "count": pd.Series([6, 2], dtype="int64"),
+        "places": ["", ""],
         "scenarios": ["large", ""],
         "variants": ["legacy, pipeline/sequential", ""],
     }))
     assert nbm.warning_table([]).empty
     assert list(nbm.warning_table([]).columns) == [
-        "category", "message", "count", "scenarios", "variants",
+        "category", "message", "count", "places", "scenarios", "variants",
     ]
 
 
@@ -415,7 +441,8 @@ def test_run_benchmark_report_keeps_warnings_in_the_report(tmp_path: Path) -> No
     assert record == []  # nothing escaped to the caller (or to a notebook cell's stderr)
     assert [{k: v for k, v in r.items() if k != "variants"}
             for r in report.warnings.to_dict("records")] == [
-        {"category": "SchemaWarning", "message": UNMAPPED, "count": 4, "scenarios": "spatial"},
+        {"category": "SchemaWarning", "message": UNMAPPED, "count": 4, "places": "",
+         "scenarios": "spatial"},
     ]
     assert sorted(report.warnings["variants"].iloc[0].split(", ")) == [
         "legacy", "pipeline/sequential",
@@ -493,7 +520,8 @@ def test_benchmark_report_writes_reports_and_results(benchmark_report: nbm.Repor
     assert [n for n in names if not n.endswith(".png")] == [
         "benchmark_results.csv", "benchmark_results.meta.json", "benchmark_results.parquet",
     ]
-    assert len([n for n in names if n.startswith("benchmark_report_files/")]) >= 3
+    # the summary and comparison charts (the history chart comes from the second run on)
+    assert len([n for n in names if n.startswith("benchmark_report_files/")]) >= 2
     parquet = read_result(out / "benchmark_results.parquet")
     csv = read_result(out / "benchmark_results.csv")
     assert parquet.data.equals(csv.data)
@@ -511,7 +539,7 @@ def test_benchmark_report_html_has_sections_images_and_no_code(
     assert benchmark_report.html is not None
     text = benchmark_report.html.read_text(encoding="utf-8")
     assert len(re.findall(r'<img alt="[^"]+" src="data:image/png;base64,[A-Za-z0-9+/=]{100,}"',
-                          text)) >= 3
+                          text)) >= 2
     assert "<title>Tiny &lt;b&gt;run&lt;/b&gt;</title>" in text
     assert "<b>run</b>" not in text
     for section in ("Run", "Summary", "Comparison", "Correctness", "Regressions", "Stability",
@@ -545,13 +573,22 @@ def test_benchmark_report_markdown_renders_tables(benchmark_report: nbm.ReportPa
         elif in_head and tok.type == "inline" and tokens[i - 1].type == "th_open":
             assert row is not None
             row.append(tok.content)
-    assert ["scenario", "variant", "cache\\_state", "n", "median", "mean", "ci\\_low",
-            "ci\\_high", "cv", "outliers"] in headers
-    assert ["scenario", "variant", "cache\\_state", "ratio", "ratio\\_ci\\_low",
-            "ratio\\_ci\\_high", "p\\_value", "verdict"] in headers
-    assert ["file", "path"] in headers
+    assert ["scenario", "variant", "cache_state", "n", "median", "ci_low", "ci_high", "min",
+            "max", "cpu_s", "mem_mb"] in headers
+    assert ["scenario", "variant", "cache_state", "ratio", "ratio_ci_low", "ratio_ci_high",
+            "p_value", "verdict"] in headers
+    assert ["scenario", "variant", "cache_state", "n", "median", "min", "max", "median_pm",
+            "cv", "needed", "verdict"] in headers
+    assert ["file", "content"] in headers
+    # no path of the machine (the results are named relative to the report), no needless escape
+    out = benchmark_report.markdown.parent
+    assert str(out) not in md and str(out.parent) not in md
+    assert not re.search(r"(?<![\w.])/(tmp|home|root|work|var)/", md)
+    assert "\\(" not in md and "\\)" not in md and "\\." not in md
+    assert "iterations (2 warm-up) of 1 scenario(s)" in md
+    assert "First run in the history ../history.sqlite: the next run will be compared" in md
     images = re.findall(r"!\[([^\]]+)\]\((benchmark_report_files/[^)]+\.png)\)", md)
-    assert len(images) >= 3
+    assert len(images) >= 2
     for _, rel in images:
         assert (benchmark_report.markdown.parent / rel).is_file()
     assert "```" not in md  # no code
@@ -603,9 +640,9 @@ def test_benchmark_report_shows_warnings_in_a_section_not_on_stderr(
         "## Stability", "## Warnings", "## Results files",
     ]
     warnings_md = md.split("## Warnings")[1].split("##")[0]
-    assert "| category | message | count | scenarios | variants |" in warnings_md
+    assert "| category | message | count | places | scenarios | variants |" in warnings_md
     assert "| SchemaWarning | regions.boundary: column type 'geometry' has no TypeScript " \
-        "mapping; typed as unknown | 6 | spatial |" in warnings_md
+        "mapping; typed as unknown | 6 |  | spatial |" in warnings_md
     # times with units in the summary, ratios with a times sign in the comparison
     summary = md.split("## Summary")[1].split("##")[0]
     assert re.search(r"\| spatial \| legacy \| cold \| 2 \| \d+(\.\d+)? ms \| ", summary)
@@ -684,8 +721,15 @@ def test_strategy_analysis_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert re.search(r"^cold cache: \w+\. \w+ is predicted fastest", md, re.M)
     assert re.search(r"^warm cache: \w+\. ", md, re.M)
     images = re.findall(r"!\[([^\]]+)\]\(strategy_analysis_files/[^)]+\.png\)", md)
-    assert images[:2] == ["wall time per strategy 95 % interval",
-                          "speedup over sequential, with the fitted Amdahl curve"]
+    assert images[0] == "wall time per strategy: every iteration, median with its 95 % interval"
+    assert images[1].startswith("speedup over sequential")
+    # the serial fraction is fitted in [0, 1] or not at all, with a sentence per method
+    speedup = md.split("## Parallel speedup")[1].split("##")[0]
+    assert re.search(r"^thread: (serial fraction 0\.\d\d|slower than sequential|speedup )",
+                     speedup, re.M)
+    assert re.search(r"^process: (serial fraction 0\.\d\d|slower than sequential|speedup )",
+                     speedup, re.M)
+    assert "\\(" not in md and str(tmp_path) not in md
     assert images[-1] == "wall time against table count log-log, power-law fit"
     assert len(images) == 4  # the cache chart too (cache_heavy has a cache)
     html_text = paths.html.read_text(encoding="utf-8")
@@ -700,3 +744,96 @@ def test_strategy_analysis_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     scaling = read_result(tmp_path / "scaling_results.csv").data
     assert sorted(set(scaling["scenario"])) == ["synthetic:20", "synthetic:40"]
     assert sorted(set(scaling["n_tables"])) == [20, 40]
+
+
+# --------------------------------------------------------------------------- speedup fits
+
+
+def _methods(thread: float, process: float) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame({
+        "method": ["sequential", "thread", "process"], "workers": [1, 2, 2],
+        "wall_s": [0.1, 0.1 / thread, 0.1 / process], "speedup": [1.0, thread, process],
+        "efficiency": [1.0, thread / 2, process / 2],
+    })
+
+
+def test_speedup_fits_are_bounded_and_say_when_the_data_cannot_support_one() -> None:
+    # thread: 1 / (f + (1 - f) / 2) = 1.6 -> f = 0.25; process 10x slower: no fit (the
+    # unbounded formula gives 18.9); a speedup of 2.5 on 2 workers is beyond Amdahl.
+    table, fits, sentences = nbm.speedup_fits(_methods(1.6, 0.1005))
+    assert list(fits) == ["thread"]
+    assert fits["thread"].serial_fraction == pytest.approx(0.25, abs=1e-9)
+    assert table["serial_fraction"].tolist()[1] == pytest.approx(0.25, abs=1e-9)
+    assert math.isnan(table["serial_fraction"].iloc[0])
+    assert math.isnan(table["serial_fraction"].iloc[2])
+    assert sentences == [
+        "thread: serial fraction 0.25, solved from speedups at one worker count (2); it has no "
+        "interval, and measuring more worker counts would test the law itself.",
+        "process: slower than sequential (speedup 0.10x with 2 workers): its overhead "
+        "(starting or feeding workers) outweighs the parallel gain, which Amdahl's law does "
+        "not model, so no serial fraction is fitted.",
+    ]
+    _, fits, sentences = nbm.speedup_fits(_methods(2.5, 1.0))
+    assert fits == {}
+    assert sentences[0].startswith("thread: speedup 2.50x with 2 workers is linear or better")
+    assert sentences[1].startswith("process: slower than sequential (speedup 1.00x")
+
+
+def test_speedup_fit_over_several_worker_counts_has_an_interval() -> None:
+    import pandas as pd
+
+    from rrperf.bench.stats import amdahl_speedup
+
+    workers = [1, 2, 4, 8]
+    speedup = amdahl_speedup(workers, 0.2).tolist()
+    methods = pd.DataFrame({"method": ["sequential"] + ["process"] * 3, "workers": workers,
+                            "speedup": speedup})
+    table, fits, sentences = nbm.speedup_fits(methods)
+    assert fits["process"].serial_fraction == pytest.approx(0.2, abs=1e-6)
+    assert sentences == ["process: serial fraction 0.20 (95 % interval 0.20 to 0.20), so at "
+                         "most 5.0x with any number of workers."]
+    assert table["serial_fraction"].iloc[1:].tolist() == pytest.approx([0.2] * 3, abs=1e-6)
+
+
+# --------------------------------------------------------------------------- summary, cold/warm
+
+
+def _cw_result() -> BenchmarkResult:
+    rows = []
+    walls = {("legacy", "cold"): [0.010, 0.011, 0.012], ("legacy", "warm"): [0.030] * 3,
+             ("pipeline", "cold"): [0.020] * 3, ("pipeline", "warm"): [0.002, 0.003, 0.004]}
+    for (system, state), values in walls.items():
+        for i, w in enumerate(values):
+            rows.append({
+                "run_id": "r1", "started_at": datetime(2026, 12, 1, tzinfo=UTC),
+                "scenario": "large", "system": system,
+                "strategy": "" if system == "legacy" else "sequential", "cache_state": state,
+                "iteration": i, "order": 0, "warmup": False, "wall_s": w, "cpu_s": w / 2,
+                "peak_rss_mb": 0.5 * i, "n_tables": 18, "files_total": 55,
+                "files_written": 55, "files_unchanged": 0, "cache_hits": 0, "cache_misses": 0,
+                "output_digest": "a" * 64, "error": None,
+            })
+    return BenchmarkResult(measurements_frame(rows), baseline="legacy")
+
+
+def test_summary_table_has_median_interval_min_max_cpu_and_memory() -> None:
+    table = nbm.summary_table(_cw_result().data)
+    assert list(table.columns) == ["scenario", "system", "strategy", "cache_state", "n",
+                                   "median", "ci_low", "ci_high", "min", "max", "cpu_s",
+                                   "mem_mb"]
+    row = table[(table["system"] == "legacy") & (table["cache_state"] == "cold")].iloc[0]
+    assert (row["n"], row["median"], row["min"], row["max"]) == (3, 0.011, 0.010, 0.012)
+    assert row["cpu_s"] == pytest.approx(0.0055) and row["mem_mb"] == 0.5
+    assert row["ci_low"] <= row["median"] <= row["ci_high"]
+
+
+def test_cache_state_notes_explain_each_system_and_legacy_warm() -> None:
+    notes = nbm.cache_state_notes(_cw_result())
+    assert notes[0].startswith("legacy has no cache. Cold: its output folder is emptied")
+    assert notes[1].startswith("pipeline: cold empties the output folder and clears")
+    assert notes[2].startswith("Here legacy's warm median is 2.7x its cold median")
+    result = _cw_result()
+    cold_only = BenchmarkResult(result.data[result.data["cache_state"] == "cold"])
+    assert nbm.cache_state_notes(cold_only) == []

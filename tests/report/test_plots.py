@@ -916,3 +916,52 @@ def test_importing_plots_stays_light() -> None:
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------------------------
+# distribution_chart, time_unit, legends
+# --------------------------------------------------------------------------------------------
+
+
+def test_time_unit_is_the_unit_of_the_typical_value() -> None:
+    from rrperf.report.plots import time_unit
+
+    assert time_unit([0.004, 0.030, 0.012]) == (1000.0, "ms")
+    assert time_unit([2.5, 1.5, 0.2]) == (1.0, "s")
+    assert time_unit([2e-6, 5e-6]) == (1e6, "µs")
+    assert time_unit([]) == (1.0, "s")
+
+
+def test_distribution_chart_draws_every_iteration_and_the_median_in_ms() -> None:
+    from rrperf.report.plots import distribution_chart
+
+    walls = {"legacy": [0.010, 0.012, 0.011, 0.030], "pipeline": [0.002, 0.003, 0.0025, 0.004]}
+    rows = [
+        {"system": system, "strategy": "" if system == "legacy" else "parallel",
+         "iteration": i, "wall_s": w}
+        for system, values in walls.items() for i, w in enumerate(values)
+    ] + [{"system": "legacy", "strategy": "", "iteration": 9, "warmup": True, "wall_s": 9.0}]
+    ax = distribution_chart(measurements(rows))
+    points = [ln for ln in ax.get_lines() if ln.get_gid() == "iterations"]
+    assert len(points) == 2
+    # every measured iteration, in ms (the warm-up is left out)
+    assert sorted(points[0].get_ydata()) == pytest.approx([10.0, 11.0, 12.0, 30.0])
+    assert sorted(points[1].get_ydata()) == pytest.approx([2.0, 2.5, 3.0, 4.0])
+    medians = [c.lines[0].get_ydata()[0] for c in ax.containers]
+    assert medians == pytest.approx([11.5, 2.75])  # the medians, not the means (15.75, 2.875)
+    assert ax.get_ylabel() == "wall_s (ms)"
+    assert ax.get_yscale() == "linear"  # 2-30 ms: within 20x
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["legacy", "pipeline/parallel"]
+    # the legend is outside the axes: it covers no data
+    assert legend.get_bbox_to_anchor().x0 >= ax.get_window_extent().x1
+
+
+def test_distribution_chart_uses_a_log_axis_for_a_wide_range() -> None:
+    from rrperf.report.plots import distribution_chart
+
+    rows = [{"wall_s": w, "iteration": i} for i, w in enumerate([0.001, 0.002, 0.5])]
+    ax = distribution_chart(measurements(rows))
+    assert ax.get_yscale() == "log"
+    with pytest.raises(ReportError, match="nothing to plot"):
+        distribution_chart(measurements([{"wall_s": 1.0, "warmup": True}]))
