@@ -104,10 +104,56 @@ def _map_errors(url: str) -> Iterator[None]:
         detail = clean(str(err).splitlines()[0] if str(err) else type(err).__name__)
         raise SchemaSourceError(f"cannot introspect database {shown}: {detail}") from err
     except ImportError as err:
-        module = getattr(err, "name", None) or "the database driver"
+        module = getattr(err, "name", None) or ""
+        package = _DRIVER_PACKAGES.get(module.split(".")[0], module or "the database driver")
         raise MissingDependencyError(
-            f"introspecting {shown} needs {module}; install it with: pip install {module}"
+            f"introspecting {shown} needs {module or 'a database driver'}; "
+            f"install it with: pip install {package}"
         ) from err
+
+
+# Driver module -> the pip package that provides it.
+_DRIVER_PACKAGES = {
+    "psycopg": "'psycopg[binary]' (or pip install 'rrperf[postgres]')",
+    "psycopg2": "psycopg2-binary",
+    "MySQLdb": "mysqlclient",
+    "pymysql": "PyMySQL",
+    "mysql": "mysql-connector-python",
+    "mariadb": "mariadb",
+    "asyncpg": "asyncpg",
+    "pg8000": "pg8000",
+    "oracledb": "oracledb",
+    "pyodbc": "pyodbc",
+}
+
+# A URL without a driver (``postgresql://``) -> the drivers to try, SQLAlchemy's default first.
+_DEFAULT_DRIVERS = {
+    "postgresql": (("psycopg2", "postgresql+psycopg2"), ("psycopg", "postgresql+psycopg")),
+    "mysql": (("MySQLdb", "mysql+mysqldb"), ("pymysql", "mysql+pymysql")),
+    "mariadb": (("MySQLdb", "mariadb+mysqldb"), ("pymysql", "mariadb+pymysql")),
+}
+
+
+def _with_driver(url: URL, shown: str) -> URL:
+    """``url`` with an installed driver named when it names none.
+
+    SQLAlchemy picks ``psycopg2`` for ``postgresql://`` and ``mysqlclient`` for ``mysql://``;
+    when that one is missing but the other usual driver (``psycopg`` 3, ``PyMySQL``) is
+    installed, that one is used. With none installed: a one-line error naming the package.
+    """
+    import importlib.util
+
+    choices = _DEFAULT_DRIVERS.get(url.drivername)
+    if choices is None:
+        return url
+    for module, drivername in choices:
+        if importlib.util.find_spec(module) is not None:
+            return url.set(drivername=drivername)
+    packages = " or ".join(_DRIVER_PACKAGES[m].split(" (")[0] for m, _ in choices)
+    raise MissingDependencyError(
+        f"introspecting {shown} needs a {url.drivername} driver; install one with: "
+        f"pip install {packages}"
+    )
 
 
 def rails_type(sa_type: Any) -> dict[str, Any]:
@@ -127,6 +173,8 @@ def rails_type(sa_type: Any) -> dict[str, Any]:
     from sqlalchemy import types as sat
     from sqlalchemy.dialects import postgresql as pg
 
+    if isinstance(sa_type, pg.DOMAIN):  # a domain is known by its own name (``vector``)
+        return {"type": sa_type.name}
     if isinstance(sa_type, sat.ARRAY):
         inner = rails_type(sa_type.item_type)
         inner["array"] = True
@@ -260,12 +308,11 @@ def _reflects(inspector: Inspector, method: str) -> bool:
     return own is not None and own is not getattr(DefaultDialect, method, None)
 
 
-def _read_table(
-    inspector: Inspector, name: str, enums: dict[str, tuple[str, ...]]
-) -> tuple[Table, list[ForeignKey]]:
-    pk = tuple(inspector.get_pk_constraint(name).get("constrained_columns") or ())
+def _columns(
+    infos: list[Any], pk: tuple[str, ...], enums: dict[str, tuple[str, ...]]
+) -> tuple[Column, ...]:
     columns = []
-    for info in inspector.get_columns(name):
+    for info in infos:
         attrs = rails_type(info["type"])
         if attrs["type"] == "enum" and not attrs.get("enum_values") and attrs.get("enum_type"):
             attrs["enum_values"] = enums.get(attrs["enum_type"], ())
@@ -280,9 +327,12 @@ def _read_table(
                 **attrs,
             )
         )
+    return tuple(columns)
 
+
+def _indexes(index_infos: list[Any], unique_infos: list[Any]) -> tuple[Index, ...]:
     indexes: list[Index] = []
-    for ix in inspector.get_indexes(name):
+    for ix in index_infos:
         cols = ix.get("column_names") or []
         exprs = ix.get("expressions")
         dialect_options = ix.get("dialect_options", {})
@@ -297,39 +347,28 @@ def _read_table(
                 using=dialect_options.get("postgresql_using"),
             )
         )
-    unique_constraints = (
-        inspector.get_unique_constraints(name) if _reflects(inspector, "get_unique_constraints")
-        else []
-    )
-    for uc in unique_constraints:
+    for uc in unique_infos:
         uc_cols: tuple[str, ...] = tuple(c for c in uc.get("column_names") or () if c)
         if any(
             ix.unique and (ix.columns == uc_cols or ix.name == uc.get("name")) for ix in indexes
         ):
             continue
         indexes.append(Index(name=uc.get("name"), columns=uc_cols, unique=True))
+    return tuple(indexes)
 
-    checks = tuple(
-        CheckConstraint(expression=str(cc["sqltext"]), name=cc.get("name"))
-        for cc in (
-            inspector.get_check_constraints(name)
-            if _reflects(inspector, "get_check_constraints")
-            else []
-        )
-    )
-    comment = None
-    if inspector.dialect.supports_comments and _reflects(inspector, "get_table_comment"):
-        comment = inspector.get_table_comment(name).get("text")
 
+def _foreign_keys(name: str, infos: list[Any]) -> list[ForeignKey]:
+    """The single-column foreign keys of table ``name``, in the order Rails dumps them
+    (by target table, then column); composite ones are skipped with a warning."""
     fks: list[ForeignKey] = []
-    for fk in inspector.get_foreign_keys(name):
+    for fk in infos:
         local, remote = fk.get("constrained_columns") or [], fk.get("referred_columns") or []
         if len(local) != 1:
             warnings.warn(
                 f"skipping the composite foreign key {name}({', '.join(local)}) -> "
                 f"{fk.get('referred_table')}: associations need a single key column",
                 SchemaWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
             continue
         options = fk.get("options") or {}
@@ -344,15 +383,57 @@ def _read_table(
                 on_update=_referential(options.get("onupdate")),
             )
         )
-    table = Table(
-        name=name,
-        columns=tuple(columns),
-        primary_key=pk,
-        indexes=tuple(indexes),
-        check_constraints=checks,
-        comment=comment or None,
-    )
-    return table, fks
+    fks.sort(key=lambda f: (f.to_table, f.column, f.name or ""))
+    return fks
+
+
+def _reflect(inspector: Inspector) -> tuple[list[Table], list[ForeignKey], list[EnumType]]:
+    """Every table of the default schema, read with the inspector's ``get_multi_*`` methods
+    (a handful of catalog queries in all on PostgreSQL, whatever the number of tables)."""
+    enums: dict[str, tuple[str, ...]] = {}
+    enum_types: list[EnumType] = []
+    if hasattr(inspector, "get_enums"):
+        for info in sorted(inspector.get_enums(), key=lambda e: e["name"]):
+            values = tuple(info.get("labels") or ())
+            enums[info["name"]] = values
+            enum_types.append(EnumType(info["name"], values))
+
+    def each(method: str) -> dict[str, Any]:
+        optional = method in {
+            "get_multi_unique_constraints", "get_multi_check_constraints",
+            "get_multi_table_comment",
+        }
+        if optional and not _reflects(inspector, method.replace("multi_", "")):
+            return {}
+        return {key[1]: value for key, value in getattr(inspector, method)().items()}
+
+    columns = each("get_multi_columns")
+    pks = each("get_multi_pk_constraint")
+    indexes = each("get_multi_indexes")
+    uniques = each("get_multi_unique_constraints")
+    checks = each("get_multi_check_constraints")
+    fk_infos = each("get_multi_foreign_keys")
+    comments = each("get_multi_table_comment") if inspector.dialect.supports_comments else {}
+
+    tables: list[Table] = []
+    foreign_keys: list[ForeignKey] = []
+    for name in sorted(columns):
+        pk = tuple((pks.get(name) or {}).get("constrained_columns") or ())
+        tables.append(
+            Table(
+                name=name,
+                columns=_columns(columns[name], pk, enums),
+                primary_key=pk,
+                indexes=_indexes(indexes.get(name) or [], uniques.get(name) or []),
+                check_constraints=tuple(
+                    CheckConstraint(expression=str(cc["sqltext"]), name=cc.get("name"))
+                    for cc in checks.get(name) or []
+                ),
+                comment=(comments.get(name) or {}).get("text") or None,
+            )
+        )
+        foreign_keys.extend(_foreign_keys(name, fk_infos.get(name) or []))
+    return tables, foreign_keys, enum_types
 
 
 def _check_sqlite_file(url: URL, shown: str) -> None:
@@ -410,22 +491,11 @@ def introspect_database(url: str) -> Schema:
         warnings.simplefilter("always")
         parsed = make_url(url)
         _check_sqlite_file(parsed, shown)
-        engine = sqlalchemy.create_engine(parsed)
+        engine = sqlalchemy.create_engine(_with_driver(parsed, shown))
         try:
-            inspector = sqlalchemy.inspect(engine)
-            enums: dict[str, tuple[str, ...]] = {}
-            enum_types: list[EnumType] = []
-            if hasattr(inspector, "get_enums"):
-                for info in inspector.get_enums():
-                    values = tuple(info.get("labels") or ())
-                    enums[info["name"]] = values
-                    enum_types.append(EnumType(info["name"], values))
-            tables: list[Table] = []
-            foreign_keys: list[ForeignKey] = []
-            for name in inspector.get_table_names():
-                table, fks = _read_table(inspector, name, enums)
-                tables.append(table)
-                foreign_keys.extend(fks)
+            with engine.connect() as conn:  # one connection, one transaction
+                tables, foreign_keys, enum_types = _reflect(sqlalchemy.inspect(conn))
+                conn.rollback()
         finally:
             engine.dispose()
     # Re-issue what happened during reflection once each, SQLAlchemy's own warnings (such as
