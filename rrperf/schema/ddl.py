@@ -19,8 +19,8 @@ expression.
 
 from __future__ import annotations
 
-import json
 import dataclasses
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
