@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Inspector
     from sqlalchemy.engine.url import URL
 
-__all__ = ["introspect_database", "redact_url", "rails_type"]
+__all__ = ["catalog_fingerprint", "introspect_database", "redact_url", "rails_type"]
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,8 @@ def _map_errors(url: str) -> Iterator[None]:
     except SQLAlchemyError as err:
         detail = clean(str(err).splitlines()[0] if str(err) else type(err).__name__)
         raise SchemaSourceError(f"cannot introspect database {shown}: {detail}") from err
+    except MissingDependencyError:
+        raise
     except ImportError as err:
         module = getattr(err, "name", None) or ""
         package = _DRIVER_PACKAGES.get(module.split(".")[0], module or "the database driver")
@@ -316,7 +318,10 @@ def _columns(
         attrs = rails_type(info["type"])
         if attrs["type"] == "enum" and not attrs.get("enum_values") and attrs.get("enum_type"):
             attrs["enum_values"] = enums.get(attrs["enum_type"], ())
-        default = parse_default(info.get("default"), attrs["type"])
+        default = _structured(
+            parse_default(info.get("default"), attrs["type"]), attrs["type"],
+            bool(attrs.get("array")),
+        )
         columns.append(
             Column(
                 name=info["name"],
@@ -328,6 +333,58 @@ def _columns(
             )
         )
     return tuple(columns)
+
+
+def _structured(default: Default | None, rails: str, array: bool) -> Default | None:
+    """A literal default of an array or JSON column as the data a ``schema.rb`` shows:
+    ``'{a,b}'`` -> ``["a", "b"]``, ``'{"k": 1}'`` (jsonb) -> ``{"k": 1}``."""
+    if default is None or default.function or not isinstance(default.value, str):
+        return default
+    if array:
+        items = _array_items(default.value)
+        if items is None:
+            return default
+        return Default([None if v is None else _literal(v, rails) for v in items])
+    if rails in {"json", "jsonb"}:
+        import json
+
+        try:
+            return Default(json.loads(default.value))
+        except ValueError:
+            return default
+    return default
+
+
+def _array_items(text: str) -> list[str | None] | None:
+    """The elements of a one-dimensional PostgreSQL array literal (``None`` if not one)."""
+    if not (text.startswith("{") and text.endswith("}")):
+        return None
+    body, i = text[1:-1], 0
+    items: list[str | None] = []
+    if not body:
+        return []
+    while i <= len(body):
+        if i < len(body) and body[i] == '"':
+            j, chars = i + 1, []
+            while j < len(body) and body[j] != '"':
+                if body[j] == "\\" and j + 1 < len(body):
+                    j += 1
+                chars.append(body[j])
+                j += 1
+            items.append("".join(chars))
+            i = j + 1
+        else:
+            j = body.find(",", i)
+            j = len(body) if j < 0 else j
+            word = body[i:j]
+            if "{" in word or '"' in word:
+                return None  # nested arrays: left as text
+            items.append(None if word.upper() == "NULL" else word)
+            i = j
+        if i < len(body) and body[i] != ",":
+            return None
+        i += 1
+    return items
 
 
 def _indexes(index_infos: list[Any], unique_infos: list[Any]) -> tuple[Index, ...]:
@@ -514,3 +571,98 @@ def introspect_database(url: str) -> Schema:
         enums=tuple(enum_types),
         source=shown,
     )
+
+
+# Every row of the catalog that describes what introspect_database reads, as text, hashed in
+# one statement: relations and their comments, columns (name, position, type with modifier, not
+# null, default, comment), constraints (primary, foreign, unique, check, exclusion: their full
+# definitions), indexes (their full CREATE INDEX text: columns, expressions, WHERE, USING),
+# enum labels in order and domains. System schemas are left out; every other schema is in, so
+# a change anywhere invalidates (never the reverse).
+_PG_FINGERPRINT = """
+WITH ns AS (
+  SELECT oid FROM pg_namespace
+  WHERE nspname NOT IN ('pg_catalog', 'information_schema')
+    AND nspname !~ '^pg_(toast|temp)'
+)
+SELECT md5(coalesce(string_agg(r, E'\\n' ORDER BY r), '')), count(*) FROM (
+  SELECT concat_ws(' ', 'r', c.oid::regclass::text, c.relkind::text,
+                   quote_nullable(obj_description(c.oid, 'pg_class')))
+  FROM pg_class c
+  WHERE c.relnamespace IN (SELECT oid FROM ns) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  UNION ALL
+  SELECT concat_ws(' ', 'a', c.oid::regclass::text, a.attnum::text, quote_ident(a.attname),
+                   format_type(a.atttypid, a.atttypmod), a.attnotnull::text,
+                   a.attgenerated::text, a.attidentity::text,
+                   quote_nullable(pg_get_expr(d.adbin, d.adrelid)),
+                   quote_nullable(col_description(c.oid, a.attnum)))
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+  WHERE c.relnamespace IN (SELECT oid FROM ns) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+    AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT concat_ws(' ', 'c', k.conrelid::regclass::text, quote_ident(k.conname),
+                   pg_get_constraintdef(k.oid))
+  FROM pg_constraint k WHERE k.connamespace IN (SELECT oid FROM ns)
+  UNION ALL
+  SELECT concat_ws(' ', 'i', pg_get_indexdef(i.indexrelid))
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+  WHERE c.relnamespace IN (SELECT oid FROM ns)
+  UNION ALL
+  SELECT concat_ws(' ', 'e', t.oid::regtype::text, e.enumsortorder::text,
+                   quote_literal(e.enumlabel))
+  FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid
+  WHERE t.typnamespace IN (SELECT oid FROM ns)
+  UNION ALL
+  SELECT concat_ws(' ', 'd', t.oid::regtype::text, format_type(t.typbasetype, t.typtypmod))
+  FROM pg_type t WHERE t.typtype = 'd' AND t.typnamespace IN (SELECT oid FROM ns)
+) AS q(r)
+"""
+
+
+def catalog_fingerprint(url: str) -> str:
+    """A fingerprint of a database's schema, cheap enough to compute on every run.
+
+    For PostgreSQL, one query hashes (``md5`` over the sorted rows) what the catalog says
+    about relations, columns, defaults, comments, constraints, indexes, enum labels and
+    domains, outside the system schemas: any DDL that changes what
+    :func:`introspect_database` would read changes it. Other databases: the
+    :meth:`Schema.fingerprint` of the introspected schema (a full read).
+
+    Parameters
+    ----------
+    url : str
+        A SQLAlchemy database URL.
+
+    Returns
+    -------
+    str
+        ``"pg-catalog:<md5>:<rows>"`` for PostgreSQL, a sha256 hex digest otherwise.
+
+    Raises
+    ------
+    SchemaSourceError, MissingDependencyError
+        As :func:`introspect_database`.
+    """
+    import sqlalchemy
+    from sqlalchemy.engine import make_url
+
+    shown = redact_url(url)
+    with _map_errors(url):
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "postgresql":
+            return introspect_database(url).fingerprint()
+        engine = sqlalchemy.create_engine(_with_driver(parsed, shown), poolclass=_null_pool())
+        try:
+            with engine.connect() as conn:
+                digest, rows = conn.exec_driver_sql(_PG_FINGERPRINT).one()
+                conn.rollback()
+        finally:
+            engine.dispose()
+    return f"pg-catalog:{digest}:{rows}"
+
+
+def _null_pool() -> Any:
+    from sqlalchemy.pool import NullPool
+
+    return NullPool
