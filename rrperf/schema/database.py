@@ -57,6 +57,9 @@ _FALSE = {"f", "false", "0", "no", "n"}
 def redact_url(url: str | URL) -> str:
     """``url`` as text with its password removed (``postgresql://bob@host/db``).
 
+    Pure text work (no SQLAlchemy import): the password is what follows the first ``:`` of
+    the user part before the last ``@`` of the host part.
+
     Parameters
     ----------
     url : str or sqlalchemy.engine.URL
@@ -65,44 +68,66 @@ def redact_url(url: str | URL) -> str:
     Returns
     -------
     str
-        The URL without a password; the input text unchanged if it is not a valid URL.
+        The URL without a password; the input text unchanged if it has none or is not a URL.
     """
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    text = url if isinstance(url, str) else url.render_as_string(hide_password=False)
+    userinfo, netloc_rest, prefix = _split_userinfo(text)
+    if userinfo is None:
+        return text
+    return prefix + userinfo.split(":", 1)[0] + "@" + netloc_rest
 
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return str(url)
-    return parsed._replace(password=None).render_as_string(hide_password=False)
+
+def _split_userinfo(text: str) -> tuple[str | None, str, str]:
+    """(user[:password] or None, the rest after ``@``, ``scheme://``)."""
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return None, text, ""
+    end = len(rest)
+    for ch in "/?#":
+        pos = rest.find(ch)
+        if 0 <= pos < end:
+            end = pos
+    at = rest.rfind("@", 0, end)
+    if at < 0:
+        return None, rest, scheme + sep
+    return rest[:at], rest[at + 1:], scheme + sep
 
 
 def _password(url: str) -> str | None:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from urllib.parse import unquote
 
-    try:
-        return make_url(url).password
-    except ArgumentError:
+    userinfo = _split_userinfo(url)[0]
+    if userinfo is None or ":" not in userinfo:
         return None
+    return unquote(userinfo.split(":", 1)[1]) or None
+
+
+def _is_database_error(err: BaseException) -> bool:
+    """A SQLAlchemy or psycopg error (checked without importing either)."""
+    import sys
+
+    for module, name in (("sqlalchemy.exc", "SQLAlchemyError"), ("psycopg", "Error")):
+        loaded = sys.modules.get(module)
+        if loaded is not None and isinstance(err, getattr(loaded, name)):
+            return True
+    return False
 
 
 @contextmanager
 def _map_errors(url: str) -> Iterator[None]:
     """The boundary: SQLAlchemy and driver errors become rrperf errors, password removed."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     shown = redact_url(url)
     secret = _password(url)
 
     def clean(text: str) -> str:
-        return text.replace(secret, "***") if secret else text
+        if secret:
+            from urllib.parse import quote
+
+            text = text.replace(secret, "***").replace(quote(secret, safe=""), "***")
+        return text
 
     try:
         yield
-    except SQLAlchemyError as err:
-        detail = clean(str(err).splitlines()[0] if str(err) else type(err).__name__)
-        raise SchemaSourceError(f"cannot introspect database {shown}: {detail}") from err
     except MissingDependencyError:
         raise
     except ImportError as err:
@@ -112,6 +137,12 @@ def _map_errors(url: str) -> Iterator[None]:
             f"introspecting {shown} needs {module or 'a database driver'}; "
             f"install it with: pip install {package}"
         ) from err
+    except Exception as err:
+        if not _is_database_error(err):
+            raise
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+        detail = clean(lines[0] if lines else type(err).__name__)
+        raise SchemaSourceError(f"cannot introspect database {shown}: {detail}") from err
 
 
 # Driver module -> the pip package that provides it.
@@ -515,9 +546,9 @@ def introspect_database(url: str) -> Schema:
     Returns
     -------
     Schema
-        Tables in the order the dialect lists them (alphabetical for SQLite and PostgreSQL),
-        columns in database order, ``associations=()`` and ``source`` set to the URL without
-        its password.
+        Tables sorted by name (as a ``schema.rb`` lists them), columns in database order,
+        foreign keys per table in Rails' dump order (target table, column),
+        ``associations=()`` and ``source`` set to the URL without its password.
 
     Raises
     ------
@@ -534,14 +565,77 @@ def introspect_database(url: str) -> Schema:
 
     Notes
     -----
-    Tested on SQLite only (PostgreSQL is not available in CI). SQLite reports a declared type
-    it does not know by its affinity (``geometry`` reads back as ``NUMERIC``, so ``decimal``),
-    and SQLAlchemy does not read ``ON DELETE`` of an inline ``REFERENCES`` clause there; Rails
-    writes table-level ``FOREIGN KEY`` constraints, which are read fully.
+    ``postgresql://`` and ``postgresql+psycopg://`` URLs are read straight from the catalog
+    with psycopg (:mod:`rrperf.schema.pgcatalog`: BEGIN, five queries, ROLLBACK), without
+    importing SQLAlchemy; other URLs (and ``postgresql+psycopg2://``) through SQLAlchemy's
+    inspector, with its ``get_multi_*`` methods in one connection (on PostgreSQL about 15
+    statements, whatever the number of tables). Both are tested against real PostgreSQL
+    servers and must agree. SQLite reports a declared type it does not know by its affinity
+    (``geometry`` reads back as ``NUMERIC``, so ``decimal``), and SQLAlchemy does not read
+    ``ON DELETE`` of an inline ``REFERENCES`` clause there; Rails writes table-level
+    ``FOREIGN KEY`` constraints, which are read fully.
     """
+    shown = redact_url(url)
+    if _direct_postgres(url):
+        with _map_errors(url), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            tables, foreign_keys, enum_types = _read_postgres(url)
+        _reissue(caught, shown)
+        logger.debug("introspected %d tables from %s", len(tables), shown)
+        return Schema(
+            tables=tuple(tables),
+            foreign_keys=tuple(foreign_keys),
+            enums=tuple(enum_types),
+            source=shown,
+        )
+    return _introspect_sqlalchemy(url)
+
+
+def _direct_postgres(url: str) -> bool:
+    """Whether ``url`` is read with psycopg directly (PostgreSQL, psycopg installed)."""
+    import importlib.util
+
+    scheme = url.partition("://")[0]
+    return scheme in {"postgresql", "postgres", "postgresql+psycopg"} and (
+        importlib.util.find_spec("psycopg") is not None
+    )
+
+
+def _read_postgres(url: str) -> tuple[list[Table], list[ForeignKey], list[EnumType]]:
+    import psycopg
+
+    from rrperf.schema.pgcatalog import libpq_url, read_catalog
+
+    conn = psycopg.connect(libpq_url(url))
+    try:
+        result = read_catalog(conn)
+        conn.rollback()
+    finally:
+        conn.close()
+    return result
+
+
+def _reissue(caught: list[warnings.WarningMessage], shown: str) -> None:
+    """Re-issue what happened during reflection once each, SQLAlchemy's own warnings (such as
+    "Skipped unsupported reflection of expression-based index") as SchemaWarning."""
+    import sys
+
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    seen: set[tuple[type[Warning], str]] = set()
+    for record in caught:
+        category = record.category
+        if sa_exc is not None and issubclass(category, sa_exc.SAWarning):
+            category = SchemaWarning
+        key = (category, str(record.message))
+        if key not in seen:
+            seen.add(key)
+            warnings.warn(f"{shown}: {record.message}", category, stacklevel=3)
+
+
+def _introspect_sqlalchemy(url: str) -> Schema:
+    """:func:`introspect_database` through SQLAlchemy's inspector, for any dialect."""
     import sqlalchemy
     from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import SAWarning
 
     shown = redact_url(url)
     with _map_errors(url), warnings.catch_warnings(record=True) as caught:
@@ -555,15 +649,7 @@ def introspect_database(url: str) -> Schema:
                 conn.rollback()
         finally:
             engine.dispose()
-    # Re-issue what happened during reflection once each, SQLAlchemy's own warnings (such as
-    # "Skipped unsupported reflection of expression-based index") as SchemaWarning.
-    seen: set[tuple[type[Warning], str]] = set()
-    for record in caught:
-        category = SchemaWarning if issubclass(record.category, SAWarning) else record.category
-        key = (category, str(record.message))
-        if key not in seen:
-            seen.add(key)
-            warnings.warn(f"{shown}: {record.message}", category, stacklevel=2)
+    _reissue(caught, shown)
     logger.debug("introspected %d tables from %s", len(tables), shown)
     return Schema(
         tables=tuple(tables),
@@ -573,61 +659,14 @@ def introspect_database(url: str) -> Schema:
     )
 
 
-# Every row of the catalog that describes what introspect_database reads, as text, hashed in
-# one statement: relations and their comments, columns (name, position, type with modifier, not
-# null, default, comment), constraints (primary, foreign, unique, check, exclusion: their full
-# definitions), indexes (their full CREATE INDEX text: columns, expressions, WHERE, USING),
-# enum labels in order and domains. System schemas are left out; every other schema is in, so
-# a change anywhere invalidates (never the reverse).
-_PG_FINGERPRINT = """
-WITH ns AS (
-  SELECT oid FROM pg_namespace
-  WHERE nspname NOT IN ('pg_catalog', 'information_schema')
-    AND nspname !~ '^pg_(toast|temp)'
-)
-SELECT md5(coalesce(string_agg(r, E'\\n' ORDER BY r), '')), count(*) FROM (
-  SELECT concat_ws(' ', 'r', c.oid::regclass::text, c.relkind::text,
-                   quote_nullable(obj_description(c.oid, 'pg_class')))
-  FROM pg_class c
-  WHERE c.relnamespace IN (SELECT oid FROM ns) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-  UNION ALL
-  SELECT concat_ws(' ', 'a', c.oid::regclass::text, a.attnum::text, quote_ident(a.attname),
-                   format_type(a.atttypid, a.atttypmod), a.attnotnull::text,
-                   a.attgenerated::text, a.attidentity::text,
-                   quote_nullable(pg_get_expr(d.adbin, d.adrelid)),
-                   quote_nullable(col_description(c.oid, a.attnum)))
-  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-  WHERE c.relnamespace IN (SELECT oid FROM ns) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-    AND a.attnum > 0 AND NOT a.attisdropped
-  UNION ALL
-  SELECT concat_ws(' ', 'c', k.conrelid::regclass::text, quote_ident(k.conname),
-                   pg_get_constraintdef(k.oid))
-  FROM pg_constraint k WHERE k.connamespace IN (SELECT oid FROM ns)
-  UNION ALL
-  SELECT concat_ws(' ', 'i', pg_get_indexdef(i.indexrelid))
-  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-  WHERE c.relnamespace IN (SELECT oid FROM ns)
-  UNION ALL
-  SELECT concat_ws(' ', 'e', t.oid::regtype::text, e.enumsortorder::text,
-                   quote_literal(e.enumlabel))
-  FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid
-  WHERE t.typnamespace IN (SELECT oid FROM ns)
-  UNION ALL
-  SELECT concat_ws(' ', 'd', t.oid::regtype::text, format_type(t.typbasetype, t.typtypmod))
-  FROM pg_type t WHERE t.typtype = 'd' AND t.typnamespace IN (SELECT oid FROM ns)
-) AS q(r)
-"""
-
-
 def catalog_fingerprint(url: str) -> str:
     """A fingerprint of a database's schema, cheap enough to compute on every run.
 
-    For PostgreSQL, one query hashes (``md5`` over the sorted rows) what the catalog says
-    about relations, columns, defaults, comments, constraints, indexes, enum labels and
-    domains, outside the system schemas: any DDL that changes what
-    :func:`introspect_database` would read changes it. Other databases: the
-    :meth:`Schema.fingerprint` of the introspected schema (a full read).
+    For PostgreSQL, one query (:data:`rrperf.schema.pgcatalog.FINGERPRINT_SQL`) hashes
+    (``md5`` over the sorted rows) what the catalog says about relations, columns, defaults,
+    comments, constraints, indexes, enum labels and domains, outside the system schemas: any
+    DDL that changes what :func:`introspect_database` would read changes it. Other databases:
+    the :meth:`Schema.fingerprint` of the introspected schema (a full read).
 
     Parameters
     ----------
@@ -644,25 +683,36 @@ def catalog_fingerprint(url: str) -> str:
     SchemaSourceError, MissingDependencyError
         As :func:`introspect_database`.
     """
+    from rrperf.schema.pgcatalog import FINGERPRINT_SQL
+
+    if _direct_postgres(url):
+        import psycopg
+
+        from rrperf.schema.pgcatalog import libpq_url
+
+        with _map_errors(url):
+            conn = psycopg.connect(libpq_url(url))
+            try:
+                row = conn.execute(FINGERPRINT_SQL.encode()).fetchone()
+                conn.rollback()
+            finally:
+                conn.close()
+        assert row is not None
+        return f"pg-catalog:{row[0]}:{row[1]}"
     import sqlalchemy
     from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
 
     shown = redact_url(url)
     with _map_errors(url):
         parsed = make_url(url)
         if parsed.get_backend_name() != "postgresql":
             return introspect_database(url).fingerprint()
-        engine = sqlalchemy.create_engine(_with_driver(parsed, shown), poolclass=_null_pool())
+        engine = sqlalchemy.create_engine(_with_driver(parsed, shown), poolclass=NullPool)
         try:
-            with engine.connect() as conn:
-                digest, rows = conn.exec_driver_sql(_PG_FINGERPRINT).one()
-                conn.rollback()
+            with engine.connect() as sa_conn:
+                digest, rows = sa_conn.exec_driver_sql(FINGERPRINT_SQL).one()
+                sa_conn.rollback()
         finally:
             engine.dispose()
     return f"pg-catalog:{digest}:{rows}"
-
-
-def _null_pool() -> Any:
-    from sqlalchemy.pool import NullPool
-
-    return NullPool

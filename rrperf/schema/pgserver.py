@@ -12,12 +12,14 @@ Nothing here is imported by ``import rrperf``.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -72,6 +74,9 @@ class LocalPostgres:
     ----------
     tcp : bool
         Also listen on ``127.0.0.1`` at a free port (tools that cannot use a unix socket).
+    log_statements : bool
+        Log every statement the server receives (``log_statement = all``), for
+        :meth:`statements`.
     base : path-like or None
         Folder to create the temporary folder in (default: the system's temporary folder;
         it must be reachable by the ``postgres`` user when running as root).
@@ -86,8 +91,15 @@ class LocalPostgres:
 
     user = "postgres"
 
-    def __init__(self, *, tcp: bool = False, base: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        tcp: bool = False,
+        base: str | os.PathLike[str] | None = None,
+        log_statements: bool = False,
+    ) -> None:
         self.tcp = tcp
+        self.log_statements = log_statements
         self.base = base
         self.bin = find_server_binaries()
         self.folder = Path()
@@ -123,6 +135,8 @@ class LocalPostgres:
                 f"-k {self.folder} -p {self.port} -c listen_addresses='{listen}' "
                 "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             )
+            if self.log_statements:
+                options += " -c log_statement=all -c log_line_prefix='%d|'"
             self._run(
                 str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.folder / "server.log"),
                 "-o", options, "-w", "-t", "60", "start",
@@ -166,6 +180,35 @@ class LocalPostgres:
                 f"{Path(argv[0]).name} failed ({proc.returncode}): "
                 f"{(proc.stderr or proc.stdout).strip()[-2000:]}\n{tail}"
             )
+
+    @contextlib.contextmanager
+    def statements(self, database: str) -> Iterator[list[str]]:
+        """The statements the server received for ``database`` within the block.
+
+        Read from the server's log (the server must run with ``log_statements=True``): one
+        entry per statement, ``BEGIN`` and ``ROLLBACK`` included, whatever the client.
+        """
+        if not self.log_statements:
+            raise ValueError("this server was started without log_statements=True")
+        log = self.folder / "server.log"
+        start = log.stat().st_size
+        found: list[str] = []
+        yield found
+        # A backend writes its log line before it answers, so the lines are there by now.
+        with log.open("rb") as fh:
+            fh.seek(start)
+            text = fh.read().decode(errors="replace")
+        prefix = f"{database}|LOG:  "
+        for line in text.splitlines():
+            if line.startswith(prefix):
+                entry = line[len(prefix):]
+                for kind in ("statement: ", "execute <unnamed>: "):
+                    if entry.startswith(kind):
+                        found.append(entry[len(kind):])
+                        break
+                else:
+                    if entry.startswith("execute "):
+                        found.append(entry.split(": ", 1)[-1])
 
     # -- connections ---------------------------------------------------------------------
     def url(self, database: str = "postgres", *, driver: str = "psycopg", tcp: bool = False) -> str:

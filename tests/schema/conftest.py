@@ -20,7 +20,7 @@ _names = itertools.count(1)
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[LocalPostgres]:
-    with LocalPostgres() as server:
+    with LocalPostgres(log_statements=True) as server:
         yield server
 
 

@@ -15,9 +15,14 @@ from pathlib import Path
 import pytest
 
 from rrperf.generator.api import generate
-from rrperf.schema.database import catalog_fingerprint, introspect_database
+from rrperf.schema.database import (
+    _introspect_sqlalchemy,
+    catalog_fingerprint,
+    introspect_database,
+)
 from rrperf.schema.ddl import postgres_ddl
 from rrperf.schema.model import CheckConstraint, Column, Default, EnumType, Index
+from rrperf.schema.pgcatalog import FINGERPRINT_SQL
 from rrperf.schema.pgserver import LocalPostgres
 from rrperf.schema.rails import load_schema_rb
 from rrperf.schema.sources import load_schema
@@ -167,13 +172,31 @@ class StatementCounter:
         self.statements.append("ROLLBACK")
 
 
-def test_coursemology2_read_in_at_most_20_statements(coursemology_url: str) -> None:
-    with StatementCounter() as counter:
+def test_coursemology2_read_in_at_most_20_statements(
+    pg_server: LocalPostgres, coursemology_url: str
+) -> None:
+    # Counted where they arrive: in the server's statement log.
+    with pg_server.statements("coursemology") as statements:
         schema = introspect_database(coursemology_url)
     assert len(schema.tables) == 176 and len(schema.foreign_keys) == 338
-    assert counter.statements.count("BEGIN") == 1  # one transaction
+    assert statements[0] == "BEGIN" and statements[-1] == "ROLLBACK"
+    assert statements.count("BEGIN") == 1  # one transaction
+    assert len(statements) == 7, statements
+
+
+def test_sqlalchemy_path_reads_the_same_in_at_most_20_statements(coursemology_url: str) -> None:
+    # The inspector's get_multi_* path (other drivers, other dialects): the same Schema,
+    # statements counted by a SQLAlchemy event listener.
+    with StatementCounter() as counter:
+        through_sqlalchemy = _introspect_sqlalchemy(coursemology_url)
+    assert counter.statements.count("BEGIN") == 1
     assert counter.statements[-1] == "ROLLBACK"
     assert len(counter.statements) <= 20, counter.statements
+    assert through_sqlalchemy == introspect_database(coursemology_url)
+
+
+def test_both_paths_agree_on_the_app_schema(app_url: str) -> None:
+    assert _introspect_sqlalchemy(app_url) == introspect_database(app_url)
 
 
 def test_catalog_fingerprint_follows_every_schema_change(
@@ -210,20 +233,23 @@ def test_catalog_fingerprint_follows_every_schema_change(
 
 
 def test_warm_cached_run_reads_only_the_fingerprint(
-    app_url: str, tmp_path: Path
+    pg_server: LocalPostgres, app_url: str, tmp_path: Path
 ) -> None:
     from rrperf.engine.strategies import get_strategy
 
-    cold = generate(app_url, tmp_path / "cold", strategy="cache_heavy",
-                    context=get_strategy("cache_heavy").make_context(cache_dir=tmp_path / "c"))
-    with StatementCounter() as counter:
-        warm = generate(
-            app_url, tmp_path / "warm", strategy="cache_heavy",
-            context=get_strategy("cache_heavy").make_context(cache_dir=tmp_path / "c"),
-        )
-    queries = [s for s in counter.statements if s not in {"BEGIN", "ROLLBACK", "COMMIT"}]
-    assert len(queries) == 1 and "md5(" in queries[0]
-    assert warm.output_digest == cold.output_digest
+    def run(out: str) -> str:
+        context = get_strategy("cache_heavy").make_context(cache_dir=tmp_path / "cache")
+        return generate(app_url, tmp_path / out, strategy="cache_heavy",
+                        context=context).output_digest
+
+    with pg_server.statements("app") as cold_statements:
+        cold = run("cold")
+    with pg_server.statements("app") as warm_statements:
+        warm = run("warm")
+    assert len(cold_statements) == 10  # fingerprint (BEGIN, query, ROLLBACK) + full read (7)
+    # One query: the catalog fingerprint (the log shows a statement's first line).
+    assert warm_statements == ["BEGIN", FINGERPRINT_SQL.splitlines()[0], "ROLLBACK"]
+    assert warm == cold
 
 
 # --- errors ---------------------------------------------------------------------------------
