@@ -663,10 +663,12 @@ def catalog_fingerprint(url: str) -> str:
     """A fingerprint of a database's schema, cheap enough to compute on every run.
 
     For PostgreSQL, one query (:data:`rrperf.schema.pgcatalog.FINGERPRINT_SQL`) hashes
-    (``md5`` over the sorted rows) what the catalog says about relations, columns, defaults,
-    comments, constraints, indexes, enum labels and domains, outside the system schemas: any
-    DDL that changes what :func:`introspect_database` would read changes it. Other databases:
-    the :meth:`Schema.fingerprint` of the introspected schema (a full read).
+    (``md5`` over the sorted rows) the identity and ``xmin`` of every catalog row describing
+    relations, columns, defaults, comments, constraints, indexes, types and enum labels
+    outside the system schemas: any DDL that changes what :func:`introspect_database` would
+    read writes such rows, so it changes the fingerprint; data changes, ANALYZE and VACUUM do
+    not. Other databases: the :meth:`Schema.fingerprint` of the introspected schema (a full
+    read).
 
     Parameters
     ----------
