@@ -153,6 +153,39 @@ def run_once(cmd: Command, work: Path, env: dict[str, str], round_no: int) -> fl
     return elapsed
 
 
+def in_process(url: str, work: Path, repeats: int) -> dict[str, list[float]]:
+    """In one process, interleaved: the default run (fresh output folder), a warm
+    ``cache_heavy`` run with a new context (its disk tier warm, as a new process has it) and
+    one with the context kept from the previous runs (memory tier warm too)."""
+    import warnings
+
+    from rrperf.engine.strategies import get_strategy
+    from rrperf.generator.api import generate
+
+    cache = work / "in-process-cache"
+    warm_out = work / "in-process-warm"
+    kept = get_strategy("cache_heavy").make_context(cache_dir=cache)
+    times: dict[str, list[float]] = {"default": [], "warm, new context": [],
+                                     "warm, kept context": []}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the unknown column types (inet, vector)
+        generate(url, warm_out, strategy="cache_heavy", context=kept)
+        for r in range(repeats):
+            out = work / f"in-process-{r}"
+            start = time.perf_counter()
+            generate(url, out)
+            times["default"].append(time.perf_counter() - start)
+            shutil.rmtree(out)
+            fresh = get_strategy("cache_heavy").make_context(cache_dir=cache)
+            start = time.perf_counter()
+            generate(url, warm_out, strategy="cache_heavy", context=fresh)
+            times["warm, new context"].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            generate(url, warm_out, strategy="cache_heavy", context=kept)
+            times["warm, kept context"].append(time.perf_counter() - start)
+    return times
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -198,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
                     cmd.times.append(run_once(cmd, work, env, r))
                 print(f"round {r + 1}/{args.repeats} done, load {os.getloadavg()[0]:.1f}",
                       file=sys.stderr)
+            inproc = in_process(tcp_url, work, args.repeats)
         peer_versions = versions(modules)
 
     default = next(c for c in commands if c.name.endswith("(default)"))
@@ -216,10 +250,18 @@ def main(argv: list[str] | None = None) -> int:
     paired = [d / k for d, k in zip(default.times, kysely.times, strict=True)]
     print(f"rrperf default / kysely-codegen per round: "
           f"{', '.join(f'{p:.2f}' for p in paired)}")
+    base = statistics.median(inproc["default"])
+    print("\nin one process (generate(url, ...)), interleaved:\n")
+    print("| run | median | min - max | / default |")
+    print("|---|---|---|---|")
+    for name, values in inproc.items():
+        med = statistics.median(values)
+        print(f"| {name} | {med:.3f} s | {min(values):.3f} - {max(values):.3f} | "
+              f"{med / base:.2f} |")
     if args.json:
         args.json.write_text(json.dumps(
             {"versions": peer_versions, "repeats": args.repeats,
-             "times": {c.name: c.times for c in commands}}, indent=2))
+             "times": {c.name: c.times for c in commands}, "in_process": inproc}, indent=2))
     return 0
 
 
