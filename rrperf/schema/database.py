@@ -1,13 +1,19 @@
-"""Read a Schema from a live database through SQLAlchemy's inspector.
+"""Read a Schema from a live database.
 
-Any database SQLAlchemy can reach works (``sqlite:///app.db``, ``postgresql://...``); the
-driver must be installed. Database types are mapped back to the Rails type names a
-``schema.rb`` dump would use, so a schema read from a database and one parsed from its dump
-look alike. This module is the one place where SQLAlchemy errors become
+Any database SQLAlchemy can reach works (``sqlite:///app.db``, ``mysql+pymysql://...``), read
+with the inspector's ``get_multi_*`` methods in one connection; PostgreSQL URLs are read
+straight from the catalog with psycopg when it is installed (:mod:`rrperf.schema.pgcatalog`,
+a handful of statements and no SQLAlchemy import). The driver must be installed; a missing
+one is a one-line error naming the pip package. Database types are mapped back to the Rails
+type names a ``schema.rb`` dump would use, tables are sorted by name and foreign keys as
+Rails dumps them, so a schema read from a database and one parsed from its dump look alike.
+This module is the one place where SQLAlchemy and driver errors become
 :class:`~rrperf.errors.SchemaSourceError`; passwords never appear in messages or in
 ``Schema.source``.
 
-SQLAlchemy is imported when a function here is called, not when the module is imported.
+:func:`catalog_fingerprint` is the cheap key of a database's schema (one query on
+PostgreSQL) that the schema caches use. SQLAlchemy and psycopg are imported when a function
+here needs them, not when the module is imported.
 """
 
 from __future__ import annotations
