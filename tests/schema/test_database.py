@@ -214,6 +214,11 @@ def test_redact_url() -> None:
         "postgresql://bob@host:5432/db?sslmode=require")
     assert redact_url("sqlite:///a/b.db") == "sqlite:///a/b.db"
     assert redact_url("not a url") == "not a url"
+    # Without SQLAlchemy: the password is what follows the user's ':' before the host's '@'.
+    assert redact_url("postgresql://bob:p%40ss:w@host/db") == "postgresql://bob@host/db"
+    assert redact_url("postgresql://bob@/db?host=/tmp/s&port=5") == (
+        "postgresql://bob@/db?host=/tmp/s&port=5")
+    assert redact_url("postgresql://h/db?x=a@b") == "postgresql://h/db?x=a@b"
 
 
 @pytest.mark.parametrize(
