@@ -3,7 +3,8 @@
 Templates live in ``rrperf/generator/templates`` and are compiled once per process: the
 :class:`jinja2.Environment` and each template are cached at module level on first use
 (nothing is read at import time), and their compiled code is kept in Jinja2's bytecode cache
-for the next process (keyed by each template's source, so an edited template compiles again). Autoescaping is off (the output is TypeScript, not HTML);
+for the next process (keyed by each template's source, so an edited template compiles
+again). Autoescaping is off (the output is TypeScript, not HTML);
 every value that lands inside a TypeScript string literal is quoted by
 :func:`~rrperf.generator.naming.ts_string` before it reaches a template, and every value
 written into a comment goes through the ``comment`` filter.
