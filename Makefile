@@ -1,6 +1,6 @@
 # Two commands from a fresh clone: `make demo` (the main job) and `make test` (every test).
 # Both create and fill .venv themselves; `make test` also installs what the tests need outside
-# Python (node/npm + the TypeScript compiler, Debian's chromium) when it is missing.
+# Python (node/npm + the TypeScript compiler, Debian's chromium and postgresql) when it is missing.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,14 +8,14 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export MPLBACKEND :=
 
-.PHONY: venv demo test test-fast lint typecheck bench node browser clean
+.PHONY: venv demo test test-fast lint typecheck bench node browser postgres clean
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,postgres]'
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
@@ -29,11 +29,16 @@ $(NODE_STAMP): package.json
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The PostgreSQL server the tests start themselves (initdb/pg_ctl of Debian's postgresql package,
+# found under /usr/lib/postgresql/*/bin, which is not on PATH).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
 demo: venv
 	$(VENV)/bin/rrperf demo
 
 # Lint and type-check first, so the test runner's summary is the last thing printed.
-test: venv node browser
+test: venv node browser postgres
 	$(VENV)/bin/ruff check rrperf tests benchmarks
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 2 -q

@@ -2,7 +2,9 @@
 
 Templates live in ``rrperf/generator/templates`` and are compiled once per process: the
 :class:`jinja2.Environment` and each template are cached at module level on first use
-(nothing is read at import time). Autoescaping is off (the output is TypeScript, not HTML);
+(nothing is read at import time), and their compiled code is kept in Jinja2's bytecode cache
+for the next process (keyed by each template's source, so an edited template compiles
+again). Autoescaping is off (the output is TypeScript, not HTML);
 every value that lands inside a TypeScript string literal is quoted by
 :func:`~rrperf.generator.naming.ts_string` before it reaches a template, and every value
 written into a comment goes through the ``comment`` filter.
@@ -40,9 +42,21 @@ def _comment(value: object) -> str:
     return " ".join(str(value).replace("*/", "*\\/").split())
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Jinja2's per-user cache of compiled templates (in the temporary folder), so that a new
+    process loads the templates' code instead of compiling them again: 0.2-0.35 s of every
+    ``rrperf generate`` command on the development machine. ``None`` where Jinja2 finds no
+    safe folder for it."""
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        return None
+
+
 @functools.cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
+        bytecode_cache=_bytecode_cache(),
         loader=jinja2.FileSystemLoader(_TEMPLATES),
         autoescape=False,
         keep_trailing_newline=True,

@@ -37,8 +37,13 @@ messages_as_creator``; a polymorphic inverse counts as non-conventional). A has_
 whose name is taken becomes ``<name>_through_<join table>``. Any remaining clash gets a
 numeric suffix ``_2``, ``_3``... in the deterministic order below.
 
-Associations are ordered by owning table (schema order), then belongs_to (column order),
-inverses (owner table order, then column order), and has_many_through (join table order).
+Associations are grouped by owning table (schema order); within a table come belongs_to
+(column order), inverses (by owner table name, then key column position) and has_many_through
+(by join table name, then column position). Names, clash resolution and the order within a
+table look at no order of tables or foreign keys in the source, so a database and its
+``schema.rb`` dump (or two databases whose catalogs list tables differently) give each table
+the same associations with the same names in the same order. Table names compare as plain
+strings (code points).
 """
 
 from __future__ import annotations
@@ -274,7 +279,7 @@ def _pluralize(word: str) -> str:
 class _Candidate:
     """An association before its final name is chosen."""
 
-    sort_key: tuple[int, int, int, int]
+    sort_key: tuple[str, int, str, int]  # (owning table, group, other table, column position)
     assoc: Association  # with the preferred name
     alt_name: str  # used when the preferred name is taken
     conventional: bool = True  # keeps the preferred name in a same-name group
@@ -319,7 +324,9 @@ def _belongs_to(
 ) -> list[tuple[int, Association]]:
     """The belongs_to associations of every table, with their column positions."""
     fk_by_column: dict[tuple[str, str], str] = {}
-    for fk in schema.foreign_keys:
+    # A column with several foreign keys belongs to the first target by name, whatever the
+    # order the source lists its keys in.
+    for fk in sorted(schema.foreign_keys, key=lambda f: (f.from_table, f.column, f.to_table)):
         if fk.to_table in table_index:
             fk_by_column.setdefault((fk.from_table, fk.column), fk.to_table)
 
@@ -422,7 +429,7 @@ def infer_associations(
 
     for position, bt in belongs:
         owner = bt.table
-        candidates.append(_Candidate((table_index[owner], 0, position, 0), bt, bt.name))
+        candidates.append(_Candidate((owner, 0, "", position), bt, bt.name))
         if bt.polymorphic:
             for target in bt.polymorphic_types:
                 if target not in table_index:
@@ -438,7 +445,7 @@ def infer_associations(
                 )
                 candidates.append(
                     _Candidate(
-                        (table_index[target], 1, table_index[owner], position),
+                        (target, 1, owner, position),
                         inverse,
                         f"{owner}_as_{bt.name}",
                         conventional=False,
@@ -455,7 +462,7 @@ def infer_associations(
             inverse = Association("has_many", bt.target, owner, owner, bt.foreign_key)
         candidates.append(
             _Candidate(
-                (table_index[bt.target], 1, table_index[owner], position),
+                (bt.target, 1, owner, position),
                 inverse,
                 f"{inverse.name}_as_{bt.name}",
                 conventional=bt.name == singular(bt.target),
@@ -486,13 +493,15 @@ def infer_associations(
             )
             candidates.append(
                 _Candidate(
-                    (table_index[this.target], 2, table_index[table.name], other_pos),
+                    (this.target, 2, table.name, other_pos),
                     through,
                     f"{name}_through_{table.name}",
                 )
             )
 
-    candidates.sort(key=lambda c: c.sort_key)
+    # Grouped by owning table in schema order; within a table the order depends on names and
+    # column positions only.
+    candidates.sort(key=lambda c: (table_index[c.sort_key[0]], *c.sort_key[1:]))
     # How many inverses on each table want each name: a shared name goes to the conventional one.
     wanted = Counter((c.assoc.table, c.assoc.name) for c in candidates if c.sort_key[1] == 1)
     taken: dict[str, set[str]] = {}

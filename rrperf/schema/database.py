@@ -1,13 +1,19 @@
-"""Read a Schema from a live database through SQLAlchemy's inspector.
+"""Read a Schema from a live database.
 
-Any database SQLAlchemy can reach works (``sqlite:///app.db``, ``postgresql://...``); the
-driver must be installed. Database types are mapped back to the Rails type names a
-``schema.rb`` dump would use, so a schema read from a database and one parsed from its dump
-look alike. This module is the one place where SQLAlchemy errors become
+Any database SQLAlchemy can reach works (``sqlite:///app.db``, ``mysql+pymysql://...``), read
+with the inspector's ``get_multi_*`` methods in one connection; PostgreSQL URLs are read
+straight from the catalog with psycopg when it is installed (:mod:`rrperf.schema.pgcatalog`,
+a handful of statements and no SQLAlchemy import). The driver must be installed; a missing
+one is a one-line error naming the pip package. Database types are mapped back to the Rails
+type names a ``schema.rb`` dump would use, tables are sorted by name and foreign keys as
+Rails dumps them, so a schema read from a database and one parsed from its dump look alike.
+This module is the one place where SQLAlchemy and driver errors become
 :class:`~rrperf.errors.SchemaSourceError`; passwords never appear in messages or in
 ``Schema.source``.
 
-SQLAlchemy is imported when a function here is called, not when the module is imported.
+:func:`catalog_fingerprint` is the cheap key of a database's schema (one query on
+PostgreSQL) that the schema caches use. SQLAlchemy and psycopg are imported when a function
+here needs them, not when the module is imported.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Inspector
     from sqlalchemy.engine.url import URL
 
-__all__ = ["introspect_database", "redact_url", "rails_type"]
+__all__ = ["catalog_fingerprint", "introspect_database", "redact_url", "rails_type"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +63,9 @@ _FALSE = {"f", "false", "0", "no", "n"}
 def redact_url(url: str | URL) -> str:
     """``url`` as text with its password removed (``postgresql://bob@host/db``).
 
+    Pure text work (no SQLAlchemy import): the password is what follows the first ``:`` of
+    the user part before the last ``@`` of the host part.
+
     Parameters
     ----------
     url : str or sqlalchemy.engine.URL
@@ -65,49 +74,125 @@ def redact_url(url: str | URL) -> str:
     Returns
     -------
     str
-        The URL without a password; the input text unchanged if it is not a valid URL.
+        The URL without a password; the input text unchanged if it has none or is not a URL.
     """
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    text = url if isinstance(url, str) else url.render_as_string(hide_password=False)
+    userinfo, netloc_rest, prefix = _split_userinfo(text)
+    if userinfo is None:
+        return text
+    return prefix + userinfo.split(":", 1)[0] + "@" + netloc_rest
 
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return str(url)
-    return parsed._replace(password=None).render_as_string(hide_password=False)
+
+def _split_userinfo(text: str) -> tuple[str | None, str, str]:
+    """(user[:password] or None, the rest after ``@``, ``scheme://``)."""
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return None, text, ""
+    end = len(rest)
+    for ch in "/?#":
+        pos = rest.find(ch)
+        if 0 <= pos < end:
+            end = pos
+    at = rest.rfind("@", 0, end)
+    if at < 0:
+        return None, rest, scheme + sep
+    return rest[:at], rest[at + 1:], scheme + sep
 
 
 def _password(url: str) -> str | None:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from urllib.parse import unquote
 
-    try:
-        return make_url(url).password
-    except ArgumentError:
+    userinfo = _split_userinfo(url)[0]
+    if userinfo is None or ":" not in userinfo:
         return None
+    return unquote(userinfo.split(":", 1)[1]) or None
+
+
+def _is_database_error(err: BaseException) -> bool:
+    """A SQLAlchemy or psycopg error (checked without importing either)."""
+    import sys
+
+    for module, name in (("sqlalchemy.exc", "SQLAlchemyError"), ("psycopg", "Error")):
+        loaded = sys.modules.get(module)
+        if loaded is not None and isinstance(err, getattr(loaded, name)):
+            return True
+    return False
 
 
 @contextmanager
 def _map_errors(url: str) -> Iterator[None]:
     """The boundary: SQLAlchemy and driver errors become rrperf errors, password removed."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     shown = redact_url(url)
     secret = _password(url)
 
     def clean(text: str) -> str:
-        return text.replace(secret, "***") if secret else text
+        if secret:
+            from urllib.parse import quote
+
+            text = text.replace(secret, "***").replace(quote(secret, safe=""), "***")
+        return text
 
     try:
         yield
-    except SQLAlchemyError as err:
-        detail = clean(str(err).splitlines()[0] if str(err) else type(err).__name__)
-        raise SchemaSourceError(f"cannot introspect database {shown}: {detail}") from err
+    except MissingDependencyError:
+        raise
     except ImportError as err:
-        module = getattr(err, "name", None) or "the database driver"
+        module = getattr(err, "name", None) or ""
+        package = _DRIVER_PACKAGES.get(module.split(".")[0], module or "the database driver")
         raise MissingDependencyError(
-            f"introspecting {shown} needs {module}; install it with: pip install {module}"
+            f"introspecting {shown} needs {module or 'a database driver'}; "
+            f"install it with: pip install {package}"
         ) from err
+    except Exception as err:
+        if not _is_database_error(err):
+            raise
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+        detail = clean(lines[0] if lines else type(err).__name__)
+        raise SchemaSourceError(f"cannot introspect database {shown}: {detail}") from err
+
+
+# Driver module -> the pip package that provides it.
+_DRIVER_PACKAGES = {
+    "psycopg": "'psycopg[binary]' (or pip install 'rrperf[postgres]')",
+    "psycopg2": "psycopg2-binary",
+    "MySQLdb": "mysqlclient",
+    "pymysql": "PyMySQL",
+    "mysql": "mysql-connector-python",
+    "mariadb": "mariadb",
+    "asyncpg": "asyncpg",
+    "pg8000": "pg8000",
+    "oracledb": "oracledb",
+    "pyodbc": "pyodbc",
+}
+
+# A URL without a driver (``postgresql://``) -> the drivers to try, SQLAlchemy's default first.
+_DEFAULT_DRIVERS = {
+    "postgresql": (("psycopg2", "postgresql+psycopg2"), ("psycopg", "postgresql+psycopg")),
+    "mysql": (("MySQLdb", "mysql+mysqldb"), ("pymysql", "mysql+pymysql")),
+    "mariadb": (("MySQLdb", "mariadb+mysqldb"), ("pymysql", "mariadb+pymysql")),
+}
+
+
+def _with_driver(url: URL, shown: str) -> URL:
+    """``url`` with an installed driver named when it names none.
+
+    SQLAlchemy picks ``psycopg2`` for ``postgresql://`` and ``mysqlclient`` for ``mysql://``;
+    when that one is missing but the other usual driver (``psycopg`` 3, ``PyMySQL``) is
+    installed, that one is used. With none installed: a one-line error naming the package.
+    """
+    import importlib.util
+
+    choices = _DEFAULT_DRIVERS.get(url.drivername)
+    if choices is None:
+        return url
+    for module, drivername in choices:
+        if importlib.util.find_spec(module) is not None:
+            return url.set(drivername=drivername)
+    packages = " or ".join(_DRIVER_PACKAGES[m].split(" (")[0] for m, _ in choices)
+    raise MissingDependencyError(
+        f"introspecting {shown} needs a {url.drivername} driver; install one with: "
+        f"pip install {packages}"
+    )
 
 
 def rails_type(sa_type: Any) -> dict[str, Any]:
@@ -127,6 +212,8 @@ def rails_type(sa_type: Any) -> dict[str, Any]:
     from sqlalchemy import types as sat
     from sqlalchemy.dialects import postgresql as pg
 
+    if isinstance(sa_type, pg.DOMAIN):  # a domain is known by its own name (``vector``)
+        return {"type": sa_type.name}
     if isinstance(sa_type, sat.ARRAY):
         inner = rails_type(sa_type.item_type)
         inner["array"] = True
@@ -260,16 +347,18 @@ def _reflects(inspector: Inspector, method: str) -> bool:
     return own is not None and own is not getattr(DefaultDialect, method, None)
 
 
-def _read_table(
-    inspector: Inspector, name: str, enums: dict[str, tuple[str, ...]]
-) -> tuple[Table, list[ForeignKey]]:
-    pk = tuple(inspector.get_pk_constraint(name).get("constrained_columns") or ())
+def _columns(
+    infos: list[Any], pk: tuple[str, ...], enums: dict[str, tuple[str, ...]]
+) -> tuple[Column, ...]:
     columns = []
-    for info in inspector.get_columns(name):
+    for info in infos:
         attrs = rails_type(info["type"])
         if attrs["type"] == "enum" and not attrs.get("enum_values") and attrs.get("enum_type"):
             attrs["enum_values"] = enums.get(attrs["enum_type"], ())
-        default = parse_default(info.get("default"), attrs["type"])
+        default = _structured(
+            parse_default(info.get("default"), attrs["type"]), attrs["type"],
+            bool(attrs.get("array")),
+        )
         columns.append(
             Column(
                 name=info["name"],
@@ -280,9 +369,64 @@ def _read_table(
                 **attrs,
             )
         )
+    return tuple(columns)
 
+
+def _structured(default: Default | None, rails: str, array: bool) -> Default | None:
+    """A literal default of an array or JSON column as the data a ``schema.rb`` shows:
+    ``'{a,b}'`` -> ``["a", "b"]``, ``'{"k": 1}'`` (jsonb) -> ``{"k": 1}``."""
+    if default is None or default.function or not isinstance(default.value, str):
+        return default
+    if array:
+        items = _array_items(default.value)
+        if items is None:
+            return default
+        return Default([None if v is None else _literal(v, rails) for v in items])
+    if rails in {"json", "jsonb"}:
+        import json
+
+        try:
+            return Default(json.loads(default.value))
+        except ValueError:
+            return default
+    return default
+
+
+def _array_items(text: str) -> list[str | None] | None:
+    """The elements of a one-dimensional PostgreSQL array literal (``None`` if not one)."""
+    if not (text.startswith("{") and text.endswith("}")):
+        return None
+    body, i = text[1:-1], 0
+    items: list[str | None] = []
+    if not body:
+        return []
+    while i <= len(body):
+        if i < len(body) and body[i] == '"':
+            j, chars = i + 1, []
+            while j < len(body) and body[j] != '"':
+                if body[j] == "\\" and j + 1 < len(body):
+                    j += 1
+                chars.append(body[j])
+                j += 1
+            items.append("".join(chars))
+            i = j + 1
+        else:
+            j = body.find(",", i)
+            j = len(body) if j < 0 else j
+            word = body[i:j]
+            if "{" in word or '"' in word:
+                return None  # nested arrays: left as text
+            items.append(None if word.upper() == "NULL" else word)
+            i = j
+        if i < len(body) and body[i] != ",":
+            return None
+        i += 1
+    return items
+
+
+def _indexes(index_infos: list[Any], unique_infos: list[Any]) -> tuple[Index, ...]:
     indexes: list[Index] = []
-    for ix in inspector.get_indexes(name):
+    for ix in index_infos:
         cols = ix.get("column_names") or []
         exprs = ix.get("expressions")
         dialect_options = ix.get("dialect_options", {})
@@ -297,39 +441,28 @@ def _read_table(
                 using=dialect_options.get("postgresql_using"),
             )
         )
-    unique_constraints = (
-        inspector.get_unique_constraints(name) if _reflects(inspector, "get_unique_constraints")
-        else []
-    )
-    for uc in unique_constraints:
+    for uc in unique_infos:
         uc_cols: tuple[str, ...] = tuple(c for c in uc.get("column_names") or () if c)
         if any(
             ix.unique and (ix.columns == uc_cols or ix.name == uc.get("name")) for ix in indexes
         ):
             continue
         indexes.append(Index(name=uc.get("name"), columns=uc_cols, unique=True))
+    return tuple(indexes)
 
-    checks = tuple(
-        CheckConstraint(expression=str(cc["sqltext"]), name=cc.get("name"))
-        for cc in (
-            inspector.get_check_constraints(name)
-            if _reflects(inspector, "get_check_constraints")
-            else []
-        )
-    )
-    comment = None
-    if inspector.dialect.supports_comments and _reflects(inspector, "get_table_comment"):
-        comment = inspector.get_table_comment(name).get("text")
 
+def _foreign_keys(name: str, infos: list[Any]) -> list[ForeignKey]:
+    """The single-column foreign keys of table ``name``, in the order Rails dumps them
+    (by target table, then column); composite ones are skipped with a warning."""
     fks: list[ForeignKey] = []
-    for fk in inspector.get_foreign_keys(name):
+    for fk in infos:
         local, remote = fk.get("constrained_columns") or [], fk.get("referred_columns") or []
         if len(local) != 1:
             warnings.warn(
                 f"skipping the composite foreign key {name}({', '.join(local)}) -> "
                 f"{fk.get('referred_table')}: associations need a single key column",
                 SchemaWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
             continue
         options = fk.get("options") or {}
@@ -344,15 +477,57 @@ def _read_table(
                 on_update=_referential(options.get("onupdate")),
             )
         )
-    table = Table(
-        name=name,
-        columns=tuple(columns),
-        primary_key=pk,
-        indexes=tuple(indexes),
-        check_constraints=checks,
-        comment=comment or None,
-    )
-    return table, fks
+    fks.sort(key=lambda f: (f.to_table, f.column, f.name or ""))
+    return fks
+
+
+def _reflect(inspector: Inspector) -> tuple[list[Table], list[ForeignKey], list[EnumType]]:
+    """Every table of the default schema, read with the inspector's ``get_multi_*`` methods
+    (a handful of catalog queries in all on PostgreSQL, whatever the number of tables)."""
+    enums: dict[str, tuple[str, ...]] = {}
+    enum_types: list[EnumType] = []
+    if hasattr(inspector, "get_enums"):
+        for info in sorted(inspector.get_enums(), key=lambda e: e["name"]):
+            values = tuple(info.get("labels") or ())
+            enums[info["name"]] = values
+            enum_types.append(EnumType(info["name"], values))
+
+    def each(method: str) -> dict[str, Any]:
+        optional = method in {
+            "get_multi_unique_constraints", "get_multi_check_constraints",
+            "get_multi_table_comment",
+        }
+        if optional and not _reflects(inspector, method.replace("multi_", "")):
+            return {}
+        return {key[1]: value for key, value in getattr(inspector, method)().items()}
+
+    columns = each("get_multi_columns")
+    pks = each("get_multi_pk_constraint")
+    indexes = each("get_multi_indexes")
+    uniques = each("get_multi_unique_constraints")
+    checks = each("get_multi_check_constraints")
+    fk_infos = each("get_multi_foreign_keys")
+    comments = each("get_multi_table_comment") if inspector.dialect.supports_comments else {}
+
+    tables: list[Table] = []
+    foreign_keys: list[ForeignKey] = []
+    for name in sorted(columns):
+        pk = tuple((pks.get(name) or {}).get("constrained_columns") or ())
+        tables.append(
+            Table(
+                name=name,
+                columns=_columns(columns[name], pk, enums),
+                primary_key=pk,
+                indexes=_indexes(indexes.get(name) or [], uniques.get(name) or []),
+                check_constraints=tuple(
+                    CheckConstraint(expression=str(cc["sqltext"]), name=cc.get("name"))
+                    for cc in checks.get(name) or []
+                ),
+                comment=(comments.get(name) or {}).get("text") or None,
+            )
+        )
+        foreign_keys.extend(_foreign_keys(name, fk_infos.get(name) or []))
+    return tables, foreign_keys, enum_types
 
 
 def _check_sqlite_file(url: URL, shown: str) -> None:
@@ -377,9 +552,9 @@ def introspect_database(url: str) -> Schema:
     Returns
     -------
     Schema
-        Tables in the order the dialect lists them (alphabetical for SQLite and PostgreSQL),
-        columns in database order, ``associations=()`` and ``source`` set to the URL without
-        its password.
+        Tables sorted by name (as a ``schema.rb`` lists them), columns in database order,
+        foreign keys per table in Rails' dump order (target table, column),
+        ``associations=()`` and ``source`` set to the URL without its password.
 
     Raises
     ------
@@ -396,47 +571,91 @@ def introspect_database(url: str) -> Schema:
 
     Notes
     -----
-    Tested on SQLite only (PostgreSQL is not available in CI). SQLite reports a declared type
-    it does not know by its affinity (``geometry`` reads back as ``NUMERIC``, so ``decimal``),
-    and SQLAlchemy does not read ``ON DELETE`` of an inline ``REFERENCES`` clause there; Rails
-    writes table-level ``FOREIGN KEY`` constraints, which are read fully.
+    ``postgresql://`` and ``postgresql+psycopg://`` URLs are read straight from the catalog
+    with psycopg (:mod:`rrperf.schema.pgcatalog`: BEGIN, five queries, ROLLBACK), without
+    importing SQLAlchemy; other URLs (and ``postgresql+psycopg2://``) through SQLAlchemy's
+    inspector, with its ``get_multi_*`` methods in one connection (on PostgreSQL about 15
+    statements, whatever the number of tables). Both are tested against real PostgreSQL
+    servers and must agree. SQLite reports a declared type it does not know by its affinity
+    (``geometry`` reads back as ``NUMERIC``, so ``decimal``), and SQLAlchemy does not read
+    ``ON DELETE`` of an inline ``REFERENCES`` clause there; Rails writes table-level
+    ``FOREIGN KEY`` constraints, which are read fully.
     """
+    shown = redact_url(url)
+    if _direct_postgres(url):
+        with _map_errors(url), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            tables, foreign_keys, enum_types = _read_postgres(url)
+        _reissue(caught, shown)
+        logger.debug("introspected %d tables from %s", len(tables), shown)
+        return Schema(
+            tables=tuple(tables),
+            foreign_keys=tuple(foreign_keys),
+            enums=tuple(enum_types),
+            source=shown,
+        )
+    return _introspect_sqlalchemy(url)
+
+
+def _direct_postgres(url: str) -> bool:
+    """Whether ``url`` is read with psycopg directly (PostgreSQL, psycopg installed)."""
+    import importlib.util
+
+    scheme = url.partition("://")[0]
+    return scheme in {"postgresql", "postgres", "postgresql+psycopg"} and (
+        importlib.util.find_spec("psycopg") is not None
+    )
+
+
+def _read_postgres(url: str) -> tuple[list[Table], list[ForeignKey], list[EnumType]]:
+    import psycopg
+
+    from rrperf.schema.pgcatalog import libpq_url, read_catalog
+
+    conn = psycopg.connect(libpq_url(url))
+    try:
+        result = read_catalog(conn)
+        conn.rollback()
+    finally:
+        conn.close()
+    return result
+
+
+def _reissue(caught: list[warnings.WarningMessage], shown: str) -> None:
+    """Re-issue what happened during reflection once each, SQLAlchemy's own warnings (such as
+    "Skipped unsupported reflection of expression-based index") as SchemaWarning."""
+    import sys
+
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    seen: set[tuple[type[Warning], str]] = set()
+    for record in caught:
+        category = record.category
+        if sa_exc is not None and issubclass(category, sa_exc.SAWarning):
+            category = SchemaWarning
+        key = (category, str(record.message))
+        if key not in seen:
+            seen.add(key)
+            warnings.warn(f"{shown}: {record.message}", category, stacklevel=3)
+
+
+def _introspect_sqlalchemy(url: str) -> Schema:
+    """:func:`introspect_database` through SQLAlchemy's inspector, for any dialect."""
     import sqlalchemy
     from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import SAWarning
 
     shown = redact_url(url)
     with _map_errors(url), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         parsed = make_url(url)
         _check_sqlite_file(parsed, shown)
-        engine = sqlalchemy.create_engine(parsed)
+        engine = sqlalchemy.create_engine(_with_driver(parsed, shown))
         try:
-            inspector = sqlalchemy.inspect(engine)
-            enums: dict[str, tuple[str, ...]] = {}
-            enum_types: list[EnumType] = []
-            if hasattr(inspector, "get_enums"):
-                for info in inspector.get_enums():
-                    values = tuple(info.get("labels") or ())
-                    enums[info["name"]] = values
-                    enum_types.append(EnumType(info["name"], values))
-            tables: list[Table] = []
-            foreign_keys: list[ForeignKey] = []
-            for name in inspector.get_table_names():
-                table, fks = _read_table(inspector, name, enums)
-                tables.append(table)
-                foreign_keys.extend(fks)
+            with engine.connect() as conn:  # one connection, one transaction
+                tables, foreign_keys, enum_types = _reflect(sqlalchemy.inspect(conn))
+                conn.rollback()
         finally:
             engine.dispose()
-    # Re-issue what happened during reflection once each, SQLAlchemy's own warnings (such as
-    # "Skipped unsupported reflection of expression-based index") as SchemaWarning.
-    seen: set[tuple[type[Warning], str]] = set()
-    for record in caught:
-        category = SchemaWarning if issubclass(record.category, SAWarning) else record.category
-        key = (category, str(record.message))
-        if key not in seen:
-            seen.add(key)
-            warnings.warn(f"{shown}: {record.message}", category, stacklevel=2)
+    _reissue(caught, shown)
     logger.debug("introspected %d tables from %s", len(tables), shown)
     return Schema(
         tables=tuple(tables),
@@ -444,3 +663,64 @@ def introspect_database(url: str) -> Schema:
         enums=tuple(enum_types),
         source=shown,
     )
+
+
+def catalog_fingerprint(url: str) -> str:
+    """A fingerprint of a database's schema, cheap enough to compute on every run.
+
+    For PostgreSQL, one query (:data:`rrperf.schema.pgcatalog.FINGERPRINT_SQL`) hashes
+    (``md5`` over the sorted rows) the identity and ``xmin`` of every catalog row describing
+    relations, columns, defaults, comments, constraints, indexes, types and enum labels
+    outside the system schemas: any DDL that changes what :func:`introspect_database` would
+    read writes such rows, so it changes the fingerprint; data changes, ANALYZE and VACUUM do
+    not. Other databases: the :meth:`Schema.fingerprint` of the introspected schema (a full
+    read).
+
+    Parameters
+    ----------
+    url : str
+        A SQLAlchemy database URL.
+
+    Returns
+    -------
+    str
+        ``"pg-catalog:<md5>:<rows>"`` for PostgreSQL, a sha256 hex digest otherwise.
+
+    Raises
+    ------
+    SchemaSourceError, MissingDependencyError
+        As :func:`introspect_database`.
+    """
+    from rrperf.schema.pgcatalog import FINGERPRINT_SQL
+
+    if _direct_postgres(url):
+        import psycopg
+
+        from rrperf.schema.pgcatalog import libpq_url
+
+        with _map_errors(url):
+            conn = psycopg.connect(libpq_url(url))
+            try:
+                row = conn.execute(FINGERPRINT_SQL.encode()).fetchone()
+                conn.rollback()
+            finally:
+                conn.close()
+        assert row is not None
+        return f"pg-catalog:{row[0]}:{row[1]}"
+    import sqlalchemy
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    shown = redact_url(url)
+    with _map_errors(url):
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "postgresql":
+            return introspect_database(url).fingerprint()
+        engine = sqlalchemy.create_engine(_with_driver(parsed, shown), poolclass=NullPool)
+        try:
+            with engine.connect() as sa_conn:
+                digest, rows = sa_conn.exec_driver_sql(FINGERPRINT_SQL).one()
+                sa_conn.rollback()
+        finally:
+            engine.dispose()
+    return f"pg-catalog:{digest}:{rows}"

@@ -22,7 +22,8 @@ are inferred (:func:`rrperf.schema.associations.infer_associations`) with the co
 
 :func:`source_fingerprint` gives a content fingerprint of a source, for cache keys: the sha256
 of the file bytes for files (built-in scenarios included), the canonical parameter string for
-synthetic schemas, and the fingerprint of the introspected catalog for database URLs. It
+synthetic schemas, a one-query catalog fingerprint for PostgreSQL URLs and the fingerprint of
+the introspected schema for other database URLs. It
 covers the source only; the configuration applied by :func:`load_schema` is not part of it.
 
 This module stays light: it imports SQLAlchemy (through :mod:`rrperf.schema.database`) and the
@@ -288,8 +289,11 @@ def source_fingerprint(source: SchemaSource) -> str:
     str
         The sha256 hex digest of the file bytes for a file or a built-in scenario; for a
         synthetic source its canonical parameter string plus the generator format
-        (``"synthetic:1000:seed=0:...:enum_share=0.1@format=1"``); for a database URL or a
-        Schema, :meth:`Schema.fingerprint` of the (introspected) schema.
+        (``"synthetic:1000:seed=0:...:enum_share=0.1@format=1"``); for a PostgreSQL URL the
+        catalog fingerprint of :func:`~rrperf.schema.database.catalog_fingerprint` (one query,
+        no introspection: a warm cached run keys its cached schema with it and reads nothing
+        else from the database); for another database URL or a Schema,
+        :meth:`Schema.fingerprint` of the (introspected) schema.
 
     Raises
     ------
@@ -307,9 +311,9 @@ def source_fingerprint(source: SchemaSource) -> str:
             return _sha256_file(scenario.path)
         return f"{SyntheticSpec.parse(source).canonical}@format={SYNTHETIC_FORMAT}"
     if isinstance(source, str) and "://" in source:
-        from rrperf.schema.database import introspect_database
+        from rrperf.schema.database import catalog_fingerprint
 
-        return introspect_database(source).fingerprint()
+        return catalog_fingerprint(source)
     if not isinstance(source, str | os.PathLike):
         raise SchemaSourceError(
             "expected a scenario name, synthetic:N, a database URL, a path or a Schema, "

@@ -36,9 +36,10 @@ def test_blog_by_naming_only() -> None:
         table("posts", "user_id", "title:string"),
         table("comments", "post_id", "user_id", "body:text"),
     )
+    # Inverses by owner table name, not schema order (issue 14).
     assert got == (
-        A("has_many", "users", "posts", "posts", "user_id"),
         A("has_many", "users", "comments", "comments", "user_id"),
+        A("has_many", "users", "posts", "posts", "user_id"),
         A("belongs_to", "posts", "user", "users", "user_id"),
         A("has_many", "posts", "comments", "comments", "post_id"),
         A("belongs_to", "comments", "post", "posts", "post_id"),
@@ -98,9 +99,9 @@ def test_irregular_plural_and_unique_index_gives_has_one() -> None:
               indexes=(Index("ix3", ("person_id", "kind"), unique=True),)),
     )
     assert got == (
-        A("has_one", "people", "profile", "profiles", "person_id"),
         A("has_many", "people", "addresses", "addresses", "person_id"),
         A("has_many", "people", "badges", "badges", "person_id"),
+        A("has_one", "people", "profile", "profiles", "person_id"),
         A("belongs_to", "profiles", "person", "people", "person_id"),
         A("belongs_to", "addresses", "person", "people", "person_id"),
         A("belongs_to", "badges", "person", "people", "person_id"),
@@ -247,7 +248,10 @@ def test_names_unique_per_table_on_every_clash() -> None:
     )
     names = [(a.table, a.name) for a in got]
     assert len(names) == len(set(names))
-    assert got[0] == A("has_one", "farms", "sheep", "sheep", "farm_id")
+    assert got[:2] == (
+        A("has_many", "farms", "barns", "barns", "farm_id"),
+        A("has_one", "farms", "sheep", "sheep", "farm_id"),
+    )
 
 
 def test_existing_associations_are_replaced_and_input_unchanged() -> None:
@@ -262,6 +266,51 @@ def test_existing_associations_are_replaced_and_input_unchanged() -> None:
     assert (out.tables, out.version, out.source) == (schema.tables, "1", "x.rb")
     assert schema.associations[0].name == "old"
     assert out.table("posts") is schema.table("posts")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_same_associations_whatever_the_order_of_tables_and_keys(seed: int) -> None:
+    # A database lists tables and foreign keys in catalog order, a schema.rb alphabetically:
+    # each table must get the same associations, names and order either way (issue 14).
+    import random
+
+    tables = [
+        table("users"),
+        table("topics", "user_id", "creator_id", "forum_id"),
+        table("forums", "user_id"),
+        table("posts", "topic_id", "user_id", "editor_id"),
+        table("memberships", "user_id", "forum_id"),
+        table("tags", "user_id"),
+        table("topic_users", "topic_id", "user_id"),
+    ]
+    fks = [
+        ForeignKey("topics", "users", "creator_id"),
+        ForeignKey("topics", "users", "user_id"),
+        ForeignKey("posts", "users", "editor_id"),
+        ForeignKey("posts", "users", "user_id"),
+        ForeignKey("posts", "topics", "topic_id"),
+    ]
+    baseline = infer(*sorted(tables, key=lambda t: t.name), fks=tuple(fks))
+    rng = random.Random(seed)
+    rng.shuffle(tables)
+    rng.shuffle(fks)
+    got = infer(*tables, fks=tuple(fks))
+    for t in tables:
+        assert [a for a in got if a.table == t.name] == [a for a in baseline if a.table == t.name]
+    assert sorted(got, key=repr) == sorted(baseline, key=repr)
+    users = [(a.kind, a.name, a.foreign_key) for a in baseline if a.table == "users"]
+    assert users == [
+        ("has_many", "forums", "user_id"),
+        ("has_many", "memberships", "user_id"),
+        ("has_many", "posts", "user_id"),
+        ("has_many", "posts_as_editor", "editor_id"),
+        ("has_many", "tags", "user_id"),
+        ("has_many", "topic_users", "user_id"),
+        ("has_many", "topics", "user_id"),
+        ("has_many", "topics_as_creator", "creator_id"),
+        ("has_many_through", "forums_through_memberships", "user_id"),
+        ("has_many_through", "topics_through_topic_users", "user_id"),
+    ]
 
 
 def test_deterministic() -> None:

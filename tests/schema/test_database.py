@@ -112,9 +112,10 @@ def test_foreign_keys_unique_constraint_and_indexes(db_url: str) -> None:
         Index("index_posts_on_user_id", ("user_id",)),
         Index("uq_title", ("title",), unique=True),
     )
+    # In the order Rails dumps them (target table, then column), not the catalog's.
     assert schema.foreign_keys_of("posts") == (
-        ForeignKey("posts", "users", "user_id", name="fk_user", on_delete="cascade"),
         ForeignKey("posts", "users", "editor_id", on_delete="nullify", on_update="restrict"),
+        ForeignKey("posts", "users", "user_id", name="fk_user", on_delete="cascade"),
     )
 
 
@@ -192,12 +193,19 @@ def test_boundary_maps_sqlalchemy_errors_and_hides_password(error: Exception) ->
     assert str(pickle.loads(pickle.dumps(info.value))) == text
 
 
-def test_boundary_maps_missing_driver() -> None:
-    err = ModuleNotFoundError("No module named 'psycopg2'", name="psycopg2")
-    with pytest.raises(MissingDependencyError, match=r"^introspecting postgresql://bob@h/db "
-                       r"needs psycopg2; install it with: pip install psycopg2$") as info:
-        with _map_errors("postgresql://bob:pw@h/db"):
+@pytest.mark.parametrize(
+    ("module", "package"),
+    [("psycopg2", "psycopg2-binary"), ("MySQLdb", "mysqlclient"), ("pymysql", "PyMySQL")],
+)
+def test_boundary_maps_missing_driver(module: str, package: str) -> None:
+    # The message names the pip package, not the module (MySQLdb comes from mysqlclient).
+    err = ModuleNotFoundError(f"No module named {module!r}", name=module)
+    with pytest.raises(MissingDependencyError) as info:
+        with _map_errors("mysql://bob:pw@h/db"):
             raise err
+    assert str(info.value) == (
+        f"introspecting mysql://bob@h/db needs {module}; install it with: pip install {package}"
+    )
     assert info.value.__cause__ is err
 
 
@@ -206,6 +214,11 @@ def test_redact_url() -> None:
         "postgresql://bob@host:5432/db?sslmode=require")
     assert redact_url("sqlite:///a/b.db") == "sqlite:///a/b.db"
     assert redact_url("not a url") == "not a url"
+    # Without SQLAlchemy: the password is what follows the user's ':' before the host's '@'.
+    assert redact_url("postgresql://bob:p%40ss:w@host/db") == "postgresql://bob@host/db"
+    assert redact_url("postgresql://bob@/db?host=/tmp/s&port=5") == (
+        "postgresql://bob@/db?host=/tmp/s&port=5")
+    assert redact_url("postgresql://h/db?x=a@b") == "postgresql://h/db?x=a@b"
 
 
 @pytest.mark.parametrize(
