@@ -990,6 +990,7 @@ class BenchmarkRunner:
             "iteration": iteration,
             "order": order,
             "warmup": warmup,
+            "worker": None,  # issue 13: a Dask worker's address when run on a cluster
         }
         nan = math.nan
         if m.outcome is None:

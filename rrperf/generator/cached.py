@@ -1208,7 +1208,7 @@ def _run(
     for name in ctx.selected:
         if name in pool_done:
             continue
-        if name in missed:
+        if name in missed and name not in rendered:  # (rendered: by remote workers, issue 13)
             rendered[name] = _render_here(ctx, name, plan.keys[name], lookup)
         for rel, text, sha in rendered[name]:
             if manifest is not None and not force and manifest.trusted(rel, sha,
@@ -1387,9 +1387,18 @@ def _run_pool(
     batches = _batches(misses, executor.max_workers, context.strategy.batch_size)
     packs = [_pack_batch(plan, batch) for batch in batches]
     packs_file = None
+    # --- issue 13 (cluster) hook: on the dask backend the workers render only and this
+    # process writes (rrperf.generator.remote); the tables come back in ``rendered``.
+    from rrperf.generator.remote import REMOTE_RENDER_BACKENDS, render_batch
+
+    remote_render = executor.backend in REMOTE_RENDER_BACKENDS
+    # --- end of the issue 13 hook
     if executor.backend == "process":
         packs_file, where = _write_packs(packs)
     stages = [
+        Stage(f"batch:{i}", render_batch, kwargs={"packed": packs[i], "tables": batch})
+        for i, batch in enumerate(batches)
+    ] if remote_render else [
         Stage(
             f"batch:{i}",
             render_write_batch,
@@ -1419,6 +1428,8 @@ def _run_pool(
         if packs_file is not None:
             with contextlib.suppress(OSError):
                 os.unlink(packs_file)
+    if remote_render:  # issue 13: rendered remotely, written by the caller
+        return set()
     done: set[str] = set()
     for outcome in results.values():
         done.update(name for name, _ in outcome.rendered)
