@@ -23,6 +23,7 @@ import html
 import sys
 from typing import TYPE_CHECKING, Any
 
+from rrperf.cli._cluster import add_cluster_options, cluster_client
 from rrperf.cli._util import csv_list, print_json
 from rrperf.cli.history_cmd import (
     add_history_option,
@@ -119,6 +120,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--isolate", action="store_true", help="run every iteration in a fresh process"
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_cluster_options(p, what="measure each scenario on one worker")  # issue 13
     p.set_defaults(run=run, bench_parser=p)
 
 
@@ -247,6 +249,7 @@ def run(args: argparse.Namespace) -> int:
             from rrperf.bench.history import HistoryStore
 
             store = stack.enter_context(HistoryStore(location))
+        client = cluster_client(args, stack)  # issue 13: --cluster ADDRESS (None without)
         runner = BenchmarkRunner(
             iterations=args.iterations,
             warmup=args.warmup,
@@ -255,6 +258,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             isolate=args.isolate,
             name=args.save,
+            client=client,
         )
         result = runner.run_comparative_benchmark(
             args.scenarios if args.scenarios is not None else DEFAULT_SCENARIOS,

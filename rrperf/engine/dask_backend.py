@@ -13,7 +13,8 @@ Addresses
 * ``local:N``: a :class:`distributed.LocalCluster` of N worker **processes** with one thread
   each and no dashboard, started for the block and closed after it. Its workers are not
   daemonic processes (``distributed.worker.daemon: False``), so a ``parallel`` strategy can
-  start its own process pool inside a worker.
+  start its own process pool inside a worker, and its scheduler sends a worker a task only
+  when a thread is free (``distributed.scheduler.worker-saturation: 1.0``).
 
 The ``dask`` backend
 --------------------
@@ -75,7 +76,7 @@ def parse_cluster_address(address: str) -> int | None:
         if n < 1:
             raise ConfigError(f"cluster address {address!r}: local:N needs N >= 1")
         return n
-    if text.startswith("local"):
+    if text.startswith("local:"):
         raise ConfigError(f"cluster address {address!r}: expected local:N with N >= 1")
     if not _SCHEME.fullmatch(text):
         raise ConfigError(
@@ -119,7 +120,14 @@ def connect(
         target: Any = address.strip()
         if n_local is not None:
             try:
-                with dask.config.set({"distributed.worker.daemon": False}):
+                # Non-daemonic workers may start process pools; a saturation of 1.0 sends a
+                # worker a task only when one of its threads is free, so that tasks spread
+                # over idle workers instead of queueing two on one (the default 1.1 rounds
+                # up to two slots for a one-thread worker).
+                with dask.config.set({
+                    "distributed.worker.daemon": False,
+                    "distributed.scheduler.worker-saturation": 1.0,
+                }):
                     cluster = distributed.LocalCluster(
                         n_workers=n_local, threads_per_worker=1, processes=True,
                         dashboard_address=None,
@@ -175,7 +183,7 @@ def executor_for(client: Client | None = None) -> Executor:
     """A :class:`concurrent.futures.Executor` submitting to ``client`` (default: the current
     client), as ``Client.get_executor()`` gives it."""
     client = client if client is not None else current_client()
-    executor: Executor = client.get_executor()
+    executor: Executor = client.get_executor()  # type: ignore[no-untyped-call]
     return executor
 
 
@@ -190,7 +198,7 @@ def is_cluster_failure(err: BaseException) -> bool:
     if "distributed" not in sys.modules:
         return False
     from distributed import KilledWorker
-    from distributed.comm import CommClosedError
+    from distributed.comm.core import CommClosedError
 
     return isinstance(err, KilledWorker | CommClosedError)
 
