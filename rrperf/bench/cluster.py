@@ -168,8 +168,9 @@ def scenario_task(spec: ScenarioSpec) -> dict[str, Any]:
 class _Progress:
     """The cluster-wide bar: per scenario task, how far its current attempt got."""
 
-    def __init__(self, bar: Any) -> None:
+    def __init__(self, bar: Any, keys: Iterable[str]) -> None:
         self.bar = bar
+        self.keys = frozenset(keys)  # events of other runs on the same scheduler are ignored
         self.lock = threading.Lock()
         self.seen: dict[str, tuple[str, int]] = {}
         self.finished_keys: set[str] = set()
@@ -191,7 +192,8 @@ class _Progress:
         """Handler of :data:`PROGRESS_TOPIC` events, ``(timestamp, message)``."""
         try:
             _, msg = event
-            self._move(str(msg["key"]), str(msg["worker"]), int(msg["done"]))
+            if str(msg["key"]) in self.keys:
+                self._move(str(msg["key"]), str(msg["worker"]), int(msg["done"]))
         except Exception:  # a malformed event must not break the client's event loop
             logger.debug("ignored progress event %r", event, exc_info=True)
 
@@ -329,7 +331,7 @@ def run_on_cluster(
         total=total, delay=1.0, disable=not runner.progress, desc="rrperf bench (cluster)",
         unit="it", leave=False,
     ) as bar:
-        progress = _Progress(bar)
+        progress = _Progress(bar, (spec.key for spec in specs))
         if store is not None:
             store.start_run(metadata, name=runner.name, baseline=baseline)
         status = "failed"
