@@ -59,7 +59,14 @@ if TYPE_CHECKING:
     from rrperf.bench.scenarios import BenchScenario
     from rrperf.engine.strategies import Strategy
 
-__all__ = ["PROGRESS_TOPIC", "ScenarioSpec", "run_on_cluster", "scenario_task", "worker_facts"]
+__all__ = [
+    "PROGRESS_TOPIC",
+    "ScenarioSpec",
+    "run_on_cluster",
+    "scenario_task",
+    "scenario_workers",
+    "worker_facts",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -392,6 +399,17 @@ def run_on_cluster(
     _emit(warned, stacklevel + 1)
     runner._check_stability(result)
     return result
+
+
+def scenario_workers(data: pd.DataFrame) -> str:
+    """``Workers: small on tcp://..., large on tcp://...`` (the table output of a cluster
+    run); a scenario reported failed shows as ``failed``."""
+    parts = []
+    for scenario, part in data.groupby("scenario", sort=False):
+        workers = sorted(str(w) for w in part["worker"].dropna().unique())
+        parts.append(f"{scenario} on {', '.join(workers) if workers else 'failed'}")
+    n = data["worker"].dropna().nunique()
+    return f"Workers ({n} used): " + "; ".join(parts)
 
 
 def check_client(client: Any) -> Any:

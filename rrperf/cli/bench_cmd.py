@@ -303,6 +303,11 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         _print_table(result, saved=saved, regressions=regressions, against=against)
+        if args.cluster is not None:  # issue 13: which worker measured each scenario
+            from rrperf.bench.cluster import scenario_workers
+
+            print()
+            print(scenario_workers(data))
 
     if regressions is not None and args.fail_on_regression:
         found = regressions[regressions["regression"].to_numpy(dtype=bool)]

@@ -1208,7 +1208,7 @@ def _run(
     for name in ctx.selected:
         if name in pool_done:
             continue
-        if name in missed and name not in rendered:  # (rendered: by remote workers, issue 13)
+        if name in missed:
             rendered[name] = _render_here(ctx, name, plan.keys[name], lookup)
         for rel, text, sha in rendered[name]:
             if manifest is not None and not force and manifest.trusted(rel, sha,
@@ -1388,17 +1388,14 @@ def _run_pool(
     packs = [_pack_batch(plan, batch) for batch in batches]
     packs_file = None
     # --- issue 13 (cluster) hook: on the dask backend the workers render only and this
-    # process writes (rrperf.generator.remote); the tables come back in ``rendered``.
-    from rrperf.generator.remote import REMOTE_RENDER_BACKENDS, render_batch
+    # process writes each batch as it comes back (rrperf.generator.remote).
+    from rrperf.generator import remote
 
-    remote_render = executor.backend in REMOTE_RENDER_BACKENDS
+    remote_render = executor.backend in remote.REMOTE_RENDER_BACKENDS
     # --- end of the issue 13 hook
     if executor.backend == "process":
         packs_file, where = _write_packs(packs)
-    stages = [
-        Stage(f"batch:{i}", render_batch, kwargs={"packed": packs[i], "tables": batch})
-        for i, batch in enumerate(batches)
-    ] if remote_render else [
+    stages = remote.render_stages(batches, packs) if remote_render else [
         Stage(
             f"batch:{i}",
             render_write_batch,
@@ -1414,11 +1411,24 @@ def _run_pool(
         for i, batch in enumerate(batches)
     ]
 
-    def arrived(_: str, outcome: BatchOutcome) -> None:
+    wrote: dict[str, BatchOutcome] = {}  # issue 13: batches rendered remotely, written here
+
+    def arrived(name: str, outcome: BatchOutcome) -> None:
         store(outcome)
+        if remote_render:
+            wrote[name] = remote.write_batch(
+                outcome, out_dir, force=force, dry_run=dry_run, with_stats=manifest is not None
+            )
 
     try:
         results = executor.execute_parallel(stages, on_result=arrived)
+        if remote_render:  # issue 13: every batch written here (as it arrived, normally)
+            results = {
+                n: wrote.get(n) or remote.write_batch(
+                    o, out_dir, force=force, dry_run=dry_run, with_stats=manifest is not None
+                )
+                for n, o in results.items()
+            }
     except StageError as err:
         cause = err.__cause__
         if isinstance(cause, RrperfError):
@@ -1428,8 +1438,6 @@ def _run_pool(
         if packs_file is not None:
             with contextlib.suppress(OSError):
                 os.unlink(packs_file)
-    if remote_render:  # issue 13: rendered remotely, written by the caller
-        return set()
     done: set[str] = set()
     for outcome in results.values():
         done.update(name for name, _ in outcome.rendered)
