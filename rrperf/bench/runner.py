@@ -55,6 +55,9 @@ customized copy such as ``dataclasses.replace(get_strategy("parallel"), workers=
 ``strategy`` column holds :func:`rrperf.bench.systems.strategy_label` of each, so a customized
 copy appears as ``parallel[workers=1]``, never as the registered ``parallel``.
 
+With ``client=distributed.Client(...)`` the run goes to a Dask cluster instead, one task per
+scenario (see :mod:`rrperf.bench.cluster`; issue 13).
+
 The result is a :class:`rrperf.bench.results.BenchmarkResult`. Its ``correctness`` table flags
 variants whose output digest differs from the baseline system (``legacy`` when measured, else
 the first system); ``compare()`` leaves them out of the speed verdict.
