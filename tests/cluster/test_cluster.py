@@ -258,3 +258,33 @@ def test_a_lost_worker_reruns_its_scenario_elsewhere(tmp_path: Path, dask_client
     assert len(stored) == len(data)
     assert set(stored["worker"]) == set(data["worker"])
     dask_client.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker
+
+
+def test_parallel_executor_dask_backend_runs_a_stage_graph_on_the_workers(
+    dask_client: Any,
+) -> None:
+    from rrperf.engine.parallel import ParallelExecutor
+    from rrperf.engine.stages import Stage
+
+    def square(x: int) -> int:
+        return x * x
+
+    def total(a: int, b: int) -> tuple[int, int]:
+        import os
+
+        return a + b, os.getpid()
+
+    stages = [
+        Stage("a", square, kwargs={"x": 3}),
+        Stage("b", square, kwargs={"x": 4}),
+        Stage("sum", total, depends_on=("a", "b")),
+    ]
+    with ParallelExecutor(backend="dask", enable_monitoring=False) as ex:
+        assert ex.max_workers == 2  # the cluster's worker threads
+        results = ex.execute_with_dependencies(stages)
+        timings = ex.stage_timings()
+    assert results["a"] == 9 and results["b"] == 16 and results["sum"][0] == 25
+    worker_pids = set(dask_client.run(os.getpid).values())
+    assert results["sum"][1] in worker_pids
+    assert set(timings["pid"]) <= worker_pids
+    assert timings["status"].tolist() == ["ok", "ok", "ok"]
