@@ -258,7 +258,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             isolate=args.isolate,
             name=args.save,
-            client=client,
+            **({"client": client} if client is not None else {}),  # issue 13
         )
         result = runner.run_comparative_benchmark(
             args.scenarios if args.scenarios is not None else DEFAULT_SCENARIOS,
