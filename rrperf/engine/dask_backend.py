@@ -117,6 +117,11 @@ def connect(
     import dask
 
     with contextlib.ExitStack() as stack:
+        # distributed logs its life cycle at INFO; shown only when rrperf's INFO is (-v).
+        quiet = logging.getLogger("distributed")
+        stack.callback(quiet.setLevel, quiet.level)
+        if not logging.getLogger("rrperf").isEnabledFor(logging.INFO):
+            quiet.setLevel(logging.WARNING)
         target: Any = address.strip()
         if n_local is not None:
             try:
@@ -128,9 +133,12 @@ def connect(
                     "distributed.worker.daemon": False,
                     "distributed.scheduler.worker-saturation": 1.0,
                 }):
+                    # No dashboard; the scheduler's plain HTTP server (health routes) on a free
+                    # port rather than 8787, which another cluster may hold (distributed
+                    # then warns and moves).
                     cluster = distributed.LocalCluster(
                         n_workers=n_local, threads_per_worker=1, processes=True,
-                        dashboard_address=None,
+                        dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
                     )
             except Exception as err:
                 raise ClusterError(f"cannot start the Dask cluster {address}: {err}") from err
