@@ -15,6 +15,7 @@ The tree (one root, so ``except RrperfError`` catches everything rrperf means to
     ├── ResultsSchemaError                        a results table breaks the data contract
     ├── HistoryError                              the history store cannot be used
     ├── ReportError                               a report or notebook failed
+    ├── ClusterError                              a Dask cluster cannot be reached or started
     └── MissingDependencyError(RrperfError, ImportError)
 
     RrperfWarning(UserWarning)
@@ -33,6 +34,7 @@ from typing import Any
 __all__ = [
     "BenchmarkError",
     "CacheError",
+    "ClusterError",
     "ConfigError",
     "FallbackWarning",
     "GenerationError",
@@ -150,6 +152,10 @@ class HistoryError(RrperfError):
 
 class ReportError(RrperfError):
     """A report, chart or notebook could not be produced."""
+
+
+class ClusterError(RrperfError):
+    """A Dask cluster cannot be reached or started (the message names the address)."""
 
 
 class MissingDependencyError(RrperfError, ImportError):

@@ -41,6 +41,7 @@ from rrperf.bench.results import (
     MEASUREMENT_COLUMNS,
     MEASUREMENT_DTYPES,
     METADATA_COLUMNS,
+    OPTIONAL_MEASUREMENT_COLUMNS,
     RESULT_SUFFIXES,
     RESULTS_SCHEMA_VERSION,
     BenchmarkResult,
@@ -192,6 +193,8 @@ def _row_values(row: Mapping[str, Any]) -> tuple[Any, ...]:
     Accepts and refuses the same values as :func:`~rrperf.bench.results.measurements_frame`,
     with the same messages, at a fraction of the cost.
     """
+    if any(c not in row for c in OPTIONAL_MEASUREMENT_COLUMNS):
+        row = {**{c: None for c in OPTIONAL_MEASUREMENT_COLUMNS}, **row}
     missing = [c for c in MEASUREMENT_COLUMNS if c not in row]
     if missing:
         raise ResultsSchemaError(f"measurement row 0 is missing columns: {', '.join(missing)}")
@@ -351,6 +354,12 @@ class HistoryStore:
                     self._check_version(row[0])
             for statement in _SCHEMA_SQL:
                 conn.execute(statement)
+            # Stores made before an optional contract column existed get it (missing values).
+            present = {r[1] for r in conn.execute("PRAGMA table_info(measurements)")}
+            for col in OPTIONAL_MEASUREMENT_COLUMNS:
+                if col not in present:
+                    sql_type = _SQL_TYPES[MEASUREMENT_DTYPES[col]]
+                    conn.execute(f"ALTER TABLE measurements ADD COLUMN {_q(col)} {sql_type}")
             conn.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (str(RESULTS_SCHEMA_VERSION),),

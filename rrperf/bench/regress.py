@@ -603,6 +603,11 @@ def compare(
             f"paired_test must be one of {', '.join(PAIRED_TESTS)}, got {paired_test!r}"
         )
     by_cols = group_columns(data, by)
+    if by is None:  # issue 13: rows of two hosts are never paired (rrperf.bench.hosts)
+        from rrperf.bench.hosts import with_hosts
+
+        (data,), host_cols = with_hosts(data)
+        by_cols += host_cols
     if "system" not in by_cols:
         raise ResultsSchemaError(
             "compare needs a 'system' column among the grouping columns; "
@@ -775,6 +780,11 @@ def detect_regressions(
     _check_common(1.0 - alpha, threshold, test, correction)
     if by is None:
         by_cols = [c for c in group_columns(current, None) if c in baseline.columns]
+        # issue 13: rows of two hosts are never paired (rrperf.bench.hosts)
+        from rrperf.bench.hosts import with_hosts
+
+        (current, baseline), host_cols = with_hosts(current, baseline)
+        by_cols += host_cols
     else:
         by_cols = group_columns(current, by)
         group_columns(baseline, by_cols)
@@ -926,6 +936,11 @@ def detect_change_points(
             f"columns present: {', '.join(map(str, history.columns))}"
         )
     by_cols = group_columns(history, by)
+    if by is None:  # issue 13: one series per host (rrperf.bench.hosts)
+        from rrperf.bench.hosts import with_hosts
+
+        (history,), host_cols = with_hosts(history)
+        by_cols += host_cols
     rows = measured_rows(history, value)
     rows["__gid"] = _ids(rows, by_cols)
     records: list[dict[str, Any]] = []

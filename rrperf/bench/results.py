@@ -16,6 +16,8 @@ Format history (``RESULTS_SCHEMA_VERSION``):
    2026-11-27: that JSON may hold a ``warnings`` list (records of ``WARNING_COLUMNS``, the
    warnings raised during the run); files without it read as a run without warnings, and
    readers that do not know the key ignore it, so the version stays 1.
+   2026-12-02: an optional ``worker`` column (the Dask worker that measured the row, missing
+   for a run on this machine; issue 13). Tables and files without it read as a local run.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ __all__ = [
     "MEASUREMENT_DTYPES",
     "METADATA_COLUMNS",
     "METADATA_DTYPES",
+    "OPTIONAL_MEASUREMENT_COLUMNS",
     "RESULTS_SCHEMA_VERSION",
     "RESULT_SUFFIXES",
     "SUMMARY_EXTRA_COLUMNS",
@@ -92,8 +95,14 @@ MEASUREMENT_DTYPES: dict[str, str] = {
     "cache_misses": "int64",
     "output_digest": "string",
     "error": "string",
+    # issue 13: the Dask worker address (tcp://host:port) that ran the row's scenario;
+    # missing when the run was on this machine (see OPTIONAL_MEASUREMENT_COLUMNS).
+    "worker": "string",
 }
 MEASUREMENT_COLUMNS: tuple[str, ...] = tuple(MEASUREMENT_DTYPES)
+#: Columns a measurement table or row may leave out (filled with a missing value): tables
+#: written before the column existed read as they were.
+OPTIONAL_MEASUREMENT_COLUMNS: tuple[str, ...] = ("worker",)
 
 # A group is one (scenario, system, strategy, cache state).
 GROUP_COLUMNS: tuple[str, ...] = ("scenario", "system", "strategy", "cache_state")
@@ -200,6 +209,10 @@ def _coerce(column: pd.Series, col: str, dtype: str, table: str) -> Any:
 
 
 def _validate(df: pd.DataFrame, dtypes: Mapping[str, str], table: str) -> pd.DataFrame:
+    if table == "measurement":
+        absent = [c for c in OPTIONAL_MEASUREMENT_COLUMNS if c not in df.columns]
+        if absent:
+            df = df.assign(**{c: None for c in absent})
     cols = list(df.columns)
     missing = [c for c in dtypes if c not in cols]
     if missing:
@@ -318,7 +331,10 @@ def _frame_from_rows(
     import pandas as pd
 
     records = []
+    optional = OPTIONAL_MEASUREMENT_COLUMNS if table == "measurement" else ()
     for i, row in enumerate(rows):
+        if any(c not in row for c in optional):
+            row = {**{c: None for c in optional}, **row}
         missing = [c for c in columns if c not in row]
         if missing:
             raise ResultsSchemaError(f"{table} row {i} is missing columns: {', '.join(missing)}")

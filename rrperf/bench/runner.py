@@ -56,6 +56,9 @@ customized copy such as ``dataclasses.replace(get_strategy("parallel"), workers=
 ``strategy`` column holds :func:`rrperf.bench.systems.strategy_label` of each, so a customized
 copy appears as ``parallel[workers=1]``, never as the registered ``parallel``.
 
+With ``client=distributed.Client(...)`` the run goes to a Dask cluster instead, one task per
+scenario (see :mod:`rrperf.bench.cluster`; issue 13).
+
 The result is a :class:`rrperf.bench.results.BenchmarkResult`. Its ``correctness`` table flags
 variants whose output digest differs from the baseline system (``legacy`` when measured, else
 the first system); ``compare()`` leaves them out of the speed verdict.
@@ -535,6 +538,10 @@ class BenchmarkRunner:
         store. It runs in the thread of the benchmark, outside the timed region. An exception
         it raises is not caught: it ends the run (systems are reset, a history run is marked
         ``failed``) and propagates to the caller of :meth:`run_comparative_benchmark`.
+    client : distributed.Client or None
+        Run on this Dask cluster: one task per scenario, each scenario's rounds on one
+        worker, the history written by this process only (see :mod:`rrperf.bench.cluster`);
+        None runs here.
 
     Raises
     ------
@@ -564,6 +571,7 @@ class BenchmarkRunner:
         clock: Callable[[], float] = time.perf_counter,
         name: str | None = None,
         on_iteration: IterationCallback | None = None,
+        client: Any = None,
     ) -> None:
         def _int(value: Any, what: str, minimum: int) -> int:
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -590,6 +598,9 @@ class BenchmarkRunner:
                 f"got {on_iteration!r}"
             )
         self.on_iteration = on_iteration
+        from rrperf.bench.cluster import check_client  # issue 13 (imports no dask)
+
+        self.client = check_client(client)
         if name is not None and (not isinstance(name, str) or not name):
             raise ConfigError(f"name must be a non-empty string or None, got {name!r}")
         self.name = name
@@ -845,6 +856,13 @@ class BenchmarkRunner:
         stacklevel: int,
     ) -> BenchmarkResult:
         """The run; ``stacklevel`` 3 points re-emitted warnings at the public method's caller."""
+        if self.client is not None:  # issue 13: one task per scenario on a Dask cluster
+            from rrperf.bench.cluster import run_on_cluster
+
+            return run_on_cluster(
+                self, scenarios, systems=systems, strategies=strategies,
+                cache_states=cache_states, stacklevel=stacklevel + 1,
+            )
         from rrperf.bench.metadata import collect_metadata, new_run_id
         from rrperf.bench.results import BenchmarkResult, measurements_frame
 
@@ -1070,6 +1088,7 @@ class BenchmarkRunner:
             "iteration": iteration,
             "order": order,
             "warmup": warmup,
+            "worker": None,  # issue 13: a Dask worker's address when run on a cluster
         }
         nan = math.nan
         if m.outcome is None:

@@ -23,6 +23,7 @@ import html
 import sys
 from typing import TYPE_CHECKING, Any
 
+from rrperf.cli._cluster import add_cluster_options, cluster_client
 from rrperf.cli._util import csv_list, print_json
 from rrperf.cli.history_cmd import (
     add_history_option,
@@ -121,6 +122,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--isolate", action="store_true", help="run every iteration in a fresh process"
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_cluster_options(p, what="measure each scenario on one worker")  # issue 13
     p.set_defaults(run=run, bench_parser=p)
 
 
@@ -249,6 +251,7 @@ def run(args: argparse.Namespace) -> int:
             from rrperf.bench.history import HistoryStore
 
             store = stack.enter_context(HistoryStore(location))
+        client = cluster_client(args, stack)  # issue 13: --cluster ADDRESS (None without)
         runner = BenchmarkRunner(
             iterations=args.iterations,
             warmup=args.warmup,
@@ -257,6 +260,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             isolate=args.isolate,
             name=args.save,
+            **({"client": client} if client is not None else {}),  # issue 13
         )
         result = runner.run_comparative_benchmark(
             args.scenarios if args.scenarios is not None else DEFAULT_SCENARIOS,
@@ -301,6 +305,11 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         _print_table(result, saved=saved, regressions=regressions, against=against)
+        if args.cluster is not None:  # issue 13: which worker measured each scenario
+            from rrperf.bench.cluster import scenario_workers
+
+            print()
+            print(scenario_workers(data))
 
     if regressions is not None and args.fail_on_regression:
         found = regressions[regressions["regression"].to_numpy(dtype=bool)]

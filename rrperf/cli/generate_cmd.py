@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+from typing import Any
 
+from rrperf.cli._cluster import add_cluster_options, cluster_client
 from rrperf.cli._util import csv_list, print_json
 
 
@@ -40,28 +43,46 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "the models import) into the output folder: for an app that brings its own runtime",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(run=run)
+    add_cluster_options(p, what="render the tables' batches")  # issue 13
+    p.set_defaults(run=run, generate_parser=p)
 
 
 def run(args: argparse.Namespace) -> int:
+    import contextlib
+
     from rrperf.generator.api import generate
     from rrperf.schema.scenarios import resolve_scenario
 
-    result = generate(
-        resolve_scenario(args.source).source,
-        args.out,
-        impl=args.impl,
-        strategy=args.strategy,
-        tables=args.tables,
-        exclude_tables=args.exclude_tables,
-        dry_run=args.dry_run,
-        force=args.force,
-        runtime=args.runtime,
-    )
+    if args.cluster is not None and args.impl != "pipeline":
+        args.generate_parser.error("--cluster needs --impl pipeline")
+    with contextlib.ExitStack() as stack:
+        strategy: Any = args.strategy
+        client = cluster_client(args, stack)  # issue 13: --cluster ADDRESS
+        if client is not None:
+            from rrperf.engine.dask_backend import cluster_threads
+            from rrperf.engine.strategies import get_strategy
+
+            strategy = dataclasses.replace(
+                get_strategy(args.strategy or "parallel"), backend="dask",
+                workers=cluster_threads(client),
+            )
+        result = generate(
+            resolve_scenario(args.source).source,
+            args.out,
+            impl=args.impl,
+            strategy=strategy,
+            tables=args.tables,
+            exclude_tables=args.exclude_tables,
+            dry_run=args.dry_run,
+            force=args.force,
+            runtime=args.runtime,
+        )
     if args.json:
         print_json(result.to_dict())
         return 0
     label = args.impl if args.strategy is None else f"{args.impl}/{args.strategy}"
+    if args.cluster is not None:
+        label = f"{args.impl}/{args.strategy or 'parallel'} on {args.cluster}"
     if result.dry_run:
         print(f"dry run ({label}): {result.files_total} files for {result.n_tables} tables "
               f"would be written to {args.out}")

@@ -64,8 +64,11 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Backend = Literal["thread", "process", "serial"]
-BACKENDS: tuple[str, ...] = ("thread", "process", "serial")
+Backend = Literal["thread", "process", "serial", "dask"]
+BACKENDS: tuple[str, ...] = ("thread", "process", "serial", "dask")
+# Backends whose stages run in other processes (results and errors are pickled); "dask"
+# (issue 13) submits to the current distributed.Client, see rrperf.engine.dask_backend.
+_REMOTE_BACKENDS: tuple[str, ...] = ("process", "dask")
 COMPARISON_METHODS: tuple[str, ...] = ("sequential", "thread", "process")
 
 #: Columns of :meth:`ParallelExecutor.stage_timings`, in order.
@@ -100,10 +103,12 @@ class ExecutorConfig:
 
     Parameters
     ----------
-    backend : {"thread", "process", "serial"}
-        Where stages run: a thread pool, a (loky) process pool, or this thread.
+    backend : {"thread", "process", "serial", "dask"}
+        Where stages run: a thread pool, a (loky) process pool, this thread, or the workers
+        of the current Dask client (:mod:`rrperf.engine.dask_backend`).
     max_workers : int or None
-        Pool size; None means the number of CPUs this process may use.
+        Pool size; None means the number of CPUs this process may use (for ``dask``: the
+        worker threads of the cluster).
     enable_monitoring : bool
         Record each run as a :class:`~rrperf.engine.monitor.PerformanceMonitor` session.
     stage_timeout_s : float or None
@@ -167,6 +172,10 @@ class ExecutorConfig:
         """The resolved pool size (1 for the serial backend)."""
         if self.backend == "serial":
             return 1
+        if self.max_workers is None and self.backend == "dask":
+            from rrperf.engine.dask_backend import cluster_threads
+
+            return cluster_threads()
         return self.max_workers if self.max_workers is not None else _default_workers()
 
     @classmethod
@@ -291,6 +300,10 @@ def _warned(
 def _is_pool_failure(err: BaseException) -> bool:
     """True when ``err`` means the pool (not the stage) failed."""
     if isinstance(err, BrokenExecutor | pickle.PicklingError):
+        return True
+    from rrperf.engine.dask_backend import is_cluster_failure
+
+    if is_cluster_failure(err):
         return True
     try:
         from loky.process_executor import ShutdownExecutorError
@@ -469,6 +482,10 @@ class ParallelExecutor:
             ).shutdown(wait=wait, kill_workers=kill_workers)
 
     def _pool(self, backend: str) -> Executor:
+        if backend == "dask":  # the current client's executor; the client is not ours to close
+            from rrperf.engine.dask_backend import executor_for
+
+            return executor_for()
         if backend == "process":
             import loky
 
@@ -822,10 +839,10 @@ class ParallelExecutor:
 
     def _schedule(self, pipeline: Pipeline, run: _Run, results: dict[str, Any]) -> dict[str, Any]:
         timeout = self.config.stage_timeout_s
-        remote = self.backend == "process"
+        remote = self.backend in _REMOTE_BACKENDS
         ahead = self.config.prefetch if remote and timeout is None else 0
         abort = None
-        if ahead:
+        if ahead and self.backend == "process":  # a marker file on this machine
             abort = os.path.join(
                 tempfile.gettempdir(), f"rrperf-abort-{os.getpid()}-{secrets.token_hex(8)}"
             )
@@ -845,7 +862,7 @@ class ParallelExecutor:
         abort: str | None,
     ) -> dict[str, Any]:
         backend = self.backend
-        remote = backend == "process"
+        remote = backend in _REMOTE_BACKENDS
         pool = self._pool(backend)
         workers = self.max_workers
         limit = workers * (1 + ahead)

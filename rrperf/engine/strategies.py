@@ -80,7 +80,7 @@ STANDARD_DISK: frozenset[str] = frozenset({"schema_introspection"})
 #: Where contexts keep their disk tier when no ``cache_dir`` is given (relative to the working
 #: directory at the time the context is made).
 DEFAULT_CACHE_DIR = ".rrperf/cache"
-BACKENDS: tuple[str, ...] = ("serial", "thread", "process")
+BACKENDS: tuple[str, ...] = ("serial", "thread", "process", "dask")  # dask: issue 13
 
 # Memory-tier entries per category for strategy contexts: one entry per table for the
 # per-table categories, sized for schemas of tens of thousands of tables (the engine's own
@@ -121,8 +121,9 @@ class Strategy:
     ----------
     name : str
         The strategy's name (``--strategy NAME``).
-    backend : {"serial", "thread", "process"}
-        Where per-table work runs.
+    backend : {"serial", "thread", "process", "dask"}
+        Where per-table work runs (``dask``: on the current Dask client's workers, see
+        :mod:`rrperf.engine.dask_backend`).
     workers : int or None
         Pool size; None means every CPU this process may use (:meth:`resolved_workers`).
     cache_memory : frozenset of str
@@ -348,7 +349,8 @@ class ExecutionContext:
         self.lock = threading.Lock()
         s = self.strategy
         workers = s.resolved_workers()
-        backend = "serial" if workers == 1 else s.backend
+        # (a one-thread Dask cluster still takes the work off this machine: issue 13)
+        backend = "serial" if workers == 1 and s.backend != "dask" else s.backend
         if s.monitoring:
             if monitor is None:
                 from rrperf.engine.monitor import PerformanceMonitor

@@ -1395,9 +1395,15 @@ def _run_pool(
     batches = _batches(misses, executor.max_workers, context.strategy.batch_size)
     packs = [_pack_batch(plan, batch) for batch in batches]
     packs_file = None
+    # --- issue 13 (cluster) hook: on the dask backend the workers render only and this
+    # process writes each batch as it comes back (rrperf.generator.remote).
+    from rrperf.generator import remote
+
+    remote_render = executor.backend in remote.REMOTE_RENDER_BACKENDS
+    # --- end of the issue 13 hook
     if executor.backend == "process":
         packs_file, where = _write_packs(packs)
-    stages = [
+    stages = remote.render_stages(batches, packs) if remote_render else [
         Stage(
             f"batch:{i}",
             render_write_batch,
@@ -1413,11 +1419,24 @@ def _run_pool(
         for i, batch in enumerate(batches)
     ]
 
-    def arrived(_: str, outcome: BatchOutcome) -> None:
+    wrote: dict[str, BatchOutcome] = {}  # issue 13: batches rendered remotely, written here
+
+    def arrived(name: str, outcome: BatchOutcome) -> None:
         store(outcome)
+        if remote_render:
+            wrote[name] = remote.write_batch(
+                outcome, out_dir, force=force, dry_run=dry_run, with_stats=manifest is not None
+            )
 
     try:
         results = executor.execute_parallel(stages, on_result=arrived)
+        if remote_render:  # issue 13: every batch written here (as it arrived, normally)
+            results = {
+                n: wrote.get(n) or remote.write_batch(
+                    o, out_dir, force=force, dry_run=dry_run, with_stats=manifest is not None
+                )
+                for n, o in results.items()
+            }
     except StageError as err:
         cause = err.__cause__
         if isinstance(cause, RrperfError):

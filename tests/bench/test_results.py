@@ -68,6 +68,7 @@ def make_row(i: int = 0, **overrides: Any) -> dict[str, Any]:
         "cache_misses": 1,
         "output_digest": "d1",
         "error": None,
+        "worker": None,
     }
     row.update(overrides)
     return row
@@ -108,6 +109,16 @@ def test_validate_returns_contract_columns_and_dtypes_without_mutating_input() -
     assert out.dtypes.astype(str).to_dict() == MEASUREMENT_DTYPES
     assert out["started_at"].iloc[0] == pd.Timestamp("2026-11-26T21:05:02.000000123Z")
     assert_frame_equal(raw, before)
+
+
+def test_optional_worker_column_is_filled_when_absent() -> None:
+    # tables written before issue 13 have no worker column: they read as a local run
+    raw = pd.DataFrame([make_row(1)]).drop(columns=["worker"])
+    out = validate_measurements(raw)
+    assert tuple(out.columns) == MEASUREMENT_COLUMNS
+    assert out["worker"].isna().all()
+    rows = [{k: v for k, v in make_row(i).items() if k != "worker"} for i in range(2)]
+    assert measurements_frame(rows)["worker"].isna().all()
 
 
 def test_validate_missing_column_message() -> None:

@@ -52,7 +52,7 @@ def _serial(**kw: object) -> ParallelExecutor:
 
 def test_config_validation_messages() -> None:
     with pytest.raises(
-        ConfigError, match="backend must be one of thread, process, serial, got 'threads'"
+        ConfigError, match="backend must be one of thread, process, serial, dask, got 'threads'"
     ):
         ExecutorConfig(backend="threads")
     with pytest.raises(ConfigError, match="max_workers must be a positive integer or None, got 0"):

@@ -79,7 +79,7 @@ def test_get_strategy() -> None:
     ("changes", "message"),
     [
         ({"name": ""}, "a strategy name must be a non-empty string, got ''"),
-        ({"backend": "gpu"}, "backend must be one of serial, thread, process, got 'gpu'"),
+        ({"backend": "gpu"}, "backend must be one of serial, thread, process, dask, got 'gpu'"),
         ({"workers": 0}, "workers must be a positive integer or None, got 0"),
         ({"workers": True}, "workers must be a positive integer or None, got True"),
         ({"batch_size": -1}, "batch_size must be a positive integer or None, got -1"),
