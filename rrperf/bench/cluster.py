@@ -110,6 +110,9 @@ class ScenarioSpec:
     run_id: str
     index: int
     scenario: str
+    #: The scenario as the user gave it (a name, a path or a URL): what the worker resolves.
+    #: ``scenario`` is its label, which for a path is only the file's stem.
+    argument: str
     systems: tuple[str, ...]
     strategies: tuple[str | Strategy, ...] | None
     cache_states: tuple[str, ...]
@@ -161,7 +164,7 @@ def scenario_task(spec: ScenarioSpec) -> dict[str, Any]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = runner.run_comparative_benchmark(
-                [spec.scenario], systems=spec.systems, strategies=spec.strategies,
+                [spec.argument], systems=spec.systems, strategies=spec.strategies,
                 cache_states=spec.cache_states,
             )
     return {
@@ -285,6 +288,7 @@ def run_on_cluster(
     from rrperf.bench.systems import BUILTIN_SYSTEMS
 
     client = runner.client
+    arguments = (scenarios,) if isinstance(scenarios, str) else tuple(scenarios)
     resolved, variants, states = runner.plan(
         scenarios, systems=systems, strategies=strategies, cache_states=cache_states
     )
@@ -323,12 +327,12 @@ def run_on_cluster(
     total = per_scenario * len(resolved)
     specs = [
         ScenarioSpec(
-            run_id=run_id, index=i, scenario=s.name, systems=sys_names, strategies=strat,
+            run_id=run_id, index=i, scenario=s.name, argument=arg, systems=sys_names, strategies=strat,
             cache_states=tuple(states), iterations=runner.iterations, warmup=runner.warmup,
             seed=runner.seed, isolate=runner.isolate, verbose=runner.verbose,
             config=runner.config, extra_systems=extra,
         )
-        for i, s in enumerate(resolved)
+        for i, (s, arg) in enumerate(zip(resolved, arguments, strict=True))
     ]
     frames: dict[int, pd.DataFrame] = {}
     warning_frames: list[pd.DataFrame] = []

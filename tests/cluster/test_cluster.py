@@ -31,6 +31,13 @@ MATRIX: dict[str, Any] = {
     "cache_states": ["cold", "warm"],
 }
 GROUP = ["scenario", "system", "strategy", "cache_state"]
+SPATIAL_SCHEMA = """ActiveRecord::Schema[7.1].define(version: 1) do
+  create_table "regions", force: :cascade do |t|
+    t.string "name", null: false
+    t.geometry "boundary"
+  end
+end
+"""
 
 
 def _runner(tmp_path: Path, **kws: Any) -> BenchmarkRunner:
@@ -48,13 +55,18 @@ def _digests(data: pd.DataFrame) -> dict[tuple[str, str, str, str], list[str]]:
 
 @pytest.mark.filterwarnings("ignore::rrperf.errors.StabilityWarning")
 def test_bench_on_the_cluster_agrees_with_a_local_run(tmp_path: Path, dask_client: Any) -> None:
-    with pytest.warns(SchemaWarning, match="'inet' has no TypeScript mapping"):
-        local = _runner(tmp_path / "l").run_comparative_benchmark(**MATRIX)
+    # a scenario whose column type has no mapping, so that every run warns (the local cluster's
+    # workers see the same file system)
+    spatial = tmp_path / "spatial.rb"
+    spatial.write_text(SPATIAL_SCHEMA, encoding="utf-8")
+    matrix = {**MATRIX, "scenarios": ["small", str(spatial)]}
+    with pytest.warns(SchemaWarning, match="'geometry' has no TypeScript mapping"):
+        local = _runner(tmp_path / "l").run_comparative_benchmark(**matrix)
     history = tmp_path / "history.sqlite"
     remote = _runner(tmp_path / "r", client=dask_client, history=history, name="c")
     # the warnings the workers recorded are emitted once by the client, as locally
-    with pytest.warns(SchemaWarning, match="'inet' has no TypeScript mapping"):
-        on_cluster = remote.run_comparative_benchmark(**MATRIX)
+    with pytest.warns(SchemaWarning, match="'geometry' has no TypeScript mapping"):
+        on_cluster = remote.run_comparative_benchmark(**matrix)
     order = ["scenario", "system", "strategy", "category", "message"]
     pd.testing.assert_frame_equal(
         local.warnings.sort_values(order, ignore_index=True),
@@ -66,7 +78,7 @@ def test_bench_on_the_cluster_agrees_with_a_local_run(tmp_path: Path, dask_clien
     assert local.data["worker"].isna().all()
     # each scenario's rounds on one worker; the two scenarios on the two workers
     per_scenario = data.groupby("scenario")["worker"].nunique()
-    assert per_scenario.to_dict() == {"large": 1, "small": 1}
+    assert per_scenario.to_dict() == {"small": 1, "spatial": 1}
     workers = set(dask_client.scheduler_info()["workers"])
     assert set(data["worker"]) == workers
     # the same plan: rows, groups, rounds and variants per round
@@ -88,7 +100,7 @@ def test_bench_on_the_cluster_agrees_with_a_local_run(tmp_path: Path, dask_clien
     cluster = json.loads(on_cluster.metadata["config_json"].iloc[0])["cluster"]
     assert cluster["scheduler"] == dask_client.scheduler.address
     measured = {w: f["scenarios"] for w, f in cluster["workers"].items() if "scenarios" in f}
-    assert sorted(s for names in measured.values() for s in names) == ["large", "small"]
+    assert sorted(s for names in measured.values() for s in names) == ["small", "spatial"]
     assert all(f["host"] and f["cpu_count"] >= 1 for f in cluster["workers"].values())
     # the client alone wrote the history: one run, every row, with the client's run id
     with HistoryStore(history) as store:
@@ -117,7 +129,7 @@ def test_generate_on_the_cluster_has_the_local_digest(
     assert main(args) == 0
     remote = json.loads(capsys.readouterr().out)
     assert remote["output_digest"] == local["output_digest"]
-    assert remote["files_written"] == remote["files_total"] == local["files_total"] == 361
+    assert remote["files_written"] == remote["files_total"] == local["files_total"] == 362
 
     # the render batches ran in the worker processes; this process wrote every file
     strategy = dataclasses.replace(
@@ -132,7 +144,7 @@ def test_generate_on_the_cluster_has_the_local_digest(
     assert set(timings["backend"]) == {"dask"}
     files = sorted(p.relative_to(tmp_path / "api").as_posix()
                    for p in (tmp_path / "api").rglob("*.ts"))
-    assert len(files) == 361
+    assert len(files) == 362  # 3 per table, index.ts, rrperf-runtime.d.ts
 
 
 @pytest.mark.filterwarnings("ignore::rrperf.errors.RrperfWarning")
