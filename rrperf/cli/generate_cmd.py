@@ -20,7 +20,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--strategy",
         default=None,
-        help="pipeline strategy: sequential, parallel, cache_heavy, balanced, minimal",
+        help="pipeline strategy: sequential (the default), parallel, cache_heavy, balanced, "
+        "minimal",
+    )
+    p.add_argument(
+        "--cache-dir", default=None,
+        help="disk cache and output manifests of the strategy (default .rrperf/cache)",
     )
     p.add_argument("--tables", type=csv_list, default=None, help="only these tables (a,b)")
     p.add_argument("--exclude-tables", type=csv_list, default=None, help="skip these tables")
@@ -33,11 +38,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     from rrperf.generator.api import generate
 
+    strategy = args.strategy
+    if strategy is None and args.impl == "pipeline":
+        from rrperf.engine.strategies import DEFAULT_STRATEGY
+
+        strategy = DEFAULT_STRATEGY
     result = generate(
         args.source,
         args.out,
         impl=args.impl,
-        strategy=args.strategy,
+        strategy=strategy,
+        cache_dir=args.cache_dir,
         tables=args.tables,
         exclude_tables=args.exclude_tables,
         dry_run=args.dry_run,
@@ -46,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
         return 0
-    label = args.impl if args.strategy is None else f"{args.impl}/{args.strategy}"
+    label = args.impl if strategy is None else f"{args.impl}/{strategy}"
     if result.dry_run:
         print(f"dry run ({label}): {result.files_total} files for {result.n_tables} tables "
               f"would be written to {args.out}")

@@ -60,11 +60,13 @@ if TYPE_CHECKING:
 __all__ = [
     "ALL_CATEGORIES",
     "DEFAULT_CACHE_DIR",
+    "DEFAULT_STRATEGY",
     "STANDARD_DISK",
     "STRATEGIES",
     "ExecutionContext",
     "Strategy",
     "get_strategy",
+    "state_dir_for",
     "strategy_names",
 ]
 
@@ -91,6 +93,15 @@ _CONTEXT_MEMORY_SIZE: Mapping[str, int] = {
     "type_mapping": 65_536,
     "relationships": 65_536,
 }
+
+
+def state_dir_for(cache_dir: str | os.PathLike[str] | None) -> Path:
+    """The :attr:`ExecutionContext.state_dir` a context made with ``cache_dir`` has."""
+    return _cache_root(cache_dir) / "state"
+
+
+def _cache_root(cache_dir: str | os.PathLike[str] | None) -> Path:
+    return Path(cache_dir if cache_dir is not None else DEFAULT_CACHE_DIR).expanduser().absolute()
 
 
 def _usable_cpus() -> int:
@@ -261,6 +272,11 @@ STRATEGIES: Mapping[str, Strategy] = MappingProxyType(
 )
 
 
+#: What ``rrperf generate`` runs without ``--strategy`` (and ``rrperf bench`` measures as the
+#: ``pipeline`` system's strategy when none is asked).
+DEFAULT_STRATEGY = "sequential"
+
+
 def strategy_names() -> tuple[str, ...]:
     """The names of :data:`STRATEGIES`, in registry order."""
     return tuple(STRATEGIES)
@@ -341,9 +357,8 @@ class ExecutionContext:
         from rrperf.engine.parallel import ExecutorConfig, ParallelExecutor
 
         self.strategy = get_strategy(strategy)
-        self.cache_dir = Path(cache_dir if cache_dir is not None else DEFAULT_CACHE_DIR)
-        self.cache_dir = self.cache_dir.expanduser().absolute()
-        self.state_dir = self.cache_dir / "state"
+        self.cache_dir = _cache_root(cache_dir)
+        self.state_dir = state_dir_for(cache_dir)
         self.state: dict[str, Any] = {}
         self.lock = threading.Lock()
         s = self.strategy

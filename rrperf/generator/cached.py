@@ -31,16 +31,18 @@ Design notes
   files, and sends back the rendered files (stored in this process's caches) and what it wrote.
   Every path is checked (:class:`~rrperf.generator.writer.PathGuard`) before anything is
   written.
-* **Output manifest (an incremental-build technique).** As ``make``, ``ninja`` and git's index
-  do, the run records for each file it wrote or verified the sha256 of its content and its
-  ``stat`` (size, ``mtime_ns``, ``ctime_ns``, inode). On the next run a file whose new content
-  has the recorded sha256 and whose ``stat`` still matches is known unchanged without being
-  read. An edited, replaced or deleted file changes its ``stat`` and is read and rewritten.
-  Like git's "racily clean" entries, a file whose ``mtime`` is not clearly older than the start
-  of the run that recorded it (file-system timestamps are coarser than the clock) is verified
-  by content once more. The manifest lives in :attr:`ExecutionContext.state` (strategies with
-  a memory tier for ``template_render``) and in the context's ``state_dir`` (strategies with
-  a disk tier for it), and :meth:`ExecutionContext.clear` forgets it.
+* **Output manifest (an incremental-build technique)**, :mod:`rrperf.generator.manifest`. As
+  ``make``, ``ninja`` and git's index do, the run records for each file it wrote or verified
+  the sha256 of its content and its ``stat`` (size, ``mtime_ns``, ``ctime_ns``, inode). On the
+  next run a file whose new content has the recorded sha256 and whose ``stat`` still matches
+  is known unchanged without being read. An edited, replaced or deleted file changes its
+  ``stat`` and is read and rewritten. Like git's "racily clean" entries, a file whose
+  ``mtime`` is not clearly older than the time the manifest was recorded is verified by
+  content once more. The manifest lives in :attr:`ExecutionContext.state` and in the
+  context's ``state_dir`` (every strategy that caches ``template_render``), with the run key
+  of the run that recorded it: :func:`rrperf.generator.api.generate` answers a repeat whose
+  key and files are unchanged from it before parsing anything
+  (:func:`rrperf.generator.manifest.fast_path`). :meth:`ExecutionContext.clear` forgets it.
 """
 
 from __future__ import annotations
@@ -76,6 +78,15 @@ from rrperf.generator.analyze import (
     table_types,
 )
 from rrperf.generator.digest import files_digest
+from rrperf.generator.manifest import (
+    OutputManifest,
+    load_manifest,
+    result_summary,
+    run_key,
+    save_manifest,
+    warning_category,
+    warning_records,
+)
 from rrperf.generator.render import render_index, render_table
 from rrperf.generator.result import GenerationResult
 from rrperf.generator.writer import PathGuard, write_if_changed
@@ -95,6 +106,7 @@ __all__ = [
     "pack_context",
     "render_write_batch",
     "run_with_context",
+    "schema_cache_key",
     "templates_fingerprint",
     "unpack_context",
 ]
@@ -118,13 +130,7 @@ _WRITE_CHUNK_FILES = 384
 # 1 / (_GUIDED_SHARE * workers) of the tables left, at least _GUIDED_MIN of them.
 _GUIDED_SHARE = 2
 _GUIDED_MIN = 24
-# How much older than the recording run's start a file's mtime must be for the manifest to
-# trust its stat (file-system timestamps lag the clock by up to a timer tick; 2 s covers
-# file systems with coarse timestamps, recognised by whole-millisecond mtimes).
-_RACY_NS = 50_000_000
-_RACY_COARSE_NS = 2_000_000_000
-
-# The clock the manifest records run starts with (wall-clock ns, comparable with file mtimes).
+# The clock a manifest is recorded with (wall-clock ns, comparable with file mtimes).
 _now_ns = time.time_ns
 
 _PLANS = "generator.plans"
@@ -378,7 +384,10 @@ def encode_schema(
 
 
 def encode_schema_text(
-    schema: Schema, packer: _Packer | None = None, pause: Callable[[], None] | None = None
+    schema: Schema,
+    packer: _Packer | None = None,
+    pause: Callable[[], None] | None = None,
+    warned: list[list[str]] | None = None,
 ) -> JSONText:
     """The JSON text of :func:`encode_schema`, encoded one table (column, ...) at a time.
 
@@ -388,11 +397,15 @@ def encode_schema_text(
     :func:`_yield_gil`: the threads that feed a process pool then get the GIL within a
     fraction of a millisecond rather than the interpreter's 5 ms switch interval (the store
     running beside the pool delayed a worker's next batch by 80-113 ms; without it, 16-25
-    ms; 2026-11-26).
+    ms; 2026-11-26). ``warned``: the warnings loading the schema issued (``[message,
+    category module, category name]``), stored under ``"warnings"`` so that a cache hit
+    issues them again.
     """
     from rrperf.engine.cache import JSONText
 
     data = encode_schema(schema, packer, pause)
+    if warned is not None:
+        data["warnings"] = warned
     dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
     parts = []
     for name, value in data.items():
@@ -520,86 +533,6 @@ def _make_plan(
 def _replay(warned: Iterable[tuple[str, type[Warning]]]) -> None:
     for message, category in warned:
         warnings.warn(message, category, stacklevel=4)
-
-
-# --- the output manifest ------------------------------------------------------------------------
-
-
-@dataclass
-class _Manifest:
-    """``rel -> (sha256, size, mtime_ns, ctime_ns, inode)`` and when it was recorded."""
-
-    entries: dict[str, tuple[str, int, int, int, int]]
-    recorded_ns: int
-    dirty: bool = False
-
-    def trusted(self, rel: str, sha: str, target: str) -> bool:
-        entry = self.entries.get(rel)
-        if entry is None or entry[0] != sha:
-            return False
-        try:
-            st = os.stat(target)
-        except OSError:
-            return False
-        if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) != entry[1:]:
-            return False
-        racy = _RACY_COARSE_NS if st.st_mtime_ns % 1_000_000 == 0 else _RACY_NS
-        return st.st_mtime_ns < self.recorded_ns - racy
-
-    def record(self, rel: str, sha: str, target: str) -> None:
-        try:
-            st = os.stat(target)
-        except OSError:
-            self.entries.pop(rel, None)
-        else:
-            self.entries[rel] = (sha, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-        self.dirty = True
-
-
-def _manifest_file(context: ExecutionContext, real_out: str) -> Path:
-    digest = hashlib.sha256(real_out.encode()).hexdigest()[:24]
-    return context.state_dir / f"manifest-{digest}.json"
-
-
-def _load_manifest(context: ExecutionContext, real_out: str, persist: bool) -> _Manifest:
-    manifests: dict[str, _Manifest] = context.state.setdefault(_MANIFESTS, {})
-    manifest = manifests.get(real_out)
-    if manifest is not None:
-        return manifest
-    manifest = _Manifest({}, 0)
-    if persist:
-        path = _manifest_file(context, real_out)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("format") == _FORMAT and data.get("out_dir") == real_out:
-                manifest = _Manifest(
-                    {k: tuple(v) for k, v in data["entries"].items()},
-                    int(data["recorded_ns"]),
-                )
-        except FileNotFoundError:
-            pass
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
-            # An unreadable manifest only costs reading the files once more.
-            logger.debug("ignoring the unreadable manifest %s: %s", path, err)
-    manifests[real_out] = manifest
-    return manifest
-
-
-def _save_manifest(context: ExecutionContext, real_out: str, manifest: _Manifest) -> None:
-    path = _manifest_file(context, real_out)
-    data = {
-        "format": _FORMAT,
-        "out_dir": real_out,
-        "recorded_ns": manifest.recorded_ns,
-        "entries": {k: list(v) for k, v in manifest.entries.items()},
-    }
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as err:
-        logger.warning("could not save the output manifest %s: %s", path, err)
 
 
 # --- per-table work -----------------------------------------------------------------------------
@@ -946,19 +879,44 @@ def _load(source: Any, lookup: _Lookup) -> tuple[Schema, str, Any]:
     cache = lookup.cache
     if cache is None or "schema_introspection" not in cache.config.enabled_categories:
         return load_schema(source), token, None
-    from rrperf.engine.cache import cache_key
-
-    key = cache_key("schema_introspection", "load_schema", SCHEMA_FORMAT, token)
-    schema = lookup.get("schema_introspection", key, decode_schema)
-    if schema is not _MISSING:
+    key = schema_cache_key(token)
+    found = lookup.get("schema_introspection", key, _decode_loaded)
+    if found is not _MISSING:
+        schema, warned = found
+        for message, module, qualname in warned:  # what parsing it warned about
+            warnings.warn(message, warning_category(module, qualname), stacklevel=4)
         return schema, token, None
-    schema = load_schema(source)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        schema = load_schema(source)
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    loaded = (schema, warning_records(caught))
 
     def store(packer: _Packer | None, pause: Callable[[], None] | None = None) -> None:
-        lookup.put("schema_introspection", key, schema,
-                   functools.partial(encode_schema_text, packer=packer, pause=pause))
+        lookup.put("schema_introspection", key, loaded,
+                   functools.partial(_encode_loaded, packer=packer, pause=pause))
 
     return schema, token, store
+
+
+def schema_cache_key(token: str) -> str:
+    """The ``schema_introspection`` key of a loaded schema (and the warnings loading issued)."""
+    from rrperf.engine.cache import cache_key
+
+    return cache_key("schema_introspection", "load_schema", SCHEMA_FORMAT, "warnings", token)
+
+
+def _encode_loaded(
+    value: tuple[Schema, list[list[str]]],
+    packer: _Packer | None = None,
+    pause: Callable[[], None] | None = None,
+) -> JSONText:
+    return encode_schema_text(value[0], packer, pause, warned=value[1])
+
+
+def _decode_loaded(data: Any) -> tuple[Schema, list[list[str]]]:
+    return decode_schema(data), list(data.get("warnings", ()))
 
 
 def _plan(
@@ -1078,11 +1036,29 @@ def run_with_context(
         monitor.start_monitoring_session(
             f"generate[{context.strategy.name}]", {"strategy": context.strategy.name}
         )
+    names, excluded = _as_names(tables), _as_names(exclude_tables)
+    caught: list[warnings.WarningMessage] = []
     try:
-        with _gc_paused():  # the run builds many objects and no reference cycles
-            result = _run(
-                source, out_dir, context, tables=_as_names(tables),
-                exclude_tables=_as_names(exclude_tables), dry_run=dry_run, force=force,
+        # the warnings of the run are recorded with its manifest (a fast-path repeat issues
+        # them again) and issued as they would have been
+        try:
+            with warnings.catch_warnings(record=True) as caught, _gc_paused():
+                warnings.simplefilter("always")
+                # the run builds many objects and no reference cycles
+                result, manifest, real_out = _run(
+                    source, out_dir, context, tables=names, exclude_tables=excluded,
+                    dry_run=dry_run, force=force,
+                )
+        finally:
+            for w in caught:
+                warnings.warn_explicit(
+                    w.message, w.category, w.filename, w.lineno, source=w.source
+                )
+        if manifest is not None:
+            _finish_manifest(
+                context, manifest, real_out, result, caught,
+                run_key(source, real_out, impl="pipeline", tables=names,
+                        exclude_tables=excluded),
             )
     finally:
         hits1, misses1 = context.cache_stats()
@@ -1117,8 +1093,7 @@ def _run(
     exclude_tables: tuple[str, ...] | None,
     dry_run: bool,
     force: bool,
-) -> GenerationResult:
-    run_start_ns = _now_ns()
+) -> tuple[GenerationResult, OutputManifest | None, str]:
     strategy = context.strategy
     lookup = _Lookup(context.cache)
     from rrperf.schema.associations import inflection_memo
@@ -1146,9 +1121,8 @@ def _run(
         misses = list(ctx.selected)
 
     use_manifest = lookup.render and not dry_run
-    persist = "template_render" in strategy.cache_disk
     real_out = os.path.realpath(guard.base)
-    manifest = _load_manifest(context, real_out, persist) if use_manifest else None
+    manifest = _context_manifest(context, real_out) if use_manifest else None
 
     executor = context.executor
     written: list[str] = []
@@ -1228,11 +1202,6 @@ def _run(
         pending["index.ts"] = index
         shas["index.ts"] = index_sha
     flush()
-    if manifest is not None and manifest.dirty:
-        manifest.recorded_ns = run_start_ns
-        manifest.dirty = False
-        if persist:
-            _save_manifest(context, real_out, manifest)
 
     files = {rel: text for name in ctx.selected for rel, text, _ in rendered[name]}
     files["index.ts"] = index
@@ -1240,7 +1209,7 @@ def _run(
     unchanged.sort()
     if not written:
         logger.info("no changes: all %d files unchanged in %s", len(files), guard.base)
-    return GenerationResult(
+    result = GenerationResult(
         impl="pipeline",
         strategy=strategy.name,
         n_tables=len(ctx.selected),
@@ -1253,6 +1222,47 @@ def _run(
         unchanged=tuple(unchanged),
         dry_run=dry_run,
     )
+    return result, manifest, real_out
+
+
+def _context_manifest(context: ExecutionContext, real_out: str) -> OutputManifest:
+    """The manifest of ``real_out`` kept in the context, loaded from its state folder first."""
+    manifests: dict[str, OutputManifest] = context.state.setdefault(_MANIFESTS, {})
+    manifest = manifests.get(real_out)
+    if manifest is None:
+        manifest = load_manifest(context.state_dir, real_out) or OutputManifest({}, 0)
+        manifests[real_out] = manifest
+    return manifest
+
+
+def _finish_manifest(
+    context: ExecutionContext,
+    manifest: OutputManifest,
+    real_out: str,
+    result: GenerationResult,
+    caught: Sequence[warnings.WarningMessage],
+    key: str | None,
+) -> None:
+    """Keep only this run's files in the manifest, with its run key, and save it if changed.
+
+    It is recorded now, after the run: a file written more than a timer tick ago is trusted
+    by its ``stat`` next time (as ninja trusts the mtimes it saw after a command); the last
+    ones are verified by content once more.
+    """
+    files = (*result.written, *result.unchanged)
+    entries = manifest.entries
+    if len(entries) != len(files):
+        manifest.entries = entries = {rel: entries[rel] for rel in files if rel in entries}
+        manifest.dirty = True
+    if len(entries) != len(files):
+        key = None  # a file could not be stat'ed: no whole-run answer
+    summary = result_summary(result.n_tables, result.output_digest, caught)
+    if not manifest.dirty and manifest.run_key == key and manifest.result == summary:
+        return
+    manifest.recorded_ns = _now_ns()
+    manifest.run_key = key
+    manifest.result = summary
+    save_manifest(context.state_dir, real_out, manifest)
 
 
 class _Background:
@@ -1366,7 +1376,7 @@ def _run_pool(
     *,
     force: bool,
     dry_run: bool,
-    manifest: _Manifest | None,
+    manifest: OutputManifest | None,
     store: Callable[[BatchOutcome], None],
     written: list[str],
     unchanged: list[str],

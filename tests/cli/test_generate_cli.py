@@ -32,6 +32,12 @@ BAD_SCHEMA = 'ActiveRecord::Schema[7.1].define(version: 1) do\n  create_table "x
     '    t.string "a"\n  end\n'
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the default strategy keeps its disk cache in ./.rrperf/cache: not in the repository
+    monkeypatch.chdir(tmp_path)
+
+
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, object]:
     assert main(["generate", *argv, "--json"]) == 0
     out, err = capsys.readouterr()
@@ -46,7 +52,7 @@ def test_generate_json_then_unchanged(tmp_path: Path, capsys: pytest.CaptureFixt
     first = run_json(capsys, "small", "--out", str(out))
     assert list(first) == JSON_KEYS
     assert first["impl"] == "pipeline"
-    assert first["strategy"] is None
+    assert first["strategy"] == "sequential"  # the default strategy
     assert (first["n_tables"], first["files_total"]) == (4, 13)
     assert (first["files_written"], first["files_unchanged"]) == (13, 0)
     assert first["written"] == SMALL_FILES
@@ -73,14 +79,14 @@ def test_generate_summary_text(tmp_path: Path, capsys: pytest.CaptureFixture[str
     digest = output_digest(out)
     assert err == ""
     assert re.fullmatch(
-        rf"pipeline: 4 tables, 13 files \(13 written, 0 unchanged\) in \d+\.\d{{3}} s -> "
+        rf"pipeline/sequential: 4 tables, 13 files \(13 written, 0 unchanged\) in \d+\.\d{{3}} s -> "
         rf"{re.escape(str(out))}  digest {digest[:12]}\n",
         text,
     )
     assert main(["generate", "small", "--out", str(out)]) == 0
     text, _ = capsys.readouterr()
     assert re.fullmatch(
-        rf"pipeline: 4 tables, 13 files \(no changes: all 13 files unchanged\) in \d+\.\d{{3}} s "
+        rf"pipeline/sequential: 4 tables, 13 files \(no changes: all 13 files unchanged\) in \d+\.\d{{3}} s "
         rf"-> {re.escape(str(out))}  digest {digest[:12]}\n",
         text,
     )
@@ -122,7 +128,7 @@ def test_generate_dry_run_writes_nothing(
     assert main(["generate", "small", "--out", str(out), "--dry-run"]) == 0
     text, _ = capsys.readouterr()
     assert text.splitlines() == [
-        f"dry run (pipeline): 13 files for 4 tables would be written to {out}",
+        f"dry run (pipeline/sequential): 13 files for 4 tables would be written to {out}",
         *(f"  {name}" for name in SMALL_FILES),
     ]
     assert not out.exists()
@@ -233,4 +239,4 @@ def test_generate_imports_no_heavy_packages(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == "0 []\n"
-    assert proc.stdout.startswith("pipeline: 4 tables, 13 files (13 written, 0 unchanged)")
+    assert proc.stdout.startswith("pipeline/sequential: 4 tables, 13 files (13 written, 0 unchanged)")
