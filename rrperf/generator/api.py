@@ -150,7 +150,9 @@ def _generate_with_strategy(
 ) -> GenerationResult:
     from rrperf.engine.strategies import ExecutionContext, get_strategy
 
-    if context is None and impl == "pipeline" and not (dry_run or force):
+    if context is None and strategy is not None and impl == "pipeline" and not (
+        dry_run or force
+    ):
         fast = _fast_path(source, out_dir, get_strategy(strategy), cache_dir, tables,
                           exclude_tables, called)
         if fast is not None:

@@ -139,7 +139,7 @@ def load_manifest(state_dir: Path, real_out: str) -> OutputManifest | None:
         if data.get("format") != MANIFEST_FORMAT or data.get("out_dir") != real_out:
             return None
         return OutputManifest(
-            {k: tuple(v) for k, v in data["entries"].items()},  # type: ignore[misc]
+            {k: tuple(v) for k, v in data["entries"].items()},
             int(data["recorded_ns"]),
             data.get("run_key"),
             data.get("result"),

@@ -79,15 +79,15 @@ def test_generate_summary_text(tmp_path: Path, capsys: pytest.CaptureFixture[str
     digest = output_digest(out)
     assert err == ""
     assert re.fullmatch(
-        rf"pipeline/sequential: 4 tables, 13 files \(13 written, 0 unchanged\) in \d+\.\d{{3}} s -> "
-        rf"{re.escape(str(out))}  digest {digest[:12]}\n",
+        rf"pipeline/sequential: 4 tables, 13 files \(13 written, 0 unchanged\) in "
+        rf"\d+\.\d{{3}} s -> {re.escape(str(out))}  digest {digest[:12]}\n",
         text,
     )
     assert main(["generate", "small", "--out", str(out)]) == 0
     text, _ = capsys.readouterr()
     assert re.fullmatch(
-        rf"pipeline/sequential: 4 tables, 13 files \(no changes: all 13 files unchanged\) in \d+\.\d{{3}} s "
-        rf"-> {re.escape(str(out))}  digest {digest[:12]}\n",
+        rf"pipeline/sequential: 4 tables, 13 files \(no changes: all 13 files unchanged\) in "
+        rf"\d+\.\d{{3}} s -> {re.escape(str(out))}  digest {digest[:12]}\n",
         text,
     )
 
@@ -239,4 +239,6 @@ def test_generate_imports_no_heavy_packages(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == "0 []\n"
-    assert proc.stdout.startswith("pipeline/sequential: 4 tables, 13 files (13 written, 0 unchanged)")
+    assert proc.stdout.startswith(
+        "pipeline/sequential: 4 tables, 13 files (13 written, 0 unchanged)"
+    )
