@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from rrperf.errors import ConfigError
 from rrperf.generator.result import GenerationResult
-from rrperf.schema.model import Schema
 
 if TYPE_CHECKING:
     from rrperf.engine.strategies import ExecutionContext, Strategy
@@ -101,6 +100,8 @@ def generate(
             called=called,
         )
     start = time.perf_counter()
+    from rrperf.schema.model import Schema
+
     if isinstance(source, Schema):
         schema = source
     else:
