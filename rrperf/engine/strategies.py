@@ -354,7 +354,7 @@ class ExecutionContext:
         cache_dir: str | os.PathLike[str] | None = None,
         monitor: PerformanceMonitor | None = None,
     ) -> None:
-        from rrperf.engine.parallel import ExecutorConfig, ParallelExecutor
+        from rrperf.engine.parallel import ExecutorConfig, ParallelExecutor, fork_available
 
         self.strategy = get_strategy(strategy)
         self.cache_dir = _cache_root(cache_dir)
@@ -374,7 +374,10 @@ class ExecutionContext:
             self.monitor = None
         self.executor: ParallelExecutor = ParallelExecutor(
             config=ExecutorConfig(
-                backend=backend, max_workers=workers, enable_monitoring=s.monitoring
+                backend=backend, max_workers=workers, enable_monitoring=s.monitoring,
+                # the generator's stages are importable functions: fork its workers, which
+                # then start without importing anything (0.05 s instead of 1.5 s for two)
+                start_method="fork" if fork_available() else "loky",
             ),
             monitor=self.monitor,
         )
