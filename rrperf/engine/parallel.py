@@ -427,6 +427,7 @@ class ParallelExecutor:
         self._clock = clock
         self._thread_pool: Executor | None = None
         self._fork_pool: Executor | None = None
+        self._loky_used = False
         self._runs: list[_Run] = []
         self._lock = threading.Lock()
         #: Why the last run fell back to sequential execution (None if it did not).
@@ -497,9 +498,30 @@ class ParallelExecutor:
         if self.backend == "process" and self.config.start_method == "loky":
             import loky
 
+            self._loky_used = False
             loky.get_reusable_executor(
                 max_workers=self.max_workers, timeout=_POOL_IDLE_TIMEOUT_S
             ).shutdown(wait=wait, kill_workers=kill_workers)
+
+    @property
+    def pool_started(self) -> bool:
+        """Whether this executor's pool is up (a run then pays no start-up); thread and
+        serial backends count as started (they start in microseconds)."""
+        if self.backend != "process":
+            return True
+        if self.config.start_method == "fork":
+            return self._fork_pool is not None
+        return self._loky_used
+
+    def start_pool(self, warm: Callable[[], Any] | None = None) -> None:
+        """Start the process pool now, so that its start-up overlaps what this process does
+        until the first stage is submitted; ``warm`` (an importable function) runs once per
+        worker as it starts, e.g. to compile templates. Does nothing on other backends."""
+        if self.backend != "process" or self.pool_started:
+            return
+        pool = self._pool("process")
+        for _ in range(self.max_workers):
+            pool.submit(_noop if warm is None else warm)
 
     def _pool(self, backend: str) -> Executor:
         if backend == "process" and self.config.start_method == "fork":
@@ -519,6 +541,7 @@ class ParallelExecutor:
         if backend == "process":
             import loky
 
+            self._loky_used = True
             shared: Executor = loky.get_reusable_executor(
                 max_workers=self.max_workers, timeout=_POOL_IDLE_TIMEOUT_S
             )
@@ -1017,6 +1040,10 @@ class ParallelExecutor:
         self._discard_pool(backend)
         err = FuturesTimeoutError(f"stage {name!r} still running after {timeout} s")
         raise StageTimeout(name, f"ran longer than its timeout of {timeout} s") from err
+
+
+def _noop() -> None:
+    """The task :meth:`ParallelExecutor.start_pool` sends to start a worker."""
 
 
 def _kill_workers(pool: Executor) -> None:

@@ -103,7 +103,9 @@ __all__ = [
     "decode_schema",
     "encode_schema",
     "encode_schema_text",
+    "guided_sizes",
     "pack_context",
+    "plan_batches",
     "render_write_batch",
     "run_with_context",
     "schema_cache_key",
@@ -122,11 +124,16 @@ _FORMAT = "cached-generator-1"
 _CODE_MODULES = ("analyze.py", "naming.py", "render.py", "typemap.py", "cached.py")
 # Memoized analyses kept per context (one per source and table filter).
 _PLANS_KEPT = 8
-# Tables below which a pool is not worth its dispatch cost (render them here).
-_MIN_POOL_TABLES = 16
 # Files written per write_if_changed call by a run in this thread.
 _WRITE_CHUNK_FILES = 384
-# Guided batches when the strategy does not fix a batch size (see _batches): each takes
+#: Tables (to render) below which a running pool is not worth its dispatch cost: they are
+#: rendered in the calling thread (:func:`plan_batches`).
+POOL_MIN_TABLES = 16
+#: The same when the pool must first be started (a new process): forking two workers and
+#: compiling the templates in them costs about as much as rendering this many tables here.
+#: Measured with ``benchmarks/bench_fresh.py crossover`` (README, "Fresh processes").
+POOL_START_MIN_TABLES = 256
+# Guided batches when the strategy does not fix a batch size (see plan_batches): each takes
 # 1 / (_GUIDED_SHARE * workers) of the tables left, at least _GUIDED_MIN of them.
 _GUIDED_SHARE = 2
 _GUIDED_MIN = 24
@@ -956,27 +963,63 @@ def _as_names(names: Iterable[str] | None) -> tuple[str, ...] | None:
     return tuple(names)
 
 
-def _batches(names: Sequence[str], workers: int, batch_size: int | None) -> list[tuple[str, ...]]:
-    """Split ``names`` into pool batches: of ``batch_size`` each, or else guided.
+def plan_batches(
+    n_tables: int, workers: int, batch_size: int | None = None, *, pool_started: bool = True
+) -> list[int]:
+    """The batch sizes a run sends to a pool for ``n_tables`` tables to render; ``[]``: none.
 
-    Guided (as OpenMP's ``schedule(guided)``): each batch takes a share of what is left,
-    ``remaining / (_GUIDED_SHARE * workers)``, never fewer than ``_GUIDED_MIN`` tables (or a
-    quarter of a worker's share, for small schemas). Large
-    batches first keep the dispatch overhead low; small ones last let the workers finish
-    together (with equal batches of 250 tables, one worker idled up to 150 ms at the end of
-    a 2,000-table run while the other finished its last batch, 2026-11-26).
+    The generator itself splits its work with this plan (and :mod:`rrperf.optimize.workload`
+    predicts with it). No pool for one worker, nor below :data:`POOL_MIN_TABLES` tables
+    (:data:`POOL_START_MIN_TABLES` when the pool is not ``pool_started`` yet) or two per
+    worker. Otherwise batches of ``batch_size``, or else guided (as OpenMP's
+    ``schedule(guided)``): each batch takes a share of what is left, ``remaining /
+    (_GUIDED_SHARE * workers)``, never fewer than ``_GUIDED_MIN`` tables (or a quarter of a
+    worker's share, for small schemas). Large batches first keep the dispatch overhead low;
+    small ones last let the workers finish together (with equal batches of 250 tables, one
+    worker idled up to 150 ms at the end of a 2,000-table run while the other finished its
+    last batch, 2026-11-26).
+
+    Examples
+    --------
+    >>> plan_batches(18, 2)
+    [5, 4, 3, 2, 2, 2]
+    >>> plan_batches(18, 2, pool_started=False), plan_batches(18, 1), plan_batches(18, 2, 7)
+    ([], [], [7, 7, 4])
     """
+    least = POOL_MIN_TABLES if pool_started else POOL_START_MIN_TABLES
+    if workers <= 1 or n_tables < max(least, 2 * workers):
+        return []
+    return guided_sizes(n_tables, workers, batch_size)
+
+
+def guided_sizes(n_tables: int, workers: int, batch_size: int | None = None) -> list[int]:
+    """The batch sizes of :func:`plan_batches` once a pool is used (whatever the table count)."""
     if batch_size is not None:
-        return [tuple(names[i : i + batch_size]) for i in range(0, len(names), batch_size)]
+        return [min(batch_size, n_tables - i) for i in range(0, n_tables, batch_size)]
     out = []
-    start, n = 0, len(names)
+    start, n = 0, n_tables
     workers = max(1, workers)
     smallest = max(1, min(_GUIDED_MIN, n // (4 * workers)))
     while start < n:
-        size = max(smallest, -(-(n - start) // (_GUIDED_SHARE * workers)))
+        size = min(n - start, max(smallest, -(-(n - start) // (_GUIDED_SHARE * workers))))
+        out.append(size)
+        start += size
+    return out
+
+
+def _split(names: Sequence[str], sizes: Sequence[int]) -> list[tuple[str, ...]]:
+    out, start = [], 0
+    for size in sizes:
         out.append(tuple(names[start : start + size]))
         start += size
     return out
+
+
+def _warm_worker() -> None:
+    """Run by each pool worker as it starts: compile the templates (a fresh fork has none)."""
+    from rrperf.generator.render import compile_templates
+
+    compile_templates()
 
 
 def run_with_context(
@@ -1098,8 +1141,14 @@ def _run(
     lookup = _Lookup(context.cache)
     from rrperf.schema.associations import inflection_memo
 
+    executor = context.executor
     with inflection_memo():  # association inference and model naming inflect the same names
         schema, token, store_schema = _load(source, lookup)
+        if executor.backend == "process" and not executor.pool_started and plan_batches(
+            len(schema.tables), executor.max_workers, pool_started=False
+        ):
+            # fork the workers now: they compile the templates while this process analyses
+            executor.start_pool(_warm_worker)
         plan = _plan(schema, token, tables, exclude_tables, context, memoize=lookup.render)
     ctx = plan.ctx
 
@@ -1129,11 +1178,13 @@ def _run(
     unchanged: list[str] = []
     pool_done: set[str] = set()
     index_text: list[str] = []  # index.ts, when rendered during the pool run
-    if (
-        misses
-        and executor.backend != "serial"
-        and len(misses) >= max(_MIN_POOL_TABLES, 2 * executor.max_workers)
-    ):
+    sizes = (
+        plan_batches(len(misses), executor.max_workers, strategy.batch_size,
+                     pool_started=executor.pool_started)
+        if misses and executor.backend != "serial"
+        else []
+    )
+    if sizes:
         keys = plan.keys
         # the schema store starts once the first batch is back: until then the workers
         # are being fed, and this process should not hold the GIL with encoding
@@ -1156,7 +1207,7 @@ def _run(
 
         with background:
             pool_done = _run_pool(
-                context, plan, misses, guard.base, force=force, dry_run=dry_run,
+                context, plan, _split(misses, sizes), guard.base, force=force, dry_run=dry_run,
                 manifest=manifest, store=store, written=written, unchanged=unchanged,
             )
     else:
@@ -1371,7 +1422,7 @@ def _write_packs(packs: Sequence[tuple[Any, ...]]) -> tuple[str, list[tuple[str,
 def _run_pool(
     context: ExecutionContext,
     plan: _Plan,
-    misses: Sequence[str],
+    batches: Sequence[tuple[str, ...]],
     out_dir: str,
     *,
     force: bool,
@@ -1394,7 +1445,6 @@ def _run_pool(
             os.makedirs(os.path.join(out_dir, "types"), exist_ok=True)
         except OSError as err:
             raise GenerationError(f"cannot create output folder {out_dir}: {err}") from err
-    batches = _batches(misses, executor.max_workers, context.strategy.batch_size)
     packs = [_pack_batch(plan, batch) for batch in batches]
     packs_file = None
     if executor.backend == "process":

@@ -52,7 +52,7 @@ def test_generate_json_then_unchanged(tmp_path: Path, capsys: pytest.CaptureFixt
     first = run_json(capsys, "small", "--out", str(out))
     assert list(first) == JSON_KEYS
     assert first["impl"] == "pipeline"
-    assert first["strategy"] == "sequential"  # the default strategy
+    assert first["strategy"] == "auto"  # the default strategy
     assert (first["n_tables"], first["files_total"]) == (4, 13)
     assert (first["files_written"], first["files_unchanged"]) == (13, 0)
     assert first["written"] == SMALL_FILES
@@ -79,14 +79,14 @@ def test_generate_summary_text(tmp_path: Path, capsys: pytest.CaptureFixture[str
     digest = output_digest(out)
     assert err == ""
     assert re.fullmatch(
-        rf"pipeline/sequential: 4 tables, 13 files \(13 written, 0 unchanged\) in "
+        rf"pipeline/auto: 4 tables, 13 files \(13 written, 0 unchanged\) in "
         rf"\d+\.\d{{3}} s -> {re.escape(str(out))}  digest {digest[:12]}\n",
         text,
     )
     assert main(["generate", "small", "--out", str(out)]) == 0
     text, _ = capsys.readouterr()
     assert re.fullmatch(
-        rf"pipeline/sequential: 4 tables, 13 files \(no changes: all 13 files unchanged\) in "
+        rf"pipeline/auto: 4 tables, 13 files \(no changes: all 13 files unchanged\) in "
         rf"\d+\.\d{{3}} s -> {re.escape(str(out))}  digest {digest[:12]}\n",
         text,
     )
@@ -128,7 +128,7 @@ def test_generate_dry_run_writes_nothing(
     assert main(["generate", "small", "--out", str(out), "--dry-run"]) == 0
     text, _ = capsys.readouterr()
     assert text.splitlines() == [
-        f"dry run (pipeline/sequential): 13 files for 4 tables would be written to {out}",
+        f"dry run (pipeline/auto): 13 files for 4 tables would be written to {out}",
         *(f"  {name}" for name in SMALL_FILES),
     ]
     assert not out.exists()
@@ -240,5 +240,5 @@ def test_generate_imports_no_heavy_packages(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == "0 []\n"
     assert proc.stdout.startswith(
-        "pipeline/sequential: 4 tables, 13 files (13 written, 0 unchanged)"
+        "pipeline/auto: 4 tables, 13 files (13 written, 0 unchanged)"
     )

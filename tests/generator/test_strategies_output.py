@@ -89,8 +89,9 @@ def test_every_strategy_matches_legacy_cold_and_warm(
         if name == "minimal":
             assert (warm.cache_hits, warm.cache_misses) == (0, 0)
         else:
-            # the schema, the analysis and every table's render
-            assert (warm.cache_hits, warm.cache_misses) == (cold.n_tables + 2, 0)
+            # the schema (for strategies that cache it), the analysis and every render
+            schema = "schema_introspection" in ctx.strategy.cache_memory
+            assert (warm.cache_hits, warm.cache_misses) == (cold.n_tables + 1 + schema, 0)
 
 
 def test_parallel_runs_batches_on_worker_processes_and_close_ends_them(
@@ -109,7 +110,14 @@ def test_parallel_runs_batches_on_worker_processes_and_close_ends_them(
         return [*tmp.glob(f"rrperf-batches-{pid}-*.pickle"), *tmp.glob(f"rrperf-abort-{pid}-*")]
 
     before = set(leftovers())
+    # 60 tables do not pay for starting a pool (POOL_START_MIN_TABLES): rendered here
+    serial = generate("synthetic:60", tmp_path / "serial", context=ctx)
+    assert ctx.executor.stage_timings().empty and not ctx.executor.pool_started
+    ctx.clear()
+    ctx.executor.start_pool()  # once the pool runs, a batch pays off from 16 tables
+    assert ctx.executor.pool_started
     result = generate("synthetic:60", tmp_path / "out", context=ctx)
+    assert result.output_digest == serial.output_digest
     assert result.output_digest == legacy_digest("synthetic:60", tmp_path)
     assert set(leftovers()) == before  # the packs' file is removed after the run
     timings = ctx.executor.stage_timings()
@@ -139,11 +147,14 @@ def test_parallel_runs_batches_on_worker_processes_and_close_ends_them(
     ],
 )
 def test_guided_batches_exact(n: int, workers: int, sizes: list[int]) -> None:
-    names = [f"t{i}" for i in range(n)]
-    batches = cached._batches(names, workers, None)
-    assert [len(b) for b in batches] == sizes
-    assert [name for b in batches for name in b] == names
-    assert [len(b) for b in cached._batches(names, workers, 7)][:1] == [min(7, n)]
+    assert cached.guided_sizes(n, workers) == sizes
+    assert sum(sizes) == n
+    assert cached.guided_sizes(n, workers, 7)[:1] == [min(7, n)]
+    # the plan a run uses: the same batches once a pool pays off, none below that
+    expected = sizes if workers > 1 and n >= max(cached.POOL_MIN_TABLES, 2 * workers) else []
+    assert cached.plan_batches(n, workers) == expected
+    started = n >= cached.POOL_START_MIN_TABLES and workers > 1
+    assert cached.plan_batches(n, workers, pool_started=False) == (sizes if started else [])
 
 
 def test_thread_backend_strategy_matches_legacy(tmp_path: Path) -> None:
