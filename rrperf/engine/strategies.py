@@ -19,13 +19,13 @@ cache_heavy   serial     1                   every category, memory + disk, 2x  
                                              TTLs
 balanced      process    half the CPUs (>=1) standard                            on
 minimal       serial     1                   none                                off
-auto          process    every usable CPU    rendered files in memory            off
+auto          process    every usable CPU    none; the output manifest           off
 ============  =========  ==================  ==================================  ==========
 
 ``auto`` is what ``rrperf generate`` runs without ``--strategy`` (:data:`DEFAULT_STRATEGY`):
 the generator's output manifest answers an unchanged repeat, even in a new process, from a
-``stat`` per file (:mod:`rrperf.generator.manifest`); a cold run pays no cache stores but the
-rendered files in memory and runs serially below the size where a pool pays off
+``stat`` per file (:mod:`rrperf.generator.manifest`), in this process or a new one; a cold
+run pays no cache stores and runs serially below the size where a pool pays off
 (:func:`rrperf.generator.cached.plan_batches`), on forked workers above it.
 
 "Standard caching" is the memory tier for every cache category plus the disk tier for
@@ -156,6 +156,9 @@ class Strategy:
     batch_size : int or None
         Tables per task sent to a pool; None lets the runner choose (a few batches per
         worker).
+    manifest : bool
+        Keep an output manifest even without caching rendered files: a run whose run key and
+        files are unchanged is answered from it, before anything is parsed.
 
     Raises
     ------
@@ -178,6 +181,7 @@ class Strategy:
     ttl_multiplier: float = 1.0
     monitoring: bool = True
     batch_size: int | None = None
+    manifest: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -207,6 +211,10 @@ class Strategy:
                 f"strategy {self.name!r}: ttl_multiplier must be a number > 0, "
                 f"got {self.ttl_multiplier!r}"
             )
+        if not isinstance(self.manifest, bool):
+            raise ConfigError(
+                f"strategy {self.name!r}: manifest must be True or False, got {self.manifest!r}"
+            )
         if not isinstance(self.monitoring, bool):
             raise ConfigError(
                 f"strategy {self.name!r}: monitoring must be True or False, "
@@ -218,6 +226,12 @@ class Strategy:
         if self.backend == "serial":
             return 1
         return self.workers if self.workers is not None else _usable_cpus()
+
+    @property
+    def keeps_manifest(self) -> bool:
+        """Whether runs keep an output manifest (``manifest``, or rendered files cached): an
+        unchanged repeat is then answered from it (:mod:`rrperf.generator.manifest`)."""
+        return self.manifest or "template_render" in (self.cache_memory | self.cache_disk)
 
     @property
     def caching(self) -> bool:
@@ -278,8 +292,8 @@ STRATEGIES: Mapping[str, Strategy] = MappingProxyType(
             monitoring=False,
         ),
         "auto": Strategy(
-            "auto", "process", None, cache_memory=frozenset({"template_render"}),
-            cache_disk=frozenset(), monitoring=False,
+            "auto", "process", None, cache_memory=frozenset(), cache_disk=frozenset(),
+            monitoring=False, manifest=True,
         ),
     }
 )
@@ -441,7 +455,7 @@ class ExecutionContext:
 
         """
         if self.cache is None:
-            return 0, 0
+            return self._extra.hits, self._extra.misses
         hits, misses = self.cache.hit_miss_counts()
         return hits + self._extra.hits, misses + self._extra.misses
 

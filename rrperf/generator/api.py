@@ -212,8 +212,8 @@ def _fast_path(
 
     Its ``wall_s`` counts from the call of :func:`generate`.
     """
-    if "template_render" not in strategy.cache_memory | strategy.cache_disk:
-        return None  # no manifest without render caching (``minimal`` always runs in full)
+    if not strategy.keeps_manifest:
+        return None  # ``minimal`` always runs in full
     if isinstance(tables, str) or isinstance(exclude_tables, str):
         return None  # the full run reports the mistake
     from rrperf.engine.strategies import state_dir_for

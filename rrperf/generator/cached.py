@@ -80,6 +80,7 @@ from rrperf.generator.analyze import (
 from rrperf.generator.digest import files_digest
 from rrperf.generator.manifest import (
     OutputManifest,
+    fast_path,
     load_manifest,
     result_summary,
     run_key,
@@ -523,18 +524,28 @@ def _make_plan(
     schema: Schema,
     tables: tuple[str, ...] | None,
     exclude_tables: tuple[str, ...] | None,
-    base: str,
+    base: str | None,
+    pack: Callable[[int], bool] | None = None,
 ) -> _Plan:
+    """The analysis; packed (for keys and pool batches) unless ``pack(n_selected)`` is False.
+
+    ``base`` (the key prefix) is None when nothing is packed.
+    """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ctx = analyze_schema(schema, tables=tables, exclude_tables=exclude_tables)
     warned = tuple((str(w.message), w.category) for w in caught)
     packer = _Packer()
-    packed, others, pointed = {}, {}, {}
-    for name in ctx.selected:
-        packed[name], others[name], pointed[name] = _pack_table(ctx, name, packer)
-    keys = _LazyKeys(ctx, base, packer, packed, pointed)
-    return _Plan(ctx, keys, base, warned, packed, others, packer)
+    packed: dict[str, tuple[Any, ...]] = {}
+    others: dict[str, tuple[str, ...]] = {}
+    pointed: dict[str, Any] = {}
+    if pack is None or pack(len(ctx.selected)):
+        if base is None:
+            base = _key_base()
+        for name in ctx.selected:
+            packed[name], others[name], pointed[name] = _pack_table(ctx, name, packer)
+    keys = _LazyKeys(ctx, base or "", packer, packed, pointed)
+    return _Plan(ctx, keys, base or "", warned, packed, others, packer)
 
 
 def _replay(warned: Iterable[tuple[str, type[Warning]]]) -> None:
@@ -933,14 +944,14 @@ def _plan(
     exclude_tables: tuple[str, ...] | None,
     context: ExecutionContext,
     memoize: bool,
+    pack: Callable[[int], bool] | None = None,
 ) -> _Plan:
-    from rrperf.engine.cache import GENERATOR_VERSION
-
-    base = f"{GENERATOR_VERSION}\0{code_fingerprint()}\0{templates_fingerprint()}"
     if not memoize:
-        plan = _make_plan(schema, tables, exclude_tables, base)
+        # nothing cached: the keys (and their template fingerprint) only if packing
+        plan = _make_plan(schema, tables, exclude_tables, None, pack)
         _replay(plan.warned)
         return plan
+    base = _key_base()
     plans: dict[Any, _Plan] = context.state.setdefault(_PLANS, {})
     memo_key = (token, tables, exclude_tables)
     memo = plans.get(memo_key)
@@ -955,6 +966,13 @@ def _plan(
         plans.pop(next(iter(plans)))
     _replay(plan.warned)
     return plan
+
+
+def _key_base() -> str:
+    """What every content key starts with: generator version, code and templates."""
+    from rrperf.engine.cache import GENERATOR_VERSION
+
+    return f"{GENERATOR_VERSION}\0{code_fingerprint()}\0{templates_fingerprint()}"
 
 
 def _as_names(names: Iterable[str] | None) -> tuple[str, ...] | None:
@@ -1074,12 +1092,32 @@ def run_with_context(
     monitor = context.monitor
     own_session = monitor is not None and monitor.active_session is None
     hits0, misses0 = context.cache_stats()
+    names, excluded = _as_names(tables), _as_names(exclude_tables)
+    strategy = context.strategy
+    if (
+        strategy.keeps_manifest and not strategy.caching and not (dry_run or force)
+        and not isinstance(names, str) and not isinstance(excluded, str)
+    ):
+        # nothing cached per table: an unchanged repeat is answered from the manifest
+        fast = fast_path(
+            context.state_dir, source, out_dir, impl="pipeline", tables=names,
+            exclude_tables=excluded, manifests=context.state.setdefault(_MANIFESTS, {}),
+        )
+        if fast is not None:
+            context.count(hits=1)
+            hits1, misses1 = context.cache_stats()
+            return GenerationResult(
+                impl="pipeline", strategy=strategy.name, n_tables=fast.n_tables,
+                files_total=len(fast.files), files_written=0,
+                files_unchanged=len(fast.files), output_digest=fast.output_digest,
+                wall_s=time.perf_counter() - start, written=(), unchanged=fast.files,
+                cache_hits=hits1 - hits0, cache_misses=misses1 - misses0,
+            )
     if own_session:
         assert monitor is not None
         monitor.start_monitoring_session(
             f"generate[{context.strategy.name}]", {"strategy": context.strategy.name}
         )
-    names, excluded = _as_names(tables), _as_names(exclude_tables)
     caught: list[warnings.WarningMessage] = []
     try:
         # the warnings of the run are recorded with its manifest (a fast-path repeat issues
@@ -1149,7 +1187,17 @@ def _run(
         ):
             # fork the workers now: they compile the templates while this process analyses
             executor.start_pool(_warm_worker)
-        plan = _plan(schema, token, tables, exclude_tables, context, memoize=lookup.render)
+
+        def pack(n_selected: int) -> bool:  # for content keys, or for the pool's batches
+            return lookup.render or lookup.types or lookup.relationships or (
+                executor.backend != "serial" and bool(plan_batches(
+                    n_selected, executor.max_workers, strategy.batch_size,
+                    pool_started=executor.pool_started,
+                ))
+            )
+
+        plan = _plan(schema, token, tables, exclude_tables, context, memoize=lookup.render,
+                     pack=pack)
     ctx = plan.ctx
 
     # Every path is checked before anything is written (workers write too).
@@ -1169,7 +1217,7 @@ def _run(
     else:
         misses = list(ctx.selected)
 
-    use_manifest = lookup.render and not dry_run
+    use_manifest = strategy.keeps_manifest and not dry_run
     real_out = os.path.realpath(guard.base)
     manifest = _context_manifest(context, real_out) if use_manifest else None
 
@@ -1234,7 +1282,7 @@ def _run(
         if name in pool_done:
             continue
         if name in missed:
-            rendered[name] = _render_here(ctx, name, plan.keys[name], lookup)
+            rendered[name] = _render_here(ctx, name, plan.keys, lookup)
         for rel, text, sha in rendered[name]:
             if manifest is not None and not force and manifest.trusted(rel, sha,
                                                                        guard.join(rel)):
@@ -1353,9 +1401,13 @@ class _Background:
 
 
 def _render_here(
-    ctx: SchemaContext, name: str, keys: _TableKeys, lookup: _Lookup
+    ctx: SchemaContext, name: str, all_keys: Mapping[str, _TableKeys], lookup: _Lookup
 ) -> tuple[RenderedFile, ...]:
     """Render one table in this thread, through the type_mapping/relationships caches."""
+    if not (lookup.types or lookup.relationships or lookup.render):
+        out = _render_files(ctx, name, table_types(ctx, name), table_relationships(ctx, name))
+        return out
+    keys = all_keys[name]
     if lookup.types:
         types = lookup.through(
             "type_mapping", _sub_key("types", keys.table), lambda: table_types(ctx, name),

@@ -335,15 +335,22 @@ def fast_path(
     impl: str,
     tables: Sequence[str] | None,
     exclude_tables: Sequence[str] | None,
+    manifests: dict[str, OutputManifest] | None = None,
 ) -> FastAnswer | None:
     """Answer a run from the manifest if nothing it depends on changed, else None.
 
     Checks, before anything is parsed or rendered: the run key against the one recorded,
     then the ``stat`` of every recorded file (a racily clean file is read and hashed). The
-    warnings the recorded run issued are issued again.
+    warnings the recorded run issued are issued again. ``manifests``: the manifests an
+    execution context keeps in memory by output folder (looked up first; a manifest loaded
+    from ``state_dir`` is added).
     """
     real_out = os.path.realpath(out_dir)
-    manifest = load_manifest(state_dir, real_out)
+    manifest = manifests.get(real_out) if manifests is not None else None
+    if manifest is None:
+        manifest = load_manifest(state_dir, real_out)
+        if manifest is not None and manifests is not None:
+            manifests[real_out] = manifest
     if manifest is None or manifest.run_key is None or manifest.result is None:
         return None
     key = run_key(source, real_out, impl=impl, tables=tables, exclude_tables=exclude_tables)

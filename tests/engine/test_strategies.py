@@ -47,8 +47,11 @@ def test_registry_order_and_values() -> None:
         "minimal", "serial", 1, NO_CACHE, NO_CACHE, 1.0, False, None
     )
     assert STRATEGIES["auto"] == Strategy(
-        "auto", "process", None, frozenset({"template_render"}), NO_CACHE, 1.0, False, None
+        "auto", "process", None, NO_CACHE, NO_CACHE, 1.0, False, None, manifest=True
     )
+    assert [s.keeps_manifest for s in STRATEGIES.values()] == [
+        True, True, True, True, False, True
+    ]
     assert ALL_CATEGORIES == {
         "schema_introspection", "template_render", "type_mapping", "relationships"
     }
