@@ -105,11 +105,13 @@ __all__ = [
     "encode_schema",
     "encode_schema_text",
     "guided_sizes",
+    "key_base",
     "pack_context",
     "plan_batches",
     "render_write_batch",
     "run_with_context",
     "schema_cache_key",
+    "table_keys",
     "templates_fingerprint",
     "unpack_context",
 ]
@@ -243,6 +245,12 @@ def _keys_of(
     links_fp = hashlib.sha256(links.encode()).hexdigest()
     render = hashlib.sha256(f"{base}\0render\0{table_fp}\0{links_fp}".encode()).hexdigest()
     return _TableKeys(render, table_fp, links_fp)
+
+
+def table_keys(ctx: SchemaContext, name: str, base: str) -> _TableKeys:
+    """The content keys of one table as a run computes them (``base``: :func:`key_base`),
+    packed with a new packer (nothing shared with an earlier call)."""
+    return _table_keys(ctx, name, base, _Packer())
 
 
 def _table_keys(ctx: SchemaContext, name: str, base: str, packer: _Packer) -> _TableKeys:
@@ -541,7 +549,7 @@ def _make_plan(
     pointed: dict[str, Any] = {}
     if pack is None or pack(len(ctx.selected)):
         if base is None:
-            base = _key_base()
+            base = key_base()
         for name in ctx.selected:
             packed[name], others[name], pointed[name] = _pack_table(ctx, name, packer)
     keys = _LazyKeys(ctx, base or "", packer, packed, pointed)
@@ -951,7 +959,7 @@ def _plan(
         plan = _make_plan(schema, tables, exclude_tables, None, pack)
         _replay(plan.warned)
         return plan
-    base = _key_base()
+    base = key_base()
     plans: dict[Any, _Plan] = context.state.setdefault(_PLANS, {})
     memo_key = (token, tables, exclude_tables)
     memo = plans.get(memo_key)
@@ -968,8 +976,9 @@ def _plan(
     return plan
 
 
-def _key_base() -> str:
-    """What every content key starts with: generator version, code and templates."""
+def key_base() -> str:
+    """What every content key starts with: generator version, code and templates (the
+    ``base`` of :func:`table_keys`)."""
     from rrperf.engine.cache import GENERATOR_VERSION
 
     return f"{GENERATOR_VERSION}\0{code_fingerprint()}\0{templates_fingerprint()}"
