@@ -36,8 +36,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    from rrperf.config import load_config
     from rrperf.generator.api import generate
 
+    config = load_config()  # rrperf.toml (or [tool.rrperf]) from here upwards; a bad one: exit 1
     strategy = args.strategy
     if strategy is None and args.impl == "pipeline":
         from rrperf.engine.strategies import DEFAULT_STRATEGY
@@ -49,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         impl=args.impl,
         strategy=strategy,
         cache_dir=args.cache_dir,
+        config=config,
         tables=args.tables,
         exclude_tables=args.exclude_tables,
         dry_run=args.dry_run,

@@ -13,6 +13,7 @@ from rrperf.errors import ConfigError
 from rrperf.generator.result import GenerationResult
 
 if TYPE_CHECKING:
+    from rrperf.config import RrperfConfig
     from rrperf.engine.strategies import ExecutionContext, Strategy
 
 __all__ = ["IMPLEMENTATIONS", "GenerationResult", "generate"]
@@ -35,6 +36,7 @@ def generate(
     dry_run: bool = False,
     force: bool = False,
     cache_dir: str | os.PathLike[str] | None = None,
+    config: RrperfConfig | None = None,
 ) -> GenerationResult:
     """Generate the TypeScript models of a schema into ``out_dir``.
 
@@ -68,8 +70,13 @@ def generate(
     force : bool
         Rewrite every file even when unchanged (``legacy`` always does).
     cache_dir : path or None
-        The disk tier and run-to-run state of a strategy run without ``context`` (default
-        :data:`~rrperf.engine.strategies.DEFAULT_CACHE_DIR`).
+        The disk tier and run-to-run state of a strategy run without ``context`` (default:
+        ``config.cache["dir"]``, else :data:`~rrperf.engine.strategies.DEFAULT_CACHE_DIR`).
+    config : RrperfConfig or None
+        The project configuration (:func:`rrperf.config.load_config`; the CLI finds
+        ``rrperf.toml``, the API reads none unless given): ``exclude_tables`` and
+        ``polymorphic_types`` shape the loaded schema, ``[cache] dir`` is the default
+        ``cache_dir``, ``[executor] max_workers`` bounds the strategy's worker processes.
 
     Returns
     -------
@@ -93,11 +100,21 @@ def generate(
         raise ConfigError(
             f"impl must be one of {', '.join(repr(i) for i in IMPLEMENTATIONS)}, got {impl!r}"
         )
+    if config is not None:
+        from rrperf.config import RrperfConfig
+
+        if not isinstance(config, RrperfConfig):
+            raise ConfigError(f"config must be an RrperfConfig, got {type(config).__name__}")
+        if cache_dir is None and config.cache.get("dir") is not None:
+            cache_dir = config.cache["dir"]
+        bound = config.executor.get("max_workers")
+        if bound is not None and strategy is not None and context is None:
+            strategy = _bounded(strategy, int(bound))
     if strategy is not None or context is not None:
         return _generate_with_strategy(
             source, out_dir, impl=impl, strategy=strategy, context=context, tables=tables,
             exclude_tables=exclude_tables, dry_run=dry_run, force=force, cache_dir=cache_dir,
-            called=called,
+            called=called, config=config,
         )
     start = time.perf_counter()
     from rrperf.schema.model import Schema
@@ -107,7 +124,7 @@ def generate(
     else:
         from rrperf.schema.sources import load_schema
 
-        schema = load_schema(source)
+        schema = load_schema(source, config=config)
     if impl == "legacy":
         from rrperf.generator.legacy import generate_legacy
 
@@ -148,6 +165,7 @@ def _generate_with_strategy(
     force: bool,
     cache_dir: str | os.PathLike[str] | None,
     called: float,
+    config: RrperfConfig | None,
 ) -> GenerationResult:
     from rrperf.engine.strategies import ExecutionContext, get_strategy
 
@@ -155,7 +173,7 @@ def _generate_with_strategy(
         dry_run or force
     ):
         fast = _fast_path(source, out_dir, get_strategy(strategy), cache_dir, tables,
-                          exclude_tables, called)
+                          exclude_tables, called, config)
         if fast is not None:
             return fast
     from rrperf.generator.cached import run_with_context
@@ -182,15 +200,17 @@ def _generate_with_strategy(
                 )
         result = run_with_context(
             source, out_dir, context, tables=tables, exclude_tables=exclude_tables,
-            dry_run=dry_run, force=force,
+            dry_run=dry_run, force=force, config=config,
         )
     else:
         assert strategy is not None
         with get_strategy(strategy).make_context(cache_dir=cache_dir) as own:
             result = run_with_context(
                 source, out_dir, own, tables=tables, exclude_tables=exclude_tables,
-                dry_run=dry_run, force=force,
+                dry_run=dry_run, force=force, config=config,
             )
+        # the context's making (monitor, caches) counts too, as loading does for legacy
+        result = dataclasses.replace(result, wall_s=time.perf_counter() - called)
     logger.info(
         "pipeline/%s: %d tables, %d files (%d written), %d cache hits in %.3f s",
         result.strategy, result.n_tables, result.files_total, result.files_written,
@@ -207,6 +227,7 @@ def _fast_path(
     tables: Iterable[str] | None,
     exclude_tables: Iterable[str] | None,
     called: float,
+    config: RrperfConfig | None,
 ) -> GenerationResult | None:
     """A warm repeat answered from the output manifest (before parsing anything), or None.
 
@@ -217,12 +238,13 @@ def _fast_path(
     if isinstance(tables, str) or isinstance(exclude_tables, str):
         return None  # the full run reports the mistake
     from rrperf.engine.strategies import state_dir_for
-    from rrperf.generator.manifest import fast_path
+    from rrperf.generator.manifest import config_token, fast_path
 
     answer = fast_path(
         state_dir_for(cache_dir), source, out_dir, impl="pipeline",
         tables=None if tables is None else tuple(tables),
         exclude_tables=None if exclude_tables is None else tuple(exclude_tables),
+        config=config_token(config),
     )
     if answer is None:
         return None
@@ -244,3 +266,13 @@ def _fast_path(
         unchanged=answer.files,
         cache_hits=1,
     )
+
+
+def _bounded(strategy: str | Strategy, bound: int) -> Strategy:
+    """``strategy`` with at most ``bound`` workers (``[executor] max_workers``)."""
+    from rrperf.engine.strategies import get_strategy
+
+    chosen = get_strategy(strategy)
+    if chosen.backend == "serial" or chosen.resolved_workers() <= bound:
+        return chosen
+    return dataclasses.replace(chosen, workers=bound)

@@ -80,6 +80,7 @@ from rrperf.generator.analyze import (
 from rrperf.generator.digest import files_digest
 from rrperf.generator.manifest import (
     OutputManifest,
+    config_token,
     fast_path,
     load_manifest,
     result_summary,
@@ -94,6 +95,7 @@ from rrperf.generator.writer import PathGuard, write_if_changed
 from rrperf.schema.model import Schema
 
 if TYPE_CHECKING:
+    from rrperf.config import RrperfConfig
     from rrperf.engine.cache import CacheOptimizer, JSONText
     from rrperf.engine.strategies import ExecutionContext
 
@@ -890,7 +892,7 @@ class _Lookup:
 
 
 
-def _load(source: Any, lookup: _Lookup) -> tuple[Schema, str, Any]:
+def _load(source: Any, lookup: _Lookup, config: Any = None) -> tuple[Schema, str, Any]:
     """The schema, a content token for the analysis memo, and the cache store still to do.
 
     The store of a freshly loaded schema (its JSON encoding and the disk write) is returned
@@ -902,9 +904,11 @@ def _load(source: Any, lookup: _Lookup) -> tuple[Schema, str, Any]:
     from rrperf.schema.sources import load_schema, source_fingerprint
 
     token = f"source:{source_fingerprint(source)}\0{os.fspath(source)}"
+    if config is not None:  # excluded tables and polymorphic targets change the schema
+        token += "\0config:" + config_token(config)
     cache = lookup.cache
     if cache is None or "schema_introspection" not in cache.config.enabled_categories:
-        return load_schema(source), token, None
+        return load_schema(source, config=config), token, None
     key = schema_cache_key(token)
     found = lookup.get("schema_introspection", key, _decode_loaded)
     if found is not _MISSING:
@@ -914,7 +918,7 @@ def _load(source: Any, lookup: _Lookup) -> tuple[Schema, str, Any]:
         return schema, token, None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        schema = load_schema(source)
+        schema = load_schema(source, config=config)
     for w in caught:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
     loaded = (schema, warning_records(caught))
@@ -1058,6 +1062,7 @@ def run_with_context(
     exclude_tables: Iterable[str] | None = None,
     dry_run: bool = False,
     force: bool = False,
+    config: RrperfConfig | None = None,
 ) -> GenerationResult:
     """Generate with the strategy, executor and caches of ``context``.
 
@@ -1075,6 +1080,8 @@ def run_with_context(
         Write nothing; ``written`` lists what would be written.
     force : bool
         Rewrite every file.
+    config : RrperfConfig or None
+        Its ``exclude_tables`` and ``polymorphic_types`` shape the loaded schema.
 
     Returns
     -------
@@ -1111,6 +1118,7 @@ def run_with_context(
         fast = fast_path(
             context.state_dir, source, out_dir, impl="pipeline", tables=names,
             exclude_tables=excluded, manifests=context.state.setdefault(_MANIFESTS, {}),
+            config=config_token(config),
         )
         if fast is not None:
             context.count(hits=1)
@@ -1137,7 +1145,7 @@ def run_with_context(
                 # the run builds many objects and no reference cycles
                 result, manifest, real_out = _run(
                     source, out_dir, context, tables=names, exclude_tables=excluded,
-                    dry_run=dry_run, force=force,
+                    dry_run=dry_run, force=force, config=config,
                 )
         finally:
             for w in caught:
@@ -1148,7 +1156,7 @@ def run_with_context(
             _finish_manifest(
                 context, manifest, real_out, result, caught,
                 run_key(source, real_out, impl="pipeline", tables=names,
-                        exclude_tables=excluded),
+                        exclude_tables=excluded, config=config_token(config)),
             )
     finally:
         hits1, misses1 = context.cache_stats()
@@ -1183,6 +1191,7 @@ def _run(
     exclude_tables: tuple[str, ...] | None,
     dry_run: bool,
     force: bool,
+    config: Any = None,
 ) -> tuple[GenerationResult, OutputManifest | None, str]:
     strategy = context.strategy
     lookup = _Lookup(context.cache)
@@ -1190,7 +1199,7 @@ def _run(
 
     executor = context.executor
     with inflection_memo():  # association inference and model naming inflect the same names
-        schema, token, store_schema = _load(source, lookup)
+        schema, token, store_schema = _load(source, lookup, config)
         if executor.backend == "process" and not executor.pool_started and plan_batches(
             len(schema.tables), executor.max_workers, pool_started=False
         ):

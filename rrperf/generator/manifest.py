@@ -42,6 +42,7 @@ __all__ = [
     "MANIFEST_FORMAT",
     "OutputManifest",
     "code_state",
+    "config_token",
     "fast_path",
     "load_manifest",
     "manifest_file",
@@ -250,6 +251,7 @@ def run_key(
     impl: str,
     tables: Sequence[str] | None,
     exclude_tables: Sequence[str] | None,
+    config: str = "",
 ) -> str | None:
     """The whole-run key of a generator run, or None when the source has no cheap fingerprint.
 
@@ -264,6 +266,8 @@ def run_key(
         The generator implementation.
     tables, exclude_tables : sequence of str or None
         The table filters.
+    config : str
+        What of the project configuration shapes the output (:func:`config_token`).
     """
     fingerprint = _cheap_source_fingerprint(source)
     if fingerprint is None:
@@ -277,6 +281,7 @@ def run_key(
             impl,
             None if tables is None else list(tables),
             None if exclude_tables is None else list(exclude_tables),
+            config,
         ]
     )
     return hashlib.sha256(parts.encode()).hexdigest()
@@ -285,6 +290,18 @@ def run_key(
 def warning_records(caught: Iterable[warnings.WarningMessage]) -> list[list[str]]:
     """``[message, category module, category name]`` of each warning (JSON-ready)."""
     return [[str(w.message), w.category.__module__, w.category.__qualname__] for w in caught]
+
+
+def config_token(config: Any) -> str:
+    """The part of an :class:`~rrperf.config.RrperfConfig` that shapes the generated files
+    (``exclude_tables`` and ``polymorphic_types``) as a string; ``""`` for None."""
+    if config is None:
+        return ""
+    return json.dumps(
+        [list(config.exclude_tables),
+         {k: list(v) for k, v in sorted(config.polymorphic_types.items())}],
+        sort_keys=True,
+    )
 
 
 def result_summary(
@@ -336,6 +353,7 @@ def fast_path(
     tables: Sequence[str] | None,
     exclude_tables: Sequence[str] | None,
     manifests: dict[str, OutputManifest] | None = None,
+    config: str = "",
 ) -> FastAnswer | None:
     """Answer a run from the manifest if nothing it depends on changed, else None.
 
@@ -353,7 +371,8 @@ def fast_path(
             manifests[real_out] = manifest
     if manifest is None or manifest.run_key is None or manifest.result is None:
         return None
-    key = run_key(source, real_out, impl=impl, tables=tables, exclude_tables=exclude_tables)
+    key = run_key(source, real_out, impl=impl, tables=tables, exclude_tables=exclude_tables,
+                  config=config)
     if key is None or key != manifest.run_key:
         return None
     checked_ns = time.time_ns()
