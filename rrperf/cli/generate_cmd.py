@@ -20,8 +20,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--strategy",
         default=None,
-        help="pipeline strategy: sequential (the default), parallel, cache_heavy, balanced, "
-        "minimal",
+        help="pipeline strategy: auto (the default), sequential, parallel, cache_heavy, "
+        "balanced, minimal",
     )
     p.add_argument(
         "--cache-dir", default=None,

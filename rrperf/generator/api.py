@@ -55,8 +55,11 @@ def generate(
         own files once every path has been checked.
     strategy : str, Strategy or None
         A pipeline execution strategy (:data:`rrperf.engine.strategies.STRATEGIES`:
-        ``sequential``, ``parallel``, ``cache_heavy``, ``balanced``, ``minimal``). ``None``
-        runs the plain staged pipeline in this thread, with no cache.
+        ``sequential``, ``parallel``, ``cache_heavy``, ``balanced``, ``minimal``, ``auto``;
+        ``auto`` is what ``rrperf generate`` runs without ``--strategy``). A strategy that
+        keeps an output manifest answers an unchanged repeat from it before parsing
+        anything (:mod:`rrperf.generator.manifest`). ``None`` runs the plain staged pipeline
+        in this thread, with no cache.
     context : ExecutionContext or None
         The executor, caches and monitor to run the strategy with, kept between calls
         (``get_strategy(name).make_context(cache_dir=...)``). Without one, a context is made
