@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -473,6 +472,8 @@ class ExecutionContext:
         if self.cache is not None:
             self.cache.clear_all_caches()
         if self.state_dir.is_dir():
+            import shutil
+
             shutil.rmtree(self.state_dir)
         logger.debug("cleared the caches of %r", self)
 
