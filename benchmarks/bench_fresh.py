@@ -7,7 +7,9 @@ manifests in ``./.rrperf/cache`` there), and records two times:
 * **whole command**: from starting the process to its exit (interpreter start-up, imports,
   the run, pool shut-down), measured here with ``time.perf_counter``;
 * **in-process**: ``wall_s`` of the printed JSON (loading the schema and generating, as
-  :func:`rrperf.generator.api.generate` measures it).
+  :func:`rrperf.generator.api.generate` measures it);
+* **its CPU**: user + system CPU time of the whole command (``getrusage`` of the child),
+  which a loaded machine inflates far less than wall times.
 
 Variants are interleaved (the order rotates every repetition) and medians reported.
 
@@ -42,6 +44,7 @@ import argparse
 import itertools
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -69,6 +72,7 @@ class Variant:
     whole: list[float] = field(default_factory=list)
     wall: list[float] = field(default_factory=list)
     written: list[int] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # user + system CPU of the whole command
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "rrperf", "generate", self.source, "--out", "out",
@@ -80,10 +84,13 @@ class Variant:
         return env
 
     def run(self) -> tuple[float, dict[str, Any]]:
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run(self.command(), cwd=self.folder, env=self.env(),
                               capture_output=True, text=True, check=False)
         whole = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.cpu.append(after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime)
         if proc.returncode != 0:
             raise SystemExit(f"{self.label}: exit {proc.returncode}: {proc.stderr.strip()}")
         return whole, json.loads(proc.stdout)
@@ -126,13 +133,16 @@ def med(values: list[float]) -> float:
 def report(variants: list[Variant], pairs: list[tuple[str, str]]) -> dict[str, Any]:
     by = {v.label: v for v in variants}
     rows = {}
-    print(f"{'variant':<40} {'in-process wall_s':>18} {'whole command':>14} {'written':>8}")
+    print(f"{'variant':<34} {'in-process wall_s':>18} {'whole command':>14} "
+          f"{'its CPU':>8} {'written':>8}")
     for v in variants:
+        cpu = v.cpu[-len(v.whole):] if v.whole else []  # the measured runs only
         rows[v.label] = {"source": v.source, "args": v.args, "warm": v.warm,
-                         "wall_s": v.wall, "whole_s": v.whole, "written": v.written,
-                         "median_wall_s": med(v.wall), "median_whole_s": med(v.whole)}
-        print(f"{v.label:<40} {med(v.wall):>17.4f}s {med(v.whole):>13.3f}s "
-              f"{int(med([float(x) for x in v.written])):>8}")
+                         "wall_s": v.wall, "whole_s": v.whole, "cpu_s": cpu,
+                         "written": v.written, "median_wall_s": med(v.wall),
+                         "median_whole_s": med(v.whole), "median_cpu_s": med(cpu)}
+        print(f"{v.label:<34} {med(v.wall):>17.4f}s {med(v.whole):>13.3f}s "
+              f"{med(cpu):>7.3f}s {int(med([float(x) for x in v.written])):>8}")
     ratios = {}
     for slow, fast in pairs:
         if slow in by and fast in by:
