@@ -101,8 +101,10 @@ def available_strategies() -> tuple[str, ...]:
 
 
 def default_strategy() -> str:
-    """The strategy ``pipeline`` runs when none is asked: ``sequential`` once strategies exist."""
-    return "sequential" if _strategies_module() is not None else ""
+    """The strategy ``pipeline`` runs when none is asked: what ``rrperf generate`` runs
+    without ``--strategy`` (:data:`rrperf.engine.strategies.DEFAULT_STRATEGY`)."""
+    mod = _strategies_module()
+    return str(getattr(mod, "DEFAULT_STRATEGY", "sequential")) if mod is not None else ""
 
 
 def _label_value(value: Any) -> str:

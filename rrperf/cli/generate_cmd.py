@@ -31,7 +31,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--strategy",
         default=None,
-        help="pipeline strategy: sequential, parallel, cache_heavy, balanced, minimal",
+        help="pipeline strategy: auto (the default), sequential, parallel, cache_heavy, "
+        "balanced, minimal",
+    )
+    p.add_argument(
+        "--cache-dir", default=None,
+        help="disk cache and output manifests of the strategy (default .rrperf/cache)",
     )
     p.add_argument("--tables", type=csv_list, default=None, help="only these tables (a,b)")
     p.add_argument("--exclude-tables", type=csv_list, default=None, help="skip these tables")
@@ -50,27 +55,37 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     import contextlib
 
+    from rrperf.config import load_config
     from rrperf.generator.api import generate
     from rrperf.schema.scenarios import resolve_scenario
 
     if args.cluster is not None and args.impl != "pipeline":
         args.generate_parser.error("--cluster needs --impl pipeline")
+    config = load_config()  # rrperf.toml (or [tool.rrperf]) from here upwards; a bad one: exit 1
+    strategy: Any = args.strategy
+    if strategy is None and args.impl == "pipeline":
+        from rrperf.engine.strategies import DEFAULT_STRATEGY
+
+        strategy = DEFAULT_STRATEGY
+    label = args.impl if strategy is None else f"{args.impl}/{strategy}"
     with contextlib.ExitStack() as stack:
-        strategy: Any = args.strategy
         client = cluster_client(args, stack)  # issue 13: --cluster ADDRESS
         if client is not None:
             from rrperf.engine.dask_backend import cluster_threads
             from rrperf.engine.strategies import get_strategy
 
+            name = args.strategy or "parallel"
+            label = f"{args.impl}/{name} on {args.cluster}"
             strategy = dataclasses.replace(
-                get_strategy(args.strategy or "parallel"), backend="dask",
-                workers=cluster_threads(client),
+                get_strategy(name), backend="dask", workers=cluster_threads(client),
             )
         result = generate(
             resolve_scenario(args.source).source,
             args.out,
             impl=args.impl,
             strategy=strategy,
+            cache_dir=args.cache_dir,
+            config=config,
             tables=args.tables,
             exclude_tables=args.exclude_tables,
             dry_run=args.dry_run,
@@ -80,9 +95,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
         return 0
-    label = args.impl if args.strategy is None else f"{args.impl}/{args.strategy}"
-    if args.cluster is not None:
-        label = f"{args.impl}/{args.strategy or 'parallel'} on {args.cluster}"
     if result.dry_run:
         print(f"dry run ({label}): {result.files_total} files for {result.n_tables} tables "
               f"would be written to {args.out}")

@@ -1,16 +1,14 @@
 """Generic execution engine: stages, parallel executor, cache, monitor (no Rails knowledge).
 
-``Stage`` and ``Pipeline`` are imported eagerly (they are light); the executor, the cache and
-the monitor (and the strategies) load on first attribute access (PEP 562), so
-``import rrperf.engine`` pulls in neither loky, diskcache, psutil nor pandas.
+Every name loads on first attribute access (PEP 562), so ``import rrperf.engine`` pulls in
+neither loky, diskcache, psutil nor pandas, and ``rrperf generate`` answering a repeat from
+its output manifest imports only the strategies.
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
-
-from rrperf.engine.stages import Pipeline, Stage
 
 __all__ = [
     "MISS",
@@ -35,6 +33,8 @@ __all__ = [
 # name -> module that defines it; imported on first attribute access.
 _LAZY: dict[str, str] = {
     "MISS": "rrperf.engine.cache",
+    "Pipeline": "rrperf.engine.stages",
+    "Stage": "rrperf.engine.stages",
     "Alert": "rrperf.engine.monitor",
     "AlertThresholds": "rrperf.engine.monitor",
     "CacheConfig": "rrperf.engine.cache",
@@ -61,6 +61,7 @@ if TYPE_CHECKING:
         SessionSummary,
     )
     from rrperf.engine.parallel import ExecutorConfig, ParallelExecutor
+    from rrperf.engine.stages import Pipeline, Stage
     from rrperf.engine.strategies import STRATEGIES, ExecutionContext, Strategy, get_strategy
 
 

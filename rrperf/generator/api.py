@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from rrperf.errors import ConfigError
 from rrperf.generator.result import GenerationResult
-from rrperf.schema.model import Schema
 
 if TYPE_CHECKING:
+    from rrperf.config import RrperfConfig
     from rrperf.engine.strategies import ExecutionContext, Strategy
 
 __all__ = ["IMPLEMENTATIONS", "GenerationResult", "generate"]
@@ -36,6 +36,8 @@ def generate(
     dry_run: bool = False,
     force: bool = False,
     runtime: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+    config: RrperfConfig | None = None,
 ) -> GenerationResult:
     """Generate the TypeScript models of a schema into ``out_dir``.
 
@@ -54,8 +56,11 @@ def generate(
         own files once every path has been checked.
     strategy : str, Strategy or None
         A pipeline execution strategy (:data:`rrperf.engine.strategies.STRATEGIES`:
-        ``sequential``, ``parallel``, ``cache_heavy``, ``balanced``, ``minimal``). ``None``
-        runs the plain staged pipeline in this thread, with no cache.
+        ``sequential``, ``parallel``, ``cache_heavy``, ``balanced``, ``minimal``, ``auto``;
+        ``auto`` is what ``rrperf generate`` runs without ``--strategy``). A strategy that
+        keeps an output manifest answers an unchanged repeat from it before parsing
+        anything (:mod:`rrperf.generator.manifest`). ``None`` runs the plain staged pipeline
+        in this thread, with no cache.
     context : ExecutionContext or None
         The executor, caches and monitor to run the strategy with, kept between calls
         (``get_strategy(name).make_context(cache_dir=...)``). Without one, a context is made
@@ -73,6 +78,14 @@ def generate(
         ``rrperf-runtime.d.ts``, into ``out_dir`` so that the folder type-checks on its own
         (``tsc --strict --noEmit``). ``False`` leaves it out, for an application that
         declares or implements ``'rrperf-runtime'`` itself.
+    cache_dir : path or None
+        The disk tier and run-to-run state of a strategy run without ``context`` (default:
+        ``config.cache["dir"]``, else :data:`~rrperf.engine.strategies.DEFAULT_CACHE_DIR`).
+    config : RrperfConfig or None
+        The project configuration (:func:`rrperf.config.load_config`; the CLI finds
+        ``rrperf.toml``, the API reads none unless given): ``exclude_tables`` and
+        ``polymorphic_types`` shape the loaded schema, ``[cache] dir`` is the default
+        ``cache_dir``, ``[executor] max_workers`` bounds the strategy's worker processes.
 
     Returns
     -------
@@ -91,34 +104,48 @@ def generate(
     GenerationError
         When a file cannot be written.
     """
+    called = time.perf_counter()
     if impl not in IMPLEMENTATIONS:
         raise ConfigError(
             f"impl must be one of {', '.join(repr(i) for i in IMPLEMENTATIONS)}, got {impl!r}"
         )
     if not isinstance(runtime, bool):
         raise ConfigError(f"runtime must be True or False, got {runtime!r}")
+    if config is not None:
+        from rrperf.config import RrperfConfig
+
+        if not isinstance(config, RrperfConfig):
+            raise ConfigError(f"config must be an RrperfConfig, got {type(config).__name__}")
+        if cache_dir is None and config.cache.get("dir") is not None:
+            cache_dir = config.cache["dir"]
+        bound = config.executor.get("max_workers")
+        if bound is not None and strategy is not None and context is None:
+            strategy = _bounded(strategy, int(bound))
     if strategy is not None or context is not None:
         return _generate_with_strategy(
             source, out_dir, impl=impl, strategy=strategy, context=context, tables=tables,
-            exclude_tables=exclude_tables, dry_run=dry_run, force=force, runtime=runtime,
+            exclude_tables=exclude_tables, dry_run=dry_run, force=force, cache_dir=cache_dir,
+            called=called, config=config, runtime=runtime,
         )
+    # the generator's modules are imported before the clock starts (``wall_s`` leaves import
+    # start-up out), as when ``rrperf.generator`` imported them all
+    from rrperf.generator.legacy import generate_legacy
+    from rrperf.generator.pipeline import GENERATE_BATCH_SIZE, run_pipeline
+    from rrperf.schema.model import Schema
+
     start = time.perf_counter()
     if isinstance(source, Schema):
         schema = source
     else:
         from rrperf.schema.sources import load_schema
 
-        schema = load_schema(source)
+        schema = load_schema(source, config=config)
     if impl == "legacy":
-        from rrperf.generator.legacy import generate_legacy
-
         result = generate_legacy(
             schema, out_dir, tables=tables, exclude_tables=exclude_tables, dry_run=dry_run,
             runtime=runtime,
         )
     else:
-        from rrperf.generator.pipeline import GENERATE_BATCH_SIZE, run_pipeline
-
         result = run_pipeline(
             schema,
             out_dir,
@@ -150,8 +177,19 @@ def _generate_with_strategy(
     dry_run: bool,
     force: bool,
     runtime: bool,
+    cache_dir: str | os.PathLike[str] | None,
+    called: float,
+    config: RrperfConfig | None,
 ) -> GenerationResult:
     from rrperf.engine.strategies import ExecutionContext, get_strategy
+
+    if context is None and strategy is not None and impl == "pipeline" and not (
+        dry_run or force
+    ):
+        fast = _fast_path(source, out_dir, get_strategy(strategy), cache_dir, tables,
+                          exclude_tables, called, config, runtime)
+        if fast is not None:
+            return fast
     from rrperf.generator.cached import run_with_context
 
     if impl != "pipeline":
@@ -176,18 +214,80 @@ def _generate_with_strategy(
                 )
         result = run_with_context(
             source, out_dir, context, tables=tables, exclude_tables=exclude_tables,
-            dry_run=dry_run, force=force, runtime=runtime,
+            dry_run=dry_run, force=force, runtime=runtime, config=config,
         )
     else:
         assert strategy is not None
-        with get_strategy(strategy).make_context() as own:
+        with get_strategy(strategy).make_context(cache_dir=cache_dir) as own:
             result = run_with_context(
                 source, out_dir, own, tables=tables, exclude_tables=exclude_tables,
-                dry_run=dry_run, force=force, runtime=runtime,
+                dry_run=dry_run, force=force, runtime=runtime, config=config,
             )
+        # the context's making (monitor, caches) counts too, as loading does for legacy
+        result = dataclasses.replace(result, wall_s=time.perf_counter() - called)
     logger.info(
         "pipeline/%s: %d tables, %d files (%d written), %d cache hits in %.3f s",
         result.strategy, result.n_tables, result.files_total, result.files_written,
         result.cache_hits, result.wall_s,
     )
     return result
+
+
+def _fast_path(
+    source: Any,
+    out_dir: str | os.PathLike[str],
+    strategy: Strategy,
+    cache_dir: str | os.PathLike[str] | None,
+    tables: Iterable[str] | None,
+    exclude_tables: Iterable[str] | None,
+    called: float,
+    config: RrperfConfig | None,
+    runtime: bool = True,
+) -> GenerationResult | None:
+    """A warm repeat answered from the output manifest (before parsing anything), or None.
+
+    Its ``wall_s`` counts from the call of :func:`generate`.
+    """
+    if not strategy.keeps_manifest:
+        return None  # ``minimal`` always runs in full
+    if isinstance(tables, str) or isinstance(exclude_tables, str):
+        return None  # the full run reports the mistake
+    from rrperf.engine.strategies import state_dir_for
+    from rrperf.generator.manifest import fast_path, options_token
+
+    answer = fast_path(
+        state_dir_for(cache_dir), source, out_dir, impl="pipeline",
+        tables=None if tables is None else tuple(tables),
+        exclude_tables=None if exclude_tables is None else tuple(exclude_tables),
+        config=options_token(config, runtime),
+    )
+    if answer is None:
+        return None
+    wall_s = time.perf_counter() - called
+    logger.info(
+        "pipeline/%s: no changes: all %d files unchanged (output manifest) in %.4f s",
+        strategy.name, len(answer.files), wall_s,
+    )
+    return GenerationResult(
+        impl="pipeline",
+        strategy=strategy.name,
+        n_tables=answer.n_tables,
+        files_total=len(answer.files),
+        files_written=0,
+        files_unchanged=len(answer.files),
+        output_digest=answer.output_digest,
+        wall_s=wall_s,
+        written=(),
+        unchanged=answer.files,
+        cache_hits=1,
+    )
+
+
+def _bounded(strategy: str | Strategy, bound: int) -> Strategy:
+    """``strategy`` with at most ``bound`` workers (``[executor] max_workers``)."""
+    from rrperf.engine.strategies import get_strategy
+
+    chosen = get_strategy(strategy)
+    if chosen.backend == "serial" or chosen.resolved_workers() <= bound:
+        return chosen
+    return dataclasses.replace(chosen, workers=bound)

@@ -31,16 +31,18 @@ Design notes
   files, and sends back the rendered files (stored in this process's caches) and what it wrote.
   Every path is checked (:class:`~rrperf.generator.writer.PathGuard`) before anything is
   written.
-* **Output manifest (an incremental-build technique).** As ``make``, ``ninja`` and git's index
-  do, the run records for each file it wrote or verified the sha256 of its content and its
-  ``stat`` (size, ``mtime_ns``, ``ctime_ns``, inode). On the next run a file whose new content
-  has the recorded sha256 and whose ``stat`` still matches is known unchanged without being
-  read. An edited, replaced or deleted file changes its ``stat`` and is read and rewritten.
-  Like git's "racily clean" entries, a file whose ``mtime`` is not clearly older than the start
-  of the run that recorded it (file-system timestamps are coarser than the clock) is verified
-  by content once more. The manifest lives in :attr:`ExecutionContext.state` (strategies with
-  a memory tier for ``template_render``) and in the context's ``state_dir`` (strategies with
-  a disk tier for it), and :meth:`ExecutionContext.clear` forgets it.
+* **Output manifest (an incremental-build technique)**, :mod:`rrperf.generator.manifest`. As
+  ``make``, ``ninja`` and git's index do, the run records for each file it wrote or verified
+  the sha256 of its content and its ``stat`` (size, ``mtime_ns``, ``ctime_ns``, inode). On the
+  next run a file whose new content has the recorded sha256 and whose ``stat`` still matches
+  is known unchanged without being read. An edited, replaced or deleted file changes its
+  ``stat`` and is read and rewritten. Like git's "racily clean" entries, a file whose
+  ``mtime`` is not clearly older than the time the manifest was recorded is verified by
+  content once more. The manifest lives in :attr:`ExecutionContext.state` and in the
+  context's ``state_dir`` (every strategy that caches ``template_render``), with the run key
+  of the run that recorded it: :func:`rrperf.generator.api.generate` answers a repeat whose
+  key and files are unchanged from it before parsing anything
+  (:func:`rrperf.generator.manifest.fast_path`). :meth:`ExecutionContext.clear` forgets it.
 """
 
 from __future__ import annotations
@@ -76,6 +78,18 @@ from rrperf.generator.analyze import (
     table_types,
 )
 from rrperf.generator.digest import files_digest
+from rrperf.generator.manifest import (
+    OutputManifest,
+    config_token,
+    fast_path,
+    options_token,
+    load_manifest,
+    result_summary,
+    run_key,
+    save_manifest,
+    warning_category,
+    warning_records,
+)
 from rrperf.generator.render import render_index, render_table
 from rrperf.generator.result import GenerationResult
 from rrperf.generator.runtime_file import runtime_files
@@ -83,6 +97,7 @@ from rrperf.generator.writer import PathGuard, write_if_changed
 from rrperf.schema.model import Schema
 
 if TYPE_CHECKING:
+    from rrperf.config import RrperfConfig
     from rrperf.engine.cache import CacheOptimizer, JSONText
     from rrperf.engine.strategies import ExecutionContext
 
@@ -93,9 +108,14 @@ __all__ = [
     "decode_schema",
     "encode_schema",
     "encode_schema_text",
+    "guided_sizes",
+    "key_base",
     "pack_context",
+    "plan_batches",
     "render_write_batch",
     "run_with_context",
+    "schema_cache_key",
+    "table_keys",
     "templates_fingerprint",
     "unpack_context",
 ]
@@ -111,21 +131,20 @@ _FORMAT = "cached-generator-1"
 _CODE_MODULES = ("analyze.py", "naming.py", "render.py", "typemap.py", "cached.py")
 # Memoized analyses kept per context (one per source and table filter).
 _PLANS_KEPT = 8
-# Tables below which a pool is not worth its dispatch cost (render them here).
-_MIN_POOL_TABLES = 16
 # Files written per write_if_changed call by a run in this thread.
 _WRITE_CHUNK_FILES = 384
-# Guided batches when the strategy does not fix a batch size (see _batches): each takes
+#: Tables (to render) below which a running pool is not worth its dispatch cost: they are
+#: rendered in the calling thread (:func:`plan_batches`).
+POOL_MIN_TABLES = 16
+#: The same when the pool must first be started (a new process): forking two workers and
+#: compiling the templates in them costs about as much as rendering this many tables here.
+#: Measured with ``benchmarks/bench_fresh.py crossover`` (README, "Fresh processes").
+POOL_START_MIN_TABLES = 256
+# Guided batches when the strategy does not fix a batch size (see plan_batches): each takes
 # 1 / (_GUIDED_SHARE * workers) of the tables left, at least _GUIDED_MIN of them.
 _GUIDED_SHARE = 2
 _GUIDED_MIN = 24
-# How much older than the recording run's start a file's mtime must be for the manifest to
-# trust its stat (file-system timestamps lag the clock by up to a timer tick; 2 s covers
-# file systems with coarse timestamps, recognised by whole-millisecond mtimes).
-_RACY_NS = 50_000_000
-_RACY_COARSE_NS = 2_000_000_000
-
-# The clock the manifest records run starts with (wall-clock ns, comparable with file mtimes).
+# The clock a manifest is recorded with (wall-clock ns, comparable with file mtimes).
 _now_ns = time.time_ns
 
 _PLANS = "generator.plans"
@@ -230,6 +249,12 @@ def _keys_of(
     links_fp = hashlib.sha256(links.encode()).hexdigest()
     render = hashlib.sha256(f"{base}\0render\0{table_fp}\0{links_fp}".encode()).hexdigest()
     return _TableKeys(render, table_fp, links_fp)
+
+
+def table_keys(ctx: SchemaContext, name: str, base: str) -> _TableKeys:
+    """The content keys of one table as a run computes them (``base``: :func:`key_base`),
+    packed with a new packer (nothing shared with an earlier call)."""
+    return _table_keys(ctx, name, base, _Packer())
 
 
 def _table_keys(ctx: SchemaContext, name: str, base: str, packer: _Packer) -> _TableKeys:
@@ -379,7 +404,10 @@ def encode_schema(
 
 
 def encode_schema_text(
-    schema: Schema, packer: _Packer | None = None, pause: Callable[[], None] | None = None
+    schema: Schema,
+    packer: _Packer | None = None,
+    pause: Callable[[], None] | None = None,
+    warned: list[list[str]] | None = None,
 ) -> JSONText:
     """The JSON text of :func:`encode_schema`, encoded one table (column, ...) at a time.
 
@@ -389,11 +417,15 @@ def encode_schema_text(
     :func:`_yield_gil`: the threads that feed a process pool then get the GIL within a
     fraction of a millisecond rather than the interpreter's 5 ms switch interval (the store
     running beside the pool delayed a worker's next batch by 80-113 ms; without it, 16-25
-    ms; 2026-11-26).
+    ms; 2026-11-26). ``warned``: the warnings loading the schema issued (``[message,
+    category module, category name]``), stored under ``"warnings"`` so that a cache hit
+    issues them again.
     """
     from rrperf.engine.cache import JSONText
 
     data = encode_schema(schema, packer, pause)
+    if warned is not None:
+        data["warnings"] = warned
     dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
     parts = []
     for name, value in data.items():
@@ -504,103 +536,33 @@ def _make_plan(
     schema: Schema,
     tables: tuple[str, ...] | None,
     exclude_tables: tuple[str, ...] | None,
-    base: str,
+    base: str | None,
+    pack: Callable[[int], bool] | None = None,
 ) -> _Plan:
+    """The analysis; packed (for keys and pool batches) unless ``pack(n_selected)`` is False.
+
+    ``base`` (the key prefix) is None when nothing is packed.
+    """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ctx = analyze_schema(schema, tables=tables, exclude_tables=exclude_tables)
     warned = tuple((str(w.message), w.category) for w in caught)
     packer = _Packer()
-    packed, others, pointed = {}, {}, {}
-    for name in ctx.selected:
-        packed[name], others[name], pointed[name] = _pack_table(ctx, name, packer)
-    keys = _LazyKeys(ctx, base, packer, packed, pointed)
-    return _Plan(ctx, keys, base, warned, packed, others, packer)
+    packed: dict[str, tuple[Any, ...]] = {}
+    others: dict[str, tuple[str, ...]] = {}
+    pointed: dict[str, Any] = {}
+    if pack is None or pack(len(ctx.selected)):
+        if base is None:
+            base = key_base()
+        for name in ctx.selected:
+            packed[name], others[name], pointed[name] = _pack_table(ctx, name, packer)
+    keys = _LazyKeys(ctx, base or "", packer, packed, pointed)
+    return _Plan(ctx, keys, base or "", warned, packed, others, packer)
 
 
 def _replay(warned: Iterable[tuple[str, type[Warning]]]) -> None:
     for message, category in warned:
         warnings.warn(message, category, stacklevel=4)
-
-
-# --- the output manifest ------------------------------------------------------------------------
-
-
-@dataclass
-class _Manifest:
-    """``rel -> (sha256, size, mtime_ns, ctime_ns, inode)`` and when it was recorded."""
-
-    entries: dict[str, tuple[str, int, int, int, int]]
-    recorded_ns: int
-    dirty: bool = False
-
-    def trusted(self, rel: str, sha: str, target: str) -> bool:
-        entry = self.entries.get(rel)
-        if entry is None or entry[0] != sha:
-            return False
-        try:
-            st = os.stat(target)
-        except OSError:
-            return False
-        if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) != entry[1:]:
-            return False
-        racy = _RACY_COARSE_NS if st.st_mtime_ns % 1_000_000 == 0 else _RACY_NS
-        return st.st_mtime_ns < self.recorded_ns - racy
-
-    def record(self, rel: str, sha: str, target: str) -> None:
-        try:
-            st = os.stat(target)
-        except OSError:
-            self.entries.pop(rel, None)
-        else:
-            self.entries[rel] = (sha, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-        self.dirty = True
-
-
-def _manifest_file(context: ExecutionContext, real_out: str) -> Path:
-    digest = hashlib.sha256(real_out.encode()).hexdigest()[:24]
-    return context.state_dir / f"manifest-{digest}.json"
-
-
-def _load_manifest(context: ExecutionContext, real_out: str, persist: bool) -> _Manifest:
-    manifests: dict[str, _Manifest] = context.state.setdefault(_MANIFESTS, {})
-    manifest = manifests.get(real_out)
-    if manifest is not None:
-        return manifest
-    manifest = _Manifest({}, 0)
-    if persist:
-        path = _manifest_file(context, real_out)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("format") == _FORMAT and data.get("out_dir") == real_out:
-                manifest = _Manifest(
-                    {k: tuple(v) for k, v in data["entries"].items()},
-                    int(data["recorded_ns"]),
-                )
-        except FileNotFoundError:
-            pass
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
-            # An unreadable manifest only costs reading the files once more.
-            logger.debug("ignoring the unreadable manifest %s: %s", path, err)
-    manifests[real_out] = manifest
-    return manifest
-
-
-def _save_manifest(context: ExecutionContext, real_out: str, manifest: _Manifest) -> None:
-    path = _manifest_file(context, real_out)
-    data = {
-        "format": _FORMAT,
-        "out_dir": real_out,
-        "recorded_ns": manifest.recorded_ns,
-        "entries": {k: list(v) for k, v in manifest.entries.items()},
-    }
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as err:
-        logger.warning("could not save the output manifest %s: %s", path, err)
 
 
 # --- per-table work -----------------------------------------------------------------------------
@@ -932,7 +894,7 @@ class _Lookup:
 
 
 
-def _load(source: Any, lookup: _Lookup) -> tuple[Schema, str, Any]:
+def _load(source: Any, lookup: _Lookup, config: Any = None) -> tuple[Schema, str, Any]:
     """The schema, a content token for the analysis memo, and the cache store still to do.
 
     The store of a freshly loaded schema (its JSON encoding and the disk write) is returned
@@ -944,22 +906,49 @@ def _load(source: Any, lookup: _Lookup) -> tuple[Schema, str, Any]:
     from rrperf.schema.sources import load_schema, source_fingerprint
 
     token = f"source:{source_fingerprint(source)}\0{os.fspath(source)}"
+    if config is not None:  # excluded tables and polymorphic targets change the schema
+        token += "\0config:" + config_token(config)
     cache = lookup.cache
     if cache is None or "schema_introspection" not in cache.config.enabled_categories:
-        return load_schema(source), token, None
-    from rrperf.engine.cache import cache_key
-
-    key = cache_key("schema_introspection", "load_schema", SCHEMA_FORMAT, token)
-    schema = lookup.get("schema_introspection", key, decode_schema)
-    if schema is not _MISSING:
+        return load_schema(source, config=config), token, None
+    key = schema_cache_key(token)
+    found = lookup.get("schema_introspection", key, _decode_loaded)
+    if found is not _MISSING:
+        schema, warned = found
+        for message, module, qualname in warned:  # what parsing it warned about
+            warnings.warn(message, warning_category(module, qualname), stacklevel=4)
         return schema, token, None
-    schema = load_schema(source)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        schema = load_schema(source, config=config)
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    loaded = (schema, warning_records(caught))
 
     def store(packer: _Packer | None, pause: Callable[[], None] | None = None) -> None:
-        lookup.put("schema_introspection", key, schema,
-                   functools.partial(encode_schema_text, packer=packer, pause=pause))
+        lookup.put("schema_introspection", key, loaded,
+                   functools.partial(_encode_loaded, packer=packer, pause=pause))
 
     return schema, token, store
+
+
+def schema_cache_key(token: str) -> str:
+    """The ``schema_introspection`` key of a loaded schema (and the warnings loading issued)."""
+    from rrperf.engine.cache import cache_key
+
+    return cache_key("schema_introspection", "load_schema", SCHEMA_FORMAT, "warnings", token)
+
+
+def _encode_loaded(
+    value: tuple[Schema, list[list[str]]],
+    packer: _Packer | None = None,
+    pause: Callable[[], None] | None = None,
+) -> JSONText:
+    return encode_schema_text(value[0], packer, pause, warned=value[1])
+
+
+def _decode_loaded(data: Any) -> tuple[Schema, list[list[str]]]:
+    return decode_schema(data), list(data.get("warnings", ()))
 
 
 def _plan(
@@ -969,14 +958,14 @@ def _plan(
     exclude_tables: tuple[str, ...] | None,
     context: ExecutionContext,
     memoize: bool,
+    pack: Callable[[int], bool] | None = None,
 ) -> _Plan:
-    from rrperf.engine.cache import GENERATOR_VERSION
-
-    base = f"{GENERATOR_VERSION}\0{code_fingerprint()}\0{templates_fingerprint()}"
     if not memoize:
-        plan = _make_plan(schema, tables, exclude_tables, base)
+        # nothing cached: the keys (and their template fingerprint) only if packing
+        plan = _make_plan(schema, tables, exclude_tables, None, pack)
         _replay(plan.warned)
         return plan
+    base = key_base()
     plans: dict[Any, _Plan] = context.state.setdefault(_PLANS, {})
     memo_key = (token, tables, exclude_tables)
     memo = plans.get(memo_key)
@@ -993,33 +982,77 @@ def _plan(
     return plan
 
 
+def key_base() -> str:
+    """What every content key starts with: generator version, code and templates (the
+    ``base`` of :func:`table_keys`)."""
+    from rrperf.engine.cache import GENERATOR_VERSION
+
+    return f"{GENERATOR_VERSION}\0{code_fingerprint()}\0{templates_fingerprint()}"
+
+
 def _as_names(names: Iterable[str] | None) -> tuple[str, ...] | None:
     if names is None or isinstance(names, str):
         return names  # type: ignore[return-value]  # analyze_schema rejects a str with a message
     return tuple(names)
 
 
-def _batches(names: Sequence[str], workers: int, batch_size: int | None) -> list[tuple[str, ...]]:
-    """Split ``names`` into pool batches: of ``batch_size`` each, or else guided.
+def plan_batches(
+    n_tables: int, workers: int, batch_size: int | None = None, *, pool_started: bool = True
+) -> list[int]:
+    """The batch sizes a run sends to a pool for ``n_tables`` tables to render; ``[]``: none.
 
-    Guided (as OpenMP's ``schedule(guided)``): each batch takes a share of what is left,
-    ``remaining / (_GUIDED_SHARE * workers)``, never fewer than ``_GUIDED_MIN`` tables (or a
-    quarter of a worker's share, for small schemas). Large
-    batches first keep the dispatch overhead low; small ones last let the workers finish
-    together (with equal batches of 250 tables, one worker idled up to 150 ms at the end of
-    a 2,000-table run while the other finished its last batch, 2026-11-26).
+    The generator itself splits its work with this plan (and :mod:`rrperf.optimize.workload`
+    predicts with it). No pool for one worker, nor below :data:`POOL_MIN_TABLES` tables
+    (:data:`POOL_START_MIN_TABLES` when the pool is not ``pool_started`` yet) or two per
+    worker. Otherwise batches of ``batch_size``, or else guided (as OpenMP's
+    ``schedule(guided)``): each batch takes a share of what is left, ``remaining /
+    (_GUIDED_SHARE * workers)``, never fewer than ``_GUIDED_MIN`` tables (or a quarter of a
+    worker's share, for small schemas). Large batches first keep the dispatch overhead low;
+    small ones last let the workers finish together (with equal batches of 250 tables, one
+    worker idled up to 150 ms at the end of a 2,000-table run while the other finished its
+    last batch, 2026-11-26).
+
+    Examples
+    --------
+    >>> plan_batches(18, 2)
+    [5, 4, 3, 2, 2, 2]
+    >>> plan_batches(18, 2, pool_started=False), plan_batches(18, 1), plan_batches(18, 2, 7)
+    ([], [], [7, 7, 4])
     """
+    least = POOL_MIN_TABLES if pool_started else POOL_START_MIN_TABLES
+    if workers <= 1 or n_tables < max(least, 2 * workers):
+        return []
+    return guided_sizes(n_tables, workers, batch_size)
+
+
+def guided_sizes(n_tables: int, workers: int, batch_size: int | None = None) -> list[int]:
+    """The batch sizes of :func:`plan_batches` once a pool is used (whatever the table count)."""
     if batch_size is not None:
-        return [tuple(names[i : i + batch_size]) for i in range(0, len(names), batch_size)]
+        return [min(batch_size, n_tables - i) for i in range(0, n_tables, batch_size)]
     out = []
-    start, n = 0, len(names)
+    start, n = 0, n_tables
     workers = max(1, workers)
     smallest = max(1, min(_GUIDED_MIN, n // (4 * workers)))
     while start < n:
-        size = max(smallest, -(-(n - start) // (_GUIDED_SHARE * workers)))
+        size = min(n - start, max(smallest, -(-(n - start) // (_GUIDED_SHARE * workers))))
+        out.append(size)
+        start += size
+    return out
+
+
+def _split(names: Sequence[str], sizes: Sequence[int]) -> list[tuple[str, ...]]:
+    out, start = [], 0
+    for size in sizes:
         out.append(tuple(names[start : start + size]))
         start += size
     return out
+
+
+def _warm_worker() -> None:
+    """Run by each pool worker as it starts: compile the templates (a fresh fork has none)."""
+    from rrperf.generator.render import compile_templates
+
+    compile_templates()
 
 
 def run_with_context(
@@ -1032,6 +1065,7 @@ def run_with_context(
     dry_run: bool = False,
     force: bool = False,
     runtime: bool = True,
+    config: RrperfConfig | None = None,
 ) -> GenerationResult:
     """Generate with the strategy, executor and caches of ``context``.
 
@@ -1052,6 +1086,8 @@ def run_with_context(
     runtime : bool
         Also write the runtime declaration ``rrperf-runtime.d.ts`` (see
         :mod:`rrperf.generator.runtime_file`).
+    config : RrperfConfig or None
+        Its ``exclude_tables`` and ``polymorphic_types`` shape the loaded schema.
 
     Returns
     -------
@@ -1078,17 +1114,55 @@ def run_with_context(
     monitor = context.monitor
     own_session = monitor is not None and monitor.active_session is None
     hits0, misses0 = context.cache_stats()
+    names, excluded = _as_names(tables), _as_names(exclude_tables)
+    strategy = context.strategy
+    if (
+        strategy.keeps_manifest and not strategy.caching and not (dry_run or force)
+        and not isinstance(names, str) and not isinstance(excluded, str)
+    ):
+        # nothing cached per table: an unchanged repeat is answered from the manifest
+        fast = fast_path(
+            context.state_dir, source, out_dir, impl="pipeline", tables=names,
+            exclude_tables=excluded, manifests=context.state.setdefault(_MANIFESTS, {}),
+            config=options_token(config, runtime),
+        )
+        if fast is not None:
+            context.count(hits=1)
+            hits1, misses1 = context.cache_stats()
+            return GenerationResult(
+                impl="pipeline", strategy=strategy.name, n_tables=fast.n_tables,
+                files_total=len(fast.files), files_written=0,
+                files_unchanged=len(fast.files), output_digest=fast.output_digest,
+                wall_s=time.perf_counter() - start, written=(), unchanged=fast.files,
+                cache_hits=hits1 - hits0, cache_misses=misses1 - misses0,
+            )
     if own_session:
         assert monitor is not None
         monitor.start_monitoring_session(
             f"generate[{context.strategy.name}]", {"strategy": context.strategy.name}
         )
+    caught: list[warnings.WarningMessage] = []
     try:
-        with _gc_paused():  # the run builds many objects and no reference cycles
-            result = _run(
-                source, out_dir, context, tables=_as_names(tables),
-                exclude_tables=_as_names(exclude_tables), dry_run=dry_run, force=force,
-                runtime=runtime,
+        # the warnings of the run are recorded with its manifest (a fast-path repeat issues
+        # them again) and issued as they would have been
+        try:
+            with warnings.catch_warnings(record=True) as caught, _gc_paused():
+                warnings.simplefilter("always")
+                # the run builds many objects and no reference cycles
+                result, manifest, real_out = _run(
+                    source, out_dir, context, tables=names, exclude_tables=excluded,
+                    dry_run=dry_run, force=force, config=config, runtime=runtime,
+                )
+        finally:
+            for w in caught:
+                warnings.warn_explicit(
+                    w.message, w.category, w.filename, w.lineno, source=w.source
+                )
+        if manifest is not None:
+            _finish_manifest(
+                context, manifest, real_out, result, caught,
+                run_key(source, real_out, impl="pipeline", tables=names,
+                        exclude_tables=excluded, config=options_token(config, runtime)),
             )
     finally:
         hits1, misses1 = context.cache_stats()
@@ -1123,16 +1197,32 @@ def _run(
     exclude_tables: tuple[str, ...] | None,
     dry_run: bool,
     force: bool,
+    config: Any = None,
     runtime: bool = True,
-) -> GenerationResult:
-    run_start_ns = _now_ns()
+) -> tuple[GenerationResult, OutputManifest | None, str]:
     strategy = context.strategy
     lookup = _Lookup(context.cache)
     from rrperf.schema.associations import inflection_memo
 
+    executor = context.executor
     with inflection_memo():  # association inference and model naming inflect the same names
-        schema, token, store_schema = _load(source, lookup)
-        plan = _plan(schema, token, tables, exclude_tables, context, memoize=lookup.render)
+        schema, token, store_schema = _load(source, lookup, config)
+        if executor.backend == "process" and not executor.pool_started and plan_batches(
+            len(schema.tables), executor.max_workers, pool_started=False
+        ):
+            # fork the workers now: they compile the templates while this process analyses
+            executor.start_pool(_warm_worker)
+
+        def pack(n_selected: int) -> bool:  # for content keys, or for the pool's batches
+            return lookup.render or lookup.types or lookup.relationships or (
+                executor.backend != "serial" and bool(plan_batches(
+                    n_selected, executor.max_workers, strategy.batch_size,
+                    pool_started=executor.pool_started,
+                ))
+            )
+
+        plan = _plan(schema, token, tables, exclude_tables, context, memoize=lookup.render,
+                     pack=pack)
     ctx = plan.ctx
 
     # Every path is checked before anything is written (workers write too).
@@ -1152,21 +1242,22 @@ def _run(
     else:
         misses = list(ctx.selected)
 
-    use_manifest = lookup.render and not dry_run
-    persist = "template_render" in strategy.cache_disk
+    use_manifest = strategy.keeps_manifest and not dry_run
     real_out = os.path.realpath(guard.base)
-    manifest = _load_manifest(context, real_out, persist) if use_manifest else None
+    manifest = _context_manifest(context, real_out) if use_manifest else None
 
     executor = context.executor
     written: list[str] = []
     unchanged: list[str] = []
     pool_done: set[str] = set()
     index_text: list[str] = []  # index.ts, when rendered during the pool run
-    if (
-        misses
-        and executor.backend != "serial"
-        and len(misses) >= max(_MIN_POOL_TABLES, 2 * executor.max_workers)
-    ):
+    sizes = (
+        plan_batches(len(misses), executor.max_workers, strategy.batch_size,
+                     pool_started=executor.pool_started)
+        if misses and executor.backend != "serial"
+        else []
+    )
+    if sizes:
         keys = plan.keys
         # the schema store starts once the first batch is back: until then the workers
         # are being fed, and this process should not hold the GIL with encoding
@@ -1189,7 +1280,7 @@ def _run(
 
         with background:
             pool_done = _run_pool(
-                context, plan, misses, guard.base, force=force, dry_run=dry_run,
+                context, plan, _split(misses, sizes), guard.base, force=force, dry_run=dry_run,
                 manifest=manifest, store=store, written=written, unchanged=unchanged,
             )
     else:
@@ -1216,7 +1307,7 @@ def _run(
         if name in pool_done:
             continue
         if name in missed:
-            rendered[name] = _render_here(ctx, name, plan.keys[name], lookup)
+            rendered[name] = _render_here(ctx, name, plan.keys, lookup)
         for rel, text, sha in rendered[name]:
             if manifest is not None and not force and manifest.trusted(rel, sha,
                                                                        guard.join(rel)):
@@ -1236,11 +1327,6 @@ def _run(
             pending[rel] = text
             shas[rel] = sha
     flush()
-    if manifest is not None and manifest.dirty:
-        manifest.recorded_ns = run_start_ns
-        manifest.dirty = False
-        if persist:
-            _save_manifest(context, real_out, manifest)
 
     files = {rel: text for name in ctx.selected for rel, text, _ in rendered[name]}
     files.update(last)
@@ -1248,7 +1334,7 @@ def _run(
     unchanged.sort()
     if not written:
         logger.info("no changes: all %d files unchanged in %s", len(files), guard.base)
-    return GenerationResult(
+    result = GenerationResult(
         impl="pipeline",
         strategy=strategy.name,
         n_tables=len(ctx.selected),
@@ -1261,6 +1347,47 @@ def _run(
         unchanged=tuple(unchanged),
         dry_run=dry_run,
     )
+    return result, manifest, real_out
+
+
+def _context_manifest(context: ExecutionContext, real_out: str) -> OutputManifest:
+    """The manifest of ``real_out`` kept in the context, loaded from its state folder first."""
+    manifests: dict[str, OutputManifest] = context.state.setdefault(_MANIFESTS, {})
+    manifest = manifests.get(real_out)
+    if manifest is None:
+        manifest = load_manifest(context.state_dir, real_out) or OutputManifest({}, 0)
+        manifests[real_out] = manifest
+    return manifest
+
+
+def _finish_manifest(
+    context: ExecutionContext,
+    manifest: OutputManifest,
+    real_out: str,
+    result: GenerationResult,
+    caught: Sequence[warnings.WarningMessage],
+    key: str | None,
+) -> None:
+    """Keep only this run's files in the manifest, with its run key, and save it if changed.
+
+    It is recorded now, after the run: a file written more than a timer tick ago is trusted
+    by its ``stat`` next time (as ninja trusts the mtimes it saw after a command); the last
+    ones are verified by content once more.
+    """
+    files = (*result.written, *result.unchanged)
+    entries = manifest.entries
+    if len(entries) != len(files):
+        manifest.entries = entries = {rel: entries[rel] for rel in files if rel in entries}
+        manifest.dirty = True
+    if len(entries) != len(files):
+        key = None  # a file could not be stat'ed: no whole-run answer
+    summary = result_summary(result.n_tables, result.output_digest, caught)
+    if not manifest.dirty and manifest.run_key == key and manifest.result == summary:
+        return
+    manifest.recorded_ns = _now_ns()
+    manifest.run_key = key
+    manifest.result = summary
+    save_manifest(context.state_dir, real_out, manifest)
 
 
 class _Background:
@@ -1300,9 +1427,13 @@ class _Background:
 
 
 def _render_here(
-    ctx: SchemaContext, name: str, keys: _TableKeys, lookup: _Lookup
+    ctx: SchemaContext, name: str, all_keys: Mapping[str, _TableKeys], lookup: _Lookup
 ) -> tuple[RenderedFile, ...]:
     """Render one table in this thread, through the type_mapping/relationships caches."""
+    if not (lookup.types or lookup.relationships or lookup.render):
+        out = _render_files(ctx, name, table_types(ctx, name), table_relationships(ctx, name))
+        return out
+    keys = all_keys[name]
     if lookup.types:
         types = lookup.through(
             "type_mapping", _sub_key("types", keys.table), lambda: table_types(ctx, name),
@@ -1369,12 +1500,12 @@ def _write_packs(packs: Sequence[tuple[Any, ...]]) -> tuple[str, list[tuple[str,
 def _run_pool(
     context: ExecutionContext,
     plan: _Plan,
-    misses: Sequence[str],
+    batches: Sequence[tuple[str, ...]],
     out_dir: str,
     *,
     force: bool,
     dry_run: bool,
-    manifest: _Manifest | None,
+    manifest: OutputManifest | None,
     store: Callable[[BatchOutcome], None],
     written: list[str],
     unchanged: list[str],
@@ -1392,7 +1523,6 @@ def _run_pool(
             os.makedirs(os.path.join(out_dir, "types"), exist_ok=True)
         except OSError as err:
             raise GenerationError(f"cannot create output folder {out_dir}: {err}") from err
-    batches = _batches(misses, executor.max_workers, context.strategy.batch_size)
     packs = [_pack_batch(plan, batch) for batch in batches]
     packs_file = None
     # --- issue 13 (cluster) hook: on the dask backend the workers render only and this

@@ -27,7 +27,7 @@ from rrperf.generator.analyze import (
 )
 from rrperf.generator.naming import ts_string
 
-__all__ = ["RUNTIME_DTS", "RUNTIME_MODULE", "render_index", "render_table"]
+__all__ = ["RUNTIME_DTS", "RUNTIME_MODULE", "compile_templates", "render_index", "render_table"]
 
 #: The runtime declaration file shipped with the generator.
 RUNTIME_DTS: Path = Path(__file__).parent / "runtime" / "rrperf-runtime.d.ts"
@@ -72,6 +72,13 @@ def _environment() -> jinja2.Environment:
 @functools.cache
 def _template(name: str) -> jinja2.Template:
     return _environment().get_template(name)
+
+
+def compile_templates() -> None:
+    """Compile every template now (a forked pool worker then renders without compiling)."""
+    for path in sorted(_TEMPLATES.glob("*.j2")):
+        if not path.name.startswith("_"):
+            _template(path.name)
 
 
 def _primary_key(pk: tuple[str, ...]) -> str:

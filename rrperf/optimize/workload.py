@@ -64,9 +64,9 @@ strategy whose caches cover the categories ``C``, with ``n`` tables and ``F = 3n
              (+ write_s for the manifest file with a disk tier for template_render, cold)
     total  = head + tables + write + (monitor_s if the strategy monitors)
 
-With a pool (backend thread or process, more than one worker, and at least
-``max(16, 2 * workers)`` misses, the generator's rule) the misses are rendered *and written*
-by ``min(misses, 4 * workers)`` batches (or ``ceil(misses / batch_size)``) on the pool::
+With a pool (backend thread or process, and a non-empty plan of the generator's own
+:func:`rrperf.generator.cached.plan_batches` for the misses, the pool running) the misses are
+rendered *and written* by that plan's batches on the pool::
 
     tables = n * hit_s + misses * (per_table_s + sha_s + 3 * write_s) / p + misses * stores
     pool   = batches * (dispatch_s + ship_s) / p        (process; threads: thread_dispatch_s)
@@ -286,13 +286,6 @@ class WorkloadProfile:
 
 # --- the model ---------------------------------------------------------------------------------
 
-#: Tables below which the generator renders misses in this thread instead of on a pool
-#: (the generator's rule in :mod:`rrperf.generator.cached`: ``max(16, 2 * workers)``).
-POOL_MIN_TABLES = 16
-#: Batches per worker when a strategy sets no batch size (the generator's rule).
-BATCHES_PER_WORKER = 4
-
-
 def _store_s(profile: WorkloadProfile, strategy: StrategyLike, category: str) -> float:
     """A miss of ``category``: the failed lookups and the store, per the tiers it has."""
     if category in strategy.cache_disk:
@@ -300,10 +293,15 @@ def _store_s(profile: WorkloadProfile, strategy: StrategyLike, category: str) ->
     return profile.miss_mem_s
 
 
-def _uses_pool(profile: WorkloadProfile, strategy: StrategyLike, workers: int, misses: int) -> bool:
-    return (
-        strategy.backend != "serial" and workers > 1 and misses >= max(POOL_MIN_TABLES, 2 * workers)
-    )
+def pool_batches(strategy: StrategyLike, workers: int, misses: int) -> int:
+    """Batches the generator sends to the pool for ``misses`` tables (0: it renders them in
+    its own thread): its own plan, :func:`rrperf.generator.cached.plan_batches`, for a pool
+    that is running (the profile's runs reuse their pool)."""
+    if strategy.backend == "serial":
+        return 0
+    from rrperf.generator.cached import plan_batches
+
+    return len(plan_batches(misses, workers, strategy.batch_size, pool_started=True))
 
 
 def predict_parts(profile: WorkloadProfile, strategy: StrategyLike) -> dict[str, float]:
@@ -353,13 +351,8 @@ def predict_parts(profile: WorkloadProfile, strategy: StrategyLike) -> dict[str,
         stores += _store_s(profile, strategy, "template_render")
     pool = 0.0
     files_here = profile.n_files
-    if _uses_pool(profile, strategy, workers, misses):
-        batch = strategy.batch_size
-        n_batches = (
-            min(misses, workers * BATCHES_PER_WORKER)
-            if batch is None
-            else math.ceil(misses / batch)
-        )
+    n_batches = pool_batches(strategy, workers, misses)
+    if n_batches:
         parallel = min(float(workers), profile.free_cpus) if backend == "process" else 1.0
         per_task = (
             profile.dispatch_s + profile.ship_s
@@ -725,7 +718,7 @@ def profile_workload(
     for name, value in (("sample", sample), ("repeats", repeats)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
-    from rrperf.engine.cache import GENERATOR_VERSION, CacheConfig, CacheOptimizer, cache_key
+    from rrperf.engine.cache import CacheConfig, CacheOptimizer, cache_key
     from rrperf.engine.monitor import MonitorConfig, PerformanceMonitor
     from rrperf.generator import analyze as an
     from rrperf.generator import cached
@@ -752,7 +745,7 @@ def profile_workload(
         totals = dict.fromkeys((*STEP_KINDS, "sha", "keys"), 0.0)
         files: dict[str, str] = {}
         cached_value: list[list[str]] = []  # a rendered table as the generator caches it
-        base = f"{GENERATOR_VERSION}\0{cached.code_fingerprint()}\0{cached.templates_fingerprint()}"
+        base = cached.key_base()
         if chosen:  # compile the templates once, untimed (a running generator has them)
             first = chosen[0]
             render_table(ctx, first, *(steps[k](ctx, first) for k in STEP_KINDS[:-1]))
@@ -925,11 +918,11 @@ def _probe_cache(
 
 
 def _keys_once(ctx: Any, table: str, base: str) -> Any:
-    """The generator's per-table packing and content keys (a private helper: the cost to
-    measure), with a new packer each time so that no column is shared from the last call."""
-    from rrperf.generator import cached
+    """The generator's per-table packing and content keys (the cost to measure), with a new
+    packer each time so that no column is shared from the last call."""
+    from rrperf.generator.cached import table_keys
 
-    return cached._table_keys(ctx, table, base, cached._Packer())
+    return table_keys(ctx, table, base)
 
 
 def _sha_all(texts: Iterable[str]) -> list[str]:

@@ -35,6 +35,12 @@ BAD_SCHEMA = 'ActiveRecord::Schema[7.1].define(version: 1) do\n  create_table "x
     '    t.string "a"\n  end\n'
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the default strategy keeps its disk cache in ./.rrperf/cache: not in the repository
+    monkeypatch.chdir(tmp_path)
+
+
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, object]:
     assert main(["generate", *argv, "--json"]) == 0
     out, err = capsys.readouterr()
@@ -49,7 +55,7 @@ def test_generate_json_then_unchanged(tmp_path: Path, capsys: pytest.CaptureFixt
     first = run_json(capsys, "small", "--out", str(out))
     assert list(first) == JSON_KEYS
     assert first["impl"] == "pipeline"
-    assert first["strategy"] is None
+    assert first["strategy"] == "auto"  # the default strategy
     assert (first["n_tables"], first["files_total"]) == (4, 14)
     assert (first["files_written"], first["files_unchanged"]) == (14, 0)
     assert first["written"] == SMALL_FILES
@@ -77,15 +83,15 @@ def test_generate_summary_text(tmp_path: Path, capsys: pytest.CaptureFixture[str
     digest = output_digest(out)
     assert err == ""
     assert re.fullmatch(
-        rf"pipeline: 4 tables, 14 files \(14 written, 0 unchanged\) in \d+\.\d{{3}} s -> "
-        rf"{re.escape(str(out))}  digest {digest[:12]}\n",
+        rf"pipeline/auto: 4 tables, 14 files \(14 written, 0 unchanged\) in "
+        rf"\d+\.\d{{3}} s -> {re.escape(str(out))}  digest {digest[:12]}\n",
         text,
     )
     assert main(["generate", "small", "--out", str(out)]) == 0
     text, _ = capsys.readouterr()
     assert re.fullmatch(
-        rf"pipeline: 4 tables, 14 files \(no changes: all 14 files unchanged\) in \d+\.\d{{3}} s "
-        rf"-> {re.escape(str(out))}  digest {digest[:12]}\n",
+        rf"pipeline/auto: 4 tables, 14 files \(no changes: all 14 files unchanged\) in "
+        rf"\d+\.\d{{3}} s -> {re.escape(str(out))}  digest {digest[:12]}\n",
         text,
     )
 
@@ -126,7 +132,7 @@ def test_generate_dry_run_writes_nothing(
     assert main(["generate", "small", "--out", str(out), "--dry-run"]) == 0
     text, _ = capsys.readouterr()
     assert text.splitlines() == [
-        f"dry run (pipeline): 14 files for 4 tables would be written to {out}",
+        f"dry run (pipeline/auto): 14 files for 4 tables would be written to {out}",
         *(f"  {name}" for name in SMALL_FILES),
     ]
     assert not out.exists()
@@ -287,4 +293,6 @@ def test_generate_imports_no_heavy_packages(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == "0 []\n"
-    assert proc.stdout.startswith("pipeline: 4 tables, 14 files (14 written, 0 unchanged)")
+    assert proc.stdout.startswith(
+        "pipeline/auto: 4 tables, 14 files (14 written, 0 unchanged)"
+    )

@@ -19,7 +19,7 @@ def test_closed_stdout_pipe_is_not_an_error(tmp_path: Path) -> None:
         ["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("dry run (pipeline): 1202 files for 400 tables")
+    assert proc.stdout.startswith("dry run (pipeline/auto): 1202 files for 400 tables")
     assert "Traceback" not in proc.stderr
 
 

@@ -12,6 +12,7 @@ import pytest
 import rrperf.engine as engine
 from rrperf.engine.strategies import (
     ALL_CATEGORIES,
+    DEFAULT_STRATEGY,
     STRATEGIES,
     ExecutionContext,
     Strategy,
@@ -26,7 +27,10 @@ SCHEMA_ONLY = frozenset({"schema_introspection"})
 
 
 def test_registry_order_and_values() -> None:
-    assert strategy_names() == ("sequential", "parallel", "cache_heavy", "balanced", "minimal")
+    assert strategy_names() == (
+        "sequential", "parallel", "cache_heavy", "balanced", "minimal", "auto"
+    )
+    assert DEFAULT_STRATEGY == "auto"  # what `rrperf generate` runs without --strategy
     assert STRATEGIES["sequential"] == Strategy(
         "sequential", "serial", 1, ALL_CATEGORIES, SCHEMA_ONLY, 1.0, True, None
     )
@@ -42,6 +46,12 @@ def test_registry_order_and_values() -> None:
     assert STRATEGIES["minimal"] == Strategy(
         "minimal", "serial", 1, NO_CACHE, NO_CACHE, 1.0, False, None
     )
+    assert STRATEGIES["auto"] == Strategy(
+        "auto", "process", None, NO_CACHE, NO_CACHE, 1.0, False, None, manifest=True
+    )
+    assert [s.keeps_manifest for s in STRATEGIES.values()] == [
+        True, True, True, True, False, True
+    ]
     assert ALL_CATEGORIES == {
         "schema_introspection", "template_render", "type_mapping", "relationships"
     }
@@ -49,7 +59,7 @@ def test_registry_order_and_values() -> None:
 
 def test_resolved_workers() -> None:
     assert [s.resolved_workers() for s in STRATEGIES.values()] == [
-        1, CPUS, 1, max(1, CPUS // 2), 1
+        1, CPUS, 1, max(1, CPUS // 2), 1, CPUS
     ]
     assert Strategy("s", "serial", 8, NO_CACHE, NO_CACHE).resolved_workers() == 1
     assert Strategy("t", "thread", 3, NO_CACHE, NO_CACHE).resolved_workers() == 3
@@ -68,7 +78,7 @@ def test_get_strategy() -> None:
     custom = dataclasses.replace(STRATEGIES["parallel"], workers=3)
     assert get_strategy(custom) is custom
     with pytest.raises(ConfigError, match=r"^unknown strategy 'fast'; valid strategies: "
-                       r"sequential, parallel, cache_heavy, balanced, minimal$") as info:
+                       r"sequential, parallel, cache_heavy, balanced, minimal, auto$") as info:
         get_strategy("fast")
     assert info.value.__cause__ is None
     with pytest.raises(ConfigError, match="a strategy must be a name or a Strategy, got int 3"):

@@ -81,16 +81,19 @@ def test_every_strategy_matches_legacy_cold_and_warm(
         assert output_digest(out) == expected
         assert cold.files_written == cold.files_total
         assert cold.cache_hits == 0
-        assert (cold.cache_misses > 0) == (name != "minimal")
+        assert (cold.cache_misses > 0) == ctx.strategy.caching
         warm = generate(source, out, strategy=name, context=ctx)
         assert warm.output_digest == expected
         assert (warm.files_written, warm.files_unchanged) == (0, warm.files_total)
         assert output_digest(out) == expected
         if name == "minimal":
             assert (warm.cache_hits, warm.cache_misses) == (0, 0)
+        elif not ctx.strategy.caching:  # auto: the whole run answered from its manifest
+            assert (warm.cache_hits, warm.cache_misses) == (1, 0)
         else:
-            # the schema, the analysis and every table's render
-            assert (warm.cache_hits, warm.cache_misses) == (cold.n_tables + 2, 0)
+            # the schema (for strategies that cache it), the analysis and every render
+            schema = "schema_introspection" in ctx.strategy.cache_memory
+            assert (warm.cache_hits, warm.cache_misses) == (cold.n_tables + 1 + schema, 0)
 
 
 def test_parallel_runs_batches_on_worker_processes_and_close_ends_them(
@@ -109,7 +112,14 @@ def test_parallel_runs_batches_on_worker_processes_and_close_ends_them(
         return [*tmp.glob(f"rrperf-batches-{pid}-*.pickle"), *tmp.glob(f"rrperf-abort-{pid}-*")]
 
     before = set(leftovers())
+    # 60 tables do not pay for starting a pool (POOL_START_MIN_TABLES): rendered here
+    serial = generate("synthetic:60", tmp_path / "serial", context=ctx)
+    assert ctx.executor.stage_timings().empty and not ctx.executor.pool_started
+    ctx.clear()
+    ctx.executor.start_pool()  # once the pool runs, a batch pays off from 16 tables
+    assert ctx.executor.pool_started
     result = generate("synthetic:60", tmp_path / "out", context=ctx)
+    assert result.output_digest == serial.output_digest
     assert result.output_digest == legacy_digest("synthetic:60", tmp_path)
     assert set(leftovers()) == before  # the packs' file is removed after the run
     timings = ctx.executor.stage_timings()
@@ -139,11 +149,14 @@ def test_parallel_runs_batches_on_worker_processes_and_close_ends_them(
     ],
 )
 def test_guided_batches_exact(n: int, workers: int, sizes: list[int]) -> None:
-    names = [f"t{i}" for i in range(n)]
-    batches = cached._batches(names, workers, None)
-    assert [len(b) for b in batches] == sizes
-    assert [name for b in batches for name in b] == names
-    assert [len(b) for b in cached._batches(names, workers, 7)][:1] == [min(7, n)]
+    assert cached.guided_sizes(n, workers) == sizes
+    assert sum(sizes) == n
+    assert cached.guided_sizes(n, workers, 7)[:1] == [min(7, n)]
+    # the plan a run uses: the same batches once a pool pays off, none below that
+    expected = sizes if workers > 1 and n >= max(cached.POOL_MIN_TABLES, 2 * workers) else []
+    assert cached.plan_batches(n, workers) == expected
+    started = n >= cached.POOL_START_MIN_TABLES and workers > 1
+    assert cached.plan_batches(n, workers, pool_started=False) == (sizes if started else [])
 
 
 def test_thread_backend_strategy_matches_legacy(tmp_path: Path) -> None:
@@ -401,8 +414,9 @@ def test_cli_generate_with_strategy(
     assert main(["generate", "small", "--out", "out", "--strategy", name, "--json"]) == 0
     second = json.loads(capsys.readouterr().out)
     assert second["files_written"] == 0
-    # a new process keeps only the disk tier: the parsed schema (and for cache_heavy, more)
-    expected_hits = {"minimal": 0, "cache_heavy": 5}.get(name, 1)
+    # a new process keeps only the disk tier: there, every strategy that caches renders
+    # finds the output manifest with the run's key and answers from it (one whole-run hit)
+    expected_hits = {"minimal": 0}.get(name, 1)
     assert second["cache_hits"] == expected_hits
 
 
@@ -492,14 +506,13 @@ def test_encoded_schema_exact_layout_and_sharing() -> None:
 
 def test_schema_cached_in_an_older_layout_is_rebuilt(tmp_path: Path) -> None:
     # an entry under the schema key that decode_schema cannot read: one warning, reloaded
-    from rrperf.engine.cache import cache_key
     from rrperf.errors import FallbackWarning
     from rrperf.schema.sources import source_fingerprint
 
     out = tmp_path / "out"
     with get_strategy("sequential").make_context(cache_dir=tmp_path / "c") as ctx:
         token = f"source:{source_fingerprint(SMALL_RB)}\0{os.fspath(SMALL_RB)}"
-        key = cache_key("schema_introspection", "load_schema", cached.SCHEMA_FORMAT, token)
+        key = cached.schema_cache_key(token)
         assert ctx.cache is not None
         ctx.cache.store_key("schema_introspection", key, {"format": "schema-columns-0"})
     with get_strategy("sequential").make_context(cache_dir=tmp_path / "c") as ctx:

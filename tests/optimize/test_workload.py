@@ -145,19 +145,36 @@ def test_predict_warm(name: str, expected: float) -> None:
 def test_pool_for_many_tables() -> None:
     big = make_profile(n_tables=32)
     parts = predict_parts(big, REGISTRY["parallel"])
-    # 8 batches (4 per worker) * (dispatch + ship) / 2 workers
-    assert parts["pool"] == 6.0
+    # the generator's 7 guided batches (8, 6, 5, 4, 4, 4, 1) * (dispatch + ship) / 2 workers
+    assert parts["pool"] == 5.25
     # 32 render lookups + 32 * (steps + sha + 3 writes) / 2 + 32 render stores in memory
     assert parts["tables"] == 1.0 + 48.0 + 2.0
     # only index.ts is written here
     assert parts["write"] == 0.8125
-    assert parts["total"] == 67.0625
+    assert parts["total"] == 66.3125
     assert predict(big, REGISTRY["minimal"]) == 100.5
     assert recommend(big, REGISTRY).strategy == "parallel"
     batched = dataclasses.replace(REGISTRY["parallel"], batch_size=16)
     assert predict_parts(big, batched)["pool"] == 1.5
     # a busy machine leaves one CPU: no speed-up, same dispatch
-    assert predict(dataclasses.replace(big, load_avg=2.0), REGISTRY["parallel"]) == 121.0625
+    assert predict(dataclasses.replace(big, load_avg=2.0), REGISTRY["parallel"]) == 119.5625
+
+
+@pytest.mark.parametrize("workers", [2, 3, 4, 8])
+@pytest.mark.parametrize("n_tables", [1, 15, 16, 32, 100, 255, 256, 2000, 10_000])
+@pytest.mark.parametrize("batch_size", [None, 25])
+def test_model_batches_are_the_generators(
+    n_tables: int, workers: int, batch_size: int | None
+) -> None:
+    from rrperf.generator.cached import plan_batches
+    from rrperf.optimize.workload import pool_batches
+
+    strategy = Strat("p", "process", workers, ALL, SCHEMA, batch_size=batch_size)
+    expected = len(plan_batches(n_tables, workers, batch_size))
+    assert pool_batches(strategy, workers, n_tables) == expected
+    if n_tables == 2000 and workers == 2 and batch_size is None:
+        assert expected == 15  # the figure of issue 10 (the old model assumed 8)
+    assert pool_batches(dataclasses.replace(strategy, backend="serial"), 1, n_tables) == 0
 
 
 def test_one_worker_pool_runs_in_thread() -> None:
@@ -191,9 +208,9 @@ def test_recommend_cold_and_warm() -> None:
 
 def test_pool_strategy_needs_the_safety_margin() -> None:
     close = make_profile(n_tables=32, dispatch_s=8.0)
-    # parallel: 61.0625 + 8 * 8.5 / 2 = 95.0625, faster than minimal (100.5) by less than 10%
-    assert predict(close, REGISTRY["parallel"]) == 95.0625
-    assert 95.0625 > 100.5 * (1 - POOL_MARGIN)
+    # parallel: 61.0625 + 7 * 8.5 / 2 = 90.8125, faster than minimal (100.5) by less than 10%
+    assert predict(close, REGISTRY["parallel"]) == 90.8125
+    assert 90.8125 > 100.5 * (1 - POOL_MARGIN)
     rec = recommend(close, REGISTRY)
     assert rec.strategy == "minimal"
     assert rec.scores["parallel"]["score"] == 1.0

@@ -738,7 +738,7 @@ def test_strategy_analysis_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert sum(1 for t in tokens if t.type == "table_open") >= 6
     strategies = read_result(tmp_path / "strategy_results.parquet").data
     assert set(strategies["system"]) == {"pipeline"}
-    assert {"sequential", "parallel", "cache_heavy", "balanced", "minimal"} == set(
+    assert {"sequential", "parallel", "cache_heavy", "balanced", "minimal", "auto"} == set(
         strategies["strategy"]
     )
     scaling = read_result(tmp_path / "scaling_results.csv").data

@@ -1,0 +1,415 @@
+"""The output manifest and the whole-run key: a warm repeat in a new process costs a stat per file.
+
+As ``make``, ``ninja`` and git's index do, a run records for each file it wrote or verified
+the sha256 of its content and its ``stat`` (size, ``mtime_ns``, ``ctime_ns``, inode)
+(:class:`OutputManifest`). The manifest is kept per output folder in the execution context's
+``state_dir`` (``<cache dir>/state``), together with the **run key** of the run that wrote it
+(:func:`run_key`) and a summary of its result.
+
+The run key hashes everything a run's output depends on: the schema source's content
+fingerprint (:func:`rrperf.schema.sources.source_fingerprint`: the file's sha256, or a
+synthetic scenario's parameters), the bytes of every module of :mod:`rrperf.generator` and
+:mod:`rrperf.schema` and of every template and runtime file, the package version, the output
+folder (its real path) and the table filters. :func:`fast_path` checks it before anything
+is parsed or rendered: when the key is the recorded one and every recorded file still has its
+recorded ``stat``, nothing can have changed, and the run is answered from the manifest. Any
+mismatch (a changed schema, template or generator, an edited, replaced or deleted file, an
+unreadable manifest) falls back to the full run. A database URL or a
+:class:`~rrperf.schema.model.Schema` object has no cheap fingerprint: those always run in
+full.
+
+Like git's "racily clean" entries, a file whose ``mtime`` is not clearly older than the time
+its manifest was recorded (file-system timestamps are coarser than the clock) is verified by
+content (read and hashed) before it is trusted; the fast path then records the manifest
+again, so the next repeat is stat-only. This module imports only the standard library: the
+fast path runs before the parser, Jinja2 or the engine are imported.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import os
+import time
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "MANIFEST_FORMAT",
+    "OutputManifest",
+    "code_state",
+    "config_token",
+    "options_token",
+    "fast_path",
+    "load_manifest",
+    "manifest_file",
+    "run_key",
+    "save_manifest",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Bump when the layout of the manifest file or of the run key changes.
+MANIFEST_FORMAT = "output-manifest-2"
+# How much older than the manifest's recording a file's mtime must be for its stat to be
+# trusted (file-system timestamps lag the clock by up to a timer tick; 2 s covers file systems
+# with coarse timestamps, recognised by whole-millisecond mtimes).
+RACY_NS = 50_000_000
+RACY_COARSE_NS = 2_000_000_000
+
+Entry = tuple[str, int, int, int, int]  # sha256, size, mtime_ns, ctime_ns, inode
+
+
+def _racy(mtime_ns: int, recorded_ns: int) -> bool:
+    margin = RACY_COARSE_NS if mtime_ns % 1_000_000 == 0 else RACY_NS
+    return mtime_ns >= recorded_ns - margin
+
+
+class OutputManifest:
+    """``rel -> (sha256, size, mtime_ns, ctime_ns, inode)``, when it was recorded, and the run.
+
+    Attributes
+    ----------
+    entries : dict
+        The recorded files.
+    recorded_ns : int
+        Wall-clock ns (comparable with file mtimes) when the manifest was recorded.
+    run_key : str or None
+        :func:`run_key` of the run that recorded it (None: no whole-run fast path).
+    result : dict or None
+        ``n_tables``, ``output_digest`` and ``warnings`` of that run.
+    dirty : bool
+        Changed since it was loaded or saved.
+    """
+
+    # a plain class: a dataclass costs ~1 ms to create, and the fast path imports this module
+    __slots__ = ("entries", "recorded_ns", "run_key", "result", "dirty")
+
+    def __init__(
+        self,
+        entries: dict[str, Entry],
+        recorded_ns: int,
+        run_key: str | None = None,
+        result: dict[str, Any] | None = None,
+    ) -> None:
+        self.entries = entries
+        self.recorded_ns = recorded_ns
+        self.run_key = run_key
+        self.result = result
+        self.dirty = False
+
+    def trusted(self, rel: str, sha: str, target: str) -> bool:
+        """True if the file at ``target`` is known to hold content ``sha`` without reading it."""
+        entry = self.entries.get(rel)
+        if entry is None or entry[0] != sha:
+            return False
+        try:
+            st = os.stat(target)
+        except OSError:
+            return False
+        if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) != entry[1:]:
+            return False
+        return not _racy(st.st_mtime_ns, self.recorded_ns)
+
+    def record(self, rel: str, sha: str, target: str) -> None:
+        """Record the current ``stat`` of ``target`` as holding content ``sha``."""
+        try:
+            st = os.stat(target)
+        except OSError:
+            self.entries.pop(rel, None)
+        else:
+            self.entries[rel] = (sha, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        self.dirty = True
+
+
+def manifest_file(state_dir: Path, real_out: str) -> Path:
+    """Where the manifest of the output folder ``real_out`` (a real path) is kept."""
+    digest = hashlib.sha256(real_out.encode()).hexdigest()[:24]
+    return state_dir / f"manifest-{digest}.json"
+
+
+def load_manifest(state_dir: Path, real_out: str) -> OutputManifest | None:
+    """The manifest saved for ``real_out``, or None (missing, unreadable or another format)."""
+    path = manifest_file(state_dir, real_out)
+    try:
+        with open(path, "rb") as f:
+            data = json.loads(f.read())
+        if data.get("format") != MANIFEST_FORMAT or data.get("out_dir") != real_out:
+            return None
+        return OutputManifest(
+            {k: tuple(v) for k, v in data["entries"].items()},
+            int(data["recorded_ns"]),
+            data.get("run_key"),
+            data.get("result"),
+        )
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        # An unreadable manifest only costs reading the files once more.
+        logger.debug("ignoring the unreadable manifest %s: %s", path, err)
+        return None
+
+
+def save_manifest(state_dir: Path, real_out: str, manifest: OutputManifest) -> None:
+    """Write the manifest atomically (a warning, not an error, if it cannot be written)."""
+    path = manifest_file(state_dir, real_out)
+    data = {
+        "format": MANIFEST_FORMAT,
+        "out_dir": real_out,
+        "recorded_ns": manifest.recorded_ns,
+        "run_key": manifest.run_key,
+        "result": manifest.result,
+        "entries": {k: list(v) for k, v in manifest.entries.items()},
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as err:
+        logger.warning("could not save the output manifest %s: %s", path, err)
+    manifest.dirty = False
+
+
+# --- the whole-run key --------------------------------------------------------------------------
+
+
+@functools.cache
+def code_state() -> str:
+    """A fingerprint of the package version and every file that shapes the output.
+
+    Every ``.py`` file of :mod:`rrperf.generator` and :mod:`rrperf.schema` (the parser and the
+    association inference shape the output as much as the templates do), every template and
+    every runtime file, each by name, size and ``mtime_ns`` (as CPython validates a ``.pyc``
+    against its source): an edited or reinstalled file changes it. Computed once per process.
+    """
+    from rrperf import __version__
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    schema = os.path.join(os.path.dirname(here), "schema")
+    parts = [MANIFEST_FORMAT, __version__]
+    for folder, only_py in (
+        (here, True),
+        (os.path.join(here, "templates"), False),
+        (os.path.join(here, "runtime"), False),
+        (schema, True),
+    ):
+        try:
+            with os.scandir(folder) as it:
+                found = sorted((e.name, e) for e in it if e.is_file())
+        except OSError:
+            continue
+        for name, entry in found:
+            if name.startswith(".") or (only_py and not name.endswith(".py")):
+                continue
+            st = entry.stat()
+            parts.append(f"{os.path.basename(folder)}/{name}:{st.st_size}:{st.st_mtime_ns}")
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _sha256_of(path: str) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def _cheap_source_fingerprint(source: Any) -> str | None:
+    """The source's content fingerprint when it is cheap to get (not a database or a Schema).
+
+    Equal to :func:`rrperf.schema.sources.source_fingerprint` (a file's sha256); a path to a
+    file (a path object, or a string with a folder separator or a dot, which no scenario name
+    has) is hashed here without importing the scenario registry.
+    """
+    if not isinstance(source, str | os.PathLike):
+        return None
+    text = os.fspath(source)
+    if "://" in text:
+        return None
+    if (
+        (not isinstance(source, str) or os.sep in text or "." in text)
+        and not text.startswith("synthetic")
+        and os.path.isfile(text)
+    ):
+        return _sha256_of(text)
+    from rrperf.schema.sources import source_fingerprint
+
+    try:
+        return source_fingerprint(source)
+    except Exception:  # noqa: BLE001 - the full run reports a bad source properly
+        return None
+
+
+def run_key(
+    source: Any,
+    real_out: str,
+    *,
+    impl: str,
+    tables: Sequence[str] | None,
+    exclude_tables: Sequence[str] | None,
+    config: str = "",
+) -> str | None:
+    """The whole-run key of a generator run, or None when the source has no cheap fingerprint.
+
+    Parameters
+    ----------
+    source : Any
+        The schema source (a path, scenario name or ``synthetic:N``; None is returned for a
+        database URL or a Schema object).
+    real_out : str
+        The output folder's real path.
+    impl : str
+        The generator implementation.
+    tables, exclude_tables : sequence of str or None
+        The table filters.
+    config : str
+        What of the project configuration shapes the output (:func:`config_token`).
+    """
+    fingerprint = _cheap_source_fingerprint(source)
+    if fingerprint is None:
+        return None
+    parts = json.dumps(
+        [
+            MANIFEST_FORMAT,
+            code_state(),
+            fingerprint,
+            real_out,
+            impl,
+            None if tables is None else list(tables),
+            None if exclude_tables is None else list(exclude_tables),
+            config,
+        ]
+    )
+    return hashlib.sha256(parts.encode()).hexdigest()
+
+
+def warning_records(caught: Iterable[warnings.WarningMessage]) -> list[list[str]]:
+    """``[message, category module, category name]`` of each warning (JSON-ready)."""
+    return [[str(w.message), w.category.__module__, w.category.__qualname__] for w in caught]
+
+
+def config_token(config: Any) -> str:
+    """The part of an :class:`~rrperf.config.RrperfConfig` that shapes the generated files
+    (``exclude_tables`` and ``polymorphic_types``) as a string; ``""`` for None."""
+    if config is None:
+        return ""
+    return json.dumps(
+        [list(config.exclude_tables),
+         {k: list(v) for k, v in sorted(config.polymorphic_types.items())}],
+        sort_keys=True,
+    )
+
+
+def options_token(config: Any, runtime: bool = True) -> str:
+    """What of the options shapes the generated files, for the run key: the configuration's
+    part (:func:`config_token`) and whether the runtime declaration is written."""
+    return config_token(config) + ("" if runtime else "\0no-runtime")
+
+
+def result_summary(
+    n_tables: int, output_digest: str, caught: Iterable[warnings.WarningMessage]
+) -> dict[str, Any]:
+    """What :func:`fast_path` needs to answer for a run: counts, digest and its warnings."""
+    return {
+        "n_tables": n_tables,
+        "output_digest": output_digest,
+        "warnings": warning_records(caught),
+    }
+
+
+def warning_category(module: str, qualname: str) -> type[Warning]:
+    """The warning class a :func:`warning_records` entry names (``UserWarning`` if gone)."""
+    import importlib
+
+    try:
+        value = getattr(importlib.import_module(module), qualname)
+    except (ImportError, AttributeError):
+        return UserWarning
+    return value if isinstance(value, type) and issubclass(value, Warning) else UserWarning
+
+
+class FastAnswer(tuple[tuple[str, ...], int, str]):
+    """What :func:`fast_path` found: ``(files, n_tables, output_digest)``, every file unchanged."""
+
+    __slots__ = ()
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return self[0]
+
+    @property
+    def n_tables(self) -> int:
+        return self[1]
+
+    @property
+    def output_digest(self) -> str:
+        return self[2]
+
+
+def fast_path(
+    state_dir: Path,
+    source: Any,
+    out_dir: str | os.PathLike[str],
+    *,
+    impl: str,
+    tables: Sequence[str] | None,
+    exclude_tables: Sequence[str] | None,
+    manifests: dict[str, OutputManifest] | None = None,
+    config: str = "",
+) -> FastAnswer | None:
+    """Answer a run from the manifest if nothing it depends on changed, else None.
+
+    Checks, before anything is parsed or rendered: the run key against the one recorded,
+    then the ``stat`` of every recorded file (a racily clean file is read and hashed). The
+    warnings the recorded run issued are issued again. ``manifests``: the manifests an
+    execution context keeps in memory by output folder (looked up first; a manifest loaded
+    from ``state_dir`` is added).
+    """
+    real_out = os.path.realpath(out_dir)
+    manifest = manifests.get(real_out) if manifests is not None else None
+    if manifest is None:
+        manifest = load_manifest(state_dir, real_out)
+        if manifest is not None and manifests is not None:
+            manifests[real_out] = manifest
+    if manifest is None or manifest.run_key is None or manifest.result is None:
+        return None
+    key = run_key(source, real_out, impl=impl, tables=tables, exclude_tables=exclude_tables,
+                  config=config)
+    if key is None or key != manifest.run_key:
+        return None
+    checked_ns = time.time_ns()
+    recorded_ns = manifest.recorded_ns
+    racy: list[str] = []
+    stat = os.stat
+    prefix = real_out + os.sep
+    for rel, (_sha, size, mtime, ctime, ino) in manifest.entries.items():
+        try:
+            st = stat(prefix + rel)
+        except OSError:
+            return None
+        if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) != (size, mtime, ctime, ino):
+            return None
+        if _racy(mtime, recorded_ns):
+            racy.append(rel)
+    for rel in racy:
+        try:
+            with open(prefix + rel, "rb") as f:
+                data = f.read()
+        except OSError:
+            return None
+        if hashlib.sha256(data).hexdigest() != manifest.entries[rel][0]:
+            return None
+    if racy:  # verified now: recorded again, so that the next repeat is stat-only
+        manifest.recorded_ns = checked_ns
+        save_manifest(state_dir, real_out, manifest)
+    result = manifest.result
+    for message, module, qualname in result.get("warnings", ()):
+        warnings.warn(message, warning_category(module, qualname), stacklevel=3)
+    return FastAnswer(
+        (tuple(sorted(manifest.entries)), int(result["n_tables"]), str(result["output_digest"]))
+    )
