@@ -327,7 +327,8 @@ def run_on_cluster(
     total = per_scenario * len(resolved)
     specs = [
         ScenarioSpec(
-            run_id=run_id, index=i, scenario=s.name, argument=arg, systems=sys_names, strategies=strat,
+            run_id=run_id, index=i, scenario=s.name, argument=arg, systems=sys_names,
+            strategies=strat,
             cache_states=tuple(states), iterations=runner.iterations, warmup=runner.warmup,
             seed=runner.seed, isolate=runner.isolate, verbose=runner.verbose,
             config=runner.config, extra_systems=extra,

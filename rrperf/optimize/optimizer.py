@@ -42,8 +42,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rrperf.errors import ConfigError, RrperfError
+from rrperf.generator.cached import POOL_MIN_TABLES
 from rrperf.optimize.workload import (
-    POOL_MIN_TABLES,
     Recommendation,
     WorkloadProfile,
     profile_workload,
@@ -1227,7 +1227,9 @@ def _setup(strategy: Strategy, n_tables: int, warm: bool) -> tuple[tuple[Any, ..
     """What decides the code a strategy's run executes here, and why a pool is not used.
 
     The generator uses a pool only with more than one worker and enough tables to render
-    (``max(POOL_MIN_TABLES, 2 * workers)``; a warm run whose renders are cached renders none),
+    (``max(POOL_MIN_TABLES, 2 * workers)`` once its pool is started, as in the optimizer's
+    kept contexts: :func:`rrperf.generator.cached.plan_batches`; a warm run whose renders are
+    cached renders none),
     and a pool of one worker runs in the calling thread (:mod:`rrperf.engine.strategies`).
     Cache lifetimes do not change what a run executes.
     """
