@@ -213,8 +213,8 @@ def resolve_baseline(spec: str | None, variants: Sequence[Any]) -> str:
     Parameters
     ----------
     spec : str or None
-        ``--baseline``; None picks ``legacy`` when measured, else the first system (its first
-        strategy when it runs several).
+        ``--baseline``; None picks ``legacy`` when measured, else the first system (named by
+        its system name when it is measured with one strategy, else its first variant).
     variants : sequence of Variant
         From :meth:`rrperf.bench.runner.BenchmarkRunner.plan`.
 
@@ -228,7 +228,8 @@ def resolve_baseline(spec: str | None, variants: Sequence[Any]) -> str:
     if spec is None:
         systems = list(dict.fromkeys(v.system for v in variants))
         system = "legacy" if "legacy" in systems else systems[0]
-        return str(next(v.label for v in variants if v.system == system))
+        mine = [v.label for v in variants if v.system == system]
+        return str(system) if len(mine) == 1 else str(mine[0])
     system, slash, strategy = spec.partition("/")
     if slash:
         if spec in labels:
@@ -244,7 +245,7 @@ def resolve_baseline(spec: str | None, variants: Sequence[Any]) -> str:
             f"--baseline {spec!r} runs several strategies ({', '.join(matches)}); name one, "
             f"e.g. --baseline {matches[0]}"
         )
-    return str(matches[0])
+    return str(system)
 
 
 def _machine(meta: pd.DataFrame) -> dict[str, Any]:
