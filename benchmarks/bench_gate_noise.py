@@ -9,11 +9,13 @@ calibrated to ~0.3 s of CPU time, which is its wall time on an idle core). Trial
 * identical: ``b`` does the same work as ``a``. Target: at least 9 of 10 gates exit 0, none 1;
 * slower: ``b`` does 20 % more digests. Target: none exits 0, at least 8 of 10 exit 1;
 
-each with ``--iterations auto --time-budget 90`` (the gate's default threshold of 5 %). Every
+each with ``--iterations auto --time-budget 90`` (the gate's default threshold of 5 %) and
+the gate's metric (``--metric``: ``wall_s`` by default, or ``cpu_s``). Every
 gate is a real ``rrperf bench`` process; the exit codes, rounds and ratios are its own. Run on
 demand (about 30 minutes with the defaults)::
 
     .venv/bin/python benchmarks/bench_gate_noise.py --trials 10 --out gate_noise.json
+    .venv/bin/python benchmarks/bench_gate_noise.py --trials 10 --metric cpu_s
 
 ``--no-neighbours`` runs the same trials on the machine as it is.
 """
@@ -26,6 +28,7 @@ import os
 import random
 import resource
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -90,7 +93,7 @@ def start_neighbours(python: str, folder: Path) -> list[subprocess.Popen[bytes]]
 
 def gate(
     rrperf: list[str], project: Path, work: Path, n_a: int, n_b: int, *, budget: float,
-    threshold: float, seed: int,
+    threshold: float, seed: int, metric: str,
 ) -> dict[str, Any]:
     python = shlex.quote(sys.executable)
     (project / "rrperf.toml").write_text(
@@ -102,6 +105,7 @@ def gate(
         *rrperf, "bench", "--scenarios", "small", "--systems", "a,b", "--baseline", "a",
         "--iterations", "auto", "--time-budget", str(budget), "--threshold", str(threshold),
         "--fail-on-regression", "--format", "json", "--seed", str(seed), "--no-progress",
+        *(["--metric", metric] if metric != "wall_s" else []),
     ]
     t0 = time.perf_counter()
     proc = subprocess.run(argv, cwd=project, capture_output=True, text=True, check=False)
@@ -127,9 +131,14 @@ def main() -> None:
     parser.add_argument("--target-s", type=float, default=0.3, help="command wall time (0.3)")
     parser.add_argument("--extra", type=float, default=0.20, help="more work in b (0.20)")
     parser.add_argument("--no-neighbours", action="store_true")
+    parser.add_argument(
+        "--metric", default="wall_s", help="the gate's --metric: wall_s (default) or cpu_s"
+    )
     parser.add_argument("--out", default=None, help="write the trials as JSON here")
     args = parser.parse_args()
 
+    # SIGTERM ends the trials like Ctrl-C: the neighbours are stopped in the finally below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     rrperf = [sys.executable, "-m", "rrperf"]
     load0 = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="rrperf-gate-noise-") as tmp:
@@ -152,7 +161,7 @@ def main() -> None:
                 for case, n_b in cases:
                     rec = gate(
                         rrperf, project, work, n, n_b, budget=args.budget,
-                        threshold=args.threshold, seed=1000 + i,
+                        threshold=args.threshold, seed=1000 + i, metric=args.metric,
                     )
                     rec.update(case=case, trial=i, load=os.getloadavg()[0])
                     trials.append(rec)

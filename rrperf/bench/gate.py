@@ -25,11 +25,15 @@ the per-round ratios: :func:`~rrperf.bench.regress.compare` gives the median per
 and its bootstrap interval. With ``--iterations auto`` the runner adds rounds until
 :attr:`Gate.decided` (see :data:`MIN_ROUNDS`, :data:`MAX_ROUNDS`).
 
-The decision is re-checked after every round, which is "optional stopping": a comparison
-whose true ratio sits right at the threshold can come out on either side more often than the
-nominal 2.5 %. Away from the threshold the intervals settle and stopping does not matter; for
-identical code (ratio 1) a ``slower`` answer needs the whole interval above ``1 + threshold``,
-which the measured A/A runs never produced (README "CI recipe").
+The decision is re-checked as rounds are added (from :data:`MIN_ROUNDS` on, each time the
+rounds have grown by 10 %: about 30 looks up to 200 rounds), which is "optional stopping":
+every look is another chance for a chance excursion of the interval to end the run. So
+``--iterations auto`` judges at :data:`AUTO_CONFIDENCE` (99 %) instead of 95 %, for the stop
+rule and the final answer alike: a variant truly slower than the threshold passes one look
+with probability at most 0.5 %. Over ~30 looks Bonferroni bounds the chance by 15 %; the
+looks are strongly correlated (each adds 10 % more rounds to the same data), so the real
+rate is much lower, but it has not been measured. A comparison whose true ratio sits right
+at the threshold stays undecided until the budget is spent: inconclusive.
 
 Stored baselines (:func:`stored_gate`)
 --------------------------------------
@@ -62,6 +66,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "AUTO_CONFIDENCE",
     "DECISIONS",
     "DEFAULT_TIME_BUDGET_S",
     "DRIFT_ALLOWANCE",
@@ -81,6 +86,8 @@ __all__ = [
 #: Fewest measured rounds before ``--iterations auto`` may stop (Wilcoxon's signed-rank test,
 #: used from 8 paired rounds on, can then reach p = 0.002).
 MIN_ROUNDS = 10
+#: Confidence of the intervals with ``--iterations auto`` (stop rule and answer; see above).
+AUTO_CONFIDENCE = 0.99
 #: Most measured rounds ``--iterations auto`` runs, whatever the time budget.
 MAX_ROUNDS = 400
 #: Default ``--time-budget`` in seconds (for ``--iterations auto``).

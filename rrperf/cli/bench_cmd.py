@@ -185,6 +185,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="also judge the run against the latest complete stored runs of NAME (or a run "
         "id); needs 3 runs to tell machine drift from a change",
     )
+    _add_metric_option(p)
     p.add_argument(
         "--threshold", type=_threshold, default=0.05, metavar="F",
         help="relative slowdown that counts as a regression (0.05)",
@@ -201,6 +202,20 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=run, bench_parser=p)
+
+
+#: Columns ``--metric`` may name (the gate compares any numeric measurement column).
+METRICS: tuple[str, ...] = ("wall_s", "cpu_s")
+
+
+def _add_metric_option(p: argparse.ArgumentParser) -> None:
+    """``--metric``: the column the summary, the comparison and the gate use."""
+    p.add_argument(
+        "--metric", choices=METRICS, default="wall_s",
+        help="measured column the summary, comparison and gate use: wall_s (default) or "
+        "cpu_s (CPU time of the process and its children; steadier than wall time when "
+        "other processes come and go, but blind to waiting)",
+    )
 
 
 def _label(system: Any, strategy: Any) -> str:
@@ -389,6 +404,7 @@ def _json(
     compared_with: dict[str, Any] | None,
     outcome: str | None,
     baseline: str,
+    metric: str,
 ) -> dict[str, Any]:
     import json
 
@@ -397,6 +413,7 @@ def _json(
     payload: dict[str, Any] = json.loads(generate_report(result, format="json"))
     payload["gate"] = {
         "baseline": baseline,
+        "metric": metric,
         "outcome": outcome,
         "same_run": frame_records(same_run.table) if same_run is not None else [],
         "messages": [
@@ -436,7 +453,7 @@ class _AutoRounds:
     def __call__(self, rows: Sequence[Mapping[str, Any]], rounds: int) -> bool:
         import time
 
-        from rrperf.bench.gate import same_run_gate
+        from rrperf.bench.gate import AUTO_CONFIDENCE, same_run_gate
         from rrperf.bench.results import measurements_frame
 
         self.rounds = rounds
@@ -448,13 +465,14 @@ class _AutoRounds:
         if self.single:
             self.reason = "nothing to compare in the run; minimum rounds"
             return True
-        # A check costs ~0.1 s at 100 rounds: check again once the rounds grew by 5 %.
-        if self.checked and rounds - self.checked < max(1, self.checked // 20):
+        # Look again once the rounds grew by 10 % (fewer looks, less optional stopping; a
+        # look costs ~0.1 s at 100 rounds).
+        if self.checked and rounds - self.checked < max(1, self.checked // 10):
             return False
         self.checked = rounds
         gate = same_run_gate(
             measurements_frame(list(rows)), self.baseline, threshold=self.threshold,
-            value=self.value,
+            value=self.value, confidence=AUTO_CONFIDENCE,
         )
         if gate.decided:
             self.reason = "every comparison decided"
@@ -598,7 +616,12 @@ def run(args: argparse.Namespace) -> int:
 
     same_run: Gate | None = None
     if len(variants) > 1 and not dead:
-        same_run = same_run_gate(data, baseline, threshold=args.threshold, value=value)
+        from rrperf.bench.gate import AUTO_CONFIDENCE
+
+        same_run = same_run_gate(
+            data, baseline, threshold=args.threshold, value=value,
+            confidence=AUTO_CONFIDENCE if auto else 0.95,
+        )
         same_run.table.attrs["threshold"] = f"{args.threshold:g}"
     stored: Gate | None = None
     compared_with: dict[str, Any] | None = None
@@ -632,7 +655,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "json":
         print_json(_json(
             result, same_run=same_run, stored=stored, compared_with=compared_with,
-            outcome=outcome, baseline=baseline,
+            outcome=outcome, baseline=baseline, metric=value,
         ))
     elif args.format == "markdown":
         sys.stdout.write(_markdown(
