@@ -334,7 +334,10 @@ def _print_table(
     print(f"Summary ({value}, warm-ups left out)")
     print(text_table(result.summary(value=value), _SUMMARY_COLUMNS))
     print()
-    if same_run is None or same_run.table.empty:
+    n_variants = len(data.drop_duplicates(["system", "strategy"])) if len(data) else 0
+    if (same_run is None or same_run.table.empty) and n_variants > 1:
+        print("Comparison: not made (a variant has no successful iteration)")
+    elif same_run is None or same_run.table.empty:
         print(f"Comparison: only the baseline {baseline} was measured")
     else:
         print(
@@ -453,7 +456,7 @@ class _AutoRounds:
     def __call__(self, rows: Sequence[Mapping[str, Any]], rounds: int) -> bool:
         import time
 
-        from rrperf.bench.gate import AUTO_CONFIDENCE, same_run_gate
+        from rrperf.bench.gate import AUTO_CONFIDENCE, failed_variants, same_run_gate
         from rrperf.bench.results import measurements_frame
 
         self.rounds = rounds
@@ -470,9 +473,13 @@ class _AutoRounds:
         if self.checked and rounds - self.checked < max(1, self.checked // 10):
             return False
         self.checked = rounds
+        frame = measurements_frame(list(rows))
+        if failed_variants(frame):
+            self.reason = "a variant failed every iteration"
+            return True
         gate = same_run_gate(
-            measurements_frame(list(rows)), self.baseline, threshold=self.threshold,
-            value=self.value, confidence=AUTO_CONFIDENCE,
+            frame, self.baseline, threshold=self.threshold, value=self.value,
+            confidence=AUTO_CONFIDENCE,
         )
         if gate.decided:
             self.reason = "every comparison decided"

@@ -138,8 +138,13 @@ def test_baseline_can_be_a_strategy() -> None:
         ["legacy", "", "not slower"], ["pipeline", "parallel", "slower"],
     ]
     assert gate.outcome == "slower"
-    with pytest.raises(BenchmarkError, match="matches several variants"):
+    with pytest.raises(BenchmarkError) as info:
         same_run_gate(data, "pipeline")
+    assert str(info.value) == (
+        "baseline 'pipeline' matches several variants in one group: pipeline/parallel, "
+        "pipeline/sequential; name one as system/strategy, e.g. baseline='pipeline/parallel' "
+        "(rrperf bench --baseline pipeline/parallel)"
+    )
 
 
 def test_nothing_to_compare_is_an_error() -> None:
