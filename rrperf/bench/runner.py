@@ -826,7 +826,12 @@ class BenchmarkRunner:
                 )
                 metadata = replace(metadata, config_json=canonical_json(run_config))
                 if store is not None:
-                    store.finish_run(run_id, status, metadata=metadata)
+                    from rrperf.bench.history import HistoryStore
+
+                    if isinstance(store, HistoryStore):
+                        store.finish_run(run_id, status, metadata=metadata)
+                    else:  # another object with the three methods (see _check_history)
+                        store.finish_run(run_id, status)
         result = BenchmarkResult(
             measurements_frame(rows), metadata.to_frame(), baseline=baseline,
             warnings=caught.frame(),
