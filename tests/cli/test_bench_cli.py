@@ -1,10 +1,9 @@
 """Tests for ``rrperf bench``: formats, the exact API calls, save/compare/regressions, errors.
 
-The regression check runs real command systems declared in an ``rrperf.toml``: a system
-``gen`` that starts Python and exits is saved as the baseline, then ``gen`` is redeclared to
-sleep 0.5 s. Four iterations a side separate completely, which the exact Mann-Whitney test
-(p = 2/70) and the bootstrap interval of the ratio (above 1.05 by a wide margin) turn into a
-regression, deterministically.
+The regression check runs a real command system ``gen`` (Python that starts and exits),
+declared in an ``rrperf.toml``, against stored runs constructed far from any real timing
+(0.1 ms and 50 s per iteration), so the answers (slower beyond the drift allowance of one
+stored run; far faster) do not depend on how busy the machine is.
 """
 
 from __future__ import annotations
@@ -31,9 +30,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::rrperf.errors.StabilityWarning"
 REPO = Path(__file__).resolve().parents[2]
 RRPERF = REPO / ".venv" / "bin" / "rrperf"
 FAST = f'{sys.executable} -c "pass"'
-SLOW = f'{sys.executable} -c "import time; time.sleep(0.5)"'
-# 1 s: more than 3.15 times a start-up of Python even on a loaded machine (up to 0.45 s).
-SLOWER = f'{sys.executable} -c "import time; time.sleep(1.0)"'
 TINY = ["--scenarios", "small", "--iterations", "2", "--warmup", "0", "--seed", "1"]
 REPORT_KEYS = [
     "metadata", "rows", "summary", "comparison", "correctness", "stability", "warnings",
@@ -210,6 +206,25 @@ def test_table_and_markdown_for_people(
     ]
 
 
+def store_fake_run(name: str, wall_s: float, *, system: str = "gen") -> str:
+    """Store a complete run of ``system`` on ``small`` whose 4 iterations took about
+    ``wall_s`` each (constructed: a baseline far from any real timing makes the answer
+    independent of how busy the machine is)."""
+    from rrperf.bench.results import BenchmarkResult, measurements_frame
+
+    rows = [{
+        "run_id": f"{name}-run", "started_at": pd.Timestamp("2026-11-01T00:00:00Z"),
+        "scenario": "small", "system": system, "strategy": "", "cache_state": "cold",
+        "iteration": i, "order": 0, "warmup": False, "wall_s": wall_s * (1 + i / 100),
+        "cpu_s": wall_s, "peak_rss_mb": 5.0, "n_tables": 4, "files_total": 0,
+        "files_written": 0, "files_unchanged": 0, "cache_hits": 0, "cache_misses": 0,
+        "output_digest": "d", "error": None,
+    } for i in range(4)]
+    with HistoryStore(".rrperf/history.sqlite") as store:
+        store.save_result(BenchmarkResult(measurements_frame(rows)), name=name)
+    return f"{name}-run"
+
+
 def test_save_compare_fail_on_regression(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -221,29 +236,27 @@ def test_save_compare_fail_on_regression(
     store_path = project / ".rrperf" / "history.sqlite"  # the default history path
     with HistoryStore(store_path) as store:
         runs = store.list_runs()
-        base = store.load_run("base")
     assert runs[["name", "status", "n_rows", "systems"]].astype(object).values.tolist() == [
         ["base", "complete", 4, "gen"],
     ]
 
-    # gen becomes 1 s slower (about 30x): beyond the drift allowance of one stored run,
-    # so slower, exit 1, one stderr line per finding.
-    declare(project, SLOWER)
-    argv = [*common, "--compare", "base", "--fail-on-regression", "--save", "slow",
+    # Against a stored run of 0.1 ms per iteration, starting Python is hundreds of times
+    # slower: beyond the drift allowance of one stored run, so slower, exit 1, one stderr
+    # line per finding.
+    tiny_id = store_fake_run("tiny", 1e-4)
+    argv = [*common, "--compare", "tiny", "--fail-on-regression", "--save", "now",
             "--format", "json"]
     assert main(argv) == 1
     out, err = capsys.readouterr()
-    base_id = base.run_ids[0]
     findings = [line for line in err.splitlines() if line.startswith("rrperf: ")]
     assert len(findings) == 2
     assert findings[0].startswith("rrperf: slower: small gen cold: time ratio ")
     assert findings[0].endswith("against one stored run, beyond the drift allowance of 3x")
     assert findings[1] == "rrperf: gate: slower (exit 1)"
-    assert "note: 1 run(s) named 'base' already" not in err
     payload = json.loads(out)
     assert list(payload) == [*REPORT_KEYS, "gate", "compared_with", "regressions"]
     assert payload["compared_with"] == {
-        "name": "base", "run_id": base_id, "threshold": 0.05, "run_ids": [base_id],
+        "name": "tiny", "run_id": tiny_id, "threshold": 0.05, "run_ids": [tiny_id],
     }
     assert payload["gate"]["outcome"] == "slower"
     [row] = payload["regressions"]
@@ -253,22 +266,26 @@ def test_save_compare_fail_on_regression(
     assert (row["n_runs"], row["decision"]) == (1, "slower")
     # The ratio and interval are detect_regressions' on the stored rows.
     with HistoryStore(store_path) as store:
-        slow = store.load_run("slow")
-    oracle = detect_regressions(slow.data, base.data, threshold=0.05)
+        now = store.load_run("now")
+        tiny = store.load_run("tiny")
+    oracle = detect_regressions(now.data, tiny.data, threshold=0.05)
     assert row["ratio"] == pytest.approx(float(oracle["ratio"].iloc[0]))
     assert row["ratio_ci_low"] == pytest.approx(float(oracle["ratio_ci_low"].iloc[0]))
     assert row["ratio_ci_low"] > 3 * 1.05
 
-    # Back to the fast command, compared with the slow run: far faster, exit 0.
-    declare(project, FAST)
-    assert main([*common, "--compare", "slow", "--fail-on-regression", "--no-progress"]) == 0
+    # Against a stored run of 50 s per iteration: far faster, exit 0.
+    huge_id = store_fake_run("huge", 50.0)
+    assert main([*common, "--compare", "huge", "--fail-on-regression", "--no-progress"]) == 0
     out, err = capsys.readouterr()
     assert [line for line in err.splitlines() if line.startswith("rrperf: ")] == [
         "rrperf: gate: pass (exit 0)",
     ]
     lines = out.splitlines()
-    slow_id = slow.run_ids[0]
-    assert f"Check against stored slow ({slow_id}) (ratio = this run / stored)" in lines
+    title = f"Check against stored huge ({huge_id}) (ratio = this run / stored)"
+    assert title in lines
+    table = lines[lines.index(title) + 3]
+    assert table.split()[:4] == ["small", "gen", "cold", "1"]
+    assert table.split()[-2:] == ["not", "slower"]
     at = lines.index("Machine")
     assert lines[at + 1].split() == ["this", "run", "stored", "run"]
     assert lines[at + 2].split()[0] == "run"
@@ -276,24 +293,22 @@ def test_save_compare_fail_on_regression(
         "cpu model", "cpus", "load avg at start (1, 5, 15 min)", "load avg at end",
         "other benchmarks running",
     ]
-    assert lines[-1].split()[-2:] == ["none", "none"]
-    table = lines[lines.index(f"Check against stored slow ({slow_id}) (ratio = this run / "
-                              "stored)") + 3]
-    assert table.split()[:4] == ["small", "gen", "cold", "1"]
-    assert table.split()[-2:] == ["not", "slower"]
+    # this run knows its load and the other benchmarks; the constructed one does not
+    assert lines[-1].split()[-2:] == ["none", "unknown"]
 
-    # A third run of the name: saving keeps both and says so.
+    # A second run of a name: saving keeps both and says so.
     assert main([*common, "--save", "base", "--format", "csv"]) == 0
     assert "note: 1 run(s) named 'base' already in .rrperf/history.sqlite; this run is added " \
         "beside them" in capsys.readouterr().err
+    with HistoryStore(store_path) as store:
+        assert store.list_runs()["name"].tolist().count("base") == 2
 
     # Without --fail-on-regression the finding is reported and the exit status stays 0.
-    declare(project, SLOWER)
-    assert main([*common, "--compare", "base", "--format", "markdown", "--no-progress"]) == 0
+    assert main([*common, "--compare", "tiny", "--format", "markdown", "--no-progress"]) == 0
     out, err = capsys.readouterr()
     assert not [line for line in err.splitlines() if line.startswith("rrperf: ")]
     section = out[out.index("## Against stored"):].splitlines()
-    assert section[0].startswith("## Against stored base (")
+    assert section[0] == f"## Against stored tiny ({tiny_id})"
     assert section[2] == "Outcome: slower (1 group(s) checked, threshold 5.0%)"
     assert section[4].startswith("- slower: small gen cold: time ratio ")
 
