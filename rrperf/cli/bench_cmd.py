@@ -2,12 +2,15 @@
 
 Output by ``--format``:
 
-* ``table`` (default): the summary, the comparison with the baseline system and, with
-  ``--compare``, the regression check, as aligned text for people.
+* ``table`` (default): the summary and the comparison with the baseline (with the gate's
+  ``decision`` per variant) and, with ``--compare``, the check against the stored runs and
+  both runs' machine facts side by side, as aligned text for people.
 * ``markdown``: the :func:`rrperf.bench.report.generate_report` Markdown report, plus a
-  ``Regressions`` section with ``--compare``.
+  ``Gate`` section and, with ``--compare``, an ``Against stored NAME`` section.
 * ``json``: one object with the keys of the JSON report (``metadata, rows, summary, comparison,
-  correctness, stability``) plus ``compared_with`` and ``regressions`` with ``--compare``.
+  correctness, stability, warnings``), ``gate`` (baseline, metric, outcome, the same-run
+  rows, the messages) and, with ``--compare``, ``compared_with`` and ``regressions`` (the
+  rows of :func:`rrperf.bench.gate.stored_gate`).
 * ``csv``: the measurement table, exactly ``DataFrame.to_csv(index=False)``.
 
 The progress bar goes to stderr, and only for ``table`` and ``markdown``, so stdout stays
@@ -319,6 +322,7 @@ def _print_table(
     against: str,
     machine: list[str],
     value: str,
+    threshold: float,
 ) -> None:
     data = result.data
     run_ids = ", ".join(result.run_ids)
@@ -342,7 +346,7 @@ def _print_table(
     else:
         print(
             f"Comparison with {baseline} (ratio < 1 is faster; slower means beyond "
-            f"+{same_run_pct(same_run)})"
+            f"+{threshold:g})"
         )
         print(text_table(same_run.table, _GATE_COLUMNS))
     correctness = result.correctness
@@ -363,11 +367,6 @@ def _print_table(
             print("Machine")
             for line in machine:
                 print(line)
-
-
-def same_run_pct(gate: Gate) -> str:
-    """The threshold a gate decided at, as text (kept on the table by the caller)."""
-    return str(gate.table.attrs.get("threshold", ""))
 
 
 def _markdown(
@@ -629,7 +628,6 @@ def run(args: argparse.Namespace) -> int:
             data, baseline, threshold=args.threshold, value=value,
             confidence=AUTO_CONFIDENCE if auto else 0.95,
         )
-        same_run.table.attrs["threshold"] = f"{args.threshold:g}"
     stored: Gate | None = None
     compared_with: dict[str, Any] | None = None
     against = ""
@@ -672,7 +670,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_table(
             result, saved=saved, baseline=baseline, same_run=same_run, stored=stored,
-            against=against, machine=machine, value=value,
+            against=against, machine=machine, value=value, threshold=args.threshold,
         )
 
     if dead:
