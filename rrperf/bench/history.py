@@ -539,8 +539,19 @@ class HistoryStore:
         if found[0] != status:
             raise HistoryError(f"run {run_id!r} is {found[0]}, expected it to be {status}")
 
-    def finish_run(self, run_id: str, status: str = "complete") -> None:
+    def finish_run(
+        self, run_id: str, status: str = "complete", *, metadata: RunMetadata | None = None
+    ) -> None:
         """Mark a running run ``complete`` or ``failed``.
+
+        Parameters
+        ----------
+        run_id : str
+        status : {"complete", "failed"}
+        metadata : RunMetadata, optional
+            The run's metadata as it stands at the end; its ``config_json`` replaces the
+            stored one (the runner adds facts known only at the end, such as the load average
+            at the end of the run). The other fields stay as stored by :meth:`start_run`.
 
         Raises
         ------
@@ -559,6 +570,16 @@ class HistoryStore:
                     "UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?",
                     (status, time.time_ns(), run_id),
                 )
+                if metadata is not None:
+                    found = conn.execute(
+                        "SELECT metadata FROM runs WHERE run_id = ?", (run_id,)
+                    ).fetchone()
+                    record = json.loads(found[0])
+                    record["config_json"] = metadata.config_json
+                    conn.execute(
+                        "UPDATE runs SET metadata = ? WHERE run_id = ?",
+                        (json.dumps(record, sort_keys=True, allow_nan=False), run_id),
+                    )
 
         self._run(finish, "finish a run")
         logger.info("history: run %s %s", run_id, status)
@@ -733,6 +754,65 @@ class HistoryStore:
         (run_id, baseline, meta_json), rows = self._run(load, "load a run")
         record = json.loads(meta_json)
         return BenchmarkResult(_frame_from_sql(rows), metadata_frame([record]), baseline=baseline)
+
+    def complete_runs(
+        self, run_id_or_name: str, *, limit: int = 5
+    ) -> tuple[list[BenchmarkResult], list[tuple[str, str]]]:
+        """The complete runs a comparison may use as its baseline, newest last.
+
+        A run id gives that run, which must be complete. A name gives up to ``limit`` of the
+        latest complete runs of that name; runs of that name newer than the latest complete
+        one (``failed``: stopped by an error or Ctrl-C; ``running``: still running or killed)
+        are skipped and returned so the caller can say so.
+
+        Returns
+        -------
+        (runs, skipped) : list of BenchmarkResult, list of (run_id, status)
+            ``skipped`` newest first.
+
+        Raises
+        ------
+        HistoryError
+            When no run has that id or name, when the run named by id is not complete, or
+            when no run of that name is complete.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ConfigError(f"limit must be an integer >= 1, got {limit!r}")
+
+        def query(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            found = conn.execute(
+                "SELECT run_id, status FROM runs WHERE run_id = ?", (run_id_or_name,)
+            ).fetchall()
+            if found:
+                return [tuple(r) for r in found]
+            return [
+                tuple(r) for r in conn.execute(
+                    "SELECT run_id, status FROM runs WHERE name = ? "
+                    "ORDER BY started_at DESC, rowid DESC",
+                    (run_id_or_name,),
+                )
+            ]
+
+        rows = self._run(query, "find baseline runs")
+        if not rows:
+            self._run(lambda conn: self._find_run(conn, run_id_or_name), "find a run")
+        if len(rows) == 1 and rows[0][0] == run_id_or_name and rows[0][1] != "complete":
+            raise HistoryError(
+                f"run {run_id_or_name!r} is {rows[0][1]}; a failed or interrupted run is not "
+                "used as a baseline"
+            )
+        complete = [r[0] for r in rows if r[1] == "complete"]
+        if not complete:
+            statuses = ", ".join(f"{rid} {st}" for rid, st in rows[:5])
+            raise HistoryError(
+                f"no complete run named {run_id_or_name!r} in history store {self._where} "
+                f"({len(rows)} run(s): {statuses}); a failed or interrupted run is not used "
+                "as a baseline"
+            )
+        newest = rows.index(next(r for r in rows if r[1] == "complete"))
+        skipped = [(str(rid), str(st)) for rid, st in rows[:newest]]
+        runs = [self.load_run(rid) for rid in reversed(complete[:limit])]
+        return runs, skipped
 
     def load_history(
         self,

@@ -8,6 +8,7 @@ from the measurements the way pyperf keeps ``common_metadata`` apart from values
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import json
@@ -27,7 +28,10 @@ from rrperf.errors import BenchmarkError, ConfigError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["RunMetadata", "canonical_json", "collect_metadata", "new_run_id"]
+__all__ = [
+    "RUNNING_DIR_ENV", "BenchmarkPresence", "RunMetadata", "canonical_json", "collect_metadata",
+    "describe_others", "load_average", "new_run_id", "running_dir",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -293,3 +297,111 @@ def collect_metadata(
         started_at=datetime.now(UTC) if started_at is None else started_at,
     )
 
+
+
+# --- machine facts and benchmarks running side by side -----------------------------------------
+
+#: Environment variable naming the folder where running benchmarks leave their pid files
+#: (default: ``rrperf-running-<uid>`` in the temporary folder, one per user and machine).
+RUNNING_DIR_ENV = "RRPERF_RUNNING_DIR"
+
+
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages (rounded to 0.01), None where unknown."""
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except (OSError, AttributeError):
+        return None
+
+
+def running_dir() -> Path:
+    """The folder of pid files of running benchmarks (see :data:`RUNNING_DIR_ENV`)."""
+    import tempfile
+
+    env = os.environ.get(RUNNING_DIR_ENV)
+    if env:
+        return Path(env)
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    return Path(tempfile.gettempdir()) / f"rrperf-running-{uid}"
+
+
+class BenchmarkPresence:
+    """Announce this benchmark on the machine and see the others that are running.
+
+    Entering writes ``<pid>.json`` (pid, start time, command line) into :func:`running_dir`;
+    leaving removes it. :meth:`others` lists the files of other processes that are still
+    alive (checked with psutil, comparing the process start time so a reused pid does not
+    count) and removes stale ones. Two benchmarks on a 2-core machine slow each other down;
+    the runner records what it saw in the run's metadata and ``rrperf bench`` warns.
+
+    Parameters
+    ----------
+    folder : path or None
+        Where the pid files live; :func:`running_dir` when None.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str] | None = None) -> None:
+        self.folder = Path(folder) if folder is not None else running_dir()
+        self._mine: Path | None = None
+
+    def __enter__(self) -> BenchmarkPresence:
+        import sys
+
+        import psutil
+
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            me = psutil.Process()
+            record = {
+                "pid": me.pid,
+                "create_time": me.create_time(),
+                "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "argv": sys.argv[:6],
+            }
+            path = self.folder / f"{me.pid}.json"
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(record), encoding="utf-8")
+            tmp.replace(path)
+            self._mine = path
+        except (OSError, psutil.Error) as err:
+            logger.debug("cannot announce the benchmark in %s: %s", self.folder, err)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._mine is not None:
+            with contextlib.suppress(OSError):
+                self._mine.unlink()
+            self._mine = None
+
+    def others(self) -> list[dict[str, Any]]:
+        """Other benchmarks running now: ``{"pid", "started_at", "argv"}`` each, by pid."""
+        import psutil
+
+        out: list[dict[str, Any]] = []
+        try:
+            files = sorted(self.folder.glob("*.json"))
+        except OSError:
+            return out
+        for path in files:
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+                pid = int(record["pid"])
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            if pid == os.getpid():
+                continue
+            try:
+                alive = abs(psutil.Process(pid).create_time() - float(record["create_time"])) < 1
+            except (psutil.Error, ValueError, KeyError, TypeError):
+                alive = False
+            if not alive:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                continue
+            out.append({k: record.get(k) for k in ("pid", "started_at", "argv")})
+        return out
+
+
+def describe_others(others: list[dict[str, Any]]) -> str:
+    """``"pid 123 (started 2026-...)"`` joined with commas."""
+    return ", ".join(f"pid {o['pid']} (started {o.get('started_at')})" for o in others)

@@ -664,7 +664,8 @@ def compare(
             names = [_label(*_row(variant_keys, v).values()) for v in base_here]
             raise BenchmarkError(
                 f"baseline {baseline!r} matches several variants in one group: "
-                f"{', '.join(names)}; name one as system/strategy"
+                f"{', '.join(names)}; name one as system/strategy, e.g. baseline="
+                f"{names[0]!r} (rrperf bench --baseline {names[0]})"
             )
         b_idx = cells.get((gid, base_here[0]), empty) if base_here else empty
         outer_key = _row(first, gid) if outer_cols else {}

@@ -420,7 +420,7 @@ def check_correctness(data: pd.DataFrame, *, baseline: str = "legacy") -> pd.Dat
     data : DataFrame
         Measurement table.
     baseline : str
-        The reference system (default ``"legacy"``).
+        The reference system (default ``"legacy"``), or one variant ``system/strategy``.
 
     Returns
     -------
@@ -435,9 +435,14 @@ def check_correctness(data: pd.DataFrame, *, baseline: str = "legacy") -> pd.Dat
     rows: list[dict[str, Any]] = []
     base_digests: dict[Any, list[str]] = {}
     scenario: Any
-    for scenario, part in data[data["system"] == baseline].groupby("scenario", dropna=False):
+    b_system, _, b_strategy = baseline.partition("/")
+    is_base = data["system"] == b_system
+    if b_strategy:
+        is_base &= data["strategy"] == b_strategy
+    is_base = is_base.fillna(False).astype(bool)
+    for scenario, part in data[is_base].groupby("scenario", dropna=False):
         base_digests[scenario] = sorted(set(part["output_digest"].dropna()))
-    variants = data[data["system"] != baseline]
+    variants = data[~is_base]
     keys = ["scenario", "system", "strategy"]
     key: Any
     for key, part in variants.groupby(keys, dropna=False, sort=True):

@@ -110,7 +110,9 @@ if TYPE_CHECKING:
     from rrperf.config import RrperfConfig
     from rrperf.engine.strategies import Strategy
 
-__all__ = ["DEFAULT_SCENARIOS", "BenchmarkRunner", "IterationEvent", "PeakRssMeter", "Variant"]
+__all__ = [
+    "DEFAULT_SCENARIOS", "BenchmarkRunner", "IterationEvent", "PeakRssMeter", "StopRule", "Variant",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +166,10 @@ class IterationEvent:
 
 
 IterationCallback = Callable[[IterationEvent], None]
+#: ``until(rows, rounds)``: called after every complete measured round of a run with
+#: ``until`` set, with the rows so far (warm-ups included) and the measured rounds done;
+#: True ends the run there.
+StopRule = Callable[[Sequence[Mapping[str, Any]], int], bool]
 
 
 # --- memory ------------------------------------------------------------------------------------
@@ -572,6 +578,7 @@ class BenchmarkRunner:
         name: str | None = None,
         on_iteration: IterationCallback | None = None,
         client: Any = None,
+        until: StopRule | None = None,
     ) -> None:
         def _int(value: Any, what: str, minimum: int) -> int:
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -601,6 +608,11 @@ class BenchmarkRunner:
         from rrperf.bench.cluster import check_client  # issue 13 (imports no dask)
 
         self.client = check_client(client)
+        if until is not None and not callable(until):
+            raise ConfigError(
+                f"until must be a callable taking (rows, rounds) or None, got {until!r}"
+            )
+        self.until = until
         if name is not None and (not isinstance(name, str) or not name):
             raise ConfigError(f"name must be a non-empty string or None, got {name!r}")
         self.name = name
@@ -863,7 +875,13 @@ class BenchmarkRunner:
                 self, scenarios, systems=systems, strategies=strategies,
                 cache_states=cache_states, stacklevel=stacklevel + 1,
             )
-        from rrperf.bench.metadata import collect_metadata, new_run_id
+        from rrperf.bench.metadata import (
+            BenchmarkPresence,
+            canonical_json,
+            collect_metadata,
+            load_average,
+            new_run_id,
+        )
         from rrperf.bench.results import BenchmarkResult, measurements_frame
 
         resolved, variants, states = self.plan(
@@ -880,12 +898,18 @@ class BenchmarkRunner:
             "warmup": self.warmup,
             "seed": self.seed,
             "isolate": self.isolate,
+            "until": self.until is not None,
             "project": self.config.to_dict(),
         }
-        metadata = collect_metadata(run_id=run_id, name=self.name, config=run_config)
         rows: list[dict[str, Any]] = []
         caught = _WarningLog()
-        with self._history_store() as store:
+        with self._history_store() as store, BenchmarkPresence() as presence:
+            machine: dict[str, Any] = {
+                "load_avg_start": load_average(),
+                "other_benchmarks_at_start": presence.others(),
+            }
+            run_config["machine"] = machine
+            metadata = collect_metadata(run_id=run_id, name=self.name, config=run_config)
             if store is not None:
                 store.start_run(metadata, name=self.name, baseline=baseline)
             status = "failed"
@@ -895,8 +919,17 @@ class BenchmarkRunner:
             finally:
                 for sys_name in sys_names:
                     self._systems[sys_name].reset()
+                machine.update(
+                    load_avg_end=load_average(), other_benchmarks_at_end=presence.others()
+                )
+                metadata = replace(metadata, config_json=canonical_json(run_config))
                 if store is not None:
-                    store.finish_run(run_id, status)
+                    from rrperf.bench.history import HistoryStore
+
+                    if isinstance(store, HistoryStore):
+                        store.finish_run(run_id, status, metadata=metadata)
+                    else:  # another object with the three methods (see _check_history)
+                        store.finish_run(run_id, status)
         result = BenchmarkResult(
             measurements_frame(rows), metadata.to_frame(), baseline=baseline,
             warnings=caught.frame(),
@@ -948,28 +981,43 @@ class BenchmarkRunner:
                 tqdm(total=total, delay=1.0, disable=not self.progress, desc="rrperf bench",
                      unit="it", leave=False)
             )
-            for scenario in scenarios:
-                for state in states:
-                    folders = {
-                        v: root / _slug(scenario.name) / state / _slug(v.label) for v in variants
-                    }
+            cells = [(scenario, state) for scenario in scenarios for state in states]
+            folders = {
+                (scenario.name, state, v): root / _slug(scenario.name) / state / _slug(v.label)
+                for scenario, state in cells for v in variants
+            }
+
+            def one_round(scenario: BenchScenario, state: str, rnd: int) -> None:
+                ordering = rng.sample(list(variants), len(variants))
+                for position, variant in enumerate(ordering):
+                    row = self._iteration(
+                        run_id=run_id, scenario=scenario, variant=variant,
+                        cache_state=state, iteration=rnd, order=position,
+                        warmup=rnd < self.warmup,
+                        out_dir=folders[(scenario.name, state, variant)],
+                        work_dir=work_dir, pool=pool, caught=caught,
+                    )
+                    rows.append(row)
+                    if store is not None:
+                        store.append_iteration(run_id, row)
+                    bar.update(1)
+                    if self.on_iteration is not None:
+                        self.on_iteration(
+                            IterationEvent(len(rows), total, MappingProxyType(dict(row)))
+                        )
+
+            if self.until is None:
+                for scenario, state in cells:
                     for rnd in range(rounds):
-                        ordering = rng.sample(list(variants), len(variants))
-                        for position, variant in enumerate(ordering):
-                            row = self._iteration(
-                                run_id=run_id, scenario=scenario, variant=variant,
-                                cache_state=state, iteration=rnd, order=position,
-                                warmup=rnd < self.warmup, out_dir=folders[variant],
-                                work_dir=work_dir, pool=pool, caught=caught,
-                            )
-                            rows.append(row)
-                            if store is not None:
-                                store.append_iteration(run_id, row)
-                            bar.update(1)
-                            if self.on_iteration is not None:
-                                self.on_iteration(
-                                    IterationEvent(len(rows), total, MappingProxyType(dict(row)))
-                                )
+                        one_round(scenario, state, rnd)
+            else:
+                for rnd in range(rounds):
+                    for scenario, state in cells:
+                        one_round(scenario, state, rnd)
+                    measured = rnd + 1 - self.warmup
+                    if measured > 0 and self.until(rows, measured):
+                        logger.info("stop rule met after %d measured round(s)", measured)
+                        break
         return rows
 
     @contextmanager

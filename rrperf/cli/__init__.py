@@ -1,7 +1,8 @@
 """The ``rrperf`` command line: parse, call the library, print.
 
 Exit codes: 0 success; 1 an :class:`~rrperf.errors.RrperfError` (a one-line message on stderr,
-no traceback); 2 a usage error (argparse); 130 interrupted. ``--fail-on-regression`` uses 1 too.
+no traceback); 2 a usage error (argparse); 130 interrupted. ``bench --fail-on-regression`` uses 1
+for a variant shown slower and 3 for an inconclusive answer (:mod:`rrperf.bench.gate`).
 Any other exception is a bug and shows its traceback.
 """
 

@@ -2,17 +2,28 @@
 
 Output by ``--format``:
 
-* ``table`` (default): the summary, the comparison with the baseline system and, with
-  ``--compare``, the regression check, as aligned text for people.
+* ``table`` (default): the summary and the comparison with the baseline (with the gate's
+  ``decision`` per variant) and, with ``--compare``, the check against the stored runs and
+  both runs' machine facts side by side, as aligned text for people.
 * ``markdown``: the :func:`rrperf.bench.report.generate_report` Markdown report, plus a
-  ``Regressions`` section with ``--compare``.
+  ``Gate`` section and, with ``--compare``, an ``Against stored NAME`` section.
 * ``json``: one object with the keys of the JSON report (``metadata, rows, summary, comparison,
-  correctness, stability``) plus ``compared_with`` and ``regressions`` with ``--compare``.
+  correctness, stability, warnings``), ``gate`` (baseline, metric, outcome, the same-run
+  rows, the messages) and, with ``--compare``, ``compared_with`` and ``regressions`` (the
+  rows of :func:`rrperf.bench.gate.stored_gate`).
 * ``csv``: the measurement table, exactly ``DataFrame.to_csv(index=False)``.
 
 The progress bar goes to stderr, and only for ``table`` and ``markdown``, so stdout stays
-machine-readable. ``--fail-on-regression`` exits 1 when the check finds a regression, with one
-``rrperf: regression: ...`` line per regression on stderr.
+machine-readable.
+
+The gate (:mod:`rrperf.bench.gate`): every variant is compared with the in-run baseline
+(``--baseline``, default ``legacy`` when measured, else the first system), and with
+``--compare NAME`` the run is also judged against the stored complete runs of NAME. With
+``--fail-on-regression`` the exit status is 0 when every comparison rules out a slowdown
+beyond ``--threshold``, 1 when one is shown slower (or on an error: a variant whose iterations
+all failed, nothing to compare), 3 when the answer is inconclusive; each finding is one
+``rrperf: ...`` line on stderr. Usage errors exit 2. Without ``--fail-on-regression`` the exit
+status is 0 unless the run is an error.
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ import argparse
 import contextlib
 import html
 import sys
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rrperf.cli._cluster import add_cluster_options, cluster_client
@@ -37,6 +49,7 @@ from rrperf.errors import ConfigError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from rrperf.bench.gate import Gate
     from rrperf.bench.results import BenchmarkResult
 
 FORMATS: tuple[str, ...] = ("table", "json", "markdown", "csv")
@@ -55,10 +68,12 @@ _COMPARISON_COLUMNS = [
     "scenario", "system", "strategy", "cache_state", "baseline", "ratio", "ratio_ci_low",
     "ratio_ci_high", "p_value", "verdict",
 ]
-_REGRESSION_COLUMNS = [
-    "scenario", "system", "strategy", "cache_state", "n_current", "n_baseline", "ratio",
-    "ratio_ci_low", "ratio_ci_high", "p_adjusted", "regression", "improvement",
+_GATE_COLUMNS = [*_COMPARISON_COLUMNS, "decision"]
+_STORED_COLUMNS = [
+    "scenario", "system", "strategy", "cache_state", "n_runs", "ratio", "ratio_ci_low",
+    "ratio_ci_high", "decision",
 ]
+
 
 
 def _threshold(text: str) -> float:
@@ -73,14 +88,56 @@ def _threshold(text: str) -> float:
     return value
 
 
+def _iterations(text: str) -> int | str:
+    """argparse type of ``--iterations``: a whole number >= 1 or ``auto``."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of rounds >= 1 or 'auto', got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of rounds >= 1, got {text!r}")
+    return value
+
+
+def _count(minimum: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a number >= {minimum}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    """argparse type of ``--time-budget``: seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds such as 90, got {text!r}") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from rrperf.bench.gate import DEFAULT_TIME_BUDGET_S, MAX_ROUNDS, MIN_ROUNDS
+
     p = sub.add_parser(
         "bench",
         help="benchmark systems on scenarios, save the run, check it for regressions",
         description="Run every scenario x system x strategy x cache state with interleaved, "
-        "seeded iterations; print the summary and the comparison with the baseline system "
-        "(legacy when measured, else the first). Exit status: 0 success, 1 error or (with "
-        "--fail-on-regression) a regression, 2 usage error.",
+        "seeded iterations; print the summary and the comparison with the baseline "
+        "(--baseline; legacy when measured, else the first system). Exit status: 0 success "
+        "(with --fail-on-regression: no variant slower beyond --threshold, shown), 1 error or "
+        "a variant shown slower, 2 usage error, 3 inconclusive (with --fail-on-regression).",
     )
     p.add_argument(
         "--scenarios", type=csv_list, default=None, metavar="A,B",
@@ -91,30 +148,58 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--systems", type=csv_list, default=None, metavar="A,B",
         help="system names: legacy, pipeline or [systems.NAME] of rrperf.toml "
-        "(default: legacy, pipeline)",
+        "(default: legacy, pipeline; with --against: none beside the two revisions)",
     )
     p.add_argument(
         "--strategies", type=csv_list, default=None, metavar="A,B",
         help="strategies of the systems that run them (pipeline)",
     )
-    p.add_argument("--iterations", type=int, default=5, metavar="N", help="measured rounds (5)")
-    p.add_argument("--warmup", type=int, default=1, metavar="N", help="warm-up rounds (1)")
     p.add_argument(
-        "--cache", default="cold", metavar="STATE", help="cache state: cold, warm or both (cold)"
+        "--baseline", default=None, metavar="SYSTEM[/STRATEGY]",
+        help="the in-run baseline of the comparison and the gate (default: legacy when "
+        "measured, else the first system; with --against: the revision)",
+    )
+    p.add_argument(
+        "--against", default=None, metavar="REV",
+        help="also measure the generator of git revision REV (a worktree kept under "
+        ".rrperf/worktrees/) as a system named after REV, beside 'working' (this tree), "
+        "both as whole commands with this environment's dependencies",
+    )
+    p.add_argument(
+        "--iterations", type=_iterations, default=5, metavar="N|auto",
+        help=f"measured rounds (5); 'auto' adds rounds until every comparison is clear: at "
+        f"least {MIN_ROUNDS}, at most --max-rounds, within --time-budget",
+    )
+    p.add_argument(
+        "--time-budget", type=_seconds, default=None, metavar="SECONDS",
+        help=f"with --iterations auto: stop adding rounds after this long "
+        f"({DEFAULT_TIME_BUDGET_S:g})",
+    )
+    p.add_argument(
+        "--max-rounds", type=_count(MIN_ROUNDS), default=MAX_ROUNDS, metavar="N",
+        help=f"with --iterations auto: most measured rounds ({MAX_ROUNDS})",
+    )
+    p.add_argument("--warmup", type=_count(0), default=1, metavar="N", help="warm-up rounds (1)")
+    p.add_argument(
+        "--cache", default="cold", choices=tuple(CACHE_CHOICES), metavar="STATE",
+        help="cache state: cold, warm or both (cold)",
     )
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (table)")
     p.add_argument("--save", default=None, metavar="NAME", help="store the run under NAME")
     p.add_argument(
         "--compare", default=None, metavar="NAME",
-        help="check for regressions against the latest stored run of NAME (or a run id)",
+        help="also judge the run against the latest complete stored runs of NAME (or a run "
+        "id); needs 3 runs to tell machine drift from a change",
     )
+    _add_metric_option(p)
     p.add_argument(
         "--threshold", type=_threshold, default=0.05, metavar="F",
         help="relative slowdown that counts as a regression (0.05)",
     )
     p.add_argument(
         "--fail-on-regression", action="store_true",
-        help="exit 1 when --compare finds a regression (for CI)",
+        help="exit 1 when a variant is shown slower than the baseline beyond --threshold, "
+        "3 when that cannot be ruled out (for CI)",
     )
     add_history_option(p)
     p.add_argument("--seed", type=int, default=None, metavar="N", help="seed of the run order")
@@ -126,134 +211,359 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(run=run, bench_parser=p)
 
 
+#: Columns ``--metric`` may name (the gate compares any numeric measurement column).
+METRICS: tuple[str, ...] = ("wall_s", "cpu_s")
+
+
+def _add_metric_option(p: argparse.ArgumentParser) -> None:
+    """``--metric``: the column the summary, the comparison and the gate use."""
+    p.add_argument(
+        "--metric", choices=METRICS, default="wall_s",
+        help="measured column the summary, comparison and gate use: wall_s (default) or "
+        "cpu_s (CPU time of the process and its children; steadier than wall time when "
+        "other processes come and go, but blind to waiting)",
+    )
+
+
 def _label(system: Any, strategy: Any) -> str:
     return f"{system}/{strategy}" if isinstance(strategy, str) and strategy else str(system)
 
 
-def _regression_line(row: Any, against: str) -> str:
-    """One regression or improvement, in words."""
-    kind = "regression" if row.regression else "improvement"
-    return (
-        f"{kind}: {row.scenario} {_label(row.system, row.strategy)} {row.cache_state}: "
-        f"time ratio {row.ratio:.3g} (95% CI {row.ratio_ci_low:.3g} to "
-        f"{row.ratio_ci_high:.3g}, adjusted p {row.p_adjusted:.2g}) against {against}"
-    )
+def resolve_baseline(spec: str | None, variants: Sequence[Any]) -> str:
+    """The baseline label (``system`` or ``system/strategy``) among the planned variants.
+
+    Parameters
+    ----------
+    spec : str or None
+        ``--baseline``; None picks ``legacy`` when measured, else the first system (named by
+        its system name when it is measured with one strategy, else its first variant).
+    variants : sequence of Variant
+        From :meth:`rrperf.bench.runner.BenchmarkRunner.plan`.
+
+    Raises
+    ------
+    ConfigError
+        When ``spec`` matches no variant, or names a system that runs several strategies
+        without one (the message lists the ``system/strategy`` names to choose from).
+    """
+    labels = [v.label for v in variants]
+    if spec is None:
+        systems = list(dict.fromkeys(v.system for v in variants))
+        system = "legacy" if "legacy" in systems else systems[0]
+        mine = [v.label for v in variants if v.system == system]
+        return str(system) if len(mine) == 1 else str(mine[0])
+    system, slash, strategy = spec.partition("/")
+    if slash:
+        if spec in labels:
+            return str(spec)
+        raise ConfigError(
+            f"--baseline {spec!r} is not measured; variants: {', '.join(labels)}"
+        )
+    matches = [v.label for v in variants if v.system == system]
+    if not matches:
+        raise ConfigError(f"--baseline {spec!r} is not measured; variants: {', '.join(labels)}")
+    if len(matches) > 1:
+        raise ConfigError(
+            f"--baseline {spec!r} runs several strategies ({', '.join(matches)}); name one, "
+            f"e.g. --baseline {matches[0]}"
+        )
+    return str(system)
 
 
-def _changes(regressions: pd.DataFrame) -> pd.DataFrame:
-    flagged = regressions["regression"] | regressions["improvement"]
-    return regressions[flagged.to_numpy(dtype=bool)]
+def _machine(meta: pd.DataFrame) -> dict[str, Any]:
+    """Machine facts of a run's metadata table: CPU model, CPUs, load at start and end."""
+    import json
+
+    if meta.empty:
+        return {}
+    row = meta.iloc[0]
+    try:
+        facts = json.loads(str(row["config_json"])).get("machine", {})
+    except (ValueError, AttributeError):
+        facts = {}
+
+    def load(key: str) -> str:
+        value = facts.get(key) if isinstance(facts, dict) else None
+        return ", ".join(f"{v:.2f}" for v in value) if isinstance(value, list) else "unknown"
+
+    others = facts.get("other_benchmarks_at_start") if isinstance(facts, dict) else None
+    later = facts.get("other_benchmarks_at_end") if isinstance(facts, dict) else None
+    pids = sorted({
+        int(o["pid"]) for o in [*(others or []), *(later or [])]
+        if isinstance(o, dict) and isinstance(o.get("pid"), int)
+    })
+    return {
+        "run": str(row["run_id"]),
+        "cpu model": str(row["cpu_model"]) if row["cpu_model"] is not None else "unknown",
+        "cpus": str(row["cpu_count"]),
+        "load avg at start (1, 5, 15 min)": load("load_avg_start"),
+        "load avg at end": load("load_avg_end"),
+        "other benchmarks running": ", ".join(f"pid {p}" for p in pids) if pids else (
+            "none" if isinstance(facts, dict) and "load_avg_start" in facts else "unknown"
+        ),
+    }
+
+
+def _machine_lines(current: pd.DataFrame, stored: pd.DataFrame) -> list[str]:
+    mine, theirs = _machine(current), _machine(stored)
+    keys = list(dict.fromkeys([*mine, *theirs]))
+    width = max((len(k) for k in keys), default=0)
+    col = max([len("this run"), *(len(str(mine.get(k, ""))) for k in keys)])
+    lines = [f"{'':{width}}  {'this run':{col}}  stored run"]
+    lines += [
+        f"{k:{width}}  {mine.get(k, 'unknown'):{col}}  {theirs.get(k, 'unknown')}" for k in keys
+    ]
+    return lines
 
 
 def _print_table(
     result: BenchmarkResult,
     *,
     saved: str | None,
-    regressions: pd.DataFrame | None,
+    baseline: str,
+    same_run: Gate | None,
+    stored: Gate | None,
     against: str,
+    machine: list[str],
+    value: str,
+    threshold: float,
 ) -> None:
     data = result.data
     run_ids = ", ".join(result.run_ids)
-    head = f"run {run_ids}: {len(data)} iterations ({int(data['warmup'].sum())} warm-up)"
+    rounds = int(data.loc[~data["warmup"].astype(bool), "iteration"].nunique()) if len(data) else 0
+    head = (
+        f"run {run_ids}: {len(data)} iterations ({int(data['warmup'].sum())} warm-up), "
+        f"{rounds} measured round(s)"
+    )
     if saved:
         head += f", saved as {saved}"
     print(head)
     print()
-    print("Summary (wall time in seconds, warm-ups left out)")
-    print(text_table(result.summary(), _SUMMARY_COLUMNS))
-    comparison = result.compare()
+    print(f"Summary ({value}, warm-ups left out)")
+    print(text_table(result.summary(value=value), _SUMMARY_COLUMNS))
     print()
-    if comparison.empty:
-        print(f"Comparison: only the baseline {result.baseline} was measured")
+    n_variants = len(data.drop_duplicates(["system", "strategy"])) if len(data) else 0
+    if (same_run is None or same_run.table.empty) and n_variants > 1:
+        print("Comparison: not made (a variant has no successful iteration)")
+    elif same_run is None or same_run.table.empty:
+        print(f"Comparison: only the baseline {baseline} was measured")
     else:
-        print(f"Comparison with {result.baseline} (ratio < 1 is faster)")
-        print(text_table(comparison, _COMPARISON_COLUMNS))
+        print(
+            f"Comparison with {baseline} (ratio < 1 is faster; slower means beyond "
+            f"+{threshold:g})"
+        )
+        print(text_table(same_run.table, _GATE_COLUMNS))
     correctness = result.correctness
     wrong = correctness[correctness["note"].notna().to_numpy(dtype=bool)]
     for row in wrong.itertuples(index=False):
         print(
             f"output check: {row.scenario} {_label(row.system, row.strategy)}: {row.note}"
         )
-    if regressions is not None:
+    if stored is not None:
         print()
-        print(f"Regression check against {against} (ratio = this run / that run)")
-        if regressions.empty:
+        print(f"Check against stored {against} (ratio = this run / stored)")
+        if stored.table.empty:
             print("no group in common")
         else:
-            print(text_table(regressions, _REGRESSION_COLUMNS))
-            n_reg = int(regressions["regression"].sum())
-            n_imp = int(regressions["improvement"].sum())
-            print(f"{n_reg} regression(s), {n_imp} improvement(s) in {len(regressions)} group(s)")
+            print(text_table(stored.table, _STORED_COLUMNS))
+        if machine:
+            print()
+            print("Machine")
+            for line in machine:
+                print(line)
 
 
 def _markdown(
-    result: BenchmarkResult, *, regressions: pd.DataFrame | None, against: str, threshold: float
+    result: BenchmarkResult, *, stored: Gate | None, against: str, threshold: float,
+    same_run: Gate | None,
 ) -> str:
     from rrperf.bench.report import generate_report
 
     text = generate_report(result, format="markdown")
-    if regressions is None:
-        return text
-    changes = _changes(regressions)
-    lines = [f"## Regressions against {against}", ""]
-    if changes.empty:
-        lines.append(
-            f"_none_ ({len(regressions)} group(s) checked, threshold {threshold:.1%})"
-            if len(regressions) else "_no group in common_"
-        )
-    else:
-        # Names come from the data: escape them so a name cannot inject HTML.
-        lines += [
-            f"- {html.escape(_regression_line(row, against), quote=False)}"
-            for row in changes.itertuples()
+    lines: list[str] = []
+    if same_run is not None and len(same_run.table):
+        lines += ["## Gate", "", f"Outcome: {same_run.outcome} (threshold {threshold:.1%})", ""]
+        lines += [f"- {html.escape(m, quote=False)}" for m in same_run.messages] or [
+            "_every variant shown not slower_"
         ]
+        lines.append("")
+    if stored is not None:
+        lines += [f"## Against stored {html.escape(against, quote=False)}", ""]
+        if stored.table.empty:
+            lines.append("_no group in common_")
+        else:
+            lines.append(f"Outcome: {stored.outcome} ({len(stored.table)} group(s) checked, "
+                         f"threshold {threshold:.1%})")
+            lines.append("")
+            # Names come from the data: escape them so a name cannot inject HTML.
+            lines += [f"- {html.escape(m, quote=False)}" for m in stored.messages]
+    if not lines:
+        return text
     return text + "\n" + "\n".join(lines) + "\n"
 
 
 def _json(
     result: BenchmarkResult,
     *,
-    regressions: pd.DataFrame | None,
+    same_run: Gate | None,
+    stored: Gate | None,
     compared_with: dict[str, Any] | None,
+    outcome: str | None,
+    baseline: str,
+    metric: str,
 ) -> dict[str, Any]:
     import json
 
     from rrperf.bench.report import generate_report
 
     payload: dict[str, Any] = json.loads(generate_report(result, format="json"))
-    if regressions is not None:
+    payload["gate"] = {
+        "baseline": baseline,
+        "metric": metric,
+        "outcome": outcome,
+        "same_run": frame_records(same_run.table) if same_run is not None else [],
+        "messages": [
+            *(same_run.messages if same_run is not None else []),
+            *(stored.messages if stored is not None else []),
+        ],
+    }
+    if stored is not None:
         payload["compared_with"] = compared_with
-        payload["regressions"] = frame_records(regressions)
+        payload["regressions"] = frame_records(stored.table)
     return payload
 
 
-def run(args: argparse.Namespace) -> int:
-    if args.fail_on_regression and args.compare is None:
-        args.bench_parser.error("--fail-on-regression needs --compare NAME")
-    states = CACHE_CHOICES.get(args.cache)
-    if states is None:
-        raise ConfigError(f"--cache must be cold, warm or both, got {args.cache!r}")
+class _AutoRounds:
+    """The stop rule of ``--iterations auto``: stop when the same-run gate is decided, when
+    the time budget is spent, or at ``--max-rounds`` (the runner's ``iterations``)."""
 
-    from rrperf.bench.regress import detect_regressions
+    def __init__(
+        self, *, baseline: str, threshold: float, value: str, budget_s: float,
+        single: bool,
+    ) -> None:
+        import time
+
+        from rrperf.bench.gate import MIN_ROUNDS
+
+        self.baseline = baseline
+        self.threshold = threshold
+        self.value = value
+        self.budget_s = budget_s
+        self.single = single
+        self.min_rounds = MIN_ROUNDS
+        self.started = time.perf_counter()
+        self.rounds = 0
+        self.checked = 0
+        self.reason = "max rounds"
+
+    def __call__(self, rows: Sequence[Mapping[str, Any]], rounds: int) -> bool:
+        import time
+
+        from rrperf.bench.gate import AUTO_CONFIDENCE, failed_variants, same_run_gate
+        from rrperf.bench.results import measurements_frame
+
+        self.rounds = rounds
+        if time.perf_counter() - self.started >= self.budget_s:
+            self.reason = "time budget spent"
+            return True
+        if rounds < self.min_rounds:
+            return False
+        if self.single:
+            self.reason = "nothing to compare in the run; minimum rounds"
+            return True
+        # Look again once the rounds grew by 10 % (fewer looks, less optional stopping; a
+        # look costs ~0.1 s at 100 rounds).
+        if self.checked and rounds - self.checked < max(1, self.checked // 10):
+            return False
+        self.checked = rounds
+        frame = measurements_frame(list(rows))
+        if failed_variants(frame):
+            self.reason = "a variant failed every iteration"
+            return True
+        gate = same_run_gate(
+            frame, self.baseline, threshold=self.threshold, value=self.value,
+            confidence=AUTO_CONFIDENCE,
+        )
+        if gate.decided:
+            self.reason = "every comparison decided"
+            return True
+        return False
+
+
+def _register_against(runner: Any, rev: str) -> list[str]:
+    """Set up ``--against REV``: two command systems; returns their names (REV's first)."""
+    from rrperf.bench.against import (
+        WORKING,
+        generator_command,
+        prepare_worktree,
+        working_code_root,
+    )
+    from rrperf.bench.systems import Command
+
+    info = prepare_worktree(rev)
+    command, env = generator_command(info.worktree)
+    runner.register_system(info.name, Command(command, name=info.name, env=env))
+    command, env = generator_command(working_code_root())
+    runner.register_system(WORKING, Command(command, name=WORKING, env=env))
+    print(
+        f"against {rev} ({info.commit[:12]}): worktree {info.worktree}; systems "
+        f"{info.name!r} and {WORKING!r} run whole commands with this environment's "
+        "dependencies",
+        file=sys.stderr,
+    )
+    return [info.name, WORKING]
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+
+    from rrperf.bench.gate import DEFAULT_TIME_BUDGET_S, combine, failed_variants, same_run_gate
+    from rrperf.bench.metadata import BenchmarkPresence, describe_others
     from rrperf.bench.runner import DEFAULT_SCENARIOS, BenchmarkRunner
     from rrperf.bench.systems import BUILTIN_SYSTEMS
 
+    auto = args.iterations == "auto"
+    if args.time_budget is not None and not auto:
+        args.bench_parser.error("--time-budget needs --iterations auto")
+    if auto and getattr(args, "cluster", None) is not None:
+        # each scenario's rounds run as one task on a worker: rounds cannot be added there
+        args.bench_parser.error("--iterations auto cannot be combined with --cluster")
+    value = str(getattr(args, "metric", None) or "wall_s")
+    states = CACHE_CHOICES[args.cache]
     location = history_location(args)
+    stored_runs: list[BenchmarkResult] = []
     with contextlib.ExitStack() as stack:
-        baseline: BenchmarkResult | None = None
         store = None
         if args.compare is not None:
             # The baseline is loaded before anything runs: a typo fails at once, and
-            # --save NAME --compare NAME compares with the previous run of that name.
+            # --save NAME --compare NAME compares with the previous runs of that name.
+            from rrperf.bench.gate import MIN_STORED_RUNS
+
             store = stack.enter_context(open_existing_history(location))
-            baseline = store.load_run(args.compare)
-        elif args.save is not None:
+            stored_runs, skipped = store.complete_runs(args.compare, limit=MIN_STORED_RUNS + 2)
+            for run_id, status in skipped:
+                print(
+                    f"warning: run {run_id} of {args.compare!r} is {status}; a failed or "
+                    f"interrupted run is not used as a baseline: comparing with the latest "
+                    f"complete run {stored_runs[-1].run_ids[0]}",
+                    file=sys.stderr,
+                )
+        if args.save is not None:
             from rrperf.bench.history import HistoryStore
 
-            store = stack.enter_context(HistoryStore(location))
+            if store is None:
+                store = stack.enter_context(HistoryStore(location))
+            known = store.list_runs()
+            same = int((known["name"] == args.save).fillna(False).sum())
+            if same:
+                print(
+                    f"note: {same} run(s) named {args.save!r} already in {location}; this run "
+                    "is added beside them (--compare uses the latest complete ones)",
+                    file=sys.stderr,
+                )
         client = cluster_client(args, stack)  # issue 13: --cluster ADDRESS (None without)
         runner = BenchmarkRunner(
-            iterations=args.iterations,
+            iterations=args.max_rounds if auto else args.iterations,
             warmup=args.warmup,
             progress=not args.no_progress and args.format in ("table", "markdown"),
             history=store if args.save is not None else None,
@@ -262,11 +572,45 @@ def run(args: argparse.Namespace) -> int:
             name=args.save,
             **({"client": client} if client is not None else {}),  # issue 13
         )
+        systems: tuple[str, ...] = (
+            args.systems if args.systems is not None
+            else (() if args.against else BUILTIN_SYSTEMS)
+        )
+        if args.against:
+            names = _register_against(runner, args.against)
+            systems = (*names, *(s for s in systems if s not in names))
+        scenarios = args.scenarios if args.scenarios is not None else DEFAULT_SCENARIOS
+        _, variants, _ = runner.plan(
+            scenarios, systems=systems, strategies=args.strategies, cache_states=states
+        )
+        baseline = resolve_baseline(
+            args.baseline if args.baseline is not None
+            else (variants[0].label if args.against else None),
+            variants,
+        )
+        rule: _AutoRounds | None = None
+        if auto:
+            rule = _AutoRounds(
+                baseline=baseline, threshold=args.threshold, value=value,
+                budget_s=args.time_budget or DEFAULT_TIME_BUDGET_S, single=len(variants) < 2,
+            )
+            runner.until = rule
+        others = BenchmarkPresence().others()
+        if others:
+            print(
+                "warning: another benchmark is running on this machine "
+                f"({describe_others(others)}); both will be slower and noisier; recorded in "
+                "the run's metadata",
+                file=sys.stderr,
+            )
+        started = time.perf_counter()
         result = runner.run_comparative_benchmark(
-            args.scenarios if args.scenarios is not None else DEFAULT_SCENARIOS,
-            systems=args.systems if args.systems is not None else BUILTIN_SYSTEMS,
-            strategies=args.strategies,
-            cache_states=states,
+            scenarios, systems=systems, strategies=args.strategies, cache_states=states,
+        )
+        elapsed = time.perf_counter() - started
+    if result.baseline != baseline:
+        result = type(result)(
+            result.data, result.metadata, baseline=baseline, warnings=result.warnings
         )
 
     data = result.data
@@ -277,44 +621,90 @@ def run(args: argparse.Namespace) -> int:
             f"(first: {failed['error'].iloc[0]})",
             file=sys.stderr,
         )
+    if rule is not None:
+        print(
+            f"auto rounds: {rule.rounds} measured round(s) in {elapsed:.0f} s "
+            f"({rule.reason})",
+            file=sys.stderr,
+        )
+    dead = failed_variants(data)
 
-    regressions: pd.DataFrame | None = None
+    same_run: Gate | None = None
+    if len(variants) > 1 and not dead:
+        from rrperf.bench.gate import AUTO_CONFIDENCE
+
+        same_run = same_run_gate(
+            data, baseline, threshold=args.threshold, value=value,
+            confidence=AUTO_CONFIDENCE if auto else 0.95,
+        )
+    stored: Gate | None = None
     compared_with: dict[str, Any] | None = None
     against = ""
-    if baseline is not None:
-        base_ids = baseline.run_ids
-        base_id = base_ids[0] if base_ids else str(baseline.metadata["run_id"].iloc[0])
-        compared_with = {"name": args.compare, "run_id": base_id, "threshold": args.threshold}
+    machine: list[str] = []
+    if stored_runs and not dead:
+        from rrperf.bench.gate import stored_gate
+
+        base_id = stored_runs[-1].run_ids[0]
+        compared_with = {
+            "name": args.compare, "run_id": base_id, "threshold": args.threshold,
+            "run_ids": [r.run_ids[0] for r in stored_runs],
+        }
         against = args.compare if args.compare == base_id else f"{args.compare} ({base_id})"
-        regressions = detect_regressions(data, baseline.data, threshold=args.threshold)
-        if regressions.empty:
+        stored = stored_gate(
+            data, [r.data for r in stored_runs], threshold=args.threshold, value=value
+        )
+        if stored.outcome == "error":
             print(
                 f"warning: {against} has no (scenario, system, strategy, cache_state) "
                 "group in common with this run; nothing was compared",
                 file=sys.stderr,
             )
+        machine = _machine_lines(result.metadata, stored_runs[-1].metadata)
 
+    gates = [g for g in (same_run, stored) if g is not None]
+    outcome = "error" if dead else combine(gates)
     saved = f"{args.save!r} in {location}" if args.save is not None else None
     if args.format == "csv":
         sys.stdout.write(data.to_csv(index=False))
     elif args.format == "json":
-        print_json(_json(result, regressions=regressions, compared_with=compared_with))
+        print_json(_json(
+            result, same_run=same_run, stored=stored, compared_with=compared_with,
+            outcome=outcome, baseline=baseline, metric=value,
+        ))
     elif args.format == "markdown":
-        sys.stdout.write(
-            _markdown(result, regressions=regressions, against=against, threshold=args.threshold)
-        )
+        sys.stdout.write(_markdown(
+            result, stored=stored, against=against, threshold=args.threshold,
+            same_run=same_run,
+        ))
     else:
-        _print_table(result, saved=saved, regressions=regressions, against=against)
+        _print_table(
+            result, saved=saved, baseline=baseline, same_run=same_run, stored=stored,
+            against=against, machine=machine, value=value, threshold=args.threshold,
+        )
         if args.cluster is not None:  # issue 13: which worker measured each scenario
             from rrperf.bench.cluster import scenario_workers
 
             print()
             print(scenario_workers(data))
 
-    if regressions is not None and args.fail_on_regression:
-        found = regressions[regressions["regression"].to_numpy(dtype=bool)]
-        for row in found.itertuples(index=False):
-            print(f"rrperf: {_regression_line(row, against)}", file=sys.stderr)
-        if len(found):
-            return 1
-    return 0
+    if dead:
+        print(
+            f"rrperf: error: every iteration failed for {', '.join(dead)}; nothing to judge",
+            file=sys.stderr,
+        )
+        return 1
+    if not args.fail_on_regression:
+        return 0
+    for gate in gates:
+        for message in gate.messages:
+            print(f"rrperf: {message}", file=sys.stderr)
+    if not gates:
+        print(
+            f"rrperf: error: nothing to compare: only {baseline} was measured and no --compare "
+            "NAME was given",
+            file=sys.stderr,
+        )
+    from rrperf.bench.gate import EXIT_CODES
+
+    print(f"rrperf: gate: {outcome} (exit {EXIT_CODES[outcome]})", file=sys.stderr)
+    return EXIT_CODES[outcome]

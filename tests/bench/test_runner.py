@@ -528,8 +528,8 @@ class RecordingStore(HistoryStore):
             n = int(other.list_runs()["n_rows"].iloc[0])
         self.events.append(f"append {n}")
 
-    def finish_run(self, run_id: str, status: str = "complete") -> None:
-        super().finish_run(run_id, status)
+    def finish_run(self, run_id: str, status: str = "complete", **kws: Any) -> None:
+        super().finish_run(run_id, status, **kws)
         self.events.append(f"finish {status}")
 
 

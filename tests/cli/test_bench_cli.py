@@ -1,10 +1,9 @@
 """Tests for ``rrperf bench``: formats, the exact API calls, save/compare/regressions, errors.
 
-The regression check runs real command systems declared in an ``rrperf.toml``: a system
-``gen`` that starts Python and exits is saved as the baseline, then ``gen`` is redeclared to
-sleep 0.5 s. Four iterations a side separate completely, which the exact Mann-Whitney test
-(p = 2/70) and the bootstrap interval of the ratio (above 1.05 by a wide margin) turn into a
-regression, deterministically.
+The regression check runs a real command system ``gen`` (Python that starts and exits),
+declared in an ``rrperf.toml``, against stored runs constructed far from any real timing
+(0.1 ms and 50 s per iteration), so the answers (slower beyond the drift allowance of one
+stored run; far faster) do not depend on how busy the machine is.
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::rrperf.errors.StabilityWarning"
 REPO = Path(__file__).resolve().parents[2]
 RRPERF = REPO / ".venv" / "bin" / "rrperf"
 FAST = f'{sys.executable} -c "pass"'
-SLOW = f'{sys.executable} -c "import time; time.sleep(0.5)"'
 TINY = ["--scenarios", "small", "--iterations", "2", "--warmup", "0", "--seed", "1"]
 REPORT_KEYS = [
     "metadata", "rows", "summary", "comparison", "correctness", "stability", "warnings",
@@ -51,6 +49,15 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+@pytest.fixture(autouse=True)
+def alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private folder for the pid files of running benchmarks, so that benchmarks running
+    elsewhere on the machine (other tests, other users) do not add a warning here."""
+    folder = tmp_path / "running"
+    monkeypatch.setenv("RRPERF_RUNNING_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any, dict[str, Any]]]:
     """Record how the CLI constructs and calls the real BenchmarkRunner."""
@@ -61,8 +68,14 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any, dict[str, Any
             seen.append(("init", args, kwargs))
             super().__init__(*args, **kwargs)
 
+        def plan(self, *args: Any, **kwargs: Any) -> Any:
+            if not getattr(self, "_running", False):  # the CLI's own call, not the run's
+                seen.append(("plan", args, kwargs))
+            return super().plan(*args, **kwargs)
+
         def run_comparative_benchmark(self, *args: Any, **kwargs: Any) -> Any:
             seen.append(("run", args, kwargs))
+            self._running = True
             return super().run_comparative_benchmark(*args, **kwargs)
 
     monkeypatch.setattr(runner_module, "BenchmarkRunner", RecordingRunner)
@@ -97,6 +110,9 @@ def test_csv_is_the_measurement_table(
             "iterations": 2, "warmup": 0, "progress": False, "history": None, "seed": 1,
             "isolate": False, "name": None,
         }),
+        ("plan", (("small",),), {
+            "systems": ("legacy", "pipeline"), "strategies": None, "cache_states": ("cold",),
+        }),
         ("run", (("small",),), {
             "systems": ("legacy", "pipeline"), "strategies": None, "cache_states": ("cold",),
         }),
@@ -125,9 +141,14 @@ def test_json_has_the_report_keys(
     out, err = capsys.readouterr()
     assert err == ""
     assert calls[0][2]["progress"] is False
-    assert calls[1][2]["cache_states"] == ("cold", "warm")
+    assert calls[2][2]["cache_states"] == ("cold", "warm")
     payload = json.loads(out)
-    assert list(payload) == REPORT_KEYS
+    assert list(payload) == [*REPORT_KEYS, "gate"]
+    assert payload["gate"]["baseline"] == "legacy"
+    assert {r["decision"] for r in payload["gate"]["same_run"]} <= {
+        "not slower", "slower", "undecided",
+    }
+    assert len(payload["gate"]["same_run"]) == 2
     assert len(payload["rows"]) == 8
     assert list(payload["rows"][0]) == list(MEASUREMENT_COLUMNS)
     assert len(payload["metadata"]) == 1
@@ -153,8 +174,9 @@ def test_table_and_markdown_for_people(
     assert main(["bench", *TINY, "--systems", "legacy,pipeline"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert calls[0][2]["progress"] is True  # the bar (stderr) is on for people
-    assert lines[0].startswith("run ") and lines[0].endswith(": 4 iterations (0 warm-up)")
-    assert lines[2] == "Summary (wall time in seconds, warm-ups left out)"
+    assert lines[0].startswith("run ")
+    assert lines[0].endswith(": 4 iterations (0 warm-up), 2 measured round(s)")
+    assert lines[2] == "Summary (wall_s, warm-ups left out)"
     assert lines[3].split() == [
         "scenario", "system", "strategy", "cache_state", "n", "median", "ci_low", "ci_high",
         "cv", "outliers",
@@ -162,18 +184,18 @@ def test_table_and_markdown_for_people(
     assert [line.split()[:-6] for line in lines[5:7]] == [
         group_tokens("legacy"), group_tokens("pipeline"),
     ]
-    assert lines[8] == "Comparison with legacy (ratio < 1 is faster)"
+    assert lines[8] == "Comparison with legacy (ratio < 1 is faster; slower means beyond +0.05)"
     assert lines[9].split() == [
         "scenario", "system", "strategy", "cache_state", "baseline", "ratio", "ratio_ci_low",
-        "ratio_ci_high", "p_value", "verdict",
+        "ratio_ci_high", "p_value", "verdict", "decision",
     ]
-    assert lines[11].split()[:-5] == [*group_tokens("pipeline"), "legacy"]
+    assert lines[11].split()[:5] == [*group_tokens("pipeline"), "legacy"]
     assert len(lines) == 12  # output matches: no correctness line
 
     assert main(["bench", *TINY, "--systems", "pipeline", "--format", "markdown",
                  "--no-progress"]) == 0
     text = capsys.readouterr().out
-    assert calls[2][2]["progress"] is False
+    assert calls[3][2]["progress"] is False
     assert text.startswith(
         "# rrperf benchmark report\n\nBaseline: pipeline; 2 iterations in 1 run(s).\n"
     )
@@ -182,6 +204,25 @@ def test_table_and_markdown_for_people(
         "## Metadata", "## Summary", "## Comparison", "## Correctness", "## Stability",
         "## Warnings",
     ]
+
+
+def store_fake_run(name: str, wall_s: float, *, system: str = "gen") -> str:
+    """Store a complete run of ``system`` on ``small`` whose 4 iterations took about
+    ``wall_s`` each (constructed: a baseline far from any real timing makes the answer
+    independent of how busy the machine is)."""
+    from rrperf.bench.results import BenchmarkResult, measurements_frame
+
+    rows = [{
+        "run_id": f"{name}-run", "started_at": pd.Timestamp("2026-11-01T00:00:00Z"),
+        "scenario": "small", "system": system, "strategy": "", "cache_state": "cold",
+        "iteration": i, "order": 0, "warmup": False, "wall_s": wall_s * (1 + i / 100),
+        "cpu_s": wall_s, "peak_rss_mb": 5.0, "n_tables": 4, "files_total": 0,
+        "files_written": 0, "files_unchanged": 0, "cache_hits": 0, "cache_misses": 0,
+        "output_digest": "d", "error": None,
+    } for i in range(4)]
+    with HistoryStore(".rrperf/history.sqlite") as store:
+        store.save_result(BenchmarkResult(measurements_frame(rows)), name=name)
+    return f"{name}-run"
 
 
 def test_save_compare_fail_on_regression(
@@ -195,62 +236,81 @@ def test_save_compare_fail_on_regression(
     store_path = project / ".rrperf" / "history.sqlite"  # the default history path
     with HistoryStore(store_path) as store:
         runs = store.list_runs()
-        base = store.load_run("base")
     assert runs[["name", "status", "n_rows", "systems"]].astype(object).values.tolist() == [
         ["base", "complete", 4, "gen"],
     ]
 
-    # gen becomes 0.5 s slower: a regression, exit 1, one stderr line per regression.
-    declare(project, SLOW)
-    argv = [*common, "--compare", "base", "--fail-on-regression", "--save", "slow",
+    # Against a stored run of 0.1 ms per iteration, starting Python is hundreds of times
+    # slower: beyond the drift allowance of one stored run, so slower, exit 1, one stderr
+    # line per finding.
+    tiny_id = store_fake_run("tiny", 1e-4)
+    argv = [*common, "--compare", "tiny", "--fail-on-regression", "--save", "now",
             "--format", "json"]
     assert main(argv) == 1
     out, err = capsys.readouterr()
-    base_id = base.run_ids[0]
-    regression_lines = [line for line in err.splitlines() if line.startswith("rrperf: ")]
-    assert len(regression_lines) == 1
-    assert regression_lines[0].startswith("rrperf: regression: small gen cold: time ratio ")
-    assert regression_lines[0].endswith(f"against base ({base_id})")
+    findings = [line for line in err.splitlines() if line.startswith("rrperf: ")]
+    assert len(findings) == 2
+    assert findings[0].startswith("rrperf: slower: small gen cold: time ratio ")
+    assert findings[0].endswith("against one stored run, beyond the drift allowance of 3x")
+    assert findings[1] == "rrperf: gate: slower (exit 1)"
     payload = json.loads(out)
-    assert list(payload) == [*REPORT_KEYS, "compared_with", "regressions"]
-    assert payload["compared_with"] == {"name": "base", "run_id": base_id, "threshold": 0.05}
+    assert list(payload) == [*REPORT_KEYS, "gate", "compared_with", "regressions"]
+    assert payload["compared_with"] == {
+        "name": "tiny", "run_id": tiny_id, "threshold": 0.05, "run_ids": [tiny_id],
+    }
+    assert payload["gate"]["outcome"] == "slower"
     [row] = payload["regressions"]
     assert (row["scenario"], row["system"], row["strategy"], row["cache_state"]) == (
         "small", "gen", "", "cold",
     )
-    assert (row["n_current"], row["n_baseline"]) == (4, 4)
-    assert (row["regression"], row["improvement"]) == (True, False)
-    assert row["p_value"] == pytest.approx(2 / 70)
-    # The verdict is detect_regressions' on the stored rows, with the CLI's threshold.
+    assert (row["n_runs"], row["decision"]) == (1, "slower")
+    # The ratio and interval are detect_regressions' on the stored rows.
     with HistoryStore(store_path) as store:
-        slow = store.load_run("slow")
-    oracle = detect_regressions(slow.data, base.data, threshold=0.05)
-    assert oracle["regression"].tolist() == [True]
+        now = store.load_run("now")
+        tiny = store.load_run("tiny")
+    oracle = detect_regressions(now.data, tiny.data, threshold=0.05)
     assert row["ratio"] == pytest.approx(float(oracle["ratio"].iloc[0]))
     assert row["ratio_ci_low"] == pytest.approx(float(oracle["ratio_ci_low"].iloc[0]))
-    assert row["ratio_ci_low"] > 1.05
+    assert row["ratio_ci_low"] > 3 * 1.05
 
-    # Back to the fast command, compared with the slow run: an improvement, exit 0.
-    declare(project, FAST)
-    assert main([*common, "--compare", "slow", "--fail-on-regression", "--no-progress"]) == 0
+    # Against a stored run of 50 s per iteration: far faster, exit 0.
+    huge_id = store_fake_run("huge", 50.0)
+    assert main([*common, "--compare", "huge", "--fail-on-regression", "--no-progress"]) == 0
     out, err = capsys.readouterr()
-    assert not [line for line in err.splitlines() if line.startswith("rrperf: ")]
+    assert [line for line in err.splitlines() if line.startswith("rrperf: ")] == [
+        "rrperf: gate: pass (exit 0)",
+    ]
     lines = out.splitlines()
-    slow_id = slow.run_ids[0]
-    assert f"Regression check against slow ({slow_id}) (ratio = this run / that run)" in lines
-    assert lines[-1] == "0 regression(s), 1 improvement(s) in 1 group(s)"
-    assert lines[-2].split()[:4] == ["small", "gen", "cold", "4"]
-    assert lines[-2].split()[-2:] == ["False", "True"]
+    title = f"Check against stored huge ({huge_id}) (ratio = this run / stored)"
+    assert title in lines
+    table = lines[lines.index(title) + 3]
+    assert table.split()[:4] == ["small", "gen", "cold", "1"]
+    assert table.split()[-2:] == ["not", "slower"]
+    at = lines.index("Machine")
+    assert lines[at + 1].split() == ["this", "run", "stored", "run"]
+    assert lines[at + 2].split()[0] == "run"
+    assert [line.split("  ")[0] for line in lines[at + 3:]] == [
+        "cpu model", "cpus", "load avg at start (1, 5, 15 min)", "load avg at end",
+        "other benchmarks running",
+    ]
+    # this run knows its load and the other benchmarks; the constructed one does not
+    assert lines[-1].split()[-2:] == ["none", "unknown"]
 
-    # Without --fail-on-regression a regression is reported, and the exit status stays 0.
-    declare(project, SLOW)
-    assert main([*common, "--compare", "base", "--format", "markdown", "--no-progress"]) == 0
+    # A second run of a name: saving keeps both and says so.
+    assert main([*common, "--save", "base", "--format", "csv"]) == 0
+    assert "note: 1 run(s) named 'base' already in .rrperf/history.sqlite; this run is added " \
+        "beside them" in capsys.readouterr().err
+    with HistoryStore(store_path) as store:
+        assert store.list_runs()["name"].tolist().count("base") == 2
+
+    # Without --fail-on-regression the finding is reported and the exit status stays 0.
+    assert main([*common, "--compare", "tiny", "--format", "markdown", "--no-progress"]) == 0
     out, err = capsys.readouterr()
     assert not [line for line in err.splitlines() if line.startswith("rrperf: ")]
-    section = out[out.index("## Regressions against"):].splitlines()
-    assert section[:2] == [f"## Regressions against base ({base_id})", ""]
-    assert len(section) == 3
-    assert section[2].startswith("- regression: small gen cold: time ratio ")
+    section = out[out.index("## Against stored"):].splitlines()
+    assert section[0] == f"## Against stored tiny ({tiny_id})"
+    assert section[2] == "Outcome: slower (1 group(s) checked, threshold 5.0%)"
+    assert section[4].startswith("- slower: small gen cold: time ratio ")
 
 
 @pytest.mark.parametrize(
@@ -263,8 +323,12 @@ def test_save_compare_fail_on_regression(
          "(the built-in one is 'pipeline')\n"),
         (["--strategies", "bogus"],
          f"unknown strategy 'bogus'; expected one of: {', '.join(available_strategies())}\n"),
-        (["--cache", "hot"], "--cache must be cold, warm or both, got 'hot'\n"),
-        (["--iterations", "0"], "iterations must be an integer >= 1, got 0\n"),
+        (["--baseline", "pipeline/parallel"],
+         "--baseline 'pipeline/parallel' is not measured; variants: legacy, "
+         f"pipeline/{default_strategy()}\n"),
+        (["--strategies", "sequential,minimal", "--baseline", "pipeline"],
+         "--baseline 'pipeline' runs several strategies (pipeline/sequential, "
+         "pipeline/minimal); name one, e.g. --baseline pipeline/sequential\n"),
         (["--compare", "base"],
          "no history store at '.rrperf/history.sqlite'; save a run first with "
          "`rrperf bench --save NAME`, or pass --history PATH\n"),
@@ -308,9 +372,10 @@ def test_options_reach_the_runner(
     assert init == {
         "iterations": 3, "warmup": 2, "progress": True, "seed": 7, "isolate": True, "name": "x",
     }
-    assert calls[1] == ("run", (("nope",),), {
+    assert calls[1] == ("plan", (("nope",),), {
         "systems": ("legacy", "pipeline"), "strategies": None, "cache_states": ("cold",),
     })
+    assert len(calls) == 2  # nothing ran
 
 
 @pytest.mark.parametrize(
@@ -318,10 +383,22 @@ def test_options_reach_the_runner(
     [
         (["--format", "xml"], "argument --format: invalid choice: 'xml' (choose from "
          "'table', 'json', 'markdown', 'csv')"),
-        (["--fail-on-regression"], "--fail-on-regression needs --compare NAME"),
+        (["--cache", "hot"], "argument --cache: invalid choice: 'hot' (choose from 'cold', "
+         "'warm', 'both')"),
+        (["--cache", "tepid"], "argument --cache: invalid choice: 'tepid' (choose from "
+         "'cold', 'warm', 'both')"),
+        (["--iterations", "0"], "argument --iterations: expected a number of rounds >= 1, "
+         "got '0'"),
+        (["--warmup", "-1"], "argument --warmup: expected a number >= 0, got '-1'"),
+        (["--time-budget", "60"], "--time-budget needs --iterations auto"),
+        (["--iterations", "auto", "--time-budget", "0"],
+         "argument --time-budget: expected a positive number of seconds, got '0'"),
+        (["--iterations", "auto", "--max-rounds", "3"],
+         "argument --max-rounds: expected a number >= 10, got '3'"),
         (["--threshold", "1.5"], "argument --threshold: expected a fraction in [0, 1), got '1.5'"),
         (["--threshold", "x"], "argument --threshold: expected a fraction such as 0.05, got 'x'"),
-        (["--iterations", "two"], "argument --iterations: invalid int value: 'two'"),
+        (["--iterations", "two"], "argument --iterations: expected a number of rounds >= 1 or "
+         "'auto', got 'two'"),
     ],
 )
 def test_usage_errors_exit_2(
@@ -343,14 +420,34 @@ def test_subprocess_exit_codes_and_clean_stdout(project: Path) -> None:
     assert ok.returncode == 0, ok.stderr
     assert "Traceback" not in ok.stderr
     assert len(read_csv(ok.stdout)) == 2
-    mistake = rrperf("bench", "--cache", "hot")
+    mistake = rrperf("bench", "--systems", "nope")
     assert (mistake.returncode, mistake.stdout) == (1, "")
-    assert mistake.stderr == "rrperf: error: --cache must be cold, warm or both, got 'hot'\n"
-    usage = rrperf("bench", "--format", "xml")
-    assert usage.returncode == 2
+    assert mistake.stderr == (
+        "rrperf: error: unknown system 'nope'; expected one of: legacy, pipeline\n"
+    )
+    for usage in (rrperf("bench", "--format", "xml"), rrperf("bench", "--cache", "tepid")):
+        assert (usage.returncode, usage.stdout) == (2, "")
+        assert usage.stderr.splitlines()[-1].startswith("rrperf bench: error: argument ")
 
 
-def test_failed_iterations_and_nothing_in_common_are_reported(
+def test_a_variant_whose_iterations_all_failed_is_an_error(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    declare(project, f'{sys.executable} -c "import sys; sys.stderr.write(chr(98)); sys.exit(3)"')
+    for extra in ([], ["--fail-on-regression"]):
+        argv = ["bench", *TINY, "--systems", "legacy,gen", *extra, "--format", "json"]
+        assert main(argv) == 1
+        out, err = capsys.readouterr()
+        assert err.splitlines()[-2:] == [
+            "warning: 2 of 4 iterations failed (first: exit 3: b)",
+            "rrperf: error: every iteration failed for small gen cold; nothing to judge",
+        ]
+        payload = json.loads(out)
+        assert sorted({r["error"] or "" for r in payload["rows"]}) == ["", "exit 3: b"]
+        assert payload["gate"]["outcome"] == "error"
+
+
+def test_nothing_in_common_is_an_error_under_fail_on_regression(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from rrperf.bench.results import BenchmarkResult, measurements_frame
@@ -364,20 +461,39 @@ def test_failed_iterations_and_nothing_in_common_are_reported(
     }
     with HistoryStore(".rrperf/history.sqlite") as store:
         store.save_result(BenchmarkResult(measurements_frame([row])), name="old")
-    declare(project, f'{sys.executable} -c "import sys; sys.stderr.write(chr(98)); sys.exit(3)"')
-    argv = ["bench", *TINY, "--systems", "gen", "--compare", "old", "--fail-on-regression",
-            "--format", "json"]
-    assert main(argv) == 0
+    declare(project, FAST)
+    argv = ["bench", *TINY, "--systems", "gen", "--compare", "old", "--format", "json"]
+    assert main(argv) == 0  # reported, not judged
     out, err = capsys.readouterr()
     assert [line for line in err.splitlines() if line.startswith("warning: ")] == [
-        "warning: 2 of 2 iterations failed (first: exit 3: b)",
         "warning: old has no (scenario, system, strategy, cache_state) group in common "
         "with this run; nothing was compared",
     ]
     payload = json.loads(out)
-    assert [r["error"] for r in payload["rows"]] == ["exit 3: b", "exit 3: b"]
     assert payload["regressions"] == []
-    assert payload["compared_with"] == {"name": "old", "run_id": "old", "threshold": 0.05}
+    assert payload["compared_with"] == {
+        "name": "old", "run_id": "old", "threshold": 0.05, "run_ids": ["old"],
+    }
+    assert main([*argv, "--fail-on-regression"]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[-2:] == [
+        "rrperf: no (scenario, system, strategy, cache_state) group in common with the stored "
+        "run(s); nothing was compared",
+        "rrperf: gate: error (exit 1)",
+    ]
+
+
+def test_fail_on_regression_without_anything_to_compare_is_an_error(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    declare(project, FAST)
+    argv = ["bench", *TINY, "--systems", "gen", "--fail-on-regression", "--format", "csv"]
+    assert main(argv) == 1
+    assert capsys.readouterr().err.splitlines()[-2:] == [
+        "rrperf: error: nothing to compare: only gen was measured and no --compare NAME was "
+        "given",
+        "rrperf: gate: error (exit 1)",
+    ]
 
 
 def test_strategies_are_variants_of_the_pipeline(
@@ -387,7 +503,7 @@ def test_strategies_are_variants_of_the_pipeline(
     argv = ["bench", *TINY, "--systems", "legacy,pipeline", "--strategies", "sequential,minimal",
             "--format", "json"]
     assert main(argv) == 0
-    assert calls[1][2]["strategies"] == ("sequential", "minimal")
+    assert calls[2][2]["strategies"] == ("sequential", "minimal")
     payload = json.loads(capsys.readouterr().out)
     assert sorted({(r["system"], r["strategy"]) for r in payload["rows"]}) == [
         ("legacy", ""), ("pipeline", "minimal"), ("pipeline", "sequential"),
