@@ -125,7 +125,7 @@ def test_bench_against_a_revision_end_to_end(
     assert sorted({r["system"] for r in rows}) == ["main", WORKING]
     assert all(r["error"] is None for r in rows)
     assert len({r["output_digest"] for r in rows}) == 1  # both generate the same files
-    assert {r["files_total"] for r in rows} == {13}
+    assert {r["files_total"] for r in rows} == {14}  # 3 per table, index.ts, the runtime .d.ts
     assert payload["gate"]["baseline"] == "main"
     [row] = payload["gate"]["same_run"]
     assert (row["system"], row["baseline"], row["n"]) == (WORKING, "main", 2)
