@@ -41,6 +41,7 @@ from rrperf.bench.results import (
     MEASUREMENT_COLUMNS,
     MEASUREMENT_DTYPES,
     METADATA_COLUMNS,
+    OPTIONAL_MEASUREMENT_COLUMNS,
     RESULT_SUFFIXES,
     RESULTS_SCHEMA_VERSION,
     BenchmarkResult,
@@ -192,7 +193,9 @@ def _row_values(row: Mapping[str, Any]) -> tuple[Any, ...]:
     Accepts and refuses the same values as :func:`~rrperf.bench.results.measurements_frame`,
     with the same messages, at a fraction of the cost.
     """
-    missing = [c for c in MEASUREMENT_COLUMNS if c not in row]
+    missing = [
+        c for c in MEASUREMENT_COLUMNS if c not in row and c not in OPTIONAL_MEASUREMENT_COLUMNS
+    ]
     if missing:
         raise ResultsSchemaError(f"measurement row 0 is missing columns: {', '.join(missing)}")
     extra = [str(k) for k in row if k not in MEASUREMENT_DTYPES]
@@ -201,7 +204,7 @@ def _row_values(row: Mapping[str, Any]) -> tuple[Any, ...]:
     out = []
     for col, dtype in MEASUREMENT_DTYPES.items():
         try:
-            out.append(_value(col, dtype, row[col]))
+            out.append(_value(col, dtype, row.get(col)))
         except (TypeError, ValueError, OverflowError) as err:
             raise ResultsSchemaError(
                 f"measurement column {col!r} cannot be read as {dtype}: {err}"
@@ -351,6 +354,12 @@ class HistoryStore:
                     self._check_version(row[0])
             for statement in _SCHEMA_SQL:
                 conn.execute(statement)
+            # Stores made before a column was added to the contract get it (NULL in old rows).
+            have = {str(r[1]) for r in conn.execute("PRAGMA table_info(measurements)")}
+            for col in OPTIONAL_MEASUREMENT_COLUMNS:
+                if col not in have:
+                    sql_type = _SQL_TYPES[MEASUREMENT_DTYPES[col]]
+                    conn.execute(f"ALTER TABLE measurements ADD COLUMN {_q(col)} {sql_type}")
             conn.execute(
                 "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                 (str(RESULTS_SCHEMA_VERSION),),

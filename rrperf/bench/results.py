@@ -16,6 +16,10 @@ Format history (``RESULTS_SCHEMA_VERSION``):
    2026-11-27: that JSON may hold a ``warnings`` list (records of ``WARNING_COLUMNS``, the
    warnings raised during the run); files without it read as a run without warnings, and
    readers that do not know the key ignore it, so the version stays 1.
+   2026-12-02: an ``instructions`` column (float64: instructions counted by Valgrind's
+   cachegrind with ``--metric instructions``, missing otherwise) follows ``peak_rss_mb``.
+   It is optional on reading (``OPTIONAL_MEASUREMENT_COLUMNS``): tables, files and history
+   stores written without it read with the column missing (NaN), so the version stays 1.
 """
 
 from __future__ import annotations
@@ -45,9 +49,11 @@ __all__ = [
     "MEASUREMENT_DTYPES",
     "METADATA_COLUMNS",
     "METADATA_DTYPES",
+    "OPTIONAL_MEASUREMENT_COLUMNS",
     "RESULTS_SCHEMA_VERSION",
     "RESULT_SUFFIXES",
     "SUMMARY_EXTRA_COLUMNS",
+    "VALUE_COLUMNS",
     "VERDICTS",
     "WARNING_COLUMNS",
     "WARNING_DTYPES",
@@ -84,6 +90,7 @@ MEASUREMENT_DTYPES: dict[str, str] = {
     "wall_s": "float64",
     "cpu_s": "float64",
     "peak_rss_mb": "float64",
+    "instructions": "float64",
     "n_tables": "int64",
     "files_total": "int64",
     "files_written": "int64",
@@ -94,6 +101,10 @@ MEASUREMENT_DTYPES: dict[str, str] = {
     "error": "string",
 }
 MEASUREMENT_COLUMNS: tuple[str, ...] = tuple(MEASUREMENT_DTYPES)
+#: Columns added after version 1 first shipped: missing ones read as missing values (NaN).
+OPTIONAL_MEASUREMENT_COLUMNS: tuple[str, ...] = ("instructions",)
+#: Columns a benchmark can measure a variant by (``value=`` of summaries and comparisons).
+VALUE_COLUMNS: tuple[str, ...] = ("wall_s", "cpu_s", "instructions")
 
 # A group is one (scenario, system, strategy, cache state).
 GROUP_COLUMNS: tuple[str, ...] = ("scenario", "system", "strategy", "cache_state")
@@ -199,8 +210,19 @@ def _coerce(column: pd.Series, col: str, dtype: str, table: str) -> Any:
     return series.astype(dtype)
 
 
-def _validate(df: pd.DataFrame, dtypes: Mapping[str, str], table: str) -> pd.DataFrame:
+def _validate(
+    df: pd.DataFrame,
+    dtypes: Mapping[str, str],
+    table: str,
+    optional: tuple[str, ...] = (),
+) -> pd.DataFrame:
     cols = list(df.columns)
+    absent = [c for c in optional if c not in cols]
+    if absent:
+        import numpy as np
+
+        df = df.assign(**{c: np.nan for c in absent})
+        cols = list(df.columns)
     missing = [c for c in dtypes if c not in cols]
     if missing:
         raise ResultsSchemaError(f"{table} table is missing columns: {', '.join(missing)}")
@@ -223,7 +245,9 @@ def validate_measurements(df: pd.DataFrame) -> pd.DataFrame:
 
     Columns are put in contract order and converted to ``MEASUREMENT_DTYPES``; conversions that
     would lose information (``1.5`` into an integer column, ``"no"`` into a boolean one, a missing
-    ``started_at``) are refused. The input is not modified.
+    ``started_at``) are refused. A missing optional column (``OPTIONAL_MEASUREMENT_COLUMNS``,
+    added after the first version of the contract) is added with missing values. The input is
+    not modified.
 
     Parameters
     ----------
@@ -240,7 +264,7 @@ def validate_measurements(df: pd.DataFrame) -> pd.DataFrame:
     ResultsSchemaError
         When a column is missing or unknown, or cannot be converted to its dtype.
     """
-    return _validate(df, MEASUREMENT_DTYPES, "measurement")
+    return _validate(df, MEASUREMENT_DTYPES, "measurement", OPTIONAL_MEASUREMENT_COLUMNS)
 
 
 def validate_metadata(df: pd.DataFrame) -> pd.DataFrame:
@@ -313,19 +337,22 @@ def _empty_metadata() -> pd.DataFrame:
 
 
 def _frame_from_rows(
-    rows: Iterable[Mapping[str, Any]], columns: tuple[str, ...], table: str
+    rows: Iterable[Mapping[str, Any]],
+    columns: tuple[str, ...],
+    table: str,
+    optional: tuple[str, ...] = (),
 ) -> pd.DataFrame | None:
     import pandas as pd
 
     records = []
     for i, row in enumerate(rows):
-        missing = [c for c in columns if c not in row]
+        missing = [c for c in columns if c not in row and c not in optional]
         if missing:
             raise ResultsSchemaError(f"{table} row {i} is missing columns: {', '.join(missing)}")
         extra = [str(k) for k in row if k not in columns]
         if extra:
             raise ResultsSchemaError(f"{table} row {i} has unknown columns: {', '.join(extra)}")
-        records.append([row[c] for c in columns])
+        records.append([row.get(c) for c in columns])
     return pd.DataFrame.from_records(records, columns=list(columns)) if records else None
 
 
@@ -335,7 +362,8 @@ def measurements_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     Parameters
     ----------
     rows : iterable of Mapping
-        Each mapping has exactly the keys ``MEASUREMENT_COLUMNS``.
+        Each mapping has the keys ``MEASUREMENT_COLUMNS`` (those of
+        ``OPTIONAL_MEASUREMENT_COLUMNS`` may be left out: missing values) and no other.
 
     Returns
     -------
@@ -347,7 +375,9 @@ def measurements_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     ResultsSchemaError
         When a row lacks a column or has an unknown one, or a value has the wrong type.
     """
-    frame = _frame_from_rows(rows, MEASUREMENT_COLUMNS, "measurement")
+    frame = _frame_from_rows(
+        rows, MEASUREMENT_COLUMNS, "measurement", OPTIONAL_MEASUREMENT_COLUMNS
+    )
     return empty_measurements() if frame is None else validate_measurements(frame)
 
 
