@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export MPLBACKEND :=
 
-.PHONY: venv demo test test-fast lint typecheck bench node browser clean
+.PHONY: venv demo test test-fast lint typecheck bench node browser valgrind clean
 
 venv: $(STAMP)
 
@@ -29,11 +29,15 @@ $(NODE_STAMP): package.json
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# `rrperf bench --metric instructions` counts instructions under Valgrind's cachegrind.
+valgrind:
+	@command -v valgrind >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
+
 demo: venv
 	$(VENV)/bin/rrperf demo
 
 # Lint and type-check first, so the test runner's summary is the last thing printed.
-test: venv node browser
+test: venv node browser valgrind
 	$(VENV)/bin/ruff check rrperf tests benchmarks
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 2 -q

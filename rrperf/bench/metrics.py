@@ -120,6 +120,7 @@ _OUT_PREFIX = "cachegrind.out."
 _JOB = "job.pkl"
 _RESULT = "result.pkl"
 _PIDS = "pids.json"
+_SYS_PATH = "sys_path.json"
 
 
 def metric_column(metric: str) -> str:
@@ -346,6 +347,8 @@ def count_in_process(
     with tempfile.TemporaryDirectory(prefix="rrperf-vg-") as tmp:
         folder = Path(tmp)
         (folder / _JOB).write_bytes(job)
+        # The worker imports what the job names from the parent's import path.
+        (folder / _SYS_PATH).write_text(json.dumps(sys.path), encoding="utf-8")
         err_path = folder / "stderr.txt"
         argv = [*_valgrind_argv(folder), sys.executable, "-m", "rrperf.bench.metrics", tmp]
         with open(err_path, "wb") as err_file:
@@ -401,9 +404,15 @@ def _child(folder: Path, job: tuple[Any, ...], measured: bool) -> None:
         os._exit(code)
 
 
-def _preimport() -> None:
-    """Import what the built-in systems import on first use, before the fork (not counted)."""
-    import rrperf.bench.runner  # noqa: F401
+def _preimport(system: Any) -> None:
+    """Import what the built-in generators import on first use, before the fork, so their
+    count is the generator's work and not its imports (a callable's own imports on first
+    use are part of what it costs in a fresh process, and are counted)."""
+    import rrperf.engine.stages  # noqa: F401  (CallableSystem.run checks for a Pipeline)
+    from rrperf.bench.systems import GeneratorSystem
+
+    if not isinstance(system, GeneratorSystem):
+        return
     import rrperf.generator.api  # noqa: F401
     import rrperf.generator.digest  # noqa: F401
 
@@ -414,10 +423,14 @@ def _preimport() -> None:
 def _worker(folder: Path) -> int:
     import pickle as _pickle
 
+    parent_path = json.loads((folder / _SYS_PATH).read_text(encoding="utf-8"))
+    sys.path[:] = [*parent_path, *(p for p in sys.path if p not in parent_path)]
     with open(folder / _JOB, "rb") as fh:
         job = _pickle.load(fh)
     system, _source, _out_dir, context = job
-    _preimport()
+    import rrperf.bench.runner  # noqa: F401  (the children's harness)
+
+    _preimport(system)
     system.prepare(context.cache_state)
     before = [
         int(p.name[len(_OUT_PREFIX):]) for p in folder.glob(f"{_OUT_PREFIX}*")

@@ -44,6 +44,7 @@ __all__ = [
     "REPORT_FORMATS",
     "REPORT_SECTIONS",
     "SECONDS_COLUMNS",
+    "format_instructions",
     "format_p_value",
     "format_percent",
     "format_ratio",
@@ -200,6 +201,13 @@ def format_percent(value: Any) -> str:
     return f"{_significant(float(value) * 100, 3)} %"
 
 
+def format_instructions(value: Any) -> str:
+    """An instruction count for people: millions with three decimals (``307.454 M``)."""
+    if _missing(value):
+        return ""
+    return f"{float(value) / 1e6:,.3f} M"
+
+
 def format_table(
     frame: pd.DataFrame,
     *,
@@ -329,9 +337,26 @@ def _sections(result: BenchmarkResult) -> dict[str, pd.DataFrame]:
     }
 
 
-def _for_people(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The Markdown and HTML form of the tables: units, ratios, one row per warning."""
-    shown = {heading: format_table(frame) for heading, frame in tables.items()}
+def _for_people(
+    tables: dict[str, pd.DataFrame], value: str = "wall_s"
+) -> dict[str, pd.DataFrame]:
+    """The Markdown and HTML form of the tables: units, ratios, one row per warning.
+
+    When the run was measured in instructions (``value``), the summary statistics are
+    counts, not seconds.
+    """
+    if value == "instructions":
+        stats_cols = ("mean", "median", "std", "ci_low", "ci_high")
+        seconds = tuple(c for c in SECONDS_COLUMNS if c not in stats_cols)
+        shown = {}
+        for heading, frame in tables.items():
+            counted = frame.copy()
+            for col in (*stats_cols, "instructions"):
+                if col in counted.columns:
+                    counted[col] = [format_instructions(v) for v in frame[col].astype(object)]
+            shown[heading] = format_table(counted, seconds=seconds)
+    else:
+        shown = {heading: format_table(frame) for heading, frame in tables.items()}
     shown["Warnings"] = warnings_overview(tables["Warnings"])
     return shown
 
@@ -343,7 +368,7 @@ def _markdown(result: BenchmarkResult, tables: dict[str, pd.DataFrame]) -> str:
         f"Baseline: {_md_escape(result.baseline)}; "
         f"{len(result.data)} iterations in {len(result.run_ids)} run(s).",
     ]
-    shown = _for_people(tables)
+    shown = _for_people(tables, result.value)
     for heading in REPORT_SECTIONS:
         parts += ["", f"## {heading}", "", _md_table(shown[heading])]
     return "\n".join(parts) + "\n"
@@ -394,7 +419,7 @@ def _html(result: BenchmarkResult, tables: dict[str, pd.DataFrame]) -> str:
             [[_cell(v) for v in row]
              for row in frame.astype(object).itertuples(index=False, name=None)],
         )
-        for heading, frame in _for_people(tables).items()
+        for heading, frame in _for_people(tables, result.value).items()
     ]
     return template.render(
         title=_TITLE, baseline=result.baseline, n_rows=len(result.data),

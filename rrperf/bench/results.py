@@ -766,6 +766,13 @@ class BenchmarkResult:
         return self._warnings.copy()
 
     @property
+    def value(self) -> str:
+        """The column the run was measured by: ``instructions`` when any row has a count
+        (a ``--metric instructions`` run), else ``wall_s``. :meth:`summary`, :meth:`compare`
+        and :meth:`stability` use it unless given ``value=``."""
+        return "instructions" if self._data["instructions"].notna().any() else "wall_s"
+
+    @property
     def baseline(self) -> str:
         """The reference system used by :attr:`correctness`."""
         return self._baseline
@@ -788,9 +795,11 @@ class BenchmarkResult:
     # -- statistics (rrperf.bench.stats, imported on use)
 
     def summary(self, **kws: Any) -> pd.DataFrame:
-        """Summarize each group; keyword arguments go to :func:`rrperf.bench.stats.summarize`."""
+        """Summarize each group; keyword arguments go to :func:`rrperf.bench.stats.summarize`
+        (``value`` defaults to :attr:`value`)."""
         from rrperf.bench import stats
 
+        kws.setdefault("value", self.value)
         return stats.summarize(self._data, **kws)
 
     def compare(self, baseline: str | None = None, **kws: Any) -> pd.DataFrame:
@@ -806,10 +815,12 @@ class BenchmarkResult:
         baseline : str, optional
             Reference system; defaults to :attr:`baseline`.
         **kws
-            Passed to :func:`rrperf.bench.stats.compare` (``value``, ``by``, ``confidence``...).
+            Passed to :func:`rrperf.bench.stats.compare` (``value``, ``by``, ``confidence``...);
+            ``value`` defaults to :attr:`value`.
         """
         from rrperf.bench import stats
 
+        kws.setdefault("value", self.value)
         base = self._baseline if baseline is None else baseline
         corr = check_correctness(self._data, baseline=base)
         wrong = corr[corr["matches_baseline"].eq(False).fillna(False).astype(bool)]
@@ -834,9 +845,11 @@ class BenchmarkResult:
         return out
 
     def stability(self, **kws: Any) -> pd.DataFrame:
-        """Stability checks, via :func:`rrperf.bench.stats.stability_warnings` with ``kws``."""
+        """Stability checks, via :func:`rrperf.bench.stats.stability_warnings` with ``kws``
+        (``value`` defaults to :attr:`value`)."""
         from rrperf.bench import stats
 
+        kws.setdefault("value", self.value)
         return stats.stability_warnings(self._data, **kws)
 
     # -- files

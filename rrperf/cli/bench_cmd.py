@@ -72,6 +72,18 @@ def _threshold(text: str) -> float:
     return value
 
 
+def _metric(text: str) -> str:
+    """argparse type of ``--metric``: ``wall`` or ``instructions`` -> the column it measures."""
+    from rrperf.bench.metrics import metric_column
+
+    try:
+        return metric_column(text)
+    except ConfigError:
+        raise argparse.ArgumentTypeError(
+            f"expected wall or instructions, got {text!r}"
+        ) from None
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "bench",
@@ -112,6 +124,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--fail-on-regression", action="store_true",
         help="exit 1 when --compare finds a regression (for CI)",
+    )
+    p.add_argument(
+        "--metric", type=_metric, default="wall_s", metavar="wall|instructions",
+        help="what to measure: wall time (default) or instructions counted under Valgrind "
+        "(deterministic; with --compare the gate is the ratio of medians against --threshold)",
     )
     add_history_option(p)
     p.add_argument("--seed", type=int, default=None, metavar="N", help="seed of the run order")
@@ -155,7 +172,8 @@ def _print_table(
         head += f", saved as {saved}"
     print(head)
     print()
-    print("Summary (wall time in seconds, warm-ups left out)")
+    unit = "instructions" if result.value == "instructions" else "wall time in seconds"
+    print(f"Summary ({unit}, warm-ups left out)")
     print(text_table(result.summary(), _SUMMARY_COLUMNS))
     comparison = result.compare()
     print()
@@ -255,6 +273,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             isolate=args.isolate,
             name=args.save,
+            metric=getattr(args, "metric", "wall_s"),
         )
         result = runner.run_comparative_benchmark(
             args.scenarios if args.scenarios is not None else DEFAULT_SCENARIOS,
@@ -271,6 +290,9 @@ def run(args: argparse.Namespace) -> int:
             f"(first: {failed['error'].iloc[0]})",
             file=sys.stderr,
         )
+
+    if getattr(args, "metric", "wall_s") == "instructions" and baseline is not None:
+        return _instruction_gate(args, result, baseline)
 
     regressions: pd.DataFrame | None = None
     compared_with: dict[str, Any] | None = None
@@ -307,3 +329,48 @@ def run(args: argparse.Namespace) -> int:
         if len(found):
             return 1
     return 0
+
+
+_GATE_COLUMNS = [
+    "scenario", "system", "strategy", "cache_state", "n_current", "n_baseline",
+    "median_current", "median_baseline", "ratio", "cv_current", "cv_baseline", "verdict",
+]
+
+
+def _instruction_gate(
+    args: argparse.Namespace, result: BenchmarkResult, baseline: BenchmarkResult
+) -> int:
+    """``--metric instructions --compare NAME``: the ratio-of-medians gate of
+    :func:`rrperf.bench.metrics.instruction_gate`; exit 1 slower, 3 inconclusive, else 0
+    (with ``--fail-on-regression``; always 0 without it)."""
+    from rrperf.bench.metrics import gate_exit_code, instruction_gate
+
+    gate = instruction_gate(result.data, baseline.data, threshold=args.threshold)
+    if gate.empty:
+        print(
+            f"rrperf: error: {args.compare} has no (scenario, system, strategy, cache_state) "
+            "group with instruction counts in common with this run",
+            file=sys.stderr,
+        )
+        return 1 if args.fail_on_regression else 0
+    if args.format == "json":
+        print_json({"gate": frame_records(gate), "threshold": args.threshold})
+    elif args.format == "csv":
+        sys.stdout.write(result.data.to_csv(index=False))
+    else:
+        print(f"Instruction gate against {args.compare} (ratio = this run / that run, "
+              f"threshold {args.threshold:.1%})")
+        print(text_table(gate, _GATE_COLUMNS))
+    if not args.fail_on_regression:
+        return 0
+    code = gate_exit_code(gate)
+    for rec in gate.to_dict("records"):
+        if rec["verdict"] in ("slower", "inconclusive"):
+            print(
+                f"rrperf: {rec['verdict']}: {rec['scenario']} "
+                f"{_label(rec['system'], rec['strategy'])} {rec['cache_state']}: instructions "
+                f"ratio {rec['ratio']:.4f} (cv {rec['cv_current']:.2%} / "
+                f"{rec['cv_baseline']:.2%}) against {args.compare}",
+                file=sys.stderr,
+            )
+    return code
