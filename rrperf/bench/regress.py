@@ -868,6 +868,62 @@ def robust_noise(y: NDArray[np.float64]) -> float:
     return mad / math.sqrt(2)
 
 
+def _winsorize(
+    z: NDArray[np.float64], sigma: float, *, width: int, limit: float
+) -> NDArray[np.float64]:
+    """Clip each point to ``limit * sigma`` around the running median of ``width`` points.
+
+    A running median of 5 ignores one or two stray points in a row and follows a lasting
+    level shift to the point where it starts (a median filter keeps monotone edges), so
+    clipping to it takes the weight out of stray runs without blurring real steps.
+    """
+    from scipy.ndimage import median_filter
+
+    if width <= 1 or z.size < width:
+        return z
+    level = median_filter(z, size=width, mode="mirror")
+    return np.clip(z, level - limit * sigma, level + limit * sigma)
+
+
+def _split_p_value(left: NDArray[np.float64], right: NDArray[np.float64], sigma: float) -> float:
+    """Two-sided p-value that two adjacent segments have one level, robust to stray runs.
+
+    Mann-Whitney U (ranks give a stray run no more weight than any other high value) when
+    the segments are long enough for it to reach small p-values (its smallest attainable
+    two-sided p-value, ``2 / C(n1 + n2, n1)``, below 0.001); otherwise, on short series, the
+    difference of the segment medians over its standard error under the robust noise
+    ``sigma`` (the median of ``n`` normal values has a standard error of
+    ``sqrt(pi / 2) * sigma / sqrt(n)``), against the normal distribution.
+    """
+    from scipy.stats import mannwhitneyu, norm
+
+    if 2.0 / math.comb(left.size + right.size, left.size) < 1e-3:
+        return float(mannwhitneyu(left, right).pvalue)
+    se = sigma * math.sqrt(math.pi / 2 * (1 / left.size + 1 / right.size))
+    diff = abs(float(np.median(right)) - float(np.median(left)))
+    return float(2 * norm.sf(diff / se))
+
+
+def _confirmed(
+    bkps: list[int], z: NDArray[np.float64], sigma: float, *, alpha: float
+) -> list[int]:
+    """Keep the breakpoints across which the adjacent segments differ (:func:`_split_p_value`
+    below ``alpha``); the weakest unconfirmed one is dropped first and the test redone on the
+    merged segments."""
+    kept = list(bkps)
+    while kept:
+        bounds = [0, *kept, len(z)]
+        p_values = [
+            _split_p_value(z[bounds[i - 1]:bounds[i]], z[bounds[i]:bounds[i + 1]], sigma)
+            for i in range(1, len(bounds) - 1)
+        ]
+        worst = int(np.argmax(p_values))
+        if p_values[worst] < alpha:
+            break
+        del kept[worst]
+    return kept
+
+
 def detect_change_points(
     history: pd.DataFrame,
     value: str = "wall_s",
@@ -876,6 +932,9 @@ def detect_change_points(
     min_size: int = 3,
     penalty_factor: float = 3.0,
     log_scale: bool = True,
+    stray_window: int = 7,
+    stray_limit: float = 2.0,
+    confirm_alpha: float = 0.01,
 ) -> pd.DataFrame:
     """Find level shifts in a run history with PELT (``ruptures``).
 
@@ -944,9 +1003,11 @@ def detect_change_points(
         sigma = robust_noise(z)
         # A floor keeps the penalty positive on noise-free series (exact steps).
         sigma = max(sigma, 1e-9 * max(1.0, float(np.median(np.abs(z)))))
+        zc = _winsorize(z, sigma, width=stray_window, limit=stray_limit)
         pen = penalty_factor * sigma**2 * math.log(n)
-        algo = ruptures.Pelt(model="l2", min_size=min_size, jump=1).fit(z.reshape(-1, 1))
-        bkps = [int(b) for b in algo.predict(pen=pen)[:-1]]
+        algo = ruptures.Pelt(model="l2", min_size=min_size, jump=1).fit(zc.reshape(-1, 1))
+        found = [int(b) for b in algo.predict(pen=pen)[:-1]]
+        bkps = _confirmed(found, z, sigma, alpha=confirm_alpha)
         bounds = [0, *bkps, n]
         key = {str(c): group[c].iloc[0] for c in by_cols}
         for i, pos in enumerate(bkps, start=1):
