@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export MPLBACKEND :=
 
-.PHONY: venv demo test test-fast lint typecheck bench node browser valgrind clean
+.PHONY: venv demo test test-fast lint typecheck bench bench-changepoints node browser valgrind clean
 
 venv: $(STAMP)
 
@@ -52,5 +52,14 @@ lint: venv
 bench: venv
 	$(PY) benchmarks/bench_generate.py
 
+# Apache Otava pins numpy==2.2.0: it gets its own environment, with rrperf installed beside it.
+.venv-otava/.installed: pyproject.toml
+	$(PYTHON) -m venv .venv-otava
+	.venv-otava/bin/python -m pip install -q -e . apache-otava
+	touch .venv-otava/.installed
+
+bench-changepoints: .venv-otava/.installed
+	for seed in 1 2 3; do .venv-otava/bin/python benchmarks/bench_changepoints.py --seed $$seed; done
+
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache reports .rrperf
+	rm -rf $(VENV) .venv-otava node_modules .pytest_cache reports .rrperf

@@ -7,11 +7,14 @@ row). Everything comes from ``numpy.random.default_rng(seed)``, so the figures r
 
 A reported change counts when it lies within 2 runs of a true one (each true change matched
 at most once); precision = matched / reported, recall = matched / true, F1 their harmonic
-mean, all summed over the series. Otava (``pip install apache-otava``, or ``pip install -e
-'.[bench]'``) runs ``otava.analysis.compute_change_points`` with its defaults (window 50,
-p-value 0.001, no minimum magnitude) on the same per-run values. Run on demand::
+mean, all summed over the series. Otava runs ``otava.analysis.compute_change_points`` with
+its defaults (window 50, p-value 0.001, no minimum magnitude) on the same per-run values. It
+pins ``numpy==2.2.0``, so it lives in its own environment (``pip install -e . apache-otava``
+in a fresh venv; ``make bench-changepoints`` does that and runs seeds 1-3). Run on demand::
 
-    .venv/bin/python benchmarks/bench_changepoints.py --series 120 --seed 1
+    make bench-changepoints
+    .venv-otava/bin/python benchmarks/bench_changepoints.py --series 120 --seed 1
+    .venv/bin/python benchmarks/bench_changepoints.py --no-otava      # rrperf alone
 """
 
 from __future__ import annotations
