@@ -84,6 +84,11 @@ def _metric(text: str) -> str:
         ) from None
 
 
+def _metric_kws(args: argparse.Namespace) -> dict[str, Any]:
+    """``metric=`` for the runner, given only for an instruction run (wall is its default)."""
+    return {"metric": "instructions"} if args.metric == "instructions" else {}
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "bench",
@@ -273,7 +278,8 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             isolate=args.isolate,
             name=args.save,
-            metric=getattr(args, "metric", "wall_s"),
+            # Only an instruction run says so: wall time is the runner's default.
+            **_metric_kws(args),
         )
         result = runner.run_comparative_benchmark(
             args.scenarios if args.scenarios is not None else DEFAULT_SCENARIOS,
@@ -291,7 +297,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
-    if getattr(args, "metric", "wall_s") == "instructions" and baseline is not None:
+    if args.metric == "instructions" and baseline is not None:
         return _instruction_gate(args, result, baseline)
 
     regressions: pd.DataFrame | None = None
