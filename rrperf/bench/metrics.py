@@ -22,6 +22,10 @@ How each kind of system is counted
   Processes the run starts (a ``parallel`` strategy's loky workers) are traced too and their
   counts added to A's; the worker runs in its own process group and the harness waits until
   every process of that group has exited, so their files are complete.
+  Each iteration is a fresh process, as with ``isolate=True``: a ``warm`` iteration finds
+  the output folder and the disk level of the caches of the previous one, not its memory
+  level. The system is sent with cloudpickle (a dependency of loky) when it is importable,
+  else with pickle.
 * **Command systems** are wrapped: ``valgrind --tool=cachegrind --cache-sim=no
   --trace-children=yes <command>``; the count is the sum over every process of the command
   (a ``sh -c`` and what it starts), start-up included, because for a command the start-up is
