@@ -799,7 +799,8 @@ class BenchmarkResult:
         (``value`` defaults to :attr:`value`)."""
         from rrperf.bench import stats
 
-        kws.setdefault("value", self.value)
+        if self.value != "wall_s":  # the statistics' own default is wall_s
+            kws.setdefault("value", self.value)
         return stats.summarize(self._data, **kws)
 
     def compare(self, baseline: str | None = None, **kws: Any) -> pd.DataFrame:
@@ -820,7 +821,8 @@ class BenchmarkResult:
         """
         from rrperf.bench import stats
 
-        kws.setdefault("value", self.value)
+        if self.value != "wall_s":  # the statistics' own default is wall_s
+            kws.setdefault("value", self.value)
         base = self._baseline if baseline is None else baseline
         corr = check_correctness(self._data, baseline=base)
         wrong = corr[corr["matches_baseline"].eq(False).fillna(False).astype(bool)]
@@ -849,7 +851,8 @@ class BenchmarkResult:
         (``value`` defaults to :attr:`value`)."""
         from rrperf.bench import stats
 
-        kws.setdefault("value", self.value)
+        if self.value != "wall_s":  # the statistics' own default is wall_s
+            kws.setdefault("value", self.value)
         return stats.stability_warnings(self._data, **kws)
 
     # -- files
