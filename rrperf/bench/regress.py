@@ -58,7 +58,7 @@ PELT on the raw series reads each as two level shifts (on generated histories wi
 50 a stray run, precision 0.43, F1 0.60). So before PELT each point is clipped to 2 sigma
 around a running median of 7 runs, and afterwards every breakpoint must be confirmed by a
 rank test between its two segments (details in :func:`detect_change_points`); F1 is then
-0.97-0.98 with stray runs and 0.98-0.99 without (Apache Otava with its defaults: 0.76-0.77
+0.96-0.98 with stray runs and 0.98-0.99 without (Apache Otava with its defaults: 0.76-0.77
 and 0.94-0.97 on the same histories; ``benchmarks/bench_changepoints.py``).
 """
 
@@ -990,7 +990,7 @@ def detect_change_points(
        breakpoint is dropped and the others tested again.
 
     On 120 generated histories (50-120 runs, steps of 6-25 %, cv 1-4 %, 1 run in 50 a stray
-    run 1.3-2x slow, a third of them in pairs) this finds changes with F1 0.97-0.98
+    run 1.3-2x slow, a third of them in pairs) this finds changes with F1 0.96-0.98
     (within 2 runs), 0.98-0.99 without the stray runs; see ``benchmarks/bench_changepoints.py``.
 
     Parameters
