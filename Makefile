@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export MPLBACKEND :=
 
-.PHONY: venv demo test test-fast lint typecheck bench node browser postgres clean
+.PHONY: venv demo test test-fast lint typecheck bench bench-changepoints node browser postgres valgrind clean
 
 venv: $(STAMP)
 
@@ -34,11 +34,15 @@ browser:
 postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
+# `rrperf bench --metric instructions` counts instructions under Valgrind's cachegrind.
+valgrind:
+	@command -v valgrind >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
+
 demo: venv
 	$(VENV)/bin/rrperf demo
 
 # Lint and type-check first, so the test runner's summary is the last thing printed.
-test: venv node browser postgres
+test: venv node browser postgres valgrind
 	$(VENV)/bin/ruff check rrperf tests benchmarks
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -n 2 -q
@@ -53,5 +57,14 @@ lint: venv
 bench: venv
 	$(PY) benchmarks/bench_generate.py
 
+# Apache Otava pins numpy==2.2.0: it gets its own environment, with rrperf installed beside it.
+.venv-otava/.installed: pyproject.toml
+	$(PYTHON) -m venv .venv-otava
+	.venv-otava/bin/python -m pip install -q -e . apache-otava
+	touch .venv-otava/.installed
+
+bench-changepoints: .venv-otava/.installed
+	for seed in 1 2 3; do .venv-otava/bin/python benchmarks/bench_changepoints.py --seed $$seed; done
+
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache reports .rrperf
+	rm -rf $(VENV) .venv-otava node_modules .pytest_cache reports .rrperf

@@ -204,7 +204,7 @@ def _row_values(row: Mapping[str, Any]) -> tuple[Any, ...]:
     out = []
     for col, dtype in MEASUREMENT_DTYPES.items():
         try:
-            out.append(_value(col, dtype, row[col]))
+            out.append(_value(col, dtype, row.get(col)))
         except (TypeError, ValueError, OverflowError) as err:
             raise ResultsSchemaError(
                 f"measurement column {col!r} cannot be read as {dtype}: {err}"

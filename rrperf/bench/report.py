@@ -48,6 +48,7 @@ __all__ = [
     "REPORT_SECTIONS",
     "SECONDS_COLUMNS",
     "STABILITY_VERDICTS",
+    "format_instructions",
     "format_p_value",
     "format_percent",
     "format_ratio",
@@ -205,6 +206,13 @@ def format_percent(value: Any) -> str:
     if _missing(value):
         return ""
     return f"{_significant(float(value) * 100, 3)} %"
+
+
+def format_instructions(value: Any) -> str:
+    """An instruction count for people: millions with three decimals (``307.454 M``)."""
+    if _missing(value):
+        return ""
+    return f"{float(value) / 1e6:,.3f} M"
 
 
 def format_table(
@@ -568,11 +576,26 @@ def _sections(result: BenchmarkResult) -> dict[str, pd.DataFrame]:
 
 
 def _for_people(
-    result: BenchmarkResult, tables: dict[str, pd.DataFrame]
+    result: BenchmarkResult, tables: dict[str, pd.DataFrame], value: str = "wall_s"
 ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     """The Markdown and HTML form of the tables (units, ratios, one row per kind of warning, one
-    line per group for stability) and the sentence shown above a table, per heading."""
-    shown = {heading: format_table(frame) for heading, frame in tables.items()}
+    line per group for stability) and the sentence shown above a table, per heading.
+
+    When the run was measured in instructions (``value``), the summary statistics are
+    counts, not seconds.
+    """
+    if value == "instructions":
+        stats_cols = ("mean", "median", "std", "ci_low", "ci_high")
+        seconds = tuple(c for c in SECONDS_COLUMNS if c not in stats_cols)
+        shown = {}
+        for heading, frame in tables.items():
+            counted = frame.copy()
+            for col in (*stats_cols, "instructions"):
+                if col in counted.columns:
+                    counted[col] = [format_instructions(v) for v in frame[col].astype(object)]
+            shown[heading] = format_table(counted, seconds=seconds)
+    else:
+        shown = {heading: format_table(frame) for heading, frame in tables.items()}
     shown["Warnings"] = warnings_overview(tables["Warnings"])
     notes: dict[str, str] = {}
     if len(result.data):
@@ -589,7 +612,7 @@ def _markdown(result: BenchmarkResult, tables: dict[str, pd.DataFrame]) -> str:
         f"Baseline: {_md_escape(result.baseline)}; "
         f"{len(result.data)} iterations in {len(result.run_ids)} run(s).",
     ]
-    shown, notes = _for_people(result, tables)
+    shown, notes = _for_people(result, tables, result.value)
     for heading in REPORT_SECTIONS:
         parts += ["", f"## {heading}", ""]
         if heading in notes:

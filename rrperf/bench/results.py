@@ -18,6 +18,10 @@ Format history (``RESULTS_SCHEMA_VERSION``):
    readers that do not know the key ignore it, so the version stays 1.
    2026-12-02: an optional ``worker`` column (the Dask worker that measured the row, missing
    for a run on this machine; issue 13). Tables and files without it read as a local run.
+   2026-12-02: an ``instructions`` column (float64: instructions counted by Valgrind's
+   cachegrind with ``--metric instructions``, missing otherwise) follows ``peak_rss_mb``.
+   It is optional on reading (``OPTIONAL_MEASUREMENT_COLUMNS``): tables, files and history
+   stores written without it read with the column missing (NaN), so the version stays 1.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ __all__ = [
     "RESULTS_SCHEMA_VERSION",
     "RESULT_SUFFIXES",
     "SUMMARY_EXTRA_COLUMNS",
+    "VALUE_COLUMNS",
     "VERDICTS",
     "WARNING_COLUMNS",
     "WARNING_DTYPES",
@@ -87,6 +92,7 @@ MEASUREMENT_DTYPES: dict[str, str] = {
     "wall_s": "float64",
     "cpu_s": "float64",
     "peak_rss_mb": "float64",
+    "instructions": "float64",
     "n_tables": "int64",
     "files_total": "int64",
     "files_written": "int64",
@@ -100,9 +106,12 @@ MEASUREMENT_DTYPES: dict[str, str] = {
     "worker": "string",
 }
 MEASUREMENT_COLUMNS: tuple[str, ...] = tuple(MEASUREMENT_DTYPES)
-#: Columns a measurement table or row may leave out (filled with a missing value): tables
-#: written before the column existed read as they were.
-OPTIONAL_MEASUREMENT_COLUMNS: tuple[str, ...] = ("worker",)
+#: Columns added after version 1 first shipped, which a measurement table or row may leave out:
+#: missing ones read as missing values (tables written before the column existed read as they
+#: were).
+OPTIONAL_MEASUREMENT_COLUMNS: tuple[str, ...] = ("instructions", "worker")
+#: Columns a benchmark can measure a variant by (``value=`` of summaries and comparisons).
+VALUE_COLUMNS: tuple[str, ...] = ("wall_s", "cpu_s", "instructions")
 
 # A group is one (scenario, system, strategy, cache state).
 GROUP_COLUMNS: tuple[str, ...] = ("scenario", "system", "strategy", "cache_state")
@@ -208,12 +217,19 @@ def _coerce(column: pd.Series, col: str, dtype: str, table: str) -> Any:
     return series.astype(dtype)
 
 
-def _validate(df: pd.DataFrame, dtypes: Mapping[str, str], table: str) -> pd.DataFrame:
-    if table == "measurement":
-        absent = [c for c in OPTIONAL_MEASUREMENT_COLUMNS if c not in df.columns]
-        if absent:
-            df = df.assign(**{c: None for c in absent})
+def _validate(
+    df: pd.DataFrame,
+    dtypes: Mapping[str, str],
+    table: str,
+    optional: tuple[str, ...] = (),
+) -> pd.DataFrame:
     cols = list(df.columns)
+    absent = [c for c in optional if c not in cols]
+    if absent:
+        import numpy as np
+
+        df = df.assign(**{c: None if dtypes[c] == "string" else np.nan for c in absent})
+        cols = list(df.columns)
     missing = [c for c in dtypes if c not in cols]
     if missing:
         raise ResultsSchemaError(f"{table} table is missing columns: {', '.join(missing)}")
@@ -236,7 +252,9 @@ def validate_measurements(df: pd.DataFrame) -> pd.DataFrame:
 
     Columns are put in contract order and converted to ``MEASUREMENT_DTYPES``; conversions that
     would lose information (``1.5`` into an integer column, ``"no"`` into a boolean one, a missing
-    ``started_at``) are refused. The input is not modified.
+    ``started_at``) are refused. A missing optional column (``OPTIONAL_MEASUREMENT_COLUMNS``,
+    added after the first version of the contract) is added with missing values. The input is
+    not modified.
 
     Parameters
     ----------
@@ -253,7 +271,7 @@ def validate_measurements(df: pd.DataFrame) -> pd.DataFrame:
     ResultsSchemaError
         When a column is missing or unknown, or cannot be converted to its dtype.
     """
-    return _validate(df, MEASUREMENT_DTYPES, "measurement")
+    return _validate(df, MEASUREMENT_DTYPES, "measurement", OPTIONAL_MEASUREMENT_COLUMNS)
 
 
 def validate_metadata(df: pd.DataFrame) -> pd.DataFrame:
@@ -326,22 +344,22 @@ def _empty_metadata() -> pd.DataFrame:
 
 
 def _frame_from_rows(
-    rows: Iterable[Mapping[str, Any]], columns: tuple[str, ...], table: str
+    rows: Iterable[Mapping[str, Any]],
+    columns: tuple[str, ...],
+    table: str,
+    optional: tuple[str, ...] = (),
 ) -> pd.DataFrame | None:
     import pandas as pd
 
     records = []
-    optional = OPTIONAL_MEASUREMENT_COLUMNS if table == "measurement" else ()
     for i, row in enumerate(rows):
-        if any(c not in row for c in optional):
-            row = {**{c: None for c in optional}, **row}
-        missing = [c for c in columns if c not in row]
+        missing = [c for c in columns if c not in row and c not in optional]
         if missing:
             raise ResultsSchemaError(f"{table} row {i} is missing columns: {', '.join(missing)}")
         extra = [str(k) for k in row if k not in columns]
         if extra:
             raise ResultsSchemaError(f"{table} row {i} has unknown columns: {', '.join(extra)}")
-        records.append([row[c] for c in columns])
+        records.append([row.get(c) for c in columns])
     return pd.DataFrame.from_records(records, columns=list(columns)) if records else None
 
 
@@ -351,7 +369,8 @@ def measurements_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     Parameters
     ----------
     rows : iterable of Mapping
-        Each mapping has exactly the keys ``MEASUREMENT_COLUMNS``.
+        Each mapping has the keys ``MEASUREMENT_COLUMNS`` (those of
+        ``OPTIONAL_MEASUREMENT_COLUMNS`` may be left out: missing values) and no other.
 
     Returns
     -------
@@ -363,7 +382,9 @@ def measurements_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     ResultsSchemaError
         When a row lacks a column or has an unknown one, or a value has the wrong type.
     """
-    frame = _frame_from_rows(rows, MEASUREMENT_COLUMNS, "measurement")
+    frame = _frame_from_rows(
+        rows, MEASUREMENT_COLUMNS, "measurement", OPTIONAL_MEASUREMENT_COLUMNS
+    )
     return empty_measurements() if frame is None else validate_measurements(frame)
 
 
@@ -757,6 +778,13 @@ class BenchmarkResult:
         return self._warnings.copy()
 
     @property
+    def value(self) -> str:
+        """The column the run was measured by: ``instructions`` when any row has a count
+        (a ``--metric instructions`` run), else ``wall_s``. :meth:`summary`, :meth:`compare`
+        and :meth:`stability` use it unless given ``value=``."""
+        return "instructions" if self._data["instructions"].notna().any() else "wall_s"
+
+    @property
     def baseline(self) -> str:
         """The reference system used by :attr:`correctness`."""
         return self._baseline
@@ -779,9 +807,12 @@ class BenchmarkResult:
     # -- statistics (rrperf.bench.stats, imported on use)
 
     def summary(self, **kws: Any) -> pd.DataFrame:
-        """Summarize each group; keyword arguments go to :func:`rrperf.bench.stats.summarize`."""
+        """Summarize each group; keyword arguments go to :func:`rrperf.bench.stats.summarize`
+        (``value`` defaults to :attr:`value`)."""
         from rrperf.bench import stats
 
+        if self.value != "wall_s":  # the statistics' own default is wall_s
+            kws.setdefault("value", self.value)
         return stats.summarize(self._data, **kws)
 
     def compare(self, baseline: str | None = None, **kws: Any) -> pd.DataFrame:
@@ -797,10 +828,13 @@ class BenchmarkResult:
         baseline : str, optional
             Reference system; defaults to :attr:`baseline`.
         **kws
-            Passed to :func:`rrperf.bench.stats.compare` (``value``, ``by``, ``confidence``...).
+            Passed to :func:`rrperf.bench.stats.compare` (``value``, ``by``, ``confidence``...);
+            ``value`` defaults to :attr:`value`.
         """
         from rrperf.bench import stats
 
+        if self.value != "wall_s":  # the statistics' own default is wall_s
+            kws.setdefault("value", self.value)
         base = self._baseline if baseline is None else baseline
         corr = check_correctness(self._data, baseline=base)
         wrong = corr[corr["matches_baseline"].eq(False).fillna(False).astype(bool)]
@@ -825,9 +859,12 @@ class BenchmarkResult:
         return out
 
     def stability(self, **kws: Any) -> pd.DataFrame:
-        """Stability checks, via :func:`rrperf.bench.stats.stability_warnings` with ``kws``."""
+        """Stability checks, via :func:`rrperf.bench.stats.stability_warnings` with ``kws``
+        (``value`` defaults to :attr:`value`)."""
         from rrperf.bench import stats
 
+        if self.value != "wall_s":  # the statistics' own default is wall_s
+            kws.setdefault("value", self.value)
         return stats.stability_warnings(self._data, **kws)
 
     # -- files

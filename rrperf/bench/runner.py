@@ -28,10 +28,14 @@ How a run is laid out (pyperf and asv are the models):
 6. With ``isolate=True`` every iteration runs in a fresh worker process (``spawn``), as pyperf
    runs each benchmark in its own process; the worker times itself with
    :func:`time.perf_counter` and only the disk level of the caches survives between iterations.
-7. After every iteration (warm-ups included) the row goes to the history store, if any, and
+7. With ``metric="instructions"`` every iteration is counted under Valgrind instead (see
+   :mod:`rrperf.bench.metrics`: in-process systems in a forked worker under cachegrind whose
+   start-up cancels exactly, commands wrapped whole); the count goes to the
+   ``instructions`` column, which is missing in wall-time runs.
+8. After every iteration (warm-ups included) the row goes to the history store, if any, and
    then to the ``on_iteration`` callback, if any, as an :class:`IterationEvent`
    ``(done, total, row)``; progress bars and live views hang off that hook.
-8. Warnings raised while an iteration sets up, runs and is read back (``system.prepare``,
+9. Warnings raised while an iteration sets up, runs and is read back (``system.prepare``,
    ``system.run``, counting files and tables) are recorded, not shown: a system that warns
    on every run (the generator's :class:`~rrperf.errors.SchemaWarning` for a column type
    without a TypeScript mapping) would otherwise print the same lines hundreds of times.
@@ -338,6 +342,7 @@ class _Measure:
     outcome: RunOutcome | None
     error: str | None
     caught: tuple[_Caught, ...] = ()
+    instructions: float = math.nan
 
 
 @contextmanager
@@ -527,6 +532,10 @@ class BenchmarkRunner:
         Seed of the interleaving order; None draws a fresh one.
     isolate : bool
         Run each iteration in a fresh worker process (see the module docstring).
+    metric : {"wall", "instructions"}
+        ``"instructions"`` counts every iteration's instructions under Valgrind (the
+        ``instructions`` column; see :mod:`rrperf.bench.metrics`); stability checks then
+        look at that column. ``"wall"`` (default) leaves it missing.
     config : RrperfConfig or None
         Project configuration; its ``[systems.NAME]`` commands are registered and
         ``cache.dir`` is the default ``cache_dir``. None loads it with
@@ -579,6 +588,7 @@ class BenchmarkRunner:
         on_iteration: IterationCallback | None = None,
         client: Any = None,
         until: StopRule | None = None,
+        metric: str = "wall",
     ) -> None:
         def _int(value: Any, what: str, minimum: int) -> int:
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -593,6 +603,10 @@ class BenchmarkRunner:
         self.verbose = verbose
         self.progress = progress
         self.isolate = isolate
+        from rrperf.bench.metrics import metric_column
+
+        self.metric_column = metric_column(metric)
+        self.metric = "instructions" if self.metric_column == "instructions" else "wall"
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ConfigError(f"seed must be an integer or None, got {seed!r}")
         self.seed = seed
@@ -899,6 +913,7 @@ class BenchmarkRunner:
             "seed": self.seed,
             "isolate": self.isolate,
             "until": self.until is not None,
+            "metric": self.metric,
             "project": self.config.to_dict(),
         }
         rows: list[dict[str, Any]] = []
@@ -946,7 +961,7 @@ class BenchmarkRunner:
     def _check_stability(self, result: BenchmarkResult) -> None:
         from rrperf.bench import stats
 
-        stats.warn_if_unstable(result.data)
+        stats.warn_if_unstable(result.data, value=self.metric_column)
 
     @contextmanager
     def _output_root(self) -> Iterator[Path]:
@@ -976,7 +991,8 @@ class BenchmarkRunner:
             root = stack.enter_context(self._output_root())
             work_dir = root / "_work"
             work_dir.mkdir(parents=True, exist_ok=True)
-            pool = stack.enter_context(self._worker_pool()) if self.isolate else None
+            isolated = self.isolate and self.metric == "wall"
+            pool = stack.enter_context(self._worker_pool()) if isolated else None
             bar = stack.enter_context(
                 tqdm(total=total, delay=1.0, disable=not self.progress, desc="rrperf bench",
                      unit="it", leave=False)
@@ -1060,7 +1076,9 @@ class BenchmarkRunner:
             )
             before = snapshot_folder(out_dir)
             started_at = datetime.now(UTC)
-            if pool is None:
+            if self.metric == "instructions":
+                m = self._measure_instructions(system, scenario.source, out_dir, context)
+            elif pool is None:
                 system.prepare(cache_state)
                 # No young garbage left for the timed region: the collection that another
                 # variant's allocations made due (a generator run pauses the collector, so
@@ -1084,6 +1102,29 @@ class BenchmarkRunner:
             f"{row['files_written']}/{row['files_total']} files written",
         )
         return row
+
+    @staticmethod
+    def _measure_instructions(
+        system: System, source: str, out_dir: Path, context: RunContext
+    ) -> _Measure:
+        from rrperf.bench import metrics
+        from rrperf.bench.systems import Command
+
+        try:
+            if isinstance(system, Command):
+                count = metrics.count_command(system, source, out_dir, context)
+            else:
+                count = metrics.count_in_process(system, source, out_dir, context)
+        except Exception as err:  # recorded in the iteration's error column, the run goes on
+            count = metrics.InstructionCount(
+                math.nan, math.nan, math.nan, None, _describe(err)
+            )
+        if count.error is not None:
+            logger.warning("%s on %s failed: %s", system.name, context.scenario.name, count.error)
+        return _Measure(
+            count.wall_s, count.cpu_s, math.nan, count.outcome, count.error,
+            tuple(count.caught), count.instructions,
+        )
 
     @staticmethod
     def _measure_isolated(
@@ -1141,7 +1182,7 @@ class BenchmarkRunner:
         nan = math.nan
         if m.outcome is None:
             row.update(
-                wall_s=nan, cpu_s=nan, peak_rss_mb=nan, n_tables=0, files_total=0,
+                wall_s=nan, cpu_s=nan, peak_rss_mb=nan, instructions=nan, n_tables=0, files_total=0,
                 files_written=0, files_unchanged=0, cache_hits=0, cache_misses=0,
                 output_digest=None, error=m.error or "no outcome",
             )
@@ -1161,6 +1202,7 @@ class BenchmarkRunner:
             peak_rss_mb=float(
                 out.child_peak_rss_mb if out.child_peak_rss_mb is not None else m.peak_rss_mb
             ),
+            instructions=float(m.instructions),
             n_tables=int(
                 out.n_tables if out.n_tables is not None else self._count_tables(scenario)
             ),

@@ -345,6 +345,17 @@ class GeneratorSystem:
             state["_cache_dir"] = Path(self._tmp.name)
         return state
 
+    def ensure_cache_dir(self) -> Path:
+        """The root of this system's disk caches, made now (a temporary folder) if unset.
+
+        Worker processes that receive a copy of the system (isolated or Valgrind iterations)
+        then share that folder, so warm iterations find the disk level of the caches.
+        """
+        if self._cache_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="rrperf-cache-")
+            self._cache_dir = Path(self._tmp.name)
+        return self._cache_dir
+
     def context(self, strategy: str | Strategy) -> Any | None:
         """The execution context of ``strategy`` (a name or a Strategy), made on first use.
 
@@ -364,10 +375,7 @@ class GeneratorSystem:
         label = strategy_label(strategy)
         ctx = self._contexts.get(label)
         if ctx is None:
-            if self._cache_dir is None:
-                self._tmp = tempfile.TemporaryDirectory(prefix="rrperf-cache-")
-                self._cache_dir = Path(self._tmp.name)
-            folder = self._cache_dir / self.name / _folder_name(label)
+            folder = self.ensure_cache_dir() / self.name / _folder_name(label)
             folder.mkdir(parents=True, exist_ok=True)
             ctx = mod.get_strategy(strategy).make_context(cache_dir=folder)
             self._contexts[label] = ctx

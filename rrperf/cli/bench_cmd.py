@@ -127,6 +127,23 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _metric(text: str) -> str:
+    """argparse type of ``--metric``: ``wall`` or ``instructions`` -> the column it measures."""
+    from rrperf.bench.metrics import metric_column
+
+    try:
+        return metric_column(text)
+    except ConfigError:
+        raise argparse.ArgumentTypeError(
+            f"expected wall, cpu or instructions, got {text!r}"
+        ) from None
+
+
+def _metric_kws(args: argparse.Namespace) -> dict[str, Any]:
+    """``metric=`` for the runner, given only for an instruction run (wall is its default)."""
+    return {"metric": "instructions"} if args.metric == "instructions" else {}
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from rrperf.bench.gate import DEFAULT_TIME_BUDGET_S, MAX_ROUNDS, MIN_ROUNDS
 
@@ -191,7 +208,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="also judge the run against the latest complete stored runs of NAME (or a run "
         "id); needs 3 runs to tell machine drift from a change",
     )
-    _add_metric_option(p)
     p.add_argument(
         "--threshold", type=_threshold, default=0.05, metavar="F",
         help="relative slowdown that counts as a regression (0.05)",
@@ -200,6 +216,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--fail-on-regression", action="store_true",
         help="exit 1 when a variant is shown slower than the baseline beyond --threshold, "
         "3 when that cannot be ruled out (for CI)",
+    )
+    p.add_argument(
+        "--metric", type=_metric, default="wall_s", metavar="wall|cpu|instructions",
+        help="what the summary, the comparison and the gate use: wall time (default); cpu "
+        "(CPU time of the process and its children: steadier than wall time when other "
+        "processes come and go, but blind to waiting); or instructions counted under Valgrind "
+        "(deterministic; with --compare the gate is the ratio of medians against --threshold)",
     )
     add_history_option(p)
     p.add_argument("--seed", type=int, default=None, metavar="N", help="seed of the run order")
@@ -212,17 +235,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 #: Columns ``--metric`` may name (the gate compares any numeric measurement column).
-METRICS: tuple[str, ...] = ("wall_s", "cpu_s")
-
-
-def _add_metric_option(p: argparse.ArgumentParser) -> None:
-    """``--metric``: the column the summary, the comparison and the gate use."""
-    p.add_argument(
-        "--metric", choices=METRICS, default="wall_s",
-        help="measured column the summary, comparison and gate use: wall_s (default) or "
-        "cpu_s (CPU time of the process and its children; steadier than wall time when "
-        "other processes come and go, but blind to waiting)",
-    )
 
 
 def _label(system: Any, strategy: Any) -> str:
@@ -571,6 +583,8 @@ def run(args: argparse.Namespace) -> int:
             isolate=args.isolate,
             name=args.save,
             **({"client": client} if client is not None else {}),  # issue 13
+            # Only an instruction run says so: wall time is the runner's default.
+            **_metric_kws(args),
         )
         systems: tuple[str, ...] = (
             args.systems if args.systems is not None
@@ -637,6 +651,9 @@ def run(args: argparse.Namespace) -> int:
             data, baseline, threshold=args.threshold, value=value,
             confidence=AUTO_CONFIDENCE if auto else 0.95,
         )
+    if value == "instructions" and stored_runs and not dead:
+        # instruction counts are deterministic: the stored baseline's ratio of medians decides
+        return _instruction_gate(args, result, stored_runs[-1])
     stored: Gate | None = None
     compared_with: dict[str, Any] | None = None
     against = ""
@@ -708,3 +725,48 @@ def run(args: argparse.Namespace) -> int:
 
     print(f"rrperf: gate: {outcome} (exit {EXIT_CODES[outcome]})", file=sys.stderr)
     return EXIT_CODES[outcome]
+
+
+_INSTRUCTION_GATE_COLUMNS = [
+    "scenario", "system", "strategy", "cache_state", "n_current", "n_baseline",
+    "median_current", "median_baseline", "ratio", "cv_current", "cv_baseline", "verdict",
+]
+
+
+def _instruction_gate(
+    args: argparse.Namespace, result: BenchmarkResult, baseline: BenchmarkResult
+) -> int:
+    """``--metric instructions --compare NAME``: the ratio-of-medians gate of
+    :func:`rrperf.bench.metrics.instruction_gate`; exit 1 slower, 3 inconclusive, else 0
+    (with ``--fail-on-regression``; always 0 without it)."""
+    from rrperf.bench.metrics import gate_exit_code, instruction_gate
+
+    gate = instruction_gate(result.data, baseline.data, threshold=args.threshold)
+    if gate.empty:
+        print(
+            f"rrperf: error: {args.compare} has no (scenario, system, strategy, cache_state) "
+            "group with instruction counts in common with this run",
+            file=sys.stderr,
+        )
+        return 1 if args.fail_on_regression else 0
+    if args.format == "json":
+        print_json({"gate": frame_records(gate), "threshold": args.threshold})
+    elif args.format == "csv":
+        sys.stdout.write(result.data.to_csv(index=False))
+    else:
+        print(f"Instruction gate against {args.compare} (ratio = this run / that run, "
+              f"threshold {args.threshold:.1%})")
+        print(text_table(gate, _INSTRUCTION_GATE_COLUMNS))
+    if not args.fail_on_regression:
+        return 0
+    code = gate_exit_code(gate)
+    for rec in gate.to_dict("records"):
+        if rec["verdict"] in ("slower", "inconclusive"):
+            print(
+                f"rrperf: {rec['verdict']}: {rec['scenario']} "
+                f"{_label(rec['system'], rec['strategy'])} {rec['cache_state']}: instructions "
+                f"ratio {rec['ratio']:.4f} (cv {rec['cv_current']:.2%} / "
+                f"{rec['cv_baseline']:.2%}) against {args.compare}",
+                file=sys.stderr,
+            )
+    return code

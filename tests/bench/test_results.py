@@ -60,6 +60,7 @@ def make_row(i: int = 0, **overrides: Any) -> dict[str, Any]:
         "wall_s": 0.1 + i / 3,
         "cpu_s": 0.05 + i / 7,
         "peak_rss_mb": 80.5 + i,
+        "instructions": np.nan,  # a wall-time run (see test_metrics for counts)
         "n_tables": 15,
         "files_total": 61,
         "files_written": 61 if i == 0 else 0,
