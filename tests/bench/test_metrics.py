@@ -84,7 +84,10 @@ def test_metric_column_names() -> None:
     assert metric_column("wall") == "wall_s"
     assert metric_column("wall_s") == "wall_s"
     assert metric_column("instructions") == "instructions"
-    with pytest.raises(ConfigError, match=r"^metric must be one of wall, instructions, got 'ir'$"):
+    assert metric_column("cpu") == metric_column("cpu_s") == "cpu_s"
+    with pytest.raises(
+        ConfigError, match=r"^metric must be one of wall, cpu, instructions, got 'ir'$"
+    ):
         metric_column("ir")
     with pytest.raises(ConfigError, match="metric must be one of"):
         BenchmarkRunner(metric="cycles", config=RrperfConfig())
