@@ -25,7 +25,7 @@ def test_exclude_tables_leaves_files_out(tmp_path: Path) -> None:
     assert main(["generate", "small", "--out", "out"]) == 0
     names = sorted(p.name for p in (tmp_path / "out").rglob("*.ts"))
     assert "comment.ts" not in names and "post.ts" in names
-    assert len(names) == 10  # 3 tables x 3 files + index.ts
+    assert len(names) == 11  # 3 tables x 3 files, index.ts and rrperf-runtime.d.ts
     legacy = generate("small", tmp_path / "legacy", impl="legacy",
                       config=load_config(tmp_path / "rrperf.toml"))
     assert output_digest(tmp_path / "out") == legacy.output_digest
@@ -61,7 +61,7 @@ def test_max_workers_bounds_the_worker_processes(
     (tmp_path / "rrperf.toml").write_text(f"[executor]\nmax_workers = {bound}\n")
     config = load_config(tmp_path / "rrperf.toml")
     strategy = generate("synthetic:300", tmp_path / "out", strategy="balanced", config=config)
-    assert strategy.files_written == 901
+    assert strategy.files_written == 902  # 3 x 300, index.ts and rrperf-runtime.d.ts
     # balanced on this machine: half the CPUs, at least one; the bound only lowers it
     from rrperf.engine.strategies import get_strategy
 

@@ -424,12 +424,12 @@ def test_generate_fuses_stages_but_names_the_failing_step(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from rrperf.errors import StageError
-    from rrperf.generator import pipeline
+    from rrperf.generator import cached as cached_mod
 
     def broken(ctx: object, table: str) -> None:
         raise KeyError(table)
 
-    monkeypatch.setattr(pipeline, "table_defaults", broken)
+    monkeypatch.setattr(cached_mod, "table_defaults", broken)
     with pytest.raises(StageError, match="stage 'defaults:comments' failed: KeyError") as info:
         generate("small", tmp_path / "out")
     assert isinstance(info.value.__cause__, KeyError)
@@ -531,26 +531,6 @@ def test_generate_checks_every_path_before_the_first_batch_writes(tmp_path: Path
         generate("small", out)
     assert sorted(p.name for p in out.iterdir()) == ["types"]
     assert list(elsewhere.iterdir()) == []
-
-
-def test_write_in_batches_pipeline_shape(tmp_path: Path) -> None:
-    from rrperf.generator.pipeline import build_pipeline, run_pipeline
-    from rrperf.schema.sources import load_schema
-
-    schema = load_schema("small")
-    p = build_pipeline(schema, tmp_path, batch_size=3, write_in_batches=True)
-    assert [s.name for s in p] == [
-        "analyze", "paths", "batch:0", "batch:1", "render:index", "write",
-    ]
-    assert p["batch:1"].depends_on == ("analyze", "paths")
-    assert p["batch:1"].kwargs == {
-        "tables": ("users",), "out_dir": str(tmp_path), "force": False, "dry_run": False,
-    }
-    result = run_pipeline(schema, tmp_path, batch_size=3, write_in_batches=True)
-    assert result.output_digest == legacy_digest("small", tmp_path / "l")
-    assert result.written == tuple(sorted(result.written)) and result.files_written == 14
-    with pytest.raises(ConfigError, match="write_in_batches needs a batch_size"):
-        build_pipeline(schema, tmp_path, write_in_batches=True)
 
 
 @pytest.mark.parametrize("source", ["polymorphic_heavy", *map(str, REAL)],
