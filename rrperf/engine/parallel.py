@@ -1029,6 +1029,10 @@ class ParallelExecutor:
                     # the outcome could not be sent back (e.g. an unpicklable result)
                     drain(None, transport_error, name)
                 out = fut.result()
+                if out.skipped:
+                    # queued ahead behind a stage that failed; that stage's outcome comes
+                    # later in this batch or is still running, and raises (drain)
+                    continue
                 self._record(run, out, backend, "ok" if out.ok else "error")
                 if not out.ok:
                     assert out.error is not None

@@ -629,3 +629,27 @@ def test_inflection_memo_remembers_within_the_block_only(monkeypatch: pytest.Mon
     assert calls == ["people", "users"]
     assert associations.singularize("people") == "person"  # outside: computed again
     assert calls == ["people", "users", "people"]
+
+
+@pytest.mark.filterwarnings("ignore:.*has no TypeScript mapping")
+def test_pool_batches_name_the_failing_step_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the one staged path names the per-table step whether it renders here or on the pool
+    from rrperf.errors import StageError
+    from rrperf.generator import cached as cached_mod
+
+    def broken(ctx: object, table: str) -> None:
+        raise KeyError(table)
+
+    monkeypatch.setattr(cached_mod, "table_defaults", broken)
+    import dataclasses
+
+    parallel = dataclasses.replace(get_strategy("parallel"), workers=2)
+    with parallel.make_context(cache_dir=tmp_path / "c") as ctx:
+        ctx.executor.start_pool(cached_mod._warm_worker)  # forked after the patch
+        with pytest.raises(StageError, match=r"^stage 'defaults:\w+' failed: KeyError") as info:
+            generate("synthetic:40", tmp_path / "out", context=ctx)
+        assert ctx.executor.pool_started
+    assert info.value.stage.startswith("defaults:")
+    assert not list((tmp_path / "out").rglob("*.ts"))
