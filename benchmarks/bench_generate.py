@@ -8,8 +8,8 @@ per implementation the growth ratio time(synthetic:2000) / time(synthetic:200) (
 <= 12). Then, in a fresh subprocess per implementation, ``synthetic:10000`` is generated once
 and its peak RSS read with ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` (target < 1 GB).
 
-Targets: ``pipeline`` (no strategy, no cache) no slower than ``legacy``; growth <= 12 for both;
-peak RSS at 10,000 tables under 1 GB.
+Targets: ``pipeline`` (no strategy: ``minimal``, no cache) no slower than ``legacy``; growth <= 12
+for both; peak RSS at 10,000 tables under 1 GB.
 
 Usage::
 

@@ -708,6 +708,10 @@ class ParallelExecutor:
     ) -> pd.DataFrame:
         """Really run the stages with each method and compare wall times.
 
+        This measures any stage graph given to it. The generator's parallel speedup (what the
+        strategy report shows) is measured on the path the strategies run, with
+        :func:`rrperf.generator.speedup.compare_strategies`, which returns this same frame.
+
         Methods run interleaved (each repeat runs every method, in a rotated order) so that
         machine noise spreads evenly. ``warmup`` unmeasured rounds come first (they start the
         process pool).
@@ -1029,6 +1033,10 @@ class ParallelExecutor:
                     # the outcome could not be sent back (e.g. an unpicklable result)
                     drain(None, transport_error, name)
                 out = fut.result()
+                if out.skipped:
+                    # queued ahead behind a stage that failed; that stage's outcome comes
+                    # later in this batch or is still running, and raises (drain)
+                    continue
                 self._record(run, out, backend, "ok" if out.ok else "error")
                 if not out.ok:
                     assert out.error is not None

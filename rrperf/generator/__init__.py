@@ -1,8 +1,10 @@
 """The ReactiveRecord generator: Rails schema -> TypeScript ActiveRecord/ReactiveRecord models.
 
 Two implementations with byte-identical output: :func:`generate_legacy` (one monolithic pass,
-always rewriting) and the staged pipeline (:func:`build_pipeline` / :func:`run_pipeline`,
-write-if-changed). :func:`generate` picks one and loads the schema from any source.
+always rewriting, the baseline) and the staged pipeline (:func:`run_pipeline`,
+write-if-changed; one path whose configurations are the strategies of
+:mod:`rrperf.engine.strategies`, see :mod:`rrperf.generator.pipeline`). :func:`generate` picks
+one and loads the schema from any source.
 
 Output, per table: ``types/<kebab>-data.ts`` (``<Model>Data``, ``Create<Model>Data``,
 ``Update<Model>Data``), ``<kebab>.ts`` (ActiveRecord model) and ``reactive-<kebab>.ts``
@@ -30,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "GenerationResult",
-    "build_pipeline",
     "generate",
     "generate_legacy",
     "output_digest",
@@ -41,7 +42,6 @@ __all__ = [
 # a warm repeat from the output manifest without importing Jinja2 or the analysis.
 _LAZY: dict[str, str] = {
     "GenerationResult": "rrperf.generator.result",
-    "build_pipeline": "rrperf.generator.pipeline",
     "generate": "rrperf.generator.api",
     "generate_legacy": "rrperf.generator.legacy",
     "output_digest": "rrperf.generator.digest",
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from rrperf.generator.api import generate
     from rrperf.generator.digest import output_digest
     from rrperf.generator.legacy import generate_legacy
-    from rrperf.generator.pipeline import build_pipeline, run_pipeline
+    from rrperf.generator.pipeline import run_pipeline
     from rrperf.generator.result import GenerationResult
 
 

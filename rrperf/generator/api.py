@@ -16,12 +16,19 @@ if TYPE_CHECKING:
     from rrperf.config import RrperfConfig
     from rrperf.engine.strategies import ExecutionContext, Strategy
 
-__all__ = ["IMPLEMENTATIONS", "GenerationResult", "generate"]
+__all__ = ["IMPLEMENTATIONS", "PLAIN_STRATEGY", "GenerationResult", "generate"]
 
 logger = logging.getLogger(__name__)
 
 #: The generator implementations ``generate(impl=...)`` accepts.
 IMPLEMENTATIONS: tuple[str, ...] = ("legacy", "pipeline")
+#: The strategy ``impl="pipeline"`` runs when neither ``strategy`` nor ``context`` is given:
+#: the one staged path (:func:`rrperf.generator.cached.run_with_context`) in this thread, with
+#: no cache and no output manifest, so that the call leaves nothing behind but the output
+#: folder (``sequential`` and ``auto`` keep state under ``cache_dir``). The result's
+#: ``strategy`` names it. ``rrperf generate`` without ``--strategy`` runs ``auto`` instead
+#: (:data:`rrperf.engine.strategies.DEFAULT_STRATEGY`).
+PLAIN_STRATEGY = "minimal"
 
 
 def generate(
@@ -50,17 +57,17 @@ def generate(
     out_dir : path
         The output folder.
     impl : {"pipeline", "legacy"}
-        ``pipeline`` writes only changed files; ``legacy`` rewrites every file. Without a
-        strategy the pipeline runs in this thread with its per-table steps fused into stages
-        of :data:`~rrperf.generator.pipeline.GENERATE_BATCH_SIZE` tables, each writing its
-        own files once every path has been checked.
+        ``pipeline`` writes only changed files; ``legacy`` rewrites every file (the
+        baseline). ``pipeline`` is one staged path whatever the strategy
+        (:func:`rrperf.generator.cached.run_with_context`); without a strategy or context it
+        runs :data:`PLAIN_STRATEGY` (``minimal``: in this thread, nothing cached).
     strategy : str, Strategy or None
         A pipeline execution strategy (:data:`rrperf.engine.strategies.STRATEGIES`:
         ``sequential``, ``parallel``, ``cache_heavy``, ``balanced``, ``minimal``, ``auto``;
         ``auto`` is what ``rrperf generate`` runs without ``--strategy``). A strategy that
         keeps an output manifest answers an unchanged repeat from it before parsing
-        anything (:mod:`rrperf.generator.manifest`). ``None`` runs the plain staged pipeline
-        in this thread, with no cache.
+        anything (:mod:`rrperf.generator.manifest`). ``None`` with ``impl="pipeline"`` runs
+        :data:`PLAIN_STRATEGY` (``minimal``), and the result's ``strategy`` says so.
     context : ExecutionContext or None
         The executor, caches and monitor to run the strategy with, kept between calls
         (``get_strategy(name).make_context(cache_dir=...)``). Without one, a context is made
@@ -121,7 +128,15 @@ def generate(
         bound = config.executor.get("max_workers")
         if bound is not None and strategy is not None and context is None:
             strategy = _bounded(strategy, int(bound))
-    if strategy is not None or context is not None:
+    if impl == "pipeline" or strategy is not None or context is not None:
+        if strategy is None and context is None:
+            strategy = PLAIN_STRATEGY  # the one staged path, in this thread, nothing cached
+            # no fast path to try first: the generator's modules are imported before the
+            # clock starts, as for legacy below (``wall_s`` leaves import start-up out)
+            import rrperf.engine.parallel  # noqa: F401
+            import rrperf.generator.cached  # noqa: F401
+
+            called = time.perf_counter()
         return _generate_with_strategy(
             source, out_dir, impl=impl, strategy=strategy, context=context, tables=tables,
             exclude_tables=exclude_tables, dry_run=dry_run, force=force, cache_dir=cache_dir,
@@ -130,7 +145,6 @@ def generate(
     # the generator's modules are imported before the clock starts (``wall_s`` leaves import
     # start-up out), as when ``rrperf.generator`` imported them all
     from rrperf.generator.legacy import generate_legacy
-    from rrperf.generator.pipeline import GENERATE_BATCH_SIZE, run_pipeline
     from rrperf.schema.model import Schema
 
     start = time.perf_counter()
@@ -140,23 +154,10 @@ def generate(
         from rrperf.schema.sources import load_schema
 
         schema = load_schema(source, config=config)
-    if impl == "legacy":
-        result = generate_legacy(
-            schema, out_dir, tables=tables, exclude_tables=exclude_tables, dry_run=dry_run,
-            runtime=runtime,
-        )
-    else:
-        result = run_pipeline(
-            schema,
-            out_dir,
-            tables=tables,
-            exclude_tables=exclude_tables,
-            force=force,
-            dry_run=dry_run,
-            batch_size=GENERATE_BATCH_SIZE,
-            write_in_batches=True,
-            runtime=runtime,
-        )
+    result = generate_legacy(
+        schema, out_dir, tables=tables, exclude_tables=exclude_tables, dry_run=dry_run,
+        runtime=runtime,
+    )
     wall_s = time.perf_counter() - start
     logger.info(
         "%s: %d tables, %d files (%d written) in %.3f s",

@@ -1,8 +1,9 @@
 """The generator run by a strategy: content-keyed caches, a process pool for the misses, and an
 output manifest so that a warm run writes nothing without reading every file.
 
-:func:`run_with_context` does what :func:`~rrperf.generator.pipeline.run_pipeline` does, with
-the resources of an :class:`~rrperf.engine.strategies.ExecutionContext`::
+:func:`run_with_context` is the staged generator (``impl="pipeline"``, every strategy; see
+:mod:`rrperf.generator.pipeline`), run with the resources of an
+:class:`~rrperf.engine.strategies.ExecutionContext`::
 
     source ─► schema_introspection cache ─► analysis (memoized per content) ─► per-table keys
           ─► template_render cache lookups (in this process)
@@ -115,6 +116,7 @@ __all__ = [
     "render_write_batch",
     "run_with_context",
     "schema_cache_key",
+    "stage_name",
     "table_keys",
     "templates_fingerprint",
     "unpack_context",
@@ -568,12 +570,45 @@ def _replay(warned: Iterable[tuple[str, type[Warning]]]) -> None:
 # --- per-table work -----------------------------------------------------------------------------
 
 
+def stage_name(kind: str, table: str) -> str:
+    """The name of the ``kind`` step of ``table`` in errors (``"types:users"``).
+
+    A table literally called ``index`` gives ``"<kind>:index (table)"``, so that it is not
+    mistaken for the ``index.ts`` step.
+    """
+    return f"{kind}:{table} (table)" if table == "index" else f"{kind}:{table}"
+
+
 def _render_files(
-    ctx: SchemaContext, name: str, types: TypesResult, rels: RelationshipsResult
+    ctx: SchemaContext,
+    name: str,
+    types: Callable[[], TypesResult] | None = None,
+    rels: Callable[[], RelationshipsResult] | None = None,
 ) -> tuple[RenderedFile, ...]:
-    rendered = render_table(
-        ctx, name, types, rels, table_defaults(ctx, name), table_polymorphic(ctx, name)
-    )
+    """Render one table's files (``types``/``rels`` compute its types and relationships,
+    through a cache; by default directly).
+
+    Raises
+    ------
+    StageError
+        Naming the step that failed (``"defaults:users"``) for any failure that is not an
+        rrperf error; an rrperf error is raised as itself.
+    """
+    kind = "types"
+    try:
+        got_types = table_types(ctx, name) if types is None else types()
+        kind = "relationships"
+        got_rels = table_relationships(ctx, name) if rels is None else rels()
+        kind = "defaults"
+        defaults = table_defaults(ctx, name)
+        kind = "polymorphic"
+        polymorphic = table_polymorphic(ctx, name)
+        kind = "render"
+        rendered = render_table(ctx, name, got_types, got_rels, defaults, polymorphic)
+    except RrperfError:
+        raise
+    except Exception as err:
+        raise StageError._during(stage_name(kind, name), err) from err
     return tuple((rel, text, _sha(text)) for rel, text in rendered.items())
 
 
@@ -619,7 +654,7 @@ def render_write_batch(
     rendered = []
     files: dict[str, str] = {}
     for name in tables:
-        out = _render_files(ctx, name, table_types(ctx, name), table_relationships(ctx, name))
+        out = _render_files(ctx, name)
         rendered.append((name, out))
         for rel, text, _ in out:
             files[rel] = text
@@ -890,8 +925,6 @@ class _Lookup:
         return self.cache.get_or_compute_key(
             category, key, compute, encode=encode, decode=decode
         )
-
-
 
 
 def _load(source: Any, lookup: _Lookup, config: Any = None) -> tuple[Schema, str, Any]:
@@ -1431,24 +1464,21 @@ def _render_here(
 ) -> tuple[RenderedFile, ...]:
     """Render one table in this thread, through the type_mapping/relationships caches."""
     if not (lookup.types or lookup.relationships or lookup.render):
-        out = _render_files(ctx, name, table_types(ctx, name), table_relationships(ctx, name))
-        return out
+        return _render_files(ctx, name)
     keys = all_keys[name]
+    types: Callable[[], TypesResult] | None = None
+    rels: Callable[[], RelationshipsResult] | None = None
     if lookup.types:
-        types = lookup.through(
-            "type_mapping", _sub_key("types", keys.table), lambda: table_types(ctx, name),
-            _encode_types, _decode_types,
+        types = functools.partial(
+            lookup.through, "type_mapping", _sub_key("types", keys.table),
+            functools.partial(table_types, ctx, name), _encode_types, _decode_types,
         )
-    else:
-        types = table_types(ctx, name)
     if lookup.relationships:
-        rels = lookup.through(
-            "relationships", _sub_key("relationships", keys.links),
-            lambda: table_relationships(ctx, name), _encode_relationships,
+        rels = functools.partial(
+            lookup.through, "relationships", _sub_key("relationships", keys.links),
+            functools.partial(table_relationships, ctx, name), _encode_relationships,
             _decode_relationships,
         )
-    else:
-        rels = table_relationships(ctx, name)
     out = _render_files(ctx, name, types, rels)
     if lookup.render:
         lookup.put("template_render", keys.render, out, _encode_rendered)

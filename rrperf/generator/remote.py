@@ -16,7 +16,6 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from rrperf.generator.analyze import table_relationships, table_types
 from rrperf.generator.cached import BatchOutcome, _render_files, unpack_context
 from rrperf.generator.writer import write_if_changed
 
@@ -37,8 +36,7 @@ def render_batch(*, packed: tuple[Any, ...], tables: tuple[str, ...]) -> BatchOu
     """
     ctx = unpack_context(packed)
     rendered = tuple(
-        (name, _render_files(ctx, name, table_types(ctx, name), table_relationships(ctx, name)))
-        for name in tables
+        (name, _render_files(ctx, name)) for name in tables
     )
     return BatchOutcome(rendered, (), (), ())
 

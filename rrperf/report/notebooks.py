@@ -1700,8 +1700,10 @@ class StrategyReport:
     comparison : DataFrame
         That benchmark compared with ``pipeline/sequential`` (empty when it was not measured).
     execution_methods : DataFrame
-        :meth:`ParallelExecutor.compare_execution_methods` of the generator pipeline of the
-        scenario (sequential, thread and process backends).
+        :func:`rrperf.generator.speedup.compare_strategies` of the scenario: cold runs of the
+        ``sequential`` and ``parallel`` strategies (pool started), the path every strategy
+        runs, in the frame of :meth:`ParallelExecutor.compare_execution_methods` (``method``
+        is the strategy).
     cache_strategy : str or None
         The strategy whose cache statistics are in ``cache_report`` (None when no strategy
         has a cache).
@@ -1775,9 +1777,9 @@ def run_strategy_analysis(
     1. :meth:`~rrperf.optimize.optimizer.PerformanceOptimizer.run_comprehensive_analysis`:
        the optimizer's recommendation per cache state, checked against a benchmark of the
        strategies (all of them with ``include_all_strategies``);
-    2. the generator pipeline of the scenario run by
-       :meth:`~rrperf.engine.parallel.ParallelExecutor.compare_execution_methods`
-       (sequential, thread and process backends with ``workers`` workers), for the speedup;
+    2. cold runs of the scenario with the ``sequential`` and ``parallel`` strategies (the
+       latter with ``workers`` workers, its pool started before measuring), interleaved
+       (:func:`rrperf.generator.speedup.compare_strategies`), for the parallel speedup;
     3. the cache of the recommended strategy (or the first strategy with a cache) after a cold
        and a warm run, for the hit rates;
     4. legacy and the recommended strategy on synthetic schemas of ``sizes`` tables (cold),
@@ -1802,7 +1804,8 @@ def run_strategy_analysis(
     scaling_iterations : int
         Measured iterations per size.
     workers : int or None
-        Workers of the thread and process backends; the CPU count when None.
+        Workers of the ``parallel`` strategy in the speedup measurement; the CPU count (at
+        least 2) when None.
     output_dir : path-like
 
     Returns
@@ -1815,8 +1818,7 @@ def run_strategy_analysis(
         On a bad option or an unknown scenario.
     """
     from rrperf.bench.runner import BenchmarkRunner
-    from rrperf.engine.parallel import ParallelExecutor
-    from rrperf.generator.pipeline import build_pipeline
+    from rrperf.generator.speedup import compare_strategies
     from rrperf.optimize.optimizer import PerformanceOptimizer
     from rrperf.report.plots import variant_label
     from rrperf.schema.sources import load_schema
@@ -1840,12 +1842,10 @@ def run_strategy_analysis(
         from rrperf.bench.scenarios import resolve_scenario
 
         schema = load_schema(resolve_scenario(scenario).source)
-        with tempfile.TemporaryDirectory(prefix="rrperf-methods-") as tmp, ParallelExecutor(
-            workers, backend="thread", enable_monitoring=False
-        ) as executor:
-            methods = executor.compare_execution_methods(
-                build_pipeline(schema, tmp, force=True), repeats=max(3, iterations)
-            )
+        methods = compare_strategies(
+            schema, strategies=("sequential", "parallel"), workers=workers,
+            repeats=max(3, iterations),
+        )
         # Synthetic schemas have inet columns, which the TypeScript mapping types as unknown;
         # the runner counts that SchemaWarning per iteration in scaling_result.warnings.
         scaling_result = BenchmarkRunner(
@@ -2006,8 +2006,8 @@ def speedup_fits(methods: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any], l
 
 
 def show_speedup(report: StrategyReport) -> None:
-    """Section "Parallel speedup": execution backends on the scenario's pipeline, with Amdahl's
-    law fitted only where the data can support it."""
+    """Section "Parallel speedup": the ``parallel`` strategy against ``sequential`` (cold runs
+    of the scenario), with Amdahl's law fitted only where the data can support it."""
     from rrperf.report.plots import speedup_chart
 
     _display(heading("Parallel speedup", 2))
@@ -2015,7 +2015,7 @@ def show_speedup(report: StrategyReport) -> None:
     table, fits, sentences = speedup_fits(methods)
     shown = table.rename(columns={"ci_low": "fraction_low", "ci_high": "fraction_high"})
     show_table(format_table(shown),
-               caption="generator pipeline run by each execution backend (median wall time)")
+               caption="generator run cold by each strategy, pool started (median wall time)")
     for sentence in sentences:
         show_text(sentence)
     ax = speedup_chart(methods, fit=fits, ax=_figure(6, width=7.0))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import pickle
 import shutil
 import subprocess
 import sys
@@ -22,11 +21,10 @@ from conftest import (
     load_quietly,
 )
 
-import rrperf.generator.pipeline as pipeline_mod
+import rrperf.generator.cached as cached_mod
 from rrperf.errors import ConfigError, SchemaWarning, StageError, UnsafePathError
 from rrperf.generator import (
     GenerationResult,
-    build_pipeline,
     generate,
     generate_legacy,
     output_digest,
@@ -156,10 +154,9 @@ def test_output_has_no_wall_clock_time_and_names_the_schema_version() -> None:
 def _assert_identical(schema: Schema, tmp_path: Path) -> None:
     legacy = generate_legacy(schema, tmp_path / "legacy")
     piped = run_pipeline(schema, tmp_path / "pipeline")
-    batched = run_pipeline(schema, tmp_path / "batched", batch_size=7)
     digest = output_digest(tmp_path / "legacy")
-    assert legacy.output_digest == piped.output_digest == batched.output_digest == digest
-    assert output_digest(tmp_path / "pipeline") == output_digest(tmp_path / "batched") == digest
+    assert legacy.output_digest == piped.output_digest == digest
+    assert output_digest(tmp_path / "pipeline") == digest
     n = len(schema.tables)
     assert (legacy.n_tables, legacy.files_total) == (piped.n_tables, piped.files_total) == (
         n, 3 * n + 2,  # three files per table, index.ts and rrperf-runtime.d.ts
@@ -209,61 +206,18 @@ def test_real_schema_database_types_are_typed(tmp_path: Path) -> None:
     assert "    metadata: {},\n" in model
 
 
-# --- pipeline shape -------------------------------------------------------------------------
-
-
-def test_pipeline_stages_and_dependencies(blog_schema: Schema, tmp_path: Path) -> None:
-    p = build_pipeline(blog_schema, tmp_path, tables=["users", "posts"])
-    assert [s.name for s in p] == [
-        "analyze",
-        "types:users", "relationships:users", "defaults:users", "polymorphic:users",
-        "render:users",
-        "types:posts", "relationships:posts", "defaults:posts", "polymorphic:posts",
-        "render:posts",
-        "render:index", "write",
-    ]
-    assert p["types:users"].depends_on == ("analyze",)
-    assert p["types:users"].kwargs == {"table": "users"}
-    assert p["render:posts"].depends_on == (
-        "analyze", "types:posts", "relationships:posts", "defaults:posts", "polymorphic:posts",
-    )
-    assert p["write"].depends_on == ("analyze", "render:users", "render:posts", "render:index")
-
-
-def test_batched_pipeline_shape(blog_schema: Schema, tmp_path: Path) -> None:
-    p = build_pipeline(blog_schema, tmp_path, batch_size=2)
-    assert [s.name for s in p] == [
-        "analyze", "batch:0", "batch:1", "batch:2", "render:index", "write",
-    ]
-    assert p["batch:2"].kwargs == {"tables": ("post_tags",)}
-
-
-def test_stages_pickle_with_module_level_functions(blog_schema: Schema, tmp_path: Path) -> None:
-    p = build_pipeline(blog_schema, tmp_path)
-    for stage in p:
-        assert stage.func.__module__ == "rrperf.generator.pipeline"
-        assert "<" not in stage.func.__qualname__
-    clone = pickle.loads(pickle.dumps(tuple(p)))
-    assert [s.name for s in clone] == [s.name for s in p]
-    ctx = p["analyze"].call({})
-    assert pickle.loads(pickle.dumps(ctx)) == ctx
+# --- the staged path ----------------------------------------------------------------------
 
 
 def test_table_called_index_gets_distinct_stage_names(tmp_path: Path) -> None:
     schema = Schema(tables=(Table("index", (Column("id", "bigint", null=False),)),))
-    p = build_pipeline(schema, tmp_path)
-    assert "render:index (table)" in [s.name for s in p]
+    assert cached_mod.stage_name("render", "index") == "render:index (table)"
+    assert cached_mod.stage_name("render", "users") == "render:users"
     result = run_pipeline(schema, tmp_path)
     assert sorted(result.written) == [
         "index-2.ts", "index.ts", "reactive-index-2.ts", "rrperf-runtime.d.ts",
         "types/index-2-data.ts",
     ]
-
-
-@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
-def test_bad_batch_size(bad: object, blog_schema: Schema, tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="batch_size must be a positive integer or None"):
-        build_pipeline(blog_schema, tmp_path, batch_size=bad)  # type: ignore[arg-type]
 
 
 def test_unexpected_stage_failure_is_a_stage_error(
@@ -272,7 +226,7 @@ def test_unexpected_stage_failure_is_a_stage_error(
     def broken(ctx: object, table: str) -> None:
         raise KeyError(table)
 
-    monkeypatch.setattr(pipeline_mod, "table_defaults", broken)
+    monkeypatch.setattr(cached_mod, "table_defaults", broken)
     with pytest.raises(StageError, match="stage 'defaults:users' failed: KeyError") as info:
         run_pipeline(blog_schema, tmp_path)
     assert isinstance(info.value.__cause__, KeyError)
@@ -475,7 +429,7 @@ def test_second_run_logs_no_changes(
     blog_schema: Schema, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     run_pipeline(blog_schema, tmp_path)
-    with caplog.at_level("INFO", logger="rrperf.generator.pipeline"):
+    with caplog.at_level("INFO", logger="rrperf.generator.cached"):
         run_pipeline(blog_schema, tmp_path)
     assert f"no changes: all 17 files unchanged in {tmp_path}" in caplog.messages
 
@@ -516,6 +470,21 @@ def test_runtime_option_is_checked_and_reaches_the_index_stage(
     with pytest.raises(ConfigError, match="^runtime must be True or False, got 'no'$"):
         generate(blog_schema, tmp_path, runtime="no")  # type: ignore[arg-type]
     assert not tmp_path.joinpath("index.ts").exists()
-    p = build_pipeline(blog_schema, tmp_path, runtime=False)
-    assert p["render:index"].kwargs == {"runtime": False}
-    assert sorted(p["render:index"].call({"analyze": p["analyze"].call({})})) == ["index.ts"]
+    result = run_pipeline(blog_schema, tmp_path, runtime=False)
+    assert "index.ts" in result.written and "rrperf-runtime.d.ts" not in result.written
+
+
+def test_pipeline_without_a_strategy_runs_the_minimal_strategy(
+    blog_schema: Schema, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one staged path: no strategy is the ``minimal`` strategy, which leaves nothing behind
+    # but the output folder (no cache or manifest under the working directory)
+    from rrperf.generator.api import PLAIN_STRATEGY
+
+    monkeypatch.chdir(tmp_path)
+    plain = generate(blog_schema, "out")
+    assert (PLAIN_STRATEGY, plain.impl, plain.strategy) == ("minimal", "pipeline", "minimal")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    named = generate(blog_schema, "named", strategy="minimal")
+    assert (named.output_digest, named.written) == (plain.output_digest, plain.written)
+    assert run_pipeline(blog_schema, "out").strategy == "minimal"

@@ -424,12 +424,12 @@ def test_generate_fuses_stages_but_names_the_failing_step(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from rrperf.errors import StageError
-    from rrperf.generator import pipeline
+    from rrperf.generator import cached as cached_mod
 
     def broken(ctx: object, table: str) -> None:
         raise KeyError(table)
 
-    monkeypatch.setattr(pipeline, "table_defaults", broken)
+    monkeypatch.setattr(cached_mod, "table_defaults", broken)
     with pytest.raises(StageError, match="stage 'defaults:comments' failed: KeyError") as info:
         generate("small", tmp_path / "out")
     assert isinstance(info.value.__cause__, KeyError)
@@ -533,26 +533,6 @@ def test_generate_checks_every_path_before_the_first_batch_writes(tmp_path: Path
     assert list(elsewhere.iterdir()) == []
 
 
-def test_write_in_batches_pipeline_shape(tmp_path: Path) -> None:
-    from rrperf.generator.pipeline import build_pipeline, run_pipeline
-    from rrperf.schema.sources import load_schema
-
-    schema = load_schema("small")
-    p = build_pipeline(schema, tmp_path, batch_size=3, write_in_batches=True)
-    assert [s.name for s in p] == [
-        "analyze", "paths", "batch:0", "batch:1", "render:index", "write",
-    ]
-    assert p["batch:1"].depends_on == ("analyze", "paths")
-    assert p["batch:1"].kwargs == {
-        "tables": ("users",), "out_dir": str(tmp_path), "force": False, "dry_run": False,
-    }
-    result = run_pipeline(schema, tmp_path, batch_size=3, write_in_batches=True)
-    assert result.output_digest == legacy_digest("small", tmp_path / "l")
-    assert result.written == tuple(sorted(result.written)) and result.files_written == 14
-    with pytest.raises(ConfigError, match="write_in_batches needs a batch_size"):
-        build_pipeline(schema, tmp_path, write_in_batches=True)
-
-
 @pytest.mark.parametrize("source", ["polymorphic_heavy", *map(str, REAL)],
                          ids=lambda s: Path(s).name[:24])
 def test_packed_context_round_trips(source: str) -> None:
@@ -649,3 +629,27 @@ def test_inflection_memo_remembers_within_the_block_only(monkeypatch: pytest.Mon
     assert calls == ["people", "users"]
     assert associations.singularize("people") == "person"  # outside: computed again
     assert calls == ["people", "users", "people"]
+
+
+@pytest.mark.filterwarnings("ignore:.*has no TypeScript mapping")
+def test_pool_batches_name_the_failing_step_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the one staged path names the per-table step whether it renders here or on the pool
+    from rrperf.errors import StageError
+    from rrperf.generator import cached as cached_mod
+
+    def broken(ctx: object, table: str) -> None:
+        raise KeyError(table)
+
+    monkeypatch.setattr(cached_mod, "table_defaults", broken)
+    import dataclasses
+
+    parallel = dataclasses.replace(get_strategy("parallel"), workers=2)
+    with parallel.make_context(cache_dir=tmp_path / "c") as ctx:
+        ctx.executor.start_pool(cached_mod._warm_worker)  # forked after the patch
+        with pytest.raises(StageError, match=r"^stage 'defaults:\w+' failed: KeyError") as info:
+            generate("synthetic:40", tmp_path / "out", context=ctx)
+        assert ctx.executor.pool_started
+    assert info.value.stage.startswith("defaults:")
+    assert not list((tmp_path / "out").rglob("*.ts"))
