@@ -65,6 +65,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rrperf import __version__
 from rrperf.errors import ConfigError, GenerationError, RrperfError, StageError
 from rrperf.generator.analyze import (
     Property,
@@ -127,6 +128,9 @@ logger = logging.getLogger(__name__)
 #: A rendered file: relative path, text, sha256 hex of its UTF-8 bytes.
 RenderedFile = tuple[str, str, str]
 
+#: :data:`rrperf.engine.cache.GENERATOR_VERSION` (a test checks), spelt here so that a run
+#: without caches (``auto``, ``minimal``) does not import diskcache and sqlite3 for its keys.
+GENERATOR_VERSION = f"rrperf-{__version__}"
 # Bump when the layout of cached values or of the keys below changes.
 _FORMAT = "cached-generator-1"
 # Modules whose code shapes the generated text (their bytes are part of every render key).
@@ -1018,8 +1022,6 @@ def _plan(
 def key_base() -> str:
     """What every content key starts with: generator version, code and templates (the
     ``base`` of :func:`table_keys`)."""
-    from rrperf.engine.cache import GENERATOR_VERSION
-
     return f"{GENERATOR_VERSION}\0{code_fingerprint()}\0{templates_fingerprint()}"
 
 
@@ -1486,8 +1488,6 @@ def _render_here(
 
 
 def _sub_key(kind: str, part: str) -> str:
-    from rrperf.engine.cache import GENERATOR_VERSION
-
     return hashlib.sha256(
         f"{GENERATOR_VERSION}\0{code_fingerprint()}\0{kind}\0{part}".encode()
     ).hexdigest()
