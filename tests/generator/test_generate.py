@@ -424,7 +424,10 @@ def test_wall_s_leaves_out_the_same_imports(
         "import sys, json\n"
         "from rrperf.generator import api\n"
         "before = set(sys.modules)\n"
-        f"r = api.generate({source!r}, 'out', impl={impl!r}, strategy={strategy!r})\n"
+        # synthetic:300 with a pool: the threshold for a new process lowered to 256
+        + ("import rrperf.generator.cached as c\nc.POOL_START_MIN_TABLES = 256\n"
+           if source == "synthetic:300" else "")
+        + f"r = api.generate({source!r}, 'out', impl={impl!r}, strategy={strategy!r})\n"
         "print(json.dumps(sorted(set(sys.modules) - before)))\n"
         "print(json.dumps({k: list(v) for k, v in api.TIMED_IMPORTS.items()}))\n"
     )
@@ -435,6 +438,7 @@ def test_wall_s_leaves_out_the_same_imports(
     timed = json.loads(new_lines[1])
     expected = {m for part in parts for m in timed[part]}
     assert expected <= imported
+    assert ("concurrent.futures.process" in imported) == (source == "synthetic:300")
     if strategy == "auto":
         assert not imported & {"diskcache", "sqlite3", "psutil", "rrperf.engine.cache",
                                "rrperf.engine.monitor"}
