@@ -20,7 +20,10 @@ Benchmarks::
              in a new process)
     cold     synthetic:2000: `--strategy parallel` against `--strategy sequential`, output
              folder and cache removed before every run
-    crossover  cold parallel against sequential on synthetic:N for several N
+    crossover  cold parallel against sequential on synthetic:N for several N; with
+             ``--pool-from 0`` the parallel runs start their pool at every size (the
+             generator's POOL_START_MIN_TABLES moved for those runs), to time where a pool
+             pays rather than the threshold itself
     default  cold and warm: legacy against the default strategy on several sources
 
 ``--base DIR`` runs the same commands against another checkout of the project (its ``rrperf``
@@ -35,6 +38,7 @@ Usage::
     python benchmarks/bench_fresh.py warm --repeats 9 [--base ../i10-base] [--work /dev/shm]
     python benchmarks/bench_fresh.py cold --repeats 9 --work /dev/shm
     python benchmarks/bench_fresh.py crossover --sizes 50,100,200,400,800 --repeats 7
+    python benchmarks/bench_fresh.py crossover --sizes 250,500,1000,2000 --pool-from 0
     python benchmarks/bench_fresh.py default --repeats 7
 """
 
@@ -73,10 +77,20 @@ class Variant:
     wall: list[float] = field(default_factory=list)
     written: list[int] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)  # user + system CPU of the whole command
+    pool_from: int | None = None  # POOL_START_MIN_TABLES for this run (crossover --pool-from)
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "rrperf", "generate", self.source, "--out", "out",
-                "--json", *self.args]
+        argv = ["generate", self.source, "--out", "out", "--json", *self.args]
+        if self.pool_from is None:
+            return [sys.executable, "-m", "rrperf", *argv]
+        # the same command with the generator's pool threshold moved, to time a pool below it
+        code = (
+            "import rrperf.generator.cached as c\n"
+            f"c.POOL_START_MIN_TABLES = {self.pool_from}\n"
+            "from rrperf.cli import main\n"
+            f"raise SystemExit(main({argv!r}))\n"
+        )
+        return [sys.executable, "-c", code]
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -161,6 +175,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="folder for outputs and caches")
     parser.add_argument("--base", type=Path, default=None, help="another checkout to compare")
     parser.add_argument("--sizes", default="50,100,200,400,800")
+    parser.add_argument("--pool-from", type=int, default=None,
+                        help="crossover: start the pool of parallel runs from this many tables")
     parser.add_argument("--sources", default="small,medium,large,polymorphic_heavy,coursemology")
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
     args = parser.parse_args()
@@ -195,7 +211,8 @@ def main() -> None:
             src = f"synthetic:{n}"
             variants += [
                 Variant(f"sequential {src}{tag}", src, ["--strategy", "sequential"], root, False),
-                Variant(f"parallel {src}{tag}", src, ["--strategy", "parallel"], root, False),
+                Variant(f"parallel {src}{tag}", src, ["--strategy", "parallel"], root, False,
+                        pool_from=args.pool_from),
             ]
             pairs.append((f"sequential {src}{tag}", f"parallel {src}{tag}"))
     else:

@@ -31,8 +31,6 @@ import heapq
 import logging
 import os
 import pickle
-import secrets
-import statistics
 import tempfile
 import threading
 import time
@@ -788,6 +786,8 @@ class ParallelExecutor:
             if "thread" in executors:
                 executors["thread"].shutdown()
             # the process pool is loky's shared reusable pool: leave it running for later calls
+        import statistics  # here: a generator run in a new process does not need it
+
         base = statistics.median(walls["sequential"])
         rows = []
         for method in order:
@@ -924,6 +924,8 @@ class ParallelExecutor:
         ahead = self.config.prefetch if remote and timeout is None else 0
         abort = None
         if ahead and self.backend == "process":  # a marker file on this machine
+            import secrets
+
             abort = os.path.join(
                 tempfile.gettempdir(), f"rrperf-abort-{os.getpid()}-{secrets.token_hex(8)}"
             )

@@ -65,6 +65,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rrperf import __version__
 from rrperf.errors import ConfigError, GenerationError, RrperfError, StageError
 from rrperf.generator.analyze import (
     Property,
@@ -127,6 +128,9 @@ logger = logging.getLogger(__name__)
 #: A rendered file: relative path, text, sha256 hex of its UTF-8 bytes.
 RenderedFile = tuple[str, str, str]
 
+#: :data:`rrperf.engine.cache.GENERATOR_VERSION` (a test checks), spelt here so that a run
+#: without caches (``auto``, ``minimal``) does not import diskcache and sqlite3 for its keys.
+GENERATOR_VERSION = f"rrperf-{__version__}"
 # Bump when the layout of cached values or of the keys below changes.
 _FORMAT = "cached-generator-1"
 # Modules whose code shapes the generated text (their bytes are part of every render key).
@@ -138,10 +142,14 @@ _WRITE_CHUNK_FILES = 384
 #: Tables (to render) below which a running pool is not worth its dispatch cost: they are
 #: rendered in the calling thread (:func:`plan_batches`).
 POOL_MIN_TABLES = 16
-#: The same when the pool must first be started (a new process): forking two workers and
-#: compiling the templates in them costs about as much as rendering this many tables here.
-#: Measured with ``benchmarks/bench_fresh.py crossover`` (README, "Fresh processes").
-POOL_START_MIN_TABLES = 256
+#: The same when the pool must first be started (a new process). Measured in new processes
+#: on 2 cores, output on tmpfs, with ``benchmarks/bench_fresh.py crossover --pool-from 0``
+#: (README, "Fresh processes"; 2026-12-02): a started pool lost 20-40 % at 250 and 500
+#: tables and did not pay at 1,000 (0.76-1.06x whole command, three runs); it paid from
+#: 2,000 on a quiet machine (1.21x) and at no size up to 2,000 under load 4-6. Below this,
+#: the serial part of a run (start-up, loading, analysis, index, digest: ~45 % of a
+#: sequential command at 2,000 tables) leaves too little to share.
+POOL_START_MIN_TABLES = 1500
 # Guided batches when the strategy does not fix a batch size (see plan_batches): each takes
 # 1 / (_GUIDED_SHARE * workers) of the tables left, at least _GUIDED_MIN of them.
 _GUIDED_SHARE = 2
@@ -1018,8 +1026,6 @@ def _plan(
 def key_base() -> str:
     """What every content key starts with: generator version, code and templates (the
     ``base`` of :func:`table_keys`)."""
-    from rrperf.engine.cache import GENERATOR_VERSION
-
     return f"{GENERATOR_VERSION}\0{code_fingerprint()}\0{templates_fingerprint()}"
 
 
@@ -1486,8 +1492,6 @@ def _render_here(
 
 
 def _sub_key(kind: str, part: str) -> str:
-    from rrperf.engine.cache import GENERATOR_VERSION
-
     return hashlib.sha256(
         f"{GENERATOR_VERSION}\0{code_fingerprint()}\0{kind}\0{part}".encode()
     ).hexdigest()

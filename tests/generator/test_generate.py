@@ -399,6 +399,51 @@ def test_import_stays_light() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_generator_version_is_the_caches() -> None:
+    from rrperf.engine.cache import GENERATOR_VERSION
+
+    assert cached_mod.GENERATOR_VERSION == GENERATOR_VERSION
+
+
+@pytest.mark.parametrize(
+    ("impl", "strategy", "source", "parts"),
+    [
+        ("legacy", None, "medium", ("legacy",)),
+        ("pipeline", "auto", "medium", ("fast", "pipeline", "engine")),
+        ("pipeline", "auto", "synthetic:300", ("fast", "pipeline", "engine")),
+        ("pipeline", "sequential", "medium", ("fast", "pipeline", "engine", "cache", "monitor")),
+    ],
+)
+def test_wall_s_leaves_out_the_same_imports(
+    tmp_path: Path, impl: str, strategy: str | None, source: str, parts: tuple[str, ...]
+) -> None:
+    # In a new process, the run imports the modules TIMED_IMPORTS names for its path (their
+    # import time is left out of wall_s); an ``auto`` run imports no cache machinery
+    # (diskcache, sqlite3) nor the monitor, with or without a pool.
+    code = (
+        "import sys, json\n"
+        "from rrperf.generator import api\n"
+        "before = set(sys.modules)\n"
+        # synthetic:300 with a pool: the threshold for a new process lowered to 256
+        + ("import rrperf.generator.cached as c\nc.POOL_START_MIN_TABLES = 256\n"
+           if source == "synthetic:300" else "")
+        + f"r = api.generate({source!r}, 'out', impl={impl!r}, strategy={strategy!r})\n"
+        "print(json.dumps(sorted(set(sys.modules) - before)))\n"
+        "print(json.dumps({k: list(v) for k, v in api.TIMED_IMPORTS.items()}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=tmp_path)
+    new_lines = out.stdout.splitlines()
+    imported = set(json.loads(new_lines[0]))
+    timed = json.loads(new_lines[1])
+    expected = {m for part in parts for m in timed[part]}
+    assert expected <= imported
+    assert ("concurrent.futures.process" in imported) == (source == "synthetic:300")
+    if strategy == "auto":
+        assert not imported & {"diskcache", "sqlite3", "psutil", "rrperf.engine.cache",
+                               "rrperf.engine.monitor"}
+
+
 def test_unknown_types_warn_once_per_table_and_column(tmp_path: Path) -> None:
     schema = Schema(
         tables=(
