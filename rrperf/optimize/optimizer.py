@@ -473,7 +473,9 @@ class PerformanceOptimizer:
         the strategies' contexts are made with it (``[cache] memory_size`` unless
         ``memory_cache_size`` is set, ``[cache] ttl_*`` over the TTL options, ``[executor]
         backend`` and ``max_workers``), ``[monitor] interval_s`` is the monitor's sampling
-        interval, and the benchmark runs with it (systems, ``exclude_tables``, ...).
+        interval, and the benchmark, :meth:`optimize_generation` and its legacy check run with it
+        (systems, ``exclude_tables``, ``polymorphic_types``). The workload profile behind a
+        recommendation is made of the whole schema.
 
     Raises
     ------
@@ -903,7 +905,7 @@ class PerformanceOptimizer:
         res, wall_s, peak = self._observe(
             f"generate:{_describe(source)}",
             chosen,
-            lambda: generate(source, target, strategy=chosen, context=ctx),
+            lambda: generate(source, target, strategy=chosen, context=ctx, config=self.project),
         )
         hits1, misses1 = ctx.cache_stats()
         fingerprint = source_fingerprint(source)
@@ -952,7 +954,9 @@ class PerformanceOptimizer:
 
             folder = tempfile.mkdtemp(prefix="rrperf-legacy-", dir=self._scratch())
             try:
-                digest = generate(source, folder, impl="legacy").output_digest
+                digest = generate(
+                    source, folder, impl="legacy", config=self.project
+                ).output_digest
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
             self._legacy[fingerprint] = digest

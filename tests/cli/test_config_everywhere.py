@@ -279,3 +279,21 @@ def test_report_passes_the_file_to_the_notebook(tmp_path: Path) -> None:
     (tmp_path / "rrperf.toml").write_text('exclude_tables = ["comm*"]\n')
     assert project_config(str(tmp_path / "rrperf.toml")).exclude_tables == ("comm*",)
     assert project_config("") == load_config(search=False)
+
+
+def test_benchmark_report_runs_with_the_config_file(tmp_path: Path) -> None:
+    from rrperf.report.notebooks import run_benchmark_report
+
+    (tmp_path / "rrperf.toml").write_text('exclude_tables = ["comm*"]\n')
+    report = run_benchmark_report(
+        scenarios="small", systems=("legacy", "pipeline"), strategies="minimal", iterations=1,
+        warmup=0, cache_states="cold",
+        output_dir=tmp_path / "reports", config_file=str(tmp_path / "rrperf.toml"),
+    )
+    assert set(report.result.data["n_tables"]) == {SMALL_TABLES - 1}
+    report = run_benchmark_report(
+        scenarios="small", systems=("legacy", "pipeline"), strategies="minimal", iterations=1,
+        warmup=0, cache_states="cold",
+        output_dir=tmp_path / "reports2",
+    )
+    assert set(report.result.data["n_tables"]) == {SMALL_TABLES}
