@@ -367,8 +367,9 @@ class ExecutionContext:
           in memory (instead of the context's defaults);
         * ``[cache] ttl_<category>``: that category's TTL in seconds (before the strategy's
           ``ttl_multiplier``);
-        * ``[executor] backend``: the pool of the strategies that run on one (``process`` or
-          ``thread``); ``serial`` runs every strategy in the calling thread;
+        * ``[executor] backend``: the pool of the strategies that run on a ``process`` or
+          ``thread`` pool (``serial``: in the calling thread); serial and Dask strategies
+          keep theirs;
         * ``[executor] max_workers``: upper bound on the worker count;
         * ``[monitor] interval_s``: sampling interval of the monitor the context creates.
 
@@ -421,9 +422,7 @@ class ExecutionContext:
         executor_section: Mapping[str, Any] = config.executor if config is not None else {}
         backend = s.backend
         if s.backend in ("thread", "process") and "backend" in executor_section:
-            backend = str(executor_section["backend"])
-        elif executor_section.get("backend") == "serial":
-            backend = "serial"
+            backend = str(executor_section["backend"])  # a dask strategy keeps its cluster
         workers = 1 if backend == "serial" else s.resolved_workers()
         bound = executor_section.get("max_workers")
         if bound is not None:
