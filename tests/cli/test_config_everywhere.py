@@ -297,3 +297,14 @@ def test_benchmark_report_runs_with_the_config_file(tmp_path: Path) -> None:
         output_dir=tmp_path / "reports2",
     )
     assert set(report.result.data["n_tables"]) == {SMALL_TABLES}
+
+
+def test_load_config_without_search_reads_no_file(tmp_path: Path) -> None:
+    (tmp_path / "rrperf.toml").write_text('[cache]\nttl_type_mapping = 5\nmemory_size = 3\n')
+    assert load_config(search=False, env={}) == RrperfConfig()
+    assert load_config(search=False, env={"RRPERF_MAX_WORKERS": "3"}).executor == {
+        "max_workers": 3
+    }
+    found = load_config(env={})
+    assert found.cache_ttls() == {"type_mapping": 5.0}
+    assert found.source == str(tmp_path / "rrperf.toml")
