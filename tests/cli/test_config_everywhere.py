@@ -26,6 +26,9 @@ def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / ".git").mkdir()  # the configuration search stops here
     for var in ("RRPERF_EXCLUDE_TABLES", "RRPERF_CACHE_DIR", "RRPERF_MAX_WORKERS"):
         monkeypatch.delenv(var, raising=False)
+    # a private folder for the pid files of running benchmarks: the benchmarks here are not
+    # seen by (and do not add a warning to) benchmarks running in other tests
+    monkeypatch.setenv("RRPERF_RUNNING_DIR", str(tmp_path / "running"))
 
 
 def _config(tmp_path: Path, text: str) -> RrperfConfig:
@@ -253,7 +256,7 @@ def test_malformed_file_stops_every_command(
     assert captured.err.count("\n") == 1
     assert captured.err.startswith(f"rrperf: error: {tmp_path / 'rrperf.toml'}: invalid TOML")
     assert "line 2" in captured.err
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".git", "rrperf.toml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".git", "rrperf.toml"]  # no running/
 
 
 def test_bad_value_names_the_key_for_bench(
