@@ -34,9 +34,14 @@ A file looks like::
     interval_s = 0.05
 
 The ``cache``, ``executor`` and ``monitor`` sections are kept as read-only mappings holding
-only the keys that were set (each component applies its own defaults for the others); their
-keys and value types are checked here, so a typo fails at load time with a did-you-mean hint.
-Nothing is read at import time.
+only the keys that were set (each component applies its own defaults for the others). This
+module is the one validator of every section: keys and value types are checked here, so a
+typo fails at load time with a did-you-mean hint; the engine's components take the checked
+values (:class:`rrperf.engine.strategies.ExecutionContext` applies ``[cache]``,
+``[executor]`` and ``[monitor]``; :func:`rrperf.schema.sources.load_schema` applies
+``exclude_tables`` and ``polymorphic_types``). Nothing is read at import time, and the library
+reads no file unless asked: the command line finds the file and passes the configuration on
+(``config=``).
 """
 
 from __future__ import annotations
@@ -374,6 +379,14 @@ class RrperfConfig:
         for key, value in _normalise(fields, "RrperfConfig").items():
             object.__setattr__(self, key, value)
 
+    def cache_ttls(self) -> dict[str, float]:
+        """The ``[cache] ttl_<category>`` keys set, as ``{category: seconds}``."""
+        return {
+            key[len("ttl_"):]: float(value)
+            for key, value in self.cache.items()
+            if key.startswith("ttl_")
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (TOML/JSON shaped), e.g. for run metadata."""
         return {
@@ -467,6 +480,7 @@ def load_config(
     *,
     start_dir: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
+    search: bool = True,
     **overrides: Any,
 ) -> RrperfConfig:
     """Load the configuration: defaults < file < environment < keyword overrides.
@@ -484,6 +498,9 @@ def load_config(
     env : mapping or None
         The environment to read ``RRPERF_*`` variables from; ``os.environ`` when ``None``
         (pass ``{}`` to ignore the environment).
+    search : bool
+        With ``path=None``: search for a file (True) or read none (False: defaults,
+        environment and overrides only).
     **overrides
         Top-level keys (``exclude_tables=...``, ``cache={"dir": ...}`` ...). Sections merge
         key by key with the lower layers; other keys replace them.
@@ -503,9 +520,11 @@ def load_config(
         if not given.is_file():
             raise ConfigError(f"configuration file not found: {given}")
         file: Path | None = given
-    else:
+    elif search:
         base = Path(start_dir) if start_dir is not None else Path.cwd()
         file = _find_config_file(base.resolve())
+    else:
+        file = None
 
     merged: dict[str, Any] = {}
     if file is not None:

@@ -537,9 +537,12 @@ class BenchmarkRunner:
         ``instructions`` column; see :mod:`rrperf.bench.metrics`); stability checks then
         look at that column. ``"wall"`` (default) leaves it missing.
     config : RrperfConfig or None
-        Project configuration; its ``[systems.NAME]`` commands are registered and
-        ``cache.dir`` is the default ``cache_dir``. None loads it with
-        :func:`rrperf.config.load_config` from the current directory.
+        Project configuration (:func:`rrperf.config.load_config`; ``rrperf bench`` passes
+        the ``rrperf.toml`` it finds): its ``[systems.NAME]`` commands are registered,
+        ``cache.dir`` is the default ``cache_dir``, and the built-in generators run with it
+        (``exclude_tables``, ``polymorphic_types``, and the ``[cache]``, ``[executor]`` and
+        ``[monitor]`` sections of their strategies' contexts). None: the defaults (no file is
+        read).
     cache_dir : path-like or None
         Root of the built-in pipeline's disk caches; a temporary folder when None.
     clock : callable
@@ -634,13 +637,11 @@ class BenchmarkRunner:
             raise ConfigError(f"output_dir must be a path or None, got {output_dir!r}")
         self.output_dir = Path(output_dir) if output_dir is not None else None
         self.history = self._check_history(history)
+        from rrperf.config import RrperfConfig
+
         if config is None:
-            from rrperf.config import load_config
-
-            config = load_config()
+            config = RrperfConfig()
         else:
-            from rrperf.config import RrperfConfig
-
             if not isinstance(config, RrperfConfig):
                 raise ConfigError(
                     f"config must be an RrperfConfig or None, got {type(config).__name__}"
@@ -653,7 +654,8 @@ class BenchmarkRunner:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
 
         self._systems: dict[str, System] = {
-            impl: GeneratorSystem(impl, cache_dir=self.cache_dir) for impl in BUILTIN_SYSTEMS
+            impl: GeneratorSystem(impl, cache_dir=self.cache_dir, config=config)
+            for impl in BUILTIN_SYSTEMS
         }
         base = Path(config.source).parent if config.source else Path.cwd()
         for sys_name, spec in config.systems.items():

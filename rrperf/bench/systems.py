@@ -41,6 +41,7 @@ from rrperf.errors import BenchmarkError, ConfigError
 
 if TYPE_CHECKING:
     from rrperf.bench.scenarios import BenchScenario
+    from rrperf.config import RrperfConfig
     from rrperf.engine.strategies import Strategy
 
 __all__ = [
@@ -298,6 +299,9 @@ class GeneratorSystem:
     cache_dir : path-like or None
         Root of the disk caches of the strategies' execution contexts (one sub-folder per
         strategy); a temporary folder owned by this system when None.
+    config : RrperfConfig or None
+        The project configuration every run uses (``generate(config=...)``) and every
+        strategy context is made with (``make_context(config=...)``); None: the defaults.
 
     Notes
     -----
@@ -322,6 +326,7 @@ class GeneratorSystem:
         *,
         name: str | None = None,
         cache_dir: str | os.PathLike[str] | None = None,
+        config: RrperfConfig | None = None,
     ) -> None:
         if impl not in BUILTIN_SYSTEMS:
             raise ConfigError(f"impl must be one of {', '.join(BUILTIN_SYSTEMS)}, got {impl!r}")
@@ -331,6 +336,7 @@ class GeneratorSystem:
         self._cache_dir = Path(cache_dir) if cache_dir is not None else None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._contexts: dict[str, Any] = {}
+        self.config = config
 
     def __repr__(self) -> str:
         return f"GeneratorSystem({self.impl!r}, name={self.name!r})"
@@ -377,7 +383,7 @@ class GeneratorSystem:
         if ctx is None:
             folder = self.ensure_cache_dir() / self.name / _folder_name(label)
             folder.mkdir(parents=True, exist_ok=True)
-            ctx = mod.get_strategy(strategy).make_context(cache_dir=folder)
+            ctx = mod.get_strategy(strategy).make_context(cache_dir=folder, config=self.config)
             self._contexts[label] = ctx
         return ctx
 
@@ -391,11 +397,13 @@ class GeneratorSystem:
             hits0, misses0 = ctx.cache_stats()
             # ``context=`` exists once strategies do (checked above, at call time).
             engine_kws: dict[str, Any] = {"context": ctx}
-            res = generate(source, out_dir, impl=self.impl, strategy=strategy, **engine_kws)
+            res = generate(source, out_dir, impl=self.impl, strategy=strategy,
+                           config=self.config, **engine_kws)
             hits1, misses1 = ctx.cache_stats()
             hits, misses = hits1 - hits0, misses1 - misses0
         else:
-            res = generate(source, out_dir, impl=self.impl, strategy=strategy or None)
+            res = generate(source, out_dir, impl=self.impl, strategy=strategy or None,
+                           config=self.config)
             hits = misses = 0
         return RunOutcome(
             n_tables=res.n_tables,

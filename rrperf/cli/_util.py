@@ -1,11 +1,15 @@
-"""Small helpers shared by the subcommands (argument parsing only, no logic)."""
+"""Small helpers shared by the subcommands (argument parsing, output, the project's
+configuration; no logic)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rrperf.config import RrperfConfig
 
 
 def csv_list(text: str) -> tuple[str, ...]:
@@ -31,3 +35,17 @@ def format_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
 
 class Formatter(argparse.RawDescriptionHelpFormatter):
     pass
+
+
+def project_config() -> RrperfConfig:
+    """The project configuration every command runs with: ``rrperf.toml`` (else
+    ``pyproject.toml`` ``[tool.rrperf]``) from the current folder upwards, then the
+    ``RRPERF_*`` environment variables (:func:`rrperf.config.load_config`).
+
+    Commands call it before they write anything: a malformed file raises
+    :class:`~rrperf.errors.ConfigError` naming the file and line, which :func:`rrperf.cli.main`
+    prints as one line with exit status 1.
+    """
+    from rrperf.config import load_config
+
+    return load_config()

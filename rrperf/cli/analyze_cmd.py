@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from rrperf.cli._util import format_table, print_json
+from rrperf.cli._util import format_table, print_json, project_config
 
 _STATES = {"cold": ("cold",), "warm": ("warm",), "both": ("cold", "warm")}
 _COLUMNS = [
@@ -139,7 +139,8 @@ def _legend(pred_rows: list[dict[str, str]], notes: list[str]) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from rrperf.optimize.optimizer import PerformanceOptimizer
 
-    with PerformanceOptimizer() as optimizer:
+    config = project_config()  # rrperf.toml from here upwards; a bad one: exit 1
+    with PerformanceOptimizer(project=config) as optimizer:
         result = optimizer.run_comprehensive_analysis(
             args.all_strategies,
             scenario=args.scenario,

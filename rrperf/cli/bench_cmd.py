@@ -36,7 +36,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rrperf.cli._cluster import add_cluster_options, cluster_client
-from rrperf.cli._util import csv_list, print_json
+from rrperf.cli._util import csv_list, print_json, project_config
 from rrperf.cli.history_cmd import (
     add_history_option,
     frame_records,
@@ -534,6 +534,8 @@ def run(args: argparse.Namespace) -> int:
     from rrperf.bench.runner import DEFAULT_SCENARIOS, BenchmarkRunner
     from rrperf.bench.systems import BUILTIN_SYSTEMS
 
+    # rrperf.toml from here upwards, read before anything is written; a bad one: exit 1
+    config = project_config()
     auto = args.iterations == "auto"
     if args.time_budget is not None and not auto:
         args.bench_parser.error("--time-budget needs --iterations auto")
@@ -582,6 +584,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             isolate=args.isolate,
             name=args.save,
+            config=config,
             **({"client": client} if client is not None else {}),  # issue 13
             # Only an instruction run says so: wall time is the runner's default.
             **_metric_kws(args),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from rrperf.cli._util import format_table
+from rrperf.cli._util import format_table, project_config
 
 #: The four built-in scenarios the demo measures.
 DEMO_SCENARIOS: tuple[str, ...] = ("small", "medium", "large", "polymorphic_heavy")
@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from rrperf.bench.results import read_result
     from rrperf.report.notebooks import RESULTS_STEM, headline_table, render_report
 
+    config = project_config()  # rrperf.toml from here upwards; a bad one: exit 1
     scenarios = ["small"] if args.quick else list(DEMO_SCENARIOS)
     iterations = 2 if args.quick else args.iterations
     out = Path(args.out)
@@ -80,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
             "iterations": iterations,
             "warmup": 1,
             "baseline": "legacy",
+            "config_file": config.source or "",  # the kernel reads the same file
         },
         output_dir=out,
     )

@@ -55,13 +55,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     import contextlib
 
-    from rrperf.config import load_config
+    from rrperf.cli._util import project_config
     from rrperf.generator.api import generate
     from rrperf.schema.scenarios import resolve_scenario
 
     if args.cluster is not None and args.impl != "pipeline":
         args.generate_parser.error("--cluster needs --impl pipeline")
-    config = load_config()  # rrperf.toml (or [tool.rrperf]) from here upwards; a bad one: exit 1
+    config = project_config()  # rrperf.toml from here upwards; a bad one: exit 1
     strategy: Any = args.strategy
     if strategy is None and args.impl == "pipeline":
         from rrperf.engine.strategies import DEFAULT_STRATEGY

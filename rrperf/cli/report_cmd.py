@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from rrperf.cli._util import csv_list
+from rrperf.cli._util import csv_list, project_config
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -70,12 +70,21 @@ def _list(notebook: str | None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rrperf.report.notebooks import DEFAULT_NOTEBOOK, parse_parameters, render_report
+    from rrperf.report.notebooks import (
+        DEFAULT_NOTEBOOK,
+        notebook_parameters,
+        parse_parameters,
+        render_report,
+    )
 
     if args.list:
         return _list(args.notebook)
+    # rrperf.toml from here upwards, read before anything runs; a bad one: exit 1
+    config = project_config()
     notebook = args.notebook or DEFAULT_NOTEBOOK
     parameters = parse_parameters(notebook, [tuple(pair) for pair in args.parameters])
+    if "config_file" in notebook_parameters(notebook) and "config_file" not in parameters:
+        parameters["config_file"] = config.source or ""  # the kernel reads the same file
     paths = render_report(
         notebook,
         parameters=parameters,

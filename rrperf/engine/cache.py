@@ -386,37 +386,6 @@ class CacheConfig:
         """``ttl[category] * ttl_multiplier`` in seconds."""
         return float(self.ttl[category] * self.ttl_multiplier)
 
-    @classmethod
-    def from_mapping(cls, section: Mapping[str, Any]) -> CacheConfig:
-        """Build from the ``[cache]`` section of :class:`rrperf.config.RrperfConfig`.
-
-        Parameters
-        ----------
-        section : mapping
-            ``dir``, ``memory_size``, ``ttl_<category>`` and the field names of this class.
-
-        Raises
-        ------
-        ConfigError
-            On an unknown key (with a did-you-mean hint) or a bad value.
-        """
-        kwargs: dict[str, Any] = {}
-        ttl: dict[str, Any] = {}
-        fields = set(cls.__dataclass_fields__)
-        for key, value in section.items():
-            if key == "dir":
-                kwargs["directory"] = value
-            elif key.startswith("ttl_") and key != "ttl_multiplier":
-                ttl[key[4:]] = value
-            elif key in fields:
-                kwargs[key] = value
-            else:
-                known = sorted(fields | {"dir"} | {f"ttl_{c}" for c in CATEGORIES})
-                raise ConfigError(f"unknown cache option {key!r}{_did_you_mean(key, known)}")
-        if ttl:
-            base = kwargs.get("ttl", {})
-            kwargs["ttl"] = {**(base if isinstance(base, Mapping) else {}), **ttl}
-        return cls(**kwargs)
 
 
 # --- statistics ----------------------------------------------------------------------------------

@@ -216,31 +216,6 @@ class MonitorConfig:
                 f"thresholds must be AlertThresholds or a mapping, got {self.thresholds!r}"
             )
 
-    @classmethod
-    def from_mapping(cls, section: Mapping[str, Any]) -> MonitorConfig:
-        """Build from the ``[monitor]`` section of :class:`rrperf.config.RrperfConfig`.
-
-        Alert thresholds may be given at the top level of the section.
-
-        Raises
-        ------
-        ConfigError
-            On an unknown key (with a did-you-mean hint) or a bad value.
-        """
-        fields = set(cls.__dataclass_fields__)
-        kwargs: dict[str, Any] = {}
-        thresholds: dict[str, Any] = {}
-        for key, value in section.items():
-            if key in ALERT_METRICS:
-                thresholds[key] = value
-            elif key in fields:
-                kwargs[key] = value
-            else:
-                known = dict.fromkeys([*fields, *ALERT_METRICS])
-                raise ConfigError(f"unknown monitor option {key!r}{_did_you_mean(key, known)}")
-        if thresholds:
-            kwargs["thresholds"] = {**dict(kwargs.get("thresholds", {})), **thresholds}
-        return cls(**kwargs)
 
 
 @dataclass(frozen=True)

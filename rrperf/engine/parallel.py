@@ -203,29 +203,6 @@ class ExecutorConfig:
             return cluster_threads()
         return self.max_workers if self.max_workers is not None else _default_workers()
 
-    @classmethod
-    def from_mapping(cls, section: Mapping[str, Any]) -> ExecutorConfig:
-        """Build from the ``[executor]`` section of :class:`rrperf.config.RrperfConfig`.
-
-        Parameters
-        ----------
-        section : mapping
-            Keys ``backend``, ``max_workers``, ``enable_monitoring``, ``stage_timeout_s``,
-            ``fallback``, ``prefetch``; missing keys keep their defaults.
-
-        Raises
-        ------
-        ConfigError
-            On an unknown key or a bad value.
-        """
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = sorted(set(section) - known)
-        if unknown:
-            raise ConfigError(
-                f"unknown executor option(s) {', '.join(unknown)}; "
-                f"known: {', '.join(sorted(known))}"
-            )
-        return cls(**dict(section))
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ from typing import TYPE_CHECKING, Any
 from rrperf.errors import ConfigError
 
 if TYPE_CHECKING:
+    from rrperf.config import RrperfConfig
     from rrperf.engine.cache import CacheOptimizer
     from rrperf.engine.monitor import PerformanceMonitor
     from rrperf.engine.parallel import ParallelExecutor
@@ -243,6 +244,7 @@ class Strategy:
         *,
         cache_dir: str | os.PathLike[str] | None = None,
         monitor: PerformanceMonitor | None = None,
+        config: RrperfConfig | None = None,
     ) -> ExecutionContext:
         """The live resources for running with this strategy.
 
@@ -253,12 +255,15 @@ class Strategy:
         monitor : PerformanceMonitor or None
             Monitor to record runs into (one is created when monitoring is on and none given;
             ignored when monitoring is off).
+        config : RrperfConfig or None
+            The project configuration whose ``[cache]``, ``[executor]`` and ``[monitor]``
+            sections adjust the context (see :class:`ExecutionContext`).
 
         Returns
         -------
         ExecutionContext
         """
-        return ExecutionContext(self, cache_dir=cache_dir, monitor=monitor)
+        return ExecutionContext(self, cache_dir=cache_dir, monitor=monitor, config=config)
 
 
 _CPUS = _usable_cpus()
@@ -353,6 +358,20 @@ class ExecutionContext:
         Folder of the disk tier and of :attr:`state_dir` (default :data:`DEFAULT_CACHE_DIR`).
     monitor : PerformanceMonitor or None
         Monitor to record runs into (created when monitoring is on and none is given).
+    config : RrperfConfig or None
+        The project configuration (:func:`rrperf.config.load_config`); its sections adjust
+        the strategy's resources:
+
+        * ``[cache] dir``: the default of ``cache_dir``;
+        * ``[cache] memory_size``: memory-tier entries of each category the strategy keeps
+          in memory (instead of the context's defaults);
+        * ``[cache] ttl_<category>``: that category's TTL in seconds (before the strategy's
+          ``ttl_multiplier``);
+        * ``[executor] backend``: the pool of the strategies that run on a ``process`` or
+          ``thread`` pool (``serial``: in the calling thread); serial and Dask strategies
+          keep theirs;
+        * ``[executor] max_workers``: upper bound on the worker count;
+        * ``[monitor] interval_s``: sampling interval of the monitor the context creates.
 
     Attributes
     ----------
@@ -380,23 +399,44 @@ class ExecutionContext:
         *,
         cache_dir: str | os.PathLike[str] | None = None,
         monitor: PerformanceMonitor | None = None,
+        config: RrperfConfig | None = None,
     ) -> None:
         from rrperf.engine.parallel import ExecutorConfig, ParallelExecutor, fork_available
 
+        if config is not None:
+            from rrperf.config import RrperfConfig
+
+            if not isinstance(config, RrperfConfig):
+                raise ConfigError(
+                    f"config must be an RrperfConfig or None, got {type(config).__name__}"
+                )
+            if cache_dir is None and config.cache.get("dir") is not None:
+                cache_dir = config.cache["dir"]
+        self.config = config
         self.strategy = get_strategy(strategy)
         self.cache_dir = _cache_root(cache_dir)
         self.state_dir = state_dir_for(cache_dir)
         self.state: dict[str, Any] = {}
         self.lock = threading.Lock()
         s = self.strategy
-        workers = s.resolved_workers()
+        executor_section: Mapping[str, Any] = config.executor if config is not None else {}
+        backend = s.backend
+        if s.backend in ("thread", "process") and "backend" in executor_section:
+            backend = str(executor_section["backend"])  # a dask strategy keeps its cluster
+        workers = 1 if backend == "serial" else s.resolved_workers()
+        bound = executor_section.get("max_workers")
+        if bound is not None:
+            workers = min(workers, int(bound))
         # (a one-thread Dask cluster still takes the work off this machine: issue 13)
-        backend = "serial" if workers == 1 and s.backend != "dask" else s.backend
+        backend = "serial" if workers == 1 and backend != "dask" else backend
         if s.monitoring:
             if monitor is None:
-                from rrperf.engine.monitor import PerformanceMonitor
+                from rrperf.engine.monitor import MonitorConfig, PerformanceMonitor
 
-                monitor = PerformanceMonitor()
+                interval = config.monitor.get("interval_s") if config is not None else None
+                monitor = PerformanceMonitor(
+                    MonitorConfig() if interval is None else MonitorConfig(interval_s=interval)
+                )
             self.monitor: PerformanceMonitor | None = monitor
         else:
             self.monitor = None
@@ -414,15 +454,18 @@ class ExecutionContext:
             from rrperf.engine.cache import CacheConfig, CacheOptimizer
 
             enabled = s.cache_memory | s.cache_disk
+            size = config.cache.get("memory_size") if config is not None else None
             self.cache = CacheOptimizer(
                 CacheConfig(
                     directory=self.cache_dir,
                     memory_size={
-                        cat: size if cat in s.cache_memory else 0
-                        for cat, size in _CONTEXT_MEMORY_SIZE.items()
+                        cat: (default if size is None else int(size))
+                        if cat in s.cache_memory else 0
+                        for cat, default in _CONTEXT_MEMORY_SIZE.items()
                     },
                     disk_categories=s.cache_disk,
                     enabled_categories=enabled,
+                    ttl=config.cache_ttls() if config is not None else {},
                     ttl_multiplier=float(s.ttl_multiplier),
                 )
             )

@@ -119,7 +119,10 @@ def generate(
         The project configuration (:func:`rrperf.config.load_config`; the CLI finds
         ``rrperf.toml``, the API reads none unless given): ``exclude_tables`` and
         ``polymorphic_types`` shape the loaded schema, ``[cache] dir`` is the default
-        ``cache_dir``, ``[executor] max_workers`` bounds the strategy's worker processes.
+        ``cache_dir``; the ``[cache]``, ``[executor]`` and ``[monitor]`` sections adjust the
+        context made for this call (:class:`~rrperf.engine.strategies.ExecutionContext`:
+        memory size and TTLs, backend and worker bound, sampling interval). A ``context``
+        given by the caller keeps its own resources (make it with ``config=`` too).
 
     Returns
     -------
@@ -157,9 +160,6 @@ def generate(
             raise ConfigError(f"config must be an RrperfConfig, got {type(config).__name__}")
         if cache_dir is None and config.cache.get("dir") is not None:
             cache_dir = config.cache["dir"]
-        bound = config.executor.get("max_workers")
-        if bound is not None and strategy is not None and context is None:
-            strategy = _bounded(strategy, int(bound))
     if impl == "pipeline" or strategy is not None or context is not None:
         if strategy is None and context is None:
             strategy = PLAIN_STRATEGY  # the one staged path, in this thread, nothing cached
@@ -252,7 +252,9 @@ def _generate_with_strategy(
         )
     else:
         assert strategy is not None
-        with _one_shot(get_strategy(strategy)).make_context(cache_dir=cache_dir) as own:
+        with _one_shot(get_strategy(strategy)).make_context(
+            cache_dir=cache_dir, config=config
+        ) as own:
             result = run_with_context(
                 source, out_dir, own, tables=tables, exclude_tables=exclude_tables,
                 dry_run=dry_run, force=force, runtime=runtime, config=config,
@@ -334,12 +336,3 @@ def _one_shot(strategy: Strategy) -> Strategy:
         return strategy
     return dataclasses.replace(strategy, cache_memory=lean, manifest=strategy.keeps_manifest)
 
-
-def _bounded(strategy: str | Strategy, bound: int) -> Strategy:
-    """``strategy`` with at most ``bound`` workers (``[executor] max_workers``)."""
-    from rrperf.engine.strategies import get_strategy
-
-    chosen = get_strategy(strategy)
-    if chosen.backend == "serial" or chosen.resolved_workers() <= bound:
-        return chosen
-    return dataclasses.replace(chosen, workers=bound)

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 
     from rrperf.bench.results import BenchmarkResult
     from rrperf.bench.runner import BenchmarkRunner
+    from rrperf.config import RrperfConfig
     from rrperf.engine.cache import CacheOptimizer
     from rrperf.engine.monitor import PerformanceMonitor
     from rrperf.engine.parallel import ParallelExecutor
@@ -466,6 +467,15 @@ class PerformanceOptimizer:
         The candidate registry (default :data:`rrperf.engine.strategies.STRATEGIES`).
     clock : callable
         Seconds (monotonic) for timing runs.
+    project : RrperfConfig or None
+        The project configuration (``rrperf analyze`` passes the ``rrperf.toml`` it finds;
+        None: the defaults, no file is read). ``[cache] dir`` is the default of ``cache_dir``;
+        the strategies' contexts are made with it (``[cache] memory_size`` unless
+        ``memory_cache_size`` is set, ``[cache] ttl_*`` over the TTL options, ``[executor]
+        backend`` and ``max_workers``), ``[monitor] interval_s`` is the monitor's sampling
+        interval, and the benchmark, :meth:`optimize_generation` and its legacy check run with it
+        (systems, ``exclude_tables``, ``polymorphic_types``). The workload profile behind a
+        recommendation is made of the whole schema.
 
     Raises
     ------
@@ -486,8 +496,18 @@ class PerformanceOptimizer:
         *,
         strategies: Mapping[str, Strategy] | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        project: RrperfConfig | None = None,
     ) -> None:
         self.config = OptimizerConfig.from_mapping(config)
+        from rrperf.config import RrperfConfig
+
+        if project is None:
+            project = RrperfConfig()
+        elif not isinstance(project, RrperfConfig):
+            raise ConfigError(
+                f"project must be an RrperfConfig or None, got {type(project).__name__}"
+            )
+        self.project = project
         if strategies is None:
             from rrperf.engine.strategies import STRATEGIES
 
@@ -545,6 +565,8 @@ class PerformanceOptimizer:
         """Root of the strategies' disk caches."""
         if self.config.cache_dir is not None:
             return Path(self.config.cache_dir)
+        if self.project.cache.get("dir") is not None:
+            return Path(self.project.cache["dir"])
         return self._scratch() / "cache"
 
     # --- strategies and components ------------------------------------------------------------
@@ -602,8 +624,10 @@ class PerformanceOptimizer:
         if self._monitor is None:
             from rrperf.engine.monitor import AlertThresholds, MonitorConfig, PerformanceMonitor
 
+            interval = self.project.monitor.get("interval_s")
             self._monitor = PerformanceMonitor(
                 MonitorConfig(
+                    **({} if interval is None else {"interval_s": interval}),
                     background=self.config.enable_real_time_monitoring,
                     thresholds=AlertThresholds().replace(**dict(self.config.alert_thresholds)),
                 )
@@ -625,7 +649,7 @@ class PerformanceOptimizer:
     def _make_context(self, strategy: Strategy, folder: Path) -> ExecutionContext:
         """The strategy's context, with this optimizer's monitor, cache TTLs and sizes."""
         monitor = self.performance_monitor if strategy.monitoring else None
-        ctx = strategy.make_context(cache_dir=folder, monitor=monitor)
+        ctx = strategy.make_context(cache_dir=folder, monitor=monitor, config=self.project)
         if ctx.cache is not None:
             from rrperf.engine.cache import CacheOptimizer
 
@@ -635,9 +659,8 @@ class PerformanceOptimizer:
             if size is not None:
                 sizes = {cat: (size if n > 0 else 0) for cat, n in sizes.items()}
             ctx.cache.close()  # not opened yet: its disk tier opens on first use
-            ctx.cache = CacheOptimizer(
-                dataclasses.replace(base, memory_size=sizes, ttl=self.config.cache_ttls())
-            )
+            ttl = {**self.config.cache_ttls(), **self.project.cache_ttls()}
+            ctx.cache = CacheOptimizer(dataclasses.replace(base, memory_size=sizes, ttl=ttl))
         return ctx
 
     def _current_context(self) -> ExecutionContext:
@@ -666,7 +689,8 @@ class PerformanceOptimizer:
             from rrperf.bench.runner import BenchmarkRunner
 
             self._runner = BenchmarkRunner(
-                iterations=self.config.benchmark_iterations, warmup=1, progress=False, seed=0
+                iterations=self.config.benchmark_iterations, warmup=1, progress=False, seed=0,
+                config=self.project,
             )
         return self._runner
 
@@ -881,7 +905,7 @@ class PerformanceOptimizer:
         res, wall_s, peak = self._observe(
             f"generate:{_describe(source)}",
             chosen,
-            lambda: generate(source, target, strategy=chosen, context=ctx),
+            lambda: generate(source, target, strategy=chosen, context=ctx, config=self.project),
         )
         hits1, misses1 = ctx.cache_stats()
         fingerprint = source_fingerprint(source)
@@ -930,7 +954,9 @@ class PerformanceOptimizer:
 
             folder = tempfile.mkdtemp(prefix="rrperf-legacy-", dir=self._scratch())
             try:
-                digest = generate(source, folder, impl="legacy").output_digest
+                digest = generate(
+                    source, folder, impl="legacy", config=self.project
+                ).output_digest
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
             self._legacy[fingerprint] = digest
@@ -1025,6 +1051,7 @@ class PerformanceOptimizer:
             warmup=warmup,
             progress=False,
             seed=seed,
+            config=self.project,
         )
         self._runner = runner
         bench = runner.run_comparative_benchmark(

@@ -80,6 +80,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from rrperf.bench.results import BenchmarkResult
+    from rrperf.config import RrperfConfig
 
 __all__ = [
     "DEFAULT_NOTEBOOK",
@@ -1113,6 +1114,21 @@ def _names(value: str | Iterable[str], what: str) -> tuple[str, ...]:
     return items
 
 
+def project_config(config_file: str | os.PathLike[str] | None) -> RrperfConfig:
+    """The project configuration of a report run: ``config_file`` (with the ``RRPERF_*``
+    environment variables over it), or the defaults and the environment when it is empty or
+    None. No file is searched for: ``rrperf report`` passes the one it found.
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing or malformed (naming the file and line) or a key is bad.
+    """
+    from rrperf.config import load_config
+
+    return load_config(os.fspath(config_file) if config_file else None, search=False)
+
+
 def _strategies(asked: str | Iterable[str] | None) -> tuple[str, ...] | None:
     """``[]``/None mean every strategy this installation offers (None when it offers none)."""
     from rrperf.bench.systems import available_strategies
@@ -1140,6 +1156,7 @@ def run_benchmark_report(
     output_dir: str | os.PathLike[str] = "reports",
     seed: int | None = 0,
     name: str | None = None,
+    config_file: str | os.PathLike[str] | None = None,
 ) -> BenchmarkReport:
     """Run the comparative benchmark and compute every table of the benchmark report.
 
@@ -1170,6 +1187,9 @@ def run_benchmark_report(
         Where the results files go.
     name : str or None
         Name of the run in the history and the metadata.
+    config_file : path-like or None
+        The project's ``rrperf.toml`` the benchmark runs with (:func:`project_config`);
+        ``""`` or None: the defaults.
 
     Returns
     -------
@@ -1186,6 +1206,7 @@ def run_benchmark_report(
     from rrperf.bench.regress import detect_change_points, detect_regressions
     from rrperf.bench.runner import BenchmarkRunner
 
+    project = project_config(config_file)
     scen = _names(scenarios, "scenarios")
     chosen_strategies = _strategies(strategies)
     out = Path(output_dir)
@@ -1200,7 +1221,7 @@ def run_benchmark_report(
                 previous = str(done["run_id"].iloc[-1]) if len(done) else None
             runner = BenchmarkRunner(
                 iterations=iterations, warmup=warmup, progress=False, seed=seed,
-                history=store, name=name,
+                history=store, name=name, config=project,
             )
             result = runner.run_comparative_benchmark(
                 scen, systems=systems, strategies=chosen_strategies, cache_states=cache_states
@@ -1769,6 +1790,7 @@ def run_strategy_analysis(
     workers: int | None = None,
     output_dir: str | os.PathLike[str] = "reports",
     seed: int = 0,
+    config_file: str | os.PathLike[str] | None = None,
 ) -> StrategyReport:
     """Analyse the pipeline strategies on a scenario, as ``strategy_analysis.ipynb`` shows it.
 
@@ -1807,6 +1829,9 @@ def run_strategy_analysis(
         Workers of the ``parallel`` strategy in the speedup measurement; the CPU count (at
         least 2) when None.
     output_dir : path-like
+    config_file : path-like or None
+        The project's ``rrperf.toml`` the optimizer and the scaling benchmark run with
+        (:func:`project_config`); ``""`` or None: the defaults.
 
     Returns
     -------
@@ -1823,6 +1848,7 @@ def run_strategy_analysis(
     from rrperf.report.plots import variant_label
     from rrperf.schema.sources import load_schema
 
+    project = project_config(config_file)
     size_list = _sizes(sizes)
     if workers is None:
         workers = max(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
@@ -1830,7 +1856,7 @@ def run_strategy_analysis(
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     with _recorded_warnings() as caught:
-        with PerformanceOptimizer({"enable_monitoring": False}) as optimizer:
+        with PerformanceOptimizer({"enable_monitoring": False}, project=project) as optimizer:
             analysis = optimizer.run_comprehensive_analysis(
                 include_all_strategies, scenario=scenario, cache_states=cache_states,
                 iterations=iterations, warmup=warmup, seed=seed,
@@ -1849,7 +1875,7 @@ def run_strategy_analysis(
         # Synthetic schemas have inet columns, which the TypeScript mapping types as unknown;
         # the runner counts that SchemaWarning per iteration in scaling_result.warnings.
         scaling_result = BenchmarkRunner(
-            iterations=scaling_iterations, warmup=1, progress=False, seed=seed
+            iterations=scaling_iterations, warmup=1, progress=False, seed=seed, config=project,
         ).run_comparative_benchmark(
             [f"synthetic:{n}" for n in size_list], systems=("legacy", "pipeline"),
             strategies=[recommended], cache_states=("cold",),

@@ -80,8 +80,9 @@ class Recorder:
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     error: Exception | None = None
 
-    def __init__(self, config: Any = None) -> None:
+    def __init__(self, config: Any = None, *, project: Any = None) -> None:
         self.closed = False
+        self.project = project  # the rrperf.toml the command found (defaults here)
 
     def __enter__(self) -> Recorder:
         return self

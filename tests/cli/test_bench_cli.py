@@ -24,6 +24,7 @@ from rrperf.bench.regress import detect_regressions
 from rrperf.bench.results import MEASUREMENT_COLUMNS, MEASUREMENT_DTYPES, validate_measurements
 from rrperf.bench.systems import available_strategies, default_strategy
 from rrperf.cli import main
+from rrperf.config import RrperfConfig
 
 pytestmark = pytest.mark.filterwarnings("ignore::rrperf.errors.StabilityWarning")
 
@@ -108,7 +109,7 @@ def test_csv_is_the_measurement_table(
     assert calls == [
         ("init", (), {
             "iterations": 2, "warmup": 0, "progress": False, "history": None, "seed": 1,
-            "isolate": False, "name": None,
+            "isolate": False, "name": None, "config": RrperfConfig(),  # no rrperf.toml here
         }),
         ("plan", (("small",),), {
             "systems": ("legacy", "pipeline"), "strategies": None, "cache_states": ("cold",),
@@ -371,6 +372,7 @@ def test_options_reach_the_runner(
     assert history.path == Path("h.sqlite")
     assert init == {
         "iterations": 3, "warmup": 2, "progress": True, "seed": 7, "isolate": True, "name": "x",
+        "config": RrperfConfig(),
     }
     assert calls[1] == ("plan", (("nope",),), {
         "systems": ("legacy", "pipeline"), "strategies": None, "cache_states": ("cold",),

@@ -87,7 +87,7 @@ def test_benchmark_report_declares_the_contract_parameters() -> None:
     params = notebook_parameters("benchmark_report")
     assert list(params) == [
         "title", "scenarios", "systems", "strategies", "iterations", "warmup",
-        "cache_states", "baseline", "history_path", "output_dir", "seed",
+        "cache_states", "baseline", "history_path", "output_dir", "seed", "config_file",
     ]
     assert params["iterations"] == NotebookParameter("iterations", "int", "20", "")
     assert params["scenarios"].kind == "list[str]"
@@ -133,7 +133,7 @@ def test_types_inferred_from_defaults_without_annotations(tmp_path: Path) -> Non
 def test_unknown_parameter_is_an_error_with_a_hint() -> None:
     with pytest.raises(ConfigError, match=r"notebook 'benchmark_report' has no parameter "
                        r"'iteration' \(did you mean 'iterations'\?\); its parameters are: "
-                       r"title, scenarios, .*, seed$"):
+                       r"title, scenarios, .*, seed, config_file$"):
         parse_parameters("benchmark_report", [("iteration", "3")])
 
 

@@ -37,12 +37,15 @@ def test_cli_passes_typed_parameters_to_render_report(
                                markdown=None, extras=(tmp_path / "r.csv",))
 
     monkeypatch.setattr(nbm, "render_report", fake_render)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()  # no rrperf.toml here: the kernel reads none
     code = main(["report", "-p", "scenarios", "small,large", "-p", "iterations", "3",
                  "-p", "title", "A, B", "--out", str(tmp_path), "--format", "html",
                  "--kernel", "k", "--timeout", "9.5"])
     assert code == 0
     assert calls == [("benchmark_report", {
-        "parameters": {"scenarios": ["small", "large"], "iterations": 3, "title": "A, B"},
+        "parameters": {"scenarios": ["small", "large"], "iterations": 3, "title": "A, B",
+                       "config_file": ""},
         "output_dir": str(tmp_path), "formats": ("html",), "kernel_name": "k", "timeout_s": 9.5,
     })]
     assert capsys.readouterr().out.splitlines() == [
@@ -50,6 +53,14 @@ def test_cli_passes_typed_parameters_to_render_report(
         f"HTML report:       {tmp_path / 'n.html'}",
         f"  also written:    {tmp_path / 'r.csv'}",
     ]
+    # the rrperf.toml the command finds goes to the notebook's kernel; -p config_file wins
+    (tmp_path / "rrperf.toml").write_text('exclude_tables = ["comm*"]\n')
+    calls.clear()
+    assert main(["report", "--out", str(tmp_path)]) == 0
+    assert calls[0][1]["parameters"] == {"config_file": str(tmp_path / "rrperf.toml")}
+    calls.clear()
+    assert main(["report", "--out", str(tmp_path), "-p", "config_file", "other.toml"]) == 0
+    assert calls[0][1]["parameters"] == {"config_file": "other.toml"}
 
 
 def test_unknown_parameter_exits_1_with_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
