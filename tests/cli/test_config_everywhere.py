@@ -108,6 +108,11 @@ def test_cache_ttl_expires_the_category(tmp_path: Path) -> None:
 def test_executor_backend_replaces_the_strategy_pool(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from rrperf.generator import cached
+
+    # a pool that is not started yet pays off only from POOL_START_MIN_TABLES (1,500) tables;
+    # 300 tables keep the test quick
+    monkeypatch.setattr(cached, "POOL_START_MIN_TABLES", 256)
     processes: list[int] = []
     threads: list[int] = []
     real_p, real_t = concurrent.futures.ProcessPoolExecutor, concurrent.futures.ThreadPoolExecutor

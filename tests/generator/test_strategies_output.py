@@ -589,29 +589,46 @@ def test_gc_paused_restores_the_collector_state(enabled: bool) -> None:
         (gc.enable if was else gc.disable)()
 
 
+_CYCLE_CHECK = """
+import gc, json, shutil, sys
+from pathlib import Path
+from rrperf.engine.strategies import get_strategy
+from rrperf.generator.api import generate
+
+name, tmp = sys.argv[1], Path(sys.argv[2])
+out = tmp / "out"
+with get_strategy(name).make_context(cache_dir=tmp / "cache") as ctx:
+    generate("synthetic:60", out, context=ctx)  # imports, template compilation
+    ctx.clear()
+    shutil.rmtree(out)
+    gc.collect()
+    gc.disable()
+    cold = generate("synthetic:60", out, context=ctx)
+    still_off = not gc.isenabled()  # the run restores the state it found
+    found_cold = gc.collect()
+    warm = generate("synthetic:60", out, context=ctx)
+    found_warm = gc.collect()
+    gc.enable()
+print(json.dumps([cold.files_written, warm.files_written, still_off, found_cold, found_warm]))
+"""
+
+
 @pytest.mark.parametrize("name", ["minimal", "sequential", "cache_heavy"])
 def test_a_run_leaves_no_cyclic_garbage(tmp_path: Path, name: str) -> None:
-    # the cyclic collector is paused during a run: that is only sound if nothing is cyclic
-    import gc
+    # the cyclic collector is paused during a run: that is only sound if nothing is cyclic.
+    # In a process of its own, so that garbage other tests' threads make cannot count.
+    import subprocess
+    import sys
 
-    out = tmp_path / "out"
-    with get_strategy(name).make_context(cache_dir=tmp_path / "cache") as ctx:
-        generate("synthetic:60", out, context=ctx)  # imports, template compilation
-        ctx.clear()
-        shutil.rmtree(out)
-        was = gc.isenabled()
-        gc.collect()
-        gc.disable()
-        try:
-            cold = generate("synthetic:60", out, context=ctx)
-            assert gc.isenabled() is False  # the run restores the state it found
-            found_cold = gc.collect()
-            warm = generate("synthetic:60", out, context=ctx)
-            found_warm = gc.collect()
-        finally:
-            if was:
-                gc.enable()
-    assert (cold.files_written, warm.files_written) == (182, 0)
+    proc = subprocess.run(
+        [sys.executable, "-c", _CYCLE_CHECK, name, str(tmp_path)],
+        capture_output=True, text=True, check=False, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    cold_written, warm_written, still_off, found_cold, found_warm = json.loads(
+        proc.stdout.splitlines()[-1]
+    )
+    assert (cold_written, warm_written, still_off) == (182, 0, True)
     assert (found_cold, found_warm) == (0, 0)
 
 
