@@ -286,12 +286,12 @@ def warning_template(message: str) -> tuple[str, str | None]:
         return message, None
     subject = match.group("subject")
     if re.fullmatch(r"[\w$-]+\.[\w$-]+", subject):
-        placeholder = "<table>.<column>"
+        stand_in = "<table>.<column>"
     elif "/" in subject or re.search(r":\d+$", subject) or re.search(r"\.\w+$", subject):
-        placeholder = "<file>" if "/" in subject or ":" in subject else "<name>"
+        stand_in = "<file>" if "/" in subject or ":" in subject else "<name>"
     else:
-        placeholder = "<name>"
-    return f"{placeholder}: {match.group('rest')}", subject
+        stand_in = "<name>"
+    return f"{stand_in}: {match.group('rest')}", subject
 
 
 def _places(subjects: list[str]) -> str:
