@@ -666,6 +666,24 @@ def render_write_batch(
         rendered.append((name, out))
         for rel, text, _ in out:
             files[rel] = text
+    return write_batch_files(
+        tuple(rendered), files, out_dir, force=force, dry_run=dry_run, with_stats=with_stats
+    )
+
+
+def write_batch_files(
+    rendered: Any,
+    files: dict[str, str],
+    out_dir: str,
+    *,
+    force: bool,
+    dry_run: bool,
+    with_stats: bool,
+) -> BatchOutcome:
+    """Write a batch's ``files`` and return its outcome: the paths written and left unchanged
+    and (with ``with_stats``) ``(rel, size, mtime_ns, ctime_ns, inode)`` of each, for the
+    output manifest. Used where the batch was rendered: a pool worker, or this process for
+    batches rendered remotely (:mod:`rrperf.generator.remote`)."""
     report = write_if_changed(out_dir, files, force=force, dry_run=dry_run)
     stats = []
     if with_stats and not dry_run:
@@ -675,7 +693,7 @@ def render_write_batch(
             except OSError:
                 continue
             stats.append((rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
-    return BatchOutcome(tuple(rendered), report.written, report.unchanged, tuple(stats))
+    return BatchOutcome(rendered, report.written, report.unchanged, tuple(stats))
 
 
 _GROUPS = ("belongs_to", "polymorphic", "has_many", "has_one", "through")

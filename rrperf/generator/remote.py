@@ -12,12 +12,15 @@ run (same output digest).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
-from rrperf.generator.cached import BatchOutcome, _render_files, unpack_context
-from rrperf.generator.writer import write_if_changed
+from rrperf.generator.cached import (
+    BatchOutcome,
+    _render_files,
+    unpack_context,
+    write_batch_files,
+)
 
 __all__ = ["REMOTE_RENDER_BACKENDS", "render_batch", "render_stages", "write_batch"]
 
@@ -59,13 +62,6 @@ def write_batch(
     """Write a remotely rendered batch here; return it as a pool worker would have (the
     paths written and left unchanged, and their ``stat`` for the output manifest)."""
     files = {rel: text for _, rendered in outcome.rendered for rel, text, _ in rendered}
-    report = write_if_changed(out_dir, files, force=force, dry_run=dry_run)
-    stats = []
-    if with_stats and not dry_run:
-        for rel in (*report.written, *report.unchanged):
-            try:
-                st = os.stat(os.path.join(out_dir, rel))
-            except OSError:
-                continue
-            stats.append((rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
-    return BatchOutcome(outcome.rendered, report.written, report.unchanged, tuple(stats))
+    return write_batch_files(
+        outcome.rendered, files, out_dir, force=force, dry_run=dry_run, with_stats=with_stats
+    )
