@@ -33,7 +33,7 @@ def main() -> None:
     runner.register_system("pipeline_b", GeneratorSystem("pipeline", name="pipeline_b"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # schema warnings repeat per iteration; not the point
-        result = runner.run_comparative_benchmark(
+        result = runner.run(
             [args.scenario], systems=("pipeline_a", "pipeline_b"),
             strategies=(args.strategy,), cache_states=("cold",),
         )

@@ -77,7 +77,7 @@ def spread(args: argparse.Namespace, work_py: Path) -> list[dict[str, Any]]:
     r.register_system("work_cmd", Command(f"{sys.executable} {work_py} {args.n}"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = r.run_comparative_benchmark(
+        result = r.run(
             ["small"], systems=["legacy", "pipeline", "work", "work_cmd"],
             strategies=["sequential"],
         )
@@ -103,7 +103,7 @@ def gate_runs(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     with HistoryStore(db) as store:
         base_runner = runner(args.base_iterations, args.seed, history=store, name="base")
         base_runner.register_system("work", functools.partial(sha_chain, args.n))
-        base_runner.run_comparative_benchmark(["small"], systems=["work"])
+        base_runner.run(["small"], systems=["work"])
         baseline = store.load_run("base")
     more = round(args.n * 1.03)
     outcomes: dict[str, list[dict[str, Any]]] = {"unchanged": [], "more_work": []}
@@ -112,7 +112,7 @@ def gate_runs(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             r = runner(args.iterations_gate, args.seed + 1 + i)
             r.register_system("work", functools.partial(sha_chain, n))
             t0 = time.perf_counter()
-            result = r.run_comparative_benchmark(["small"], systems=["work"])
+            result = r.run(["small"], systems=["work"])
             gate = instruction_gate(result.data, baseline.data, threshold=args.threshold)
             rec = gate.iloc[0]
             outcomes[kind].append({

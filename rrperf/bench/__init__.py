@@ -5,7 +5,7 @@ scipy::
 
     from rrperf.bench import BenchmarkRunner, generate_report
 
-    result = BenchmarkRunner(iterations=5, seed=1).run_comparative_benchmark(["small"])
+    result = BenchmarkRunner(iterations=5, seed=1).run(["small"])
     print(generate_report(result, format="markdown"))
 """
 

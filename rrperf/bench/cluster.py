@@ -163,7 +163,7 @@ def scenario_task(spec: ScenarioSpec) -> dict[str, Any]:
         # The warnings are returned in result.warnings and re-emitted once by the client.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = runner.run_comparative_benchmark(
+            result = runner.run(
                 [spec.argument], systems=spec.systems, strategies=spec.strategies,
                 cache_states=spec.cache_states,
             )
@@ -271,7 +271,7 @@ def run_on_cluster(
     cache_states: str | Iterable[str],
     stacklevel: int,
 ) -> BenchmarkResult:
-    """The cluster run of :meth:`BenchmarkRunner.run_comparative_benchmark` (see the module
+    """The cluster run of :meth:`BenchmarkRunner.run` (see the module
     notes); ``runner.client`` is the :class:`distributed.Client`."""
     import pandas as pd
     from distributed import as_completed

@@ -33,7 +33,7 @@ import logging
 import math
 import os
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -806,14 +806,25 @@ class BenchmarkResult:
 
     # -- statistics (rrperf.bench.stats, imported on use)
 
-    def summary(self, **kws: Any) -> pd.DataFrame:
-        """Summarize each group; keyword arguments go to :func:`rrperf.bench.stats.summarize`
-        (``value`` defaults to :attr:`value`)."""
+    def summary(
+        self,
+        value: str | None = None,
+        by: Sequence[str] | None = None,
+        confidence: float = 0.95,
+        method: str = "t",
+        *,
+        center: str = "mean",
+        seed: int = 0,
+        n_resamples: int = 9999,
+    ) -> pd.DataFrame:
+        """Summarize each group with :func:`rrperf.bench.stats.summarize`, whose parameters
+        these are; ``value`` None means :attr:`value`."""
         from rrperf.bench import stats
 
-        if self.value != "wall_s":  # the statistics' own default is wall_s
-            kws.setdefault("value", self.value)
-        return stats.summarize(self._data, **kws)
+        return stats.summarize(
+            self._data, value=value or self.value, by=by, confidence=confidence, method=method,
+            center=center, seed=seed, n_resamples=n_resamples,
+        )
 
     def compare(self, baseline: str | None = None, **kws: Any) -> pd.DataFrame:
         """Compare each variant with ``baseline`` via :func:`rrperf.bench.stats.compare`.
@@ -858,14 +869,23 @@ class BenchmarkResult:
         out: pd.DataFrame = compare_fn(data, baseline=base, **kws)
         return out
 
-    def stability(self, **kws: Any) -> pd.DataFrame:
-        """Stability checks, via :func:`rrperf.bench.stats.stability_warnings` with ``kws``
-        (``value`` defaults to :attr:`value`)."""
+    def stability(
+        self,
+        value: str | None = None,
+        by: Sequence[str] | None = None,
+        *,
+        cv_threshold: float = 0.10,
+        precision: float = 0.05,
+        timer_resolution_s: float | None = None,
+    ) -> pd.DataFrame:
+        """Stability checks of each group with :func:`rrperf.bench.stats.stability_warnings`,
+        whose parameters these are; ``value`` None means :attr:`value`."""
         from rrperf.bench import stats
 
-        if self.value != "wall_s":  # the statistics' own default is wall_s
-            kws.setdefault("value", self.value)
-        return stats.stability_warnings(self._data, **kws)
+        return stats.stability_warnings(
+            self._data, value=value or self.value, by=by, cv_threshold=cv_threshold,
+            precision=precision, timer_resolution_s=timer_resolution_s,
+        )
 
     # -- files
 

@@ -44,7 +44,7 @@ How a run is laid out (pyperf and asv are the models):
    de-duplicated into ``result.warnings`` (one row per scenario, system, strategy, category
    and message, with ``count`` and ``first_iteration``) and each distinct warning (category
    and message) is emitted once more: an RrperfWarning with its text and category, pointing
-   at the caller of :meth:`BenchmarkRunner.run_comparative_benchmark`; any other warning
+   at the caller of :meth:`BenchmarkRunner.run`; any other warning
    unchanged, at the place that raised it. Isolated workers record theirs and send them
    back. The recorder is entered before the clock starts and left after it stops; inside
    the timed region a recorded warning costs about 3.5 µs, 2 µs more than an ignored one
@@ -120,7 +120,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Scenarios of :meth:`BenchmarkRunner.run_comparative_benchmark` when none are given.
+#: Scenarios of :meth:`BenchmarkRunner.run` when none are given.
 DEFAULT_SCENARIOS: tuple[str, ...] = ("small", "medium", "large", "polymorphic_heavy")
 
 # psutil fallback sampling period for the peak-memory meter.
@@ -555,7 +555,7 @@ class BenchmarkRunner:
         iteration, warm-ups and failed iterations included, once its row is in the history
         store. It runs in the thread of the benchmark, outside the timed region. An exception
         it raises is not caught: it ends the run (systems are reset, a history run is marked
-        ``failed``) and propagates to the caller of :meth:`run_comparative_benchmark`.
+        ``failed``) and propagates to the caller of :meth:`run`.
     client : distributed.Client or None
         Run on this Dask cluster: one task per scenario, each scenario's rounds on one
         worker, the history written by this process only (see :mod:`rrperf.bench.cluster`);
@@ -569,7 +569,7 @@ class BenchmarkRunner:
     Examples
     --------
     >>> runner = BenchmarkRunner(iterations=3, seed=1, progress=False)   # doctest: +SKIP
-    >>> result = runner.run_comparative_benchmark(scenarios=["small"])   # doctest: +SKIP
+    >>> result = runner.run(scenarios=["small"])                         # doctest: +SKIP
     >>> result.compare(baseline="legacy")                                 # doctest: +SKIP
     """
 
@@ -814,7 +814,7 @@ class BenchmarkRunner:
         strategies: str | Strategy | Iterable[str | Strategy] | None = None,
         cache_states: str | Iterable[str] = ("cold",),
     ) -> BenchmarkResult:
-        """Benchmark one scenario; see :meth:`run_comparative_benchmark` for the options."""
+        """Benchmark one scenario; see :meth:`run` for the options."""
         if not isinstance(name, str):
             raise ConfigError(f"benchmark_scenario takes one scenario name, got {name!r}")
         return self._run_comparative(
@@ -822,7 +822,7 @@ class BenchmarkRunner:
             stacklevel=3,
         )
 
-    def run_comparative_benchmark(
+    def run(
         self,
         scenarios: str | Iterable[str] = DEFAULT_SCENARIOS,
         *,
@@ -873,6 +873,9 @@ class BenchmarkRunner:
             scenarios, systems=systems, strategies=strategies, cache_states=cache_states,
             stacklevel=3,
         )
+
+    #: The seed's name of :meth:`run`.
+    run_comparative_benchmark = run
 
     def _run_comparative(
         self,

@@ -621,7 +621,7 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         started = time.perf_counter()
-        result = runner.run_comparative_benchmark(
+        result = runner.run(
             scenarios, systems=systems, strategies=args.strategies, cache_states=states,
         )
         elapsed = time.perf_counter() - started

@@ -36,7 +36,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from concurrent.futures import TimeoutError as FuturesTimeoutError
 from dataclasses import dataclass, field
@@ -67,7 +67,6 @@ BACKENDS: tuple[str, ...] = ("thread", "process", "serial", "dask")
 # Backends whose stages run in other processes (results and errors are pickled); "dask"
 # (issue 13) submits to the current distributed.Client, see rrperf.engine.dask_backend.
 _REMOTE_BACKENDS: tuple[str, ...] = ("process", "dask")
-COMPARISON_METHODS: tuple[str, ...] = ("sequential", "thread", "process")
 
 #: Columns of :meth:`ParallelExecutor.stage_timings`, in order.
 TIMING_COLUMNS: tuple[str, ...] = (
@@ -374,7 +373,7 @@ class ParallelExecutor:
     --------
     >>> from rrperf.engine import Stage
     >>> with ParallelExecutor(2, backend="thread", enable_monitoring=False) as ex:
-    ...     out = ex.execute_with_dependencies([
+    ...     out = ex.run([
     ...         Stage("a", lambda: 2), Stage("b", lambda a: a * 21, depends_on=("a",))])
     >>> out
     {'a': 2, 'b': 42}
@@ -572,7 +571,7 @@ class ParallelExecutor:
 
     # --- public entry points ------------------------------------------------------------------
 
-    def execute_with_dependencies(
+    def run(
         self,
         stages: Iterable[Stage] | Pipeline,
         *,
@@ -612,6 +611,9 @@ class ParallelExecutor:
             return self._observed(pipeline, "serial", self._run_serial, on_result)
         return self._observed(pipeline, self.backend, self._run_pool, on_result)
 
+    #: The seed's name of :meth:`run`.
+    execute_with_dependencies = run
+
     def execute_parallel(
         self,
         stages: Iterable[Stage] | Pipeline,
@@ -620,14 +622,14 @@ class ParallelExecutor:
     ) -> dict[str, Any]:
         """Run independent stages (none may have ``depends_on``) concurrently.
 
-        ``on_result`` is as for :meth:`execute_with_dependencies`.
+        ``on_result`` is as for :meth:`run`.
 
         Raises
         ------
         ConfigError
-            If a stage has dependencies (use :meth:`execute_with_dependencies`).
+            If a stage has dependencies (use :meth:`run`).
         StageError, StageTimeout
-            As :meth:`execute_with_dependencies`.
+            As :meth:`run`.
         """
         pipeline = _as_pipeline(stages)
         dependent = [st.name for st in pipeline if st.depends_on]
@@ -637,7 +639,7 @@ class ParallelExecutor:
                 f"{', '.join(map(repr, dependent))} depend on other stages; "
                 "use execute_with_dependencies"
             )
-        return self.execute_with_dependencies(pipeline, on_result=on_result)
+        return self.run(pipeline, on_result=on_result)
 
     def execute_sequential(
         self,
@@ -647,12 +649,12 @@ class ParallelExecutor:
     ) -> dict[str, Any]:
         """Run every stage in topological order in this thread (the baseline).
 
-        ``on_result`` is as for :meth:`execute_with_dependencies`.
+        ``on_result`` is as for :meth:`run`.
 
         Raises
         ------
         ConfigError, StageError
-            As :meth:`execute_with_dependencies`.
+            As :meth:`run`.
         """
         return self._observed(_as_pipeline(stages), "serial", self._run_serial, on_result)
 
@@ -672,118 +674,6 @@ class ParallelExecutor:
         rows = [vars(t) for run in runs for t in run.timings]
         frame = pd.DataFrame(rows, columns=list(TIMING_COLUMNS))
         return frame.astype({"run": "int64", "start_s": "float64", "end_s": "float64"})
-
-    def compare_execution_methods(
-        self,
-        stages: Iterable[Stage] | Pipeline,
-        *,
-        repeats: int = 3,
-        methods: Sequence[str] = COMPARISON_METHODS,
-        warmup: int = 1,
-    ) -> pd.DataFrame:
-        """Really run the stages with each method and compare wall times.
-
-        This measures any stage graph given to it. The generator's parallel speedup (what the
-        strategy report shows) is measured on the path the strategies run, with
-        :func:`rrperf.generator.speedup.compare_strategies`, which returns this same frame.
-
-        Methods run interleaved (each repeat runs every method, in a rotated order) so that
-        machine noise spreads evenly. ``warmup`` unmeasured rounds come first (they start the
-        process pool).
-
-        Parameters
-        ----------
-        stages : iterable of Stage, or Pipeline
-            The graph to run.
-        repeats : int
-            Measured runs per method; ``wall_s`` is their median.
-        methods : sequence of {"sequential", "thread", "process"}
-            Which methods to compare; ``"sequential"`` is the baseline and always included.
-        warmup : int
-            Unmeasured rounds before measuring.
-
-        Returns
-        -------
-        pandas.DataFrame
-            One row per method: ``method, workers, wall_s, speedup, efficiency,
-            serial_fraction, repeats, fallback_reason``. ``speedup`` is sequential wall time
-            over this method's; ``efficiency`` is speedup / workers; ``serial_fraction`` is
-            the serial fraction *f* that Amdahl's law (speedup = 1 / (f + (1 - f) / workers))
-            implies, NaN for one worker.
-
-        Raises
-        ------
-        ConfigError
-            On a bad method name or count.
-        StageError
-            When a stage fails under any method.
-        """
-        import pandas as pd
-
-        pipeline = _as_pipeline(stages)
-        if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-            raise ConfigError(f"repeats must be a positive integer, got {repeats!r}")
-        if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-            raise ConfigError(f"warmup must be a non-negative integer, got {warmup!r}")
-        unknown = [m for m in methods if m not in COMPARISON_METHODS]
-        if unknown:
-            raise ConfigError(
-                f"unknown method(s) {', '.join(map(repr, unknown))}; "
-                f"expected some of {', '.join(COMPARISON_METHODS)}"
-            )
-        order = ["sequential", *[m for m in dict.fromkeys(methods) if m != "sequential"]]
-        workers = self.max_workers
-        executors = {
-            m: ParallelExecutor(
-                config=ExecutorConfig(
-                    backend="serial" if m == "sequential" else m,
-                    max_workers=workers,
-                    enable_monitoring=False,
-                    stage_timeout_s=self.config.stage_timeout_s,
-                    fallback=self.config.fallback,
-                ),
-                clock=self._clock,
-            )
-            for m in order
-        }
-        walls: dict[str, list[float]] = {m: [] for m in order}
-        fallbacks: dict[str, str | None] = dict.fromkeys(order)
-        try:
-            for round_ in range(warmup + repeats):
-                shift = round_ % len(order)
-                for method in order[shift:] + order[:shift]:
-                    ex = executors[method]
-                    ex.execute_with_dependencies(pipeline)
-                    if round_ >= warmup:
-                        assert ex.last_wall_s is not None
-                        walls[method].append(ex.last_wall_s)
-                        fallbacks[method] = fallbacks[method] or ex.fallback_reason
-        finally:
-            executors["sequential"].shutdown()
-            if "thread" in executors:
-                executors["thread"].shutdown()
-            # the process pool is loky's shared reusable pool: leave it running for later calls
-        import statistics  # here: a generator run in a new process does not need it
-
-        base = statistics.median(walls["sequential"])
-        rows = []
-        for method in order:
-            wall = statistics.median(walls[method])
-            n = 1 if method == "sequential" else workers
-            speedup = base / wall if wall > 0 else float("nan")
-            rows.append(
-                {
-                    "method": method,
-                    "workers": n,
-                    "wall_s": wall,
-                    "speedup": speedup,
-                    "efficiency": speedup / n,
-                    "serial_fraction": amdahl_serial_fraction(speedup, n),
-                    "repeats": repeats,
-                    "fallback_reason": fallbacks[method],
-                }
-            )
-        return pd.DataFrame(rows)
 
     # --- running --------------------------------------------------------------------------------
 
@@ -1056,35 +946,6 @@ def _kill_workers(pool: Executor) -> None:
     for proc in list(processes.values()):
         with contextlib.suppress(Exception):
             proc.terminate()
-
-
-def amdahl_serial_fraction(speedup: float, workers: int) -> float:
-    """The serial fraction *f* implied by Amdahl's law for a measured speedup.
-
-    Solves ``speedup = 1 / (f + (1 - f) / workers)`` for *f*:
-    ``f = (workers / speedup - 1) / (workers - 1)``.
-
-    Parameters
-    ----------
-    speedup : float
-        Measured speedup over the sequential run.
-    workers : int
-        Number of workers used.
-
-    Returns
-    -------
-    float
-        The serial fraction (may fall outside [0, 1] when overheads or super-linear effects
-        dominate); NaN for one worker or a non-positive speedup.
-
-    Examples
-    --------
-    >>> amdahl_serial_fraction(2.0, 4)
-    0.3333333333333333
-    """
-    if workers <= 1 or not speedup > 0:
-        return float("nan")
-    return (workers / speedup - 1) / (workers - 1)
 
 
 def _as_pipeline(stages: Iterable[Stage] | Pipeline) -> Pipeline:

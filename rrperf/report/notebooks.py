@@ -1721,10 +1721,9 @@ class StrategyReport:
     comparison : DataFrame
         That benchmark compared with ``pipeline/sequential`` (empty when it was not measured).
     execution_methods : DataFrame
-        :func:`rrperf.generator.speedup.compare_strategies` of the scenario: cold runs of the
+        :func:`rrperf.bench.speedup.compare_strategies` of the scenario: cold runs of the
         ``sequential`` and ``parallel`` strategies (pool started), the path every strategy
-        runs, in the frame of :meth:`ParallelExecutor.compare_execution_methods` (``method``
-        is the strategy).
+        runs, one row per measured run (``method`` is the strategy).
     cache_strategy : str or None
         The strategy whose cache statistics are in ``cache_report`` (None when no strategy
         has a cache).
@@ -1801,7 +1800,7 @@ def run_strategy_analysis(
        strategies (all of them with ``include_all_strategies``);
     2. cold runs of the scenario with the ``sequential`` and ``parallel`` strategies (the
        latter with ``workers`` workers, its pool started before measuring), interleaved
-       (:func:`rrperf.generator.speedup.compare_strategies`), for the parallel speedup;
+       (:func:`rrperf.bench.speedup.compare_strategies`), for the parallel speedup;
     3. the cache of the recommended strategy (or the first strategy with a cache) after a cold
        and a warm run, for the hit rates;
     4. legacy and the recommended strategy on synthetic schemas of ``sizes`` tables (cold),
@@ -1843,7 +1842,7 @@ def run_strategy_analysis(
         On a bad option or an unknown scenario.
     """
     from rrperf.bench.runner import BenchmarkRunner
-    from rrperf.generator.speedup import compare_strategies
+    from rrperf.bench.speedup import compare_strategies
     from rrperf.optimize.optimizer import PerformanceOptimizer
     from rrperf.report.plots import variant_label
     from rrperf.schema.sources import load_schema
@@ -1959,8 +1958,7 @@ def speedup_fits(methods: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any], l
     Parameters
     ----------
     methods : DataFrame
-        As :meth:`ParallelExecutor.compare_execution_methods` returns it (``method, workers,
-        speedup`` at least).
+        As :mod:`rrperf.bench.speedup` returns it (``method, workers, speedup`` at least).
 
     Returns
     -------
@@ -2041,7 +2039,7 @@ def show_speedup(report: StrategyReport) -> None:
     table, fits, sentences = speedup_fits(methods)
     shown = table.rename(columns={"ci_low": "fraction_low", "ci_high": "fraction_high"})
     show_table(format_table(shown),
-               caption="generator run cold by each strategy, pool started (median wall time)")
+               caption="generator run cold by each strategy, pool started (one row per run)")
     for sentence in sentences:
         show_text(sentence)
     ax = speedup_chart(methods, fit=fits, ax=_figure(6, width=7.0))

@@ -2,7 +2,8 @@
 
 Every chart follows one contract (STYLE.md C13, after ``seaborn.relational.lineplot``):
 
-- it takes a tidy DataFrame exactly as the library returns it, plus column names;
+- it takes a tidy DataFrame exactly as the library returns it, always as its first argument
+  ``data``, plus keyword-only column names;
 - it draws on ``ax`` when one is given, otherwise on a new figure, and returns the Axes;
 - it never calls ``plt.show()`` and changes no global state (no rcParams, no style);
 - statistics come from :mod:`rrperf.bench.stats` and :mod:`rrperf.bench.regress` (interval ends,
@@ -238,7 +239,7 @@ def _group_label(row: Mapping[str, Any] | pd.Series) -> str:
 
 
 def ci_chart(
-    summary: pd.DataFrame,
+    data: pd.DataFrame,
     *,
     x: str = "scenario",
     hue: str | None = None,
@@ -257,7 +258,7 @@ def ci_chart(
 
     Parameters
     ----------
-    summary : pandas.DataFrame
+    data : pandas.DataFrame
         A summary table (one row per group with ``median``/``mean``, ``ci_low``, ``ci_high``),
         or a measurement table (recognised by having no ``ci_low`` column), which is first
         summarized with ``summarize(data, value=value, confidence=confidence)``.
@@ -303,15 +304,14 @@ def ci_chart(
 
     if center not in ("median", "mean", None):
         raise ConfigError(f"center must be 'median', 'mean' or None, got {center!r}")
-    _check_frame(summary, (), what="ci_chart input")
-    if "ci_low" not in summary.columns:
-        _check_frame(summary, (value, x), what="ci_chart measurement table")
+    _check_frame(data, (), what="ci_chart input")
+    if "ci_low" not in data.columns:
+        _check_frame(data, (value, x), what="ci_chart measurement table")
         from rrperf.bench.stats import summarize
 
-        logger.debug("ci_chart: summarizing a measurement table of %d rows", len(summary))
-        summary = summarize(summary, value=value, confidence=confidence,
-                            center=center or "mean")
-    interval_center = _interval_center(summary)
+        logger.debug("ci_chart: summarizing a measurement table of %d rows", len(data))
+        data = summarize(data, value=value, confidence=confidence, center=center or "mean")
+    interval_center = _interval_center(data)
     if center is not None and interval_center is not None and center != interval_center:
         raise ReportError(
             f"the summary's intervals are for the {interval_center} (see its ci_method column), "
@@ -320,17 +320,17 @@ def ci_chart(
         )
     stat: str = center or interval_center or "mean"
     required = [x, stat, "ci_low", "ci_high"] + (["system"] if hue is None else [hue])
-    _check_frame(summary, required, what="ci_chart summary")
+    _check_frame(data, required, what="ci_chart summary")
 
     if hue is None:
-        labels = variant_label(summary)
-        if "cache_state" in summary.columns and summary["cache_state"].map(_text).nunique() > 1:
-            labels = labels + " · " + summary["cache_state"].map(_text)
+        labels = variant_label(data)
+        if "cache_state" in data.columns and data["cache_state"].map(_text).nunique() > 1:
+            labels = labels + " · " + data["cache_state"].map(_text)
         hue_title = "variant"
     else:
-        labels = summary[hue].map(_text)
+        labels = data[hue].map(_text)
         hue_title = hue
-    cats = summary[x].map(_text)
+    cats = data[x].map(_text)
     keys = pd.DataFrame({"x": cats, "hue": labels})
     duplicated = keys.duplicated(keep=False)
     if duplicated.any():
@@ -353,7 +353,7 @@ def ci_chart(
 
     ax = _axes(ax)
     for i, (level, color) in enumerate(zip(levels, colors, strict=True)):
-        rows = summary.loc[(labels == level).to_numpy()]
+        rows = data.loc[(labels == level).to_numpy()]
         offset = (i - (len(levels) - 1) / 2) * step
         xs = np.array([position[c] + offset for c in rows[x].map(_text)], dtype=float)
         ys = rows[stat].to_numpy(dtype=float)
@@ -370,8 +370,8 @@ def ci_chart(
     ax.set_ylabel(f"{value} ({stat})")
     if log:
         ax.set_yscale("log")
-    methods = sorted({_text(m).removesuffix("-median") for m in summary["ci_method"]} - {""}) if (
-        "ci_method" in summary.columns) else []
+    methods = sorted({_text(m).removesuffix("-median") for m in data["ci_method"]} - {""}) if (
+        "ci_method" in data.columns) else []
     interval = f"{', '.join(methods)} confidence interval" if methods else "confidence interval"
     ax.set_title(f"{stat} with {interval}")
     _legend_outside(ax, title=hue_title)
@@ -525,7 +525,7 @@ def distribution_chart(
 
 
 def comparison_chart(
-    comparison: pd.DataFrame, *, threshold: float = 0.02, ax: Axes | None = None
+    data: pd.DataFrame, *, threshold: float = 0.02, ax: Axes | None = None
 ) -> Axes:
     """Forest plot of each variant's ratio to the baseline, with its interval and verdict.
 
@@ -537,7 +537,7 @@ def comparison_chart(
 
     Parameters
     ----------
-    comparison : pandas.DataFrame
+    data : pandas.DataFrame
         A comparison table as :func:`rrperf.bench.regress.compare` returns it: ``system``,
         ``ratio`` (variant / baseline), ``ratio_ci_low``, ``ratio_ci_high``, ``verdict`` and,
         when present, ``scenario``, ``strategy``, ``cache_state`` and ``baseline``.
@@ -567,8 +567,8 @@ def comparison_chart(
         raise ConfigError(f"threshold must be a number in [0, 1), got {threshold!r}")
     # scenario and cache_state label the rows when present (compare() may group by fewer).
     required = ("system", "ratio", "ratio_ci_low", "ratio_ci_high", "verdict")
-    _check_frame(comparison, required, what="comparison table")
-    verdicts = comparison["verdict"].map(_text)
+    _check_frame(data, required, what="comparison table")
+    verdicts = data["verdict"].map(_text)
     unknown = sorted(set(verdicts) - set(VERDICTS))
     if unknown:
         raise ReportError(
@@ -576,12 +576,12 @@ def comparison_chart(
             f"expected one of {', '.join(VERDICTS)}"
         )
 
-    labels = [_group_label(row) for _, row in comparison.iterrows()]
-    ys = np.arange(len(comparison), dtype=float)
-    ratio = comparison["ratio"].to_numpy(dtype=float)
+    labels = [_group_label(row) for _, row in data.iterrows()]
+    ys = np.arange(len(data), dtype=float)
+    ratio = data["ratio"].to_numpy(dtype=float)
     xerr = _signed_errors(
-        ratio, comparison["ratio_ci_low"].to_numpy(dtype=float),
-        comparison["ratio_ci_high"].to_numpy(dtype=float), labels=labels, what="ratio",
+        ratio, data["ratio_ci_low"].to_numpy(dtype=float),
+        data["ratio_ci_high"].to_numpy(dtype=float), labels=labels, what="ratio",
     )
 
     ax = _axes(ax)
@@ -601,9 +601,9 @@ def comparison_chart(
                 va="center", ha="left", clip_on=False)
 
     ax.set_yticks(ys, labels)
-    ax.set_ylim(len(comparison) - 0.5, -0.5)
-    baselines = (sorted({_text(b) for b in comparison["baseline"]} - {""})
-                 if "baseline" in comparison.columns else [])
+    ax.set_ylim(len(data) - 0.5, -0.5)
+    baselines = (sorted({_text(b) for b in data["baseline"]} - {""})
+                 if "baseline" in data.columns else [])
     against = f" {', '.join(baselines)}" if baselines else ""
     ax.set_xlabel(f"ratio to baseline{against} (< 1 is faster)")
     ax.set_title("comparison with the baseline")
@@ -660,7 +660,7 @@ def _select_group(
 
 
 def regression_chart(
-    history: pd.DataFrame,
+    data: pd.DataFrame,
     *,
     value: str = "wall_s",
     change_points: pd.DataFrame | None = None,
@@ -681,7 +681,7 @@ def regression_chart(
 
     Parameters
     ----------
-    history : pandas.DataFrame
+    data : pandas.DataFrame
         A measurement table spanning several runs (``run_id``, ``started_at``, ``value`` and the
         group columns), as the history store returns it.
     value : str
@@ -721,8 +721,8 @@ def regression_chart(
     import matplotlib.transforms as mtransforms
     import numpy as np
 
-    _check_frame(history, ("run_id", "started_at", value), what="history")
-    data = _select_group(_measured(history, value, what="history"), group)
+    _check_frame(data, ("run_id", "started_at", value), what="history")
+    data = _select_group(_measured(data, value, what="history"), group)
     runs = (
         data.groupby("run_id", sort=False, observed=True)
         .agg(started_at=("started_at", "min"), center=(value, "median"))
@@ -844,7 +844,7 @@ def _change_points_of_group(
 
 
 def speedup_chart(
-    methods: pd.DataFrame,
+    data: pd.DataFrame,
     *,
     fit: AmdahlFit | Mapping[str, AmdahlFit] | None = None,
     confidence: float = 0.95,
@@ -854,16 +854,15 @@ def speedup_chart(
 
     Parameters
     ----------
-    methods : pandas.DataFrame
-        As :func:`rrperf.engine.parallel.compare_execution_methods` returns it: ``method``,
+    data : pandas.DataFrame
+        As :mod:`rrperf.bench.speedup` returns it (one row per measured run): ``method``,
         ``workers``, ``speedup`` (other columns are ignored).
     fit : AmdahlFit or mapping of str to AmdahlFit or None
         The serial fraction to draw. One ``AmdahlFit`` draws one curve; a mapping from method
         to fit draws one curve per method it names (methods it leaves out, such as the
         one-worker ``"sequential"``, get none; an empty mapping draws none). ``None`` fits
-        one serial fraction to every row with :func:`rrperf.bench.stats.fit_amdahl`
-        (``compare_execution_methods`` returns one row per method, so the methods together
-        give the points of the fit).
+        one serial fraction to every row with :func:`rrperf.bench.stats.fit_amdahl` (every
+        run of every method is a point of the fit).
     confidence : float
         Confidence level of the fits computed here.
     ax : matplotlib.axes.Axes or None
@@ -886,8 +885,8 @@ def speedup_chart(
 
     from rrperf.bench.stats import amdahl_speedup
 
-    _check_frame(methods, ("method", "workers", "speedup"), what="execution-method table")
-    data = methods.loc[methods["workers"].notna() & methods["speedup"].notna()]
+    _check_frame(data, ("method", "workers", "speedup"), what="execution-method table")
+    data = data.loc[data["workers"].notna() & data["speedup"].notna()]
     if len(data) == 0:
         raise ReportError("nothing to plot: no row of the execution-method table has a speedup")
     names = list(dict.fromkeys(data["method"].map(_text)))
@@ -1058,12 +1057,12 @@ def scaling_chart(
 # --------------------------------------------------------------------------------------------
 
 
-def cache_chart(report: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+def cache_chart(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Hit rate per cache category and tier, as grouped bars on a 0–100 % axis.
 
     Parameters
     ----------
-    report : pandas.DataFrame
+    data : pandas.DataFrame
         As :meth:`rrperf.engine.cache.CacheOptimizer.cache_efficiency_report` returns it:
         ``category``, ``tier`` and ``hit_rate`` as a fraction in [0, 1] (NaN when a tier saw no
         request; its bar is left empty and labelled "n/a").
@@ -1085,16 +1084,16 @@ def cache_chart(report: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     import matplotlib.ticker as mticker
     import numpy as np
 
-    _check_frame(report, ("category", "tier", "hit_rate"), what="cache report")
-    rate = report["hit_rate"].to_numpy(dtype=float)
+    _check_frame(data, ("category", "tier", "hit_rate"), what="cache report")
+    rate = data["hit_rate"].to_numpy(dtype=float)
     bad = np.flatnonzero(~np.isnan(rate) & ((rate < 0) | (rate > 1)))
     if bad.size:
         raise ReportError(
             f"hit_rate must be a fraction in [0, 1], got {float(rate[bad[0]])!r} "
             f"(row {int(bad[0])})"
         )
-    cats = report["category"].map(_text)
-    tiers = report["tier"].map(_text)
+    cats = data["category"].map(_text)
+    tiers = data["tier"].map(_text)
     keyed: dict[tuple[str, str], float] = {}
     for c, t, r in zip(cats, tiers, rate, strict=True):
         if (c, t) in keyed:
@@ -1152,7 +1151,7 @@ def _alert_axis(metric: str) -> str | None:
 
 
 def memory_timeline(
-    samples: pd.DataFrame, *, alerts: pd.DataFrame | None = None, ax: Axes | None = None
+    data: pd.DataFrame, *, alerts: pd.DataFrame | None = None, ax: Axes | None = None
 ) -> Axes:
     """Resident memory over elapsed time, CPU % on a twin axis, and the monitor's alerts.
 
@@ -1163,13 +1162,13 @@ def memory_timeline(
 
     Parameters
     ----------
-    samples : pandas.DataFrame
+    data : pandas.DataFrame
         ``elapsed_s`` or ``t_s``, ``rss_mb``, ``cpu_percent`` and, optionally, ``session``
         (one pair of lines per session).
     alerts : pandas.DataFrame or None
         As ``alerts_frame()`` returns it: ``elapsed_s`` or ``time_s`` (clock reading, shifted
         like the samples of its session), ``metric``, ``level``, ``value`` and, optionally,
-        ``session`` (alerts of sessions not in ``samples`` are left out). Each alert is a
+        ``session`` (alerts of sessions not in ``data`` are left out). Each alert is a
         vertical line coloured by level (:data:`LEVEL_COLORS`, ``gid == "alert"``) and, when
         its metric is memory (``memory_usage``, ``rss...``) or CPU (``cpu...``), a triangle at
         its value on that axis.
@@ -1185,11 +1184,11 @@ def memory_timeline(
     Raises
     ------
     ReportError
-        When a column is missing, ``samples`` is empty, or the alerts carry clock times
+        When a column is missing, ``data`` is empty, or the alerts carry clock times
         (``time_s``) while the samples carry only ``elapsed_s``.
     """
-    _check_frame(samples, ("rss_mb", "cpu_percent"), what="monitor samples")
-    t_col = _time_column(samples, ("elapsed_s", "t_s"), what="monitor samples")
+    _check_frame(data, ("rss_mb", "cpu_percent"), what="monitor samples")
+    t_col = _time_column(data, ("elapsed_s", "t_s"), what="monitor samples")
     alert_t_col = ""
     if alerts is not None:
         _check_frame_or_empty(alerts, ("metric", "level", "value"), what="alerts")
@@ -1199,11 +1198,11 @@ def memory_timeline(
                 "alerts carry clock times (time_s) but the samples only elapsed_s; pass the "
                 "samples with t_s (as samples_frame() returns them) so the two can be aligned"
             )
-    if "session" in samples.columns:
-        keys = samples["session"].map(_text)
-        sessions = [(s, samples.loc[keys == s]) for s in dict.fromkeys(keys)]
+    if "session" in data.columns:
+        keys = data["session"].map(_text)
+        sessions = [(s, data.loc[keys == s]) for s in dict.fromkeys(keys)]
     else:
-        sessions = [("", samples)]
+        sessions = [("", data)]
     origin = {name: (float(rows[t_col].min()) if t_col == "t_s" else 0.0)
               for name, rows in sessions}
 
@@ -1220,7 +1219,7 @@ def memory_timeline(
                     linewidth=1.2, label=f"CPU{suffix}")
 
     if alerts is not None and len(alerts):
-        by_session = "session" in alerts.columns and "session" in samples.columns
+        by_session = "session" in alerts.columns and "session" in data.columns
         labelled: set[str] = set()
         for _, alert in alerts.iterrows():
             session = _text(alert["session"]) if by_session else ""

@@ -562,8 +562,14 @@ def test_summary_and_stability_delegate(
     assert result.summary(value="cpu_s", confidence=0.9)["called"].tolist() == ["summarize"]
     assert result.stability(value="wall_s")["called"].tolist() == ["stability_warnings"]
     (n1, d1, k1), (n2, d2, k2) = stats_recorder.calls
-    assert (n1, k1) == ("summarize", {"value": "cpu_s", "confidence": 0.9})
-    assert (n2, k2) == ("stability_warnings", {"value": "wall_s"})
+    assert (n1, k1) == ("summarize", {
+        "value": "cpu_s", "by": None, "confidence": 0.9, "method": "t", "center": "mean",
+        "seed": 0, "n_resamples": 9999,
+    })
+    assert (n2, k2) == ("stability_warnings", {
+        "value": "wall_s", "by": None, "cv_threshold": 0.10, "precision": 0.05,
+        "timer_resolution_s": None,
+    })
     assert_frame_equal(d1, result.data)
     assert_frame_equal(d2, result.data)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 import os
 import pickle
 import tempfile
@@ -20,7 +19,6 @@ from rrperf.engine.parallel import (
     TIMING_COLUMNS,
     ExecutorConfig,
     ParallelExecutor,
-    amdahl_serial_fraction,
 )
 from rrperf.errors import ConfigError, FallbackWarning, SchemaWarning, StageError, StageTimeout
 
@@ -71,13 +69,6 @@ def test_config_validation_messages() -> None:
     # the [executor] section of rrperf.toml is checked by rrperf.config alone
     assert not hasattr(ExecutorConfig, "from_mapping")
     assert ExecutorConfig(backend="serial", max_workers=8).workers == 1
-
-
-def test_amdahl_serial_fraction_exact() -> None:
-    assert amdahl_serial_fraction(2.0, 4) == pytest.approx(1 / 3)
-    assert amdahl_serial_fraction(4.0, 4) == 0.0
-    assert amdahl_serial_fraction(1.0, 4) == 1.0
-    assert math.isnan(amdahl_serial_fraction(1.0, 1))
 
 
 # --- results and order --------------------------------------------------------------------------
@@ -328,36 +319,7 @@ def test_serial_timings_exact_with_counter_clock() -> None:
     assert ex.last_wall_s == 5
     ex.execute_with_dependencies([Stage("c", lambda: 3)])
     assert ex.stage_timings(all_runs=True)["run"].tolist() == [0, 0, 1]
-
-
-def test_compare_execution_methods_exact_with_counter_clock() -> None:
-    # With a counter clock each run's wall time is its number of clock readings:
-    # sequential = start + 2 per stage + end = 5; thread = start + 3 per stage (submit, start,
-    # end) + end = 7, whatever the interleaving of the threads.
-    clock = _counter_clock()
-    ex = ParallelExecutor(2, backend="thread", enable_monitoring=False, clock=lambda: next(clock))
-    frame = ex.compare_execution_methods(
-        [Stage("a", lambda: 1), Stage("b", lambda: 2)], repeats=3, methods=("thread",)
-    )
-    assert list(frame.columns) == [
-        "method",
-        "workers",
-        "wall_s",
-        "speedup",
-        "efficiency",
-        "serial_fraction",
-        "repeats",
-        "fallback_reason",
-    ]
-    assert frame["method"].tolist() == ["sequential", "thread"]
-    assert frame["workers"].tolist() == [1, 2]
-    assert frame["wall_s"].tolist() == [5, 7]
-    assert frame["speedup"].tolist() == pytest.approx([1.0, 5 / 7])
-    assert frame["efficiency"].tolist() == pytest.approx([1.0, 5 / 14])
-    assert math.isnan(frame["serial_fraction"][0])
-    assert frame["serial_fraction"][1] == pytest.approx(1.8)
-    with pytest.raises(ConfigError, match="unknown method"):
-        ex.compare_execution_methods([Stage("a", lambda: 1)], methods=("gpu",))
+    assert ParallelExecutor.execute_with_dependencies is ParallelExecutor.run  # the seed's name
 
 
 def test_monitor_records_runs_and_errors() -> None:
