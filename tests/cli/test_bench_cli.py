@@ -1,17 +1,19 @@
 """Tests for ``rrperf bench``: formats, the exact API calls, save/compare/regressions, errors.
 
 The regression check runs a real command system ``gen`` (Python that starts and exits),
-declared in an ``rrperf.toml``, against stored runs constructed far from any real timing
-(0.1 ms and 50 s per iteration), so the answers (slower beyond the drift allowance of one
-stored run; far faster) do not depend on how busy the machine is.
+declared in an ``rrperf.toml``, timed by a scripted clock injected into the runner
+(:data:`TIMES`: each iteration lasts exactly 0.500, 0.505, 0.510 or 0.515 s whatever the
+machine does), against stored runs constructed around it, so every ratio and answer is exact.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,13 +76,40 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any, dict[str, Any
                 seen.append(("plan", args, kwargs))
             return super().plan(*args, **kwargs)
 
-        def run_comparative_benchmark(self, *args: Any, **kwargs: Any) -> Any:
+        def run(self, *args: Any, **kwargs: Any) -> Any:
             seen.append(("run", args, kwargs))
             self._running = True
-            return super().run_comparative_benchmark(*args, **kwargs)
+            return super().run(*args, **kwargs)
 
     monkeypatch.setattr(runner_module, "BenchmarkRunner", RecordingRunner)
     return seen
+
+
+#: How long each iteration lasts by the scripted clock of :func:`scripted`, in order.
+TIMES = (0.500, 0.505, 0.510, 0.515)
+
+
+@pytest.fixture
+def scripted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every BenchmarkRunner the CLI makes times its iterations with a clock that moves by
+    exactly TIMES[i % 4] between the two readings of iteration i (and by 1 s between
+    iterations): the runner reads its clock exactly twice per iteration."""
+
+    def clock() -> Callable[[], float]:
+        def readings() -> Iterator[float]:
+            now = 0.0
+            for duration in itertools.cycle(TIMES):
+                yield now
+                now += duration
+                yield now
+                now += 1.0
+        return readings().__next__
+
+    class ScriptedRunner(runner_module.BenchmarkRunner):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, clock=clock(), **kwargs)
+
+    monkeypatch.setattr(runner_module, "BenchmarkRunner", ScriptedRunner)
 
 
 def declare(project: Path, command: str) -> None:
@@ -208,9 +237,8 @@ def test_table_and_markdown_for_people(
 
 
 def store_fake_run(name: str, wall_s: float, *, system: str = "gen") -> str:
-    """Store a complete run of ``system`` on ``small`` whose 4 iterations took about
-    ``wall_s`` each (constructed: a baseline far from any real timing makes the answer
-    independent of how busy the machine is)."""
+    """Store a complete run of ``system`` on ``small`` whose 4 iterations took
+    ``wall_s * (1 + i / 100)`` (i = 0..3), as the scripted clock's runs do for 0.5 s."""
     from rrperf.bench.results import BenchmarkResult, measurements_frame
 
     rows = [{
@@ -227,7 +255,7 @@ def store_fake_run(name: str, wall_s: float, *, system: str = "gen") -> str:
 
 
 def test_save_compare_fail_on_regression(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    project: Path, scripted: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     common = ["bench", "--scenarios", "small", "--systems", "gen", "--iterations", "4",
               "--warmup", "0", "--seed", "3"]
@@ -241,10 +269,13 @@ def test_save_compare_fail_on_regression(
         ["base", "complete", 4, "gen"],
     ]
 
-    # Against a stored run of 0.1 ms per iteration, starting Python is hundreds of times
-    # slower: beyond the drift allowance of one stored run, so slower, exit 1, one stderr
-    # line per finding.
-    tiny_id = store_fake_run("tiny", 1e-4)
+    with HistoryStore(store_path) as store:
+        assert store.load_run("base").data["wall_s"].tolist() == pytest.approx(TIMES, abs=1e-12)
+
+    # Against a stored run of 0.1 s per iteration this run (0.5 s) is exactly 5 times slower:
+    # beyond the drift allowance of one stored run (3x), so slower, exit 1, one stderr line
+    # per finding.
+    tiny_id = store_fake_run("tiny", 0.1)
     argv = [*common, "--compare", "tiny", "--fail-on-regression", "--save", "now",
             "--format", "json"]
     assert main(argv) == 1
@@ -272,10 +303,12 @@ def test_save_compare_fail_on_regression(
     oracle = detect_regressions(now.data, tiny.data, threshold=0.05)
     assert row["ratio"] == pytest.approx(float(oracle["ratio"].iloc[0]))
     assert row["ratio_ci_low"] == pytest.approx(float(oracle["ratio_ci_low"].iloc[0]))
+    assert now.data["wall_s"].tolist() == pytest.approx(TIMES, abs=1e-12)
+    assert row["ratio"] == pytest.approx(5.0)  # the stored run is this one scaled by 1/5
     assert row["ratio_ci_low"] > 3 * 1.05
 
-    # Against a stored run of 50 s per iteration: far faster, exit 0.
-    huge_id = store_fake_run("huge", 50.0)
+    # Against a stored run of 2.5 s per iteration: exactly 5 times faster, exit 0.
+    huge_id = store_fake_run("huge", 2.5)
     assert main([*common, "--compare", "huge", "--fail-on-regression", "--no-progress"]) == 0
     out, err = capsys.readouterr()
     assert [line for line in err.splitlines() if line.startswith("rrperf: ")] == [
@@ -286,6 +319,7 @@ def test_save_compare_fail_on_regression(
     assert title in lines
     table = lines[lines.index(title) + 3]
     assert table.split()[:4] == ["small", "gen", "cold", "1"]
+    assert table.split()[4] == "0.2"  # exactly 5 times faster
     assert table.split()[-2:] == ["not", "slower"]
     at = lines.index("Machine")
     assert lines[at + 1].split() == ["this", "run", "stored", "run"]
