@@ -162,19 +162,24 @@ class Schema:
         return self._by_name[name]
 
     def has_table(self, name: str) -> bool:
+        """Whether the schema has a table called ``name``."""
         return name in self._by_name
 
     @property
     def table_names(self) -> tuple[str, ...]:
+        """The table names, in schema order."""
         return tuple(t.name for t in self.tables)
 
     def associations_of(self, table: str) -> tuple[Association, ...]:
+        """The associations declared on ``table``."""
         return tuple(a for a in self.associations if a.table == table)
 
     def foreign_keys_of(self, table: str) -> tuple[ForeignKey, ...]:
+        """The foreign keys from ``table``."""
         return tuple(fk for fk in self.foreign_keys if fk.from_table == table)
 
     def enum(self, name: str) -> EnumType | None:
+        """The enum type called ``name``, or None."""
         for e in self.enums:
             if e.name == name:
                 return e
