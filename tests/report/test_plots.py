@@ -118,15 +118,15 @@ def change_points_table() -> pd.DataFrame:
 
 
 def methods_table() -> pd.DataFrame:
-    """As compare_execution_methods returns it, for two worker counts concatenated."""
+    """As rrperf.bench.speedup returns it (one row per run), for two worker counts
+    concatenated."""
     return pd.DataFrame({
         "method": ["sequential", "thread", "process", "thread", "process"],
         "workers": [1, 2, 2, 4, 4],
+        "repeat": [0] * 5,
         "wall_s": [8.0, 5.0, 4.4, 3.5, 2.5],
         "speedup": [1.0, 1.6, 1.8181818181818181, 2.2857142857142856, 3.2],
         "efficiency": [1.0, 0.8, 0.9090909090909091, 0.5714285714285714, 0.8],
-        "serial_fraction": [math.nan, 0.25, 0.1, 0.25, 0.0833],
-        "repeats": [3] * 5,
         "fallback_reason": [None] * 5,
     })
 
