@@ -1,20 +1,10 @@
-"""Parallel speedup, measured: a stage graph under each execution method, the generator under
-each strategy.
+"""Parallel speedup, measured: a stage graph per execution method, the generator per strategy.
 
-:func:`compare_execution_methods` runs any stage graph with a fresh
-:class:`~rrperf.engine.parallel.ParallelExecutor` per method; :func:`compare_strategies` runs
-:func:`rrperf.generator.api.generate` with each strategy's
-:class:`~rrperf.engine.strategies.ExecutionContext` on the same tables, cold (caches, output
-manifest and output folder emptied before every run, the process pool of each context started
-once before measuring), so that the report's "parallel speedup" is the speedup of ``parallel``
-over ``sequential`` as users run them, not of a graph the strategies do not run.
-
-Both run their variants interleaved (each round runs every variant, in a rotated order, so
-that machine noise spreads evenly) after ``warmup`` unmeasured rounds, and return one row per
-measured run, columns :data:`SPEEDUP_COLUMNS`: ``speedup`` is the baseline's wall time in the
-same round over this run's, ``efficiency`` is speedup / workers. Amdahl's serial fraction is
-fitted over those rows by :func:`rrperf.bench.stats.fit_amdahl` (what the strategy report and
-:func:`rrperf.report.plots.speedup_chart` do).
+Both routines run their variants interleaved (each round runs every variant, in a rotated
+order, so that machine noise spreads evenly) after ``warmup`` unmeasured rounds, and return one
+row per measured run, columns :data:`SPEEDUP_COLUMNS`: ``speedup`` is the baseline's wall time
+in the same round over this run's, ``efficiency`` is speedup / workers. Amdahl's serial
+fraction is fitted over the rows by :func:`rrperf.bench.stats.fit_amdahl`.
 """
 
 from __future__ import annotations
@@ -91,11 +81,9 @@ def compare_execution_methods(
     warmup: int = 1,
     clock: Callable[[], float] = time.perf_counter,
 ) -> pd.DataFrame:
-    """Really run the stages with each method and compare wall times.
-
-    This measures any stage graph given to it; the generator's parallel speedup (what the
-    strategy report shows) is :func:`compare_strategies`. ``warmup`` unmeasured rounds come
-    first (they start the process pool, loky's shared one, left running for later calls).
+    """Run any stage graph with a fresh executor per method and compare wall times (the
+    generator's own speedup is :func:`compare_strategies`). The warm-up rounds start the
+    process pool (loky's shared one, left running for later calls).
 
     Parameters
     ----------
@@ -171,7 +159,9 @@ def compare_strategies(
     repeats: int = 3,
     warmup: int = 1,
 ) -> pd.DataFrame:
-    """Time cold runs of the generator under each strategy; speedups over the first.
+    """Time :func:`~rrperf.generator.api.generate` under each strategy's context on the same
+    tables, cold (caches, manifest and output folder emptied before every run, each context's
+    process pool started once before measuring): the speedup as users run the strategies.
 
     Parameters
     ----------

@@ -80,13 +80,14 @@ def _palette(n: int) -> list[Any]:
     return [colors[i % len(colors)] for i in range(n)]
 
 
-def _check_frame(df: Any, required: Iterable[str], *, what: str) -> None:
-    """Raise :class:`ReportError` when ``df`` is not a non-empty frame with ``required`` columns."""
+def _check_frame(df: Any, required: Iterable[str], *, what: str, empty: bool = False) -> None:
+    """Raise :class:`ReportError` when ``df`` is not a frame with ``required`` columns, or is
+    empty (unless ``empty``)."""
     import pandas as pd
 
     if not isinstance(df, pd.DataFrame):
         raise ReportError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
-    if len(df) == 0:
+    if len(df) == 0 and not empty:
         raise ReportError(f"nothing to plot: {what} has no rows")
     missing = [c for c in required if c not in df.columns]
     if missing:
@@ -738,7 +739,7 @@ def regression_chart(
         from rrperf.bench.regress import detect_change_points
 
         change_points = detect_change_points(data, value=value, by=tuple(group_cols))
-    _check_frame_or_empty(change_points, ("before", "after"), what="change points")
+    _check_frame(change_points, ("before", "after"), what="change points", empty=True)
     if len(change_points) and "position" not in change_points.columns and (
             "run_id" not in change_points.columns):
         raise ReportError(
@@ -805,21 +806,6 @@ def regression_chart(
     ax.set_title(f"{title}: history")
     _legend_outside(ax, fontsize="small")
     return ax
-
-
-def _check_frame_or_empty(df: Any, required: Iterable[str], *, what: str) -> None:
-    """Like :func:`_check_frame`, but an empty table with the right columns is fine."""
-    import pandas as pd
-
-    if not isinstance(df, pd.DataFrame):
-        raise ReportError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        present = ", ".join(repr(str(c)) for c in df.columns) or "none"
-        raise ReportError(
-            f"{what} is missing column(s) {', '.join(map(repr, missing))}; "
-            f"columns present: {present}"
-        )
 
 
 def _change_points_of_group(
@@ -1191,7 +1177,7 @@ def memory_timeline(
     t_col = _time_column(data, ("elapsed_s", "t_s"), what="monitor samples")
     alert_t_col = ""
     if alerts is not None:
-        _check_frame_or_empty(alerts, ("metric", "level", "value"), what="alerts")
+        _check_frame(alerts, ("metric", "level", "value"), what="alerts", empty=True)
         alert_t_col = _time_column(alerts, ("elapsed_s", "time_s"), what="alerts")
         if alert_t_col == "time_s" and t_col == "elapsed_s":
             raise ReportError(
