@@ -1949,11 +1949,11 @@ def speedup_fits(methods: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any], l
     """Amdahl's law fitted to each execution method's speedups, where the data can support it.
 
     Amdahl's law ``speedup = 1 / (f + (1 - f) / workers)`` has no overhead term: a method
-    slower than the sequential run (speedup <= 1) or faster than linear (speedup >= workers)
-    lies outside it, and its serial fraction would come out below 0 or above 1. Those methods
-    get no fit and a sentence saying why; the others a bounded least-squares fit
-    (:func:`rrperf.bench.stats.fit_amdahl`, ``f`` in [0, 1]) with an interval when there are
-    speedups at two or more worker counts.
+    slower than the sequential run (mean speedup of its runs <= 1 at every worker count) or
+    faster than linear (>= workers) lies outside it, and its serial fraction would come out
+    below 0 or above 1. Those methods get no fit and a sentence saying why; the others a
+    bounded least-squares fit over their runs (:func:`rrperf.bench.stats.fit_amdahl`, ``f`` in
+    [0, 1]) with an interval when there are two runs or more.
 
     Parameters
     ----------
@@ -1983,16 +1983,18 @@ def speedup_fits(methods: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any], l
             workers = multi["workers"].to_numpy(dtype=float)
             speedup = multi["speedup"].to_numpy(dtype=float)
             counts = ", ".join(str(int(w)) for w in dict.fromkeys(workers))
-            if (speedup <= 1).all():
+            # judged on the mean of the runs at each worker count, as the fit weighs them
+            mean = multi.groupby("workers")["speedup"].mean()
+            if (mean <= 1).all():
                 sentences.append(
-                    f"{name}: slower than sequential (speedup {float(speedup.max()):.2f}x with "
+                    f"{name}: slower than sequential (speedup {float(mean.max()):.2f}x with "
                     f"{counts} workers): its overhead (starting or feeding workers) outweighs "
                     "the parallel gain, which Amdahl's law does not model, so no serial fraction "
                     "is fitted."
                 )
-            elif (speedup >= workers).all():
+            elif (mean >= mean.index.to_numpy(dtype=float)).all():
                 sentences.append(
-                    f"{name}: speedup {float(speedup.max()):.2f}x with {counts} workers is "
+                    f"{name}: speedup {float(mean.max()):.2f}x with {counts} workers is "
                     "linear or better (caches, noise), outside Amdahl's law: no serial "
                     "fraction is fitted."
                 )

@@ -782,6 +782,21 @@ def test_speedup_fits_are_bounded_and_say_when_the_data_cannot_support_one() -> 
     assert sentences[1].startswith("process: slower than sequential (speedup 1.00x")
 
 
+def test_speedup_fits_judge_the_runs_of_a_method_by_their_mean() -> None:
+    import pandas as pd
+
+    # one row per run, as rrperf.bench.speedup returns them: parallel's runs 0.9x and 1.3x
+    # (mean 1.1x) are fitted, f = 2 / 1.1 - 1 = 0.818; serial's 0.8x and 1.1x (mean 0.95x)
+    # are slower than sequential, although one run is faster.
+    methods = pd.DataFrame({"method": ["parallel", "parallel", "serial", "serial"],
+                            "workers": [2] * 4, "speedup": [0.9, 1.3, 0.8, 1.1]})
+    table, fits, sentences = nbm.speedup_fits(methods)
+    assert list(fits) == ["parallel"]
+    assert fits["parallel"].serial_fraction == pytest.approx(2 / 1.1 - 1, abs=1e-6)
+    assert len(table) == 4 and fits["parallel"].n == 2
+    assert sentences[1].startswith("serial: slower than sequential (speedup 0.95x with 2 workers)")
+
+
 def test_speedup_fit_over_several_worker_counts_has_an_interval() -> None:
     import pandas as pd
 
