@@ -28,12 +28,12 @@ import logging
 import math
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rrperf import atomic
 from rrperf.errors import ConfigError, ReportError
 
 if TYPE_CHECKING:
@@ -690,18 +690,6 @@ def _json(result: BenchmarkResult, tables: dict[str, pd.DataFrame]) -> str:
     return json.dumps(payload, indent=2, allow_nan=False) + "\n"
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def generate_report(
     result: BenchmarkResult,
     output_file: str | os.PathLike[str] | None = None,
@@ -745,7 +733,7 @@ def generate_report(
     if output_file is not None:
         path = Path(output_file)
         try:
-            _write_atomic(path, text)
+            atomic.write_text(path, text)
         except OSError as err:
             raise ReportError(f"cannot write the report to {str(path)!r}: {err}") from err
         logger.info("wrote %s report to %s", format, path)

@@ -34,7 +34,6 @@ import logging
 import math
 import os
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -42,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rrperf import atomic
 from rrperf.errors import BenchmarkError, ConfigError
 
 if TYPE_CHECKING:
@@ -1000,7 +1000,7 @@ class PerformanceMonitor:
                 frames[table or "samples"]().to_parquet(tmp, index=False)
 
         try:
-            _atomic_write(target, write)
+            atomic.write_with(target, write)
         except OSError as err:
             raise BenchmarkError(f"cannot write {target}: {err.strerror or err}") from err
         return target
@@ -1054,17 +1054,3 @@ def _html_table(columns: list[str], rows: list[dict[str, Any]]) -> str:
         for row in rows
     )
     return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
-
-
-def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same folder, then ``os.replace`` it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -71,6 +71,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rrperf import atomic
 from rrperf.bench.report import format_table
 from rrperf.errors import ConfigError, ReportError
 
@@ -587,18 +588,6 @@ def _snapshot(folder: Path) -> dict[Path, tuple[int, int]]:
     return out
 
 
-def _write_text(path: Path, text: str) -> None:
-    """Write ``text`` atomically (a temporary file beside ``path``, then a rename)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _check_formats(formats: Iterable[str]) -> tuple[str, ...]:
     chosen = (formats,) if isinstance(formats, str) else tuple(formats)
     bad = [f for f in chosen if f not in REPORT_FORMATS]
@@ -679,7 +668,7 @@ def export_notebook(
                 nb, resources={"metadata": {"name": title or stem}}
             )
             html_path = out / f"{stem}.html"
-            _write_text(html_path, body)
+            atomic.write_text(html_path, body)
         if "markdown" in chosen:
             md_config = Config(config)
             md_config.NbConvertBase.display_data_priority = list(_MARKDOWN_PRIORITY)
@@ -702,7 +691,7 @@ def export_notebook(
                 target.write_bytes(payload)
                 images.append(target)
             md_path = out / f"{stem}.md"
-            _write_text(md_path, body)
+            atomic.write_text(md_path, body)
     except OSError as err:
         raise ReportError(f"cannot write the report of {stem!r} to {str(out)!r}: {err}") from err
     return html_path, md_path, tuple(images)

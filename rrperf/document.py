@@ -1,0 +1,280 @@
+"""The one rendering layer of every report: escaping, tables and whole documents.
+
+Every report (the benchmark report, the monitor's, the optimizer's, the notebooks' tables and
+the command line's regression section) is a title, an optional introduction and a list of
+:class:`Section` s, each a heading, an optional note, and a table or a list of items.
+:func:`render_document` writes it as Markdown or as HTML; :func:`md_table` and
+:func:`html_table` render one table.
+
+Escaping has one rule set per format. HTML goes through Jinja2's autoescaping (``<``, ``>``,
+``&``, ``'`` and ``"`` become entities). Markdown (:func:`md_escape`) backslash-escapes only
+what Markdown would read as syntax: code, emphasis, links, HTML, table cells, strikethrough
+and entities anywhere (``\\ ` * [ ] | < > ~ &``), ``_`` at a word boundary (``cache_state``
+stays readable), and what would make a line a heading, quote, list item or rule where a line
+starts (not in table cells); line breaks become spaces.
+
+Values become cell text through :func:`cell_text`. This module sits at the bottom of the
+package; Jinja2 is imported on first use.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import jinja2
+    import pandas as pd
+
+__all__ = [
+    "DOCUMENT_FORMATS",
+    "Section",
+    "cell_text",
+    "html_table",
+    "md_escape",
+    "md_table",
+    "render_document",
+    "table_cells",
+]
+
+#: Formats :func:`render_document` writes.
+DOCUMENT_FORMATS: tuple[str, ...] = ("markdown", "html")
+
+# Characters that can start Markdown syntax anywhere in a line: code, emphasis, links and
+# images, HTML, table cells, strikethrough, entities. Parentheses, braces, dots and the like
+# are literal unless they follow one of these, so they are left alone (a report reads
+# "4 scenario(s)", not "4 scenario\\(s\\)").
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|<>~&])")
+# "_" opens emphasis only at a word boundary: cache_state stays as it is.
+_MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+# What makes a line a heading, quote, list item, rule or setext underline when it starts it.
+_MD_LINE_START = re.compile(r"^(\s*)(?:([#>+=-])|(\d+)([.)]))")
+
+
+def md_escape(text: str, *, line: bool = True) -> str:
+    """``text`` shown literally in Markdown, on one line.
+
+    ``line=False`` for a table cell or a list item's text, where a leading ``#``, ``-`` or
+    ``1.`` starts nothing.
+
+    Examples
+    --------
+    >>> md_escape("<b>cache_state</b> | _x_ 4 scenario(s)")
+    '\\\\<b\\\\>cache_state\\\\</b\\\\> \\\\| \\\\_x\\\\_ 4 scenario(s)'
+    >>> md_escape("1. not a list"), md_escape("-3.2 ms", line=False)
+    ('1\\\\. not a list', '-3.2 ms')
+    """
+    flat = " ".join(text.split())
+    escaped = _MD_UNDERSCORE.sub(r"\\_", _MD_SPECIAL.sub(r"\\\1", flat))
+    return _MD_LINE_START.sub(_escape_line_start, escaped) if line else escaped
+
+
+def _escape_line_start(m: re.Match[str]) -> str:
+    if m.group(2):
+        return f"{m.group(1)}\\{m.group(2)}"
+    return f"{m.group(1)}{m.group(3)}\\{m.group(4)}"
+
+
+def _missing(value: Any) -> bool:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
+    return type(value).__name__ in ("NAType", "NaTType")  # pandas' NA and NaT, not imported
+
+
+def cell_text(value: Any) -> str:
+    """Text of one table cell: missing -> ``""``; floats with 4 significant digits (whole
+    from 10,000 up); dates in ISO 8601; anything else ``str``.
+
+    Examples
+    --------
+    >>> [cell_text(v) for v in (None, float("nan"), 0.012345678, 24110.4, 3, "a|b")]
+    ['', '', '0.01235', '24110', '3', 'a|b']
+    """
+    if _missing(value):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def table_cells(
+    data: pd.DataFrame | Sequence[Mapping[str, Any]],
+) -> tuple[list[str], list[list[str]]]:
+    """Column names and cell texts of a frame or of records (the first record's keys)."""
+    if isinstance(data, Sequence):
+        columns = [str(c) for c in data[0]] if data else []
+        return columns, [[cell_text(r.get(c)) for c in columns] for r in data]
+    return [str(c) for c in data.columns], [
+        [cell_text(v) for v in row]
+        for row in data.astype(object).itertuples(index=False, name=None)
+    ]
+
+
+def md_table(columns: Sequence[str], rows: Iterable[Sequence[str]], *, caption: str = "") -> str:
+    """A pipe table of already formatted cells (escaped here), after the caption's line."""
+    lines = [md_escape(caption), ""] if caption else []
+    lines.append("| " + " | ".join(md_escape(c, line=False) for c in columns) + " |")
+    lines.append("|" + "|".join("---" for _ in columns) + "|")
+    lines += ["| " + " | ".join(md_escape(v, line=False) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+_TEMPLATES = {
+    "table": """\
+{% macro table(columns, rows, caption="") -%}
+<table class="rrperf-table">
+{% if caption %}
+<caption>{{ caption }}</caption>
+{% endif %}
+<thead><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
+<tbody>
+{% for row in rows %}
+<tr>{% for v in row %}<td>{{ v }}</td>{% endfor %}</tr>
+{% endfor %}
+</tbody></table>
+{%- endmacro %}""",
+    "document": """\
+{% from "table" import table %}
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{{ title }}</title>
+<style>
+body { font-family: sans-serif; margin: 2em; }
+table { border-collapse: collapse; margin-bottom: 1.5em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
+th { background: #f3f3f3; }
+</style>
+</head>
+<body>
+<h1>{{ title }}</h1>
+{% for p in intro %}
+<p>{{ p }}</p>
+{% endfor %}
+{% for s in sections %}
+<h2>{{ s.heading }}</h2>
+{% if s.note %}
+<p>{{ s.note }}</p>
+{% endif %}
+{% if s.rows %}
+{{ table(s.columns, s.rows) }}
+{% elif s.items %}
+<ul>
+{% for item in s.items %}
+<li>{{ item }}</li>
+{% endfor %}
+</ul>
+{% else %}
+<p><em>{{ s.empty }}</em></p>
+{% endif %}
+{% endfor %}
+</body>
+</html>
+""",
+}
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.DictLoader(_TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+    )
+
+
+def html_table(columns: Sequence[str], rows: Iterable[Sequence[str]], *, caption: str = "") -> str:
+    """An HTML table (``class="rrperf-table"``) of already formatted cells, every text escaped.
+
+    Examples
+    --------
+    >>> print(html_table(["name", "n"], [["<b>", "3"]], caption="a & b"))
+    <table class="rrperf-table">
+    <caption>a &amp; b</caption>
+    <thead><tr><th>name</th><th>n</th></tr></thead>
+    <tbody>
+    <tr><td>&lt;b&gt;</td><td>3</td></tr>
+    </tbody></table>
+    """
+    macro = _environment().get_template("table").module.table  # type: ignore[attr-defined]
+    return str(macro(list(columns), [list(r) for r in rows], caption))
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of a report: a heading, an optional note, then a table, or else a list of
+    items, or else the ``empty`` text (in italics).
+
+    ``columns`` and ``rows`` hold formatted cell texts (:func:`table_cells` makes them from a
+    frame or records); :meth:`of` builds a section from a frame or records directly.
+    """
+
+    heading: str
+    columns: Sequence[str] = ()
+    rows: Sequence[Sequence[str]] = ()
+    note: str = ""
+    items: Sequence[str] = ()
+    empty: str = "none"
+
+    @classmethod
+    def of(
+        cls, heading: str, data: pd.DataFrame | Sequence[Mapping[str, Any]], *,
+        note: str = "", empty: str = "none",
+    ) -> Section:
+        """A section showing the table ``data`` (a frame, or records with the same keys)."""
+        columns, rows = table_cells(data)
+        return cls(heading, columns, rows, note=note, empty=empty)
+
+    def markdown(self) -> str:
+        """The section in Markdown: ``## heading``, the note, the table, items or empty text."""
+        parts = [f"## {md_escape(self.heading)}", ""]
+        if self.note:
+            parts += [md_escape(self.note), ""]
+        if self.rows:
+            parts.append(md_table(self.columns, self.rows))
+        elif self.items:
+            parts.append("\n".join(f"- {md_escape(item, line=False)}" for item in self.items))
+        else:
+            parts.append(f"_{md_escape(self.empty)}_")
+        return "\n".join(parts)
+
+
+def render_document(
+    title: str, sections: Iterable[Section], format: str = "markdown", *,
+    intro: Sequence[str] = (),
+) -> str:
+    """A whole report: the title as the top heading, the ``intro`` paragraphs, the sections.
+
+    Parameters
+    ----------
+    title : str
+    sections : iterable of Section
+    format : {"markdown", "html"}
+        HTML is one self-contained page (inline style, no script).
+    intro : sequence of str
+        Paragraphs under the title.
+
+    Raises
+    ------
+    ValueError
+        On another format (callers check the format against their own list first).
+    """
+    sections = list(sections)
+    if format == "html":
+        page = _environment().get_template("document")
+        return page.render(title=title, intro=list(intro), sections=sections)
+    if format != "markdown":
+        raise ValueError(f"format must be one of {', '.join(DOCUMENT_FORMATS)}, got {format!r}")
+    parts = [f"# {md_escape(title)}"]
+    parts += [f"\n{md_escape(p)}" for p in intro]
+    parts += [f"\n{section.markdown()}" for section in sections]
+    return "\n".join(parts) + "\n"
