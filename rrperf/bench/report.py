@@ -15,10 +15,10 @@ digits (``47.5 ms``, ``1.23 s``), ratios as ``1.21×``, p-values with two signif
 (``0.0017``; ``<0.0001`` below that) and the coefficient of variation as a percentage, by
 :func:`format_table`. JSON, Parquet and CSV keep the raw floats.
 
-Every string taken from the data (scenario, system and strategy names, error messages, paths)
-is escaped: HTML through Jinja2's autoescaping, Markdown by backslash-escaping ``|``, ``<``,
-``>``, backquotes, brackets and backslashes, so a scenario called
-``<script>alert(1)</script>`` shows as text.
+Markdown and HTML are rendered by :mod:`rrperf.document`, which escapes every string taken
+from the data (scenario, system and strategy names, error messages, paths), so a scenario
+called ``<script>alert(1)</script>`` shows as text. :func:`generate_report` also renders the
+regression gates (:func:`gate_sections`), as ``rrperf bench --format markdown`` does.
 """
 
 from __future__ import annotations
@@ -34,11 +34,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rrperf import atomic
+from rrperf.document import Section, render_document
 from rrperf.errors import ConfigError, ReportError
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from rrperf.bench.gate import Gate
     from rrperf.bench.results import BenchmarkResult
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "format_ratio",
     "format_seconds",
     "format_table",
+    "gate_sections",
     "generate_report",
     "stability_overview",
     "stability_verdict",
@@ -84,25 +87,6 @@ P_VALUE_COLUMNS: tuple[str, ...] = ("p_value", "p_adjusted")
 _PERCENT_COLUMNS: tuple[str, ...] = ("cv", "median_pm")
 
 _TITLE = "rrperf benchmark report"
-# Characters that would end a table cell, open HTML, code or a link in a Markdown table cell.
-# (Emphasis markers are left alone: they cannot inject anything and escaping them would make
-# column names such as cache_state unreadable in the raw file.)
-_MD_SPECIAL = re.compile(r"([\\`|<>\[\]])")
-
-
-def _cell(value: Any) -> str:
-    """Plain text of one value: missing -> "", floats with 4 significant digits."""
-    import pandas as pd
-
-    if value is None or value is pd.NA or value is pd.NaT:
-        return ""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return f"{value:.4g}"
-    if isinstance(value, datetime | pd.Timestamp):
-        return value.isoformat()
-    return str(value)
 
 
 def _missing(value: Any) -> bool:
@@ -520,24 +504,6 @@ def stability_verdict(overview: pd.DataFrame, *, precision: float = 0.05,
     return text
 
 
-def _md_escape(text: str) -> str:
-    escaped = _MD_SPECIAL.sub(r"\\\1", text)
-    return escaped.replace("\r", " ").replace("\n", " ")
-
-
-def _md_table(frame: pd.DataFrame) -> str:
-    if frame.empty:
-        return "_none_"
-    cols = [str(c) for c in frame.columns]
-    lines = [
-        "| " + " | ".join(_md_escape(c) for c in cols) + " |",
-        "|" + "|".join("---" for _ in cols) + "|",
-    ]
-    for row in frame.astype(object).itertuples(index=False, name=None):
-        lines.append("| " + " | ".join(_md_escape(_cell(v)) for v in row) + " |")
-    return "\n".join(lines)
-
-
 def _json_safe(value: Any) -> Any:
     import numpy as np
     import pandas as pd
@@ -605,76 +571,53 @@ def _for_people(
     return shown, notes
 
 
-def _markdown(result: BenchmarkResult, tables: dict[str, pd.DataFrame]) -> str:
-    parts = [
-        f"# {_TITLE}",
-        "",
-        f"Baseline: {_md_escape(result.baseline)}; "
-        f"{len(result.data)} iterations in {len(result.run_ids)} run(s).",
-    ]
-    shown, notes = _for_people(result, tables, result.value)
-    for heading in REPORT_SECTIONS:
-        parts += ["", f"## {heading}", ""]
-        if heading in notes:
-            parts += [_md_escape(notes[heading]), ""]
-        parts.append(_md_table(shown[heading]))
-    return "\n".join(parts) + "\n"
+def gate_sections(
+    *, same_run: Gate | None = None, stored: Gate | None = None, against: str = "",
+    threshold: float = 0.05,
+) -> list[Section]:
+    """The regression sections of a report: ``Gate`` (the variants against the baseline of
+    the same run) and ``Against stored AGAINST`` (this run against stored runs), each with its
+    outcome and one line per finding.
 
-
-_HTML_TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{{ title }}</title>
-<style>
-body { font-family: sans-serif; margin: 2em; }
-table { border-collapse: collapse; margin-bottom: 1.5em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
-th { background: #f3f3f3; }
-</style>
-</head>
-<body>
-<h1>{{ title }}</h1>
-<p>Baseline: {{ baseline }}; {{ n_rows }} iterations in {{ n_runs }} run(s).</p>
-{% for heading, note, cols, rows in sections %}
-<h2>{{ heading }}</h2>
-{% if note %}<p>{{ note }}</p>{% endif %}
-{% if rows %}
-<table>
-<thead><tr>{% for c in cols %}<th>{{ c }}</th>{% endfor %}</tr></thead>
-<tbody>
-{% for row in rows %}<tr>{% for v in row %}<td>{{ v }}</td>{% endfor %}</tr>
-{% endfor %}</tbody>
-</table>
-{% else %}
-<p><em>none</em></p>
-{% endif %}
-{% endfor %}
-</body>
-</html>
-"""
-
-
-def _html(result: BenchmarkResult, tables: dict[str, pd.DataFrame]) -> str:
-    import jinja2
-
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    template = env.from_string(_HTML_TEMPLATE)
-    shown, notes = _for_people(result, tables)
-    sections = [
-        (
-            heading,
-            notes.get(heading, ""),
-            [str(c) for c in frame.columns],
-            [[_cell(v) for v in row]
-             for row in frame.astype(object).itertuples(index=False, name=None)],
+    Parameters
+    ----------
+    same_run, stored : Gate or None
+        What :func:`rrperf.bench.gate.same_run_gate` and :func:`rrperf.bench.gate.stored_gate`
+        returned; a section is shown for each one given (``Gate`` only when it compared
+        something).
+    against : str
+        The stored runs' name, shown in the heading.
+    threshold : float
+        The gates' threshold, shown with the outcome.
+    """
+    sections = []
+    if same_run is not None and len(same_run.table):
+        sections.append(Section(
+            "Gate", note=f"Outcome: {same_run.outcome} (threshold {threshold:.1%})",
+            items=same_run.messages, empty="every variant shown not slower",
+        ))
+    if stored is not None:
+        note = "" if stored.table.empty else (
+            f"Outcome: {stored.outcome} ({len(stored.table)} group(s) checked, "
+            f"threshold {threshold:.1%})"
         )
-        for heading, frame in shown.items()
+        sections.append(Section(f"Against stored {against}", note=note, items=stored.messages,
+                                empty="no group in common"))
+    return sections
+
+
+def _document(
+    result: BenchmarkResult, tables: dict[str, pd.DataFrame], format: str,
+    gates: list[Section],
+) -> str:
+    shown, notes = _for_people(result, tables, result.value)
+    sections = [
+        Section.of(heading, shown[heading], note=notes.get(heading, ""))
+        for heading in REPORT_SECTIONS
     ]
-    return template.render(
-        title=_TITLE, baseline=result.baseline, n_rows=len(result.data),
-        n_runs=len(result.run_ids), sections=sections,
-    )
+    intro = (f"Baseline: {result.baseline}; "
+             f"{len(result.data)} iterations in {len(result.run_ids)} run(s).")
+    return render_document(_TITLE, [*sections, *gates], format, intro=[intro])
 
 
 def _json(result: BenchmarkResult, tables: dict[str, pd.DataFrame]) -> str:
@@ -695,6 +638,10 @@ def generate_report(
     output_file: str | os.PathLike[str] | None = None,
     *,
     format: str = "markdown",
+    same_run: Gate | None = None,
+    stored: Gate | None = None,
+    against: str = "",
+    threshold: float = 0.05,
 ) -> str:
     """Render the comparative report of a benchmark result.
 
@@ -710,6 +657,9 @@ def generate_report(
         one row per distinct warning; JSON is one object with the keys ``metadata, rows,
         summary, comparison, correctness, stability, warnings`` (raw values, NaN -> null;
         ``warnings`` holds the rows of :attr:`BenchmarkResult.warnings`).
+    same_run, stored, against, threshold
+        The regression gates, shown after the other sections in Markdown and HTML
+        (:func:`gate_sections`; ``rrperf bench --format markdown`` shows them this way).
 
     Returns
     -------
@@ -728,8 +678,11 @@ def generate_report(
             f"report format must be one of {', '.join(REPORT_FORMATS)}, got {format!r}"
         )
     tables = _sections(result)
-    render = {"markdown": _markdown, "json": _json, "html": _html}[format]
-    text = render(result, tables)
+    if format == "json":
+        text = _json(result, tables)
+    else:
+        text = _document(result, tables, format, gate_sections(
+            same_run=same_run, stored=stored, against=against, threshold=threshold))
     if output_file is not None:
         path = Path(output_file)
         try:
