@@ -1,20 +1,10 @@
 """The one rendering layer of every report: escaping, tables and whole documents.
 
-Every report (the benchmark report, the monitor's, the optimizer's, the notebooks' tables and
-the command line's regression section) is a title, an optional introduction and a list of
-:class:`Section` s, each a heading, an optional note, and a table or a list of items.
-:func:`render_document` writes it as Markdown or as HTML; :func:`md_table` and
-:func:`html_table` render one table.
-
-Escaping has one rule set per format. HTML goes through Jinja2's autoescaping (``<``, ``>``,
-``&``, ``'`` and ``"`` become entities). Markdown (:func:`md_escape`) backslash-escapes only
-what Markdown would read as syntax: code, emphasis, links, HTML, table cells, strikethrough
-and entities anywhere (``\\ ` * [ ] | < > ~ &``), ``_`` at a word boundary (``cache_state``
-stays readable), and what would make a line a heading, quote, list item or rule where a line
-starts (not in table cells); line breaks become spaces.
-
-Values become cell text through :func:`cell_text`. This module sits at the bottom of the
-package; Jinja2 is imported on first use.
+A report is a title, intro paragraphs and :class:`Section` s (a heading, an optional note,
+then a table, or else a list of items, or else an "empty" text); :func:`render_document` writes
+it as Markdown or as a self-contained HTML page, :func:`md_table` and :func:`html_table` one
+table. HTML is escaped by Jinja2's autoescaping; Markdown by :func:`md_escape`. Cells are
+formatted by :func:`cell_text`. Bottom layer of the package; Jinja2 is imported on first use.
 """
 
 from __future__ import annotations
@@ -57,18 +47,10 @@ _MD_LINE_START = re.compile(r"^(\s*)(?:([#>+=-])|(\d+)([.)]))")
 
 
 def md_escape(text: str, *, line: bool = True) -> str:
-    """``text`` shown literally in Markdown, on one line.
-
-    ``line=False`` for a table cell or a list item's text, where a leading ``#``, ``-`` or
-    ``1.`` starts nothing.
-
-    Examples
-    --------
-    >>> md_escape("<b>cache_state</b> | _x_ 4 scenario(s)")
-    '\\\\<b\\\\>cache_state\\\\</b\\\\> \\\\| \\\\_x\\\\_ 4 scenario(s)'
-    >>> md_escape("1. not a list"), md_escape("-3.2 ms", line=False)
-    ('1\\\\. not a list', '-3.2 ms')
-    """
+    """``text`` shown literally in Markdown, on one line: only what Markdown would read as
+    syntax is backslash-escaped (``cache_state`` and ``4 scenario(s)`` stay as they are).
+    ``line=False`` for a table cell or list item, where a leading ``#``, ``-`` or ``1.``
+    starts nothing."""
     flat = " ".join(text.split())
     escaped = _MD_UNDERSCORE.sub(r"\\_", _MD_SPECIAL.sub(r"\\\1", flat))
     return _MD_LINE_START.sub(_escape_line_start, escaped) if line else escaped
@@ -88,13 +70,7 @@ def _missing(value: Any) -> bool:
 
 def cell_text(value: Any) -> str:
     """Text of one table cell: missing -> ``""``; floats with 4 significant digits (whole
-    from 10,000 up); dates in ISO 8601; anything else ``str``.
-
-    Examples
-    --------
-    >>> [cell_text(v) for v in (None, float("nan"), 0.012345678, 24110.4, 3, "a|b")]
-    ['', '', '0.01235', '24110', '3', 'a|b']
-    """
+    from 10,000 up); dates in ISO 8601; anything else ``str``."""
     if _missing(value):
         return ""
     if isinstance(value, float):
@@ -193,30 +169,17 @@ def _environment() -> jinja2.Environment:
 
 
 def html_table(columns: Sequence[str], rows: Iterable[Sequence[str]], *, caption: str = "") -> str:
-    """An HTML table (``class="rrperf-table"``) of already formatted cells, every text escaped.
-
-    Examples
-    --------
-    >>> print(html_table(["name", "n"], [["<b>", "3"]], caption="a & b"))
-    <table class="rrperf-table">
-    <caption>a &amp; b</caption>
-    <thead><tr><th>name</th><th>n</th></tr></thead>
-    <tbody>
-    <tr><td>&lt;b&gt;</td><td>3</td></tr>
-    </tbody></table>
-    """
+    """An HTML table (``class="rrperf-table"``) of already formatted cells, every text
+    escaped."""
     macro = _environment().get_template("table").module.table  # type: ignore[attr-defined]
     return str(macro(list(columns), [list(r) for r in rows], caption))
 
 
 @dataclass(frozen=True)
 class Section:
-    """One part of a report: a heading, an optional note, then a table, or else a list of
-    items, or else the ``empty`` text (in italics).
-
-    ``columns`` and ``rows`` hold formatted cell texts (:func:`table_cells` makes them from a
-    frame or records); :meth:`of` builds a section from a frame or records directly.
-    """
+    """One part of a report: a heading, an optional note, then a table (``columns`` and
+    ``rows`` of cell texts; :meth:`of` makes them from a frame or records), or else a list of
+    ``items``, or else the ``empty`` text in italics."""
 
     heading: str
     columns: Sequence[str] = ()
@@ -252,22 +215,9 @@ def render_document(
     title: str, sections: Iterable[Section], format: str = "markdown", *,
     intro: Sequence[str] = (),
 ) -> str:
-    """A whole report: the title as the top heading, the ``intro`` paragraphs, the sections.
-
-    Parameters
-    ----------
-    title : str
-    sections : iterable of Section
-    format : {"markdown", "html"}
-        HTML is one self-contained page (inline style, no script).
-    intro : sequence of str
-        Paragraphs under the title.
-
-    Raises
-    ------
-    ValueError
-        On another format (callers check the format against their own list first).
-    """
+    """A whole report (``format`` ``"markdown"`` or ``"html"``, a page with an inline style
+    and no script): the title as the top heading, the ``intro`` paragraphs, the sections.
+    Raises ValueError on another format (callers check it against their own list first)."""
     sections = list(sections)
     if format == "html":
         page = _environment().get_template("document")

@@ -57,7 +57,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import difflib
-import html
 import logging
 import math
 import os
@@ -73,6 +72,7 @@ from typing import TYPE_CHECKING, Any
 
 from rrperf import atomic
 from rrperf.bench.report import format_table
+from rrperf.document import html_table, md_escape, md_table, table_cells
 from rrperf.errors import ConfigError, ReportError
 
 if TYPE_CHECKING:
@@ -808,46 +808,6 @@ def render_report(
 # Display helpers used by the report notebooks
 # --------------------------------------------------------------------------------------------
 
-# Characters that can start Markdown syntax anywhere in a line: code, emphasis, links and
-# images, HTML, table cells, strikethrough, entities. Parentheses, braces, dots and the like
-# are literal unless they follow one of these, so they are left alone (a report reads
-# "4 scenario(s)", not "4 scenario\\(s\\)").
-_MD_SPECIAL = re.compile(r"([\\`*\[\]|<>~&])")
-# "_" opens emphasis only at a word boundary: cache_state stays as it is.
-_MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
-# What makes a line a heading, quote, list item, rule or setext underline when it starts it.
-_MD_LINE_START = re.compile(r"^(\s*)(?:([#>+=-])|(\d+)([.)]))")
-
-
-def _md_escape(text: str, *, line: bool = True) -> str:
-    """Text shown literally in Markdown (and in the HTML nbconvert renders from it), with only
-    the characters escaped that Markdown would read as syntax there; ``line=False`` for a
-    table cell, where a leading ``#``, ``-`` or ``1.`` starts nothing."""
-    flat = " ".join(text.split())
-    escaped = _MD_UNDERSCORE.sub(r"\\_", _MD_SPECIAL.sub(r"\\\1", flat))
-    return _MD_LINE_START.sub(_escape_line_start, escaped) if line else escaped
-
-
-def _escape_line_start(m: re.Match[str]) -> str:
-    if m.group(2):
-        return f"{m.group(1)}\\{m.group(2)}"
-    return f"{m.group(1)}{m.group(3)}\\{m.group(4)}"
-
-
-def _cell_text(value: Any) -> str:
-    import pandas as pd
-
-    if value is None or value is pd.NA or value is pd.NaT:
-        return ""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return f"{value:.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return str(value)
-
-
 @dataclass(frozen=True)
 class ReportTable:
     """A table displayed as escaped HTML in Jupyter and HTML reports, as a pipe table in
@@ -864,37 +824,11 @@ class ReportTable:
     frame: pd.DataFrame
     caption: str = ""
 
-    def _rows(self) -> tuple[list[str], list[list[str]]]:
-        cols = [str(c) for c in self.frame.columns]
-        rows = [
-            [_cell_text(v) for v in row]
-            for row in self.frame.astype(object).itertuples(index=False, name=None)
-        ]
-        return cols, rows
-
     def _repr_html_(self) -> str:
-        cols, rows = self._rows()
-        esc = html.escape
-        parts = ['<table class="rrperf-table">']
-        if self.caption:
-            parts.append(f"<caption>{esc(self.caption)}</caption>")
-        parts.append("<thead><tr>" + "".join(f"<th>{esc(c)}</th>" for c in cols) + "</tr></thead>")
-        parts.append("<tbody>")
-        for row in rows:
-            parts.append("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>")
-        parts.append("</tbody></table>")
-        return "\n".join(parts)
+        return html_table(*table_cells(self.frame), caption=self.caption)
 
     def _repr_markdown_(self) -> str:
-        cols, rows = self._rows()
-        lines = []
-        if self.caption:
-            lines += [_md_escape(self.caption), ""]
-        lines.append("| " + " | ".join(_md_escape(c, line=False) for c in cols) + " |")
-        lines.append("|" + "|".join("---" for _ in cols) + "|")
-        for row in rows:
-            lines.append("| " + " | ".join(_md_escape(v, line=False) for v in row) + " |")
-        return "\n".join(lines) + "\n"
+        return md_table(*table_cells(self.frame), caption=self.caption) + "\n"
 
     def __repr__(self) -> str:
         return f"<ReportTable rows={len(self.frame)} columns={list(map(str, self.frame.columns))}>"
@@ -922,12 +856,12 @@ def heading(text: str, level: int = 1) -> Any:
     Markdown = _untyped("IPython.display").Markdown
     if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 6:
         raise ConfigError(f"heading level must be 1 to 6, got {level!r}")
-    return Markdown(f"{'#' * level} {_md_escape(str(text))}")
+    return Markdown(f"{'#' * level} {md_escape(str(text))}")
 
 
 def show_text(text: str) -> None:
     """Display one paragraph of plain text (escaped)."""
-    _display(_untyped("IPython.display").Markdown(_md_escape(str(text))))
+    _display(_untyped("IPython.display").Markdown(md_escape(str(text))))
 
 
 def show_title(title: str) -> None:
