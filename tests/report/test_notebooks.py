@@ -19,6 +19,7 @@ import rrperf
 import rrperf.report as rr
 from rrperf.bench.results import BenchmarkResult, measurements_frame, read_result
 from rrperf.errors import ConfigError, ReportError
+from rrperf.report import display
 from rrperf.report import notebooks as nbm
 from rrperf.report.notebooks import (
     NotebookExecutionError,
@@ -313,7 +314,7 @@ def test_show_figure_displays_png_with_safe_alt_and_closes(
     import matplotlib.pyplot as plt
 
     shown: list[object] = []
-    monkeypatch.setattr(nbm, "_display", shown.append)
+    monkeypatch.setattr(display, "_display", shown.append)  # every show_* displays there
     _, ax = plt.subplots()
     ax.set_title("wall <time> [s]")
     nbm.show_figure(ax)
@@ -435,7 +436,7 @@ def test_show_warnings_displays_the_table(monkeypatch: pytest.MonkeyPatch) -> No
     import pandas as pd
 
     shown: list[object] = []
-    monkeypatch.setattr(nbm, "_display", shown.append)
+    monkeypatch.setattr(display, "_display", shown.append)  # every show_* displays there
     table = pd.DataFrame({"category": ["SchemaWarning"], "message": [EVIL],
                           "count": [3], "scenarios": ["large"], "variants": ["legacy"]})
     nbm.show_warnings(types.SimpleNamespace(warnings=table))  # type: ignore[arg-type]
