@@ -26,6 +26,8 @@ __all__ = [
     "Section",
     "cell_text",
     "html_table",
+    "json_records",
+    "json_value",
     "md_escape",
     "md_table",
     "render_document",
@@ -78,6 +80,29 @@ def cell_text(value: Any) -> str:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)
+
+
+def json_value(value: Any) -> Any:
+    """A value for strict JSON: missing and non-finite -> None, numpy scalars -> Python ones,
+    dates -> ISO 8601, anything else not a bool, int or str -> ``str``."""
+    if _missing(value):
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if type(value).__module__ == "numpy":
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return value if isinstance(value, bool | int | str) else str(value)
+
+
+def json_records(data: pd.DataFrame | Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of a frame, or records, as JSON-safe dicts (:func:`json_value`)."""
+    if isinstance(data, Sequence):
+        return [{str(k): json_value(v) for k, v in r.items()} for r in data]
+    cols = [str(c) for c in data.columns]
+    return [dict(zip(cols, map(json_value, row), strict=True))
+            for row in data.astype(object).itertuples(index=False, name=None)]
 
 
 def table_cells(

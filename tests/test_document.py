@@ -90,3 +90,25 @@ def test_render_document_html_is_escaped_and_has_no_script() -> None:
         assert fragment in page
     with pytest.raises(ValueError, match="format must be one of markdown, html, got 'pdf'"):
         render_document("T", [], "pdf")
+
+
+def test_json_records_are_strict_json() -> None:
+    import json
+
+    import numpy as np
+
+    from rrperf.document import json_records
+
+    frame = pd.DataFrame({
+        "n": pd.Series([1, 2], dtype="int64"), "x": [0.5, math.inf], "ok": [True, None],
+        "at": [pd.Timestamp("2026-12-02T03:04:05Z"), pd.NaT], "s": ["a", pd.NA],
+    })
+    expected = [
+        {"n": 1, "x": 0.5, "ok": True, "at": "2026-12-02T03:04:05+00:00", "s": "a"},
+        {"n": 2, "x": None, "ok": None, "at": None, "s": None},
+    ]
+    assert json_records(frame) == expected
+    assert json.dumps(json_records(frame), allow_nan=False)
+    assert json_records([{"a": np.float32("nan"), "b": np.int64(3), "c": (1, 2)}]) == [
+        {"a": None, "b": 3, "c": "(1, 2)"}
+    ]

@@ -29,12 +29,11 @@ import math
 import os
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rrperf import atomic
-from rrperf.document import Section, render_document
+from rrperf.document import Section, json_records, render_document
 from rrperf.errors import ConfigError, ReportError
 
 if TYPE_CHECKING:
@@ -504,31 +503,6 @@ def stability_verdict(overview: pd.DataFrame, *, precision: float = 0.05,
     return text
 
 
-def _json_safe(value: Any) -> Any:
-    import numpy as np
-    import pandas as pd
-
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, datetime | date | pd.Timestamp):
-        return value.isoformat()
-    return str(value)
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    cols = [str(c) for c in frame.columns]
-    return [
-        {c: _json_safe(v) for c, v in zip(cols, row, strict=True)}
-        for row in frame.astype(object).itertuples(index=False, name=None)
-    ]
-
-
 def _sections(result: BenchmarkResult) -> dict[str, pd.DataFrame]:
     """The report's tables, computed once (statistics come from rrperf.bench.stats)."""
     return {
@@ -622,13 +596,13 @@ def _document(
 
 def _json(result: BenchmarkResult, tables: dict[str, pd.DataFrame]) -> str:
     payload = {
-        "metadata": _records(tables["Metadata"]),
-        "rows": _records(result.data),
-        "summary": _records(tables["Summary"]),
-        "comparison": _records(tables["Comparison"]),
-        "correctness": _records(tables["Correctness"]),
-        "stability": _records(tables["Stability"]),
-        "warnings": _records(tables["Warnings"]),
+        "metadata": json_records(tables["Metadata"]),
+        "rows": json_records(result.data),
+        "summary": json_records(tables["Summary"]),
+        "comparison": json_records(tables["Comparison"]),
+        "correctness": json_records(tables["Correctness"]),
+        "stability": json_records(tables["Stability"]),
+        "warnings": json_records(tables["Warnings"]),
     }
     return json.dumps(payload, indent=2, allow_nan=False) + "\n"
 

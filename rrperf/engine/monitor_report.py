@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rrperf import atomic
-from rrperf.document import Section, render_document
+from rrperf.document import Section, json_records, render_document
 from rrperf.engine.monitor import SESSION_COLUMNS
 from rrperf.errors import BenchmarkError, ConfigError
 
@@ -49,8 +49,8 @@ def performance_report(monitor: PerformanceMonitor, format: str = "json") -> str
     sessions, alerts = monitor._session_rows(), monitor._alert_rows()
     if format == "json":
         return json.dumps(
-            {"format_version": _FORMAT_VERSION, "sessions": _plain(sessions),
-             "alerts": _plain(alerts)},
+            {"format_version": _FORMAT_VERSION, "sessions": json_records(sessions),
+             "alerts": json_records(alerts)},
             indent=2, sort_keys=True,
         )
     if format not in ("markdown", "html"):
@@ -111,8 +111,7 @@ def export_performance_data(
             chosen = [table] if table is not None else list(frames)
             doc: dict[str, Any] = {"format_version": _FORMAT_VERSION}
             for name in chosen:
-                records = frames[name]().to_dict(orient="records")
-                doc[name] = _plain([{str(k): v for k, v in r.items()} for r in records])
+                doc[name] = json_records(frames[name]())
             tmp.write_text(json.dumps(doc, indent=1), encoding="utf-8")
         elif format == "csv":
             frames[table or "samples"]().to_csv(tmp, index=False)
@@ -124,21 +123,6 @@ def export_performance_data(
     except OSError as err:
         raise BenchmarkError(f"cannot write {target}: {err.strerror or err}") from err
     return target
-
-
-def _plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows with NaN replaced by None and numpy scalars by Python ones (strict JSON)."""
-    out = []
-    for row in rows:
-        clean: dict[str, Any] = {}
-        for key, value in row.items():
-            if hasattr(value, "item") and not isinstance(value, str | bytes):
-                value = value.item()
-            if isinstance(value, float) and math.isnan(value):
-                value = None
-            clean[key] = value
-        out.append(clean)
-    return out
 
 
 def _format_cell(value: Any) -> str:
