@@ -129,8 +129,8 @@ def md_table(columns: Sequence[str], rows: Iterable[Sequence[str]], *, caption: 
 
 _TEMPLATES = {
     "table": """\
-{% macro table(columns, rows, caption="") -%}
-<table class="rrperf-table">
+{% macro table(columns, rows, caption="", css_class="rrperf-table") -%}
+<table class="{{ css_class }}">
 {% if caption %}
 <caption>{{ caption }}</caption>
 {% endif %}
@@ -193,11 +193,13 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def html_table(columns: Sequence[str], rows: Iterable[Sequence[str]], *, caption: str = "") -> str:
-    """An HTML table (``class="rrperf-table"``) of already formatted cells, every text
-    escaped."""
+def html_table(
+    columns: Sequence[str], rows: Iterable[Sequence[str]], *, caption: str = "",
+    css_class: str = "rrperf-table",
+) -> str:
+    """An HTML table of already formatted cells, every text escaped."""
     macro = _environment().get_template("table").module.table  # type: ignore[attr-defined]
-    return str(macro(list(columns), [list(r) for r in rows], caption))
+    return str(macro(list(columns), [list(r) for r in rows], caption, css_class))
 
 
 @dataclass(frozen=True)
