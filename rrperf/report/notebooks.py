@@ -29,9 +29,9 @@ The HTML report is self-contained and runs no script: the template drops nbconve
 styles and ``data:`` images. Every string that comes from the user or the data (titles, scenario
 names, error messages) is escaped by the helpers that display it.
 
-The helpers report notebooks call live in :mod:`rrperf.report.display` (display),
-:mod:`rrperf.report.benchmark_report` and :mod:`rrperf.report.strategy_report` (the two whole
-workflows); their public names are importable from here too.
+The helpers report notebooks call live in :mod:`rrperf.report.display` (display) and
+:mod:`rrperf.report.workflows` (the two whole workflows); their public names are importable
+from here too.
 """
 
 from __future__ import annotations
@@ -51,23 +51,6 @@ from typing import Any
 
 from rrperf import atomic
 from rrperf.errors import ConfigError, ReportError
-from rrperf.report.benchmark_report import (  # re-exported
-    RESULTS_STEM,
-    BenchmarkReport,
-    cache_state_notes,
-    headline_table,
-    run_benchmark_report,
-    show_comparison,
-    show_correctness,
-    show_files,
-    show_regressions,
-    show_run,
-    show_stability,
-    show_summary,
-    show_warnings,
-    summary_table,
-    warning_table,
-)
 from rrperf.report.display import (  # re-exported
     ReportTable,
     _untyped,  # used here, not re-exported
@@ -78,15 +61,31 @@ from rrperf.report.display import (  # re-exported
     show_text,
     show_title,
 )
-from rrperf.report.strategy_report import (  # re-exported
+from rrperf.report.workflows import (  # re-exported
+    RESULTS_STEM,
+    BenchmarkReport,
     StrategyReport,
+    cache_state_notes,
+    headline_table,
+    project_config,
+    run_benchmark_report,
     run_strategy_analysis,
     show_cache,
+    show_comparison,
+    show_correctness,
+    show_files,
     show_recommendation,
+    show_regressions,
+    show_run,
     show_scaling,
     show_speedup,
+    show_stability,
     show_strategies,
+    show_summary,
+    show_warnings,
     speedup_fits,
+    summary_table,
+    warning_table,
 )
 
 __all__ = [
@@ -107,6 +106,7 @@ __all__ = [
     "notebook_parameters",
     "notebooks_dir",
     "parse_parameters",
+    "project_config",
     "render_report",
     "resolve_notebook",
     "run_benchmark_report",
