@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "DOCUMENT_FORMATS",
     "Section",
     "cell_text",
     "html_table",
@@ -33,9 +32,6 @@ __all__ = [
     "render_document",
     "table_cells",
 ]
-
-#: Formats :func:`render_document` writes.
-DOCUMENT_FORMATS: tuple[str, ...] = ("markdown", "html")
 
 # Characters that can start Markdown syntax anywhere in a line: code, emphasis, links and
 # images, HTML, table cells, strikethrough, entities. Parentheses, braces, dots and the like
@@ -131,13 +127,11 @@ _TEMPLATES = {
     "table": """\
 {% macro table(columns, rows, caption="", css_class="rrperf-table") -%}
 <table class="{{ css_class }}">
-{% if caption %}
-<caption>{{ caption }}</caption>
+{% if caption %}<caption>{{ caption }}</caption>
 {% endif %}
 <thead><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
 <tbody>
-{% for row in rows %}
-<tr>{% for v in row %}<td>{{ v }}</td>{% endfor %}</tr>
+{% for row in rows %}<tr>{% for v in row %}<td>{{ v }}</td>{% endfor %}</tr>
 {% endfor %}
 </tbody></table>
 {%- endmacro %}""",
@@ -157,24 +151,17 @@ th { background: #f3f3f3; }
 </head>
 <body>
 <h1>{{ title }}</h1>
-{% for p in intro %}
-<p>{{ p }}</p>
+{% for p in intro %}<p>{{ p }}</p>
 {% endfor %}
 {% for s in sections %}
 <h2>{{ s.heading }}</h2>
-{% if s.note %}
-<p>{{ s.note }}</p>
+{% if s.note %}<p>{{ s.note }}</p>
 {% endif %}
-{% if s.rows %}
-{{ table(s.columns, s.rows) }}
-{% elif s.items %}
-<ul>
-{% for item in s.items %}
-<li>{{ item }}</li>
-{% endfor %}
-</ul>
-{% else %}
-<p><em>{{ s.empty }}</em></p>
+{% if s.rows %}{{ table(s.columns, s.rows) }}
+{% elif s.items %}<ul>
+{% for item in s.items %}<li>{{ item }}</li>
+{% endfor %}</ul>
+{% else %}<p><em>{{ s.empty }}</em></p>
 {% endif %}
 {% endfor %}
 </body>
@@ -224,19 +211,6 @@ class Section:
         columns, rows = table_cells(data)
         return cls(heading, columns, rows, note=note, empty=empty)
 
-    def markdown(self) -> str:
-        """The section in Markdown: ``## heading``, the note, the table, items or empty text."""
-        parts = [f"## {md_escape(self.heading)}", ""]
-        if self.note:
-            parts += [md_escape(self.note), ""]
-        if self.rows:
-            parts.append(md_table(self.columns, self.rows))
-        elif self.items:
-            parts.append("\n".join(f"- {md_escape(item, line=False)}" for item in self.items))
-        else:
-            parts.append(f"_{md_escape(self.empty)}_")
-        return "\n".join(parts)
-
 
 def render_document(
     title: str, sections: Iterable[Section], format: str = "markdown", *,
@@ -250,8 +224,14 @@ def render_document(
         page = _environment().get_template("document")
         return page.render(title=title, intro=list(intro), sections=sections)
     if format != "markdown":
-        raise ValueError(f"format must be one of {', '.join(DOCUMENT_FORMATS)}, got {format!r}")
-    parts = [f"# {md_escape(title)}"]
-    parts += [f"\n{md_escape(p)}" for p in intro]
-    parts += [f"\n{section.markdown()}" for section in sections]
-    return "\n".join(parts) + "\n"
+        raise ValueError(f"format must be one of markdown, html, got {format!r}")
+    parts = [f"# {md_escape(title)}", *(md_escape(p) for p in intro)]
+    for s in sections:
+        parts.append(f"## {md_escape(s.heading)}" + (f"\n\n{md_escape(s.note)}" if s.note else ""))
+        if s.rows:
+            parts.append(md_table(s.columns, s.rows))
+        elif s.items:
+            parts.append("\n".join(f"- {md_escape(item, line=False)}" for item in s.items))
+        else:
+            parts.append(f"_{md_escape(s.empty)}_")
+    return "\n\n".join(parts) + "\n"
