@@ -25,6 +25,7 @@ __all__ = [
     "Section",
     "cell_text",
     "html_table",
+    "is_missing",
     "json_records",
     "json_value",
     "md_escape",
@@ -60,16 +61,17 @@ def _escape_line_start(m: re.Match[str]) -> str:
     return f"{m.group(1)}{m.group(3)}\\{m.group(4)}"
 
 
-def _missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
+    """None, NaN, pandas' NA or NaT (pandas is not imported)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return True
-    return type(value).__name__ in ("NAType", "NaTType")  # pandas' NA and NaT, not imported
+    return type(value).__name__ in ("NAType", "NaTType")
 
 
 def cell_text(value: Any) -> str:
     """Text of one table cell: missing -> ``""``; floats with 4 significant digits (whole
     from 10,000 up); dates in ISO 8601; anything else ``str``."""
-    if _missing(value):
+    if is_missing(value):
         return ""
     if isinstance(value, float):
         return f"{value:.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
@@ -81,7 +83,7 @@ def cell_text(value: Any) -> str:
 def json_value(value: Any) -> Any:
     """A value for strict JSON: missing and non-finite -> None, numpy scalars -> Python ones,
     dates -> ISO 8601, anything else not a bool, int or str -> ``str``."""
-    if _missing(value):
+    if is_missing(value):
         return None
     if isinstance(value, datetime | date):
         return value.isoformat()

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rrperf import atomic
-from rrperf.document import Section, json_records, render_document
+from rrperf.document import Section, is_missing, json_records, render_document
 from rrperf.errors import ConfigError, ReportError
 
 if TYPE_CHECKING:
@@ -88,14 +88,6 @@ _PERCENT_COLUMNS: tuple[str, ...] = ("cv", "median_pm")
 _TITLE = "rrperf benchmark report"
 
 
-def _missing(value: Any) -> bool:
-    import pandas as pd
-
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
 def _significant(value: float, digits: int) -> str:
     """``value`` rounded to ``digits`` significant digits, in plain notation (no exponent);
     numbers with more integer digits than that are shown whole (``1523``, not ``1520``)."""
@@ -133,7 +125,7 @@ def format_seconds(value: Any) -> str:
     >>> [format_seconds(v) for v in (1.2345, 0.04749, 0.0009996, -0.005132, 0.0, 1234.5)]
     ['1.23 s', '47.5 ms', '1.00 ms', '-5.13 ms', '0 s', '1234 s']
     """
-    if _missing(value):
+    if is_missing(value):
         return ""
     seconds = float(value)
     if math.isinf(seconds):
@@ -157,7 +149,7 @@ def format_ratio(value: Any) -> str:
     >>> [format_ratio(v) for v in (1.2149, 0.40371, 15.26, 1523.0, float("nan"))]
     ['1.21×', '0.404×', '15.3×', '1523×', '']
     """
-    if _missing(value):
+    if is_missing(value):
         return ""
     return f"{_significant(float(value), 3)}×"
 
@@ -170,7 +162,7 @@ def format_p_value(value: Any) -> str:
     >>> [format_p_value(v) for v in (0.0017, 0.33333, 0.05, 1.0, 2e-7)]
     ['0.0017', '0.33', '0.050', '1.0', '<0.0001']
     """
-    if _missing(value):
+    if is_missing(value):
         return ""
     p = float(value)
     if p < 1e-4:
@@ -186,14 +178,14 @@ def format_percent(value: Any) -> str:
     >>> [format_percent(v) for v in (0.2021, 0.05978, 1.5, None)]
     ['20.2 %', '5.98 %', '150 %', '']
     """
-    if _missing(value):
+    if is_missing(value):
         return ""
     return f"{_significant(float(value) * 100, 3)} %"
 
 
 def format_instructions(value: Any) -> str:
     """An instruction count for people: millions with three decimals (``307.454 M``)."""
-    if _missing(value):
+    if is_missing(value):
         return ""
     return f"{float(value) / 1e6:,.3f} M"
 
@@ -320,10 +312,10 @@ def warnings_overview(frame: pd.DataFrame) -> pd.DataFrame:
         entry["messages"][message] = None
         if subject is not None:
             entry["subjects"][subject] = None
-        if not _missing(r["scenario"]):
+        if not is_missing(r["scenario"]):
             entry["scenarios"][str(r["scenario"])] = None
-        if not _missing(r["system"]):
-            strategy = "" if _missing(r["strategy"]) else str(r["strategy"])
+        if not is_missing(r["system"]):
+            strategy = "" if is_missing(r["strategy"]) else str(r["strategy"])
             label = f"{r['system']}/{strategy}" if strategy else str(r["system"])
             entry["variants"][label] = None
     single = [len(e["messages"]) == 1 for e in rows.values()]
@@ -450,7 +442,7 @@ def stability_overview(
 def _group_text(row: Mapping[str, Any]) -> str:
     parts = [str(row.get("scenario") or "")]
     system = str(row.get("system") or "")
-    strategy = "" if _missing(row.get("strategy")) else str(row.get("strategy") or "")
+    strategy = "" if is_missing(row.get("strategy")) else str(row.get("strategy") or "")
     parts.append(f"{system}/{strategy}" if strategy else system)
     parts.append(str(row.get("cache_state") or ""))
     return " ".join(p for p in parts if p)
