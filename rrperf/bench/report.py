@@ -15,10 +15,10 @@ digits (``47.5 ms``, ``1.23 s``), ratios as ``1.21×``, p-values with two signif
 (``0.0017``; ``<0.0001`` below that) and the coefficient of variation as a percentage, by
 :func:`format_table`. JSON, Parquet and CSV keep the raw floats.
 
-Every string taken from the data (scenario, system and strategy names, error messages, paths)
-is escaped: HTML through Jinja2's autoescaping, Markdown by backslash-escaping ``|``, ``<``,
-``>``, backquotes, brackets and backslashes, so a scenario called
-``<script>alert(1)</script>`` shows as text.
+Markdown and HTML are rendered by :mod:`rrperf.document`, which escapes every string taken
+from the data (scenario, system and strategy names, error messages, paths), so a scenario
+called ``<script>alert(1)</script>`` shows as text. :func:`generate_report` also renders the
+regression gates (:func:`gate_sections`), as ``rrperf bench --format markdown`` does.
 """
 
 from __future__ import annotations
@@ -28,17 +28,18 @@ import logging
 import math
 import os
 import re
-import tempfile
 from collections.abc import Mapping
-from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rrperf import atomic
+from rrperf.document import Section, is_missing, json_records, render_document
 from rrperf.errors import ConfigError, ReportError
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from rrperf.bench.gate import Gate
     from rrperf.bench.results import BenchmarkResult
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "format_ratio",
     "format_seconds",
     "format_table",
+    "gate_sections",
     "generate_report",
     "stability_overview",
     "stability_verdict",
@@ -84,33 +86,6 @@ P_VALUE_COLUMNS: tuple[str, ...] = ("p_value", "p_adjusted")
 _PERCENT_COLUMNS: tuple[str, ...] = ("cv", "median_pm")
 
 _TITLE = "rrperf benchmark report"
-# Characters that would end a table cell, open HTML, code or a link in a Markdown table cell.
-# (Emphasis markers are left alone: they cannot inject anything and escaping them would make
-# column names such as cache_state unreadable in the raw file.)
-_MD_SPECIAL = re.compile(r"([\\`|<>\[\]])")
-
-
-def _cell(value: Any) -> str:
-    """Plain text of one value: missing -> "", floats with 4 significant digits."""
-    import pandas as pd
-
-    if value is None or value is pd.NA or value is pd.NaT:
-        return ""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return f"{value:.4g}"
-    if isinstance(value, datetime | pd.Timestamp):
-        return value.isoformat()
-    return str(value)
-
-
-def _missing(value: Any) -> bool:
-    import pandas as pd
-
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float) and math.isnan(value)
 
 
 def _significant(value: float, digits: int) -> str:
@@ -150,7 +125,7 @@ def format_seconds(value: Any) -> str:
     >>> [format_seconds(v) for v in (1.2345, 0.04749, 0.0009996, -0.005132, 0.0, 1234.5)]
     ['1.23 s', '47.5 ms', '1.00 ms', '-5.13 ms', '0 s', '1234 s']
     """
-    if _missing(value):
+    if is_missing(value):
         return ""
     seconds = float(value)
     if math.isinf(seconds):
@@ -174,7 +149,7 @@ def format_ratio(value: Any) -> str:
     >>> [format_ratio(v) for v in (1.2149, 0.40371, 15.26, 1523.0, float("nan"))]
     ['1.21×', '0.404×', '15.3×', '1523×', '']
     """
-    if _missing(value):
+    if is_missing(value):
         return ""
     return f"{_significant(float(value), 3)}×"
 
@@ -187,7 +162,7 @@ def format_p_value(value: Any) -> str:
     >>> [format_p_value(v) for v in (0.0017, 0.33333, 0.05, 1.0, 2e-7)]
     ['0.0017', '0.33', '0.050', '1.0', '<0.0001']
     """
-    if _missing(value):
+    if is_missing(value):
         return ""
     p = float(value)
     if p < 1e-4:
@@ -203,14 +178,14 @@ def format_percent(value: Any) -> str:
     >>> [format_percent(v) for v in (0.2021, 0.05978, 1.5, None)]
     ['20.2 %', '5.98 %', '150 %', '']
     """
-    if _missing(value):
+    if is_missing(value):
         return ""
     return f"{_significant(float(value) * 100, 3)} %"
 
 
 def format_instructions(value: Any) -> str:
     """An instruction count for people: millions with three decimals (``307.454 M``)."""
-    if _missing(value):
+    if is_missing(value):
         return ""
     return f"{float(value) / 1e6:,.3f} M"
 
@@ -337,10 +312,10 @@ def warnings_overview(frame: pd.DataFrame) -> pd.DataFrame:
         entry["messages"][message] = None
         if subject is not None:
             entry["subjects"][subject] = None
-        if not _missing(r["scenario"]):
+        if not is_missing(r["scenario"]):
             entry["scenarios"][str(r["scenario"])] = None
-        if not _missing(r["system"]):
-            strategy = "" if _missing(r["strategy"]) else str(r["strategy"])
+        if not is_missing(r["system"]):
+            strategy = "" if is_missing(r["strategy"]) else str(r["strategy"])
             label = f"{r['system']}/{strategy}" if strategy else str(r["system"])
             entry["variants"][label] = None
     single = [len(e["messages"]) == 1 for e in rows.values()]
@@ -467,7 +442,7 @@ def stability_overview(
 def _group_text(row: Mapping[str, Any]) -> str:
     parts = [str(row.get("scenario") or "")]
     system = str(row.get("system") or "")
-    strategy = "" if _missing(row.get("strategy")) else str(row.get("strategy") or "")
+    strategy = "" if is_missing(row.get("strategy")) else str(row.get("strategy") or "")
     parts.append(f"{system}/{strategy}" if strategy else system)
     parts.append(str(row.get("cache_state") or ""))
     return " ".join(p for p in parts if p)
@@ -520,49 +495,6 @@ def stability_verdict(overview: pd.DataFrame, *, precision: float = 0.05,
     return text
 
 
-def _md_escape(text: str) -> str:
-    escaped = _MD_SPECIAL.sub(r"\\\1", text)
-    return escaped.replace("\r", " ").replace("\n", " ")
-
-
-def _md_table(frame: pd.DataFrame) -> str:
-    if frame.empty:
-        return "_none_"
-    cols = [str(c) for c in frame.columns]
-    lines = [
-        "| " + " | ".join(_md_escape(c) for c in cols) + " |",
-        "|" + "|".join("---" for _ in cols) + "|",
-    ]
-    for row in frame.astype(object).itertuples(index=False, name=None):
-        lines.append("| " + " | ".join(_md_escape(_cell(v)) for v in row) + " |")
-    return "\n".join(lines)
-
-
-def _json_safe(value: Any) -> Any:
-    import numpy as np
-    import pandas as pd
-
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, datetime | date | pd.Timestamp):
-        return value.isoformat()
-    return str(value)
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    cols = [str(c) for c in frame.columns]
-    return [
-        {c: _json_safe(v) for c, v in zip(cols, row, strict=True)}
-        for row in frame.astype(object).itertuples(index=False, name=None)
-    ]
-
-
 def _sections(result: BenchmarkResult) -> dict[str, pd.DataFrame]:
     """The report's tables, computed once (statistics come from rrperf.bench.stats)."""
     return {
@@ -605,101 +537,66 @@ def _for_people(
     return shown, notes
 
 
-def _markdown(result: BenchmarkResult, tables: dict[str, pd.DataFrame]) -> str:
-    parts = [
-        f"# {_TITLE}",
-        "",
-        f"Baseline: {_md_escape(result.baseline)}; "
-        f"{len(result.data)} iterations in {len(result.run_ids)} run(s).",
-    ]
-    shown, notes = _for_people(result, tables, result.value)
-    for heading in REPORT_SECTIONS:
-        parts += ["", f"## {heading}", ""]
-        if heading in notes:
-            parts += [_md_escape(notes[heading]), ""]
-        parts.append(_md_table(shown[heading]))
-    return "\n".join(parts) + "\n"
+def gate_sections(
+    *, same_run: Gate | None = None, stored: Gate | None = None, against: str = "",
+    threshold: float = 0.05,
+) -> list[Section]:
+    """The regression sections of a report: ``Gate`` (the variants against the baseline of
+    the same run) and ``Against stored AGAINST`` (this run against stored runs), each with its
+    outcome and one line per finding.
 
-
-_HTML_TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{{ title }}</title>
-<style>
-body { font-family: sans-serif; margin: 2em; }
-table { border-collapse: collapse; margin-bottom: 1.5em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
-th { background: #f3f3f3; }
-</style>
-</head>
-<body>
-<h1>{{ title }}</h1>
-<p>Baseline: {{ baseline }}; {{ n_rows }} iterations in {{ n_runs }} run(s).</p>
-{% for heading, note, cols, rows in sections %}
-<h2>{{ heading }}</h2>
-{% if note %}<p>{{ note }}</p>{% endif %}
-{% if rows %}
-<table>
-<thead><tr>{% for c in cols %}<th>{{ c }}</th>{% endfor %}</tr></thead>
-<tbody>
-{% for row in rows %}<tr>{% for v in row %}<td>{{ v }}</td>{% endfor %}</tr>
-{% endfor %}</tbody>
-</table>
-{% else %}
-<p><em>none</em></p>
-{% endif %}
-{% endfor %}
-</body>
-</html>
-"""
-
-
-def _html(result: BenchmarkResult, tables: dict[str, pd.DataFrame]) -> str:
-    import jinja2
-
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    template = env.from_string(_HTML_TEMPLATE)
-    shown, notes = _for_people(result, tables)
-    sections = [
-        (
-            heading,
-            notes.get(heading, ""),
-            [str(c) for c in frame.columns],
-            [[_cell(v) for v in row]
-             for row in frame.astype(object).itertuples(index=False, name=None)],
+    Parameters
+    ----------
+    same_run, stored : Gate or None
+        What :func:`rrperf.bench.gate.same_run_gate` and :func:`rrperf.bench.gate.stored_gate`
+        returned; a section is shown for each one given (``Gate`` only when it compared
+        something).
+    against : str
+        The stored runs' name, shown in the heading.
+    threshold : float
+        The gates' threshold, shown with the outcome.
+    """
+    sections = []
+    if same_run is not None and len(same_run.table):
+        sections.append(Section(
+            "Gate", note=f"Outcome: {same_run.outcome} (threshold {threshold:.1%})",
+            items=same_run.messages, empty="every variant shown not slower",
+        ))
+    if stored is not None:
+        note = "" if stored.table.empty else (
+            f"Outcome: {stored.outcome} ({len(stored.table)} group(s) checked, "
+            f"threshold {threshold:.1%})"
         )
-        for heading, frame in shown.items()
+        sections.append(Section(f"Against stored {against}", note=note, items=stored.messages,
+                                empty="no group in common"))
+    return sections
+
+
+def _document(
+    result: BenchmarkResult, tables: dict[str, pd.DataFrame], format: str,
+    gates: list[Section],
+) -> str:
+    shown, notes = _for_people(result, tables, result.value)
+    sections = [
+        Section.of(heading, shown[heading], note=notes.get(heading, ""))
+        for heading in REPORT_SECTIONS
     ]
-    return template.render(
-        title=_TITLE, baseline=result.baseline, n_rows=len(result.data),
-        n_runs=len(result.run_ids), sections=sections,
-    )
+    intro = (f"Baseline: {result.baseline}; "
+             f"{len(result.data)} iterations in {len(result.run_ids)} run(s).")
+    return render_document(_TITLE, [*sections, *gates], format, intro=[intro])
 
 
 def _json(result: BenchmarkResult, tables: dict[str, pd.DataFrame]) -> str:
     payload = {
-        "metadata": _records(tables["Metadata"]),
-        "rows": _records(result.data),
-        "summary": _records(tables["Summary"]),
-        "comparison": _records(tables["Comparison"]),
-        "correctness": _records(tables["Correctness"]),
-        "stability": _records(tables["Stability"]),
-        "warnings": _records(tables["Warnings"]),
+        "metadata": json_records(tables["Metadata"]),
+        "rows": json_records(result.data),
+        "summary": json_records(tables["Summary"]),
+        "comparison": json_records(tables["Comparison"]),
+        "correctness": json_records(tables["Correctness"]),
+        "stability": json_records(tables["Stability"]),
+        "warnings": json_records(tables["Warnings"]),
     }
     return json.dumps(payload, indent=2, allow_nan=False) + "\n"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def generate_report(
@@ -707,6 +604,10 @@ def generate_report(
     output_file: str | os.PathLike[str] | None = None,
     *,
     format: str = "markdown",
+    same_run: Gate | None = None,
+    stored: Gate | None = None,
+    against: str = "",
+    threshold: float = 0.05,
 ) -> str:
     """Render the comparative report of a benchmark result.
 
@@ -722,6 +623,9 @@ def generate_report(
         one row per distinct warning; JSON is one object with the keys ``metadata, rows,
         summary, comparison, correctness, stability, warnings`` (raw values, NaN -> null;
         ``warnings`` holds the rows of :attr:`BenchmarkResult.warnings`).
+    same_run, stored, against, threshold
+        The regression gates, shown after the other sections in Markdown and HTML
+        (:func:`gate_sections`; ``rrperf bench --format markdown`` shows them this way).
 
     Returns
     -------
@@ -740,12 +644,15 @@ def generate_report(
             f"report format must be one of {', '.join(REPORT_FORMATS)}, got {format!r}"
         )
     tables = _sections(result)
-    render = {"markdown": _markdown, "json": _json, "html": _html}[format]
-    text = render(result, tables)
+    if format == "json":
+        text = _json(result, tables)
+    else:
+        text = _document(result, tables, format, gate_sections(
+            same_run=same_run, stored=stored, against=against, threshold=threshold))
     if output_file is not None:
         path = Path(output_file)
         try:
-            _write_atomic(path, text)
+            atomic.write_text(path, text)
         except OSError as err:
             raise ReportError(f"cannot write the report to {str(path)!r}: {err}") from err
         logger.info("wrote %s report to %s", format, path)

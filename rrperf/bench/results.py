@@ -32,11 +32,11 @@ import json
 import logging
 import math
 import os
-import secrets
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rrperf import atomic
 from rrperf.errors import ConfigError, ResultsSchemaError
 
 if TYPE_CHECKING:
@@ -504,51 +504,6 @@ def check_correctness(data: pd.DataFrame, *, baseline: str = "legacy") -> pd.Dat
 # ----------------------------------------------------------------------------- files
 
 
-def _create_temporary(path: Path) -> Path:
-    """Create an empty file beside ``path`` with the usual mode, ``0o666 & ~umask``.
-
-    :func:`tempfile.mkstemp` would create it with mode ``0o600``, and ``os.replace`` keeps
-    that mode, so result files would be private unlike files written with :func:`open`. The
-    kernel applies the umask to the ``0o666`` given here (reading the umask would mean
-    setting it, which is not thread-safe).
-    """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-        try:
-            os.close(os.open(tmp, flags, 0o666))
-        except FileExistsError:
-            continue
-        return tmp
-    raise FileExistsError(f"no free temporary file name next to {path}")
-
-
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Run ``write(tmp)`` on a temporary file beside ``path``, then rename it over ``path``.
-
-    Readers see the old file or the complete new one, never a partial file; the temporary
-    file is removed when anything fails. The file gets the mode :func:`open` would give it
-    (``0o666`` minus the umask).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _create_temporary(path)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _atomic_write_bytes(path: Path, payload: bytes) -> None:
-    def write(tmp: Path) -> None:
-        tmp.write_bytes(payload)
-
-    _atomic_write(path, write)
-
-
 def sidecar_path(path: str | os.PathLike[str]) -> Path:
     """Return the metadata sidecar of a CSV file: ``results.csv`` -> ``results.meta.json``."""
     p = Path(path)
@@ -926,9 +881,9 @@ class BenchmarkResult:
         info = {
             **self._info(), "data_sha256": hashlib.sha256(payload).hexdigest(), "na_rep": marker,
         }
-        _atomic_write_bytes(p, payload)
+        atomic.write_with(p, lambda tmp: tmp.write_bytes(payload), fsync=True)
         side = json.dumps(info, indent=2, sort_keys=True, allow_nan=False) + "\n"
-        _atomic_write_bytes(sidecar_path(p), side.encode("utf-8"))
+        atomic.write_with(sidecar_path(p), lambda tmp: tmp.write_bytes(side.encode()), fsync=True)
         logger.info("wrote %d measurement rows to %s", len(self._data), p)
         return p
 
@@ -956,7 +911,7 @@ class BenchmarkResult:
         meta = dict(table.schema.metadata or {})
         meta[_PARQUET_META_KEY] = json.dumps(self._info(), sort_keys=True).encode("utf-8")
         table = table.replace_schema_metadata(meta)
-        _atomic_write(p, lambda tmp: pq.write_table(table, tmp))
+        atomic.write_with(p, lambda tmp: pq.write_table(table, tmp), fsync=True)
         logger.info("wrote %d measurement rows to %s", len(self._data), p)
         return p
 

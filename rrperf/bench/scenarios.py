@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rrperf import atomic
 from rrperf.errors import BenchmarkError, ConfigError, SchemaSourceError
 
 __all__ = [
@@ -109,10 +110,7 @@ class BenchScenario:
             spec = SyntheticSpec.parse(self.source)
             target = Path(work_dir) / _file_name(spec.canonical) / "schema.rb"
             if not target.is_file():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_suffix(".rb.tmp")
-                tmp.write_text(spec.render(), encoding="utf-8")
-                os.replace(tmp, target)
+                atomic.write_text(target, spec.render())
             return target
         raise BenchmarkError(
             f"scenario {self.name!r} reads {self.source!r}, which is not a schema.rb file; "

@@ -108,24 +108,18 @@ _NOT_MEASURED = (
 def _markdown(
     rows: list[dict[str, object]], rationale: str, predictions: list[dict[str, object]]
 ) -> str:
-    def esc(text: str) -> str:
-        return "".join("\\" + ch if ch in "\\`|<>[]*_" else ch for ch in text)
+    from rrperf.document import md_escape, md_table
 
-    def table(columns: list[str], body: list[dict[str, str]]) -> list[str]:
-        return [
-            "| " + " | ".join(esc(c) for c in columns) + " |",
-            "|" + "|".join("---" for _ in columns) + "|",
-            *("| " + " | ".join(esc(row[c]) for c in columns) + " |" for row in body),
-        ]
-
-    lines = table(_COLUMNS, [{c: _cell(row[c]) for c in _COLUMNS} for row in rows])
-    lines += ["", esc(rationale)]
+    parts = [md_table(_COLUMNS, [[_cell(row[c]) for c in _COLUMNS] for row in rows]),
+             md_escape(rationale)]
     if predictions:
         pred_rows, notes = _prediction_table(predictions)
-        lines += ["", esc(_PRED_TITLE), "", *table(_PRED_COLUMNS, pred_rows)]
+        parts += [md_escape(_PRED_TITLE),
+                  md_table(_PRED_COLUMNS, [[r[c] for c in _PRED_COLUMNS] for r in pred_rows])]
         legend = _legend(pred_rows, notes)
-        lines += ["", *(esc(line) for line in legend)] if legend else []
-    return "\n".join(lines)
+        # the notes stay a numbered list
+        parts += ["\n".join(md_escape(line, line=False) for line in legend)] if legend else []
+    return "\n\n".join(parts)
 
 
 def _legend(pred_rows: list[dict[str, str]], notes: list[str]) -> list[str]:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import html
 import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -385,35 +384,6 @@ def _print_table(
                 print(line)
 
 
-def _markdown(
-    result: BenchmarkResult, *, stored: Gate | None, against: str, threshold: float,
-    same_run: Gate | None,
-) -> str:
-    from rrperf.bench.report import generate_report
-
-    text = generate_report(result, format="markdown")
-    lines: list[str] = []
-    if same_run is not None and len(same_run.table):
-        lines += ["## Gate", "", f"Outcome: {same_run.outcome} (threshold {threshold:.1%})", ""]
-        lines += [f"- {html.escape(m, quote=False)}" for m in same_run.messages] or [
-            "_every variant shown not slower_"
-        ]
-        lines.append("")
-    if stored is not None:
-        lines += [f"## Against stored {html.escape(against, quote=False)}", ""]
-        if stored.table.empty:
-            lines.append("_no group in common_")
-        else:
-            lines.append(f"Outcome: {stored.outcome} ({len(stored.table)} group(s) checked, "
-                         f"threshold {threshold:.1%})")
-            lines.append("")
-            # Names come from the data: escape them so a name cannot inject HTML.
-            lines += [f"- {html.escape(m, quote=False)}" for m in stored.messages]
-    if not lines:
-        return text
-    return text + "\n" + "\n".join(lines) + "\n"
-
-
 def _json(
     result: BenchmarkResult,
     *,
@@ -692,9 +662,11 @@ def run(args: argparse.Namespace) -> int:
             outcome=outcome, baseline=baseline, metric=value,
         ))
     elif args.format == "markdown":
-        sys.stdout.write(_markdown(
-            result, stored=stored, against=against, threshold=args.threshold,
-            same_run=same_run,
+        from rrperf.bench.report import generate_report
+
+        sys.stdout.write(generate_report(
+            result, format="markdown", same_run=same_run, stored=stored, against=against,
+            threshold=args.threshold,
         ))
     else:
         _print_table(

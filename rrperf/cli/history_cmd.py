@@ -78,23 +78,12 @@ def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
-def text_cell(value: Any) -> str:
-    """One value for a text table: missing -> "", floats with 4 significant digits."""
-    import math
-
-    if value is None or type(value).__name__ in ("NAType", "NaTType"):
-        return ""
-    if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:.4g}"
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    return str(value)
-
-
 def text_table(frame: pd.DataFrame, columns: list[str]) -> str:
     """Columns of ``frame`` as an aligned text table (for people; machines use --json)."""
+    from rrperf.document import cell_text
+
     rows = [
-        {c: text_cell(v) for c, v in zip(columns, row, strict=True)}
+        {c: cell_text(v) for c, v in zip(columns, row, strict=True)}
         for row in frame.loc[:, columns].astype(object).itertuples(index=False, name=None)
     ]
     return format_table(rows, columns)

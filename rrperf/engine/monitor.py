@@ -1,4 +1,6 @@
-"""PerformanceMonitor: sample memory and CPU during named sessions, raise alerts, report.
+"""PerformanceMonitor: sample memory and CPU during named sessions, raise alerts.
+
+Its reports and exported files are made by :mod:`rrperf.engine.monitor_report`.
 
 Design notes
 ------------
@@ -28,13 +30,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import difflib
-import html
 import json
 import logging
 import math
 import os
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -70,9 +70,6 @@ ALERT_METRICS: Mapping[str, str] = {
 }
 _PERCENT = frozenset({"error_rate", "cache_hit_rate"})
 _MINIMUM = frozenset({"cache_hit_rate"})
-
-# Format of the exported JSON and of the JSON report.
-_FORMAT_VERSION = 1
 
 SAMPLE_COLUMNS: tuple[str, ...] = ("session", "t_s", "rss_mb", "cpu_percent", "n_children")
 SESSION_COLUMNS: tuple[str, ...] = (
@@ -898,173 +895,20 @@ class PerformanceMonitor:
 
         return pd.DataFrame(self._alert_rows(), columns=list(ALERT_COLUMNS))
 
-    # --- reports and export -------------------------------------------------------------------
+    # --- reports and export (rrperf.engine.monitor_report) ---------------------------------
 
     def generate_performance_report(self, format: str = "json") -> str:
-        """The finished sessions and alerts as a JSON, Markdown or HTML document.
+        """The finished sessions and alerts as a JSON, Markdown or HTML document
+        (:func:`rrperf.engine.monitor_report.performance_report`)."""
+        from rrperf.engine.monitor_report import performance_report
 
-        Parameters
-        ----------
-        format : {"json", "markdown", "html"}
-            Output format; HTML escapes every value.
-
-        Returns
-        -------
-        str
-
-        Raises
-        ------
-        ConfigError
-            On an unknown format.
-        """
-        sessions, alerts = self._session_rows(), self._alert_rows()
-        if format == "json":
-            return json.dumps(
-                {"format_version": _FORMAT_VERSION, "sessions": _plain(sessions),
-                 "alerts": _plain(alerts)},
-                indent=2, sort_keys=True,
-            )
-        session_cols = [c for c in SESSION_COLUMNS if c != "metadata"]
-        alert_cols = ["session", "level", "metric", "value", "threshold", "message"]
-        if format == "markdown":
-            parts = ["# Performance report", "", "## Sessions", ""]
-            parts += _markdown_table(session_cols, sessions) or ["No sessions."]
-            parts += ["", "## Alerts", ""]
-            parts += _markdown_table(alert_cols, alerts) or ["No alerts."]
-            return "\n".join(parts) + "\n"
-        if format == "html":
-            body = [
-                "<h1>Performance report</h1>",
-                "<h2>Sessions</h2>",
-                _html_table(session_cols, sessions) or "<p>No sessions.</p>",
-                "<h2>Alerts</h2>",
-                _html_table(alert_cols, alerts) or "<p>No alerts.</p>",
-            ]
-            return (
-                '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
-                "<title>Performance report</title></head>\n<body>\n"
-                + "\n".join(body)
-                + "\n</body>\n</html>\n"
-            )
-        raise ConfigError(f"format must be 'json', 'markdown' or 'html', got {format!r}")
+        return performance_report(self, format)
 
     def export_performance_data(
         self, path: str | os.PathLike[str], format: str = "json", *, table: str | None = None
     ) -> Path:
-        """Write the collected data to ``path`` atomically (temporary file, then rename).
+        """Write the collected data to ``path`` atomically
+        (:func:`rrperf.engine.monitor_report.export_performance_data`)."""
+        from rrperf.engine.monitor_report import export_performance_data
 
-        Parameters
-        ----------
-        path : str or path-like
-            Destination file.
-        format : {"json", "csv", "parquet"}
-            JSON holds every table (``{"format_version", "samples", "sessions", "alerts"}``,
-            each a list of records); CSV and Parquet hold one table.
-        table : {"samples", "sessions", "alerts"} or None
-            The table for CSV/Parquet (default ``"samples"``); for JSON, only that table.
-
-        Returns
-        -------
-        pathlib.Path
-            The written file.
-
-        Raises
-        ------
-        ConfigError
-            On an unknown format or table.
-        BenchmarkError
-            If the file cannot be written.
-        """
-        frames = {
-            "samples": self.samples_frame,
-            "sessions": self.sessions_frame,
-            "alerts": self.alerts_frame,
-        }
-        if format not in ("json", "csv", "parquet"):
-            raise ConfigError(f"format must be 'json', 'csv' or 'parquet', got {format!r}")
-        if table is not None and table not in frames:
-            raise ConfigError(f"table must be one of {', '.join(frames)} or None, got {table!r}")
-        target = Path(path)
-
-        def write(tmp: Path) -> None:
-            if format == "json":
-                chosen = [table] if table is not None else list(frames)
-                doc: dict[str, Any] = {"format_version": _FORMAT_VERSION}
-                for name in chosen:
-                    records = frames[name]().to_dict(orient="records")
-                    doc[name] = _plain([{str(k): v for k, v in r.items()} for r in records])
-                tmp.write_text(json.dumps(doc, indent=1), encoding="utf-8")
-            elif format == "csv":
-                frames[table or "samples"]().to_csv(tmp, index=False)
-            else:
-                frames[table or "samples"]().to_parquet(tmp, index=False)
-
-        try:
-            _atomic_write(target, write)
-        except OSError as err:
-            raise BenchmarkError(f"cannot write {target}: {err.strerror or err}") from err
-        return target
-
-
-# --- helpers ----------------------------------------------------------------------------------
-
-
-def _plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows with NaN replaced by None and numpy scalars by Python ones (strict JSON)."""
-    out = []
-    for row in rows:
-        clean: dict[str, Any] = {}
-        for key, value in row.items():
-            if hasattr(value, "item") and not isinstance(value, str | bytes):
-                value = value.item()
-            if isinstance(value, float) and math.isnan(value):
-                value = None
-            clean[key] = value
-        out.append(clean)
-    return out
-
-
-def _format_cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
-
-
-def _markdown_table(columns: list[str], rows: list[dict[str, Any]]) -> list[str]:
-    if not rows:
-        return []
-
-    def cell(value: Any) -> str:
-        return _format_cell(value).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-    lines += ["| " + " | ".join(cell(row[c]) for c in columns) + " |" for row in rows]
-    return lines
-
-
-def _html_table(columns: list[str], rows: list[dict[str, Any]]) -> str:
-    if not rows:
-        return ""
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "\n".join(
-        "<tr>" + "".join(f"<td>{html.escape(_format_cell(row[c]))}</td>" for c in columns)
-        + "</tr>"
-        for row in rows
-    )
-    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
-
-
-def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same folder, then ``os.replace`` it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        return export_performance_data(self, path, format, table=table)

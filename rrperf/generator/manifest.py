@@ -38,6 +38,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from rrperf import atomic
+
 __all__ = [
     "MANIFEST_FORMAT",
     "OutputManifest",
@@ -167,9 +169,7 @@ def save_manifest(state_dir: Path, real_out: str, manifest: OutputManifest) -> N
     }
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic.write_text(path, json.dumps(data, separators=(",", ":")))
     except OSError as err:
         logger.warning("could not save the output manifest %s: %s", path, err)
     manifest.dirty = False

@@ -14,7 +14,6 @@ Files are written as UTF-8 bytes with ``"\\n"`` line endings, whatever the platf
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import re
@@ -22,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from rrperf import atomic
 from rrperf.errors import GenerationError, UnsafePathError
 
 __all__ = [
@@ -205,39 +205,11 @@ def atomic_write(path: str | os.PathLike[str], text: str) -> None:
     _write_bytes(os.fspath(path), text.encode("utf-8"))
 
 
-_TMP_COUNTER = itertools.count()
-_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-
-
-def _open_temporary(target: str) -> tuple[int, str]:
-    head, tail = os.path.split(target)
-    for _ in range(100):
-        tmp = os.path.join(head, f".{tail}.{os.getpid()}-{next(_TMP_COUNTER)}.tmp")
-        try:
-            return os.open(tmp, _OPEN_FLAGS, 0o666), tmp
-        except FileExistsError:
-            # A leftover of a killed run that had the same process id: take the next name.
-            continue
-    raise FileExistsError(f"no free temporary file name next to {target}")
-
-
 def _write_bytes(target: str, data: bytes) -> None:
-    tmp_name = None
     try:
-        fd, tmp_name = _open_temporary(target)
-        with open(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp_name, target)
-        tmp_name = None
+        atomic.write_bytes(target, data)
     except OSError as err:
         raise GenerationError(f"cannot write {target}: {err}") from err
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError:
-                # Best effort: the temporary file may already be gone.
-                logger.debug("could not remove temporary file %s", tmp_name)
 
 
 def _unchanged(target: str, data: bytes, text: str) -> bool:

@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rrperf._optional import require
+from rrperf.document import html_table, table_cells
 from rrperf.errors import ConfigError, ReportError, RrperfError
 from rrperf.report._panel_state import (
     BenchController,
@@ -96,10 +97,7 @@ def _figure_output(fig: Figure, text: str) -> dict[str, Any]:
 
 
 def _table_html(frame: pd.DataFrame, css_class: str) -> str:
-    return frame.to_html(
-        index=False, escape=True, na_rep="", border=0, classes=css_class,
-        float_format=lambda v: f"{v:.4g}",
-    )
+    return html_table(*table_cells(frame), css_class=css_class)
 
 
 def _message_html(status: str, error: str | None, notes: Sequence[str], ok: str) -> str:
@@ -463,13 +461,12 @@ def _recommendation_html(rec: Recommendation | None, error: str | None) -> str:
         return ('<div class="rrperf-recommendation"><b>Optimizer</b>: '
                 f"no recommendation ({why})</div>")
     predicted = rec.predicted_s
-    rows = "".join(
-        f"<tr><td>{html.escape(name)}</td><td>{score:.3g}</td>"
-        + (f"<td>{predicted.get(name, math.nan) * 1e3:.3g}</td>" if predicted else "") + "</tr>"
+    rows = [
+        [name, f"{score:.3g}", *([f"{predicted.get(name, math.nan) * 1e3:.3g}"] * bool(predicted))]
         for name, score in sorted(rec.scores.items(), key=lambda kv: -kv[1])
-    )
-    head = "<th>strategy</th><th>score</th>" + ("<th>predicted ms</th>" if predicted else "")
-    table = (f'<table class="rrperf-scores"><tr>{head}</tr>{rows}</table>') if rows else ""
+    ]
+    columns = ["strategy", "score", *(["predicted ms"] if predicted else [])]
+    table = html_table(columns, rows, css_class="rrperf-scores") if rows else ""
     return (
         '<div class="rrperf-recommendation"><b>Optimizer recommends</b>: '
         f"<code>{html.escape(rec.strategy)}</code><br>{html.escape(rec.rationale)}{table}</div>"

@@ -366,3 +366,24 @@ def test_markdown_stability_is_the_compact_table_with_a_sentence() -> None:
                        "max", "median_pm", "cv", "needed", "verdict"]
     assert [r[-1] for r in rows[2:]] == ["too few", "imprecise", "ok, outliers", "ok"]
     assert rows[4][9] == "73.0 %"
+
+
+def test_gate_sections_are_rendered_from_python(result: BenchmarkResult) -> None:
+    """The regression section `rrperf bench --format markdown` prints is one call away."""
+    import pandas as pd
+
+    from rrperf.bench.gate import Gate
+
+    same = Gate("slower", pd.DataFrame({"ratio": [1.3]}), [f"slower: {EVIL} cold: ratio 1.3"])
+    stored = Gate("pass", pd.DataFrame(), [])
+    text = generate_report(result, same_run=same, stored=stored, against="base (r1)",
+                           threshold=0.05)
+    assert text.endswith(
+        "## Gate\n\nOutcome: slower (threshold 5.0%)\n\n"
+        "- slower: \\<script\\>alert(1)\\</script\\>\\|x cold: ratio 1.3\n\n"
+        "## Against stored base (r1)\n\n_no group in common_\n"
+    )
+    page = generate_report(result, format="html", same_run=same, stored=stored, against="b")
+    assert "<li>slower: &lt;script&gt;alert(1)&lt;/script&gt;|x cold: ratio 1.3</li>" in page
+    assert "<h2>Against stored b</h2>\n<p><em>no group in common</em></p>" in page
+    assert generate_report(result) == generate_report(result, same_run=None, stored=None)

@@ -325,10 +325,13 @@ def test_report_formats_and_html_escaping() -> None:
     assert header.startswith("| session | started_s | duration_s | peak_rss_mb |")
     assert lines[5].startswith("|---|---|")
     assert "| 1.500 | 200.000 | 20.000 | 2 |" in lines[6]
+    # one Markdown escaping rule for every report (rrperf.document.md_escape)
+    assert lines[6].startswith("| \\<script\\>alert('x')\\</script\\> | ")
+    assert "<script>" not in markdown
 
     page = monitor.generate_performance_report("html")
     assert "<script>" not in page
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page  # Jinja2's autoescape
     assert page.startswith("<!DOCTYPE html>")
     with pytest.raises(ConfigError, match="format must be 'json', 'markdown' or 'html', got 'pdf'"):
         monitor.generate_performance_report("pdf")

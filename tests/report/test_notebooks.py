@@ -19,6 +19,7 @@ import rrperf
 import rrperf.report as rr
 from rrperf.bench.results import BenchmarkResult, measurements_frame, read_result
 from rrperf.errors import ConfigError, ReportError
+from rrperf.report import display
 from rrperf.report import notebooks as nbm
 from rrperf.report.notebooks import (
     NotebookExecutionError,
@@ -297,30 +298,6 @@ def test_report_table_escapes_html_and_markdown() -> None:
     assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;|*x*</td>" in rendered
 
 
-@pytest.mark.parametrize(
-    ("text", "escaped", "html"),
-    [
-        ("480 iterations (48 warm-up) of 4 scenario(s)", "480 iterations (48 warm-up) of 4 "
-         "scenario(s)", "<p>480 iterations (48 warm-up) of 4 scenario(s)</p>"),
-        ("run_id cache_state", "run_id cache_state", "<p>run_id cache_state</p>"),
-        ("_x_ *b* ~~s~~", "\\_x\\_ \\*b\\* \\~\\~s\\~\\~", "<p>_x_ *b* ~~s~~</p>"),
-        ("# not a heading", "\\# not a heading", "<p># not a heading</p>"),
-        ("1. not a list", "1\\. not a list", "<p>1. not a list</p>"),
-        ("-5 % [l](u) a & b", "\\-5 % \\[l\\](u) a \\& b", "<p>-5 % [l](u) a &amp; b</p>"),
-    ],
-)
-def test_markdown_escapes_only_what_markdown_would_read(text: str, escaped: str, html: str):
-    assert nbm._md_escape(text) == escaped
-    assert MarkdownIt().render(escaped).strip() == html
-    assert "\\(" not in nbm._md_escape(text)
-
-
-def test_table_cells_do_not_escape_line_starts() -> None:
-    assert nbm._md_escape("1.5 ms", line=False) == "1.5 ms"
-    assert nbm._md_escape("-3.2 ms", line=False) == "-3.2 ms"
-    assert nbm._md_escape("1.5 ms") == "1\\.5 ms"
-
-
 def test_heading_escapes_and_checks_level() -> None:
     assert rr.notebook_parameters is nbm.notebook_parameters
     assert nbm.heading(EVIL, 2).data == "## \\<script\\>alert(1)\\</script\\>\\|\\*x\\*"
@@ -337,7 +314,7 @@ def test_show_figure_displays_png_with_safe_alt_and_closes(
     import matplotlib.pyplot as plt
 
     shown: list[object] = []
-    monkeypatch.setattr(nbm, "_display", shown.append)
+    monkeypatch.setattr(display, "_display", shown.append)  # every show_* displays there
     _, ax = plt.subplots()
     ax.set_title("wall <time> [s]")
     nbm.show_figure(ax)
@@ -459,7 +436,7 @@ def test_show_warnings_displays_the_table(monkeypatch: pytest.MonkeyPatch) -> No
     import pandas as pd
 
     shown: list[object] = []
-    monkeypatch.setattr(nbm, "_display", shown.append)
+    monkeypatch.setattr(display, "_display", shown.append)  # every show_* displays there
     table = pd.DataFrame({"category": ["SchemaWarning"], "message": [EVIL],
                           "count": [3], "scenarios": ["large"], "variants": ["legacy"]})
     nbm.show_warnings(types.SimpleNamespace(warnings=table))  # type: ignore[arg-type]

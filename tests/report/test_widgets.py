@@ -125,7 +125,7 @@ def test_output_shows_summary_table_then_ci_chart(ran_panel: ControlPanel) -> No
     outputs = ran_panel.output.outputs
     assert [o["output_type"] for o in outputs] == ["display_data", "display_data"]
     table = _html_of(outputs[0])
-    assert table.startswith('<table class="dataframe rrperf-summary">')
+    assert table.startswith('<table class="rrperf-summary">')  # rrperf.document.html_table
     header, *rows = _table_cells(table)
     assert header == [
         "scenario", "system", "strategy", "cache_state", "n", "median", "mean", "ci_low",
@@ -584,9 +584,10 @@ def test_recommendation_is_shown_and_can_be_applied() -> None:
     assert tuner.recommendation.value == (
         '<div class="rrperf-recommendation"><b>Optimizer recommends</b>: <code>minimal</code>'
         "<br>small &lt;schema&gt;"
-        '<table class="rrperf-scores"><tr><th>strategy</th><th>score</th><th>predicted ms</th>'
-        "</tr><tr><td>minimal</td><td>1</td><td>2</td></tr>"
-        "<tr><td>sequential</td><td>0.5</td><td>4</td></tr></table></div>"
+        '<table class="rrperf-scores">\n<thead><tr><th>strategy</th><th>score</th>'
+        "<th>predicted ms</th></tr></thead>\n<tbody>\n"
+        "<tr><td>minimal</td><td>1</td><td>2</td></tr>\n"
+        "<tr><td>sequential</td><td>0.5</td><td>4</td></tr>\n</tbody></table></div>"
     )
     assert tuner.strategy.value == "sequential"
     tuner.use_recommended.click()
