@@ -114,6 +114,7 @@ __all__ = [
     "key_base",
     "pack_context",
     "plan_batches",
+    "REMOTE_RENDER_BACKENDS",
     "render_write_batch",
     "run_with_context",
     "schema_cache_key",
@@ -121,6 +122,7 @@ __all__ = [
     "table_keys",
     "templates_fingerprint",
     "unpack_context",
+    "write_rendered",
 ]
 
 logger = logging.getLogger(__name__)
@@ -131,6 +133,8 @@ RenderedFile = tuple[str, str, str]
 #: :data:`rrperf.engine.cache.GENERATOR_VERSION` (a test checks), spelt here so that a run
 #: without caches (``auto``, ``minimal``) does not import diskcache and sqlite3 for its keys.
 GENERATOR_VERSION = f"rrperf-{__version__}"
+#: Executor backends whose workers render only (this process writes: issue 13).
+REMOTE_RENDER_BACKENDS: tuple[str, ...] = ("dask",)
 # Bump when the layout of cached values or of the keys below changes.
 _FORMAT = "cached-generator-1"
 # Modules whose code shapes the generated text (their bytes are part of every render key).
@@ -182,9 +186,9 @@ def templates_fingerprint() -> str:
     GenerationError
         If the template folder cannot be read.
     """
-    from rrperf.generator import render
+    from rrperf.generator.render import _TEMPLATES
 
-    folder = Path(render._TEMPLATES)
+    folder = Path(_TEMPLATES)
     h = hashlib.sha256()
     try:
         for path in sorted(folder.iterdir()):
@@ -639,12 +643,16 @@ def render_write_batch(
     force: bool,
     dry_run: bool,
     with_stats: bool,
+    write: bool = True,
 ) -> BatchOutcome:
     """Render ``tables`` and write their files if changed (the task of a pool worker).
 
     ``packed`` is :func:`pack_context` of the part of the analysis these tables need, or
     ``packed_at`` = ``(path, offset, length)`` where its pickle lies in a file this process
-    family wrote (:func:`_write_packs`).
+    family wrote (:func:`_write_packs`). ``write=False`` renders only: a worker of a
+    :data:`REMOTE_RENDER_BACKENDS` backend may run on a host whose disk is not the output
+    folder's, so this process writes the batch as it arrives (:func:`write_rendered`), while
+    the workers render the next ones; the output is byte for byte that of a local run.
 
     Returns
     -------
@@ -666,6 +674,8 @@ def render_write_batch(
         rendered.append((name, out))
         for rel, text, _ in out:
             files[rel] = text
+    if not write:
+        return BatchOutcome(tuple(rendered), (), (), ())
     return write_batch_files(
         tuple(rendered), files, out_dir, force=force, dry_run=dry_run, with_stats=with_stats
     )
@@ -683,7 +693,7 @@ def write_batch_files(
     """Write a batch's ``files`` and return its outcome: the paths written and left unchanged
     and (with ``with_stats``) ``(rel, size, mtime_ns, ctime_ns, inode)`` of each, for the
     output manifest. Used where the batch was rendered: a pool worker, or this process for
-    batches rendered remotely (:mod:`rrperf.generator.remote`)."""
+    batches rendered remotely (:func:`write_rendered`)."""
     report = write_if_changed(out_dir, files, force=force, dry_run=dry_run)
     stats = []
     if with_stats and not dry_run:
@@ -694,6 +704,17 @@ def write_batch_files(
                 continue
             stats.append((rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
     return BatchOutcome(rendered, report.written, report.unchanged, tuple(stats))
+
+
+def write_rendered(
+    outcome: BatchOutcome, out_dir: str, *, force: bool, dry_run: bool, with_stats: bool
+) -> BatchOutcome:
+    """Write a batch a worker only rendered (``write=False``) here; return it as a pool
+    worker would have."""
+    files = {rel: text for _, rendered in outcome.rendered for rel, text, _ in rendered}
+    return write_batch_files(
+        outcome.rendered, files, out_dir, force=force, dry_run=dry_run, with_stats=with_stats
+    )
 
 
 _GROUPS = ("belongs_to", "polymorphic", "has_many", "has_one", "through")
@@ -1577,15 +1598,12 @@ def _run_pool(
             raise GenerationError(f"cannot create output folder {out_dir}: {err}") from err
     packs = [_pack_batch(plan, batch) for batch in batches]
     packs_file = None
-    # --- issue 13 (cluster) hook: on the dask backend the workers render only and this
-    # process writes each batch as it comes back (rrperf.generator.remote).
-    from rrperf.generator import remote
-
-    remote_render = executor.backend in remote.REMOTE_RENDER_BACKENDS
-    # --- end of the issue 13 hook
+    # issue 13: on the dask backend the workers render only and this process writes each
+    # batch as it comes back
+    remote_render = executor.backend in REMOTE_RENDER_BACKENDS
     if executor.backend == "process":
         packs_file, where = _write_packs(packs)
-    stages = remote.render_stages(batches, packs) if remote_render else [
+    stages = [
         Stage(
             f"batch:{i}",
             render_write_batch,
@@ -1596,6 +1614,7 @@ def _run_pool(
                 "force": force,
                 "dry_run": dry_run,
                 "with_stats": manifest is not None,
+                "write": not remote_render,
             },
         )
         for i, batch in enumerate(batches)
@@ -1606,7 +1625,7 @@ def _run_pool(
     def arrived(name: str, outcome: BatchOutcome) -> None:
         store(outcome)
         if remote_render:
-            wrote[name] = remote.write_batch(
+            wrote[name] = write_rendered(
                 outcome, out_dir, force=force, dry_run=dry_run, with_stats=manifest is not None
             )
 
@@ -1614,7 +1633,7 @@ def _run_pool(
         results = executor.execute_parallel(stages, on_result=arrived)
         if remote_render:  # issue 13: every batch written here (as it arrived, normally)
             results = {
-                n: wrote.get(n) or remote.write_batch(
+                n: wrote.get(n) or write_rendered(
                     o, out_dir, force=force, dry_run=dry_run, with_stats=manifest is not None
                 )
                 for n, o in results.items()
