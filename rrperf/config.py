@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rrperf._util import is_number
 from rrperf.errors import ConfigError
 
 __all__ = [
@@ -160,10 +161,6 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _check_str(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError
@@ -187,7 +184,7 @@ def _check_positive_int(value: Any) -> int:
 
 
 def _check_nonneg_number(value: Any) -> float:
-    if not _is_number(value):
+    if not is_number(value):
         raise TypeError
     if value < 0:
         raise ValueError("must be >= 0")
@@ -195,7 +192,7 @@ def _check_nonneg_number(value: Any) -> float:
 
 
 def _check_positive_number(value: Any) -> float:
-    if not _is_number(value):
+    if not is_number(value):
         raise TypeError
     if value <= 0:
         raise ValueError("must be > 0")

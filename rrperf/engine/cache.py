@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import difflib
 import hashlib
 import json
 import logging
@@ -47,6 +46,7 @@ import diskcache
 from diskcache.core import MODE_PICKLE
 
 from rrperf import __version__
+from rrperf._util import did_you_mean, is_number
 from rrperf.errors import CacheError, ConfigError, FallbackWarning
 
 if TYPE_CHECKING:
@@ -271,15 +271,6 @@ def _source_part(source: Any) -> Any:
 # --- configuration -------------------------------------------------------------------------------
 
 
-def _did_you_mean(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 @dataclass(frozen=True)
 class CacheConfig:
     """Configuration of a :class:`CacheOptimizer` (immutable, validated).
@@ -330,7 +321,7 @@ class CacheConfig:
         if extra:
             name = sorted(extra)[0]
             raise ConfigError(
-                f"unknown cache category {name!r}{_did_you_mean(name, CATEGORIES)}; "
+                f"unknown cache category {name!r}{did_you_mean(name, CATEGORIES)}; "
                 f"a new category needs both a memory_size and a ttl"
             )
         for cat, size in memory.items():
@@ -339,9 +330,9 @@ class CacheConfig:
                     f"memory_size[{cat!r}] must be an integer >= 0, got {size!r}"
                 )
         for cat, seconds in ttl.items():
-            if not _number(seconds) or seconds < 0:
+            if not is_number(seconds) or seconds < 0:
                 raise ConfigError(f"ttl[{cat!r}] must be a number of seconds >= 0, got {seconds!r}")
-        if not _number(self.ttl_multiplier) or not self.ttl_multiplier > 0:
+        if not is_number(self.ttl_multiplier) or not self.ttl_multiplier > 0:
             raise ConfigError(f"ttl_multiplier must be a number > 0, got {self.ttl_multiplier!r}")
         if not isinstance(self.version, str) or not self.version:
             raise ConfigError(f"version must be a non-empty string, got {self.version!r}")
@@ -354,7 +345,7 @@ class CacheConfig:
 
     @staticmethod
     def _per_category(name: str, value: Any, defaults: Mapping[str, Any]) -> dict[str, Any]:
-        if _number(value):
+        if is_number(value):
             return dict.fromkeys(defaults, value)
         if not isinstance(value, Mapping):
             raise ConfigError(
@@ -372,7 +363,7 @@ class CacheConfig:
         for cat in sorted(chosen):
             if cat not in known:
                 raise ConfigError(
-                    f"{name}: unknown cache category {cat!r}{_did_you_mean(cat, known)}; "
+                    f"{name}: unknown cache category {cat!r}{did_you_mean(cat, known)}; "
                     f"known: {', '.join(sorted(known))}"
                 )
         return chosen
@@ -906,7 +897,7 @@ class CacheOptimizer:
     def _check_category(self, category: str) -> None:
         if category not in self._locks:
             raise ConfigError(
-                f"unknown cache category {category!r}{_did_you_mean(category, self._locks)}; "
+                f"unknown cache category {category!r}{did_you_mean(category, self._locks)}; "
                 f"known: {', '.join(self.config.categories)}"
             )
 

@@ -58,6 +58,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from rrperf._util import usable_cpus
 from rrperf.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -111,13 +112,6 @@ def state_dir_for(cache_dir: str | os.PathLike[str] | None) -> Path:
 
 def _cache_root(cache_dir: str | os.PathLike[str] | None) -> Path:
     return Path(cache_dir if cache_dir is not None else DEFAULT_CACHE_DIR).expanduser().absolute()
-
-
-def _usable_cpus() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def _categories(name: str, value: Any) -> frozenset[str]:
@@ -226,7 +220,7 @@ class Strategy:
         """The worker count: 1 for the serial backend, else ``workers`` or every usable CPU."""
         if self.backend == "serial":
             return 1
-        return self.workers if self.workers is not None else _usable_cpus()
+        return self.workers if self.workers is not None else usable_cpus()
 
     @property
     def keeps_manifest(self) -> bool:
@@ -266,7 +260,7 @@ class Strategy:
         return ExecutionContext(self, cache_dir=cache_dir, monitor=monitor, config=config)
 
 
-_CPUS = _usable_cpus()
+_CPUS = usable_cpus()
 
 #: The built-in strategies by name (an explicit, read-only mapping).
 STRATEGIES: Mapping[str, Strategy] = MappingProxyType(

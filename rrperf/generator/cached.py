@@ -65,7 +65,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rrperf import __version__
+from rrperf._version import __version__
 from rrperf.errors import ConfigError, GenerationError, RrperfError, StageError
 from rrperf.generator.analyze import (
     Property,
@@ -130,8 +130,7 @@ logger = logging.getLogger(__name__)
 #: A rendered file: relative path, text, sha256 hex of its UTF-8 bytes.
 RenderedFile = tuple[str, str, str]
 
-#: :data:`rrperf.engine.cache.GENERATOR_VERSION` (a test checks), spelt here so that a run
-#: without caches (``auto``, ``minimal``) does not import diskcache and sqlite3 for its keys.
+#: Part of every cache key: a new generator version never reads an older version's entries.
 GENERATOR_VERSION = f"rrperf-{__version__}"
 #: Executor backends whose workers render only (this process writes: issue 13).
 REMOTE_RENDER_BACKENDS: tuple[str, ...] = ("dask",)

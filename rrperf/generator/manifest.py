@@ -187,7 +187,7 @@ def code_state() -> str:
     every runtime file, each by name, size and ``mtime_ns`` (as CPython validates a ``.pyc``
     against its source): an edited or reinstalled file changes it. Computed once per process.
     """
-    from rrperf import __version__
+    from rrperf._version import __version__
 
     here = os.path.dirname(os.path.abspath(__file__))
     schema = os.path.join(os.path.dirname(here), "schema")
