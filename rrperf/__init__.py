@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import rrperf.generator.categories  # noqa: F401  (registers the generator's cache categories)
 from rrperf._util import lazy_exports
 from rrperf.errors import RrperfError
 

@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from rrperf._util import is_number
+from rrperf.engine.categories import CATEGORIES
 from rrperf.errors import ConfigError
 
 __all__ = [
@@ -211,10 +212,7 @@ _SECTION_KEYS: dict[str, dict[str, tuple[str, Any]]] = {
     "cache": {
         "dir": ("a string", _check_str),
         "memory_size": ("an integer", _check_nonneg_int),
-        "ttl_schema_introspection": ("a number of seconds", _check_nonneg_number),
-        "ttl_template_render": ("a number of seconds", _check_nonneg_number),
-        "ttl_type_mapping": ("a number of seconds", _check_nonneg_number),
-        "ttl_relationships": ("a number of seconds", _check_nonneg_number),
+        **{f"ttl_{name}": ("a number of seconds", _check_nonneg_number) for name in CATEGORIES},
     },
     "executor": {
         "max_workers": ("an integer", _check_positive_int),

@@ -45,18 +45,15 @@ import cachetools
 import diskcache
 from diskcache.core import MODE_PICKLE
 
-from rrperf import __version__
 from rrperf._util import did_you_mean, is_number
+from rrperf.engine.categories import CATEGORIES
 from rrperf.errors import CacheError, ConfigError, FallbackWarning
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "CATEGORIES",
-    "DEFAULT_MEMORY_SIZE",
-    "DEFAULT_TTL_S",
-    "GENERATOR_VERSION",
+    "DEFAULT_VERSION",
     "MISS",
     "JSONText",
     "REPORT_COLUMNS",
@@ -101,32 +98,11 @@ class JSONText(str):
 
     __slots__ = ()
 
-#: Part of every key: a new generator version never reads an older version's entries.
-GENERATOR_VERSION = f"rrperf-{__version__}"
-
 # Format of the key payload; bump when the canonical form changes.
 _KEY_FORMAT = 1
+#: The ``version`` part of keys when none is given (:class:`CacheConfig`, :func:`cache_key`).
+DEFAULT_VERSION = "1"
 
-CATEGORIES: tuple[str, ...] = (
-    "schema_introspection",
-    "template_render",
-    "type_mapping",
-    "relationships",
-)
-DEFAULT_TTL_S: Mapping[str, float] = {
-    "schema_introspection": 7200.0,
-    "template_render": 3600.0,
-    "type_mapping": 14400.0,
-    "relationships": 3600.0,
-}
-# Entries per category: one schema per source; templates, mappings and relationships scale
-# with tables x files (coursemology: 176 tables x 3 files).
-DEFAULT_MEMORY_SIZE: Mapping[str, int] = {
-    "schema_introspection": 16,
-    "template_render": 4096,
-    "type_mapping": 4096,
-    "relationships": 2048,
-}
 TIERS: tuple[str, ...] = ("memory", "disk")
 
 #: Columns of :meth:`CacheOptimizer.cache_efficiency_report`, in order.
@@ -220,7 +196,7 @@ def _canonical(obj: Any) -> Any:
     )
 
 
-def cache_key(category: str, *parts: Any, version: str = GENERATOR_VERSION) -> str:
+def cache_key(category: str, *parts: Any, version: str = DEFAULT_VERSION) -> str:
     """The content fingerprint that keys a cached value.
 
     The key is the sha256 hex digest of the compact, key-sorted JSON of
@@ -239,7 +215,8 @@ def cache_key(category: str, *parts: Any, version: str = GENERATOR_VERSION) -> s
     *parts
         What the value depends on.
     version : str
-        The generator version; a new version never reads older entries.
+        The version of whatever computes the values (default :data:`DEFAULT_VERSION`); a
+        new version never reads older entries.
 
     Returns
     -------
@@ -261,16 +238,6 @@ def cache_key(category: str, *parts: Any, version: str = GENERATOR_VERSION) -> s
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def _source_part(source: Any) -> Any:
-    """A path given as str or path-like becomes its file; any other str is a fingerprint."""
-    if isinstance(source, str) and os.path.isfile(source):
-        return Path(source)
-    return source
-
-
-# --- configuration -------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class CacheConfig:
     """Configuration of a :class:`CacheOptimizer` (immutable, validated).
@@ -282,10 +249,10 @@ class CacheConfig:
         directory when the optimizer is created).
     memory_size : int or mapping of str to int
         Entries kept in memory per category; an int applies to every category, a mapping
-        overrides the defaults (:data:`DEFAULT_MEMORY_SIZE`) per category. 0 turns the memory
-        tier off for that category.
+        overrides the registered defaults (:data:`rrperf.engine.categories.CATEGORIES`). 0
+        turns the memory tier off for that category.
     ttl : float or mapping of str to float
-        Time to live in seconds per category (defaults :data:`DEFAULT_TTL_S`); an int or
+        Time to live in seconds per category (registered defaults); an int or
         float applies to every category.
     disk_categories : iterable of str or None
         Categories that also use the disk tier (None: every category).
@@ -294,7 +261,8 @@ class CacheConfig:
     ttl_multiplier : float
         Multiplies every TTL (a strategy's knob).
     version : str
-        Generator version mixed into every key.
+        Mixed into every key made from key parts (:meth:`CacheOptimizer.get_or_compute`):
+        bump it when the values' meaning changes.
 
     New categories are added by naming them in both ``memory_size`` and ``ttl``.
 
@@ -305,18 +273,20 @@ class CacheConfig:
     """
 
     directory: str | os.PathLike[str] = ".rrperf/cache"
-    memory_size: Any = field(default_factory=lambda: dict(DEFAULT_MEMORY_SIZE))
-    ttl: Any = field(default_factory=lambda: dict(DEFAULT_TTL_S))
+    memory_size: Any = field(default_factory=dict)
+    ttl: Any = field(default_factory=dict)
     disk_categories: Any = None
     enabled_categories: Any = None
     ttl_multiplier: float = 1.0
-    version: str = GENERATOR_VERSION
+    version: str = DEFAULT_VERSION
 
     def __post_init__(self) -> None:
         if not isinstance(self.directory, str | os.PathLike) or not os.fspath(self.directory):
             raise ConfigError(f"directory must be a non-empty path, got {self.directory!r}")
-        memory = self._per_category("memory_size", self.memory_size, DEFAULT_MEMORY_SIZE)
-        ttl = self._per_category("ttl", self.ttl, DEFAULT_TTL_S)
+        memory = self._per_category(
+            "memory_size", self.memory_size, {n: c.memory_size for n, c in CATEGORIES.items()}
+        )
+        ttl = self._per_category("ttl", self.ttl, {n: c.ttl_s for n, c in CATEGORIES.items()})
         extra = set(memory) ^ set(ttl)
         if extra:
             name = sorted(extra)[0]
@@ -1247,162 +1217,6 @@ class CacheOptimizer:
             memory.expire()  # count expiries here, not inside __setitem__
             # a list: _memory_bytes fills in a size later; the tier adds expiry and last use
             memory[key] = [value, nbytes, 0.0, 0.0]
-
-    # --- category helpers -----------------------------------------------------------------------
-
-    def cached_schema_introspection(
-        self,
-        source: Any,
-        compute: Callable[[], Any],
-        force_refresh: bool = False,
-        *,
-        encode: Callable[[Any], Any] | None = None,
-        decode: Callable[[Any], Any] | None = None,
-    ) -> Any:
-        """Cache a schema read from ``source``.
-
-        Parameters
-        ----------
-        source : path-like or str
-            The schema file (keyed by its bytes), or a precomputed fingerprint string (for a
-            database, the caller's own content fingerprint).
-        compute : callable
-            Reads the schema.
-        force_refresh : bool
-            Recompute and overwrite.
-        encode, decode : callable or None
-            To and from JSON data for the disk tier (``Schema.to_dict``/``Schema.from_dict``).
-
-        Returns
-        -------
-        object
-
-        Raises
-        ------
-        CacheError
-            As :meth:`get_or_compute`.
-        """
-        return self.get_or_compute(
-            "schema_introspection", (_source_part(source),), compute,
-            force_refresh=force_refresh, encode=encode, decode=decode,
-        )
-
-    def cached_template_render(
-        self,
-        template_path: Any,
-        context: Any,
-        compute: Callable[[], Any],
-        force_refresh: bool = False,
-        *,
-        encode: Callable[[Any], Any] | None = None,
-        decode: Callable[[Any], Any] | None = None,
-    ) -> Any:
-        """Cache a rendered template, keyed by the template's bytes and the context.
-
-        Parameters
-        ----------
-        template_path : path-like or str
-            The template file, or its precomputed fingerprint.
-        context : object
-            The render context (any :func:`cache_key` part).
-        compute : callable
-            Renders.
-        force_refresh : bool
-            Recompute and overwrite.
-        encode, decode : callable or None
-            As :meth:`get_or_compute`.
-
-        Returns
-        -------
-        object
-
-        Raises
-        ------
-        CacheError
-            As :meth:`get_or_compute`.
-        """
-        return self.get_or_compute(
-            "template_render", (_source_part(template_path), context), compute,
-            force_refresh=force_refresh, encode=encode, decode=decode,
-        )
-
-    def cached_type_mapping(
-        self,
-        rails_type: str,
-        column_info: Any,
-        compute: Callable[[], Any],
-        force_refresh: bool = False,
-        *,
-        encode: Callable[[Any], Any] | None = None,
-        decode: Callable[[Any], Any] | None = None,
-    ) -> Any:
-        """Cache the mapping of a Rails column type (with its options) to TypeScript.
-
-        Parameters
-        ----------
-        rails_type : str
-            The Rails type (``"string"``).
-        column_info : object
-            What else the mapping depends on (a Column, a mapping of options...).
-        compute : callable
-            Maps.
-        force_refresh : bool
-            Recompute and overwrite.
-        encode, decode : callable or None
-            As :meth:`get_or_compute`.
-
-        Returns
-        -------
-        object
-
-        Raises
-        ------
-        CacheError
-            As :meth:`get_or_compute`.
-        """
-        return self.get_or_compute(
-            "type_mapping", (rails_type, column_info), compute,
-            force_refresh=force_refresh, encode=encode, decode=decode,
-        )
-
-    def cached_relationships(
-        self,
-        table: str,
-        schema: Any,
-        compute: Callable[[], Any],
-        force_refresh: bool = False,
-        *,
-        encode: Callable[[Any], Any] | None = None,
-        decode: Callable[[Any], Any] | None = None,
-    ) -> Any:
-        """Cache a table's relationships, keyed by the table and the schema's fingerprint.
-
-        Parameters
-        ----------
-        table : str
-            Table name.
-        schema : object
-            An object with ``fingerprint()`` (a Schema), a schema file, or a fingerprint str.
-        compute : callable
-            Infers the relationships.
-        force_refresh : bool
-            Recompute and overwrite.
-        encode, decode : callable or None
-            As :meth:`get_or_compute`.
-
-        Returns
-        -------
-        object
-
-        Raises
-        ------
-        CacheError
-            As :meth:`get_or_compute`.
-        """
-        return self.get_or_compute(
-            "relationships", (table, _source_part(schema)), compute,
-            force_refresh=force_refresh, encode=encode, decode=decode,
-        )
 
     # --- maintenance ----------------------------------------------------------------------------
 

@@ -65,7 +65,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rrperf._version import __version__
 from rrperf.errors import ConfigError, GenerationError, RrperfError, StageError
 from rrperf.generator.analyze import (
     Property,
@@ -130,8 +129,6 @@ logger = logging.getLogger(__name__)
 #: A rendered file: relative path, text, sha256 hex of its UTF-8 bytes.
 RenderedFile = tuple[str, str, str]
 
-#: Part of every cache key: a new generator version never reads an older version's entries.
-GENERATOR_VERSION = f"rrperf-{__version__}"
 #: Executor backends whose workers render only (this process writes: issue 13).
 REMOTE_RENDER_BACKENDS: tuple[str, ...] = ("dask",)
 # Bump when the layout of cached values or of the keys below changes.
@@ -1011,11 +1008,23 @@ def _load(source: Any, lookup: _Lookup, config: Any = None) -> tuple[Schema, str
     return schema, token, store
 
 
+@functools.cache
+def generator_version() -> str:
+    """Part of every cache key: a new generator version never reads an older version's
+    entries (read on first use: a run without caches does not import importlib.metadata)."""
+    from rrperf._version import __version__
+
+    return f"rrperf-{__version__}"
+
+
 def schema_cache_key(token: str) -> str:
     """The ``schema_introspection`` key of a loaded schema (and the warnings loading issued)."""
     from rrperf.engine.cache import cache_key
 
-    return cache_key("schema_introspection", "load_schema", SCHEMA_FORMAT, "warnings", token)
+    return cache_key(
+        "schema_introspection", "load_schema", SCHEMA_FORMAT, "warnings", token,
+        version=generator_version(),
+    )
 
 
 def _encode_loaded(
@@ -1064,7 +1073,7 @@ def _plan(
 def key_base() -> str:
     """What every content key starts with: generator version, code and templates (the
     ``base`` of :func:`table_keys`)."""
-    return f"{GENERATOR_VERSION}\0{code_fingerprint()}\0{templates_fingerprint()}"
+    return f"{generator_version()}\0{code_fingerprint()}\0{templates_fingerprint()}"
 
 
 def _as_names(names: Iterable[str] | None) -> tuple[str, ...] | None:
@@ -1531,7 +1540,7 @@ def _render_here(
 
 def _sub_key(kind: str, part: str) -> str:
     return hashlib.sha256(
-        f"{GENERATOR_VERSION}\0{code_fingerprint()}\0{kind}\0{part}".encode()
+        f"{generator_version()}\0{code_fingerprint()}\0{kind}\0{part}".encode()
     ).hexdigest()
 
 
