@@ -467,70 +467,27 @@ class CacheStats:
 
 
 class _MemoryTier(cachetools.TTLCache):  # type: ignore[type-arg]
-    """TTLCache counting expirations and capacity evictions, with a fast read path.
+    """TTLCache counting expirations and capacity evictions.
 
     ``TTLCache.__setitem__`` and ``popitem`` call ``self.expire``, so overriding it sees every
-    expiry; ``popitem`` is only called to make room, so it counts evictions.
-
-    Values are the cache's entry lists ``[value, bytes, expires_at, used_at]``; ``entries``
-    maps each live key to its list. :meth:`peek` reads through that dict and the TTL clock
-    instead of ``TTLCache.__getitem__`` (0.73 of the 1.6 us of a hit here, 2026-11-26), and
-    moves the key to the recent end of the LRU order at most once per
-    :data:`_RECENCY_INTERVAL_S` (memcached bumps an item at most once a minute for the same
-    reason): eviction is LRU at that granularity. Expiry is exact: the same clock and the same
-    expiry instant as ``TTLCache``.
+    expiry; ``popitem`` is only called to make room, so it counts evictions (both methods as
+    cachetools documents them). Values are the cache's entry lists ``[value, bytes]``.
     """
 
     def __init__(self, maxsize: int, ttl: float, timer: Callable[[], float]) -> None:
         super().__init__(maxsize, ttl, timer=timer)
         self.expirations = 0
         self.evictions = 0
-        self.clock = timer
-        self.entries: dict[Any, list[Any]] = {}
-
-    def __setitem__(self, key: Any, entry: list[Any]) -> None:
-        with self.timer as now:  # the nested timer: TTLCache computes its expiry from `now`
-            super().__setitem__(key, entry)
-        entry[2:] = (now + self.ttl, now)
-        self.entries[key] = entry
-
-    def peek(self, key: Any) -> Any:
-        """The entry list of ``key`` if present and not expired, else None (caller locks)."""
-        entry = self.entries.get(key)
-        if entry is None:
-            return None
-        now = self.clock()
-        if not now < entry[2]:
-            return None
-        if now - entry[3] >= _RECENCY_INTERVAL_S:
-            entry[3] = now
-            super().__getitem__(key)  # TTLCache moves it to the recent end
-        return entry
-
-    def __delitem__(self, key: Any) -> None:
-        super().__delitem__(key)
-        self.entries.pop(key, None)
 
     def expire(self, time: float | None = None) -> Any:
         expired = super().expire(time)
         self.expirations += len(expired)
-        for key, _ in expired:
-            self.entries.pop(key, None)
         return expired
 
     def popitem(self) -> Any:
         item = super().popitem()
         self.evictions += 1
-        self.entries.pop(item[0], None)
         return item
-
-    def clear(self) -> None:
-        super().clear()
-        self.entries.clear()
-
-
-# How often a hit may move its key to the recent end of the memory tier's LRU order.
-_RECENCY_INTERVAL_S = 1.0
 
 
 class _UnsafeEntryError(Exception):
@@ -942,20 +899,16 @@ class CacheOptimizer:
         if fast is not None and not force_refresh:
             memory, lock, counters = fast
             with lock:
-                # _MemoryTier.peek and _Counters.hit, inlined: this is the hot path. No
-                # expire() here: expired entries are counted on the next store or stats().
-                entry = memory.entries.get(key)
+                # _Counters.hit, inlined: this is the hot path. No expire() here: expired
+                # entries (absent to get()) are counted on the next store or stats().
+                entry = memory.get(key)
                 if entry is not None:
-                    now = memory.clock()
-                    if now < entry[2]:
-                        if now - entry[3] >= _RECENCY_INTERVAL_S:
-                            memory.peek(key)  # moves it in the LRU order
-                        ns = time.perf_counter_ns() - start
-                        counters.requests += 1
-                        counters.hits += 1
-                        counters.hit_ns += ns
-                        counters.hit_samples.append(ns)
-                        return entry[0]
+                    ns = time.perf_counter_ns() - start
+                    counters.requests += 1
+                    counters.hits += 1
+                    counters.hit_ns += ns
+                    counters.hit_samples.append(ns)
+                    return entry[0]
         elif category not in self.config.enabled_categories:
             self._check_category(category)
             return compute()
@@ -1030,7 +983,7 @@ class CacheOptimizer:
         lock = self._locks[category]
         if memory is not None:
             with lock:
-                entry = memory.peek(key)
+                entry = memory.get(key)
                 if entry is not None:
                     self._counters[(category, "memory")].hit(time.perf_counter_ns() - start)
                     return entry[0]
@@ -1216,7 +1169,7 @@ class CacheOptimizer:
         with self._locks[category]:
             memory.expire()  # count expiries here, not inside __setitem__
             # a list: _memory_bytes fills in a size later; the tier adds expiry and last use
-            memory[key] = [value, nbytes, 0.0, 0.0]
+            memory[key] = [value, nbytes]
 
     # --- maintenance ----------------------------------------------------------------------------
 
