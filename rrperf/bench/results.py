@@ -4,8 +4,8 @@ A benchmark result is two tidy tables: the measurements (one row per measured it
 ``MEASUREMENT_COLUMNS`` with ``MEASUREMENT_DTYPES``) and the run metadata (one row per ``run_id``,
 ``METADATA_COLUMNS`` with ``METADATA_DTYPES``). :class:`BenchmarkResult` holds both, derives a
 correctness table (did each variant produce the baseline's output?), delegates statistics to
-:mod:`rrperf.bench.stats`, and writes and reads CSV and Parquet files that round-trip every
-dtype exactly.
+:mod:`rrperf.bench.stats` and :mod:`rrperf.bench.regress`, and writes and reads CSV and Parquet
+files that round-trip every dtype exactly.
 
 Format history (``RESULTS_SCHEMA_VERSION``):
 
