@@ -3,7 +3,6 @@ lazy exports of the package ``__init__`` files (standard library only, cheap to 
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import os
 import sys
@@ -21,6 +20,8 @@ def usable_cpus() -> int:
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
     """``" (did you mean 'x'?)"`` for the closest of ``known``, or ``""``."""
+    import difflib
+
     close = difflib.get_close_matches(name, list(known), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

@@ -5,15 +5,16 @@ size. :class:`~rrperf.engine.cache.CacheConfig`, the strategies
 (:mod:`rrperf.engine.strategies`) and the ``[cache] ttl_<category>`` keys of
 :mod:`rrperf.config` read :data:`CATEGORIES`; the generator registers its four
 (:mod:`rrperf.generator.categories`, imported by :mod:`rrperf`, so before any of those).
+A named tuple rather than a dataclass: ``import rrperf`` loads this module, and
+:mod:`dataclasses` would add its ``inspect`` import (~8 ms).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Category:
+class Category(NamedTuple):
     """Defaults of one cache category.
 
     Parameters
