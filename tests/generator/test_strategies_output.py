@@ -457,8 +457,8 @@ def test_compiled_singularize_matches_inflection() -> None:
              "user_profiles", "data", "media", ""]
     words += ["".join(rng.choice(string.ascii_letters + "_") for _ in range(rng.randint(1, 10)))
               for _ in range(2000)]
-    # endings of every rule, in any case,
-    # after a newline-terminated word (``$`` matches before it) and non-ASCII case folding
+    # endings of every rule, in any case, after a newline-terminated word (``$`` matches
+    # before it) and with non-ASCII case folding
     ends = ["zombies", "KINE", "Kine", "oxen", "oxen\n", "axes", "crises", "Quizzes", "ices",
             "MEN", "passersby", "aliases", "buses", "octopi", "ves", "ies", "s\n", "ss",
             "\u017f", "\u0131es", "theses", "news", "ta", "shoes", "person", "ox", "mouse"]
