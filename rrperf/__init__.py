@@ -6,12 +6,11 @@ light (no pandas, scipy, matplotlib, seaborn, ipywidgets or papermill).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+import rrperf.generator.categories  # noqa: F401  (registers the generator's cache categories)
+from rrperf._util import lazy_exports
 from rrperf.errors import RrperfError
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BenchmarkRunner",
@@ -28,6 +27,7 @@ __all__ = [
 
 # name -> module that defines it; imported on first attribute access (PEP 562).
 _LAZY: dict[str, str] = {
+    "__version__": "rrperf._version",
     "BenchmarkRunner": "rrperf.bench.runner",
     "CacheOptimizer": "rrperf.engine.cache",
     "ParallelExecutor": "rrperf.engine.parallel",
@@ -39,6 +39,7 @@ _LAZY: dict[str, str] = {
 }
 
 if TYPE_CHECKING:
+    from rrperf._version import __version__
     from rrperf.bench.runner import BenchmarkRunner
     from rrperf.engine.cache import CacheOptimizer
     from rrperf.engine.monitor import PerformanceMonitor
@@ -49,14 +50,4 @@ if TYPE_CHECKING:
     from rrperf.schema.sources import load_schema
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'rrperf' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

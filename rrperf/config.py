@@ -55,6 +55,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rrperf._util import is_number
+from rrperf.engine.categories import CATEGORIES
 from rrperf.errors import ConfigError
 
 __all__ = [
@@ -160,10 +162,6 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _check_str(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError
@@ -187,7 +185,7 @@ def _check_positive_int(value: Any) -> int:
 
 
 def _check_nonneg_number(value: Any) -> float:
-    if not _is_number(value):
+    if not is_number(value):
         raise TypeError
     if value < 0:
         raise ValueError("must be >= 0")
@@ -195,7 +193,7 @@ def _check_nonneg_number(value: Any) -> float:
 
 
 def _check_positive_number(value: Any) -> float:
-    if not _is_number(value):
+    if not is_number(value):
         raise TypeError
     if value <= 0:
         raise ValueError("must be > 0")
@@ -214,10 +212,7 @@ _SECTION_KEYS: dict[str, dict[str, tuple[str, Any]]] = {
     "cache": {
         "dir": ("a string", _check_str),
         "memory_size": ("an integer", _check_nonneg_int),
-        "ttl_schema_introspection": ("a number of seconds", _check_nonneg_number),
-        "ttl_template_render": ("a number of seconds", _check_nonneg_number),
-        "ttl_type_mapping": ("a number of seconds", _check_nonneg_number),
-        "ttl_relationships": ("a number of seconds", _check_nonneg_number),
+        **{f"ttl_{name}": ("a number of seconds", _check_nonneg_number) for name in CATEGORIES},
     },
     "executor": {
         "max_workers": ("an integer", _check_positive_int),

@@ -74,7 +74,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from rrperf.bench.results import CHANGE_POINT_COLUMNS, COMPARISON_EXTRA_COLUMNS
+from rrperf.bench.columns import CHANGE_POINT_COLUMNS, COMPARISON_EXTRA_COLUMNS
 from rrperf.bench.stats import group_columns, measured_rows
 from rrperf.errors import BenchmarkError, ConfigError, ResultsSchemaError
 

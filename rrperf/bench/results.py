@@ -4,8 +4,8 @@ A benchmark result is two tidy tables: the measurements (one row per measured it
 ``MEASUREMENT_COLUMNS`` with ``MEASUREMENT_DTYPES``) and the run metadata (one row per ``run_id``,
 ``METADATA_COLUMNS`` with ``METADATA_DTYPES``). :class:`BenchmarkResult` holds both, derives a
 correctness table (did each variant produce the baseline's output?), delegates statistics to
-:mod:`rrperf.bench.stats`, and writes and reads CSV and Parquet files that round-trip every
-dtype exactly.
+:mod:`rrperf.bench.stats` and :mod:`rrperf.bench.regress`, and writes and reads CSV and Parquet
+files that round-trip every dtype exactly.
 
 Format history (``RESULTS_SCHEMA_VERSION``):
 
@@ -37,6 +37,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rrperf import atomic
+from rrperf.bench.columns import (
+    CHANGE_POINT_COLUMNS,
+    COMPARISON_EXTRA_COLUMNS,
+    GROUP_COLUMNS,
+    SUMMARY_EXTRA_COLUMNS,
+    VERDICTS,
+)
 from rrperf.errors import ConfigError, ResultsSchemaError
 
 if TYPE_CHECKING:
@@ -113,17 +120,6 @@ OPTIONAL_MEASUREMENT_COLUMNS: tuple[str, ...] = ("instructions", "worker")
 #: Columns a benchmark can measure a variant by (``value=`` of summaries and comparisons).
 VALUE_COLUMNS: tuple[str, ...] = ("wall_s", "cpu_s", "instructions")
 
-# A group is one (scenario, system, strategy, cache state).
-GROUP_COLUMNS: tuple[str, ...] = ("scenario", "system", "strategy", "cache_state")
-
-SUMMARY_EXTRA_COLUMNS: tuple[str, ...] = (
-    "n", "mean", "median", "std", "cv", "ci_low", "ci_high", "ci_method", "outliers",
-)
-COMPARISON_EXTRA_COLUMNS: tuple[str, ...] = (
-    "baseline", "ratio", "ratio_ci_low", "ratio_ci_high", "p_value", "test", "verdict",
-)
-CHANGE_POINT_COLUMNS: tuple[str, ...] = ("position", "run_id", "before", "after", "change")
-VERDICTS: tuple[str, ...] = ("faster", "slower", "equivalent", "inconclusive")
 
 # Metadata column -> pandas dtype; nullable dtypes where a fact can be unknown.
 METADATA_DTYPES: dict[str, str] = {
@@ -782,7 +778,7 @@ class BenchmarkResult:
         )
 
     def compare(self, baseline: str | None = None, **kws: Any) -> pd.DataFrame:
-        """Compare each variant with ``baseline`` via :func:`rrperf.bench.stats.compare`.
+        """Compare each variant with ``baseline`` via :func:`rrperf.bench.regress.compare`.
 
         Variants whose output differs from the baseline's (``matches_baseline`` is False in
         :func:`check_correctness`) are dropped before comparing: a speed-up that produces other
@@ -794,10 +790,10 @@ class BenchmarkResult:
         baseline : str, optional
             Reference system; defaults to :attr:`baseline`.
         **kws
-            Passed to :func:`rrperf.bench.stats.compare` (``value``, ``by``, ``confidence``...);
+            Passed to :func:`rrperf.bench.regress.compare` (``value``, ``by``, ``confidence``...);
             ``value`` defaults to :attr:`value`.
         """
-        from rrperf.bench import stats
+        from rrperf.bench.regress import compare
 
         if self.value != "wall_s":  # the statistics' own default is wall_s
             kws.setdefault("value", self.value)
@@ -817,12 +813,7 @@ class BenchmarkResult:
                     "left out of the comparison: %s / %s / %s: %s",
                     row.scenario, row.system, row.strategy, row.note,
                 )
-        # compare() is defined in rrperf.bench.regress (stats holds the shared input handling).
-        compare_fn: Any = getattr(stats, "compare", None)
-        if compare_fn is None:
-            from rrperf.bench.regress import compare as compare_fn
-        out: pd.DataFrame = compare_fn(data, baseline=base, **kws)
-        return out
+        return compare(data, baseline=base, **kws)
 
     def stability(
         self,

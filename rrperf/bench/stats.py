@@ -36,7 +36,7 @@ import pandas as pd
 import scipy.optimize
 import scipy.stats
 
-from rrperf.bench.results import GROUP_COLUMNS, SUMMARY_EXTRA_COLUMNS
+from rrperf.bench.columns import GROUP_COLUMNS, SUMMARY_EXTRA_COLUMNS
 from rrperf.errors import ConfigError, ResultsSchemaError, StabilityWarning
 
 if TYPE_CHECKING:

@@ -5,9 +5,8 @@ as a :class:`RunOutcome`. Four kinds are provided:
 
 - :class:`GeneratorSystem`: the built-in ``legacy`` and ``pipeline`` generators (the pipeline
   runs any strategy, registered by name or given as a customized
-  :class:`~rrperf.engine.strategies.Strategy` object; when :mod:`rrperf.engine.strategies` is
-  importable each strategy gets an execution context whose memory and disk caches live as long
-  as the system, so warm iterations reuse them),
+  :class:`~rrperf.engine.strategies.Strategy` object; each strategy gets an execution context
+  whose memory and disk caches live as long as the system, so warm iterations reuse them),
 - :class:`CallableSystem`: any Python callable ``fn(schema_source, out_dir)``; if it returns a
   :class:`rrperf.engine.Pipeline`, that pipeline is run as part of the measurement,
 - :class:`PipelineSystem`: a factory ``factory(schema_source, out_dir) -> Pipeline``,
@@ -37,12 +36,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from rrperf.engine.strategies import (
+    DEFAULT_STRATEGY,
+    STRATEGIES,
+    Strategy,
+    get_strategy,
+    strategy_names,
+)
 from rrperf.errors import BenchmarkError, ConfigError
 
 if TYPE_CHECKING:
     from rrperf.bench.scenarios import BenchScenario
     from rrperf.config import RrperfConfig
-    from rrperf.engine.strategies import Strategy
 
 __all__ = [
     "BUILTIN_SYSTEMS",
@@ -69,43 +74,16 @@ CACHE_STATES: tuple[str, ...] = ("cold", "warm")
 #: Names of the systems every runner knows.
 BUILTIN_SYSTEMS: tuple[str, ...] = ("legacy", "pipeline")
 
-def _strategies_module() -> Any | None:
-    """The strategies module when it is importable (a feature check made at call time)."""
-    try:
-        import rrperf.engine.strategies as strategies
-    except ImportError:
-        return None
-    return strategies
-
-
 def available_strategies() -> tuple[str, ...]:
-    """Names of the pipeline strategies this installation offers.
-
-    Returns
-    -------
-    tuple of str
-        The strategies of :mod:`rrperf.engine.strategies`; empty while that module is not
-        importable (the generator alone runs only the plain staged pipeline).
-    """
-    mod = _strategies_module()
-    if mod is None:
-        return ()
-    for attr in ("list_strategies", "strategy_names"):
-        fn = getattr(mod, attr, None)
-        if callable(fn):
-            return tuple(n if isinstance(n, str) else n.name for n in fn())
-    for attr in ("STRATEGIES", "BUILTIN_STRATEGIES"):
-        reg = getattr(mod, attr, None)
-        if isinstance(reg, Mapping):
-            return tuple(reg)
-    return ()
+    """Names of the pipeline strategies this installation offers
+    (:func:`rrperf.engine.strategies.strategy_names`)."""
+    return strategy_names()
 
 
 def default_strategy() -> str:
     """The strategy ``pipeline`` runs when none is asked: what ``rrperf generate`` runs
     without ``--strategy`` (:data:`rrperf.engine.strategies.DEFAULT_STRATEGY`)."""
-    mod = _strategies_module()
-    return str(getattr(mod, "DEFAULT_STRATEGY", "sequential")) if mod is not None else ""
+    return DEFAULT_STRATEGY
 
 
 def _label_value(value: Any) -> str:
@@ -150,13 +128,12 @@ def strategy_label(strategy: str | Strategy) -> str:
     """
     if isinstance(strategy, str) and strategy:
         return strategy
-    mod = _strategies_module()
-    if mod is None or not isinstance(strategy, mod.Strategy):
+    if not isinstance(strategy, Strategy):
         raise ConfigError(
             "a strategy must be a registered name or an rrperf.engine.strategies.Strategy, "
             f"got {type(strategy).__name__} {strategy!r}"
         )
-    registered = mod.STRATEGIES.get(strategy.name)
+    registered = STRATEGIES.get(strategy.name)
     if registered is None or registered == strategy:
         return str(strategy.name)
     changed = [
@@ -305,14 +282,13 @@ class GeneratorSystem:
 
     Notes
     -----
-    When :mod:`rrperf.engine.strategies` is importable, each strategy gets one execution
+    Each strategy gets one execution
     context (``get_strategy(strategy).make_context(cache_dir=...)``), reused by every
     iteration, so warm iterations hit its memory and disk caches; ``prepare("cold")`` clears
     them. A strategy is a registered name or a :class:`~rrperf.engine.strategies.Strategy`
     object (``RunContext.strategy_spec``, e.g. a customized copy of a registered one); contexts
     are kept per :func:`strategy_label`, so a customized copy never shares the registered
-    strategy's caches. Without that module the strategy name is passed to
-    ``generate(strategy=...)``.
+    strategy's caches.
 
     Raises
     ------
@@ -368,22 +344,21 @@ class GeneratorSystem:
         Returns
         -------
         ExecutionContext or None
-            None for ``""`` or when :mod:`rrperf.engine.strategies` is not importable.
+            None for ``""`` (a system without strategies).
 
         Raises
         ------
         ConfigError
             For an unknown strategy name or a value that is no strategy.
         """
-        mod = _strategies_module()
-        if mod is None or (isinstance(strategy, str) and not strategy):
+        if isinstance(strategy, str) and not strategy:
             return None
         label = strategy_label(strategy)
         ctx = self._contexts.get(label)
         if ctx is None:
             folder = self.ensure_cache_dir() / self.name / _folder_name(label)
             folder.mkdir(parents=True, exist_ok=True)
-            ctx = mod.get_strategy(strategy).make_context(cache_dir=folder, config=self.config)
+            ctx = get_strategy(strategy).make_context(cache_dir=folder, config=self.config)
             self._contexts[label] = ctx
         return ctx
 
@@ -395,10 +370,8 @@ class GeneratorSystem:
         ctx = self.context(strategy)
         if ctx is not None:
             hits0, misses0 = ctx.cache_stats()
-            # ``context=`` exists once strategies do (checked above, at call time).
-            engine_kws: dict[str, Any] = {"context": ctx}
             res = generate(source, out_dir, impl=self.impl, strategy=strategy,
-                           config=self.config, **engine_kws)
+                           config=self.config, context=ctx)
             hits1, misses1 = ctx.cache_stats()
             hits, misses = hits1 - hits0, misses1 - misses0
         else:

@@ -17,7 +17,6 @@ import warnings
 from collections.abc import Sequence
 from types import ModuleType
 
-from rrperf import __version__
 from rrperf.errors import RrperfError, RrperfWarning
 
 __all__ = ["main"]
@@ -47,12 +46,23 @@ def _command_modules() -> list[ModuleType]:
     return mods
 
 
+class _Version(argparse.Action):
+    """``--version``: reads the package metadata only when asked (importlib.metadata is not
+    otherwise imported by a command)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from rrperf._version import __version__
+
+        print(f"rrperf {__version__}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rrperf",
         description="Measure, speed up and prove the performance of the ReactiveRecord generator.",
     )
-    parser.add_argument("--version", action="version", version=f"rrperf {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more log output (-v info, -vv debug)"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from rrperf.cli._util import format_table, print_json, project_config
+from rrperf.cli._util import format_table, positive_int, print_json, project_config
 
 _STATES = {"cold": ("cold",), "warm": ("warm",), "both": ("cold", "warm")}
 _COLUMNS = [
@@ -16,16 +16,6 @@ _COLUMNS = [
     "within_5pct",
     "verdict",
 ]
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,7 +36,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--format", choices=("table", "json", "markdown"), default="table")
     p.add_argument(
-        "--iterations", type=_positive_int, default=None, help="measured rounds (default 7)"
+        "--iterations", type=positive_int, default=None, help="measured rounds (default 7)"
     )
     p.add_argument("--cache", choices=tuple(_STATES), default="both", help="cache state(s)")
     p.set_defaults(run=run)

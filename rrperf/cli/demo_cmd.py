@@ -12,21 +12,11 @@ from __future__ import annotations
 import argparse
 import math
 
-from rrperf.cli._util import format_table, project_config
+from rrperf.cli._util import format_table, positive_int, project_config
 
 #: The four built-in scenarios the demo measures.
 DEMO_SCENARIOS: tuple[str, ...] = ("small", "medium", "large", "polymorphic_heavy")
 DEMO_TITLE = "rrperf demo: legacy generator vs staged pipeline"
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text!r}")
-    return value
 
 
 def _ms(seconds: float) -> str:
@@ -47,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--out", default="reports", help="output folder (default: reports)")
     p.add_argument(
-        "--iterations", type=_positive, default=20,
+        "--iterations", type=positive_int, default=20,
         help="measured iterations per variant (default 20, after 1 warm-up)",
     )
     p.add_argument(

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import difflib
 import hashlib
 import json
 import logging
@@ -46,17 +45,15 @@ import cachetools
 import diskcache
 from diskcache.core import MODE_PICKLE
 
-from rrperf import __version__
+from rrperf._util import did_you_mean, is_number
+from rrperf.engine.categories import CATEGORIES
 from rrperf.errors import CacheError, ConfigError, FallbackWarning
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "CATEGORIES",
-    "DEFAULT_MEMORY_SIZE",
-    "DEFAULT_TTL_S",
-    "GENERATOR_VERSION",
+    "DEFAULT_VERSION",
     "MISS",
     "JSONText",
     "REPORT_COLUMNS",
@@ -101,32 +98,11 @@ class JSONText(str):
 
     __slots__ = ()
 
-#: Part of every key: a new generator version never reads an older version's entries.
-GENERATOR_VERSION = f"rrperf-{__version__}"
-
 # Format of the key payload; bump when the canonical form changes.
 _KEY_FORMAT = 1
+#: The ``version`` part of keys when none is given (:class:`CacheConfig`, :func:`cache_key`).
+DEFAULT_VERSION = "1"
 
-CATEGORIES: tuple[str, ...] = (
-    "schema_introspection",
-    "template_render",
-    "type_mapping",
-    "relationships",
-)
-DEFAULT_TTL_S: Mapping[str, float] = {
-    "schema_introspection": 7200.0,
-    "template_render": 3600.0,
-    "type_mapping": 14400.0,
-    "relationships": 3600.0,
-}
-# Entries per category: one schema per source; templates, mappings and relationships scale
-# with tables x files (coursemology: 176 tables x 3 files).
-DEFAULT_MEMORY_SIZE: Mapping[str, int] = {
-    "schema_introspection": 16,
-    "template_render": 4096,
-    "type_mapping": 4096,
-    "relationships": 2048,
-}
 TIERS: tuple[str, ...] = ("memory", "disk")
 
 #: Columns of :meth:`CacheOptimizer.cache_efficiency_report`, in order.
@@ -220,7 +196,7 @@ def _canonical(obj: Any) -> Any:
     )
 
 
-def cache_key(category: str, *parts: Any, version: str = GENERATOR_VERSION) -> str:
+def cache_key(category: str, *parts: Any, version: str = DEFAULT_VERSION) -> str:
     """The content fingerprint that keys a cached value.
 
     The key is the sha256 hex digest of the compact, key-sorted JSON of
@@ -239,7 +215,8 @@ def cache_key(category: str, *parts: Any, version: str = GENERATOR_VERSION) -> s
     *parts
         What the value depends on.
     version : str
-        The generator version; a new version never reads older entries.
+        The version of whatever computes the values (default :data:`DEFAULT_VERSION`); a
+        new version never reads older entries.
 
     Returns
     -------
@@ -261,25 +238,6 @@ def cache_key(category: str, *parts: Any, version: str = GENERATOR_VERSION) -> s
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def _source_part(source: Any) -> Any:
-    """A path given as str or path-like becomes its file; any other str is a fingerprint."""
-    if isinstance(source, str) and os.path.isfile(source):
-        return Path(source)
-    return source
-
-
-# --- configuration -------------------------------------------------------------------------------
-
-
-def _did_you_mean(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 @dataclass(frozen=True)
 class CacheConfig:
     """Configuration of a :class:`CacheOptimizer` (immutable, validated).
@@ -291,10 +249,10 @@ class CacheConfig:
         directory when the optimizer is created).
     memory_size : int or mapping of str to int
         Entries kept in memory per category; an int applies to every category, a mapping
-        overrides the defaults (:data:`DEFAULT_MEMORY_SIZE`) per category. 0 turns the memory
-        tier off for that category.
+        overrides the registered defaults (:data:`rrperf.engine.categories.CATEGORIES`). 0
+        turns the memory tier off for that category.
     ttl : float or mapping of str to float
-        Time to live in seconds per category (defaults :data:`DEFAULT_TTL_S`); an int or
+        Time to live in seconds per category (registered defaults); an int or
         float applies to every category.
     disk_categories : iterable of str or None
         Categories that also use the disk tier (None: every category).
@@ -303,7 +261,8 @@ class CacheConfig:
     ttl_multiplier : float
         Multiplies every TTL (a strategy's knob).
     version : str
-        Generator version mixed into every key.
+        Mixed into every key made from key parts (:meth:`CacheOptimizer.get_or_compute`):
+        bump it when the values' meaning changes.
 
     New categories are added by naming them in both ``memory_size`` and ``ttl``.
 
@@ -314,23 +273,25 @@ class CacheConfig:
     """
 
     directory: str | os.PathLike[str] = ".rrperf/cache"
-    memory_size: Any = field(default_factory=lambda: dict(DEFAULT_MEMORY_SIZE))
-    ttl: Any = field(default_factory=lambda: dict(DEFAULT_TTL_S))
+    memory_size: Any = field(default_factory=dict)
+    ttl: Any = field(default_factory=dict)
     disk_categories: Any = None
     enabled_categories: Any = None
     ttl_multiplier: float = 1.0
-    version: str = GENERATOR_VERSION
+    version: str = DEFAULT_VERSION
 
     def __post_init__(self) -> None:
         if not isinstance(self.directory, str | os.PathLike) or not os.fspath(self.directory):
             raise ConfigError(f"directory must be a non-empty path, got {self.directory!r}")
-        memory = self._per_category("memory_size", self.memory_size, DEFAULT_MEMORY_SIZE)
-        ttl = self._per_category("ttl", self.ttl, DEFAULT_TTL_S)
+        memory = self._per_category(
+            "memory_size", self.memory_size, {n: c.memory_size for n, c in CATEGORIES.items()}
+        )
+        ttl = self._per_category("ttl", self.ttl, {n: c.ttl_s for n, c in CATEGORIES.items()})
         extra = set(memory) ^ set(ttl)
         if extra:
             name = sorted(extra)[0]
             raise ConfigError(
-                f"unknown cache category {name!r}{_did_you_mean(name, CATEGORIES)}; "
+                f"unknown cache category {name!r}{did_you_mean(name, CATEGORIES)}; "
                 f"a new category needs both a memory_size and a ttl"
             )
         for cat, size in memory.items():
@@ -339,9 +300,9 @@ class CacheConfig:
                     f"memory_size[{cat!r}] must be an integer >= 0, got {size!r}"
                 )
         for cat, seconds in ttl.items():
-            if not _number(seconds) or seconds < 0:
+            if not is_number(seconds) or seconds < 0:
                 raise ConfigError(f"ttl[{cat!r}] must be a number of seconds >= 0, got {seconds!r}")
-        if not _number(self.ttl_multiplier) or not self.ttl_multiplier > 0:
+        if not is_number(self.ttl_multiplier) or not self.ttl_multiplier > 0:
             raise ConfigError(f"ttl_multiplier must be a number > 0, got {self.ttl_multiplier!r}")
         if not isinstance(self.version, str) or not self.version:
             raise ConfigError(f"version must be a non-empty string, got {self.version!r}")
@@ -354,7 +315,7 @@ class CacheConfig:
 
     @staticmethod
     def _per_category(name: str, value: Any, defaults: Mapping[str, Any]) -> dict[str, Any]:
-        if _number(value):
+        if is_number(value):
             return dict.fromkeys(defaults, value)
         if not isinstance(value, Mapping):
             raise ConfigError(
@@ -372,7 +333,7 @@ class CacheConfig:
         for cat in sorted(chosen):
             if cat not in known:
                 raise ConfigError(
-                    f"{name}: unknown cache category {cat!r}{_did_you_mean(cat, known)}; "
+                    f"{name}: unknown cache category {cat!r}{did_you_mean(cat, known)}; "
                     f"known: {', '.join(sorted(known))}"
                 )
         return chosen
@@ -506,70 +467,27 @@ class CacheStats:
 
 
 class _MemoryTier(cachetools.TTLCache):  # type: ignore[type-arg]
-    """TTLCache counting expirations and capacity evictions, with a fast read path.
+    """TTLCache counting expirations and capacity evictions.
 
     ``TTLCache.__setitem__`` and ``popitem`` call ``self.expire``, so overriding it sees every
-    expiry; ``popitem`` is only called to make room, so it counts evictions.
-
-    Values are the cache's entry lists ``[value, bytes, expires_at, used_at]``; ``entries``
-    maps each live key to its list. :meth:`peek` reads through that dict and the TTL clock
-    instead of ``TTLCache.__getitem__`` (0.73 of the 1.6 us of a hit here, 2026-11-26), and
-    moves the key to the recent end of the LRU order at most once per
-    :data:`_RECENCY_INTERVAL_S` (memcached bumps an item at most once a minute for the same
-    reason): eviction is LRU at that granularity. Expiry is exact: the same clock and the same
-    expiry instant as ``TTLCache``.
+    expiry; ``popitem`` is only called to make room, so it counts evictions (both methods as
+    cachetools documents them). Values are the cache's entry lists ``[value, bytes]``.
     """
 
     def __init__(self, maxsize: int, ttl: float, timer: Callable[[], float]) -> None:
         super().__init__(maxsize, ttl, timer=timer)
         self.expirations = 0
         self.evictions = 0
-        self.clock = timer
-        self.entries: dict[Any, list[Any]] = {}
-
-    def __setitem__(self, key: Any, entry: list[Any]) -> None:
-        with self.timer as now:  # the nested timer: TTLCache computes its expiry from `now`
-            super().__setitem__(key, entry)
-        entry[2:] = (now + self.ttl, now)
-        self.entries[key] = entry
-
-    def peek(self, key: Any) -> Any:
-        """The entry list of ``key`` if present and not expired, else None (caller locks)."""
-        entry = self.entries.get(key)
-        if entry is None:
-            return None
-        now = self.clock()
-        if not now < entry[2]:
-            return None
-        if now - entry[3] >= _RECENCY_INTERVAL_S:
-            entry[3] = now
-            super().__getitem__(key)  # TTLCache moves it to the recent end
-        return entry
-
-    def __delitem__(self, key: Any) -> None:
-        super().__delitem__(key)
-        self.entries.pop(key, None)
 
     def expire(self, time: float | None = None) -> Any:
         expired = super().expire(time)
         self.expirations += len(expired)
-        for key, _ in expired:
-            self.entries.pop(key, None)
         return expired
 
     def popitem(self) -> Any:
         item = super().popitem()
         self.evictions += 1
-        self.entries.pop(item[0], None)
         return item
-
-    def clear(self) -> None:
-        super().clear()
-        self.entries.clear()
-
-
-# How often a hit may move its key to the recent end of the memory tier's LRU order.
-_RECENCY_INTERVAL_S = 1.0
 
 
 class _UnsafeEntryError(Exception):
@@ -906,7 +824,7 @@ class CacheOptimizer:
     def _check_category(self, category: str) -> None:
         if category not in self._locks:
             raise ConfigError(
-                f"unknown cache category {category!r}{_did_you_mean(category, self._locks)}; "
+                f"unknown cache category {category!r}{did_you_mean(category, self._locks)}; "
                 f"known: {', '.join(self.config.categories)}"
             )
 
@@ -981,20 +899,20 @@ class CacheOptimizer:
         if fast is not None and not force_refresh:
             memory, lock, counters = fast
             with lock:
-                # _MemoryTier.peek and _Counters.hit, inlined: this is the hot path. No
-                # expire() here: expired entries are counted on the next store or stats().
-                entry = memory.entries.get(key)
-                if entry is not None:
-                    now = memory.clock()
-                    if now < entry[2]:
-                        if now - entry[3] >= _RECENCY_INTERVAL_S:
-                            memory.peek(key)  # moves it in the LRU order
-                        ns = time.perf_counter_ns() - start
-                        counters.requests += 1
-                        counters.hits += 1
-                        counters.hit_ns += ns
-                        counters.hit_samples.append(ns)
-                        return entry[0]
+                # _Counters.hit, inlined: this is the hot path. No expire() here: expired
+                # entries (a KeyError here) are counted on the next store or stats().
+                # Indexing checks the key once; get() would check it twice (0.7 us).
+                try:
+                    entry = memory[key]
+                except KeyError:
+                    pass
+                else:
+                    ns = time.perf_counter_ns() - start
+                    counters.requests += 1
+                    counters.hits += 1
+                    counters.hit_ns += ns
+                    counters.hit_samples.append(ns)
+                    return entry[0]
         elif category not in self.config.enabled_categories:
             self._check_category(category)
             return compute()
@@ -1069,8 +987,11 @@ class CacheOptimizer:
         lock = self._locks[category]
         if memory is not None:
             with lock:
-                entry = memory.peek(key)
-                if entry is not None:
+                try:
+                    entry = memory[key]
+                except KeyError:
+                    pass
+                else:
                     self._counters[(category, "memory")].hit(time.perf_counter_ns() - start)
                     return entry[0]
         use_disk = category in self.config.disk_categories and self.disk_disabled_reason is None
@@ -1255,163 +1176,7 @@ class CacheOptimizer:
         with self._locks[category]:
             memory.expire()  # count expiries here, not inside __setitem__
             # a list: _memory_bytes fills in a size later; the tier adds expiry and last use
-            memory[key] = [value, nbytes, 0.0, 0.0]
-
-    # --- category helpers -----------------------------------------------------------------------
-
-    def cached_schema_introspection(
-        self,
-        source: Any,
-        compute: Callable[[], Any],
-        force_refresh: bool = False,
-        *,
-        encode: Callable[[Any], Any] | None = None,
-        decode: Callable[[Any], Any] | None = None,
-    ) -> Any:
-        """Cache a schema read from ``source``.
-
-        Parameters
-        ----------
-        source : path-like or str
-            The schema file (keyed by its bytes), or a precomputed fingerprint string (for a
-            database, the caller's own content fingerprint).
-        compute : callable
-            Reads the schema.
-        force_refresh : bool
-            Recompute and overwrite.
-        encode, decode : callable or None
-            To and from JSON data for the disk tier (``Schema.to_dict``/``Schema.from_dict``).
-
-        Returns
-        -------
-        object
-
-        Raises
-        ------
-        CacheError
-            As :meth:`get_or_compute`.
-        """
-        return self.get_or_compute(
-            "schema_introspection", (_source_part(source),), compute,
-            force_refresh=force_refresh, encode=encode, decode=decode,
-        )
-
-    def cached_template_render(
-        self,
-        template_path: Any,
-        context: Any,
-        compute: Callable[[], Any],
-        force_refresh: bool = False,
-        *,
-        encode: Callable[[Any], Any] | None = None,
-        decode: Callable[[Any], Any] | None = None,
-    ) -> Any:
-        """Cache a rendered template, keyed by the template's bytes and the context.
-
-        Parameters
-        ----------
-        template_path : path-like or str
-            The template file, or its precomputed fingerprint.
-        context : object
-            The render context (any :func:`cache_key` part).
-        compute : callable
-            Renders.
-        force_refresh : bool
-            Recompute and overwrite.
-        encode, decode : callable or None
-            As :meth:`get_or_compute`.
-
-        Returns
-        -------
-        object
-
-        Raises
-        ------
-        CacheError
-            As :meth:`get_or_compute`.
-        """
-        return self.get_or_compute(
-            "template_render", (_source_part(template_path), context), compute,
-            force_refresh=force_refresh, encode=encode, decode=decode,
-        )
-
-    def cached_type_mapping(
-        self,
-        rails_type: str,
-        column_info: Any,
-        compute: Callable[[], Any],
-        force_refresh: bool = False,
-        *,
-        encode: Callable[[Any], Any] | None = None,
-        decode: Callable[[Any], Any] | None = None,
-    ) -> Any:
-        """Cache the mapping of a Rails column type (with its options) to TypeScript.
-
-        Parameters
-        ----------
-        rails_type : str
-            The Rails type (``"string"``).
-        column_info : object
-            What else the mapping depends on (a Column, a mapping of options...).
-        compute : callable
-            Maps.
-        force_refresh : bool
-            Recompute and overwrite.
-        encode, decode : callable or None
-            As :meth:`get_or_compute`.
-
-        Returns
-        -------
-        object
-
-        Raises
-        ------
-        CacheError
-            As :meth:`get_or_compute`.
-        """
-        return self.get_or_compute(
-            "type_mapping", (rails_type, column_info), compute,
-            force_refresh=force_refresh, encode=encode, decode=decode,
-        )
-
-    def cached_relationships(
-        self,
-        table: str,
-        schema: Any,
-        compute: Callable[[], Any],
-        force_refresh: bool = False,
-        *,
-        encode: Callable[[Any], Any] | None = None,
-        decode: Callable[[Any], Any] | None = None,
-    ) -> Any:
-        """Cache a table's relationships, keyed by the table and the schema's fingerprint.
-
-        Parameters
-        ----------
-        table : str
-            Table name.
-        schema : object
-            An object with ``fingerprint()`` (a Schema), a schema file, or a fingerprint str.
-        compute : callable
-            Infers the relationships.
-        force_refresh : bool
-            Recompute and overwrite.
-        encode, decode : callable or None
-            As :meth:`get_or_compute`.
-
-        Returns
-        -------
-        object
-
-        Raises
-        ------
-        CacheError
-            As :meth:`get_or_compute`.
-        """
-        return self.get_or_compute(
-            "relationships", (table, _source_part(schema)), compute,
-            force_refresh=force_refresh, encode=encode, decode=decode,
-        )
+            memory[key] = [value, nbytes]
 
     # --- maintenance ----------------------------------------------------------------------------
 

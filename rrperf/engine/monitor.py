@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import difflib
 import json
 import logging
 import math
@@ -42,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rrperf._util import did_you_mean
 from rrperf.errors import BenchmarkError, ConfigError
 
 if TYPE_CHECKING:
@@ -100,15 +100,10 @@ ALERT_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _did_you_mean(name: str, known: Mapping[str, Any]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def _check_threshold(name: str, value: Any) -> float | None:
     if name not in ALERT_METRICS:
         raise ConfigError(
-            f"unknown alert threshold {name!r}{_did_you_mean(name, ALERT_METRICS)}; "
+            f"unknown alert threshold {name!r}{did_you_mean(name, ALERT_METRICS)}; "
             f"known: {', '.join(ALERT_METRICS)}"
         )
     if value is None:

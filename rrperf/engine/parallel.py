@@ -42,6 +42,7 @@ from concurrent.futures import TimeoutError as FuturesTimeoutError
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from rrperf._util import usable_cpus
 from rrperf.engine.stages import Pipeline, Stage
 from rrperf.errors import ConfigError, FallbackWarning, StageError, StageTimeout
 
@@ -96,13 +97,6 @@ def fork_available() -> bool:
     import sys
 
     return sys.platform.startswith("linux") and hasattr(os, "fork")
-
-
-def _default_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -200,7 +194,7 @@ class ExecutorConfig:
             from rrperf.engine.dask_backend import cluster_threads
 
             return cluster_threads()
-        return self.max_workers if self.max_workers is not None else _default_workers()
+        return self.max_workers if self.max_workers is not None else usable_cpus()
 
 
 

@@ -58,6 +58,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from rrperf._util import usable_cpus
+from rrperf.engine.categories import CATEGORIES
 from rrperf.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -81,27 +83,14 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: The cache categories of :mod:`rrperf.engine.cache` (kept here so that importing this module
-#: does not import diskcache).
-ALL_CATEGORIES: frozenset[str] = frozenset(
-    {"schema_introspection", "template_render", "type_mapping", "relationships"}
-)
-#: The disk tier of "standard caching": parsed schemas only.
-STANDARD_DISK: frozenset[str] = frozenset({"schema_introspection"})
+#: The registered cache categories (:mod:`rrperf.engine.categories`; the generator's four).
+ALL_CATEGORIES: frozenset[str] = frozenset(CATEGORIES)
+#: The disk tier of "standard caching": the categories registered as ``standard_disk``.
+STANDARD_DISK: frozenset[str] = frozenset(n for n, c in CATEGORIES.items() if c.standard_disk)
 #: Where contexts keep their disk tier when no ``cache_dir`` is given (relative to the working
 #: directory at the time the context is made).
 DEFAULT_CACHE_DIR = ".rrperf/cache"
 BACKENDS: tuple[str, ...] = ("serial", "thread", "process", "dask")  # dask: issue 13
-
-# Memory-tier entries per category for strategy contexts: one entry per table for the
-# per-table categories, sized for schemas of tens of thousands of tables (the engine's own
-# defaults are sized for a few hundred).
-_CONTEXT_MEMORY_SIZE: Mapping[str, int] = {
-    "schema_introspection": 16,
-    "template_render": 65_536,
-    "type_mapping": 65_536,
-    "relationships": 65_536,
-}
 
 
 def state_dir_for(cache_dir: str | os.PathLike[str] | None) -> Path:
@@ -111,13 +100,6 @@ def state_dir_for(cache_dir: str | os.PathLike[str] | None) -> Path:
 
 def _cache_root(cache_dir: str | os.PathLike[str] | None) -> Path:
     return Path(cache_dir if cache_dir is not None else DEFAULT_CACHE_DIR).expanduser().absolute()
-
-
-def _usable_cpus() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def _categories(name: str, value: Any) -> frozenset[str]:
@@ -226,7 +208,7 @@ class Strategy:
         """The worker count: 1 for the serial backend, else ``workers`` or every usable CPU."""
         if self.backend == "serial":
             return 1
-        return self.workers if self.workers is not None else _usable_cpus()
+        return self.workers if self.workers is not None else usable_cpus()
 
     @property
     def keeps_manifest(self) -> bool:
@@ -266,7 +248,7 @@ class Strategy:
         return ExecutionContext(self, cache_dir=cache_dir, monitor=monitor, config=config)
 
 
-_CPUS = _usable_cpus()
+_CPUS = usable_cpus()
 
 #: The built-in strategies by name (an explicit, read-only mapping).
 STRATEGIES: Mapping[str, Strategy] = MappingProxyType(
@@ -459,9 +441,9 @@ class ExecutionContext:
                 CacheConfig(
                     directory=self.cache_dir,
                     memory_size={
-                        cat: (default if size is None else int(size))
-                        if cat in s.cache_memory else 0
-                        for cat, default in _CONTEXT_MEMORY_SIZE.items()
+                        name: (cat.context_memory_size if size is None else int(size))
+                        if name in s.cache_memory else 0
+                        for name, cat in CATEGORIES.items()
                     },
                     disk_categories=s.cache_disk,
                     enabled_categories=enabled,

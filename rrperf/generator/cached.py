@@ -56,6 +56,7 @@ import json
 import logging
 import os
 import pickle
+import sys
 import tempfile
 import threading
 import time
@@ -65,7 +66,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rrperf import __version__
 from rrperf.errors import ConfigError, GenerationError, RrperfError, StageError
 from rrperf.generator.analyze import (
     Property,
@@ -114,6 +114,7 @@ __all__ = [
     "key_base",
     "pack_context",
     "plan_batches",
+    "REMOTE_RENDER_BACKENDS",
     "render_write_batch",
     "run_with_context",
     "schema_cache_key",
@@ -121,6 +122,7 @@ __all__ = [
     "table_keys",
     "templates_fingerprint",
     "unpack_context",
+    "write_rendered",
 ]
 
 logger = logging.getLogger(__name__)
@@ -128,9 +130,8 @@ logger = logging.getLogger(__name__)
 #: A rendered file: relative path, text, sha256 hex of its UTF-8 bytes.
 RenderedFile = tuple[str, str, str]
 
-#: :data:`rrperf.engine.cache.GENERATOR_VERSION` (a test checks), spelt here so that a run
-#: without caches (``auto``, ``minimal``) does not import diskcache and sqlite3 for its keys.
-GENERATOR_VERSION = f"rrperf-{__version__}"
+#: Executor backends whose workers render only (this process writes: issue 13).
+REMOTE_RENDER_BACKENDS: tuple[str, ...] = ("dask",)
 # Bump when the layout of cached values or of the keys below changes.
 _FORMAT = "cached-generator-1"
 # Modules whose code shapes the generated text (their bytes are part of every render key).
@@ -182,9 +183,9 @@ def templates_fingerprint() -> str:
     GenerationError
         If the template folder cannot be read.
     """
-    from rrperf.generator import render
+    from rrperf.generator.render import _TEMPLATES
 
-    folder = Path(render._TEMPLATES)
+    folder = Path(_TEMPLATES)
     h = hashlib.sha256()
     try:
         for path in sorted(folder.iterdir()):
@@ -639,12 +640,16 @@ def render_write_batch(
     force: bool,
     dry_run: bool,
     with_stats: bool,
+    write: bool = True,
 ) -> BatchOutcome:
     """Render ``tables`` and write their files if changed (the task of a pool worker).
 
     ``packed`` is :func:`pack_context` of the part of the analysis these tables need, or
     ``packed_at`` = ``(path, offset, length)`` where its pickle lies in a file this process
-    family wrote (:func:`_write_packs`).
+    family wrote (:func:`_write_packs`). ``write=False`` renders only: a worker of a
+    :data:`REMOTE_RENDER_BACKENDS` backend may run on a host whose disk is not the output
+    folder's, so this process writes the batch as it arrives (:func:`write_rendered`), while
+    the workers render the next ones; the output is byte for byte that of a local run.
 
     Returns
     -------
@@ -666,6 +671,8 @@ def render_write_batch(
         rendered.append((name, out))
         for rel, text, _ in out:
             files[rel] = text
+    if not write:
+        return BatchOutcome(tuple(rendered), (), (), ())
     return write_batch_files(
         tuple(rendered), files, out_dir, force=force, dry_run=dry_run, with_stats=with_stats
     )
@@ -683,7 +690,7 @@ def write_batch_files(
     """Write a batch's ``files`` and return its outcome: the paths written and left unchanged
     and (with ``with_stats``) ``(rel, size, mtime_ns, ctime_ns, inode)`` of each, for the
     output manifest. Used where the batch was rendered: a pool worker, or this process for
-    batches rendered remotely (:mod:`rrperf.generator.remote`)."""
+    batches rendered remotely (:func:`write_rendered`)."""
     report = write_if_changed(out_dir, files, force=force, dry_run=dry_run)
     stats = []
     if with_stats and not dry_run:
@@ -694,6 +701,17 @@ def write_batch_files(
                 continue
             stats.append((rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
     return BatchOutcome(rendered, report.written, report.unchanged, tuple(stats))
+
+
+def write_rendered(
+    outcome: BatchOutcome, out_dir: str, *, force: bool, dry_run: bool, with_stats: bool
+) -> BatchOutcome:
+    """Write a batch a worker only rendered (``write=False``) here; return it as a pool
+    worker would have."""
+    files = {rel: text for _, rendered in outcome.rendered for rel, text, _ in rendered}
+    return write_batch_files(
+        outcome.rendered, files, out_dir, force=force, dry_run=dry_run, with_stats=with_stats
+    )
 
 
 _GROUPS = ("belongs_to", "polymorphic", "has_many", "has_one", "through")
@@ -898,7 +916,17 @@ def _gc_paused() -> Iterator[None]:
     ~0.5 s (2026-11-26). Nothing a run builds is cyclic (rendering 300 tables with the
     collector off leaves 0 unreachable objects; a test checks a whole run), so reference
     counting frees it all; a cycle made while paused is collected after.
+
+    The switch is process-wide, so a run pauses it only on the main thread of a process that
+    is not an IPython kernel (the CLI, a script, the benchmark runner): a notebook kernel's
+    other threads keep running during a cell, and a run on another thread may have
+    neighbours; there the collector runs as usual. Under load on 2 cores (2026-12-02) the
+    collector took 8-52 ms in 50 collections of a cold coursemology run and 119-188 ms in
+    218 collections of a cold synthetic:2000 run (default strategy, 5 runs each).
     """
+    if threading.current_thread() is not threading.main_thread() or "ipykernel" in sys.modules:
+        yield
+        return
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -991,11 +1019,23 @@ def _load(source: Any, lookup: _Lookup, config: Any = None) -> tuple[Schema, str
     return schema, token, store
 
 
+@functools.cache
+def generator_version() -> str:
+    """Part of every cache key: a new generator version never reads an older version's
+    entries (read on first use: a run without caches does not import importlib.metadata)."""
+    from rrperf._version import __version__
+
+    return f"rrperf-{__version__}"
+
+
 def schema_cache_key(token: str) -> str:
     """The ``schema_introspection`` key of a loaded schema (and the warnings loading issued)."""
     from rrperf.engine.cache import cache_key
 
-    return cache_key("schema_introspection", "load_schema", SCHEMA_FORMAT, "warnings", token)
+    return cache_key(
+        "schema_introspection", "load_schema", SCHEMA_FORMAT, "warnings", token,
+        version=generator_version(),
+    )
 
 
 def _encode_loaded(
@@ -1044,7 +1084,7 @@ def _plan(
 def key_base() -> str:
     """What every content key starts with: generator version, code and templates (the
     ``base`` of :func:`table_keys`)."""
-    return f"{GENERATOR_VERSION}\0{code_fingerprint()}\0{templates_fingerprint()}"
+    return f"{generator_version()}\0{code_fingerprint()}\0{templates_fingerprint()}"
 
 
 def _as_names(names: Iterable[str] | None) -> tuple[str, ...] | None:
@@ -1511,7 +1551,7 @@ def _render_here(
 
 def _sub_key(kind: str, part: str) -> str:
     return hashlib.sha256(
-        f"{GENERATOR_VERSION}\0{code_fingerprint()}\0{kind}\0{part}".encode()
+        f"{generator_version()}\0{code_fingerprint()}\0{kind}\0{part}".encode()
     ).hexdigest()
 
 
@@ -1577,15 +1617,12 @@ def _run_pool(
             raise GenerationError(f"cannot create output folder {out_dir}: {err}") from err
     packs = [_pack_batch(plan, batch) for batch in batches]
     packs_file = None
-    # --- issue 13 (cluster) hook: on the dask backend the workers render only and this
-    # process writes each batch as it comes back (rrperf.generator.remote).
-    from rrperf.generator import remote
-
-    remote_render = executor.backend in remote.REMOTE_RENDER_BACKENDS
-    # --- end of the issue 13 hook
+    # issue 13: on the dask backend the workers render only and this process writes each
+    # batch as it comes back
+    remote_render = executor.backend in REMOTE_RENDER_BACKENDS
     if executor.backend == "process":
         packs_file, where = _write_packs(packs)
-    stages = remote.render_stages(batches, packs) if remote_render else [
+    stages = [
         Stage(
             f"batch:{i}",
             render_write_batch,
@@ -1596,6 +1633,7 @@ def _run_pool(
                 "force": force,
                 "dry_run": dry_run,
                 "with_stats": manifest is not None,
+                "write": not remote_render,
             },
         )
         for i, batch in enumerate(batches)
@@ -1606,7 +1644,7 @@ def _run_pool(
     def arrived(name: str, outcome: BatchOutcome) -> None:
         store(outcome)
         if remote_render:
-            wrote[name] = remote.write_batch(
+            wrote[name] = write_rendered(
                 outcome, out_dir, force=force, dry_run=dry_run, with_stats=manifest is not None
             )
 
@@ -1614,7 +1652,7 @@ def _run_pool(
         results = executor.execute_parallel(stages, on_result=arrived)
         if remote_render:  # issue 13: every batch written here (as it arrived, normally)
             results = {
-                n: wrote.get(n) or remote.write_batch(
+                n: wrote.get(n) or write_rendered(
                     o, out_dir, force=force, dry_run=dry_run, with_stats=manifest is not None
                 )
                 for n, o in results.items()

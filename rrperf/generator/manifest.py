@@ -180,18 +180,18 @@ def save_manifest(state_dir: Path, real_out: str, manifest: OutputManifest) -> N
 
 @functools.cache
 def code_state() -> str:
-    """A fingerprint of the package version and every file that shapes the output.
+    """A fingerprint of every file that shapes the output.
 
     Every ``.py`` file of :mod:`rrperf.generator` and :mod:`rrperf.schema` (the parser and the
     association inference shape the output as much as the templates do), every template and
     every runtime file, each by name, size and ``mtime_ns`` (as CPython validates a ``.pyc``
-    against its source): an edited or reinstalled file changes it. Computed once per process.
+    against its source): an edited or reinstalled file changes it (a new version installed
+    rewrites them; the version itself shapes no output, and reading it from the package
+    metadata would cost a warm command ~10-50 ms). Computed once per process.
     """
-    from rrperf import __version__
-
     here = os.path.dirname(os.path.abspath(__file__))
     schema = os.path.join(os.path.dirname(here), "schema")
-    parts = [MANIFEST_FORMAT, __version__]
+    parts = [MANIFEST_FORMAT]
     for folder, only_py in (
         (here, True),
         (os.path.join(here, "templates"), False),

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rrperf._util import is_number
 from rrperf.errors import ConfigError, RrperfError
 from rrperf.generator.cached import POOL_MIN_TABLES
 from rrperf.optimize.workload import (
@@ -93,7 +94,7 @@ def _is_bool(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return is_number(value) and math.isfinite(value)
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from rrperf._util import is_number, usable_cpus
 from rrperf.errors import ConfigError, SchemaWarning
 
 if TYPE_CHECKING:
@@ -156,10 +157,6 @@ class StrategyLike(Protocol):
     @property
     def batch_size(self) -> int | None: ...
     def resolved_workers(self) -> int: ...
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -224,13 +221,13 @@ class WorkloadProfile:
         for f in dataclasses.fields(self):
             if f.name.endswith("_s") and f.name != "stage_s":
                 value = getattr(self, f.name)
-                if not _number(value) or not value >= 0 or math.isinf(value):
+                if not is_number(value) or not value >= 0 or math.isinf(value):
                     raise ConfigError(
                         f"{f.name} must be a finite number of seconds >= 0, got {value!r}"
                     )
         for name in ("load_avg", "memory_available_mb"):
             value = getattr(self, name)
-            if not _number(value) or not value >= 0:
+            if not is_number(value) or not value >= 0:
                 raise ConfigError(f"{name} must be a number >= 0, got {value!r}")
         if not isinstance(self.stage_s, Mapping) or set(self.stage_s) != set(STEP_KINDS):
             got = sorted(self.stage_s) if isinstance(self.stage_s, Mapping) else self.stage_s
@@ -238,7 +235,7 @@ class WorkloadProfile:
                 f"stage_s must map exactly {', '.join(STEP_KINDS)} to seconds, got {got!r}"
             )
         for kind, value in self.stage_s.items():
-            if not _number(value) or not value >= 0:
+            if not is_number(value) or not value >= 0:
                 raise ConfigError(
                     f"stage_s[{kind!r}] must be a number of seconds >= 0, got {value!r}"
                 )
@@ -639,13 +636,6 @@ def probe_pool(
         return startup, dispatch
 
 
-def _usable_cpus() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def _sample(names: tuple[str, ...], k: int) -> tuple[str, ...]:
     """Up to ``k`` evenly spaced names (deterministic)."""
     n = len(names)
@@ -816,7 +806,7 @@ def profile_workload(
 
     monitor_s, _ = _timed(_session, clock, repeats)
 
-    cpus = _usable_cpus()
+    cpus = usable_cpus()
     n_workers = workers if workers is not None else cpus
     pool_startup_s, dispatch_s = probe_pool("process", n_workers)
     _, thread_dispatch_s = probe_pool("thread", n_workers)

@@ -12,8 +12,9 @@ papermill nor ipywidgets::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rrperf._util import lazy_exports
 
 __all__ = [
     "ControlPanel",
@@ -81,14 +82,4 @@ if TYPE_CHECKING:
     from rrperf.report.widgets import ControlPanel, StrategyTuner
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'rrperf.report' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

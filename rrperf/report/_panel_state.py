@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from rrperf.engine.strategies import DEFAULT_STRATEGY, get_strategy, strategy_names
 from rrperf.errors import ConfigError, RrperfError
 
 if TYPE_CHECKING:
@@ -92,17 +93,6 @@ def one_line(err: BaseException) -> str:
 # --- strategies ---------------------------------------------------------------------------------
 
 
-def _strategies_module() -> Any:
-    try:
-        import rrperf.engine.strategies as strategies
-    except ImportError as err:
-        raise ConfigError(
-            "tuning workers or cache TTLs needs the pipeline strategies "
-            "(rrperf.engine.strategies), which this installation does not provide"
-        ) from err
-    return strategies
-
-
 def customize_strategy(
     name: str | Strategy, *, workers: int | None = None, ttl_multiplier: float | None = None
 ) -> Strategy:
@@ -144,7 +134,7 @@ def customize_strategy(
         or not ttl_multiplier > 0
     ):
         raise ConfigError(f"ttl_multiplier must be a number > 0 or None, got {ttl_multiplier!r}")
-    base: Strategy = _strategies_module().get_strategy(name)
+    base = get_strategy(name)
     changes: dict[str, Any] = {}
     if workers is not None:
         changes["workers"] = workers
@@ -287,10 +277,8 @@ class BenchController:
 
     @staticmethod
     def strategy_names() -> tuple[str, ...]:
-        """Strategies this installation offers (empty without :mod:`rrperf.engine.strategies`)."""
-        from rrperf.bench.systems import available_strategies
-
-        return available_strategies()
+        """The registered strategies (:func:`rrperf.engine.strategies.strategy_names`)."""
+        return strategy_names()
 
     @staticmethod
     def scenario_names() -> list[str]:
@@ -610,7 +598,7 @@ class TunerController:
             "running", None, [], 0, 0)
         panel = PanelState()
         try:
-            strategy = state.strategy or _default_strategy()
+            strategy = state.strategy or DEFAULT_STRATEGY
             if isinstance(state.ttl_multiplier, bool) or not isinstance(
                 state.ttl_multiplier, int | float
             ):
@@ -655,15 +643,6 @@ class TunerController:
         state.trials.append(trial)
         state.status = "done"
         return trial
-
-
-def _default_strategy() -> str:
-    from rrperf.bench.systems import default_strategy
-
-    name = default_strategy()
-    if not name:
-        _strategies_module()  # raises the ConfigError explaining strategies are missing
-    return name
 
 
 def trials_chart(trials: pd.DataFrame, *, ax: Axes | None = None) -> Axes:

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import difflib
 import logging
 import os
 import re
@@ -50,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from rrperf import atomic
+from rrperf._util import did_you_mean
 from rrperf.errors import ConfigError, ReportError
 from rrperf.report.display import (  # re-exported
     ReportTable,
@@ -343,10 +343,8 @@ def resolve_notebook(notebook: str | os.PathLike[str]) -> Path:
         if shipped.is_file():
             return shipped
     names = available_notebooks()
-    hint = difflib.get_close_matches(name, names, n=1)
     raise ReportError(
-        f"no notebook {text!r}"
-        + (f" (did you mean {hint[0]!r}?)" if hint else "")
+        f"no notebook {text!r}{did_you_mean(name, names)}"
         + f"; available notebooks: {', '.join(names) or 'none'}; or give the path of an .ipynb file"
     )
 
@@ -391,10 +389,8 @@ def _check_names(
     for name in given:
         if name in declared:
             continue
-        hint = difflib.get_close_matches(name, list(declared), n=1)
         raise ConfigError(
-            f"notebook {notebook!r} has no parameter {name!r}"
-            + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            f"notebook {notebook!r} has no parameter {name!r}{did_you_mean(name, declared)}"
             + f"; its parameters are: {', '.join(declared) or 'none'}"
         )
 

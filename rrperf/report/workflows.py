@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rrperf._util import usable_cpus
 from rrperf.bench.report import format_table
 from rrperf.errors import ConfigError
 from rrperf.report.display import show_figure, show_heading, show_table, show_text
@@ -935,8 +936,7 @@ def run_strategy_analysis(
     project = project_config(config_file)
     size_list = _sizes(sizes)
     if workers is None:
-        workers = max(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                      else (os.cpu_count() or 2))
+        workers = max(2, usable_cpus())
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     with _recorded_warnings() as caught:

@@ -57,7 +57,6 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import inflection
 
@@ -81,53 +80,9 @@ POLYMORPHIC_TYPE_COLUMN_TYPES: frozenset[str] = frozenset({"string", "text", "ci
 _JOIN_TABLE_EXTRAS = frozenset({"id", "created_at", "updated_at"})
 
 
-# (compiled rule, replacement, literal suffix every match ends with ("" if none known),
-#  whether that suffix is compared case-insensitively)
-_Rule = tuple[re.Pattern[str], str, str, bool]
+# (compiled rule, replacement)
+_Rule = tuple[re.Pattern[str], str]
 _Rules = tuple[re.Pattern[str] | None, list[_Rule]]
-
-
-def _compile_rule(rule: str, replacement: str) -> _Rule:
-    """The rule compiled, with the literal text a match of it must end the word with.
-
-    ``(?i)(z)ombies$`` can only match a word ending in "zombies" (any case): checking that
-    with ``str.endswith`` first is a necessary condition, so a rule that cannot match is
-    skipped without running its regular expression (a table name used to go through ~40
-    searches before the final ``s$`` rule). Anything the walk does not understand gives an
-    empty suffix: the rule is then always searched.
-    """
-    compiled = re.compile(rule)
-    suffix, folded = "", False
-    try:
-        from re import _parser  # type: ignore[attr-defined]
-
-        parsed = _parser.parse(rule)
-        items = list(parsed)
-        if items and items[-1] == (_parser.AT, _parser.AT_END):
-            suffix = _literal_tail(items[:-1], _parser)[0]
-            folded = bool(parsed.state.flags & re.IGNORECASE)
-            if folded:
-                suffix = suffix.lower()
-    except (ImportError, AttributeError, re.error):  # another re: always search
-        suffix = ""
-    return compiled, replacement, suffix, folded
-
-
-def _literal_tail(items: list[Any], parser: Any) -> tuple[str, bool]:
-    """The literal characters that end ``items`` (parsed pattern items), and whether the
-    items are literal throughout."""
-    tail: list[str] = []
-    for op, av in reversed(items):
-        if op is parser.LITERAL:
-            tail.append(chr(av))
-            continue
-        if op is parser.SUBPATTERN and not av[1] and not av[2]:  # a group, no local flags
-            inner, whole = _literal_tail(list(av[3]), parser)
-            tail.append(inner[::-1])
-            if whole:
-                continue
-        return "".join(tail)[::-1], False
-    return "".join(tail)[::-1], True
 
 # (len(SINGULARS), len(UNCOUNTABLES)) -> (uncountable regex, compiled rules)
 _SINGULAR_RULES: dict[tuple[int, int], _Rules] = {}
@@ -142,7 +97,7 @@ def _singular_rules() -> _Rules:
         words = sorted(inflection.UNCOUNTABLES)
         alternatives = "|".join(f"(?:{w})" for w in words)
         uncountable = re.compile(rf"(?i)\b({alternatives})\Z") if words else None
-        compiled = [_compile_rule(rule, replacement) for rule, replacement in inflection.SINGULARS]
+        compiled = [(re.compile(rule), repl) for rule, repl in inflection.SINGULARS]
         rules = _SINGULAR_RULES[key] = (uncountable, compiled)
     return rules
 
@@ -151,7 +106,7 @@ def _plural_rules() -> _Rules:
     key = (len(inflection.PLURALS), len(inflection.UNCOUNTABLES))
     rules = _PLURAL_RULES.get(key)
     if rules is None:
-        compiled = [_compile_rule(rule, replacement) for rule, replacement in inflection.PLURALS]
+        compiled = [(re.compile(rule), repl) for rule, repl in inflection.PLURALS]
         rules = _PLURAL_RULES[key] = (None, compiled)
     return rules
 
@@ -217,21 +172,8 @@ def _singularize(word: str) -> str:
 
 
 def _apply_first(word: str, rules: list[_Rule]) -> str:
-    """Apply the first rule whose expression matches ``word`` (``word`` if none does).
-
-    The suffix test is skipped where it would not be exact: for non-ASCII words (case
-    folding in ``re`` differs from ``str.lower`` there) and words ending in a newline (``$``
-    also matches before it).
-    """
-    if word.isascii() and not word.endswith("\n"):
-        low = word.lower()
-        for rule, replacement, suffix, folded in rules:
-            if suffix and not (low if folded else word).endswith(suffix):
-                continue
-            if rule.search(word):
-                return rule.sub(replacement, word)
-        return word
-    for rule, replacement, _, _ in rules:
+    """Apply the first rule whose expression matches ``word`` (``word`` if none does)."""
+    for rule, replacement in rules:
         if rule.search(word):
             return rule.sub(replacement, word)
     return word

@@ -527,7 +527,8 @@ def test_check_correctness_cases() -> None:
 
 
 class StatsRecorder:
-    """Stands in for rrperf.bench.stats and records what BenchmarkResult passes on."""
+    """Stands in for rrperf.bench.stats and rrperf.bench.regress and records what
+    BenchmarkResult passes on."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, pd.DataFrame, dict[str, Any]]] = []
@@ -551,8 +552,9 @@ class StatsRecorder:
 def stats_recorder(monkeypatch: pytest.MonkeyPatch) -> StatsRecorder:
     rec = StatsRecorder()
     mod = rec.module()
-    monkeypatch.setitem(sys.modules, "rrperf.bench.stats", mod)
-    monkeypatch.setattr(rrperf.bench, "stats", mod, raising=False)
+    for name in ("stats", "regress"):
+        monkeypatch.setitem(sys.modules, f"rrperf.bench.{name}", mod)
+        monkeypatch.setattr(rrperf.bench, name, mod, raising=False)
     return rec
 
 

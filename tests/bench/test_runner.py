@@ -429,6 +429,17 @@ def test_systems_declared_in_rrperf_toml(tmp_path: Path, schemas: tuple[str, str
     assert [p.read_text(encoding="utf-8") for p in copied] == ["from cwd"]
 
 
+def test_runner_reads_no_rrperf_toml_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the library takes its configuration explicitly; only the CLI finds the file
+    (tmp_path / "rrperf.toml").write_text("[systems.x]\ncommand = 'true'\n[cache\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    runner = BenchmarkRunner()
+    assert runner.config == RrperfConfig()
+    assert runner.systems == ("legacy", "pipeline")
+
+
 def test_pipeline_factory_and_callable_returning_pipeline(
     tmp_path: Path, schemas: tuple[str, str]
 ) -> None:

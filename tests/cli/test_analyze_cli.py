@@ -199,7 +199,7 @@ def test_bad_iterations_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> 
     with pytest.raises(SystemExit) as exc:
         main(["analyze", "small", "--iterations", "0"])
     assert exc.value.code == 2
-    assert "expected a number >= 1, got 0" in capsys.readouterr().err
+    assert "expected a number >= 1, got '0'" in capsys.readouterr().err
 
 
 def test_unknown_scenario_through_the_real_optimizer(capsys: pytest.CaptureFixture[str]) -> None:

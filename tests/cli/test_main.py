@@ -31,3 +31,19 @@ def test_usage_error_exits_2(capsys) -> None:  # type: ignore[no-untyped-def]
     else:
         raise AssertionError("argparse should exit")
     assert "the following arguments are required: source, --out" in capsys.readouterr().err
+
+
+def test_version_is_the_one_pyproject_declares(capsys) -> None:  # type: ignore[no-untyped-def]
+    import tomllib
+
+    import pytest
+
+    import rrperf
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    declared = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
+    assert rrperf.__version__ == declared
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"rrperf {declared}\n"

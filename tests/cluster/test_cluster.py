@@ -207,7 +207,7 @@ def test_client_must_be_a_client(tmp_path: Path) -> None:
 def test_cluster_modules_import_no_dask() -> None:
     code = (
         "import sys, rrperf, rrperf.bench.cluster, rrperf.bench.hosts, rrperf.cli._cluster, "
-        "rrperf.engine.dask_backend, rrperf.generator.remote, rrperf.engine.parallel\n"
+        "rrperf.engine.dask_backend, rrperf.generator.cached, rrperf.engine.parallel\n"
         "print(sorted(m for m in ('dask', 'distributed') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)

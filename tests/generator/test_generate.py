@@ -399,10 +399,10 @@ def test_import_stays_light() -> None:
     assert out.stdout.strip() == "[]"
 
 
-def test_generator_version_is_the_caches() -> None:
-    from rrperf.engine.cache import GENERATOR_VERSION
+def test_generator_version_is_the_packages() -> None:
+    import rrperf
 
-    assert cached_mod.GENERATOR_VERSION == GENERATOR_VERSION
+    assert cached_mod.generator_version() == f"rrperf-{rrperf.__version__}"
 
 
 @pytest.mark.parametrize(

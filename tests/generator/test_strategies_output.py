@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -456,8 +457,8 @@ def test_compiled_singularize_matches_inflection() -> None:
              "user_profiles", "data", "media", ""]
     words += ["".join(rng.choice(string.ascii_letters + "_") for _ in range(rng.randint(1, 10)))
               for _ in range(2000)]
-    # the suffix pre-check must not change a result: endings of every rule, in any case,
-    # after a newline-terminated word (``$`` matches before it) and non-ASCII case folding
+    # endings of every rule, in any case, after a newline-terminated word (``$`` matches
+    # before it) and with non-ASCII case folding
     ends = ["zombies", "KINE", "Kine", "oxen", "oxen\n", "axes", "crises", "Quizzes", "ices",
             "MEN", "passersby", "aliases", "buses", "octopi", "ves", "ies", "s\n", "ss",
             "\u017f", "\u0131es", "theses", "news", "ta", "shoes", "person", "ox", "mouse"]
@@ -573,9 +574,12 @@ def test_batch_pack_is_the_slice_the_batch_reads() -> None:
 
 
 @pytest.mark.parametrize("enabled", [True, False])
-def test_gc_paused_restores_the_collector_state(enabled: bool) -> None:
+def test_gc_paused_restores_the_collector_state(
+    enabled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import gc
 
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
     was = gc.isenabled()
     try:
         (gc.enable if enabled else gc.disable)()
@@ -587,6 +591,27 @@ def test_gc_paused_restores_the_collector_state(enabled: bool) -> None:
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_gc_is_not_paused_beside_threads_of_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    # off the main thread, or in a notebook kernel, the process-wide switch is left alone
+    import gc
+    import threading
+    import types
+
+    seen: list[bool] = []
+
+    def run() -> None:
+        with cached._gc_paused():
+            seen.append(gc.isenabled())
+
+    assert gc.isenabled()
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    run()
+    assert seen == [True, True]
 
 
 _CYCLE_CHECK = """
