@@ -954,21 +954,24 @@ class _Lookup:
 
 
 def _load(source: Any, lookup: _Lookup, config: Any = None) -> tuple[Schema, str, Any]:
-    """The schema, a content token for the analysis memo, and the cache store still to do.
+    """The schema, a content token for the analysis memo (``""`` without a cache), and the
+    cache store still to do.
 
     The store of a freshly loaded schema (its JSON encoding and the disk write) is returned
     as a callable rather than done here, so that a pool run can do it while the workers
     render; it takes the plan's packer (:func:`encode_schema`).
     """
+    cache = lookup.cache
     if isinstance(source, Schema):
-        return source, "schema:" + source.fingerprint(), None
+        return source, "" if cache is None else "schema:" + source.fingerprint(), None
     from rrperf.schema.sources import load_schema, source_fingerprint
 
+    if cache is None:  # nothing is memoized or cached: no token (hashing the source costs)
+        return load_schema(source, config=config), "", None
     token = f"source:{source_fingerprint(source)}\0{os.fspath(source)}"
     if config is not None:  # excluded tables and polymorphic targets change the schema
         token += "\0config:" + config_token(config)
-    cache = lookup.cache
-    if cache is None or "schema_introspection" not in cache.config.enabled_categories:
+    if "schema_introspection" not in cache.config.enabled_categories:
         return load_schema(source, config=config), token, None
     key = schema_cache_key(token)
     found = lookup.get("schema_introspection", key, _decode_loaded)
@@ -1355,7 +1358,9 @@ def _run(
         written.extend(report.written)
         unchanged.extend(report.unchanged)
         if manifest is not None:
-            for rel in (*report.written, *report.unchanged):
+            for rel in report.written:
+                manifest.wrote(rel, shas[rel], guard.join(rel))
+            for rel in report.unchanged:
                 manifest.record(rel, shas[rel], guard.join(rel))
         pending.clear()
         shas.clear()
@@ -1414,6 +1419,7 @@ def _context_manifest(context: ExecutionContext, real_out: str) -> OutputManifes
     if manifest is None:
         manifest = load_manifest(context.state_dir, real_out) or OutputManifest({}, 0)
         manifests[real_out] = manifest
+    manifest.fresh.clear()  # of a run that failed
     return manifest
 
 
@@ -1432,6 +1438,8 @@ def _finish_manifest(
     ones are verified by content once more.
     """
     files = (*result.written, *result.unchanged)
+    now = _now_ns()
+    manifest.settle(now)
     entries = manifest.entries
     if len(entries) != len(files):
         manifest.entries = entries = {rel: entries[rel] for rel in files if rel in entries}
@@ -1441,7 +1449,7 @@ def _finish_manifest(
     summary = result_summary(result.n_tables, result.output_digest, caught)
     if not manifest.dirty and manifest.run_key == key and manifest.result == summary:
         return
-    manifest.recorded_ns = _now_ns()
+    manifest.recorded_ns = now
     manifest.run_key = key
     manifest.result = summary
     save_manifest(context.state_dir, real_out, manifest)

@@ -21,12 +21,16 @@ full.
 Like git's "racily clean" entries, a file whose ``mtime`` is not clearly older than the time
 its manifest was recorded (file-system timestamps are coarser than the clock) is verified by
 content (read and hashed) before it is trusted; the fast path then records the manifest
-again, so the next repeat is stat-only. This module imports only the standard library: the
-fast path runs before the parser, Jinja2 or the engine are imported.
+again, so the next repeat is stat-only. A file a run wrote within that margin of its
+recording is recorded without its ``stat`` (it would be racy): the next fast path verifies it
+by content and records its ``stat`` then, and a small cold run saves a ``stat`` per file.
+This module imports only the standard library: the fast path runs before the parser, Jinja2
+or the engine are imported.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -60,8 +64,9 @@ MANIFEST_FORMAT = "output-manifest-2"
 # with coarse timestamps, recognised by whole-millisecond mtimes).
 RACY_NS = 50_000_000
 RACY_COARSE_NS = 2_000_000_000
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
 
-Entry = tuple[str, int, int, int, int]  # sha256, size, mtime_ns, ctime_ns, inode
+Entry = tuple[str, int, int, int, int]  # sha256, size, mtime_ns, ctime_ns, inode (-1: no stat)
 
 
 def _racy(mtime_ns: int, recorded_ns: int) -> bool:
@@ -84,10 +89,12 @@ class OutputManifest:
         ``n_tables``, ``output_digest`` and ``warnings`` of that run.
     dirty : bool
         Changed since it was loaded or saved.
+    fresh : list
+        The files :meth:`wrote` recorded since the last :meth:`settle`.
     """
 
     # a plain class: a dataclass costs ~1 ms to create, and the fast path imports this module
-    __slots__ = ("entries", "recorded_ns", "run_key", "result", "dirty")
+    __slots__ = ("entries", "recorded_ns", "run_key", "result", "dirty", "fresh")
 
     def __init__(
         self,
@@ -101,6 +108,7 @@ class OutputManifest:
         self.run_key = run_key
         self.result = result
         self.dirty = False
+        self.fresh: list[tuple[str, str, int]] = []  # (rel, path, when) of wrote()
 
     def trusted(self, rel: str, sha: str, target: str) -> bool:
         """True if the file at ``target`` is known to hold content ``sha`` without reading it."""
@@ -114,6 +122,22 @@ class OutputManifest:
         if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) != entry[1:]:
             return False
         return not _racy(st.st_mtime_ns, self.recorded_ns)
+
+    def wrote(self, rel: str, sha: str, target: str) -> None:
+        """Record that ``target`` was just written with content ``sha``; its ``stat`` is
+        taken by :meth:`settle` only if it was written before the racy margin."""
+        self.entries[rel] = (sha, -1, -1, -1, -1)
+        self.fresh.append((rel, target, time.time_ns()))
+        self.dirty = True
+
+    def settle(self, recorded_ns: int) -> None:
+        """Before recording the manifest at ``recorded_ns``: the ``stat`` of each file
+        :meth:`wrote` recorded before the racy margin; the younger ones keep none (a fast
+        path verifies them by content, as it would a racy file, and records it then)."""
+        for rel, target, written_ns in self.fresh:
+            if written_ns < recorded_ns - RACY_NS and rel in self.entries:
+                self.record(rel, self.entries[rel][0], target)
+        self.fresh.clear()
 
     def record(self, rel: str, sha: str, target: str) -> None:
         """Record the current ``stat`` of ``target`` as holding content ``sha``."""
@@ -156,22 +180,35 @@ def load_manifest(state_dir: Path, real_out: str) -> OutputManifest | None:
 
 def save_manifest(state_dir: Path, real_out: str, manifest: OutputManifest) -> None:
     """Write the manifest atomically (a warning, not an error, if it cannot be written)."""
-    path = manifest_file(state_dir, real_out)
-    data = {
-        "format": MANIFEST_FORMAT,
-        "out_dir": real_out,
-        "recorded_ns": manifest.recorded_ns,
-        "run_key": manifest.run_key,
-        "result": manifest.result,
-        "entries": {k: list(v) for k, v in manifest.entries.items()},
-    }
+    path = os.fspath(manifest_file(state_dir, real_out))
+    data = json.dumps(
+        {
+            "format": MANIFEST_FORMAT,
+            "out_dir": real_out,
+            "recorded_ns": manifest.recorded_ns,
+            "run_key": manifest.run_key,
+            "result": manifest.result,
+            "entries": manifest.entries,
+        },
+        separators=(",", ":"),
+    ).encode()
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    # plain os calls: a cold run of a small schema pays this on every run (pathlib and a
+    # text wrapper cost more than the write itself)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+        try:
+            fd = os.open(tmp, _WRITE_FLAGS, 0o666)
+        except FileNotFoundError:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            fd = os.open(tmp, _WRITE_FLAGS, 0o666)
+        with open(fd, "wb") as f:
+            f.write(data)
         os.replace(tmp, path)
     except OSError as err:
         logger.warning("could not save the output manifest %s: %s", path, err)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
     manifest.dirty = False
 
 
@@ -373,10 +410,10 @@ def fast_path(
     real_out = os.path.realpath(out_dir)
     manifest = manifests.get(real_out) if manifests is not None else None
     if manifest is None:
-        manifest = load_manifest(state_dir, real_out)
-        if manifest is not None and manifests is not None:
+        manifest = load_manifest(state_dir, real_out) or OutputManifest({}, 0)
+        if manifests is not None:  # the run that follows records into it (none: a new one)
             manifests[real_out] = manifest
-    if manifest is None or manifest.run_key is None or manifest.result is None:
+    if manifest.run_key is None or manifest.result is None:
         return None
     key = run_key(source, real_out, impl=impl, tables=tables, exclude_tables=exclude_tables,
                   config=config)
@@ -384,26 +421,33 @@ def fast_path(
         return None
     checked_ns = time.time_ns()
     recorded_ns = manifest.recorded_ns
-    racy: list[str] = []
+    racy: list[tuple[str, os.stat_result | None]] = []
     stat = os.stat
     prefix = real_out + os.sep
-    for rel, (_sha, size, mtime, ctime, ino) in manifest.entries.items():
+    entries = manifest.entries
+    for rel, (_sha, size, mtime, ctime, ino) in entries.items():
         try:
             st = stat(prefix + rel)
         except OSError:
             return None
-        if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) != (size, mtime, ctime, ino):
+        if size < 0:  # recorded without its stat (OutputManifest.wrote): verify, then stat
+            racy.append((rel, st))
+        elif (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) != (size, mtime, ctime, ino):
             return None
-        if _racy(mtime, recorded_ns):
-            racy.append(rel)
-    for rel in racy:
+        elif _racy(mtime, recorded_ns):
+            racy.append((rel, None))
+    for rel, unstated in racy:  # stat'ed before reading: a later change shows in the stat
         try:
             with open(prefix + rel, "rb") as f:
                 data = f.read()
         except OSError:
             return None
-        if hashlib.sha256(data).hexdigest() != manifest.entries[rel][0]:
+        sha = entries[rel][0]
+        if hashlib.sha256(data).hexdigest() != sha:
             return None
+        if unstated is not None:
+            entries[rel] = (sha, unstated.st_size, unstated.st_mtime_ns, unstated.st_ctime_ns,
+                            unstated.st_ino)
     if racy:  # verified now: recorded again, so that the next repeat is stat-only
         manifest.recorded_ns = checked_ns
         save_manifest(state_dir, real_out, manifest)
