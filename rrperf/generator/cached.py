@@ -1176,13 +1176,14 @@ def run_with_context(
     hits0, misses0 = context.cache_stats()
     names, excluded = _as_names(tables), _as_names(exclude_tables)
     strategy = context.strategy
+    real_out = os.path.realpath(out_dir)
     if (
         strategy.keeps_manifest and not strategy.caching and not (dry_run or force)
         and not isinstance(names, str) and not isinstance(excluded, str)
     ):
         # nothing cached per table: an unchanged repeat is answered from the manifest
         fast = fast_path(
-            context.state_dir, source, out_dir, impl="pipeline", tables=names,
+            context.state_dir, source, real_out, impl="pipeline", tables=names,
             exclude_tables=excluded, manifests=context.state.setdefault(_MANIFESTS, {}),
             config=options_token(config, runtime),
         )
@@ -1209,8 +1210,8 @@ def run_with_context(
             with warnings.catch_warnings(record=True) as caught, _gc_paused():
                 warnings.simplefilter("always")
                 # the run builds many objects and no reference cycles
-                result, manifest, real_out = _run(
-                    source, out_dir, context, tables=names, exclude_tables=excluded,
+                result, manifest = _run(
+                    source, out_dir, real_out, context, tables=names, exclude_tables=excluded,
                     dry_run=dry_run, force=force, config=config, runtime=runtime,
                 )
         finally:
@@ -1251,6 +1252,7 @@ def run_with_context(
 def _run(
     source: Any,
     out_dir: str | os.PathLike[str],
+    real_out: str,
     context: ExecutionContext,
     *,
     tables: tuple[str, ...] | None,
@@ -1259,7 +1261,7 @@ def _run(
     force: bool,
     config: Any = None,
     runtime: bool = True,
-) -> tuple[GenerationResult, OutputManifest | None, str]:
+) -> tuple[GenerationResult, OutputManifest | None]:
     strategy = context.strategy
     lookup = _Lookup(context.cache)
     from rrperf.schema.associations import inflection_memo
@@ -1303,7 +1305,6 @@ def _run(
         misses = list(ctx.selected)
 
     use_manifest = strategy.keeps_manifest and not dry_run
-    real_out = os.path.realpath(guard.base)
     manifest = _context_manifest(context, real_out) if use_manifest else None
 
     executor = context.executor
@@ -1358,8 +1359,7 @@ def _run(
         written.extend(report.written)
         unchanged.extend(report.unchanged)
         if manifest is not None:
-            for rel in report.written:
-                manifest.wrote(rel, shas[rel], guard.join(rel))
+            manifest.wrote(report.written, shas)
             for rel in report.unchanged:
                 manifest.record(rel, shas[rel], guard.join(rel))
         pending.clear()
@@ -1371,8 +1371,7 @@ def _run(
         if name in missed:
             rendered[name] = _render_here(ctx, name, plan.keys, lookup)
         for rel, text, sha in rendered[name]:
-            if manifest is not None and not force and manifest.trusted(rel, sha,
-                                                                       guard.join(rel)):
+            if manifest is not None and not force and manifest.trusted(rel, sha, real_out):
                 unchanged.append(rel)
             else:
                 pending[rel] = text
@@ -1383,7 +1382,7 @@ def _run(
             **runtime_files(runtime)}
     for rel, text in last.items():
         sha = _sha(text)
-        if manifest is not None and not force and manifest.trusted(rel, sha, guard.join(rel)):
+        if manifest is not None and not force and manifest.trusted(rel, sha, real_out):
             unchanged.append(rel)
         else:
             pending[rel] = text
@@ -1409,7 +1408,7 @@ def _run(
         unchanged=tuple(unchanged),
         dry_run=dry_run,
     )
-    return result, manifest, real_out
+    return result, manifest
 
 
 def _context_manifest(context: ExecutionContext, real_out: str) -> OutputManifest:
@@ -1439,7 +1438,7 @@ def _finish_manifest(
     """
     files = (*result.written, *result.unchanged)
     now = _now_ns()
-    manifest.settle(now)
+    manifest.settle(now, real_out)
     entries = manifest.entries
     if len(entries) != len(files):
         manifest.entries = entries = {rel: entries[rel] for rel in files if rel in entries}

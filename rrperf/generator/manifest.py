@@ -108,35 +108,38 @@ class OutputManifest:
         self.run_key = run_key
         self.result = result
         self.dirty = False
-        self.fresh: list[tuple[str, str, int]] = []  # (rel, path, when) of wrote()
+        self.fresh: list[tuple[str, int]] = []  # (rel, when) of wrote()
 
-    def trusted(self, rel: str, sha: str, target: str) -> bool:
-        """True if the file at ``target`` is known to hold content ``sha`` without reading it."""
+    def trusted(self, rel: str, sha: str, real_out: str) -> bool:
+        """True if the file ``rel`` of the folder ``real_out`` is known to hold content
+        ``sha`` without reading it."""
         entry = self.entries.get(rel)
         if entry is None or entry[0] != sha:
             return False
         try:
-            st = os.stat(target)
+            st = os.stat(real_out + os.sep + rel)
         except OSError:
             return False
         if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) != entry[1:]:
             return False
         return not _racy(st.st_mtime_ns, self.recorded_ns)
 
-    def wrote(self, rel: str, sha: str, target: str) -> None:
-        """Record that ``target`` was just written with content ``sha``; its ``stat`` is
-        taken by :meth:`settle` only if it was written before the racy margin."""
-        self.entries[rel] = (sha, -1, -1, -1, -1)
-        self.fresh.append((rel, target, time.time_ns()))
+    def wrote(self, rels: Iterable[str], shas: dict[str, str]) -> None:
+        """Record that the files ``rels`` were just written with contents ``shas[rel]``;
+        their ``stat`` is taken by :meth:`settle` only if written before the racy margin."""
+        now = time.time_ns()
+        for rel in rels:
+            self.entries[rel] = (shas[rel], -1, -1, -1, -1)
+            self.fresh.append((rel, now))
         self.dirty = True
 
-    def settle(self, recorded_ns: int) -> None:
-        """Before recording the manifest at ``recorded_ns``: the ``stat`` of each file
-        :meth:`wrote` recorded before the racy margin; the younger ones keep none (a fast
-        path verifies them by content, as it would a racy file, and records it then)."""
-        for rel, target, written_ns in self.fresh:
+    def settle(self, recorded_ns: int, real_out: str) -> None:
+        """Before recording the manifest at ``recorded_ns``: the ``stat`` of each file of
+        ``real_out`` that :meth:`wrote` recorded before the racy margin; the younger ones keep
+        none (a fast path verifies them by content, as a racy file, and records it then)."""
+        for rel, written_ns in self.fresh:
             if written_ns < recorded_ns - RACY_NS and rel in self.entries:
-                self.record(rel, self.entries[rel][0], target)
+                self.record(rel, self.entries[rel][0], real_out + os.sep + rel)
         self.fresh.clear()
 
     def record(self, rel: str, sha: str, target: str) -> None:
@@ -391,7 +394,7 @@ class FastAnswer(tuple[tuple[str, ...], int, str]):
 def fast_path(
     state_dir: Path,
     source: Any,
-    out_dir: str | os.PathLike[str],
+    real_out: str,
     *,
     impl: str,
     tables: Sequence[str] | None,
@@ -403,11 +406,11 @@ def fast_path(
 
     Checks, before anything is parsed or rendered: the run key against the one recorded,
     then the ``stat`` of every recorded file (a racily clean file is read and hashed). The
-    warnings the recorded run issued are issued again. ``manifests``: the manifests an
-    execution context keeps in memory by output folder (looked up first; a manifest loaded
-    from ``state_dir`` is added).
+    warnings the recorded run issued are issued again. ``real_out`` is the output folder's
+    real path (``os.path.realpath``). ``manifests``: the manifests an execution context keeps
+    in memory by output folder (looked up first; the one loaded from ``state_dir``, or an
+    empty one, is added).
     """
-    real_out = os.path.realpath(out_dir)
     manifest = manifests.get(real_out) if manifests is not None else None
     if manifest is None:
         manifest = load_manifest(state_dir, real_out) or OutputManifest({}, 0)
