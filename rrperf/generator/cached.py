@@ -1355,7 +1355,7 @@ def _run(
     shas: dict[str, str] = {}
 
     def flush() -> None:
-        report = write_if_changed(guard.base, pending, force=force, dry_run=dry_run)
+        report = write_if_changed(guard, pending, force=force, dry_run=dry_run)
         written.extend(report.written)
         unchanged.extend(report.unchanged)
         if manifest is not None:
@@ -1365,13 +1365,15 @@ def _run(
         pending.clear()
         shas.clear()
 
+    # an empty manifest (a cold run) trusts nothing
+    trusted = manifest.trusted if manifest is not None and manifest.entries and not force else None
     for name in ctx.selected:
         if name in pool_done:
             continue
         if name in missed:
             rendered[name] = _render_here(ctx, name, plan.keys, lookup)
         for rel, text, sha in rendered[name]:
-            if manifest is not None and not force and manifest.trusted(rel, sha, real_out):
+            if trusted is not None and trusted(rel, sha, real_out):
                 unchanged.append(rel)
             else:
                 pending[rel] = text
@@ -1382,7 +1384,7 @@ def _run(
             **runtime_files(runtime)}
     for rel, text in last.items():
         sha = _sha(text)
-        if manifest is not None and not force and manifest.trusted(rel, sha, real_out):
+        if trusted is not None and trusted(rel, sha, real_out):
             unchanged.append(rel)
         else:
             pending[rel] = text

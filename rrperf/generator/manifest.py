@@ -202,7 +202,7 @@ def save_manifest(state_dir: Path, real_out: str, manifest: OutputManifest) -> N
     try:
         try:
             fd = os.open(tmp, _WRITE_FLAGS, 0o666)
-        except FileNotFoundError:
+        except FileNotFoundError:  # the state folder (a cleared context has none)
             os.makedirs(folder, mode=0o700, exist_ok=True)
             fd = os.open(tmp, _WRITE_FLAGS, 0o666)
         with open(fd, "wb") as f:

@@ -263,7 +263,7 @@ def _listing(folder: str) -> frozenset[str]:
 
 
 def write_if_changed(
-    out_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str] | PathGuard,
     files: Mapping[str, str],
     *,
     force: bool = False,
@@ -275,8 +275,9 @@ def write_if_changed(
 
     Parameters
     ----------
-    out_dir : path
-        The output folder (created when missing, unless ``dry_run``).
+    out_dir : path or PathGuard
+        The output folder (created when missing, unless ``dry_run``), or the guard of a run
+        that checked it already (its resolved folders are reused).
     files : mapping of str to str
         Relative POSIX path -> file text.
     force : bool
@@ -295,7 +296,7 @@ def write_if_changed(
     GenerationError
         When a file cannot be read or written.
     """
-    guard = PathGuard(out_dir)
+    guard = out_dir if isinstance(out_dir, PathGuard) else PathGuard(out_dir)
     targets = {rel: guard.join(rel) for rel in sorted(files)}
     if not dry_run:
         try:
