@@ -198,15 +198,19 @@ def save_manifest(state_dir: Path, real_out: str, manifest: OutputManifest) -> N
     folder, name = os.path.split(path)
     tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
     # plain os calls: a cold run of a small schema pays this on every run (pathlib and a
-    # text wrapper cost more than the write itself)
+    # file object cost more than the write itself)
     try:
         try:
             fd = os.open(tmp, _WRITE_FLAGS, 0o666)
         except FileNotFoundError:  # the state folder (a cleared context has none)
             os.makedirs(folder, mode=0o700, exist_ok=True)
             fd = os.open(tmp, _WRITE_FLAGS, 0o666)
-        with open(fd, "wb") as f:
-            f.write(data)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except OSError as err:
         logger.warning("could not save the output manifest %s: %s", path, err)
