@@ -153,6 +153,7 @@ class OutputManifest:
         self.dirty = True
 
 
+@functools.lru_cache(maxsize=64)  # looked up and saved by every run
 def manifest_file(state_dir: Path, real_out: str) -> Path:
     """Where the manifest of the output folder ``real_out`` (a real path) is kept."""
     digest = hashlib.sha256(real_out.encode()).hexdigest()[:24]
@@ -275,12 +276,12 @@ def _cheap_source_fingerprint(source: Any) -> str | None:
     text = os.fspath(source)
     if "://" in text:
         return None
-    if (
-        (not isinstance(source, str) or os.sep in text or "." in text)
-        and not text.startswith("synthetic")
-        and os.path.isfile(text)
+    if (not isinstance(source, str) or os.sep in text or "." in text) and not text.startswith(
+        "synthetic"
     ):
-        return _sha256_of(text)
+        digest = _sha256_of(text)  # None for a folder (a Rails app) or a missing file
+        if digest is not None:
+            return digest
     from rrperf.schema.sources import source_fingerprint
 
     try:
