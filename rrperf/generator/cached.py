@@ -1288,7 +1288,7 @@ def _run(
     ctx = plan.ctx
 
     # Every path is checked before anything is written (workers write too).
-    guard = PathGuard(out_dir)
+    guard = PathGuard(out_dir, real_out)
     guard.check_all(ctx.paths)
 
     # Cache lookups here; misses are computed here or on the pool.

@@ -257,11 +257,21 @@ def code_state() -> str:
 
 
 def _sha256_of(path: str) -> str | None:
+    """The sha256 of a file's bytes, or None (missing, a folder, unreadable); plain os calls:
+    a cold run hashes its schema file each time (a file object costs three more syscalls)."""
     try:
-        with open(path, "rb") as f:
-            return hashlib.sha256(f.read()).hexdigest()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     except OSError:
         return None
+    try:
+        h = hashlib.sha256()
+        while chunk := os.read(fd, 1 << 20):
+            h.update(chunk)
+        return h.hexdigest()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _cheap_source_fingerprint(source: Any) -> str | None:

@@ -122,11 +122,13 @@ class PathGuard:
     ----------
     out_dir : path
         The output folder; it need not exist yet.
+    real : str or None
+        ``os.path.realpath(out_dir)`` when the caller has it already.
     """
 
-    def __init__(self, out_dir: str | os.PathLike[str]):
+    def __init__(self, out_dir: str | os.PathLike[str], real: str | None = None):
         self.base = os.fspath(out_dir)
-        self._real = os.path.realpath(self.base)
+        self._real = os.path.realpath(self.base) if real is None else real
         self._prefix = self._real.rstrip(os.sep) + os.sep
         self._ok: dict[str, bool] = {"": True}
 
