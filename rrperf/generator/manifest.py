@@ -124,19 +124,17 @@ class OutputManifest:
             return False
         return not _racy(st.st_mtime_ns, self.recorded_ns)
 
-    def wrote(self, rels: Iterable[str], shas: dict[str, str]) -> None:
-        """Record that the files ``rels`` were just written with contents ``shas[rel]``;
-        their ``stat`` is taken by :meth:`settle` only if written before the racy margin."""
+    def wrote(self, rels: Sequence[str], shas: dict[str, str]) -> None:
+        """Record the files ``rels`` just written with contents ``shas[rel]``, without their
+        ``stat`` (taken by :meth:`settle` if they turn out older than the racy margin)."""
         now = time.time_ns()
-        for rel in rels:
-            self.entries[rel] = (shas[rel], -1, -1, -1, -1)
-            self.fresh.append((rel, now))
+        self.entries.update((rel, (shas[rel], -1, -1, -1, -1)) for rel in rels)
+        self.fresh += ((rel, now) for rel in rels)
         self.dirty = True
 
     def settle(self, recorded_ns: int, real_out: str) -> None:
-        """Before recording the manifest at ``recorded_ns``: the ``stat`` of each file of
-        ``real_out`` that :meth:`wrote` recorded before the racy margin; the younger ones keep
-        none (a fast path verifies them by content, as a racy file, and records it then)."""
+        """Stat the files :meth:`wrote` recorded before ``recorded_ns``'s racy margin; the
+        younger keep none (a fast path verifies them by content, then records it)."""
         for rel, written_ns in self.fresh:
             if written_ns < recorded_ns - RACY_NS and rel in self.entries:
                 self.record(rel, self.entries[rel][0], real_out + os.sep + rel)
@@ -185,31 +183,21 @@ def load_manifest(state_dir: Path, real_out: str) -> OutputManifest | None:
 def save_manifest(state_dir: Path, real_out: str, manifest: OutputManifest) -> None:
     """Write the manifest atomically (a warning, not an error, if it cannot be written)."""
     path = os.fspath(manifest_file(state_dir, real_out))
-    data = json.dumps(
-        {
-            "format": MANIFEST_FORMAT,
-            "out_dir": real_out,
-            "recorded_ns": manifest.recorded_ns,
-            "run_key": manifest.run_key,
-            "result": manifest.result,
-            "entries": manifest.entries,
-        },
-        separators=(",", ":"),
-    ).encode()
+    data = json.dumps({"format": MANIFEST_FORMAT, "out_dir": real_out,
+                       "recorded_ns": manifest.recorded_ns, "run_key": manifest.run_key,
+                       "result": manifest.result, "entries": manifest.entries},
+                      separators=(",", ":")).encode()
     folder, name = os.path.split(path)
     tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
-    # plain os calls: a cold run of a small schema pays this on every run (pathlib and a
-    # file object cost more than the write itself)
-    try:
+    try:  # os calls: every cold run saves (pathlib and a file object cost more than this)
         try:
             fd = os.open(tmp, _WRITE_FLAGS, 0o666)
-        except FileNotFoundError:  # the state folder (a cleared context has none)
+        except FileNotFoundError:  # no state folder yet (a cleared context has none)
             os.makedirs(folder, mode=0o700, exist_ok=True)
             fd = os.open(tmp, _WRITE_FLAGS, 0o666)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            if os.write(fd, data) != len(data):
+                raise OSError(f"short write to {tmp} (disk full?)")
         finally:
             os.close(fd)
         os.replace(tmp, path)
@@ -257,21 +245,11 @@ def code_state() -> str:
 
 
 def _sha256_of(path: str) -> str | None:
-    """The sha256 of a file's bytes, or None (missing, a folder, unreadable); plain os calls:
-    a cold run hashes its schema file each time (a file object costs three more syscalls)."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        with open(path, "rb", buffering=0) as f:
+            return hashlib.sha256(f.readall()).hexdigest()
     except OSError:
         return None
-    try:
-        h = hashlib.sha256()
-        while chunk := os.read(fd, 1 << 20):
-            h.update(chunk)
-        return h.hexdigest()
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
 def _cheap_source_fingerprint(source: Any) -> str | None:
