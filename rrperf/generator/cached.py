@@ -32,18 +32,12 @@ Design notes
   files, and sends back the rendered files (stored in this process's caches) and what it wrote.
   Every path is checked (:class:`~rrperf.generator.writer.PathGuard`) before anything is
   written.
-* **Output manifest (an incremental-build technique)**, :mod:`rrperf.generator.manifest`. As
-  ``make``, ``ninja`` and git's index do, the run records for each file it wrote or verified
-  the sha256 of its content and its ``stat`` (size, ``mtime_ns``, ``ctime_ns``, inode). On the
-  next run a file whose new content has the recorded sha256 and whose ``stat`` still matches
-  is known unchanged without being read. An edited, replaced or deleted file changes its
-  ``stat`` and is read and rewritten. Like git's "racily clean" entries, a file whose
-  ``mtime`` is not clearly older than the time the manifest was recorded is verified by
-  content once more. The manifest lives in :attr:`ExecutionContext.state` and in the
-  context's ``state_dir`` (every strategy that caches ``template_render``), with the run key
-  of the run that recorded it: :func:`rrperf.generator.api.generate` answers a repeat whose
-  key and files are unchanged from it before parsing anything
-  (:func:`rrperf.generator.manifest.fast_path`). :meth:`ExecutionContext.clear` forgets it.
+* **Output manifest** (an incremental-build technique, as ``make``, ``ninja`` and git's index
+  keep one; :mod:`rrperf.generator.manifest`): a file whose new content has the recorded
+  sha256 and whose ``stat`` still matches is known unchanged without being read, and
+  :func:`rrperf.generator.api.generate` answers a repeat whose run key and files are unchanged
+  before parsing anything. It lives in :attr:`ExecutionContext.state` and its ``state_dir``
+  (strategies with ``manifest`` or a ``template_render`` cache); ``clear()`` forgets it.
 """
 
 from __future__ import annotations
