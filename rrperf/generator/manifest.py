@@ -306,18 +306,9 @@ def run_key(
     fingerprint = _cheap_source_fingerprint(source)
     if fingerprint is None:
         return None
-    parts = json.dumps(
-        [
-            MANIFEST_FORMAT,
-            code_state(),
-            fingerprint,
-            real_out,
-            impl,
-            None if tables is None else list(tables),
-            None if exclude_tables is None else list(exclude_tables),
-            config,
-        ]
-    )
+    parts = json.dumps([MANIFEST_FORMAT, code_state(), fingerprint, real_out, impl,
+                        None if tables is None else list(tables),
+                        None if exclude_tables is None else list(exclude_tables), config])
     return hashlib.sha256(parts.encode()).hexdigest()
 
 
@@ -348,11 +339,8 @@ def result_summary(
     n_tables: int, output_digest: str, caught: Iterable[warnings.WarningMessage]
 ) -> dict[str, Any]:
     """What :func:`fast_path` needs to answer for a run: counts, digest and its warnings."""
-    return {
-        "n_tables": n_tables,
-        "output_digest": output_digest,
-        "warnings": warning_records(caught),
-    }
+    return {"n_tables": n_tables, "output_digest": output_digest,
+            "warnings": warning_records(caught)}
 
 
 def warning_category(module: str, qualname: str) -> type[Warning]:
