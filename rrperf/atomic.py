@@ -44,8 +44,12 @@ def write_bytes(path: str | os.PathLike[str], data: bytes, *, parents: bool = Fa
         os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
     fd, tmp = _open_temporary(target)
     try:
-        with open(fd, "wb") as fh:
-            fh.write(data)
+        try:  # os calls, not a file object: every cold generator run writes here
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
         os.replace(tmp, target)
     except BaseException:
         _remove(tmp)

@@ -295,7 +295,7 @@ def _fast_path(
     from rrperf.generator.manifest import fast_path, options_token
 
     answer = fast_path(
-        state_dir_for(cache_dir), source, out_dir, impl="pipeline",
+        state_dir_for(cache_dir), source, os.path.realpath(out_dir), impl="pipeline",
         tables=None if tables is None else tuple(tables),
         exclude_tables=None if exclude_tables is None else tuple(exclude_tables),
         config=options_token(config, runtime),

@@ -32,18 +32,12 @@ Design notes
   files, and sends back the rendered files (stored in this process's caches) and what it wrote.
   Every path is checked (:class:`~rrperf.generator.writer.PathGuard`) before anything is
   written.
-* **Output manifest (an incremental-build technique)**, :mod:`rrperf.generator.manifest`. As
-  ``make``, ``ninja`` and git's index do, the run records for each file it wrote or verified
-  the sha256 of its content and its ``stat`` (size, ``mtime_ns``, ``ctime_ns``, inode). On the
-  next run a file whose new content has the recorded sha256 and whose ``stat`` still matches
-  is known unchanged without being read. An edited, replaced or deleted file changes its
-  ``stat`` and is read and rewritten. Like git's "racily clean" entries, a file whose
-  ``mtime`` is not clearly older than the time the manifest was recorded is verified by
-  content once more. The manifest lives in :attr:`ExecutionContext.state` and in the
-  context's ``state_dir`` (every strategy that caches ``template_render``), with the run key
-  of the run that recorded it: :func:`rrperf.generator.api.generate` answers a repeat whose
-  key and files are unchanged from it before parsing anything
-  (:func:`rrperf.generator.manifest.fast_path`). :meth:`ExecutionContext.clear` forgets it.
+* **Output manifest** (an incremental-build technique, as ``make``, ``ninja`` and git's index
+  keep one; :mod:`rrperf.generator.manifest`): a file whose new content has the recorded
+  sha256 and whose ``stat`` still matches is known unchanged without being read, and
+  :func:`rrperf.generator.api.generate` answers a repeat whose run key and files are unchanged
+  before parsing anything. It lives in :attr:`ExecutionContext.state` and its ``state_dir``
+  (strategies with ``manifest`` or a ``template_render`` cache); ``clear()`` forgets it.
 """
 
 from __future__ import annotations
@@ -982,21 +976,24 @@ class _Lookup:
 
 
 def _load(source: Any, lookup: _Lookup, config: Any = None) -> tuple[Schema, str, Any]:
-    """The schema, a content token for the analysis memo, and the cache store still to do.
+    """The schema, a content token for the analysis memo (``""`` without a cache), and the
+    cache store still to do.
 
     The store of a freshly loaded schema (its JSON encoding and the disk write) is returned
     as a callable rather than done here, so that a pool run can do it while the workers
     render; it takes the plan's packer (:func:`encode_schema`).
     """
+    cache = lookup.cache
     if isinstance(source, Schema):
-        return source, "schema:" + source.fingerprint(), None
+        return source, "" if cache is None else "schema:" + source.fingerprint(), None
     from rrperf.schema.sources import load_schema, source_fingerprint
 
+    if cache is None:  # nothing is memoized or cached: no token (hashing the source costs)
+        return load_schema(source, config=config), "", None
     token = f"source:{source_fingerprint(source)}\0{os.fspath(source)}"
     if config is not None:  # excluded tables and polymorphic targets change the schema
         token += "\0config:" + config_token(config)
-    cache = lookup.cache
-    if cache is None or "schema_introspection" not in cache.config.enabled_categories:
+    if "schema_introspection" not in cache.config.enabled_categories:
         return load_schema(source, config=config), token, None
     key = schema_cache_key(token)
     found = lookup.get("schema_introspection", key, _decode_loaded)
@@ -1213,13 +1210,14 @@ def run_with_context(
     hits0, misses0 = context.cache_stats()
     names, excluded = _as_names(tables), _as_names(exclude_tables)
     strategy = context.strategy
+    real_out = os.path.realpath(out_dir)
     if (
         strategy.keeps_manifest and not strategy.caching and not (dry_run or force)
         and not isinstance(names, str) and not isinstance(excluded, str)
     ):
         # nothing cached per table: an unchanged repeat is answered from the manifest
         fast = fast_path(
-            context.state_dir, source, out_dir, impl="pipeline", tables=names,
+            context.state_dir, source, real_out, impl="pipeline", tables=names,
             exclude_tables=excluded, manifests=context.state.setdefault(_MANIFESTS, {}),
             config=options_token(config, runtime),
         )
@@ -1246,8 +1244,8 @@ def run_with_context(
             with warnings.catch_warnings(record=True) as caught, _gc_paused():
                 warnings.simplefilter("always")
                 # the run builds many objects and no reference cycles
-                result, manifest, real_out = _run(
-                    source, out_dir, context, tables=names, exclude_tables=excluded,
+                result, manifest = _run(
+                    source, out_dir, real_out, context, tables=names, exclude_tables=excluded,
                     dry_run=dry_run, force=force, config=config, runtime=runtime,
                 )
         finally:
@@ -1288,6 +1286,7 @@ def run_with_context(
 def _run(
     source: Any,
     out_dir: str | os.PathLike[str],
+    real_out: str,
     context: ExecutionContext,
     *,
     tables: tuple[str, ...] | None,
@@ -1296,7 +1295,7 @@ def _run(
     force: bool,
     config: Any = None,
     runtime: bool = True,
-) -> tuple[GenerationResult, OutputManifest | None, str]:
+) -> tuple[GenerationResult, OutputManifest | None]:
     strategy = context.strategy
     lookup = _Lookup(context.cache)
     from rrperf.schema.associations import inflection_memo
@@ -1323,7 +1322,7 @@ def _run(
     ctx = plan.ctx
 
     # Every path is checked before anything is written (workers write too).
-    guard = PathGuard(out_dir)
+    guard = PathGuard(out_dir, real_out)
     guard.check_all(ctx.paths)
 
     # Cache lookups here; misses are computed here or on the pool.
@@ -1340,7 +1339,6 @@ def _run(
         misses = list(ctx.selected)
 
     use_manifest = strategy.keeps_manifest and not dry_run
-    real_out = os.path.realpath(guard.base)
     manifest = _context_manifest(context, real_out) if use_manifest else None
 
     executor = context.executor
@@ -1391,23 +1389,25 @@ def _run(
     shas: dict[str, str] = {}
 
     def flush() -> None:
-        report = write_if_changed(guard.base, pending, force=force, dry_run=dry_run)
+        report = write_if_changed(guard, pending, force=force, dry_run=dry_run)
         written.extend(report.written)
         unchanged.extend(report.unchanged)
         if manifest is not None:
-            for rel in (*report.written, *report.unchanged):
+            manifest.wrote(report.written, shas)
+            for rel in report.unchanged:
                 manifest.record(rel, shas[rel], guard.join(rel))
         pending.clear()
         shas.clear()
 
+    # an empty manifest (a cold run) trusts nothing
+    trusted = manifest.trusted if manifest is not None and manifest.entries and not force else None
     for name in ctx.selected:
         if name in pool_done:
             continue
         if name in missed:
             rendered[name] = _render_here(ctx, name, plan.keys, lookup)
         for rel, text, sha in rendered[name]:
-            if manifest is not None and not force and manifest.trusted(rel, sha,
-                                                                       guard.join(rel)):
+            if trusted is not None and trusted(rel, sha, real_out):
                 unchanged.append(rel)
             else:
                 pending[rel] = text
@@ -1418,7 +1418,7 @@ def _run(
             **runtime_files(runtime)}
     for rel, text in last.items():
         sha = _sha(text)
-        if manifest is not None and not force and manifest.trusted(rel, sha, guard.join(rel)):
+        if trusted is not None and trusted(rel, sha, real_out):
             unchanged.append(rel)
         else:
             pending[rel] = text
@@ -1444,7 +1444,7 @@ def _run(
         unchanged=tuple(unchanged),
         dry_run=dry_run,
     )
-    return result, manifest, real_out
+    return result, manifest
 
 
 def _context_manifest(context: ExecutionContext, real_out: str) -> OutputManifest:
@@ -1454,6 +1454,7 @@ def _context_manifest(context: ExecutionContext, real_out: str) -> OutputManifes
     if manifest is None:
         manifest = load_manifest(context.state_dir, real_out) or OutputManifest({}, 0)
         manifests[real_out] = manifest
+    manifest.fresh.clear()  # of a run that failed
     return manifest
 
 
@@ -1472,6 +1473,8 @@ def _finish_manifest(
     ones are verified by content once more.
     """
     files = (*result.written, *result.unchanged)
+    now = _now_ns()
+    manifest.settle(now, real_out)
     entries = manifest.entries
     if len(entries) != len(files):
         manifest.entries = entries = {rel: entries[rel] for rel in files if rel in entries}
@@ -1481,7 +1484,7 @@ def _finish_manifest(
     summary = result_summary(result.n_tables, result.output_digest, caught)
     if not manifest.dirty and manifest.run_key == key and manifest.result == summary:
         return
-    manifest.recorded_ns = _now_ns()
+    manifest.recorded_ns = now
     manifest.run_key = key
     manifest.result = summary
     save_manifest(context.state_dir, real_out, manifest)

@@ -21,8 +21,11 @@ full.
 Like git's "racily clean" entries, a file whose ``mtime`` is not clearly older than the time
 its manifest was recorded (file-system timestamps are coarser than the clock) is verified by
 content (read and hashed) before it is trusted; the fast path then records the manifest
-again, so the next repeat is stat-only. This module imports only the standard library: the
-fast path runs before the parser, Jinja2 or the engine are imported.
+again, so the next repeat is stat-only. A file a run wrote within that margin of its
+recording is recorded without its ``stat`` (it would be racy): the next fast path verifies it
+by content and records its ``stat`` then, and a small cold run saves a ``stat`` per file.
+This module imports only the standard library: the fast path runs before the parser, Jinja2
+or the engine are imported.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ MANIFEST_FORMAT = "output-manifest-2"
 RACY_NS = 50_000_000
 RACY_COARSE_NS = 2_000_000_000
 
-Entry = tuple[str, int, int, int, int]  # sha256, size, mtime_ns, ctime_ns, inode
+Entry = tuple[str, int, int, int, int]  # sha256, size, mtime_ns, ctime_ns, inode (-1: no stat)
 
 
 def _racy(mtime_ns: int, recorded_ns: int) -> bool:
@@ -86,10 +89,12 @@ class OutputManifest:
         ``n_tables``, ``output_digest`` and ``warnings`` of that run.
     dirty : bool
         Changed since it was loaded or saved.
+    fresh : list
+        The files :meth:`wrote` recorded since the last :meth:`settle`.
     """
 
     # a plain class: a dataclass costs ~1 ms to create, and the fast path imports this module
-    __slots__ = ("entries", "recorded_ns", "run_key", "result", "dirty")
+    __slots__ = ("entries", "recorded_ns", "run_key", "result", "dirty", "fresh")
 
     def __init__(
         self,
@@ -103,19 +108,37 @@ class OutputManifest:
         self.run_key = run_key
         self.result = result
         self.dirty = False
+        self.fresh: list[tuple[str, int]] = []  # (rel, when) of wrote()
 
-    def trusted(self, rel: str, sha: str, target: str) -> bool:
-        """True if the file at ``target`` is known to hold content ``sha`` without reading it."""
+    def trusted(self, rel: str, sha: str, real_out: str) -> bool:
+        """True if the file ``rel`` of the folder ``real_out`` is known to hold content
+        ``sha`` without reading it."""
         entry = self.entries.get(rel)
         if entry is None or entry[0] != sha:
             return False
         try:
-            st = os.stat(target)
+            st = os.stat(real_out + os.sep + rel)
         except OSError:
             return False
         if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) != entry[1:]:
             return False
         return not _racy(st.st_mtime_ns, self.recorded_ns)
+
+    def wrote(self, rels: Sequence[str], shas: dict[str, str]) -> None:
+        """Record the files ``rels`` just written with contents ``shas[rel]``, without their
+        ``stat`` (taken by :meth:`settle` if they turn out older than the racy margin)."""
+        now = time.time_ns()
+        self.entries.update((rel, (shas[rel], -1, -1, -1, -1)) for rel in rels)
+        self.fresh += ((rel, now) for rel in rels)
+        self.dirty = True
+
+    def settle(self, recorded_ns: int, real_out: str) -> None:
+        """Stat the files :meth:`wrote` recorded before ``recorded_ns``'s racy margin; the
+        younger keep none (a fast path verifies them by content, then records it)."""
+        for rel, written_ns in self.fresh:
+            if written_ns < recorded_ns - RACY_NS and rel in self.entries:
+                self.record(rel, self.entries[rel][0], real_out + os.sep + rel)
+        self.fresh.clear()
 
     def record(self, rel: str, sha: str, target: str) -> None:
         """Record the current ``stat`` of ``target`` as holding content ``sha``."""
@@ -128,6 +151,7 @@ class OutputManifest:
         self.dirty = True
 
 
+@functools.lru_cache(maxsize=64)  # looked up and saved by every run
 def manifest_file(state_dir: Path, real_out: str) -> Path:
     """Where the manifest of the output folder ``real_out`` (a real path) is kept."""
     digest = hashlib.sha256(real_out.encode()).hexdigest()[:24]
@@ -158,18 +182,17 @@ def load_manifest(state_dir: Path, real_out: str) -> OutputManifest | None:
 
 def save_manifest(state_dir: Path, real_out: str, manifest: OutputManifest) -> None:
     """Write the manifest atomically (a warning, not an error, if it cannot be written)."""
-    path = manifest_file(state_dir, real_out)
-    data = {
-        "format": MANIFEST_FORMAT,
-        "out_dir": real_out,
-        "recorded_ns": manifest.recorded_ns,
-        "run_key": manifest.run_key,
-        "result": manifest.result,
-        "entries": {k: list(v) for k, v in manifest.entries.items()},
-    }
+    path = os.fspath(manifest_file(state_dir, real_out))
+    data = json.dumps({"format": MANIFEST_FORMAT, "out_dir": real_out,
+                       "recorded_ns": manifest.recorded_ns, "run_key": manifest.run_key,
+                       "result": manifest.result, "entries": manifest.entries},
+                      separators=(",", ":")).encode()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        atomic.write_text(path, json.dumps(data, separators=(",", ":")))
+        try:
+            atomic.write_bytes(path, data)
+        except FileNotFoundError:  # no state folder yet (a cleared context has none)
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            atomic.write_bytes(path, data)
     except OSError as err:
         logger.warning("could not save the output manifest %s: %s", path, err)
     manifest.dirty = False
@@ -213,8 +236,8 @@ def code_state() -> str:
 
 def _sha256_of(path: str) -> str | None:
     try:
-        with open(path, "rb") as f:
-            return hashlib.sha256(f.read()).hexdigest()
+        with open(path, "rb", buffering=0) as f:
+            return hashlib.sha256(f.readall()).hexdigest()
     except OSError:
         return None
 
@@ -231,12 +254,12 @@ def _cheap_source_fingerprint(source: Any) -> str | None:
     text = os.fspath(source)
     if "://" in text:
         return None
-    if (
-        (not isinstance(source, str) or os.sep in text or "." in text)
-        and not text.startswith("synthetic")
-        and os.path.isfile(text)
+    if (not isinstance(source, str) or os.sep in text or "." in text) and not text.startswith(
+        "synthetic"
     ):
-        return _sha256_of(text)
+        digest = _sha256_of(text)  # None for a folder (a Rails app) or a missing file
+        if digest is not None:
+            return digest
     from rrperf.schema.sources import source_fingerprint
 
     try:
@@ -273,18 +296,9 @@ def run_key(
     fingerprint = _cheap_source_fingerprint(source)
     if fingerprint is None:
         return None
-    parts = json.dumps(
-        [
-            MANIFEST_FORMAT,
-            code_state(),
-            fingerprint,
-            real_out,
-            impl,
-            None if tables is None else list(tables),
-            None if exclude_tables is None else list(exclude_tables),
-            config,
-        ]
-    )
+    parts = json.dumps([MANIFEST_FORMAT, code_state(), fingerprint, real_out, impl,
+                        None if tables is None else list(tables),
+                        None if exclude_tables is None else list(exclude_tables), config])
     return hashlib.sha256(parts.encode()).hexdigest()
 
 
@@ -315,11 +329,8 @@ def result_summary(
     n_tables: int, output_digest: str, caught: Iterable[warnings.WarningMessage]
 ) -> dict[str, Any]:
     """What :func:`fast_path` needs to answer for a run: counts, digest and its warnings."""
-    return {
-        "n_tables": n_tables,
-        "output_digest": output_digest,
-        "warnings": warning_records(caught),
-    }
+    return {"n_tables": n_tables, "output_digest": output_digest,
+            "warnings": warning_records(caught)}
 
 
 def warning_category(module: str, qualname: str) -> type[Warning]:
@@ -354,7 +365,7 @@ class FastAnswer(tuple[tuple[str, ...], int, str]):
 def fast_path(
     state_dir: Path,
     source: Any,
-    out_dir: str | os.PathLike[str],
+    real_out: str,
     *,
     impl: str,
     tables: Sequence[str] | None,
@@ -366,17 +377,17 @@ def fast_path(
 
     Checks, before anything is parsed or rendered: the run key against the one recorded,
     then the ``stat`` of every recorded file (a racily clean file is read and hashed). The
-    warnings the recorded run issued are issued again. ``manifests``: the manifests an
-    execution context keeps in memory by output folder (looked up first; a manifest loaded
-    from ``state_dir`` is added).
+    warnings the recorded run issued are issued again. ``real_out`` is the output folder's
+    real path (``os.path.realpath``). ``manifests``: the manifests an execution context keeps
+    in memory by output folder (looked up first; the one loaded from ``state_dir``, or an
+    empty one, is added).
     """
-    real_out = os.path.realpath(out_dir)
     manifest = manifests.get(real_out) if manifests is not None else None
     if manifest is None:
-        manifest = load_manifest(state_dir, real_out)
-        if manifest is not None and manifests is not None:
+        manifest = load_manifest(state_dir, real_out) or OutputManifest({}, 0)
+        if manifests is not None:  # the run that follows records into it (none: a new one)
             manifests[real_out] = manifest
-    if manifest is None or manifest.run_key is None or manifest.result is None:
+    if manifest.run_key is None or manifest.result is None:
         return None
     key = run_key(source, real_out, impl=impl, tables=tables, exclude_tables=exclude_tables,
                   config=config)
@@ -384,26 +395,33 @@ def fast_path(
         return None
     checked_ns = time.time_ns()
     recorded_ns = manifest.recorded_ns
-    racy: list[str] = []
+    racy: list[tuple[str, os.stat_result | None]] = []
     stat = os.stat
     prefix = real_out + os.sep
-    for rel, (_sha, size, mtime, ctime, ino) in manifest.entries.items():
+    entries = manifest.entries
+    for rel, (_sha, size, mtime, ctime, ino) in entries.items():
         try:
             st = stat(prefix + rel)
         except OSError:
             return None
-        if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) != (size, mtime, ctime, ino):
+        if size < 0:  # recorded without its stat (OutputManifest.wrote): verify, then stat
+            racy.append((rel, st))
+        elif (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) != (size, mtime, ctime, ino):
             return None
-        if _racy(mtime, recorded_ns):
-            racy.append(rel)
-    for rel in racy:
+        elif _racy(mtime, recorded_ns):
+            racy.append((rel, None))
+    for rel, unstated in racy:  # stat'ed before reading: a later change shows in the stat
         try:
             with open(prefix + rel, "rb") as f:
                 data = f.read()
         except OSError:
             return None
-        if hashlib.sha256(data).hexdigest() != manifest.entries[rel][0]:
+        sha = entries[rel][0]
+        if hashlib.sha256(data).hexdigest() != sha:
             return None
+        if unstated is not None:
+            entries[rel] = (sha, unstated.st_size, unstated.st_mtime_ns, unstated.st_ctime_ns,
+                            unstated.st_ino)
     if racy:  # verified now: recorded again, so that the next repeat is stat-only
         manifest.recorded_ns = checked_ns
         save_manifest(state_dir, real_out, manifest)

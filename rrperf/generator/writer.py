@@ -122,11 +122,13 @@ class PathGuard:
     ----------
     out_dir : path
         The output folder; it need not exist yet.
+    real : str or None
+        ``os.path.realpath(out_dir)`` when the caller has it already.
     """
 
-    def __init__(self, out_dir: str | os.PathLike[str]):
+    def __init__(self, out_dir: str | os.PathLike[str], real: str | None = None):
         self.base = os.fspath(out_dir)
-        self._real = os.path.realpath(self.base)
+        self._real = os.path.realpath(self.base) if real is None else real
         self._prefix = self._real.rstrip(os.sep) + os.sep
         self._ok: dict[str, bool] = {"": True}
 
@@ -235,7 +237,7 @@ def _listing(folder: str) -> frozenset[str]:
 
 
 def write_if_changed(
-    out_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str] | PathGuard,
     files: Mapping[str, str],
     *,
     force: bool = False,
@@ -247,8 +249,9 @@ def write_if_changed(
 
     Parameters
     ----------
-    out_dir : path
-        The output folder (created when missing, unless ``dry_run``).
+    out_dir : path or PathGuard
+        The output folder (created when missing, unless ``dry_run``), or the guard of a run
+        that checked it already (its resolved folders are reused).
     files : mapping of str to str
         Relative POSIX path -> file text.
     force : bool
@@ -267,7 +270,7 @@ def write_if_changed(
     GenerationError
         When a file cannot be read or written.
     """
-    guard = PathGuard(out_dir)
+    guard = out_dir if isinstance(out_dir, PathGuard) else PathGuard(out_dir)
     targets = {rel: guard.join(rel) for rel in sorted(files)}
     if not dry_run:
         try:

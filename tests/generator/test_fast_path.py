@@ -79,6 +79,36 @@ def test_racy_files_are_hashed_then_recorded_again(
     assert again is not None and again.recorded_ns > 0
 
 
+def test_files_written_within_the_racy_margin_are_recorded_by_content_then_by_stat(
+    tmp_path: Path, schema_rb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    state, real_out = cache / "state", os.path.realpath(out)
+    margin = manifest_mod.RACY_NS
+    monkeypatch.setattr(manifest_mod, "RACY_NS", 10**12)  # every file is written "just now"
+    cold = generate(schema_rb, out, strategy="sequential", cache_dir=cache)
+    m = manifest_mod.load_manifest(state, real_out)
+    assert m is not None and sorted(m.entries) == sorted(cold.written)
+    assert {entry[1:] for entry in m.entries.values()} == {(-1, -1, -1, -1)}  # no stat
+    monkeypatch.setattr(manifest_mod, "RACY_NS", margin)
+    _age(out)
+    first = sorted(cold.written)[0]
+    path = out / first
+    st = path.stat()
+    path.write_bytes(path.read_bytes().upper())  # same size, same mtime: the content tells
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    again = generate(schema_rb, out, strategy="sequential", cache_dir=cache)
+    assert again.written == (first,)
+    _no_parsing(monkeypatch)
+    warm = generate(schema_rb, out, strategy="sequential", cache_dir=cache)
+    assert (warm.files_written, warm.output_digest) == (0, cold.output_digest)
+    m = manifest_mod.load_manifest(state, real_out)
+    assert m is not None
+    for rel, entry in m.entries.items():  # the one rewritten is verified, then stat'ed too
+        st = (out / rel).stat()
+        assert entry == (entry[0], st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
 @pytest.mark.parametrize("change", ["edit", "delete", "schema", "filter", "other_out"])
 def test_any_change_falls_back_to_the_full_run(
     change: str, tmp_path: Path, schema_rb: Path

@@ -139,6 +139,11 @@ def test_write_if_changed_then_unchanged(tmp_path: Path) -> None:
     assert _tree(tmp_path) == files
     second = write_if_changed(tmp_path, files)
     assert second == WriteReport((), ("b.ts", "index.ts", "types/a-data.ts"))
+    # the guard of a run that checked the paths already: the same answer
+    files["b.ts"] = "b2\n"
+    third = write_if_changed(PathGuard(tmp_path), files)
+    assert third == WriteReport(("b.ts",), ("index.ts", "types/a-data.ts"))
+    assert _tree(tmp_path) == files
 
 
 def test_write_if_changed_ignores_timestamps_and_whitespace(tmp_path: Path) -> None:
