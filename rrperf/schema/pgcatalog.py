@@ -1,7 +1,8 @@
-"""Read a PostgreSQL schema straight from the system catalog with psycopg, in one transaction.
+"""Read a PostgreSQL schema straight from the system catalog, in one transaction.
 
-:func:`rrperf.schema.database.introspect_database` uses this for ``postgresql://`` and
-``postgresql+psycopg://`` URLs when psycopg (3) is installed. It sends ``BEGIN``, five
+:func:`rrperf.schema.database.introspect_database` uses this for ``postgresql://``,
+``postgresql+psycopg2://`` and ``postgresql+psycopg://`` URLs, through psycopg2 or psycopg 3
+(any DB-API connection whose driver converts arrays to lists). It sends ``BEGIN``, five
 catalog queries (enum labels, domain names, columns with their table, constraints, indexes)
 and ``ROLLBACK``, whatever the number of tables; and it imports neither SQLAlchemy nor
 anything else heavy, which matters for a whole ``rrperf generate postgresql://...`` command,
@@ -228,7 +229,7 @@ def _strip_outer_parens(text: str) -> str:
 
 
 def libpq_url(url: str) -> str:
-    """A SQLAlchemy ``postgresql[+psycopg]://`` URL as the libpq connection URI psycopg takes."""
+    """A SQLAlchemy ``postgresql[+driver]://`` URL as the libpq connection URI the drivers take."""
     scheme, sep, rest = url.partition("://")
     return "postgresql" + sep + rest if scheme.split("+")[0] in {"postgresql", "postgres"} else url
 
@@ -238,8 +239,8 @@ def read_catalog(conn: Any) -> tuple[list[Table], list[ForeignKey], list[EnumTyp
 
     Parameters
     ----------
-    conn : psycopg.Connection
-        An open connection; the queries run in its current transaction.
+    conn : DB-API connection
+        An open psycopg2 or psycopg connection; the queries run in its current transaction.
 
     Returns
     -------
@@ -251,11 +252,16 @@ def read_catalog(conn: Any) -> tuple[list[Table], list[ForeignKey], list[EnumTyp
     from rrperf.schema.database import _foreign_keys, _indexes, _structured, parse_default
 
     cur = conn.cursor()
-    enums = {name: tuple(labels) for name, labels in cur.execute(_ENUMS).fetchall()}
-    domains = frozenset(row[0] for row in cur.execute(_DOMAINS).fetchall())
-    column_rows = cur.execute(_COLUMNS).fetchall()
-    constraint_rows = cur.execute(_CONSTRAINTS).fetchall()
-    index_rows = cur.execute(_INDEXES).fetchall()
+
+    def rows(sql: str) -> list[Any]:
+        cur.execute(sql)
+        return list(cur.fetchall())
+
+    enums = {name: tuple(labels) for name, labels in rows(_ENUMS)}
+    domains = frozenset(row[0] for row in rows(_DOMAINS))
+    column_rows = rows(_COLUMNS)
+    constraint_rows = rows(_CONSTRAINTS)
+    index_rows = rows(_INDEXES)
 
     pks: dict[str, tuple[str, ...]] = {}
     uniques: dict[str, list[dict[str, Any]]] = {}
