@@ -694,13 +694,12 @@ def _introspect_sqlalchemy(url: str) -> Schema:
 def catalog_fingerprint(url: str) -> str:
     """A fingerprint of a database's schema, cheap enough to compute on every run.
 
-    For PostgreSQL, one query (:data:`rrperf.schema.pgcatalog.FINGERPRINT_SQL`) hashes
-    (``md5`` over the sorted rows) the identity and ``xmin`` of every catalog row describing
-    relations, columns, defaults, comments, constraints, indexes, types and enum labels
-    outside the system schemas: any DDL that changes what :func:`introspect_database` would
-    read writes such rows, so it changes the fingerprint; data changes, ANALYZE and VACUUM do
-    not. Other databases: the :meth:`Schema.fingerprint` of the introspected schema (a full
-    read).
+    For PostgreSQL, one query (:data:`rrperf.schema.pgcatalog.FINGERPRINT_SQL`) hashes the
+    identity and ``xmin`` of every catalog row describing relations, columns, defaults,
+    comments, constraints, indexes, types and enum labels outside the system schemas: any DDL
+    that changes what :func:`introspect_database` would read writes such rows, so it changes
+    the fingerprint; data changes, ANALYZE and VACUUM do not. Other databases: the
+    :meth:`Schema.fingerprint` of the introspected schema (a full read).
 
     Parameters
     ----------
@@ -710,7 +709,7 @@ def catalog_fingerprint(url: str) -> str:
     Returns
     -------
     str
-        ``"pg-catalog:<md5>:<rows>"`` for PostgreSQL, a sha256 hex digest otherwise.
+        ``"pg-catalog:<sum of row hashes>:<rows>"`` for PostgreSQL, a sha256 hex digest otherwise.
 
     Raises
     ------

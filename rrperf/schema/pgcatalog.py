@@ -96,9 +96,10 @@ ORDER BY c.relname, i.relname
 #: schemas (every other schema is in, so a change anywhere invalidates, never the reverse).
 #: Each row counts by its identity and ``xmin``, the transaction that wrote that version of
 #: it: any DDL writes new versions of the rows it changes (or adds or removes rows), while
-#: ANALYZE and VACUUM update statistics in place and leave it alone. Reading identities and
-#: ``xmin`` costs a third of rendering every definition (``pg_get_indexdef`` ...) on
-#: coursemology2 (22-72 ms against 95-131 ms on a loaded machine).
+#: ANALYZE and VACUUM update statistics in place and leave it alone. Each row's identity
+#: (its kind, oid, sub-id) and ``xmin`` are hashed as integers (``hashint8extended``, seeded
+#: by the kind) and the hashes summed: no text is built or sorted (whose order would follow
+#: the database's collation), a fifth less server time than ``md5`` over the sorted rows.
 FINGERPRINT_SQL = """
 WITH ns AS (
   SELECT oid FROM pg_namespace
@@ -108,25 +109,23 @@ WITH ns AS (
 ), typ AS (
   SELECT oid, xmin FROM pg_type WHERE typnamespace IN (SELECT oid FROM ns)
 )
-SELECT md5(string_agg(r, ',' ORDER BY r)), count(*) FROM (
-  SELECT 'r' || oid || ':' || xmin FROM rel
+SELECT sum(hashint8extended(o::int8 << 32 | x::text::int8, k)::numeric), count(*) FROM (
+  SELECT 0, oid, xmin FROM rel
   UNION ALL
-  SELECT 'a' || attrelid || ':' || attnum || ':' || xmin
-  FROM pg_attribute WHERE attrelid IN (SELECT oid FROM rel)
+  SELECT 1 + attnum, attrelid, xmin FROM pg_attribute WHERE attrelid IN (SELECT oid FROM rel)
   UNION ALL
-  SELECT 'd' || oid || ':' || xmin FROM pg_attrdef WHERE adrelid IN (SELECT oid FROM rel)
+  SELECT -1, oid, xmin FROM pg_attrdef WHERE adrelid IN (SELECT oid FROM rel)
   UNION ALL
-  SELECT 'c' || oid || ':' || xmin FROM pg_constraint WHERE connamespace IN (SELECT oid FROM ns)
+  SELECT -2, oid, xmin FROM pg_constraint WHERE connamespace IN (SELECT oid FROM ns)
   UNION ALL
-  SELECT 'i' || indexrelid || ':' || xmin FROM pg_index WHERE indrelid IN (SELECT oid FROM rel)
+  SELECT -3, indexrelid, xmin FROM pg_index WHERE indrelid IN (SELECT oid FROM rel)
   UNION ALL
-  SELECT 't' || oid || ':' || xmin FROM typ
+  SELECT -4, oid, xmin FROM typ
   UNION ALL
-  SELECT 'e' || oid || ':' || xmin FROM pg_enum WHERE enumtypid IN (SELECT oid FROM typ)
+  SELECT -5, oid, xmin FROM pg_enum WHERE enumtypid IN (SELECT oid FROM typ)
   UNION ALL
-  SELECT 'm' || objoid || ':' || objsubid || ':' || xmin
-  FROM pg_description WHERE objoid IN (SELECT oid FROM rel)
-) AS q(r)
+  SELECT -6 - objsubid, objoid, xmin FROM pg_description WHERE objoid IN (SELECT oid FROM rel)
+) AS q(k, o, x)
 """
 
 # confdeltype / confupdtype -> the SQL action ('a' = no action: none), as SQLAlchemy reports it.
