@@ -193,11 +193,11 @@ def generate(
 
 
 def _fingerprint_memo(source: Any) -> contextlib.AbstractContextManager[None]:
-    """For a database source, one catalog fingerprint for the whole run (the fast path's key,
-    the cached schema's key and the recorded run key: :func:`~rrperf.schema.sources.
-    fingerprint_memo`); a file is hashed without importing the schema package."""
+    """For a database source, one catalog fingerprint for the whole run: the fast path's key,
+    the cached schema's key and the recorded run key
+    (:func:`rrperf.schema.pgcatalog.fingerprint_memo`)."""
     if isinstance(source, str) and "://" in source:
-        from rrperf.schema.sources import fingerprint_memo
+        from rrperf.schema.pgcatalog import fingerprint_memo
 
         return fingerprint_memo()
     return contextlib.nullcontext()

@@ -235,9 +235,14 @@ def _cheap_source_fingerprint(source: Any) -> str | None:
         return None
     text = os.fspath(source)
     if "://" in text:
-        from rrperf.schema.database import direct_driver
+        from rrperf.schema.pgcatalog import direct_driver, fingerprint
 
-        if direct_driver(text) is None:
+        driver = direct_driver(text)
+        if driver is None:
+            return None
+        try:
+            return fingerprint(text, driver)
+        except Exception:  # noqa: BLE001 - the full run reports an unreachable database
             return None
     if (
         (not isinstance(source, str) or os.sep in text or "." in text)

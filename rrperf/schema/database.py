@@ -42,9 +42,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Inspector
     from sqlalchemy.engine.url import URL
 
-__all__ = [
-    "catalog_fingerprint", "direct_driver", "introspect_database", "redact_url", "rails_type",
-]
+__all__ = ["catalog_fingerprint", "introspect_database", "redact_url", "rails_type"]
 
 logger = logging.getLogger(__name__)
 
@@ -577,14 +575,16 @@ def introspect_database(url: str) -> Schema:
     -----
     ``postgresql://``, ``postgresql+psycopg2://`` and ``postgresql+psycopg://`` URLs are read
     straight from the catalog (:mod:`rrperf.schema.pgcatalog`: BEGIN, five queries, ROLLBACK)
-    with psycopg2 or psycopg 3 (:func:`direct_driver`), without importing SQLAlchemy; other
-    URLs through SQLAlchemy's inspector, with its ``get_multi_*`` methods in one connection
-    (on PostgreSQL about 15 statements, whatever the number of tables). Both are tested
-    against real PostgreSQL servers and must agree. SQLite reports a declared type it does not
-    know by its affinity (``geometry`` reads back as ``NUMERIC``, so ``decimal``), and
-    SQLAlchemy does not read ``ON DELETE`` of an inline ``REFERENCES`` clause there; Rails
-    writes table-level ``FOREIGN KEY`` constraints, which are read fully.
+    with psycopg2 or psycopg 3 (:func:`~rrperf.schema.pgcatalog.direct_driver`), without
+    importing SQLAlchemy; other URLs through SQLAlchemy's inspector, with its ``get_multi_*``
+    methods in one connection (on PostgreSQL about 15 statements, whatever the number of
+    tables). Both are tested against real PostgreSQL servers and must agree. SQLite reports a
+    declared type it does not know by its affinity (``geometry`` reads back as ``NUMERIC``, so
+    ``decimal``), and SQLAlchemy does not read ``ON DELETE`` of an inline ``REFERENCES`` clause
+    there; Rails writes table-level ``FOREIGN KEY`` constraints, which are read fully.
     """
+    from rrperf.schema.pgcatalog import direct_driver
+
     shown = redact_url(url)
     driver = direct_driver(url)
     if driver is not None:
@@ -602,43 +602,12 @@ def introspect_database(url: str) -> Schema:
     return _introspect_sqlalchemy(url)
 
 
-#: URL scheme -> the drivers that read it directly (:mod:`rrperf.schema.pgcatalog`), in order
-#: of preference. A plain URL takes psycopg2 first: it imports in a fifth of psycopg 3's time
-#: (30 against 150 ms in a new process here), which is most of a warm run's time.
-_DIRECT_DRIVERS: dict[str, tuple[str, ...]] = {
-    "postgresql": ("psycopg2", "psycopg"),
-    "postgres": ("psycopg2", "psycopg"),
-    "postgresql+psycopg2": ("psycopg2",),
-    "postgresql+psycopg": ("psycopg",),
-}
-
-
-def direct_driver(url: str) -> str | None:
-    """The installed driver module (``psycopg2`` or ``psycopg``) that reads ``url`` directly,
-    or None (not PostgreSQL, or neither installed: SQLAlchemy's path)."""
-    import importlib.util
-
-    for module in _DIRECT_DRIVERS.get(url.partition("://")[0], ()):
-        if importlib.util.find_spec(module) is not None:
-            return module
-    return None
-
-
-def _connect(url: str, driver: str) -> Any:
-    """A DB-API connection of ``driver`` to ``url`` (its first statement opens a transaction)."""
-    import importlib
-
-    from rrperf.schema.pgcatalog import libpq_url
-
-    return importlib.import_module(driver).connect(libpq_url(url))
-
-
 def _read_postgres(
     url: str, driver: str
 ) -> tuple[list[Table], list[ForeignKey], list[EnumType]]:
-    from rrperf.schema.pgcatalog import read_catalog
+    from rrperf.schema.pgcatalog import connect, read_catalog
 
-    conn = _connect(url, driver)
+    conn = connect(url, driver)
     try:
         result = read_catalog(conn)
         conn.rollback()
@@ -698,7 +667,8 @@ def catalog_fingerprint(url: str) -> str:
     identity and ``xmin`` of every catalog row describing relations, columns, defaults,
     comments, constraints, indexes, types and enum labels outside the system schemas: any DDL
     that changes what :func:`introspect_database` would read writes such rows, so it changes
-    the fingerprint; data changes, ANALYZE and VACUUM do not. Other databases: the
+    the fingerprint; data changes, ANALYZE and VACUUM do not. Sent once per URL within a
+    :func:`~rrperf.schema.pgcatalog.fingerprint_memo` block. Other databases: the
     :meth:`Schema.fingerprint` of the introspected schema (a full read).
 
     Parameters
@@ -716,21 +686,12 @@ def catalog_fingerprint(url: str) -> str:
     SchemaSourceError, MissingDependencyError
         As :func:`introspect_database`.
     """
-    from rrperf.schema.pgcatalog import FINGERPRINT_SQL
+    from rrperf.schema.pgcatalog import FINGERPRINT_SQL, direct_driver, fingerprint
 
     driver = direct_driver(url)
     if driver is not None:
         with _map_errors(url):
-            conn = _connect(url, driver)
-            try:
-                cur = conn.cursor()
-                cur.execute(FINGERPRINT_SQL)
-                row = cur.fetchone()
-                conn.rollback()
-            finally:
-                conn.close()
-        assert row is not None
-        return f"pg-catalog:{row[0]}:{row[1]}"
+            return fingerprint(url, driver)
     import sqlalchemy
     from sqlalchemy.engine import make_url
     from sqlalchemy.pool import NullPool

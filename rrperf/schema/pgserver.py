@@ -223,13 +223,13 @@ class LocalPostgres:
 
     def execute(self, sql: str, database: str = "postgres") -> None:
         """Run ``sql`` (one or many statements) in autocommit mode."""
-        from rrperf.schema.database import _connect, direct_driver
+        from rrperf.schema.pgcatalog import connect, direct_driver
 
         url = self.url(database)
         driver = direct_driver(url)
         if driver is None:
             raise PostgresNotAvailable("no PostgreSQL driver: pip install 'rrperf[postgres]'")
-        conn = _connect(url, driver)
+        conn = connect(url, driver)
         try:
             conn.autocommit = True
             conn.cursor().execute(sql)

@@ -25,7 +25,6 @@ of the file bytes for files (built-in scenarios included), the canonical paramet
 synthetic schemas, a one-query catalog fingerprint for PostgreSQL URLs and the fingerprint of
 the introspected schema for other database URLs. It
 covers the source only; the configuration applied by :func:`load_schema` is not part of it.
-Within a :func:`fingerprint_memo` block (a generator run) each source is fingerprinted once.
 
 This module stays light: it imports SQLAlchemy (through :mod:`rrperf.schema.database`) and the
 parser only when a source needs them.
@@ -33,15 +32,13 @@ parser only when a source needs them.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import dataclasses
 import fnmatch
 import hashlib
 import logging
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
@@ -56,7 +53,6 @@ __all__ = [
     "SQLITE_HEADER",
     "SchemaSource",
     "exclude_tables",
-    "fingerprint_memo",
     "load_schema",
     "source_fingerprint",
 ]
@@ -280,32 +276,6 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-# source -> fingerprint in the innermost fingerprint_memo() block (None outside any block)
-_FINGERPRINTS: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
-    "rrperf_fingerprint_memo", default=None
-)
-
-
-@contextlib.contextmanager
-def fingerprint_memo() -> Iterator[None]:
-    """Fingerprint each source once within the block (nested blocks share the outer memo).
-
-    A generator run needs its source's fingerprint up to three times: the whole-run key of
-    the output manifest's fast path, the cached schema's key and the run key it records.
-    For a database that is one catalog query each, and the recorded run key must be the
-    fingerprint taken before the catalog was read: a change made while the run reads is then
-    seen by the next run, never recorded as read.
-    """
-    if _FINGERPRINTS.get() is not None:
-        yield
-        return
-    token = _FINGERPRINTS.set({})
-    try:
-        yield
-    finally:
-        _FINGERPRINTS.reset(token)
-
-
 def source_fingerprint(source: SchemaSource) -> str:
     """A content fingerprint of a source, for cache keys.
 
@@ -332,17 +302,6 @@ def source_fingerprint(source: SchemaSource) -> str:
     """
     if isinstance(source, Schema):
         return source.fingerprint()
-    memo = _FINGERPRINTS.get()
-    if memo is None or not isinstance(source, str | os.PathLike):
-        return _fingerprint(source)
-    key = os.fspath(source)
-    found = memo.get(key)
-    if found is None:
-        found = memo[key] = _fingerprint(source)
-    return found
-
-
-def _fingerprint(source: object) -> str:
     if isinstance(source, str) and _is_scenario_name(source):
         from rrperf.schema.scenarios import get_scenario
         from rrperf.schema.synthetic import SYNTHETIC_FORMAT, SyntheticSpec
