@@ -226,10 +226,7 @@ class LocalPostgres:
         from rrperf.schema.pgcatalog import connect, direct_driver
 
         url = self.url(database)
-        driver = direct_driver(url)
-        if driver is None:
-            raise PostgresNotAvailable("no PostgreSQL driver: pip install 'rrperf[postgres]'")
-        conn = connect(url, driver)
+        conn = connect(url, direct_driver(url) or "psycopg2")  # else: ImportError
         try:
             conn.autocommit = True
             conn.cursor().execute(sql)
