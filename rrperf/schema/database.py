@@ -605,10 +605,11 @@ def introspect_database(url: str) -> Schema:
 def _read_postgres(
     url: str, driver: str
 ) -> tuple[list[Table], list[ForeignKey], list[EnumType]]:
-    from rrperf.schema.pgcatalog import connect, read_catalog
+    from rrperf.schema.pgcatalog import connect, fingerprint_first, read_catalog
 
     conn = connect(url, driver)
     try:
+        fingerprint_first(url, conn)  # within a run, before the read, in its transaction
         result = read_catalog(conn)
         conn.rollback()
     finally:

@@ -38,6 +38,7 @@ __all__ = [
     "connect",
     "direct_driver",
     "fingerprint",
+    "fingerprint_first",
     "fingerprint_memo",
     "libpq_url",
     "read_catalog",
@@ -315,16 +316,28 @@ def fingerprint(url: str, driver: str) -> str:
     if found is None:
         conn = connect(url, driver)
         try:
-            cur = conn.cursor()
-            cur.execute(FINGERPRINT_SQL)
-            digest, rows = cur.fetchone()
+            found = _fingerprint_on(conn)
             conn.rollback()
         finally:
             conn.close()
-        found = f"pg-catalog:{digest}:{rows}"
         if memo is not None:
             memo[url] = found
     return found
+
+
+def fingerprint_first(url: str, conn: Any) -> None:
+    """Within a :func:`fingerprint_memo` block, fingerprint the catalog on ``conn``, the
+    connection about to read it, unless known already: a cold run opens one connection."""
+    memo = _MEMO.get()
+    if memo is not None and url not in memo:
+        memo[url] = _fingerprint_on(conn)
+
+
+def _fingerprint_on(conn: Any) -> str:
+    cur = conn.cursor()
+    cur.execute(FINGERPRINT_SQL)
+    digest, rows = cur.fetchone()
+    return f"pg-catalog:{digest}:{rows}"
 
 
 def libpq_url(url: str) -> str:

@@ -300,8 +300,14 @@ def test_warm_run_is_one_query_until_the_schema_changes(
     def run() -> GenerationResult:
         return generate(url, tmp_path / "out", strategy=strategy, cache_dir=tmp_path / "cache")
 
-    cold = run()
+    with pg_server.statements(name) as statements:
+        cold = run()
     assert cold.files_written == cold.files_total == 14
+    # auto caches no schema: one transaction, the fingerprint first; cache_heavy needs it for
+    # the cached schema's key before it knows whether to read
+    assert statements.count("BEGIN") == (1 if strategy == "auto" else 2)
+    assert statements[:2] == ["BEGIN", FINGERPRINT_SQL.splitlines()[0]]
+    assert len(statements) == (8 if strategy == "auto" else 10)
     for _ in range(2):  # the first repeat also verifies the just-written files by content
         with pg_server.statements(name) as statements:
             warm = run()
