@@ -18,8 +18,9 @@ Only the current schema (``current_schema()``, usually ``public``) is read, as S
 does by default.
 
 :func:`fingerprint` is the one query a warm run sends (:data:`FINGERPRINT_SQL`); within a
-:func:`fingerprint_memo` block (a generator run) it is sent once per URL. The output
-manifest's fast path calls it without importing the schema model or SQLAlchemy.
+:func:`fingerprint_memo` block (a generator run) it is sent once per URL, on the reading
+connection before the five queries when nothing asked for it earlier. The output manifest's
+fast path calls it without importing the schema model or SQLAlchemy.
 """
 
 from __future__ import annotations
