@@ -13,7 +13,9 @@ fresh folder):
   ``node_modules/.bin``, no ``npx``);
 * ``rrperf generate postgresql://...`` (default: pipeline, no cache, fresh output folder);
 * ``rrperf generate postgresql://... --strategy cache_heavy``, warm: the cache filled by an
-  earlier run and the output folder holding that run's files;
+  earlier run and the output folder holding that run's files; and the default command warm
+  (its output folder and manifest from an earlier run): both answered from the output
+  manifest after one catalog-fingerprint query;
 * ``rrperf generate schema.rb`` of the same schema, for reference.
 
 Every command reaches the server over TCP (``127.0.0.1``). rrperf's modules are
@@ -115,6 +117,7 @@ def make_commands(
         return [node, str(bin_ / "kanel"), "-c", "kanel.config.js"]
 
     warm_out = work / "rrperf-warm-out"
+    default_warm_out = work / "rrperf-default-warm-out"
     return [
         Command("kysely-codegen", "1 file of row types",
                 lambda out: [node, str(bin_ / "kysely-codegen"), "--url", tcp_url,
@@ -131,6 +134,9 @@ def make_commands(
                 "the same",
                 lambda out: [rrperf, "generate", rrperf_url, "--out", str(warm_out),
                              "--strategy", "cache_heavy"],
+                fresh_output=False),
+        Command("rrperf generate postgresql://... (default), warm", "the same",
+                lambda out: [rrperf, "generate", rrperf_url, "--out", str(default_warm_out)],
                 fresh_output=False),
         Command("rrperf generate schema.rb (reference)", "the same",
                 lambda out: [rrperf, "generate", str(schema_rb), "--out", str(out / "models")]),
@@ -155,8 +161,10 @@ def run_once(cmd: Command, work: Path, env: dict[str, str], round_no: int) -> fl
 
 def in_process(url: str, work: Path, repeats: int) -> dict[str, list[float]]:
     """In one process, interleaved: the default run (fresh output folder), a warm
-    ``cache_heavy`` run with a new context (its disk tier warm, as a new process has it) and
-    one with the context kept from the previous runs (memory tier warm too)."""
+    ``cache_heavy`` run as the command makes it (no context: answered from the output
+    manifest after one fingerprint query), one with a new context (the cached schema and
+    files of its disk tier, as a new process has them) and one with the context kept from
+    the previous runs (memory tier warm too)."""
     import warnings
 
     from rrperf.engine.strategies import get_strategy
@@ -165,17 +173,23 @@ def in_process(url: str, work: Path, repeats: int) -> dict[str, list[float]]:
     cache = work / "in-process-cache"
     warm_out = work / "in-process-warm"
     kept = get_strategy("cache_heavy").make_context(cache_dir=cache)
-    times: dict[str, list[float]] = {"default": [], "warm, new context": [],
-                                     "warm, kept context": []}
+    manifest_out = work / "in-process-manifest"
+    times: dict[str, list[float]] = {"default": [], "warm, as the command": [],
+                                     "warm, new context": [], "warm, kept context": []}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the unknown column types (inet, vector)
         generate(url, warm_out, strategy="cache_heavy", context=kept)
+        for _ in range(2):  # the second verifies the new files by content once
+            generate(url, manifest_out, strategy="cache_heavy", cache_dir=cache)
         for r in range(repeats):
             out = work / f"in-process-{r}"
             start = time.perf_counter()
             generate(url, out)
             times["default"].append(time.perf_counter() - start)
             shutil.rmtree(out)
+            start = time.perf_counter()
+            generate(url, manifest_out, strategy="cache_heavy", cache_dir=cache)
+            times["warm, as the command"].append(time.perf_counter() - start)
             fresh = get_strategy("cache_heavy").make_context(cache_dir=cache)
             start = time.perf_counter()
             generate(url, warm_out, strategy="cache_heavy", context=fresh)
@@ -219,9 +233,11 @@ def main(argv: list[str] | None = None) -> int:
             tcp_url = server.url("bench", driver="", tcp=True)
             commands, extra_env = make_commands(modules, tcp_url, args.schema, work)
             env = {**os.environ, **extra_env}
-            # Warm the warm run's cache and output folder (not timed).
-            warm = next(c for c in commands if not c.fresh_output)
-            subprocess.run(warm.argv(work), env=env, check=True, capture_output=True)
+            # Warm the warm runs' caches and output folders (not timed); the second run
+            # verifies the just-written files by content once, as a first repeat does.
+            for warm in (c for c in commands if not c.fresh_output):
+                for _ in range(2):
+                    subprocess.run(warm.argv(work), env=env, check=True, capture_output=True)
             print(f"{len(schema.tables)} tables, {len(schema.foreign_keys)} foreign keys; "
                   f"load {os.getloadavg()[0]:.1f}", file=sys.stderr)
             for r in range(args.repeats):
@@ -244,9 +260,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {cmd.name} | {cmd.output} | {cmd.files if cmd.fresh_output else '-'} | "
               f"{med:.2f} s | {min(cmd.times):.2f} - {max(cmd.times):.2f} | "
               f"{med / statistics.median(kysely.times):.2f} |")
-    warm_cmd = next(c for c in commands if not c.fresh_output)
-    print(f"\nwarm cache_heavy / default: "
-          f"{statistics.median(warm_cmd.times) / statistics.median(default.times):.2f}")
+    print()
+    for warm_cmd in (c for c in commands if not c.fresh_output):
+        paired_warm = [w / d for w, d in zip(warm_cmd.times, default.times, strict=True)]
+        print(f"{warm_cmd.name} / default: "
+              f"{statistics.median(warm_cmd.times) / statistics.median(default.times):.2f} "
+              f"(per round {', '.join(f'{p:.2f}' for p in paired_warm)})")
     paired = [d / k for d, k in zip(default.times, kysely.times, strict=True)]
     print(f"rrperf default / kysely-codegen per round: "
           f"{', '.join(f'{p:.2f}' for p in paired)}")

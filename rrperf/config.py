@@ -46,10 +46,8 @@ reads no file unless asked: the command line finds the file and passes the confi
 
 from __future__ import annotations
 
-import difflib
 import logging
 import os
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,6 +237,8 @@ def _type_name(value: Any) -> str:
 
 
 def _unknown_key(key: str, known: tuple[str, ...] | list[str], where: str) -> ConfigError:
+    import difflib
+
     hint = difflib.get_close_matches(key, list(known), n=1)
     msg = f"{where}: unknown key {key!r}"
     if hint:
@@ -401,6 +401,8 @@ class RrperfConfig:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a file: a command without one starts sooner
+
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import logging
@@ -163,11 +164,12 @@ def generate(
     if impl == "pipeline" or strategy is not None or context is not None:
         if strategy is None and context is None:
             strategy = PLAIN_STRATEGY  # the one staged path, in this thread, nothing cached
-        return _generate_with_strategy(
-            source, out_dir, impl=impl, strategy=strategy, context=context, tables=tables,
-            exclude_tables=exclude_tables, dry_run=dry_run, force=force, cache_dir=cache_dir,
-            called=called, config=config, runtime=runtime,
-        )
+        with _fingerprint_memo(source):
+            return _generate_with_strategy(
+                source, out_dir, impl=impl, strategy=strategy, context=context, tables=tables,
+                exclude_tables=exclude_tables, dry_run=dry_run, force=force,
+                cache_dir=cache_dir, called=called, config=config, runtime=runtime,
+            )
     imports_s = _import_s("legacy")  # not in wall_s (TIMED_IMPORTS)
     from rrperf.generator.legacy import generate_legacy
     from rrperf.schema.model import Schema
@@ -188,6 +190,17 @@ def generate(
         impl, result.n_tables, result.files_total, result.files_written, wall_s,
     )
     return dataclasses.replace(result, wall_s=wall_s)
+
+
+def _fingerprint_memo(source: Any) -> contextlib.AbstractContextManager[None]:
+    """For a database source, one catalog fingerprint for the whole run: the fast path's key,
+    the cached schema's key and the recorded run key
+    (:func:`rrperf.schema.pgcatalog.fingerprint_memo`)."""
+    if isinstance(source, str) and "://" in source:
+        from rrperf.schema.pgcatalog import fingerprint_memo
+
+        return fingerprint_memo()
+    return contextlib.nullcontext()
 
 
 def _generate_with_strategy(

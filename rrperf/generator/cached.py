@@ -988,13 +988,19 @@ def _load(source: Any, lookup: _Lookup, config: Any = None) -> tuple[Schema, str
         return source, "" if cache is None else "schema:" + source.fingerprint(), None
     from rrperf.schema.sources import load_schema, source_fingerprint
 
+    def source_token() -> str:
+        token = f"source:{source_fingerprint(source)}\0{os.fspath(source)}"
+        if config is not None:  # excluded tables and polymorphic targets change the schema
+            token += "\0config:" + config_token(config)
+        return token
+
     if cache is None:  # nothing is memoized or cached: no token (hashing the source costs)
         return load_schema(source, config=config), "", None
-    token = f"source:{source_fingerprint(source)}\0{os.fspath(source)}"
-    if config is not None:  # excluded tables and polymorphic targets change the schema
-        token += "\0config:" + config_token(config)
     if "schema_introspection" not in cache.config.enabled_categories:
-        return load_schema(source, config=config), token, None
+        # loaded first: a database's fingerprint is then taken on the reading connection
+        schema = load_schema(source, config=config)
+        return schema, source_token(), None
+    token = source_token()
     key = schema_cache_key(token)
     found = lookup.get("schema_introspection", key, _decode_loaded)
     if found is not _MISSING:

@@ -7,16 +7,18 @@ the sha256 of its content and its ``stat`` (size, ``mtime_ns``, ``ctime_ns``, in
 (:func:`run_key`) and a summary of its result.
 
 The run key hashes everything a run's output depends on: the schema source's content
-fingerprint (:func:`rrperf.schema.sources.source_fingerprint`: the file's sha256, or a
-synthetic scenario's parameters), the bytes of every module of :mod:`rrperf.generator` and
-:mod:`rrperf.schema` and of every template and runtime file, the package version, the output
-folder (its real path) and the table filters. :func:`fast_path` checks it before anything
+fingerprint (:func:`rrperf.schema.sources.source_fingerprint`: the file's sha256, a
+synthetic scenario's parameters, a PostgreSQL catalog's fingerprint), the bytes of every
+module of :mod:`rrperf.generator` and :mod:`rrperf.schema` and of every template and runtime
+file, the package version, the output folder (its real path) and the table filters.
+:func:`fast_path` checks it before anything
 is parsed or rendered: when the key is the recorded one and every recorded file still has its
 recorded ``stat``, nothing can have changed, and the run is answered from the manifest. Any
 mismatch (a changed schema, template or generator, an edited, replaced or deleted file, an
-unreadable manifest) falls back to the full run. A database URL or a
-:class:`~rrperf.schema.model.Schema` object has no cheap fingerprint: those always run in
-full.
+unreadable manifest) falls back to the full run. A PostgreSQL URL read directly costs one
+catalog query here (:func:`rrperf.schema.database.catalog_fingerprint`); another database URL
+or a :class:`~rrperf.schema.model.Schema` object has no cheap fingerprint: those always run
+in full.
 
 Like git's "racily clean" entries, a file whose ``mtime`` is not clearly older than the time
 its manifest was recorded (file-system timestamps are coarser than the clock) is verified by
@@ -24,8 +26,8 @@ content (read and hashed) before it is trusted; the fast path then records the m
 again, so the next repeat is stat-only. A file a run wrote within that margin of its
 recording is recorded without its ``stat`` (it would be racy): the next fast path verifies it
 by content and records its ``stat`` then, and a small cold run saves a ``stat`` per file.
-This module imports only the standard library: the fast path runs before the parser, Jinja2
-or the engine are imported.
+This module imports only the standard library (and a PostgreSQL driver for a database
+source): the fast path runs before the parser, Jinja2 or the engine are imported.
 """
 
 from __future__ import annotations
@@ -243,17 +245,27 @@ def _sha256_of(path: str) -> str | None:
 
 
 def _cheap_source_fingerprint(source: Any) -> str | None:
-    """The source's content fingerprint when it is cheap to get (not a database or a Schema).
+    """The source's content fingerprint when it is cheap to get (not a Schema, nor a database
+    other than PostgreSQL read directly: those would be read in full).
 
-    Equal to :func:`rrperf.schema.sources.source_fingerprint` (a file's sha256); a path to a
-    file (a path object, or a string with a folder separator or a dot, which no scenario name
-    has) is hashed here without importing the scenario registry.
+    Equal to :func:`rrperf.schema.sources.source_fingerprint` (a file's sha256, a PostgreSQL
+    catalog's one-query fingerprint); a path to a file (a path object, or a string with a
+    folder separator or a dot, which no scenario name has) is hashed here without importing
+    the scenario registry.
     """
     if not isinstance(source, str | os.PathLike):
         return None
     text = os.fspath(source)
     if "://" in text:
-        return None
+        from rrperf.schema.pgcatalog import direct_driver, fingerprint
+
+        driver = direct_driver(text)
+        if driver is None:
+            return None
+        try:
+            return fingerprint(text, driver)
+        except Exception:  # noqa: BLE001 - the full run reports an unreachable database
+            return None
     if (not isinstance(source, str) or os.sep in text or "." in text) and not text.startswith(
         "synthetic"
     ):
@@ -282,8 +294,8 @@ def run_key(
     Parameters
     ----------
     source : Any
-        The schema source (a path, scenario name or ``synthetic:N``; None is returned for a
-        database URL or a Schema object).
+        The schema source (a path, scenario name, ``synthetic:N`` or PostgreSQL URL; None is
+        returned for another database URL or a Schema object).
     real_out : str
         The output folder's real path.
     impl : str

@@ -2,18 +2,18 @@
 
 Any database SQLAlchemy can reach works (``sqlite:///app.db``, ``mysql+pymysql://...``), read
 with the inspector's ``get_multi_*`` methods in one connection; PostgreSQL URLs are read
-straight from the catalog with psycopg when it is installed (:mod:`rrperf.schema.pgcatalog`,
-a handful of statements and no SQLAlchemy import). The driver must be installed; a missing
-one is a one-line error naming the pip package. Database types are mapped back to the Rails
-type names a ``schema.rb`` dump would use, tables are sorted by name and foreign keys as
-Rails dumps them, so a schema read from a database and one parsed from its dump look alike.
-This module is the one place where SQLAlchemy and driver errors become
-:class:`~rrperf.errors.SchemaSourceError`; passwords never appear in messages or in
+straight from the catalog with psycopg2 or psycopg 3, whichever is installed
+(:mod:`rrperf.schema.pgcatalog`, a handful of statements and no SQLAlchemy import). The
+driver must be installed; a missing one is a one-line error naming the pip package. Database
+types are mapped back to the Rails type names a ``schema.rb`` dump would use, tables are sorted
+by name and foreign keys as Rails dumps them, so a schema read from a database and one parsed
+from its dump look alike. This module is the one place where SQLAlchemy and driver errors
+become :class:`~rrperf.errors.SchemaSourceError`; passwords never appear in messages or in
 ``Schema.source``.
 
 :func:`catalog_fingerprint` is the cheap key of a database's schema (one query on
-PostgreSQL) that the schema caches use. SQLAlchemy and psycopg are imported when a function
-here needs them, not when the module is imported.
+PostgreSQL) that the schema caches and the output manifest's run key use. SQLAlchemy and the
+drivers are imported when a function here needs them, not when the module is imported.
 """
 
 from __future__ import annotations
@@ -112,7 +112,9 @@ def _is_database_error(err: BaseException) -> bool:
     """A SQLAlchemy or psycopg error (checked without importing either)."""
     import sys
 
-    for module, name in (("sqlalchemy.exc", "SQLAlchemyError"), ("psycopg", "Error")):
+    for module, name in (
+        ("sqlalchemy.exc", "SQLAlchemyError"), ("psycopg2", "Error"), ("psycopg", "Error")
+    ):
         loaded = sys.modules.get(module)
         if loaded is not None and isinstance(err, getattr(loaded, name)):
             return True
@@ -571,21 +573,24 @@ def introspect_database(url: str) -> Schema:
 
     Notes
     -----
-    ``postgresql://`` and ``postgresql+psycopg://`` URLs are read straight from the catalog
-    with psycopg (:mod:`rrperf.schema.pgcatalog`: BEGIN, five queries, ROLLBACK), without
-    importing SQLAlchemy; other URLs (and ``postgresql+psycopg2://``) through SQLAlchemy's
-    inspector, with its ``get_multi_*`` methods in one connection (on PostgreSQL about 15
-    statements, whatever the number of tables). Both are tested against real PostgreSQL
-    servers and must agree. SQLite reports a declared type it does not know by its affinity
-    (``geometry`` reads back as ``NUMERIC``, so ``decimal``), and SQLAlchemy does not read
-    ``ON DELETE`` of an inline ``REFERENCES`` clause there; Rails writes table-level
-    ``FOREIGN KEY`` constraints, which are read fully.
+    ``postgresql://``, ``postgresql+psycopg2://`` and ``postgresql+psycopg://`` URLs are read
+    straight from the catalog (:mod:`rrperf.schema.pgcatalog`: BEGIN, five queries, ROLLBACK)
+    with psycopg2 or psycopg 3 (:func:`~rrperf.schema.pgcatalog.direct_driver`), without
+    importing SQLAlchemy; other URLs through SQLAlchemy's inspector, with its ``get_multi_*``
+    methods in one connection (on PostgreSQL about 15 statements, whatever the number of
+    tables). Both are tested against real PostgreSQL servers and must agree. SQLite reports a
+    declared type it does not know by its affinity (``geometry`` reads back as ``NUMERIC``, so
+    ``decimal``), and SQLAlchemy does not read ``ON DELETE`` of an inline ``REFERENCES`` clause
+    there; Rails writes table-level ``FOREIGN KEY`` constraints, which are read fully.
     """
+    from rrperf.schema.pgcatalog import direct_driver
+
     shown = redact_url(url)
-    if _direct_postgres(url):
+    driver = direct_driver(url)
+    if driver is not None:
         with _map_errors(url), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            tables, foreign_keys, enum_types = _read_postgres(url)
+            tables, foreign_keys, enum_types = _read_postgres(url, driver)
         _reissue(caught, shown)
         logger.debug("introspected %d tables from %s", len(tables), shown)
         return Schema(
@@ -597,23 +602,14 @@ def introspect_database(url: str) -> Schema:
     return _introspect_sqlalchemy(url)
 
 
-def _direct_postgres(url: str) -> bool:
-    """Whether ``url`` is read with psycopg directly (PostgreSQL, psycopg installed)."""
-    import importlib.util
+def _read_postgres(
+    url: str, driver: str
+) -> tuple[list[Table], list[ForeignKey], list[EnumType]]:
+    from rrperf.schema.pgcatalog import connect, fingerprint_first, read_catalog
 
-    scheme = url.partition("://")[0]
-    return scheme in {"postgresql", "postgres", "postgresql+psycopg"} and (
-        importlib.util.find_spec("psycopg") is not None
-    )
-
-
-def _read_postgres(url: str) -> tuple[list[Table], list[ForeignKey], list[EnumType]]:
-    import psycopg
-
-    from rrperf.schema.pgcatalog import libpq_url, read_catalog
-
-    conn = psycopg.connect(libpq_url(url))
+    conn = connect(url, driver)
     try:
+        fingerprint_first(url, conn)  # within a run, before the read, in its transaction
         result = read_catalog(conn)
         conn.rollback()
     finally:
@@ -668,13 +664,13 @@ def _introspect_sqlalchemy(url: str) -> Schema:
 def catalog_fingerprint(url: str) -> str:
     """A fingerprint of a database's schema, cheap enough to compute on every run.
 
-    For PostgreSQL, one query (:data:`rrperf.schema.pgcatalog.FINGERPRINT_SQL`) hashes
-    (``md5`` over the sorted rows) the identity and ``xmin`` of every catalog row describing
-    relations, columns, defaults, comments, constraints, indexes, types and enum labels
-    outside the system schemas: any DDL that changes what :func:`introspect_database` would
-    read writes such rows, so it changes the fingerprint; data changes, ANALYZE and VACUUM do
-    not. Other databases: the :meth:`Schema.fingerprint` of the introspected schema (a full
-    read).
+    For PostgreSQL, one query (:data:`rrperf.schema.pgcatalog.FINGERPRINT_SQL`) hashes the
+    identity and ``xmin`` of every catalog row describing relations, columns, defaults,
+    comments, constraints, indexes, types and enum labels outside the system schemas: any DDL
+    that changes what :func:`introspect_database` would read writes such rows, so it changes
+    the fingerprint; data changes, ANALYZE and VACUUM do not. Sent once per URL within a
+    :func:`~rrperf.schema.pgcatalog.fingerprint_memo` block. Other databases: the
+    :meth:`Schema.fingerprint` of the introspected schema (a full read).
 
     Parameters
     ----------
@@ -684,29 +680,19 @@ def catalog_fingerprint(url: str) -> str:
     Returns
     -------
     str
-        ``"pg-catalog:<md5>:<rows>"`` for PostgreSQL, a sha256 hex digest otherwise.
+        ``"pg-catalog:<sum of row hashes>:<rows>"`` for PostgreSQL, a sha256 hex digest otherwise.
 
     Raises
     ------
     SchemaSourceError, MissingDependencyError
         As :func:`introspect_database`.
     """
-    from rrperf.schema.pgcatalog import FINGERPRINT_SQL
+    from rrperf.schema.pgcatalog import FINGERPRINT_SQL, direct_driver, fingerprint
 
-    if _direct_postgres(url):
-        import psycopg
-
-        from rrperf.schema.pgcatalog import libpq_url
-
+    driver = direct_driver(url)
+    if driver is not None:
         with _map_errors(url):
-            conn = psycopg.connect(libpq_url(url))
-            try:
-                row = conn.execute(FINGERPRINT_SQL.encode()).fetchone()
-                conn.rollback()
-            finally:
-                conn.close()
-        assert row is not None
-        return f"pg-catalog:{row[0]}:{row[1]}"
+            return fingerprint(url, driver)
     import sqlalchemy
     from sqlalchemy.engine import make_url
     from sqlalchemy.pool import NullPool

@@ -211,8 +211,9 @@ class LocalPostgres:
                         found.append(entry.split(": ", 1)[-1])
 
     # -- connections ---------------------------------------------------------------------
-    def url(self, database: str = "postgres", *, driver: str = "psycopg", tcp: bool = False) -> str:
-        """A SQLAlchemy URL of ``database`` (over the unix socket unless ``tcp``)."""
+    def url(self, database: str = "postgres", *, driver: str = "", tcp: bool = False) -> str:
+        """A SQLAlchemy URL of ``database`` (over the unix socket unless ``tcp``), naming
+        ``driver`` (``psycopg``, ``psycopg2``) if given."""
         scheme = f"postgresql+{driver}" if driver else "postgresql"
         if tcp:
             if not self.tcp:
@@ -222,13 +223,15 @@ class LocalPostgres:
 
     def execute(self, sql: str, database: str = "postgres") -> None:
         """Run ``sql`` (one or many statements) in autocommit mode."""
-        import psycopg
+        from rrperf.schema.pgcatalog import connect, direct_driver
 
-        with psycopg.connect(
-            host=str(self.folder), port=self.port, user=self.user, dbname=database,
-            autocommit=True,
-        ) as conn:
-            conn.execute(sql.encode())
+        url = self.url(database)
+        conn = connect(url, direct_driver(url) or "psycopg2")  # else: ImportError
+        try:
+            conn.autocommit = True
+            conn.cursor().execute(sql)
+        finally:
+            conn.close()
 
     def create_database(self, name: str, ddl: str = "") -> str:
         """Create database ``name``, run ``ddl`` in it; its SQLAlchemy URL."""

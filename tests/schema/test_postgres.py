@@ -14,14 +14,17 @@ assert exactly them.
 
 from __future__ import annotations
 
+import dataclasses
 import filecmp
 import itertools
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from rrperf.generator.api import generate
+from rrperf.generator.api import GenerationResult, generate
 from rrperf.schema.database import (
     _introspect_sqlalchemy,
     catalog_fingerprint,
@@ -29,7 +32,7 @@ from rrperf.schema.database import (
 )
 from rrperf.schema.ddl import postgres_ddl
 from rrperf.schema.model import CheckConstraint, Column, Default, EnumType, Index
-from rrperf.schema.pgcatalog import FINGERPRINT_SQL
+from rrperf.schema.pgcatalog import FINGERPRINT_SQL, direct_driver
 from rrperf.schema.pgserver import LocalPostgres
 from rrperf.schema.rails import load_schema_rb
 from rrperf.schema.sources import load_schema
@@ -221,8 +224,14 @@ def test_sqlalchemy_path_reads_the_same_in_at_most_20_statements(coursemology_ur
     assert through_sqlalchemy == introspect_database(coursemology_url)
 
 
-def test_both_paths_agree_on_the_app_schema(app_url: str) -> None:
-    assert _introspect_sqlalchemy(app_url) == introspect_database(app_url)
+def test_both_drivers_and_sqlalchemy_agree_on_the_app_schema(app_url: str) -> None:
+    # A plain URL is read with psycopg2, postgresql+psycopg:// with psycopg 3.
+    psycopg3_url = app_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    assert (direct_driver(app_url), direct_driver(psycopg3_url)) == ("psycopg2", "psycopg")
+    read = introspect_database(app_url)
+    assert dataclasses.replace(introspect_database(psycopg3_url), source=read.source) == read
+    assert _introspect_sqlalchemy(app_url) == read
+    assert catalog_fingerprint(psycopg3_url) == catalog_fingerprint(app_url)
 
 
 def test_catalog_fingerprint_follows_every_schema_change(
@@ -279,18 +288,80 @@ def test_warm_cached_run_reads_only_the_fingerprint(
     assert warm == cold
 
 
+@pytest.mark.parametrize("strategy", ["cache_heavy", "auto"])
+def test_warm_run_is_one_query_until_the_schema_changes(
+    pg_server: LocalPostgres, pg_database: Callable[[str], str], tmp_path: Path, strategy: str
+) -> None:
+    # As `rrperf generate URL --strategy S` runs it: no context kept between the runs, so a
+    # warm run is answered from the output manifest, keyed by the catalog fingerprint.
+    url = pg_database(app_ddl())
+    name = url.split("@/")[1].split("?")[0]
+
+    def run() -> GenerationResult:
+        return generate(url, tmp_path / "out", strategy=strategy, cache_dir=tmp_path / "cache")
+
+    with pg_server.statements(name) as statements:
+        cold = run()
+    assert cold.files_written == cold.files_total == 14
+    # auto caches no schema: one transaction, the fingerprint first; cache_heavy needs it for
+    # the cached schema's key before it knows whether to read
+    assert statements.count("BEGIN") == (1 if strategy == "auto" else 2)
+    assert statements[:2] == ["BEGIN", FINGERPRINT_SQL.splitlines()[0]]
+    assert len(statements) == (8 if strategy == "auto" else 10)
+    for _ in range(2):  # the first repeat also verifies the just-written files by content
+        with pg_server.statements(name) as statements:
+            warm = run()
+        assert warm.files_written == 0 and warm.output_digest == cold.output_digest
+        assert statements == ["BEGIN", FINGERPRINT_SQL.splitlines()[0], "ROLLBACK"]
+
+    pg_server.execute("ALTER TABLE users ADD COLUMN nickname varchar(40)", name)
+    with pg_server.statements(name) as statements:
+        changed = run()
+    assert len(statements) == 10  # the fingerprint (a new one), then the whole catalog
+    assert changed.written == ("types/user-data.ts",)  # the new column, nothing else
+    generate(url, tmp_path / "fresh")  # byte-identical to a run from scratch
+    assert differing_files(tmp_path / "out", tmp_path / "fresh") == {}
+    with pg_server.statements(name) as statements:
+        again = run()
+    assert again.files_written == 0 and again.output_digest == changed.output_digest
+    assert len(statements) == 3
+
+
+def test_warm_cli_run_imports_no_generator_or_sqlalchemy(app_url: str, tmp_path: Path) -> None:
+    # The warm fast path parses the URL, sends one query with the driver, stats the files.
+    argv = ["generate", app_url, "--out", "out", "--strategy", "cache_heavy"]
+    code = (
+        "import sys\n"
+        "from rrperf.cli import main\n"
+        f"assert main({argv!r}) == 0\n"
+        "print(sorted(m for m in ('jinja2', 'sqlalchemy', 'psycopg', 'diskcache', 'psutil', "
+        "'rrperf.generator.cached', 'rrperf.engine.cache', 'rrperf.schema.model') "
+        "if m in sys.modules))\n"
+    )
+    lines = []
+    for _ in range(3):  # cold, warm (verifies the new files by content), warm
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=False, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        lines.append(proc.stdout.splitlines())
+    assert "(14 written, 0 unchanged)" in lines[0][0]
+    assert lines[2][0].startswith("pipeline/cache_heavy: 4 tables, 14 files (no changes: ")
+    assert lines[2][1] == "[]"
+
+
 # --- errors ---------------------------------------------------------------------------------
 
-def test_unreachable_server_is_one_line_without_password(tmp_path: Path) -> None:
+@pytest.mark.parametrize("scheme", ["postgresql", "postgresql+psycopg"])
+def test_unreachable_server_is_one_line_without_password(tmp_path: Path, scheme: str) -> None:
     from rrperf.errors import SchemaSourceError
 
-    url = f"postgresql+psycopg://bob:s3cret@/app?host={tmp_path}&port=1"
+    url = f"{scheme}://bob:s3cret@/app?host={tmp_path}&port=1"
     for read in (introspect_database, catalog_fingerprint, load_schema):
         with pytest.raises(SchemaSourceError) as info:
             read(url)
         text = str(info.value)
         assert "\n" not in text and "s3cret" not in text
-        assert text.startswith("cannot introspect database postgresql+psycopg://bob@/app?host=")
+        assert text.startswith(f"cannot introspect database {scheme}://bob@/app?host=")
         assert "connection to server" in text
 
 
