@@ -614,7 +614,7 @@ def generate_report(
     Parameters
     ----------
     result : BenchmarkResult
-        What :meth:`rrperf.bench.runner.BenchmarkRunner.run_comparative_benchmark` returned
+        What :meth:`rrperf.bench.runner.BenchmarkRunner.run` returned
         (or :func:`rrperf.bench.results.read_result` read).
     output_file : path-like or None
         When given, the report is also written there (atomically, UTF-8).

@@ -259,7 +259,7 @@ def run_benchmark_report(
     Parameters
     ----------
     scenarios, systems, cache_states : str or iterable of str
-        As for :meth:`BenchmarkRunner.run_comparative_benchmark`.
+        As for :meth:`BenchmarkRunner.run`.
     strategies : str, iterable of str or None
         Strategies of the ``pipeline`` system; empty or None means every strategy this
         installation offers.
@@ -309,7 +309,7 @@ def run_benchmark_report(
                 iterations=iterations, warmup=warmup, progress=False, seed=seed,
                 history=store, name=name, config=project,
             )
-            result = runner.run_comparative_benchmark(
+            result = runner.run(
                 scen, systems=systems, strategies=chosen_strategies, cache_states=cache_states
             )
             files = (
@@ -960,7 +960,7 @@ def run_strategy_analysis(
         # the runner counts that SchemaWarning per iteration in scaling_result.warnings.
         scaling_result = BenchmarkRunner(
             iterations=scaling_iterations, warmup=1, progress=False, seed=seed, config=project,
-        ).run_comparative_benchmark(
+        ).run(
             [f"synthetic:{n}" for n in size_list], systems=("legacy", "pipeline"),
             strategies=[recommended], cache_states=("cold",),
         )
