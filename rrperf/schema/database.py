@@ -155,8 +155,8 @@ def _map_errors(url: str) -> Iterator[None]:
 
 # Driver module -> the pip package that provides it.
 _DRIVER_PACKAGES = {
-    "psycopg": "'psycopg[binary]'",
-    "psycopg2": "psycopg2-binary (or pip install 'rrperf[postgres]')",
+    "psycopg": "'psycopg[binary]' (or pip install 'rrperf[postgres]')",
+    "psycopg2": "psycopg2-binary",
     "MySQLdb": "mysqlclient",
     "pymysql": "PyMySQL",
     "mysql": "mysql-connector-python",
