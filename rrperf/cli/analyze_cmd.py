@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 
 from rrperf.cli._util import format_table, print_json, project_config
+from rrperf.cli.history_cmd import add_history_option, history_location
 
 _STATES = {"cold": ("cold",), "warm": ("warm",), "both": ("cold", "warm")}
 _COLUMNS = [
@@ -32,9 +34,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser(
         "analyze",
         help="recommend a strategy for a scenario and check it with a benchmark",
-        description="Profile SCENARIO, recommend the strategy the model predicts fastest, "
-        "benchmark the three best predictions (or all strategies) and report whether the "
-        "recommendation was the measured best or within 5%% of it.",
+        description="Profile SCENARIO, predict every strategy with the cost model calibrated "
+        "on this machine (kept in the history store; measured first when missing, refitted "
+        "when a run drifts beyond 20%%), benchmark the three best predictions (or all "
+        "strategies) and recommend, among the measured best and the strategies within 5%% of "
+        "it (paired 95%% intervals), the one with the fewest resources.",
     )
     p.add_argument(
         "scenario",
@@ -49,6 +53,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--iterations", type=_positive_int, default=None, help="measured rounds (default 7)"
     )
     p.add_argument("--cache", choices=tuple(_STATES), default="both", help="cache state(s)")
+    add_history_option(p)
+    p.add_argument("--no-calibration", action="store_true",
+                   help="predict with the uncalibrated model; read and write no history store")
     p.set_defaults(run=run)
 
 
@@ -105,9 +112,7 @@ _NOT_MEASURED = (
 )
 
 
-def _markdown(
-    rows: list[dict[str, object]], rationale: str, predictions: list[dict[str, object]]
-) -> str:
+def _markdown(rows: list[dict[str, object]], predictions: list[dict[str, object]]) -> str:
     def esc(text: str) -> str:
         return "".join("\\" + ch if ch in "\\`|<>[]*_" else ch for ch in text)
 
@@ -119,7 +124,7 @@ def _markdown(
         ]
 
     lines = table(_COLUMNS, [{c: _cell(row[c]) for c in _COLUMNS} for row in rows])
-    lines += ["", esc(rationale)]
+    lines += ["", *(esc(str(row["summary"])) + "  " for row in rows)]
     if predictions:
         pred_rows, notes = _prediction_table(predictions)
         lines += ["", esc(_PRED_TITLE), "", *table(_PRED_COLUMNS, pred_rows)]
@@ -137,10 +142,14 @@ def _legend(pred_rows: list[dict[str, str]], notes: list[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rrperf.bench.history import HistoryStore
     from rrperf.optimize.optimizer import PerformanceOptimizer
 
     config = project_config()  # rrperf.toml from here upwards; a bad one: exit 1
-    with PerformanceOptimizer(project=config) as optimizer:
+    with contextlib.ExitStack() as stack:
+        store = None if args.no_calibration else stack.enter_context(
+            HistoryStore(history_location(args)))
+        optimizer = stack.enter_context(PerformanceOptimizer(project=config, history=store))
         result = optimizer.run_comprehensive_analysis(
             args.all_strategies,
             scenario=args.scenario,
@@ -152,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json(result.to_dict())
     elif args.format == "markdown":
-        print(_markdown(rows, result.recommendation.rationale, predictions))
+        print(_markdown(rows, predictions))
     else:
         shown = [{c: _cell(r[c]) for c in _COLUMNS} for r in rows]
         print(f"{result.scenario}: strategies benchmarked: {', '.join(result.strategies)}")
@@ -165,5 +174,6 @@ def run(args: argparse.Namespace) -> int:
             for line in _legend(pred_rows, notes):
                 print(f"  {line}")
             print()
-        print(result.recommendation.rationale)
+        for row in rows:
+            print(row["summary"])
     return 0

@@ -33,7 +33,6 @@ import base64
 import html
 import io
 import logging
-import math
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -462,13 +461,12 @@ def _recommendation_html(rec: Recommendation | None, error: str | None) -> str:
         why = html.escape(error) if error else "not asked"
         return ('<div class="rrperf-recommendation"><b>Optimizer</b>: '
                 f"no recommendation ({why})</div>")
-    predicted = rec.predicted_s
     rows = "".join(
-        f"<tr><td>{html.escape(name)}</td><td>{score:.3g}</td>"
-        + (f"<td>{predicted.get(name, math.nan) * 1e3:.3g}</td>" if predicted else "") + "</tr>"
-        for name, score in sorted(rec.scores.items(), key=lambda kv: -kv[1])
+        f"<tr><td>{html.escape(name)}</td><td>{s['score']:.3g}</td>"
+        f"<td>{s['predicted_s'] * 1e3:.3g}</td></tr>"
+        for name, s in sorted(rec.scores.items(), key=lambda kv: -kv[1]["score"])
     )
-    head = "<th>strategy</th><th>score</th>" + ("<th>predicted ms</th>" if predicted else "")
+    head = "<th>strategy</th><th>score</th><th>predicted ms</th>"
     table = (f'<table class="rrperf-scores"><tr>{head}</tr>{rows}</table>') if rows else ""
     return (
         '<div class="rrperf-recommendation"><b>Optimizer recommends</b>: '
