@@ -66,7 +66,7 @@ DRIFT_BOUND = 0.20
 #: Observations kept per machine (the newest).
 MAX_OBSERVATIONS = 240
 # Pull of each factor towards 1 (in units of relative error).
-_PRIOR = 0.05
+_PRIOR = 0.01
 _KEY = "optimizer.calibration:"
 
 
