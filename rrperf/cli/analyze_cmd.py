@@ -113,23 +113,14 @@ _NOT_MEASURED = (
 
 
 def _markdown(rows: list[dict[str, object]], predictions: list[dict[str, object]]) -> str:
-    def esc(text: str) -> str:
-        return "".join("\\" + ch if ch in "\\`|<>[]*_" else ch for ch in text)
+    from rrperf.optimize.report import _md, _md_table
 
-    def table(columns: list[str], body: list[dict[str, str]]) -> list[str]:
-        return [
-            "| " + " | ".join(esc(c) for c in columns) + " |",
-            "|" + "|".join("---" for _ in columns) + "|",
-            *("| " + " | ".join(esc(row[c]) for c in columns) + " |" for row in body),
-        ]
-
-    lines = table(_COLUMNS, [{c: _cell(row[c]) for c in _COLUMNS} for row in rows])
-    lines += ["", *(esc(str(row["summary"])) + "  " for row in rows)]
+    lines = _md_table([{c: _cell(row[c]) for c in _COLUMNS} for row in rows])
+    lines += ["", *(_md(row["summary"]) + "  " for row in rows)]
     if predictions:
         pred_rows, notes = _prediction_table(predictions)
-        lines += ["", esc(_PRED_TITLE), "", *table(_PRED_COLUMNS, pred_rows)]
-        legend = _legend(pred_rows, notes)
-        lines += ["", *(esc(line) for line in legend)] if legend else []
+        lines += ["", _md(_PRED_TITLE), "", *_md_table(list(pred_rows))]
+        lines += ["", *map(_md, _legend(pred_rows, notes))]
     return "\n".join(lines)
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rrperf.errors import RrperfError
-from rrperf.optimize.report import _esc, _fmt, _plain
+from rrperf.optimize.report import _esc, _html_table, _plain
 from rrperf.optimize.workload import (
     TERM_NAMES,
     Calibration,
@@ -163,12 +163,7 @@ class AnalysisResult:
 
     def _repr_html_(self) -> str:
         def table(rows: Iterable[Mapping[str, Any]], columns: tuple[str, ...]) -> str:
-            head = "".join(f"<th>{_esc(c)}</th>" for c in columns)
-            body = "".join(
-                "<tr>" + "".join(f"<td>{_esc(_fmt(r[c]))}</td>" for c in columns) + "</tr>"
-                for r in rows
-            )
-            return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            return _html_table([{c: r[c] for c in columns} for r in rows])
 
         return (
             f"<div><p><b>Strategy analysis of {_esc(self.scenario)}</b></p>"

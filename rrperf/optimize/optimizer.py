@@ -587,7 +587,7 @@ class PerformanceOptimizer:
             clock=self._clock,
         )
 
-    def analyze_and_recommend_strategy(self, workload: Any = None) -> Recommendation:
+    def recommend(self, workload: Any = None) -> Recommendation:
         """Measure the workload and recommend the fastest predicted strategy.
 
         Parameters
@@ -627,8 +627,8 @@ class PerformanceOptimizer:
             )
         return recommend(workload, candidates, warm=warm, calibration=self.calibration)
 
-    #: Short name of :meth:`analyze_and_recommend_strategy`.
-    recommend = analyze_and_recommend_strategy
+    #: The seed's long name of :meth:`recommend`.
+    analyze_and_recommend_strategy = recommend
 
     @property
     def calibration(self) -> Calibration | None:

@@ -546,16 +546,9 @@ class Recommendation:
     def _repr_html_(self) -> str:
         import html
 
-        rows = "".join(
-            f"<tr><td>{html.escape(name)}</td><td>{s['predicted_s'] * 1e3:.2f}</td>"
-            f"<td>{s['score']:.3f}</td><td>{'&#10003;' if name == self.strategy else ''}</td></tr>"
-            for name, s in self.scores.items()
-        )
         return (
             f"<div><p><b>Recommended:</b> {html.escape(self.strategy)}</p>"
-            f"<p>{html.escape(self.rationale)}</p>"
-            "<table><thead><tr><th>strategy</th><th>predicted ms</th><th>score</th>"
-            f"<th>recommended</th></tr></thead><tbody>{rows}</tbody></table></div>"
+            f"<p>{html.escape(self.rationale)}</p>{self.to_frame().to_html(index=False)}</div>"
         )
 
 
