@@ -201,13 +201,11 @@ def profile_workload(
     for name, value in (("sample", sample), ("repeats", repeats)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
-    from rrperf.engine.cache import CacheConfig, CacheOptimizer, cache_key
     from rrperf.engine.monitor import MonitorConfig, PerformanceMonitor
     from rrperf.generator import analyze as an
     from rrperf.generator import cached
     from rrperf.generator.render import render_index, render_table
     from rrperf.generator.writer import write_if_changed
-    from rrperf.schema.model import Schema
     from rrperf.schema.sources import load_schema, source_fingerprint
 
     # repeated like the steps: the first call may include imports of the parser
@@ -275,16 +273,7 @@ def profile_workload(
             for target in targets:
                 os.stat(target)
             stat_s = (clock() - start) / len(targets)
-        probe = _probe_cache(
-            CacheOptimizer,
-            CacheConfig,
-            cache_key,
-            os.path.join(scratch, "cache"),
-            cached_value,
-            schema,
-            Schema,
-            clock,
-        )
+        probe = _probe_cache(os.path.join(scratch, "cache"), cached_value, schema, clock)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -350,16 +339,17 @@ def profile_workload(
 
 
 def _probe_cache(
-    optimizer_cls: Any,
-    config_cls: Any,
-    key_fn: Callable[..., str],
     directory: str,
     value: Any,
     schema: Any,
-    schema_cls: Any,
     clock: Callable[[], float],
 ) -> dict[str, float]:
     """Seconds of real cache operations on one rendered table (and the schema)."""
+    from rrperf.engine.cache import CacheConfig as config_cls
+    from rrperf.engine.cache import CacheOptimizer as optimizer_cls
+    from rrperf.engine.cache import cache_key as key_fn
+    from rrperf.schema.model import Schema as schema_cls
+
 
     def timed_store(cache: Any, category: str, key: str, **kws: Any) -> float:
         start = clock()
