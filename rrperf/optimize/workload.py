@@ -1,7 +1,7 @@
 """Workload profiles and the cost model that turns one into a strategy recommendation.
 
 The profile's fields are measured by :func:`rrperf.optimize.profiler.profile_workload` (its
- module docstring says how).
+module docstring says how).
 
 The model (seconds of one steady-state run, what a benchmark's median measures)
 -------------------------------------------------------------------------------
@@ -19,17 +19,18 @@ strategy whose caches cover the categories ``C``, with ``n`` tables and ``F = 3n
                                              template_render, type_mapping, relationships;
                                              with a disk tier disk_hit_s + miss_s, else
                                              miss_mem_s)
-    write  = index_s + F * (stat_s if warm and rendering cached | compare_s if warm
-                            | write_s (+ stat_s to record the manifest) if cold)
+    write  = index_s + F * (0 if warm and rendering cached | compare_s if warm | write_s)
              (+ write_s for the manifest file with a disk tier for template_render, cold)
-    total  = head + tables + write + (monitor_s if the strategy monitors)
+    manifest = F * stat_s                   (a strategy that keeps an output manifest)
+    total  = head + tables + write + manifest + (monitor_s if the strategy monitors)
 
 With a pool (backend thread or process, and a non-empty plan of the generator's own
 :func:`rrperf.generator.cached.plan_batches` for the misses, the pool running) the misses are
 rendered *and written* by that plan's batches on the pool::
 
-    tables = n * hit_s + misses * (per_table_s + sha_s + 3 * write_s) / p + misses * stores
-    pool   = batches * (dispatch_s + ship_s) / p        (process; threads: thread_dispatch_s)
+    tables = n * hit_s + misses * stores
+    pool   = (misses * (per_table_s + sha_s + 3 * write_s) + batches * dispatch_s + ship_s) / p
+             (threads: batches * thread_dispatch_s, no ship_s)
 
 where ``p = min(workers, free_cpus)`` for processes and 1 for threads (pure-Python rendering
 holds the GIL), and ``free_cpus = clip(cpu_count - load_avg + 1, 1, cpu_count)`` is what other
@@ -44,8 +45,8 @@ like a rendered table's (an upper bound: their values are smaller).
 The terms (:data:`TERMS`): ``head``; ``render``, ``lookup`` and ``store`` (the ``tables`` line:
 computing the misses in this thread, the cache lookups, the stores); ``write``; ``manifest``
 (the ``stat_s`` per file of a strategy that keeps an output manifest, split out of
-``write``); ``pool`` (both pool lines; a batch ships the slice of the analysis its tables need,
-so all batches together ship about one ``ship_s``); ``monitor``. A strategy that keeps an
+``write``); ``pool`` (a batch ships the slice of the analysis its tables need, so all batches
+together ship about one ``ship_s``); ``monitor``. A strategy that keeps an
 output manifest without caching answers a warm repeat from the manifest: ``head = hash_s``
 and ``manifest = F * stat_s``.
 
