@@ -17,7 +17,8 @@ What is measured (every number of the model comes from one of these fields)
 ``index_s``
     Rendering ``index.ts``.
 ``write_s``, ``compare_s``, ``stat_s``
-    Per file, in a scratch folder: an atomic write of the sampled files; the unchanged-file
+    Per file, in a scratch folder (each the minimum of ``repeats``, a fresh folder for each
+    write): an atomic write of the sampled files; the unchanged-file
     check (read and compare) of :func:`~rrperf.generator.writer.write_if_changed`; one
     ``os.stat`` (how an output manifest knows a file is unchanged without reading it).
 ``ship_s``
@@ -260,19 +261,15 @@ def profile_workload(
     scratch = tempfile.mkdtemp(prefix="rrperf-profile-")
     try:
         write_s = compare_s = stat_s = 0.0
-        out = os.path.join(scratch, "out")
-        if files:
-            start = clock()
-            write_if_changed(out, files)
-            write_s = (clock() - start) / len(files)
-            start = clock()
-            write_if_changed(out, files, dry_run=True)
-            compare_s = (clock() - start) / len(files)
+        if files:  # the minimum of `repeats` (a fresh folder for each write)
+            outs = iter(os.path.join(scratch, f"out{i}") for i in range(repeats))
+            write_s = _timed(lambda: write_if_changed(next(outs), files), clock, repeats)[0]
+            out = os.path.join(scratch, "out0")
+            compare_s = _timed(lambda: write_if_changed(out, files, dry_run=True), clock,
+                               repeats)[0]
             targets = [os.path.join(out, rel) for rel in files]
-            start = clock()
-            for target in targets:
-                os.stat(target)
-            stat_s = (clock() - start) / len(targets)
+            stat_s = _timed(lambda: [os.stat(t) for t in targets], clock, repeats)[0]
+            write_s, compare_s, stat_s = (x / len(files) for x in (write_s, compare_s, stat_s))
         probe = _probe_cache(os.path.join(scratch, "cache"), cached_value, schema, clock)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
