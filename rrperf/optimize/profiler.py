@@ -28,7 +28,8 @@ What is measured (every number of the model comes from one of these fields)
 ``hit_s``, ``miss_mem_s``, ``miss_s``, ``disk_hit_s``, ``schema_miss_s``
     A real :class:`~rrperf.engine.cache.CacheOptimizer` in a scratch folder, with a rendered
     table as the value: a memory hit, a store into a memory-only cache, a store with the disk
-    tier (JSON + sqlite), a read from the disk tier, and storing the parsed schema on disk.
+    tier (JSON + sqlite), a read from the disk tier, and storing the parsed schema on disk
+    (each the minimum of ``repeats``).
 ``pool_startup_s``, ``dispatch_s``, ``thread_dispatch_s``
     The engine's pools through :class:`~rrperf.engine.parallel.ParallelExecutor`: the first run
     of a trivial stage on the process pool (start-up + round trip), then the occupancy of one
@@ -270,13 +271,13 @@ def profile_workload(
             targets = [os.path.join(out, rel) for rel in files]
             stat_s = _timed(lambda: [os.stat(t) for t in targets], clock, repeats)[0]
             write_s, compare_s, stat_s = (x / len(files) for x in (write_s, compare_s, stat_s))
-        probe = _probe_cache(os.path.join(scratch, "cache"), cached_value, schema, clock)
+        probe = _probe_cache(os.path.join(scratch, "cache"), cached_value, schema, clock,
+                             repeats)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    start = clock()
-    pickle.loads(pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL))
-    ship_s = clock() - start
+    ship_s, _ = _timed(lambda: pickle.loads(pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL)),
+                       clock, repeats)
     monitor = PerformanceMonitor(MonitorConfig())
 
     def _session() -> None:
@@ -336,55 +337,39 @@ def profile_workload(
 
 
 def _probe_cache(
-    directory: str,
-    value: Any,
-    schema: Any,
-    clock: Callable[[], float],
+    directory: str, value: Any, schema: Any, clock: Callable[[], float], repeats: int
 ) -> dict[str, float]:
-    """Seconds of real cache operations on one rendered table (and the schema)."""
-    from rrperf.engine.cache import CacheConfig as config_cls
-    from rrperf.engine.cache import CacheOptimizer as optimizer_cls
-    from rrperf.engine.cache import cache_key as key_fn
-    from rrperf.schema.model import Schema as schema_cls
+    """Seconds of real cache operations on one rendered table (and the schema), each the
+    minimum of ``repeats``."""
+    from rrperf.engine.cache import CacheConfig, CacheOptimizer, cache_key
+    from rrperf.schema.model import Schema
 
+    def store(cache: Any, category: str, key: str, compute: Any, **kws: Any) -> float:
+        return _timed(lambda: cache.get_or_compute_key(category, key, compute,
+                                                       force_refresh=True, **kws),
+                      clock, repeats)[0]
 
-    def timed_store(cache: Any, category: str, key: str, **kws: Any) -> float:
-        start = clock()
-        cache.get_or_compute_key(category, key, lambda: value, force_refresh=True, **kws)
-        return clock() - start
+    def hit(cache: Any, key: str) -> float:
+        return _timed(lambda: cache.get_or_compute_key("template_render", key, list), clock,
+                      repeats)[0]
 
-    key = key_fn("template_render", "probe")
-    opened = key_fn("template_render", "open")
-    with optimizer_cls(config_cls(directory=directory)) as cache:
+    key = cache_key("template_render", "probe")
+    opened = cache_key("template_render", "open")
+    with CacheOptimizer(CacheConfig(directory=directory)) as cache:
         # the first store opens the disk tier (a one-off of each cache); time the next ones
         cache.get_or_compute_key("template_render", opened, list)
-        miss_s = timed_store(cache, "template_render", key)
-        start = clock()
-        cache.get_or_compute_key("template_render", key, list)
-        hit_s = clock() - start
-        start = clock()
-        cache.get_or_compute_key(
-            "schema_introspection",
-            key_fn("schema_introspection", "probe"),
-            lambda: schema,
-            force_refresh=True,
-            encode=schema_cls.to_dict,
-        )
-        schema_miss_s = clock() - start
-    with optimizer_cls(config_cls(directory=directory, disk_categories=())) as memory_only:
-        miss_mem_s = timed_store(memory_only, "template_render", key)
-    with optimizer_cls(config_cls(directory=directory, memory_size=0)) as fresh:
+        miss_s = store(cache, "template_render", key, lambda: value)
+        hit_s = hit(cache, key)
+        schema_miss_s = store(cache, "schema_introspection",
+                              cache_key("schema_introspection", "probe"), lambda: schema,
+                              encode=Schema.to_dict)
+    with CacheOptimizer(CacheConfig(directory=directory, disk_categories=())) as memory_only:
+        miss_mem_s = store(memory_only, "template_render", key, lambda: value)
+    with CacheOptimizer(CacheConfig(directory=directory, memory_size=0)) as fresh:
         fresh.get_or_compute_key("template_render", opened, list)
-        start = clock()
-        fresh.get_or_compute_key("template_render", key, list)
-        disk_hit_s = clock() - start
-    return {
-        "hit_s": hit_s,
-        "miss_mem_s": miss_mem_s,
-        "miss_s": miss_s,
-        "disk_hit_s": disk_hit_s,
-        "schema_miss_s": schema_miss_s,
-    }
+        disk_hit_s = hit(fresh, key)  # no memory tier: every lookup reads the disk
+    return {"hit_s": hit_s, "miss_mem_s": miss_mem_s, "miss_s": miss_s,
+            "disk_hit_s": disk_hit_s, "schema_miss_s": schema_miss_s}
 
 
 def _keys_once(ctx: Any, table: str, base: str) -> Any:
