@@ -642,7 +642,7 @@ class PerformanceOptimizer:
         return self._calibration
 
     def calibrate(self, **options: Any) -> Calibration:
-        """Run the calibration (:func:`rrperf.optimize.calibration.measure_observations`, with
+        """Run the calibration (:func:`rrperf.optimize.calibration.measure_in_new_process`, with
         ``options``), fit the model's constants and keep them in :attr:`history`.
 
         Raises
@@ -654,7 +654,7 @@ class PerformanceOptimizer:
 
         if self.history is None:
             raise ConfigError("calibrate() needs a history store (history=HistoryStore(...))")
-        obs = calibration.measure_observations(
+        obs = calibration.measure_in_new_process(
             self.strategies, workers=self.config.max_parallel_threads, config=self.project,
             **options,
         )
