@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"best={row['measured_best']:12} {row['best_median_s'] * 1e3:8.2f} ms  "
                     f"ratio={row['ratio']:.3f} paired={row['paired_ratio']:.3f} "
                     f"{'OK' if row['within_5pct'] else 'MISS'} "
-                    f"p={row['p_value']:.3f}  "
+                    f"model={row['model_pick']}  "
                     f"{medians}",
                     flush=True,
                 )

@@ -427,6 +427,30 @@ class HistoryStore:
             )
         return HistoryError(f"history store {self._where}: cannot {action}: {text}")
 
+    def meta(self, key: str) -> str | None:
+        """The value stored under ``key`` in the store's ``meta`` table (None when absent)."""
+        row = self._run(lambda c: c.execute("SELECT value FROM meta WHERE key = ?", (key,))
+                        .fetchone(), "read meta")
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key`` (replacing it; ``schema_version`` is the store's own).
+
+        Raises
+        ------
+        HistoryError
+            For the key ``schema_version``, or when the store cannot be written.
+        """
+        if key == "schema_version":
+            raise HistoryError("the key 'schema_version' belongs to the history store")
+
+        def write(conn: sqlite3.Connection) -> None:
+            with self._transaction(conn):
+                conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                             (key, value))
+
+        self._run(write, "write meta")
+
     # -- writing
 
     def start_run(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 
 from rrperf.cli._util import format_table, positive_int, print_json, project_config
+from rrperf.cli.history_cmd import add_history_option, history_location
 
 _STATES = {"cold": ("cold",), "warm": ("warm",), "both": ("cold", "warm")}
 _COLUMNS = [
@@ -22,9 +24,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser(
         "analyze",
         help="recommend a strategy for a scenario and check it with a benchmark",
-        description="Profile SCENARIO, recommend the strategy the model predicts fastest, "
-        "benchmark the three best predictions (or all strategies) and report whether the "
-        "recommendation was the measured best or within 5%% of it.",
+        description="Profile SCENARIO, predict every strategy with the cost model calibrated "
+        "on this machine (kept in the history store; measured first when missing, refitted "
+        "when a run drifts beyond 20%%), benchmark the three best predictions (or all "
+        "strategies) and recommend, among the measured best and the strategies within 5%% of "
+        "it (paired 95%% intervals), the one with the fewest resources.",
     )
     p.add_argument(
         "scenario",
@@ -39,6 +43,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--iterations", type=positive_int, default=None, help="measured rounds (default 7)"
     )
     p.add_argument("--cache", choices=tuple(_STATES), default="both", help="cache state(s)")
+    add_history_option(p)
+    p.add_argument("--no-calibration", action="store_true",
+                   help="predict with the uncalibrated model; read and write no history store")
     p.set_defaults(run=run)
 
 
@@ -95,13 +102,11 @@ _NOT_MEASURED = (
 )
 
 
-def _markdown(
-    rows: list[dict[str, object]], rationale: str, predictions: list[dict[str, object]]
-) -> str:
+def _markdown(rows: list[dict[str, object]], predictions: list[dict[str, object]]) -> str:
     from rrperf.document import md_escape, md_table
 
     parts = [md_table(_COLUMNS, [[_cell(row[c]) for c in _COLUMNS] for row in rows]),
-             md_escape(rationale)]
+             "\n".join(md_escape(str(row["summary"])) + "  " for row in rows)]
     if predictions:
         pred_rows, notes = _prediction_table(predictions)
         parts += [md_escape(_PRED_TITLE),
@@ -121,10 +126,14 @@ def _legend(pred_rows: list[dict[str, str]], notes: list[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rrperf.bench.history import HistoryStore
     from rrperf.optimize.optimizer import PerformanceOptimizer
 
     config = project_config()  # rrperf.toml from here upwards; a bad one: exit 1
-    with PerformanceOptimizer(project=config) as optimizer:
+    with contextlib.ExitStack() as stack:
+        store = None if args.no_calibration else stack.enter_context(
+            HistoryStore(history_location(args)))
+        optimizer = stack.enter_context(PerformanceOptimizer(project=config, history=store))
         result = optimizer.run_comprehensive_analysis(
             args.all_strategies,
             scenario=args.scenario,
@@ -136,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json(result.to_dict())
     elif args.format == "markdown":
-        print(_markdown(rows, result.recommendation.rationale, predictions))
+        print(_markdown(rows, predictions))
     else:
         shown = [{c: _cell(r[c]) for c in _COLUMNS} for r in rows]
         print(f"{result.scenario}: strategies benchmarked: {', '.join(result.strategies)}")
@@ -149,5 +158,6 @@ def run(args: argparse.Namespace) -> int:
             for line in _legend(pred_rows, notes):
                 print(f"  {line}")
             print()
-        print(result.recommendation.rationale)
+        for row in rows:
+            print(row["summary"])
     return 0

@@ -1,7 +1,9 @@
 """Pick, apply and justify a generator execution strategy.
 
-``from rrperf.optimize import PerformanceOptimizer``; the model lives in
-:mod:`rrperf.optimize.workload`. Names load on first use (PEP 562).
+``from rrperf.optimize import PerformanceOptimizer``. The cost model lives in
+:mod:`rrperf.optimize.workload`, its measurements in :mod:`rrperf.optimize.profiler` and
+:mod:`rrperf.optimize.calibration`, the check against a benchmark in
+:mod:`rrperf.optimize.analysis`. Names load on first use (PEP 562).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from rrperf._util import lazy_exports
 
 __all__ = [
     "AnalysisResult",
+    "Calibration",
     "OptimizationResult",
     "OptimizerConfig",
     "PerformanceOptimizer",
@@ -23,29 +26,27 @@ __all__ = [
 ]
 
 _LAZY: dict[str, str] = {
-    "AnalysisResult": "rrperf.optimize.optimizer",
+    "AnalysisResult": "rrperf.optimize.analysis",
+    "Calibration": "rrperf.optimize.workload",
     "OptimizationResult": "rrperf.optimize.optimizer",
     "OptimizerConfig": "rrperf.optimize.optimizer",
     "PerformanceOptimizer": "rrperf.optimize.optimizer",
     "Recommendation": "rrperf.optimize.workload",
     "WorkloadProfile": "rrperf.optimize.workload",
     "predict": "rrperf.optimize.workload",
-    "profile_workload": "rrperf.optimize.workload",
+    "profile_workload": "rrperf.optimize.profiler",
     "recommend": "rrperf.optimize.workload",
 }
 
 if TYPE_CHECKING:
-    from rrperf.optimize.optimizer import (
-        AnalysisResult,
-        OptimizationResult,
-        OptimizerConfig,
-        PerformanceOptimizer,
-    )
+    from rrperf.optimize.analysis import AnalysisResult
+    from rrperf.optimize.optimizer import OptimizationResult, OptimizerConfig, PerformanceOptimizer
+    from rrperf.optimize.profiler import profile_workload
     from rrperf.optimize.workload import (
+        Calibration,
         Recommendation,
         WorkloadProfile,
         predict,
-        profile_workload,
         recommend,
     )
 

@@ -28,33 +28,36 @@ import dataclasses
 import difflib
 import html
 import inspect
-import json
 import logging
 import math
 import os
 import shutil
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rrperf._util import is_number
-from rrperf.errors import ConfigError, RrperfError
-from rrperf.generator.cached import POOL_MIN_TABLES
-from rrperf.optimize.workload import (
-    Recommendation,
-    WorkloadProfile,
-    profile_workload,
-    recommend,
+from rrperf.document import cell_text, html_table
+from rrperf.errors import ConfigError
+from rrperf.optimize.analysis import (
+    ANALYSIS_COLUMNS,
+    PREDICTION_COLUMNS,
+    WITHIN,
+    AnalysisResult,
+    analysis_rows,
+    prediction_rows,
 )
+from rrperf.optimize.profiler import profile_workload
+from rrperf.optimize.report import REPORT_FORMATS, render_report
+from rrperf.optimize.workload import Calibration, Recommendation, WorkloadProfile, recommend
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from rrperf.bench.results import BenchmarkResult
+    from rrperf.bench.history import HistoryStore
     from rrperf.bench.runner import BenchmarkRunner
     from rrperf.config import RrperfConfig
     from rrperf.engine.cache import CacheOptimizer
@@ -64,6 +67,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANALYSIS_COLUMNS",
+    "METRICS_COLUMNS",
     "PREDICTION_COLUMNS",
     "REPORT_FORMATS",
     "WITHIN",
@@ -75,14 +79,13 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Formats of :meth:`PerformanceOptimizer.generate_comprehensive_report`.
-REPORT_FORMATS: tuple[str, ...] = ("json", "markdown", "html")
+_REPORT_VERSION = 2
 
-#: A recommendation whose measured median is within this fraction of the measured best
-#: counts as a hit (the analysis target).
-WITHIN = 0.05
-
-_REPORT_VERSION = 1
+#: Columns of :meth:`PerformanceOptimizer.get_optimization_metrics`.
+METRICS_COLUMNS: tuple[str, ...] = (
+    "strategy", "runs", "total_wall_s", "cache_hits", "cache_misses", "cache_hit_rate",
+    "legacy_checked", "legacy_matched", "last",
+)
 _CACHE_STATES = ("cold", "warm")
 
 
@@ -91,10 +94,6 @@ _CACHE_STATES = ("cold", "warm")
 
 def _is_bool(value: Any) -> bool:
     return isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return is_number(value) and math.isfinite(value)
 
 
 @dataclass(frozen=True)
@@ -162,7 +161,7 @@ class OptimizerConfig:
                 if not _is_bool(value):
                     raise ConfigError(f"{f.name} must be True or False, got {value!r}")
             elif f.name.endswith("_ttl"):
-                if not _is_number(value) or value < 0:
+                if not (is_number(value) and math.isfinite(value)) or value < 0:
                     raise ConfigError(f"{f.name} must be a number of seconds >= 0, got {value!r}")
                 object.__setattr__(self, f.name, float(value))
         for name, minimum in (("max_parallel_threads", 1), ("memory_cache_size", 0)):
@@ -237,10 +236,6 @@ class OptimizerConfig:
 # --- results --------------------------------------------------------------------------------------
 
 
-def _esc(value: Any) -> str:
-    return html.escape(str(value))
-
-
 @dataclass(frozen=True)
 class OptimizationResult:
     """What one :meth:`PerformanceOptimizer.optimize_generation` call did.
@@ -299,143 +294,13 @@ class OptimizationResult:
         }
 
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><th>{_esc(k)}</th><td>{_esc(_fmt(v))}</td></tr>" for k, v in self.metrics.items()
-        )
+        rows = html_table(["metric", "value"], [[k, cell_text(v)] for k, v in self.metrics.items()])
         match = {True: "yes", False: "NO", None: "not checked"}[self.output_matches_legacy]
         return (
-            f"<div><p><b>{_esc(self.kind)}</b> {_esc(self.target)}: strategy "
-            f"<b>{_esc(self.strategy)}</b>, {self.wall_s * 1e3:.2f} ms; output matches legacy: "
-            f"{match}</p><p>{_esc(self.rationale)}</p><table>{rows}</table></div>"
-        )
-
-
-def _plain(value: Any) -> Any:
-    """``value`` with NaN and infinities replaced by None (strict JSON), recursively."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
-#: Columns of :meth:`AnalysisResult.to_frame`.
-ANALYSIS_COLUMNS: tuple[str, ...] = (
-    "scenario",
-    "cache_state",
-    "recommended",
-    "predicted_s",
-    "measured_best",
-    "recommended_median_s",
-    "best_median_s",
-    "ratio",
-    "paired_ratio",
-    "within_5pct",
-    "p_value",
-    "verdict",
-)
-
-
-#: Columns of :meth:`AnalysisResult.predictions_frame`: per cache state and strategy, the
-#: model's prediction against the measured median. ``error`` is ``predicted / measured - 1``
-#: (-0.55: predicted 55 % below what was measured); ``same_code_as`` names an earlier strategy
-#: that runs the same code on this machine (hence gets the same prediction), and ``note`` says
-#: why.
-PREDICTION_COLUMNS: tuple[str, ...] = (
-    "cache_state",
-    "strategy",
-    "predicted_s",
-    "measured_median_s",
-    "error",
-    "recommended",
-    "measured_best",
-    "same_code_as",
-    "note",
-)
-
-
-@dataclass(frozen=True)
-class AnalysisResult:
-    """A recommendation checked against a benchmark of the candidate strategies.
-
-    Attributes
-    ----------
-    scenario : str
-        The scenario's label (a path's file stem).
-    recommendation : Recommendation
-        For the first cache state analysed.
-    recommendations : mapping of str to Recommendation
-        Per cache state.
-    strategies : tuple of str
-        The strategies benchmarked.
-    benchmark : BenchmarkResult
-    rows : tuple of dict
-        Per cache state, the :data:`ANALYSIS_COLUMNS`.
-    predictions : tuple of dict
-        Per cache state and candidate strategy, the :data:`PREDICTION_COLUMNS`: predicted
-        against measured (NaN when the strategy was not benchmarked).
-    """
-
-    scenario: str
-    recommendation: Recommendation
-    recommendations: Mapping[str, Recommendation]
-    strategies: tuple[str, ...]
-    benchmark: BenchmarkResult = field(repr=False, compare=False)
-    rows: tuple[Mapping[str, Any], ...] = ()
-    predictions: tuple[Mapping[str, Any], ...] = ()
-
-    @property
-    def within_5pct(self) -> bool:
-        """Whether the recommendation was within 5% of the measured best in every state."""
-        return all(bool(r["within_5pct"]) for r in self.rows)
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per cache state (:data:`ANALYSIS_COLUMNS`)."""
-        import pandas as pd
-
-        return pd.DataFrame([dict(r) for r in self.rows], columns=list(ANALYSIS_COLUMNS))
-
-    def predictions_frame(self) -> pd.DataFrame:
-        """One row per cache state and strategy (:data:`PREDICTION_COLUMNS`)."""
-        import pandas as pd
-
-        return pd.DataFrame(
-            [dict(r) for r in self.predictions], columns=list(PREDICTION_COLUMNS)
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data (the benchmark's rows are not included)."""
-        return {
-            "scenario": self.scenario,
-            "strategies": list(self.strategies),
-            "rows": [_plain(dict(r)) for r in self.rows],
-            "predictions": [_plain(dict(r)) for r in self.predictions],
-            "recommendations": {s: r.to_dict() for s, r in self.recommendations.items()},
-        }
-
-    def _repr_html_(self) -> str:
-        def table(rows: Iterable[Mapping[str, Any]], columns: tuple[str, ...]) -> str:
-            head = "".join(f"<th>{_esc(c)}</th>" for c in columns)
-            body = "".join(
-                "<tr>" + "".join(f"<td>{_esc(_fmt(r[c]))}</td>" for c in columns) + "</tr>"
-                for r in rows
-            )
-            return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-        return (
-            f"<div><p><b>Strategy analysis of {_esc(self.scenario)}</b></p>"
-            f"<p>{_esc(self.recommendation.rationale)}</p>"
-            f"{table(self.rows, ANALYSIS_COLUMNS)}"
-            "<p><b>Predicted against measured</b> (error = predicted / measured - 1)</p>"
-            f"{table(self.predictions, PREDICTION_COLUMNS)}</div>"
+            f"<div><p><b>{html.escape(self.kind)}</b> {html.escape(self.target)}: strategy "
+            f"<b>{html.escape(self.strategy)}</b>, {self.wall_s * 1e3:.2f} ms; "
+            "output matches legacy: "
+            f"{match}</p><p>{html.escape(self.rationale)}</p>{rows}</div>"
         )
 
 
@@ -477,6 +342,10 @@ class PerformanceOptimizer:
         interval, and the benchmark, :meth:`optimize_generation` and its legacy check run with it
         (systems, ``exclude_tables``, ``polymorphic_types``). The workload profile behind a
         recommendation is made of the whole schema.
+    history : HistoryStore or None
+        Where this machine's calibration of the cost model is kept
+        (:mod:`rrperf.optimize.calibration`): predictions use it, :meth:`run_comprehensive_analysis`
+        makes one when there is none and refreshes it when it drifts. None: uncalibrated.
 
     Raises
     ------
@@ -498,8 +367,11 @@ class PerformanceOptimizer:
         strategies: Mapping[str, Strategy] | None = None,
         clock: Callable[[], float] = time.perf_counter,
         project: RrperfConfig | None = None,
+        history: HistoryStore | None = None,
     ) -> None:
         self.config = OptimizerConfig.from_mapping(config)
+        self.history = history
+        self._calibration: Calibration | None = None
         from rrperf.config import RrperfConfig
 
         if project is None:
@@ -713,7 +585,7 @@ class PerformanceOptimizer:
             clock=self._clock,
         )
 
-    def analyze_and_recommend_strategy(self, workload: Any = None) -> Recommendation:
+    def recommend(self, workload: Any = None) -> Recommendation:
         """Measure the workload and recommend the fastest predicted strategy.
 
         Parameters
@@ -751,7 +623,43 @@ class PerformanceOptimizer:
                 "no strategy is left: enable_parallel_execution and enable_caching exclude "
                 "every registered strategy"
             )
-        return recommend(workload, candidates, warm=warm)
+        return recommend(workload, candidates, warm=warm, calibration=self.calibration)
+
+    #: The seed's long name of :meth:`recommend`.
+    analyze_and_recommend_strategy = recommend
+
+    @property
+    def calibration(self) -> Calibration | None:
+        """This machine's calibration in :attr:`history` (None: none yet, or no history)."""
+        if self._calibration is None and self.history is not None:
+            from rrperf.optimize import calibration
+
+            self._calibration, _ = calibration.load(
+                self.history, calibration.machine_fingerprint()
+            )
+        return self._calibration
+
+    def calibrate(self, **options: Any) -> Calibration:
+        """Run the calibration (:func:`rrperf.optimize.calibration.measure_in_new_process`, with
+        ``options``), fit the model's constants and keep them in :attr:`history`.
+
+        Raises
+        ------
+        ConfigError
+            Without a history store.
+        """
+        from rrperf.optimize import calibration
+
+        if self.history is None:
+            raise ConfigError("calibrate() needs a history store (history=HistoryStore(...))")
+        obs = calibration.measure_in_new_process(
+            self.strategies, workers=self.config.max_parallel_threads, config=self.project,
+            **options,
+        )
+        machine = calibration.machine_fingerprint()
+        self._calibration = calibration.fit(obs, machine)
+        calibration.save(self.history, self._calibration, obs)
+        return self._calibration
 
     def _warm_strategies(self, fingerprint: str) -> list[str]:
         """The strategies whose caches hold the source with this fingerprint."""
@@ -894,7 +802,8 @@ class PerformanceOptimizer:
             if not candidates:
                 raise ConfigError("no strategy is left after the configuration's filters")
             rec = recommend(
-                profile, candidates, warm=self._warm_strategies(profile.source_fingerprint)
+                profile, candidates, warm=self._warm_strategies(profile.source_fingerprint),
+                calibration=self.calibration,
             )
             chosen = candidates[rec.strategy]
             why = rec.rationale
@@ -975,13 +884,15 @@ class PerformanceOptimizer:
         warmup: int = 1,
         seed: int = 0,
     ) -> AnalysisResult:
-        """Benchmark the top three (or all) strategies and check the recommendation.
+        """Benchmark the top three (or all) strategies and recommend from the measurements.
 
-        For each cache state the recommendation is made on the workload profile as that state
-        sees it (cold: empty caches and output folder; warm: both filled); the strategies
-        benchmarked are the union of each state's three best predictions (all with
-        ``include_all_strategies``). A recommendation counts as good when its measured
-        median is within :data:`WITHIN` of the fastest measured median.
+        For each cache state the model predicts on the workload profile as that state sees it
+        (cold: empty caches and output folder; warm: both filled), with this machine's
+        calibration (made first when :attr:`history` has none); the strategies benchmarked are
+        the union of each state's three best predictions (all with ``include_all_strategies``).
+        The recommendation is then the tie of the measured best with the fewest resources
+        (:mod:`rrperf.optimize.analysis`). The run's measurements refresh the calibration when
+        its predictions drifted (:func:`rrperf.optimize.calibration.refresh`).
 
         Parameters
         ----------
@@ -1037,7 +948,12 @@ class PerformanceOptimizer:
         candidates = self.strategies
         if not candidates:
             raise ConfigError("no strategy is left after the configuration's filters")
-        recs = {s: recommend(base.with_state(s), candidates) for s in states}
+        if self.history is not None and self.calibration is None:
+            self.calibrate()
+        recs = {
+            s: recommend(base.with_state(s), candidates, calibration=self.calibration)
+            for s in states
+        }
         if include_all_strategies:
             chosen = list(candidates)
         else:
@@ -1058,7 +974,15 @@ class PerformanceOptimizer:
         bench = runner.run_comparative_benchmark(
             [scenario], systems=("pipeline",), strategies=chosen, cache_states=states
         )
-        rows = tuple(_analysis_rows(resolved.name, states, recs, bench))
+        rows = tuple(analysis_rows(resolved.name, states, recs, bench, candidates))
+        used, recalibrated = self.calibration, False
+        if self.history is not None:
+            from rrperf.optimize import calibration
+
+            self._calibration, recalibrated = calibration.refresh(
+                self.history, calibration.machine_fingerprint(),
+                calibration.observations(resolved.name, base, bench, candidates),
+            )
         result = AnalysisResult(
             scenario=resolved.name,
             recommendation=recs[states[0]],
@@ -1066,39 +990,48 @@ class PerformanceOptimizer:
             strategies=tuple(chosen),
             benchmark=bench,
             rows=rows,
-            predictions=tuple(_prediction_rows(states, recs, bench, candidates)),
+            predictions=tuple(prediction_rows(
+                states, recs, bench, candidates,
+                {str(r["cache_state"]): str(r["recommended"]) for r in rows},
+            )),
+            calibration=used,
+            recalibrated=recalibrated,
         )
         self._last_analysis = result
         return result
 
     # --- metrics, reports, configuration --------------------------------------------------------
 
-    def get_optimization_metrics(self) -> dict[str, Any]:
-        """Totals over this optimizer's runs.
+    def get_optimization_metrics(self) -> pd.DataFrame:
+        """Totals over this optimizer's runs, one row per strategy used (in order of first use).
 
         Returns
         -------
-        dict
-            ``runs``, ``total_wall_s``, ``strategy_usage`` (name -> runs),
-            ``cache_performance`` (``hits``, ``misses``, ``hit_rate``), ``legacy_checks``
-            (``checked``, ``matched``), ``last_strategy``, ``alerts``.
+        pandas.DataFrame
+            Columns :data:`METRICS_COLUMNS`: ``runs``, ``total_wall_s``, ``cache_hits``,
+            ``cache_misses``, ``cache_hit_rate``, ``legacy_checked``, ``legacy_matched``
+            (runs whose output equals the legacy generator's) and ``last`` (the strategy of the
+            last run). ``attrs["alerts"]`` is the monitor's alert count.
         """
-        hits = sum(int(r.metrics.get("cache_hits", 0)) for r in self._runs)
-        misses = sum(int(r.metrics.get("cache_misses", 0)) for r in self._runs)
-        checked = [r for r in self._runs if r.output_matches_legacy is not None]
-        monitor = self._monitor
-        return {
-            "runs": len(self._runs),
-            "total_wall_s": sum(r.wall_s for r in self._runs),
-            "strategy_usage": dict(Counter(r.strategy for r in self._runs)),
-            "cache_performance": _cache_metrics(hits, misses, prefix=""),
-            "legacy_checks": {
-                "checked": len(checked),
-                "matched": sum(1 for r in checked if r.output_matches_legacy),
-            },
-            "last_strategy": self._runs[-1].strategy if self._runs else None,
-            "alerts": len(monitor.alerts) if monitor is not None else 0,
-        }
+        import pandas as pd
+
+        rows: dict[str, dict[str, Any]] = {}
+        for r in self._runs:
+            row = rows.setdefault(r.strategy, dict.fromkeys(METRICS_COLUMNS[1:], 0))
+            row["runs"] += 1
+            row["total_wall_s"] += r.wall_s
+            row["cache_hits"] += int(r.metrics.get("cache_hits", 0))
+            row["cache_misses"] += int(r.metrics.get("cache_misses", 0))
+            row["legacy_checked"] += r.output_matches_legacy is not None
+            row["legacy_matched"] += bool(r.output_matches_legacy)
+        for name, row in rows.items():
+            total = row["cache_hits"] + row["cache_misses"]
+            row["cache_hit_rate"] = row["cache_hits"] / total if total else 0.0
+            row["last"] = bool(self._runs) and self._runs[-1].strategy == name
+        frame = pd.DataFrame([{"strategy": n, **row} for n, row in rows.items()],
+                             columns=list(METRICS_COLUMNS))
+        frame.attrs["alerts"] = len(self._monitor.alerts) if self._monitor is not None else 0
+        return frame
 
     def update_configuration(self, **options: Any) -> OptimizerConfig:
         """Change options (validated like the constructor) and rebuild what depends on them.
@@ -1186,16 +1119,7 @@ class PerformanceOptimizer:
         ConfigError
             On an unknown format.
         """
-        if format not in REPORT_FORMATS:
-            raise ConfigError(
-                f"report format must be one of {', '.join(REPORT_FORMATS)}, got {format!r}"
-            )
-        data = self._report_data(include_history)
-        if format == "json":
-            return json.dumps(_plain(data), indent=2, default=_json_default, allow_nan=False)
-        if format == "markdown":
-            return _markdown_report(data)
-        return _html_report(data)
+        return render_report(self._report_data(include_history), format)
 
     def _report_data(self, include_history: bool) -> dict[str, Any]:
         monitor = self._monitor
@@ -1232,7 +1156,7 @@ class PerformanceOptimizer:
         data: dict[str, Any] = {
             "format_version": _REPORT_VERSION,
             "configuration": self.config.to_dict(),
-            "metrics": self.get_optimization_metrics(),
+            "metrics": self.get_optimization_metrics().to_dict("records"),
             "analysis": analysis.to_dict() if analysis is not None else None,
             "monitor": sessions,
             "cache_efficiency": cache_rows,
@@ -1242,338 +1166,10 @@ class PerformanceOptimizer:
         return data
 
 
-def _cache_metrics(hits: int, misses: int, *, prefix: str = "cache_") -> dict[str, Any]:
+def _cache_metrics(hits: int, misses: int) -> dict[str, Any]:
     total = hits + misses
     return {
-        f"{prefix}hits": int(hits),
-        f"{prefix}misses": int(misses),
-        f"{prefix}hit_rate": (hits / total) if total else 0.0,
+        "cache_hits": int(hits),
+        "cache_misses": int(misses),
+        "cache_hit_rate": (hits / total) if total else 0.0,
     }
-
-
-def _setup(strategy: Strategy, n_tables: int, warm: bool) -> tuple[tuple[Any, ...], str]:
-    """What decides the code a strategy's run executes here, and why a pool is not used.
-
-    The generator uses a pool only with more than one worker and enough tables to render
-    (``max(POOL_MIN_TABLES, 2 * workers)`` once its pool is started, as in the optimizer's
-    kept contexts: :func:`rrperf.generator.cached.plan_batches`; a warm run whose renders are
-    cached renders none),
-    and a pool of one worker runs in the calling thread (:mod:`rrperf.engine.strategies`).
-    Cache lifetimes do not change what a run executes.
-    """
-    caches = frozenset(strategy.cache_memory) | frozenset(strategy.cache_disk)
-    workers = 1 if strategy.backend == "serial" else max(1, int(strategy.resolved_workers()))
-    misses = 0 if warm and "template_render" in caches else n_tables
-    why = ""
-    if strategy.backend != "serial":
-        if workers == 1:
-            why = (f"its {strategy.backend} pool resolves to 1 worker on this machine, and a "
-                   "pool of one worker runs in the calling thread")
-        elif misses < max(POOL_MIN_TABLES, 2 * workers):
-            why = (f"its {strategy.backend} pool is not used ("
-                   + ("every table's files are cache hits" if misses == 0 else
-                      f"{misses} tables to render are fewer than the "
-                      f"{max(POOL_MIN_TABLES, 2 * workers)} a pool of {workers} needs") + ")")
-    pooled = not why and strategy.backend != "serial"
-    key = (
-        strategy.backend if pooled else "serial",
-        workers if pooled else 1,
-        frozenset(strategy.cache_memory),
-        frozenset(strategy.cache_disk),
-        bool(strategy.monitoring),
-        strategy.batch_size if pooled else None,
-    )
-    return key, why
-
-
-def same_code(
-    strategies: Mapping[str, Strategy], n_tables: int, *, warm: bool
-) -> dict[str, tuple[str, str]]:
-    """Strategies that run the same code as one listed before them, and why.
-
-    Parameters
-    ----------
-    strategies : mapping of str to Strategy
-        The candidates, in registry order.
-    n_tables : int
-        Tables of the run.
-    warm : bool
-        Whether the strategies' caches already hold the schema.
-
-    Returns
-    -------
-    dict
-        ``name -> (earlier strategy, reasons)`` for every strategy whose run executes the same
-        code as an earlier one's (same caches and monitoring, and either the same pool or no
-        pool used); ``reasons`` says why a configured pool is not used.
-
-    Examples
-    --------
-    >>> from rrperf.engine.strategies import Strategy
-    >>> one = Strategy("one", "serial", 1, frozenset(), frozenset())
-    >>> pool = Strategy("pool", "process", 2, frozenset(), frozenset())
-    >>> twin, why = same_code({"one": one, "pool": pool}, 4, warm=False)["pool"]
-    >>> print(twin, why.split(";")[0])
-    one its process pool is not used (4 tables to render are fewer than the 16 a pool of
-    2 needs)
-    >>> same_code({"one": one, "pool": pool}, 100, warm=False)
-    {}
-    """
-    first: dict[tuple[Any, ...], str] = {}
-    out: dict[str, tuple[str, str]] = {}
-    for name, strategy in strategies.items():
-        key, why = _setup(strategy, n_tables, warm)
-        if key not in first:
-            first[key] = name
-            continue
-        other = first[key]
-        _, other_why = _setup(strategies[other], n_tables, warm)
-        reasons = [r for r in (why, other_why and f"{other}'s: {other_why}") if r]
-        reasons.append("both use the same cache tiers and monitoring")
-        if strategy.ttl_multiplier != strategies[other].ttl_multiplier:
-            reasons.append("only their cache lifetimes differ")
-        out[name] = (other, "; ".join(reasons))
-    return out
-
-
-def _prediction_rows(
-    states: tuple[str, ...],
-    recs: Mapping[str, Recommendation],
-    bench: BenchmarkResult,
-    strategies: Mapping[str, Strategy],
-) -> list[dict[str, Any]]:
-    """Per cache state and candidate strategy: predicted against measured (see
-    :data:`PREDICTION_COLUMNS`)."""
-    summary = bench.summary()
-    rows: list[dict[str, Any]] = []
-    for state in states:
-        rec = recs[state]
-        twins = same_code(
-            {n: strategies[n] for n in rec.scores if n in strategies},
-            rec.workload.n_tables, warm=state == "warm",
-        )
-        part = summary[(summary["cache_state"] == state) & summary["median"].notna()]
-        medians = {str(n): float(m) for n, m in zip(part["strategy"], part["median"], strict=True)}
-        best = min(medians, key=lambda n: medians[n]) if medians else None
-        predicted = {name: float(s["predicted_s"]) for name, s in rec.scores.items()}
-        for name, pred in predicted.items():
-            measured = medians.get(name, math.nan)
-            twin, why = twins.get(name, (None, ""))
-            note = ""
-            if twin is not None:
-                same = predicted.get(twin) == pred
-                note = (f"{name} runs the same code as {twin} here"
-                        + (", so the model predicts the same time for both: " if same else ": ")
-                        + f"{why}.")
-            rows.append(
-                {
-                    "cache_state": state,
-                    "strategy": name,
-                    "predicted_s": pred,
-                    "measured_median_s": measured,
-                    "error": pred / measured - 1.0 if measured > 0 else math.nan,
-                    "recommended": name == rec.strategy,
-                    "measured_best": name == best,
-                    "same_code_as": twin,
-                    "note": note,
-                }
-            )
-    return rows
-
-
-def _analysis_rows(
-    scenario: str,
-    states: tuple[str, ...],
-    recs: Mapping[str, Recommendation],
-    bench: BenchmarkResult,
-) -> list[dict[str, Any]]:
-    from scipy import stats
-
-    summary = bench.summary()
-    data = bench.data
-    data = data[~data["warmup"].astype(bool) & data["error"].isna() & data["wall_s"].notna()]
-    rows = []
-    for state in states:
-        part = summary[(summary["cache_state"] == state) & summary["median"].notna()]
-        medians = {str(s): float(m) for s, m in zip(part["strategy"], part["median"], strict=True)}
-        rec = recs[state]
-        if not medians:
-            raise RrperfError(f"the benchmark of {scenario} ({state}) produced no measurement")
-        best = min(medians, key=lambda n: medians[n])
-        rec_median = medians.get(rec.strategy, math.nan)
-        ratio = rec_median / medians[best]
-        in_state = data[data["cache_state"] == state]
-        paired_ratio, paired_best = _paired_gap(in_state, rec.strategy)
-        # The paired ratio (per round, the recommendation against each strategy measured in
-        # the same round) cancels the drift of a shared machine that the ratio of two
-        # medians keeps; when the run was not interleaved, the medians decide.
-        gap = paired_ratio if not math.isnan(paired_ratio) else ratio
-        within = bool(gap <= 1.0 + WITHIN)
-        p_value = math.nan
-        if rec.strategy != best and rec.strategy in medians:
-            a = in_state.loc[in_state["strategy"] == rec.strategy, "wall_s"].to_numpy(float)
-            b = in_state.loc[in_state["strategy"] == best, "wall_s"].to_numpy(float)
-            # two-sided Mann-Whitney U: is the gap more than run-to-run noise?
-            p_value = float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
-        paired_note = "" if math.isnan(paired_ratio) else f"; paired by round: {paired_ratio:.3f}"
-        if rec.strategy == best and gap <= 1.0:
-            verdict = "best"
-        elif within:
-            verdict = f"within {WITHIN:.0%} of {paired_best or best} (medians: {ratio:.3f}" \
-                f"{paired_note})"
-        else:
-            verdict = f"{(gap - 1.0):.1%} slower than {paired_best or best} (medians: " \
-                f"{ratio:.3f}{paired_note})"
-            if p_value >= 0.05:
-                verdict += f" (not significant, p={p_value:.2f})"
-        rows.append(
-            {
-                "scenario": scenario,
-                "cache_state": state,
-                "recommended": rec.strategy,
-                "predicted_s": rec.predicted_s(),
-                "measured_best": best,
-                "recommended_median_s": rec_median,
-                "best_median_s": medians[best],
-                "ratio": ratio,
-                "paired_ratio": paired_ratio,
-                "within_5pct": within,
-                "p_value": p_value,
-                "verdict": verdict,
-            }
-        )
-    return rows
-
-
-def _paired_gap(data: pd.DataFrame, recommended: str) -> tuple[float, str | None]:
-    """How much slower ``recommended`` ran than the fastest other strategy, paired by round.
-
-    :func:`rrperf.bench.regress.compare` with the recommendation as the baseline gives, per
-    other strategy, the ratio other/recommended from the per-round ratios of the interleaved
-    run; the smallest of them is the strongest competitor. Returns ``(1 / that ratio, its
-    strategy)``, or ``(nan, None)`` when the comparison is not paired (or there is nothing
-    to compare).
-    """
-    from rrperf.bench.regress import compare
-
-    own = data.loc[data["strategy"] == recommended, "system"]
-    if own.empty or data["strategy"].nunique() < 2:
-        return math.nan, None
-    table = compare(data, baseline=f"{own.iloc[0]}/{recommended}", n_resamples=999)
-    table = table[table["paired"].astype(bool) & table["ratio"].notna()]
-    if table.empty:
-        return math.nan, None
-    fastest = table.sort_values("ratio", kind="stable").iloc[0]
-    gap = 1.0 / float(fastest["ratio"])
-    return gap, (str(fastest["strategy"]) if gap > 1.0 else None)
-
-
-# --- report rendering ---------------------------------------------------------------------------
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, set | frozenset | tuple):
-        return sorted(value) if isinstance(value, set | frozenset) else list(value)
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return str(value)
-
-
-_MD_SPECIAL = "\\`|<>[]*_#"
-
-
-def _md(value: Any) -> str:
-    text = _fmt(value) if value is not None else ""
-    out = "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
-    return out.replace("\r", " ").replace("\n", " ")
-
-
-def _md_table(rows: list[Mapping[str, Any]]) -> list[str]:
-    if not rows:
-        return ["_none_"]
-    cols = list(rows[0])
-    lines = [
-        "| " + " | ".join(_md(c) for c in cols) + " |",
-        "|" + "|".join("---" for _ in cols) + "|",
-    ]
-    lines += ["| " + " | ".join(_md(r.get(c)) for c in cols) + " |" for r in rows]
-    return lines
-
-
-def _kv_rows(mapping: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [
-        {"key": k, "value": json.dumps(v, default=_json_default) if isinstance(v, Mapping) else v}
-        for k, v in mapping.items()
-    ]
-
-
-def _sections(data: Mapping[str, Any]) -> list[tuple[str, list[Mapping[str, Any]], str | None]]:
-    analysis = data["analysis"]
-    sections: list[tuple[str, list[Mapping[str, Any]], str | None]] = [
-        ("Metrics", _kv_rows(data["metrics"]), None),
-        ("Configuration", _kv_rows(data["configuration"]), None),
-        (
-            "Last analysis",
-            list(analysis["rows"]) if analysis else [],
-            next(iter(analysis["recommendations"].values()))["rationale"] if analysis else None,
-        ),
-        ("Monitor", list(data["monitor"]), None),
-        ("Cache efficiency", list(data["cache_efficiency"]), None),
-    ]
-    if "runs" in data:
-        runs: list[Mapping[str, Any]] = [
-            {
-                k: r[k]
-                for k in (
-                    "target",
-                    "kind",
-                    "strategy",
-                    "wall_s",
-                    "output_matches_legacy",
-                    "output_digest",
-                )
-            }
-            | {"rationale": r["rationale"]}
-            for r in data["runs"]
-        ]
-        sections.append(("Runs", runs, None))
-    return sections
-
-
-def _markdown_report(data: Mapping[str, Any]) -> str:
-    lines = ["# rrperf optimizer report", ""]
-    for title, rows, note in _sections(data):
-        lines += [f"## {title}", ""]
-        if note:
-            lines += [_md(note), ""]
-        lines += _md_table(rows)
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _html_table(rows: list[Mapping[str, Any]]) -> str:
-    if not rows:
-        return "<p><em>none</em></p>"
-    cols = list(rows[0])
-    head = "".join(f"<th>{_esc(c)}</th>" for c in cols)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{_esc(_fmt(r.get(c)))}</td>" for c in cols) + "</tr>" for r in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _html_report(data: Mapping[str, Any]) -> str:
-    parts = [
-        "<!DOCTYPE html>",
-        '<html><head><meta charset="utf-8"><title>rrperf optimizer report</title></head><body>',
-        "<h1>rrperf optimizer report</h1>",
-    ]
-    for title, rows, note in _sections(data):
-        parts.append(f"<h2>{_esc(title)}</h2>")
-        if note:
-            parts.append(f"<p>{_esc(note)}</p>")
-        parts.append(_html_table(rows))
-    parts.append("</body></html>")
-    return "\n".join(parts)

@@ -39,12 +39,13 @@ import dataclasses
 import logging
 import os
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from rrperf.engine.strategies import DEFAULT_STRATEGY, get_strategy, strategy_names
 from rrperf.errors import ConfigError, RrperfError
+from rrperf.optimize.workload import Recommendation
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from rrperf.bench.runner import BenchmarkRunner, IterationEvent
     from rrperf.config import RrperfConfig
     from rrperf.engine.strategies import Strategy
+    from rrperf.optimize.optimizer import PerformanceOptimizer
 
 __all__ = [
     "TRIAL_COLUMNS",
@@ -393,70 +395,6 @@ class Trial:
     result: BenchmarkResult = field(repr=False, compare=False)
 
 
-@dataclass(frozen=True)
-class Recommendation:
-    """The optimizer's advice, reduced to what the tuner shows.
-
-    Parameters
-    ----------
-    strategy : str
-        The recommended strategy.
-    scores : mapping of str to float
-        A score per strategy, as the optimizer defines it (higher is better).
-    rationale : str
-        Why.
-    predicted_s : mapping of str to float
-        Predicted seconds per strategy, when the optimizer gives them.
-    """
-
-    strategy: str
-    scores: Mapping[str, float]
-    rationale: str
-    predicted_s: Mapping[str, float] = field(default_factory=dict)
-
-    @classmethod
-    def from_optimizer(cls, advice: Any) -> Recommendation:
-        """Read the object returned by ``analyze_and_recommend_strategy``.
-
-        Its ``strategy`` is a name or a strategy object; each of its ``scores`` is a number or
-        a mapping with ``score`` (and ``predicted_s``), as
-        :class:`rrperf.optimize.workload.Recommendation` has them.
-
-        Raises
-        ------
-        ConfigError
-            When it names no strategy.
-        """
-        strategy = _first_attr(advice, ("strategy", "recommended", "recommended_strategy"))
-        if strategy is not None and not isinstance(strategy, str):
-            strategy = getattr(strategy, "name", None)
-        if not isinstance(strategy, str) or not strategy:
-            raise ConfigError(
-                f"the optimizer's answer names no strategy: {type(advice).__name__}"
-            )
-        scores: dict[str, float] = {}
-        predicted: dict[str, float] = {}
-        for name, value in dict(_first_attr(advice, ("scores",)) or {}).items():
-            if isinstance(value, Mapping):
-                scores[str(name)] = float(value["score"])
-                if "predicted_s" in value:
-                    predicted[str(name)] = float(value["predicted_s"])
-            else:
-                scores[str(name)] = float(value)
-        rationale = _first_attr(advice, ("rationale",))
-        if isinstance(rationale, list | tuple):
-            rationale = " ".join(str(r) for r in rationale)
-        return cls(strategy, scores, str(rationale or ""), predicted)
-
-
-def _first_attr(obj: Any, names: Iterable[str]) -> Any:
-    for name in names:
-        value = obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
-        if value is not None:
-            return value
-    return None
-
-
 @dataclass
 class TunerState:
     """What the strategy tuner shows: the settings to try next and the trials so far.
@@ -547,7 +485,10 @@ class TunerController:
         recommendation.
     """
 
-    def __init__(self, *, bench: BenchController | None = None, optimizer: Any = None) -> None:
+    def __init__(
+        self, *, bench: BenchController | None = None,
+        optimizer: PerformanceOptimizer | None = None,
+    ) -> None:
         self.bench = bench if bench is not None else BenchController()
         self.optimizer = optimizer
 
@@ -555,7 +496,7 @@ class TunerController:
         """Store the optimizer's recommendation for ``state.scenario`` in ``state``.
 
         The optimizer profiles the scenario's schema source
-        (``analyze_and_recommend_strategy(workload=source)``). A failure
+        (``recommend(workload=source)``). A failure
         (:class:`RrperfError`) is stored as ``recommendation_error`` rather than raised: the
         tuner works without advice.
         """
@@ -567,16 +508,15 @@ class TunerController:
                 warnings.simplefilter("always")
                 try:
                     if self.optimizer is not None:
-                        advice = self.optimizer.analyze_and_recommend_strategy(workload=source)
+                        advice = self.optimizer.recommend(workload=source)
                     else:
                         from rrperf.optimize.optimizer import PerformanceOptimizer
 
                         with PerformanceOptimizer() as optimizer:
-                            advice = optimizer.analyze_and_recommend_strategy(workload=source)
+                            advice = optimizer.recommend(workload=source)
                 finally:
                     _record(state.notes, caught)
-            state.recommendation = Recommendation.from_optimizer(advice)
-            state.recommendation_error = None
+            state.recommendation, state.recommendation_error = advice, None
         except RrperfError as err:
             state.recommendation, state.recommendation_error = None, one_line(err)
             logger.info("no recommendation for %s: %s", state.scenario, state.recommendation_error)

@@ -33,7 +33,6 @@ import base64
 import html
 import io
 import logging
-import math
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -460,12 +459,11 @@ def _recommendation_html(rec: Recommendation | None, error: str | None) -> str:
         why = html.escape(error) if error else "not asked"
         return ('<div class="rrperf-recommendation"><b>Optimizer</b>: '
                 f"no recommendation ({why})</div>")
-    predicted = rec.predicted_s
     rows = [
-        [name, f"{score:.3g}", *([f"{predicted.get(name, math.nan) * 1e3:.3g}"] * bool(predicted))]
-        for name, score in sorted(rec.scores.items(), key=lambda kv: -kv[1])
+        [name, f"{s['score']:.3g}", f"{s['predicted_s'] * 1e3:.3g}"]
+        for name, s in sorted(rec.scores.items(), key=lambda kv: -kv[1]["score"])
     ]
-    columns = ["strategy", "score", *(["predicted ms"] if predicted else [])]
+    columns = ["strategy", "score", "predicted ms"]
     table = html_table(columns, rows, css_class="rrperf-scores") if rows else ""
     return (
         '<div class="rrperf-recommendation"><b>Optimizer recommends</b>: '

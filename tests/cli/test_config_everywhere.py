@@ -233,7 +233,7 @@ def test_analyze_runs_with_the_file(
     monkeypatch.setattr(module, "PerformanceOptimizer", Spy)
     (tmp_path / "rrperf.toml").write_text('exclude_tables = ["comm*"]\n')
     argv = ["analyze", "small", "--iterations", "1", "--cache", "cold",
-            "--format", "json"]
+            "--format", "json", "--no-calibration"]
     assert main(argv) == 0
     assert json.loads(capsys.readouterr().out)["rows"]
     assert projects == [load_config(tmp_path / "rrperf.toml", env={})]

@@ -11,8 +11,14 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from rrperf.bench.results import BenchmarkResult
 from rrperf.errors import ConfigError
-from rrperf.optimize.optimizer import ANALYSIS_COLUMNS, OptimizerConfig, PerformanceOptimizer
+from rrperf.optimize.optimizer import (
+    ANALYSIS_COLUMNS,
+    METRICS_COLUMNS,
+    OptimizerConfig,
+    PerformanceOptimizer,
+)
 
 # --- configuration ----------------------------------------------------------------------------
 
@@ -204,21 +210,15 @@ def test_metrics_update_and_thresholds(opt: PerformanceOptimizer) -> None:
     opt.optimize_generation(lambda: 2, "minimal")
     opt.optimize_generation(lambda ctx: 3, "sequential")
     m = opt.get_optimization_metrics()
-    assert set(m) == {
-        "runs",
-        "total_wall_s",
-        "strategy_usage",
-        "cache_performance",
-        "legacy_checks",
-        "last_strategy",
-        "alerts",
-    }
-    assert m["runs"] == 3
-    assert m["strategy_usage"] == {"minimal": 2, "sequential": 1}
-    assert m["cache_performance"] == {"hits": 0, "misses": 0, "hit_rate": 0.0}
-    assert m["legacy_checks"] == {"checked": 0, "matched": 0}
-    assert m["last_strategy"] == "sequential"
-    assert m["total_wall_s"] > 0
+    assert m.columns.tolist() == list(METRICS_COLUMNS)
+    assert m.drop(columns="total_wall_s").to_dict("records") == [
+        {"strategy": "minimal", "runs": 2, "cache_hits": 0, "cache_misses": 0,
+         "cache_hit_rate": 0.0, "legacy_checked": 0, "legacy_matched": 0, "last": False},
+        {"strategy": "sequential", "runs": 1, "cache_hits": 0, "cache_misses": 0,
+         "cache_hit_rate": 0.0, "legacy_checked": 0, "legacy_matched": 0, "last": True},
+    ]
+    assert (m["total_wall_s"] > 0).all()
+    assert m.attrs["alerts"] == 0
     now = opt.set_alert_thresholds(execution_time=5.0)
     assert now["execution_time"] == 5.0
     assert opt.performance_monitor.thresholds.execution_time == 5.0
@@ -247,9 +247,9 @@ def test_reports_escape_user_text(opt: PerformanceOptimizer) -> None:
     evil.__qualname__ = "<script>alert(1)</script>|x"
     opt.optimize_generation(evil, "minimal")
     data = json.loads(opt.generate_comprehensive_report("json"))
-    assert data["format_version"] == 1
+    assert data["format_version"] == 2
     assert data["runs"][0]["target"] == "<script>alert(1)</script>|x"
-    assert data["metrics"]["runs"] == 1
+    assert [(m["strategy"], m["runs"]) for m in data["metrics"]] == [("minimal", 1)]
     assert data["analysis"] is None
     assert "runs" not in json.loads(opt.generate_comprehensive_report("json", False))
     page = opt.generate_comprehensive_report("html")
@@ -303,12 +303,13 @@ def test_optimize_generation_on_small(opt: PerformanceOptimizer, tmp_path: Path)
     assert cold.output_matches_legacy and warm.output_matches_legacy
     assert warm.metrics["files_written"] == 0 and warm.metrics["files_unchanged"] == 14
     assert warm.metrics["cache_hits"] > 0
-    rec = opt.analyze_and_recommend_strategy()  # the last source, sequential's cache is warm
+    rec = opt.recommend()  # the last source, sequential's cache is warm
     assert rec.workload.n_tables == 4
     assert rec.workload.output_present is True
-    metrics = opt.get_optimization_metrics()
-    assert metrics["legacy_checks"] == {"checked": 3, "matched": 3}
-    assert metrics["cache_performance"]["hits"] == warm.metrics["cache_hits"]
+    assert PerformanceOptimizer.recommend is PerformanceOptimizer.analyze_and_recommend_strategy
+    metrics = opt.get_optimization_metrics().set_index("strategy")
+    assert metrics[["legacy_checked", "legacy_matched"]].sum().tolist() == [3, 3]
+    assert metrics["cache_hits"].sum() == warm.metrics["cache_hits"]
     opt.cache_optimizer.clear_all_caches()
 
 
@@ -327,10 +328,12 @@ def test_analysis_on_small(opt: PerformanceOptimizer) -> None:
     assert result.recommendation.strategy in result.strategies
     (row,) = result.rows
     assert row["cache_state"] == "cold"
-    assert row["recommended"] == result.recommendation.strategy
+    assert row["model_pick"] == result.recommendation.strategy
+    # one round decides nothing: no tie can be shown, so the measured best is recommended
+    assert row["recommended"] == row["measured_best"] == row["tied"]
     assert row["measured_best"] in result.strategies
-    assert row["ratio"] == row["recommended_median_s"] / row["best_median_s"]
-    assert row["within_5pct"] == (row["ratio"] <= 1.05)
+    assert row["ratio"] == row["recommended_median_s"] / row["best_median_s"] == 1.0
+    assert row["within_5pct"] is True
     frame = result.to_frame()
     assert list(frame.columns) == list(ANALYSIS_COLUMNS)
     # predicted against measured, for every candidate strategy
@@ -345,7 +348,7 @@ def test_analysis_on_small(opt: PerformanceOptimizer) -> None:
         row["recommended"]]
     assert [p["strategy"] for p in result.predictions if p["measured_best"]] == [
         row["measured_best"]]
-    assert "<table>" in result._repr_html_()
+    assert result._repr_html_().count("<table class=\"rrperf-table\">") == 2
     data = json.loads(opt.generate_comprehensive_report("json"))
     assert data["analysis"]["rows"][0]["recommended"] == row["recommended"]
     with pytest.raises(ConfigError, match="cache state must be 'cold' or 'warm', got 'hot'"):
@@ -375,32 +378,40 @@ def test_analysis_of_a_path_is_labelled_by_its_stem(
     assert set(result.benchmark.data["scenario"]) == {"shop_schema"}
 
 
-def _interleaved(times: dict[str, list[float]]) -> pd.DataFrame:
+def _interleaved(times: dict[str, list[float]]) -> BenchmarkResult:
     rows = [
-        {"run_id": "r1", "scenario": "large", "system": "pipeline", "strategy": name,
-         "cache_state": "warm", "iteration": i, "warmup": False, "wall_s": v, "error": None}
-        for name, values in times.items()
+        {"run_id": "r1", "started_at": pd.Timestamp("2026-12-01T10:00:00Z"), "scenario": "large",
+         "system": "pipeline", "strategy": name, "cache_state": "warm", "iteration": i,
+         "order": k, "warmup": False, "wall_s": v, "cpu_s": v, "peak_rss_mb": 1.0,
+         "n_tables": 18, "files_total": 55, "files_written": 0, "files_unchanged": 55,
+         "cache_hits": 0, "cache_misses": 0, "output_digest": "d", "error": None}
+        for k, (name, values) in enumerate(times.items())
         for i, v in enumerate(values)
     ]
-    return pd.DataFrame(rows)
+    return BenchmarkResult(pd.DataFrame(rows))
 
 
-def test_paired_gap_cancels_the_drift_that_medians_keep() -> None:
-    from rrperf.optimize.optimizer import _paired_gap
+def test_a_measured_tie_goes_to_the_fewest_resources() -> None:
+    from rrperf.engine.strategies import STRATEGIES
+    from rrperf.optimize.analysis import analysis_rows
+    from rrperf.optimize.workload import recommend
+    from tests.optimize.test_predictions import PROFILE
 
-    # the machine drifts from round to round, and three of "sequential"'s seven runs met a
-    # burst (x1.5); in the other four rounds it is exactly 1.04x "parallel"
-    drift = [1.0, 1.9, 1.3, 1.0, 1.6, 1.3, 1.6]
-    burst = [1.0, 1.5, 1.0, 1.5, 1.0, 1.5, 1.0]
-    par = [4.0 * d for d in drift]
-    seq = [4.16 * d * b for d, b in zip(drift, burst, strict=True)]
-    data = _interleaved({"sequential": seq, "parallel": par, "minimal": [9.0 * d for d in drift]})
-    medians = data.groupby("strategy")["wall_s"].median()
-    assert medians["sequential"] / medians["parallel"] == pytest.approx(1.28)  # 6.656 / 5.2
-    gap, best = _paired_gap(data, "sequential")
-    assert gap == pytest.approx(1.04) and best == "parallel"
-    assert _paired_gap(data, "parallel") == (pytest.approx(1 / 1.04), None)
-    # not interleaved (no iteration column to pair on): no paired figure
-    assert _paired_gap(data.drop(columns="iteration"), "sequential")[1] is None
-    assert _paired_gap(data[data["strategy"] == "sequential"], "sequential") == (
-        pytest.approx(float("nan"), nan_ok=True), None)
+    # the machine drifts from round to round; per round, sequential is exactly 1.02 x
+    # parallel (a tie at the 5 % margin) and minimal 1.5 x (shown slower)
+    drift = [1.0, 1.9, 1.3, 1.0, 1.6, 1.3, 1.6, 1.1, 1.2, 1.0]
+    bench = _interleaved({"parallel": [4.0 * d for d in drift],
+                          "sequential": [4.08 * d for d in drift],
+                          "minimal": [6.0 * d for d in drift]})
+    strategies = {n: STRATEGIES[n] for n in ("sequential", "parallel", "minimal")}
+    rec = recommend(PROFILE.with_state("warm"), strategies)
+    (row,) = analysis_rows("large", ("warm",), {"warm": rec}, bench, strategies)
+    assert tuple(row) == ANALYSIS_COLUMNS
+    assert (row["recommended"], row["measured_best"], row["tied"]) == (
+        "sequential", "parallel", "sequential, parallel")
+    assert row["within_5pct"] is True
+    assert row["paired_ratio"] == pytest.approx(1.02)
+    assert row["sure"] == ("tie with parallel (fewest resources chosen); 1 shown slower "
+                           "(95 % paired intervals, 5% margin)")
+    assert row["verdict"] == ("within 5% of parallel (medians: 1.020; paired by round: 1.020)")
+    assert row["summary"].startswith("large warm: recommend sequential; dominant cost: ")

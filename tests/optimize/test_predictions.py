@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from rrperf.engine.strategies import ALL_CATEGORIES, STANDARD_DISK, Strategy
-from rrperf.optimize.optimizer import (
+from rrperf.optimize.analysis import (
     PREDICTION_COLUMNS,
     AnalysisResult,
-    _prediction_rows,
+    prediction_rows,
     same_code,
 )
 from rrperf.optimize.workload import Recommendation, WorkloadProfile
@@ -109,7 +109,7 @@ def test_prediction_rows_show_predicted_measured_and_error_for_every_strategy() 
                  "minimal": 0.09}
     bench = _Bench({("sequential", "cold"): 0.18, ("balanced", "cold"): 0.2,
                     ("minimal", "cold"): 0.201})
-    rows = _prediction_rows(("cold",), {"cold": _rec(predicted, "minimal")}, bench,
+    rows = prediction_rows(("cold",), {"cold": _rec(predicted, "minimal")}, bench,
                             REGISTRY)  # type: ignore[arg-type]
     assert [tuple(r) for r in rows] == [PREDICTION_COLUMNS] * 5
     got = [(r["strategy"], r["predicted_s"], r["measured_median_s"], r["error"],

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 import pytest
 
 from rrperf.errors import ConfigError
+from rrperf.optimize.profiler import profile_workload
 from rrperf.optimize.workload import (
-    POOL_MARGIN,
     STEP_KINDS,
+    Calibration,
     Recommendation,
     WorkloadProfile,
     predict,
     predict_parts,
-    profile_workload,
     recommend,
 )
 
@@ -33,6 +33,7 @@ class Strat:
     cache_disk: frozenset[str] = frozenset()
     monitoring: bool = True
     batch_size: int | None = None
+    manifest: bool = False
 
     def resolved_workers(self) -> int:
         return self.workers
@@ -100,14 +101,30 @@ def test_parts_of_sequential_cold() -> None:
     assert predict_parts(make_profile(), REGISTRY["sequential"]) == {
         # hash + templates + (load + disk lookup + schema store) + (analyze + 4 keys)
         "head": 0.75 + 3.25 + 1.5,
-        # 4 render lookups + 4 * (steps + sha + three memory stores)
-        "tables": 0.125 + 4 * (2.25 + 3 * 0.0625),
-        # index + 13 files written and stat'ed for the manifest
-        "write": 0.5 + 13 * 0.3125,
+        # 4 * (steps + sha)
+        "render": 4 * 2.25,
+        # 4 render lookups; 4 * three memory stores
+        "lookup": 0.125,
+        "store": 4 * 3 * 0.0625,
+        # index + 13 files written, and stat'ed for the manifest
+        "write": 0.5 + 13 * 0.25,
+        "manifest": 13 * 0.0625,
         "monitor": 0.25,
         "pool": 0.0,
+        "fixed": 0.0,
         "total": 20.1875,
     }
+
+
+def test_calibration_scales_each_term_and_adds_the_fixed_cost() -> None:
+    cal = Calibration({"render": 2.0, "write": 0.5}, fixed_s=1.0)
+    parts = predict_parts(make_profile(), REGISTRY["minimal"], cal)
+    # minimal cold: head 3.75, render 9 (x2), write 3.75 (x0.5), fixed 1
+    assert (parts["render"], parts["write"], parts["fixed"]) == (18.0, 1.875, 1.0)
+    assert parts["total"] == 3.75 + 18.0 + 1.875 + 1.0
+    assert Calibration.from_dict(cal.to_dict()) == cal
+    with pytest.raises(ConfigError, match="calibration factors must be finite and >= 0"):
+        Calibration({"render": -1.0})
 
 
 @pytest.mark.parametrize(
@@ -145,19 +162,20 @@ def test_predict_warm(name: str, expected: float) -> None:
 def test_pool_for_many_tables() -> None:
     big = make_profile(n_tables=32)
     parts = predict_parts(big, REGISTRY["parallel"])
-    # the generator's 7 guided batches (8, 6, 5, 4, 4, 4, 1) * (dispatch + ship) / 2 workers
-    assert parts["pool"] == 5.25
-    # 32 render lookups + 32 * (steps + sha + 3 writes) / 2 + 32 render stores in memory
-    assert parts["tables"] == 1.0 + 48.0 + 2.0
+    # the generator's 7 guided batches (8, 6, 5, 4, 4, 4, 1): (7 dispatches + one analysis
+    # shipped in slices + 32 * (steps + sha + 3 writes)) / 2 workers
+    assert parts["pool"] == (7 * 1.0 + 0.5 + 96.0) / 2
+    # 32 render lookups, 32 render stores in memory
+    assert (parts["lookup"], parts["store"], parts["render"]) == (1.0, 2.0, 0.0)
     # only index.ts is written here
-    assert parts["write"] == 0.8125
-    assert parts["total"] == 66.3125
+    assert parts["write"] == 0.75
+    assert parts["total"] == 70.8125
     assert predict(big, REGISTRY["minimal"]) == 100.5
     assert recommend(big, REGISTRY).strategy == "parallel"
     batched = dataclasses.replace(REGISTRY["parallel"], batch_size=16)
-    assert predict_parts(big, batched)["pool"] == 1.5
-    # a busy machine leaves one CPU: no speed-up, same dispatch
-    assert predict(dataclasses.replace(big, load_avg=2.0), REGISTRY["parallel"]) == 119.5625
+    assert predict_parts(big, batched)["pool"] == (2 * 1.0 + 0.5 + 96.0) / 2
+    # a busy machine leaves one CPU: no speed-up
+    assert predict(dataclasses.replace(big, load_avg=2.0), REGISTRY["parallel"]) == 122.5625
 
 
 @pytest.mark.parametrize("workers", [2, 3, 4, 8])
@@ -195,26 +213,34 @@ def test_recommend_cold_and_warm() -> None:
     assert cold.scores["minimal"] == {"predicted_s": 16.5, "score": 1.0}
     assert cold.scores["cache_heavy"]["score"] == 16.5 / 28.6875
     assert cold.predicted_s("sequential") == 20.1875
-    assert cold.rationale.startswith("minimal is predicted fastest at 16500.00 ms for 4 tables.")
-    assert "The cache is cold" in cold.rationale
+    assert cold.rationale == ("minimal is predicted fastest at 16500.00 ms for 4 tables; "
+                              "dominant cost: rendering the tables (55%).")
+    assert (cold.tied, cold.dominant) == (("minimal",), "render")
     warm = recommend(make_profile().with_state("warm"), REGISTRY)
-    # sequential, parallel and cache_heavy tie: the first in registry order wins
+    # sequential, parallel and cache_heavy tie: fewest resources (parallel's pool is not used
+    # when every render is a hit, so it ranks with sequential; then registry order)
     assert warm.strategy == "sequential"
+    assert warm.tied == ("sequential", "parallel", "cache_heavy")
     assert warm.scores["cache_heavy"]["score"] == 1.0
-    assert "The cache already holds this schema" in warm.rationale
+    assert warm.rationale == (
+        "sequential is predicted fastest at 2468.75 ms for 4 tables, tied within 5% with "
+        "parallel, cache_heavy (a tie goes to the fewest resources); dominant cost: the output "
+        "manifest's stat of every file (33%)."
+    )
     assert warm.workload.cache_warm and warm.workload.output_present
     assert recommend(make_profile().with_state("warm"), REGISTRY) == warm
 
 
-def test_pool_strategy_needs_the_safety_margin() -> None:
-    close = make_profile(n_tables=32, dispatch_s=8.0)
-    # parallel: 61.0625 + 7 * 8.5 / 2 = 90.8125, faster than minimal (100.5) by less than 10%
-    assert predict(close, REGISTRY["parallel"]) == 90.8125
-    assert 90.8125 > 100.5 * (1 - POOL_MARGIN)
+def test_a_tie_goes_to_the_fewest_resources() -> None:
+    close = make_profile(n_tables=32, dispatch_s=8.5)
+    # parallel: 19.0625 + (7 * 8.5 + 0.5 + 96) / 2 = 97.0625, within 5% of minimal's 100.5
+    assert predict(close, REGISTRY["parallel"]) == 97.0625
     rec = recommend(close, REGISTRY)
-    assert rec.strategy == "minimal"
+    assert (rec.strategy, rec.tied) == ("minimal", ("parallel", "minimal"))
     assert rec.scores["parallel"]["score"] == 1.0
-    assert "less than 10% faster than minimal" in rec.rationale
+    assert "tied within 5% with parallel (a tie goes to the fewest resources)" in rec.rationale
+    # a clear gap is no tie
+    assert recommend(make_profile(n_tables=32), REGISTRY).strategy == "parallel"
 
 
 def test_recommend_needs_a_strategy() -> None:

@@ -1,0 +1,102 @@
+"""Where does ``parallel`` start to beat the serial strategies cold, measured and predicted?
+
+For each N of ``--tables`` (synthetic:N), in one process (as ``rrperf analyze`` runs, so the
+process pool is started by the warm-up round and stays up):
+
+* measured: an interleaved cold benchmark of ``parallel`` against the serial strategies
+  (``minimal``, ``sequential``) with :class:`rrperf.bench.runner.BenchmarkRunner`; per round
+  the ratio parallel / best serial of that round, and its median;
+* predicted: the calibrated cost model (:mod:`rrperf.optimize.calibration`, from the history
+  store; calibrated first when the store has none for this machine) on a profile of
+  synthetic:N, the same ratio.
+
+The crossover is where the ratio crosses 1, interpolated on log N and log ratio between the
+two sizes around it (None when it does not cross in the range). Target: the predicted
+crossover within a factor of 2 of the measured one.
+
+Run::
+
+    .venv/bin/python benchmarks/bench_crossover.py [--tables 50,100,200,400,800,1600]
+        [--iterations 7] [--history PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import statistics
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+from rrperf.bench.history import HistoryStore
+from rrperf.bench.runner import BenchmarkRunner
+from rrperf.errors import SchemaWarning, StabilityWarning
+from rrperf.optimize.optimizer import PerformanceOptimizer
+from rrperf.optimize.profiler import profile_workload
+from rrperf.optimize.workload import predict
+
+SERIAL = ("minimal", "sequential")
+
+
+def crossover(sizes: list[int], ratios: list[float]) -> float | None:
+    """First N where ``ratio`` (parallel / best serial) drops below 1, interpolated."""
+    for i in range(len(sizes) - 1):
+        (n0, r0), (n1, r1) = (sizes[i], ratios[i]), (sizes[i + 1], ratios[i + 1])
+        if r0 >= 1.0 > r1:
+            t = math.log(r0) / (math.log(r0) - math.log(r1))
+            return math.exp(math.log(n0) + t * (math.log(n1) - math.log(n0)))
+    return float(sizes[0]) if ratios and ratios[0] < 1.0 else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", default="50,100,200,400,800,1600")
+    parser.add_argument("--iterations", type=int, default=7)
+    parser.add_argument("--history", default=None, help="history store (default: a new one)")
+    args = parser.parse_args(argv)
+    sizes = [int(n) for n in args.tables.split(",")]
+    measured: list[float] = []
+    predicted: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="bench-crossover-") as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore", StabilityWarning)
+        warnings.simplefilter("ignore", SchemaWarning)
+        history = HistoryStore(args.history or Path(tmp) / "history.sqlite")
+        with history, PerformanceOptimizer(history=history) as opt:
+            cal = opt.calibration or opt.calibrate()
+            strategies = opt.strategies
+            print(f"calibration: {cal.to_dict()}", flush=True)
+            for n in sizes:
+                scenario = f"synthetic:{n}"
+                load = os.getloadavg()[0]
+                runner = BenchmarkRunner(iterations=args.iterations, warmup=1, progress=False,
+                                         seed=0)
+                bench = runner.run_comparative_benchmark(
+                    [scenario], systems=("pipeline",), strategies=["parallel", *SERIAL],
+                    cache_states=("cold",),
+                )
+                data = bench.data[~bench.data["warmup"].astype(bool)]
+                walls = data.pivot_table(index="iteration", columns="strategy", values="wall_s")
+                per_round = walls["parallel"] / walls[list(SERIAL)].min(axis=1)
+                measured.append(float(statistics.median(per_round)))
+                profile = profile_workload(scenario, cache_warm=False)
+                times = {s: predict(profile, strategies[s], cal) for s in ("parallel", *SERIAL)}
+                predicted.append(times["parallel"] / min(times[s] for s in SERIAL))
+                print(f"{scenario:>16}: load {load:.2f}; parallel / best serial: measured "
+                      f"{measured[-1]:.3f}, predicted {predicted[-1]:.3f}", flush=True)
+    m, p = crossover(sizes, measured), crossover(sizes, predicted)
+    print()
+    print(f"crossover measured:  {'none in range' if m is None else f'{m:.0f} tables'}")
+    print(f"crossover predicted: {'none in range' if p is None else f'{p:.0f} tables'}")
+    if m is not None and p is not None:
+        factor = max(m, p) / min(m, p)
+        print(f"factor {factor:.2f} (target <= 2): {'met' if factor <= 2 else 'missed'}")
+    else:
+        print("target: " + ("met (neither crosses in range)" if m is p else "missed"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
