@@ -299,16 +299,38 @@ def _scipy_bootstrap(
     seed: int,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     statistic = np.mean if center == "mean" else np.median
+    ci = _quiet_bootstrap(
+        (x,), statistic, method=method, confidence=confidence, n_resamples=n_resamples,
+        batch=batch, seed=seed,
+    )
+    return np.asarray(ci.low, dtype=float), np.asarray(ci.high, dtype=float)
+
+
+def _quiet_bootstrap(
+    data: tuple[NDArray[np.float64], ...],
+    statistic: Any,
+    *,
+    method: str,
+    confidence: float,
+    n_resamples: int,
+    batch: int,
+    seed: int,
+    paired: bool = False,
+) -> Any:
+    """:func:`scipy.stats.bootstrap` (vectorized along the last axis, seeded) with its warnings
+    logged at debug level: scipy warns and returns NaN bounds when the bootstrap distribution
+    is degenerate (e.g. a median whose jackknife values are all equal); the NaN bounds say so.
+    Returns its ``confidence_interval``.
+    """
     with warnings.catch_warnings(record=True) as caught:
-        # scipy warns (DegenerateDataWarning) and returns NaN when BCa cannot be computed, e.g.
-        # for a median whose jackknife values are all equal; NaN bounds say so in the table.
         warnings.simplefilter("always")
         res = scipy.stats.bootstrap(
-            (x,),
+            data,
             statistic,
             n_resamples=n_resamples,
             batch=batch,
             vectorized=True,
+            paired=paired,
             axis=-1,
             confidence_level=confidence,
             method="BCa" if method == "bca" else "percentile",
@@ -316,8 +338,7 @@ def _scipy_bootstrap(
         )
     for w in caught:
         logger.debug("bootstrap warning: %s", w.message)
-    ci = res.confidence_interval
-    return np.asarray(ci.low, dtype=float), np.asarray(ci.high, dtype=float)
+    return res.confidence_interval
 
 
 def _studentized(
