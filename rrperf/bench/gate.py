@@ -276,10 +276,6 @@ def _outcome(decisions: Sequence[str]) -> str:
     return "inconclusive"
 
 
-def _pct(ratio: float) -> str:
-    return f"{(ratio - 1.0) * 100:+.1f} %"
-
-
 def same_run_gate(
     data: pd.DataFrame,
     baseline: str,

@@ -794,13 +794,9 @@ class BenchmarkRunner:
                     f"strategies {', '.join(labels)} were given, but none of the systems "
                     f"{', '.join(sys_names)} runs strategies (the built-in one is 'pipeline')"
                 )
-            offered = available_strategies()
-            if not offered:
-                raise ConfigError(
-                    f"strategies {', '.join(labels)} were asked, but this installation offers "
-                    "none (rrperf.engine.strategies is not importable); use strategies=None"
-                )
-            check_names("strategy", [label for label, spec in strat if spec is None], offered)
+            check_names(
+                "strategy", [label for label, spec in strat if spec is None], available_strategies()
+            )
         resolved = resolve_scenarios(scen_names)
         return resolved, self._variants(sys_names, strat), states
 

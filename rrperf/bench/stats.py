@@ -76,9 +76,7 @@ _BATCH_VALUES = 4_000_000
 _GROUP_CHUNK = 64
 
 
-# --------------------------------------------------------------------------------------------
-# Input handling shared by stats and regress
-# --------------------------------------------------------------------------------------------
+# --- Input handling shared by stats and regress ---------------------------------------------
 
 
 def group_columns(data: pd.DataFrame, by: Sequence[str] | None) -> list[str]:
@@ -180,9 +178,7 @@ def _split_groups(
     return keys, arrays
 
 
-# --------------------------------------------------------------------------------------------
-# Confidence intervals (vectorized over groups of equal size)
-# --------------------------------------------------------------------------------------------
+# --- Confidence intervals (vectorized over groups of equal size) ----------------------------
 
 
 def _resolve_method(method: str, center: str) -> str:
@@ -369,9 +365,7 @@ def _studentized(
     return mean - q_hi * se, mean - q_lo * se
 
 
-# --------------------------------------------------------------------------------------------
-# summarize
-# --------------------------------------------------------------------------------------------
+# --- summarize ------------------------------------------------------------------------------
 
 
 def summarize(
@@ -494,9 +488,7 @@ def _tukey_outliers(a: NDArray[np.float64]) -> int:
     return int(np.count_nonzero((a < q1 - 1.5 * iqr) | (a > q3 + 1.5 * iqr)))
 
 
-# --------------------------------------------------------------------------------------------
-# Stability checks (after pyperf's format_checks / required_nprocesses)
-# --------------------------------------------------------------------------------------------
+# --- Stability checks (after pyperf's format_checks / required_nprocesses) ------------------
 
 
 def required_iterations(cv: float, precision: float, confidence: float = 0.95) -> int:
@@ -710,9 +702,7 @@ def warn_if_unstable(
     return checks
 
 
-# --------------------------------------------------------------------------------------------
-# Fits used by the charts
-# --------------------------------------------------------------------------------------------
+# --- Fits used by the charts ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)

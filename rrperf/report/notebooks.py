@@ -183,9 +183,7 @@ _HTML_TEMPLATE_NAME = "rrperf_report.html.j2"
 _ENV_LOCK = threading.Lock()
 
 
-# --------------------------------------------------------------------------------------------
-# Value objects and errors
-# --------------------------------------------------------------------------------------------
+# --- Value objects and errors ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -293,9 +291,7 @@ class NotebookExecutionError(ReportError):
         )
 
 
-# --------------------------------------------------------------------------------------------
-# Finding notebooks and their parameters
-# --------------------------------------------------------------------------------------------
+# --- Finding notebooks and their parameters -------------------------------------------------
 
 
 def notebooks_dir() -> Path:
@@ -487,9 +483,7 @@ def parse_parameters(
     return {name: _coerce(text, declared[name]) for name, text in items}
 
 
-# --------------------------------------------------------------------------------------------
-# Running and exporting
-# --------------------------------------------------------------------------------------------
+# --- Running and exporting ------------------------------------------------------------------
 
 
 @contextlib.contextmanager
