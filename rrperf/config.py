@@ -10,28 +10,7 @@ wins, key by key:
    ``RRPERF_CACHE_DIR`` (``cache.dir``) and ``RRPERF_MAX_WORKERS`` (``executor.max_workers``),
 4. keyword overrides passed to :func:`load_config` (what the CLI flags become).
 
-A file looks like::
-
-    exclude_tables = ["audits", "versions_*"]
-
-    [polymorphic_types]
-    commentable = ["posts", "photos"]
-    "comments.commentable" = ["posts"]        # owner-qualified key, wins over the plain one
-
-    [systems.rails]
-    command = "bin/rails generate zero:active_models"
-    cwd = "../app"
-
-    [cache]
-    dir = ".rrperf-cache"
-    memory_size = 256
-
-    [executor]
-    max_workers = 4
-    backend = "process"
-
-    [monitor]
-    interval_s = 0.05
+Every key and its effect: README, "Configuration: rrperf.toml".
 
 The ``cache``, ``executor`` and ``monitor`` sections are kept as read-only mappings holding
 only the keys that were set (each component applies its own defaults for the others). This

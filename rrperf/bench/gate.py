@@ -3,20 +3,9 @@
 Every function here is pure (tables in, a :class:`Gate` out) so the decision can be tested on
 constructed measurement tables. The statistics are those of :mod:`rrperf.bench.regress`.
 
-Answers and exit codes (``rrperf bench --fail-on-regression``)
---------------------------------------------------------------
-* ``pass`` (exit 0): every comparison's interval lies at or below ``1 + threshold``: a
-  slowdown larger than the threshold is ruled out (a variant much faster than its baseline
-  passes too).
-* ``slower`` (exit 1): some comparison is shown slower: its interval lies entirely above
-  ``1 + threshold`` (and, for same-run comparisons, the BH-adjusted p-value is below
-  ``1 - confidence``, as for :func:`~rrperf.bench.regress.compare`'s ``slower`` verdict).
-* ``inconclusive`` (exit 3): neither; the message says what noise was seen and roughly how
-  many rounds would decide.
-* ``error`` (exit 1): nothing could be compared, or a variant has no successful iteration.
-  A gate never passes on nothing.
-
-Exit 2 is left to usage errors (argparse).
+Answers: ``pass`` (exit 0: a slowdown beyond the threshold is ruled out), ``slower`` (exit 1),
+``inconclusive`` (exit 3), ``error`` (exit 1: nothing could be compared; a gate never passes
+on nothing); exit 2 is left to usage errors. When each applies: README, "CI recipe".
 
 Same-run comparisons (:func:`same_run_gate`)
 --------------------------------------------

@@ -41,19 +41,8 @@ rubygems.org: 7 s against 0.3 s), so keep the scenarios of an instruction run sm
 The gate on a stored baseline
 -----------------------------
 :func:`instruction_gate` judges each group (scenario, system, strategy, cache state) by the
-plain ratio of medians, new over stored, against ``threshold``, widened by the counts' own
-measured noise: with ``cv`` the larger coefficient of variation of the two sides and
-``margin = 2 cv``,
-
-* ``slower`` when ``ratio > 1 + threshold + margin``,
-* ``faster`` when ``ratio < 1 - threshold - margin``,
-* ``equivalent`` when ``1 - threshold + margin <= ratio <= 1 + threshold - margin``,
-* ``inconclusive`` otherwise (the ratio lies within the noise of the threshold, or a side
-  has no count).
-
-Instruction counts of a deterministic program repeat to a few parts per million (cv near
-0), so the rule is the plain ratio against the threshold; the margin only matters for a
-program whose work itself varies between runs (then the verdict says so rather than guess).
+plain ratio of medians, new over stored, against ``threshold`` widened by ``2 cv``, the counts'
+own measured noise (rules and exit codes: its docstring and README, "Instruction counts").
 """
 
 from __future__ import annotations
