@@ -42,7 +42,7 @@ The gate on a stored baseline
 -----------------------------
 :func:`instruction_gate` judges each group (scenario, system, strategy, cache state) by the
 plain ratio of medians, new over stored, against ``threshold`` widened by ``2 cv``, the counts'
-own measured noise (rules and exit codes: its docstring and README, "Instruction counts").
+own measured noise (the rules: its docstring; exit codes: README, "Instruction counts").
 """
 
 from __future__ import annotations
@@ -478,7 +478,11 @@ def instruction_gate(
     threshold: float = 0.02,
     value: str = "instructions",
 ) -> pd.DataFrame:
-    """Judge a run against a stored baseline by the ratio of median counts (module notes).
+    """Judge a run against a stored baseline by the ratio of median counts.
+
+    With ``cv`` the larger coefficient of variation of the two sides: ``slower`` above
+    ``1 + threshold + 2 cv``, ``faster`` below ``1 - threshold - 2 cv``, ``equivalent`` within
+    ``1 +- (threshold - 2 cv)``, else ``inconclusive`` (or a side has no count).
 
     Parameters
     ----------

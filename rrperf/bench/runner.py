@@ -35,25 +35,16 @@ How a run is laid out (pyperf and asv are the models):
 8. After every iteration (warm-ups included) the row goes to the history store, if any, and
    then to the ``on_iteration`` callback, if any, as an :class:`IterationEvent`
    ``(done, total, row)``; progress bars and live views hang off that hook.
-9. Warnings raised while an iteration sets up, runs and is read back (``system.prepare``,
-   ``system.run``, counting files and tables) are recorded, not shown: a system that warns
-   on every run (the generator's :class:`~rrperf.errors.SchemaWarning` for a column type
-   without a TypeScript mapping) would otherwise print the same lines hundreds of times.
-   :class:`~rrperf.errors.RrperfWarning` subclasses are always recorded, whatever the
-   filters say; other warnings follow the caller's filters. After the run they are
-   de-duplicated into ``result.warnings`` (one row per scenario, system, strategy, category
-   and message, with ``count`` and ``first_iteration``) and each distinct warning (category
-   and message) is emitted once more: an RrperfWarning with its text and category, pointing
-   at the caller of :meth:`BenchmarkRunner.run`; any other warning
-   unchanged, at the place that raised it. Isolated workers record theirs and send them
-   back. The recorder is entered before the clock starts and left after it stops; inside
-   the timed region a recorded warning costs about 3.5 µs, 2 µs more than an ignored one
-   (2026-11-26, this 2-core machine, ``warnings.warn`` of a SchemaWarning 20000 times; one
-   enter and exit of the recorder costs 8 µs and happens outside the clock; ``generate`` on
-   ``large``, 20-30 ms, showed no difference beyond noise). :func:`warnings.catch_warnings`
-   swaps process-wide state: while a benchmark runs in a background thread (a widget's
-   ``background=True``), warnings other threads raise during an iteration are recorded as
-   that iteration's.
+9. Warnings raised while an iteration sets up, runs and is read back are recorded, not shown
+   (a system that warns on every run would print the same lines hundreds of times);
+   :class:`~rrperf.errors.RrperfWarning` subclasses always, other warnings as the caller's
+   filters say. After the run they are de-duplicated into ``result.warnings`` (one row per
+   scenario, system, strategy, category and message, with ``count`` and
+   ``first_iteration``) and each distinct one is emitted once more (an RrperfWarning at the
+   caller of :meth:`BenchmarkRunner.run`, any other at the place that raised it). The
+   recorder is entered and left outside the clock (a recorded warning costs ~2 µs more than
+   an ignored one, 2026-11-26). :func:`warnings.catch_warnings` swaps process-wide state, so
+   with a benchmark in a background thread, other threads' warnings are recorded too.
 
 Strategies are registered names or :class:`rrperf.engine.strategies.Strategy` objects (a
 customized copy such as ``dataclasses.replace(get_strategy("parallel"), workers=1)``); the
