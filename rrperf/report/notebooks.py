@@ -51,88 +51,27 @@ from typing import Any
 from rrperf import atomic
 from rrperf._util import did_you_mean
 from rrperf.errors import ConfigError, ReportError
-from rrperf.report.display import (  # re-exported
-    ReportTable,
-    _untyped,  # used here, not re-exported
-    heading,
-    show_figure,
-    show_heading,
-    show_table,
-    show_text,
-    show_title,
-)
-from rrperf.report.workflows import (  # re-exported
-    RESULTS_STEM,
-    BenchmarkReport,
-    StrategyReport,
-    cache_state_notes,
-    headline_table,
-    project_config,
-    run_benchmark_report,
-    run_strategy_analysis,
-    show_cache,
-    show_comparison,
-    show_correctness,
-    show_files,
-    show_recommendation,
-    show_regressions,
-    show_run,
-    show_scaling,
-    show_speedup,
-    show_stability,
-    show_strategies,
-    show_summary,
-    show_warnings,
-    speedup_fits,
-    summary_table,
-    warning_table,
-)
+from rrperf.report import display, workflows
+from rrperf.report.display import *  # noqa: F403  (re-exported: the notebook helpers)
+from rrperf.report.display import _untyped
+from rrperf.report.workflows import *  # noqa: F403  (re-exported: the two workflows)
 
 __all__ = [
     "DEFAULT_NOTEBOOK",
     "REPORT_FORMATS",
-    "RESULTS_STEM",
-    "BenchmarkReport",
     "NotebookExecutionError",
     "NotebookParameter",
     "ReportPaths",
-    "ReportTable",
-    "StrategyReport",
     "available_notebooks",
-    "cache_state_notes",
     "export_notebook",
-    "heading",
-    "headline_table",
     "notebook_parameters",
     "notebooks_dir",
     "parse_parameters",
-    "project_config",
     "render_report",
     "resolve_notebook",
-    "run_benchmark_report",
-    "run_strategy_analysis",
-    "show_cache",
-    "show_comparison",
-    "show_correctness",
-    "show_figure",
-    "show_files",
-    "show_heading",
-    "show_recommendation",
-    "show_regressions",
-    "show_run",
-    "show_scaling",
-    "show_speedup",
-    "show_stability",
-    "show_strategies",
-    "show_summary",
-    "show_table",
-    "show_text",
-    "show_title",
-    "show_warnings",
-    "speedup_fits",
-    "summary_table",
-    "warning_table",
 ]
+__all__ += display.__all__
+__all__ += workflows.__all__
 
 logger = logging.getLogger(__name__)
 
