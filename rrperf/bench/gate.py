@@ -27,19 +27,14 @@ at the threshold stays undecided until the budget is spent: inconclusive.
 Stored baselines (:func:`stored_gate`)
 --------------------------------------
 A stored run was measured at another time, on a machine whose speed drifts between runs
-(NOISE.md: 1.08 to 2.62 times for the same code minutes apart), so an iteration-level test
-against one stored run reads drift as a code change. Hence:
-
-* with at least :data:`MIN_STORED_RUNS` complete runs of the name, the new run's median is
-  judged against the spread of the stored runs' medians: ratio = new median / median of the
-  run medians, interval = the ratio times ``exp(+-t * s * sqrt(1 + 1/k))`` (a Student
-  prediction interval for one more run, ``s`` the standard deviation of the log run medians,
-  ``k`` runs, ``t`` at ``confidence``);
-* with fewer, one stored run cannot separate machine drift from a code change: the answer is
-  ``inconclusive`` unless the change exceeds :data:`DRIFT_ALLOWANCE` (3.0: slower when the
-  iteration-level interval lies above ``3.0 * (1 + threshold)``, passing when it lies below
-  ``(1 + threshold) / 3.0``). 3.0 is above the largest drift measured on the development
-  machine (2.62).
+(NOISE.md: up to 2.62x for the same code), so an iteration-level test would read drift as a
+code change. With at least :data:`MIN_STORED_RUNS` complete runs, the new run's median is
+judged against the spread of the stored runs' medians: ratio = new median / median of the run
+medians, interval = the ratio times ``exp(+-t * s * sqrt(1 + 1/k))`` (a Student prediction
+interval for one more run; ``s`` the standard deviation of the ``k`` log run medians). With
+fewer, the answer is ``inconclusive`` unless the iteration-level interval lies above
+``DRIFT_ALLOWANCE * (1 + threshold)`` (slower) or below ``(1 + threshold) / DRIFT_ALLOWANCE``
+(pass); :data:`DRIFT_ALLOWANCE` (3.0) is above the largest drift measured here.
 """
 
 from __future__ import annotations

@@ -7,14 +7,10 @@ when those columns exist (:func:`measured_rows`).
 
 Choice of the default interval (measured, not assumed)
 ------------------------------------------------------
-:func:`summarize` reports a confidence interval for the **mean** of each group. The methods on
-offer were measured by Monte Carlo (``benchmarks/bench_stats_validity.py``; 2026-11-26, seeded,
-4000 trials per cell) on normal data and on log-normal data with sigma = 0.25, at n = 10 and
-n = 30. The Student t interval and the studentized (bootstrap-t) interval cover the true mean
-94-96% of the time in every cell, while the percentile and BCa bootstrap intervals undercover at
-n = 10 (about 90%) and are still short at n = 30 (about 93-94%). The default is therefore
-``method="t"``. ``center="median"`` gives a percentile bootstrap interval for the median instead
-(about 93-94% coverage of the true median in the same cells).
+:func:`summarize` reports a confidence interval for the **mean** of each group, by default
+Student's t: by Monte Carlo (README, "Statistics (issue 4)") it covers the true mean 94-96% of
+the time at n = 10 and 30, where the percentile and BCa bootstrap intervals undercover at
+n = 10. ``center="median"`` gives a percentile bootstrap interval for the median instead.
 
 The bootstrap uses :func:`scipy.stats.bootstrap` seeded from ``seed``. Groups with the same number
 of rows are stacked and resampled with the same resampling indices, so one group's interval does

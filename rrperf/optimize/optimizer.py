@@ -280,18 +280,9 @@ class OptimizationResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (``value`` left out)."""
-        return {
-            "target": self.target,
-            "kind": self.kind,
-            "strategy": self.strategy,
-            "rationale": self.rationale,
-            "wall_s": self.wall_s,
-            "metrics": dict(self.metrics),
-            "output_digest": self.output_digest,
-            "output_matches_legacy": self.output_matches_legacy,
-            "legacy_digest": self.legacy_digest,
-            "out_dir": self.out_dir,
-        }
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.compare}
+        data["metrics"] = dict(self.metrics)
+        return data
 
     def _repr_html_(self) -> str:
         rows = html_table(["metric", "value"], [[k, cell_text(v)] for k, v in self.metrics.items()])

@@ -15,16 +15,9 @@ Each widget change updates the state object (``panel.state``); a click calls the
 which stores the outcome in the state; the panel then redraws from the state. A failed run shows
 its one-line :class:`~rrperf.errors.RrperfError` message in ``panel.message`` and never raises
 out of the click handler. Runs are synchronous by default, so a notebook cell or a test that
-calls ``button.click()`` sees the finished result; ``background=True`` runs clicks in a thread
-(warnings of such a run are still collected, but :func:`warnings.catch_warnings` is
-process-wide, so warnings raised meanwhile by other code may be collected as well).
-
+calls ``button.click()`` sees the finished result; ``background=True`` runs clicks in a thread.
 ipywidgets is imported by the constructors, so ``import rrperf.report.widgets`` stays light.
-
-Progress: the controllers pass an ``on_iteration`` callback to
-:class:`~rrperf.bench.runner.BenchmarkRunner`, so the bar advances once per iteration (warm-ups
-included). The runner's ``history`` is free for a real store: ``ControlPanel(history=...)``
-keeps every panel run in a :class:`~rrperf.bench.history.HistoryStore`.
+Progress and history: see :mod:`rrperf.report._panel_state`.
 """
 
 from __future__ import annotations
