@@ -29,7 +29,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from rrperf._optional import require
 from rrperf.document import html_table, table_cells
@@ -179,46 +179,45 @@ class _Runs:
         return True
 
 
-class _Clickable(Protocol):
-    """What :func:`_run_and_show` needs of a panel (both panels qualify structurally)."""
+class _Panel:
+    """What both panels share: the Run click and the progress bar."""
 
     run_button: Any
     message: Any
+    progress: Any
     controller: Any
     state: Any
     last_error: RrperfError | None
 
-    def _on_progress(self, done: int, total: int) -> None: ...
+    def _show(self) -> None:
+        raise NotImplementedError
 
-    def _show(self) -> None: ...
+    def _on_progress(self, done: int, total: int) -> None:
+        bar = self.progress
+        bar.max = max(total, 1)
+        bar.value = min(done, bar.max)
+        bar.description = f"{done}/{total}"
 
-
-def _show_progress(bar: Any, done: int, total: int) -> None:
-    bar.max = max(total, 1)
-    bar.value = min(done, bar.max)
-    bar.description = f"{done}/{total}"
-
-
-def _run_and_show(panel: _Clickable) -> None:
-    """A Run click: run the panel's controller on its state, then show the outcome."""
-    panel.run_button.disabled = True
-    panel.message.value = _message_html("running", None, (), "")
-    try:
-        panel.last_error = None
+    def _run_and_show(self) -> None:
+        """A Run click: run the panel's controller on its state, then show the outcome."""
+        self.run_button.disabled = True
+        self.message.value = _message_html("running", None, (), "")
         try:
-            panel.controller.run(panel.state, on_progress=panel._on_progress)
-        except RrperfError as err:
-            # The controller stored the one-line message in state.error; shown below.
-            panel.last_error = err
-        panel._show()
-    finally:
-        panel.run_button.disabled = False
+            self.last_error = None
+            try:
+                self.controller.run(self.state, on_progress=self._on_progress)
+            except RrperfError as err:
+                # The controller stored the one-line message in state.error; shown below.
+                self.last_error = err
+            self._show()
+        finally:
+            self.run_button.disabled = False
 
 
 # --- ControlPanel ---------------------------------------------------------------------------------
 
 
-class ControlPanel:
+class ControlPanel(_Panel):
     """Run comparative benchmarks from a notebook.
 
     Parameters
@@ -277,6 +276,9 @@ class ControlPanel:
     >>> panel                        # displays the panel; click Run   # doctest: +SKIP
     >>> panel.result.summary()                                          # doctest: +SKIP
     """
+
+    state: PanelState
+    controller: BenchController
 
     def __init__(
         self,
@@ -422,12 +424,6 @@ class ControlPanel:
 
     # -- click
 
-    def _on_progress(self, done: int, total: int) -> None:
-        _show_progress(self.progress, done, total)
-
-    def _run_and_show(self) -> None:
-        _run_and_show(self)
-
     def _show(self) -> None:
         s = self.state
         notes = list(s.notes)
@@ -464,7 +460,7 @@ def _recommendation_html(rec: Recommendation | None, error: str | None) -> str:
     )
 
 
-class StrategyTuner:
+class StrategyTuner(_Panel):
     """Tune the pipeline on one scenario: change settings, rerun, compare with earlier trials.
 
     Parameters
@@ -511,6 +507,9 @@ class StrategyTuner:
     MissingDependencyError
         When ipywidgets is not installed.
     """
+
+    state: TunerState
+    controller: TunerController
 
     def __init__(
         self,
@@ -644,12 +643,6 @@ class StrategyTuner:
         rec = self.state.recommendation
         if rec is not None and rec.strategy in self.strategy.options:
             self.strategy.value = rec.strategy  # the observer updates the state
-
-    def _on_progress(self, done: int, total: int) -> None:
-        _show_progress(self.progress, done, total)
-
-    def _run_and_show(self) -> None:
-        _run_and_show(self)
 
     def _show(self) -> None:
         s = self.state
