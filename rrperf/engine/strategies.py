@@ -341,19 +341,10 @@ class ExecutionContext:
     monitor : PerformanceMonitor or None
         Monitor to record runs into (created when monitoring is on and none is given).
     config : RrperfConfig or None
-        The project configuration (:func:`rrperf.config.load_config`); its sections adjust
-        the strategy's resources:
-
-        * ``[cache] dir``: the default of ``cache_dir``;
-        * ``[cache] memory_size``: memory-tier entries of each category the strategy keeps
-          in memory (instead of the context's defaults);
-        * ``[cache] ttl_<category>``: that category's TTL in seconds (before the strategy's
-          ``ttl_multiplier``);
-        * ``[executor] backend``: the pool of the strategies that run on a ``process`` or
-          ``thread`` pool (``serial``: in the calling thread); serial and Dask strategies
-          keep theirs;
-        * ``[executor] max_workers``: upper bound on the worker count;
-        * ``[monitor] interval_s``: sampling interval of the monitor the context creates.
+        The project configuration (:func:`rrperf.config.load_config`): ``[cache] dir`` is the
+        default of ``cache_dir``; ``[cache]`` memory size and TTLs (before the strategy's
+        ``ttl_multiplier``), ``[executor]`` backend and worker bound, and ``[monitor]``
+        interval adjust the strategy's resources (every key: README, "Configuration").
 
     Attributes
     ----------
