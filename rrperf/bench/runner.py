@@ -15,11 +15,9 @@ How a run is laid out (pyperf and asv are the models):
    starts cold).
 4. What is timed is only ``system.run``: wall time with the injected ``clock``
    (:func:`time.perf_counter`), CPU time as a :func:`time.process_time` delta plus the CPU of
-   child processes (commands), and the memory the run took: its peak resident memory above
-   the iteration's start, for this process and its children (:class:`PeakRssMeter`: on Linux
-   the kernel's high-water marks are reset through ``/proc/<pid>/clear_refs`` before the
-   iteration and ``VmHWM`` is read after it; elsewhere a psutil sampling thread (5 ms) stands
-   in). A command reports its own child's peak memory.
+   child processes (commands), and the memory the run took (:class:`PeakRssMeter`: its peak
+   resident memory above the iteration's start, this process and its children). A command
+   reports its own child's peak memory.
    Output digests and file counts that a system does not report are taken from its output
    folder after the clock stops.
 5. An iteration whose system raises, or whose command exits non-zero, gets the message in
