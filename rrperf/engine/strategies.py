@@ -58,7 +58,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from rrperf._util import usable_cpus
+from rrperf._util import is_int, is_number, usable_cpus
 from rrperf.engine.categories import CATEGORIES
 from rrperf.errors import ConfigError
 
@@ -176,20 +176,14 @@ class Strategy:
             )
         for attr in ("workers", "batch_size"):
             value = getattr(self, attr)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 1
-            ):
+            if value is not None and not (is_int(value) and value > 0):
                 raise ConfigError(
                     f"strategy {self.name!r}: {attr} must be a positive integer or None, "
                     f"got {value!r}"
                 )
         object.__setattr__(self, "cache_memory", _categories("cache_memory", self.cache_memory))
         object.__setattr__(self, "cache_disk", _categories("cache_disk", self.cache_disk))
-        if (
-            isinstance(self.ttl_multiplier, bool)
-            or not isinstance(self.ttl_multiplier, int | float)
-            or not self.ttl_multiplier > 0
-        ):
+        if not (is_number(self.ttl_multiplier) and self.ttl_multiplier > 0):
             raise ConfigError(
                 f"strategy {self.name!r}: ttl_multiplier must be a number > 0, "
                 f"got {self.ttl_multiplier!r}"

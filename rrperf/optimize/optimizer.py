@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rrperf._util import is_number
+from rrperf._util import is_int, is_number
 from rrperf.document import cell_text, html_table
 from rrperf.errors import ConfigError
 from rrperf.optimize.analysis import (
@@ -166,12 +166,10 @@ class OptimizerConfig:
                 object.__setattr__(self, f.name, float(value))
         for name, minimum in (("max_parallel_threads", 1), ("memory_cache_size", 0)):
             value = getattr(self, name)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < minimum
-            ):
+            if value is not None and not (is_int(value) and value >= minimum):
                 raise ConfigError(f"{name} must be an integer >= {minimum} or None, got {value!r}")
         iters = self.benchmark_iterations
-        if isinstance(iters, bool) or not isinstance(iters, int) or iters < 1:
+        if not (is_int(iters) and iters >= 1):
             raise ConfigError(f"benchmark_iterations must be an integer >= 1, got {iters!r}")
         for name in ("output_dir", "cache_dir"):
             value = getattr(self, name)

@@ -67,7 +67,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from rrperf._util import is_number
+from rrperf._util import is_int, is_number
 from rrperf.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -154,17 +154,9 @@ class WorkloadProfile:
     sampled_tables: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
-        if (
-            isinstance(self.n_tables, bool)
-            or not isinstance(self.n_tables, int)
-            or self.n_tables < 0
-        ):
+        if not (is_int(self.n_tables) and self.n_tables >= 0):
             raise ConfigError(f"n_tables must be an integer >= 0, got {self.n_tables!r}")
-        if (
-            isinstance(self.cpu_count, bool)
-            or not isinstance(self.cpu_count, int)
-            or self.cpu_count < 1
-        ):
+        if not (is_int(self.cpu_count) and self.cpu_count >= 1):
             raise ConfigError(f"cpu_count must be an integer >= 1, got {self.cpu_count!r}")
         if not isinstance(self.source_fingerprint, str):
             raise ConfigError(
