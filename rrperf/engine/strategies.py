@@ -188,15 +188,11 @@ class Strategy:
                 f"strategy {self.name!r}: ttl_multiplier must be a number > 0, "
                 f"got {self.ttl_multiplier!r}"
             )
-        if not isinstance(self.manifest, bool):
-            raise ConfigError(
-                f"strategy {self.name!r}: manifest must be True or False, got {self.manifest!r}"
-            )
-        if not isinstance(self.monitoring, bool):
-            raise ConfigError(
-                f"strategy {self.name!r}: monitoring must be True or False, "
-                f"got {self.monitoring!r}"
-            )
+        for flag in ("manifest", "monitoring"):
+            if not isinstance(value := getattr(self, flag), bool):
+                raise ConfigError(
+                    f"strategy {self.name!r}: {flag} must be True or False, got {value!r}"
+                )
 
     def resolved_workers(self) -> int:
         """The worker count: 1 for the serial backend, else ``workers`` or every usable CPU."""

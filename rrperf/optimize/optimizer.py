@@ -92,10 +92,6 @@ _CACHE_STATES = ("cold", "warm")
 # --- configuration ------------------------------------------------------------------------------
 
 
-def _is_bool(value: Any) -> bool:
-    return isinstance(value, bool)
-
-
 @dataclass(frozen=True)
 class OptimizerConfig:
     """Options of a :class:`PerformanceOptimizer` (immutable, validated).
@@ -158,7 +154,7 @@ class OptimizerConfig:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.name.startswith("enable_"):
-                if not _is_bool(value):
+                if not isinstance(value, bool):
                     raise ConfigError(f"{f.name} must be True or False, got {value!r}")
             elif f.name.endswith("_ttl"):
                 if not (is_number(value) and math.isfinite(value)) or value < 0:
