@@ -61,6 +61,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
+from rrperf._util import is_int
 from rrperf.bench.columns import CHANGE_POINT_COLUMNS, COMPARISON_EXTRA_COLUMNS
 from rrperf.bench.stats import _quiet_bootstrap, group_columns, measured_rows
 from rrperf.errors import BenchmarkError, ConfigError, ResultsSchemaError
@@ -1007,9 +1008,7 @@ def detect_change_points(
 
     if min_size < 1:
         raise ConfigError(f"min_size must be >= 1, got {min_size!r}")
-    if isinstance(stray_window, bool) or not isinstance(stray_window, int) or (
-        stray_window < 1 or stray_window % 2 == 0
-    ):
+    if not (is_int(stray_window) and stray_window >= 1 and stray_window % 2 == 1):
         raise ConfigError(f"stray_window must be an odd integer >= 1, got {stray_window!r}")
     if not stray_limit > 0:
         raise ConfigError(f"stray_limit must be > 0, got {stray_limit!r}")

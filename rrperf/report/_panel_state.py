@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from rrperf._util import is_int, is_number
 from rrperf.engine.strategies import DEFAULT_STRATEGY, get_strategy, strategy_names
 from rrperf.errors import ConfigError, RrperfError
 from rrperf.optimize.workload import Recommendation
@@ -126,15 +127,9 @@ def customize_strategy(
         When strategies are unavailable, ``name`` is unknown, or a value is out of range or not
         a field of that strategy.
     """
-    if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-    ):
+    if workers is not None and not (is_int(workers) and workers >= 1):
         raise ConfigError(f"workers must be an integer >= 1 or None, got {workers!r}")
-    if ttl_multiplier is not None and (
-        isinstance(ttl_multiplier, bool)
-        or not isinstance(ttl_multiplier, int | float)
-        or not ttl_multiplier > 0
-    ):
+    if ttl_multiplier is not None and not (is_number(ttl_multiplier) and ttl_multiplier > 0):
         raise ConfigError(f"ttl_multiplier must be a number > 0 or None, got {ttl_multiplier!r}")
     base = get_strategy(name)
     changes: dict[str, Any] = {}
@@ -539,9 +534,7 @@ class TunerController:
         panel = PanelState()
         try:
             strategy = state.strategy or DEFAULT_STRATEGY
-            if isinstance(state.ttl_multiplier, bool) or not isinstance(
-                state.ttl_multiplier, int | float
-            ):
+            if not is_number(state.ttl_multiplier):
                 raise ConfigError(
                     f"ttl_multiplier must be a number > 0, got {state.ttl_multiplier!r}"
                 )
