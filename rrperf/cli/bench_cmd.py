@@ -229,9 +229,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(run=run, bench_parser=p)
 
 
-#: Columns ``--metric`` may name (the gate compares any numeric measurement column).
-
-
 def _label(system: Any, strategy: Any) -> str:
     return f"{system}/{strategy}" if isinstance(strategy, str) and strategy else str(system)
 
