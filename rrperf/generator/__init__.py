@@ -41,12 +41,12 @@ __all__ = [
 
 # name -> module that defines it, imported on first use (PEP 562): ``rrperf generate`` answers
 # a warm repeat from the output manifest without importing Jinja2 or the analysis.
-_LAZY: dict[str, str] = {
-    "GenerationResult": "rrperf.generator.result",
-    "generate": "rrperf.generator.api",
-    "generate_legacy": "rrperf.generator.legacy",
-    "output_digest": "rrperf.generator.digest",
-    "run_pipeline": "rrperf.generator.pipeline",
+_LAZY: dict[str, tuple[str, ...]] = {
+    "rrperf.generator.api": ("generate",),
+    "rrperf.generator.digest": ("output_digest",),
+    "rrperf.generator.legacy": ("generate_legacy",),
+    "rrperf.generator.pipeline": ("run_pipeline",),
+    "rrperf.generator.result": ("GenerationResult",),
 }
 
 if TYPE_CHECKING:
