@@ -962,10 +962,6 @@ def detect_change_points(
        medians against ``sigma``, at ``p < confirm_alpha``; the weakest unconfirmed
        breakpoint is dropped and the others tested again.
 
-    On 120 generated histories (50-120 runs, steps of 6-25 %, cv 1-4 %, 1 run in 50 a stray
-    run 1.3-2x slow, a third of them in pairs) this finds changes with F1 0.96-0.98
-    (within 2 runs), 0.98-0.99 without the stray runs; see ``benchmarks/bench_changepoints.py``.
-
     Parameters
     ----------
     history : pandas.DataFrame

@@ -16,17 +16,13 @@ Nothing is validated while editing; :meth:`BenchController.run` validates everyt
 measures (mostly by handing the values to :class:`~rrperf.bench.runner.BenchmarkRunner`, whose
 messages name what was expected), so an invalid form fails with one :class:`RrperfError`.
 
-Progress comes from the runner's ``on_iteration`` hook, which receives an
-:class:`~rrperf.bench.runner.IterationEvent` ``(done, total, row)`` after every iteration,
-warm-ups included; the controller turns it into ``state.done``/``state.total`` and a
-``(done, total)`` callback. The runner's ``history`` slot stays free for a real
-:class:`~rrperf.bench.history.HistoryStore` (``BenchController(history=...)``), so panel runs
-can be kept with every other run.
-
-Customized strategies (other worker counts or cache lifetimes, :func:`customize_strategy`) are
-handed to the runner as :class:`~rrperf.engine.strategies.Strategy` objects; the built-in
-``pipeline`` system runs them and labels their rows ``balanced[workers=1]`` and the like
-(:func:`rrperf.bench.systems.strategy_label`).
+Progress comes from the runner's ``on_iteration`` hook
+(:class:`~rrperf.bench.runner.IterationEvent`): the controller turns it into
+``state.done``/``state.total`` and a ``(done, total)`` callback.
+The runner's ``history`` slot stays free for a real :class:`~rrperf.bench.history.HistoryStore`
+(``BenchController(history=...)``). Customized strategies (:func:`customize_strategy`) are
+handed to the runner as :class:`~rrperf.engine.strategies.Strategy` objects, labelled like
+``balanced[workers=1]``.
 
 Warnings raised while measuring (:class:`~rrperf.errors.StabilityWarning` on a short run, for
 example) are recorded in ``state.notes`` instead of being printed to the kernel's stderr, where a
