@@ -37,9 +37,8 @@ Design notes
   runs its stages in the calling thread (``executor.backend == "serial"``), whatever the
   strategy's backend. On a 2-core machine ``balanced`` therefore runs like ``sequential``.
 * On Linux a context's process pool is forked from the calling process when a run first
-  needs it (``ExecutorConfig.start_method="fork"``): the workers start with every module
-  imported, in ~0.05 s instead of the ~1.5 s of new interpreters. It belongs to the context
-  and closing the context shuts it down. Elsewhere the pool is loky's reusable pool.
+  needs it (``ExecutorConfig.start_method="fork"``, whose notes give the start-up times); it
+  belongs to the context and closing the context shuts it down. Elsewhere the pool is loky's.
 * The registry is an explicit mapping built from constants; the only fact read when this
   module is imported is the number of CPUs this process may use (for ``balanced``).
 * :attr:`ExecutionContext.state` and :attr:`ExecutionContext.state_dir` give a client (the
