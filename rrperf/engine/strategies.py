@@ -41,9 +41,6 @@ Design notes
   belongs to the context and closing the context shuts it down. Elsewhere the pool is loky's.
 * The registry is an explicit mapping built from constants; the only fact read when this
   module is imported is the number of CPUs this process may use (for ``balanced``).
-* :attr:`ExecutionContext.state` and :attr:`ExecutionContext.state_dir` give a client (the
-  generator) somewhere to keep run-to-run bookkeeping such as its output manifests;
-  :meth:`ExecutionContext.clear` empties them together with the caches.
 """
 
 from __future__ import annotations
