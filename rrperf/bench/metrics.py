@@ -10,7 +10,7 @@ How each kind of system is counted (README, "Instruction counts", has the figure
 ----------------------------------------------------------------------------------
 * **In-process systems** run in a worker started as ``valgrind --tool=cachegrind
   --cache-sim=no --trace-children=yes python -m rrperf.bench.metrics JOB``. It unpickles the
-  system (cloudpickle when importable, so lambdas and closures travel too; else pickle), runs
+  system (cloudpickle, so lambdas and closures travel too), runs
   ``system.prepare(cache_state)`` and forks twice: child **A** runs the iteration, child **B**
   the same harness without it. Both inherit the parent's counters and cachegrind writes each
   process's totals to ``cachegrind.out.%p`` at exit, so ``A - B`` is the run alone. Processes
@@ -301,10 +301,8 @@ def count_command(
 
 
 def _dumps(obj: Any) -> bytes:
-    try:
-        import cloudpickle
-    except ImportError:  # pragma: no cover - loky depends on it
-        return pickle.dumps(obj)
+    import cloudpickle  # a dependency of loky
+
     return bytes(cloudpickle.dumps(obj))
 
 

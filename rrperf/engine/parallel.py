@@ -290,10 +290,8 @@ def _is_pool_failure(err: BaseException) -> bool:
 
     if is_cluster_failure(err):
         return True
-    try:
-        from loky.process_executor import ShutdownExecutorError
-    except ImportError:  # loky missing: only thread pools can fail here
-        return False
+    from loky.process_executor import ShutdownExecutorError
+
     return isinstance(err, ShutdownExecutorError)
 
 
