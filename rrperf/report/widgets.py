@@ -180,14 +180,29 @@ class _Runs:
 
 
 class _Panel:
-    """What both panels share: the Run click and the progress bar."""
+    """What both panels share: waiting, display, form setters, the Run click, the progress bar."""
 
     run_button: Any
     message: Any
     progress: Any
     controller: Any
     state: Any
+    widget: Any
     last_error: RrperfError | None
+    _runs: _Runs
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for a background run; return True when none is running any more."""
+        return self._runs.wait(timeout)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _setter(self, attr: str, convert: Callable[[Any], Any]) -> Callable[[dict[str, Any]], None]:
+        def update(change: dict[str, Any]) -> None:
+            setattr(self.state, attr, convert(change["new"]))
+
+        return update
 
     def _show(self) -> None:
         raise NotImplementedError
@@ -377,12 +392,6 @@ class ControlPanel(_Panel):
         self._runs = _Runs(self.run_button, self._run_and_show, background=background)
         self.run_button.on_click(self._runs.click)
 
-    def _setter(self, attr: str, convert: Callable[[Any], Any]) -> Callable[[dict[str, Any]], None]:
-        def update(change: dict[str, Any]) -> None:
-            setattr(self.state, attr, convert(change["new"]))
-
-        return update
-
     # -- public
 
     @property
@@ -409,13 +418,6 @@ class ControlPanel(_Panel):
             raise self.last_error
         assert self.state.result is not None  # set by every successful run
         return self.state.result
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Wait for a background run; return True when none is running any more."""
-        return self._runs.wait(timeout)
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
 
     def __repr__(self) -> str:
         s = self.state
@@ -592,12 +594,6 @@ class StrategyTuner(_Panel):
         self.run_button.on_click(self._runs.click)
         self.use_recommended.on_click(self._apply_recommendation)
 
-    def _setter(self, attr: str, convert: Callable[[Any], Any]) -> Callable[[dict[str, Any]], None]:
-        def update(change: dict[str, Any]) -> None:
-            setattr(self.state, attr, convert(change["new"]))
-
-        return update
-
     # -- public
 
     @property
@@ -626,13 +622,6 @@ class StrategyTuner(_Panel):
         if self.last_error is not None:
             raise self.last_error
         return self.state.trials[-1]
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Wait for a background trial; return True when none is running any more."""
-        return self._runs.wait(timeout)
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
 
     def __repr__(self) -> str:
         return f"StrategyTuner({self.state.scenario!r}, trials={len(self.state.trials)})"
