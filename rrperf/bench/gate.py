@@ -14,15 +14,13 @@ the per-round ratios: :func:`~rrperf.bench.regress.compare` gives the median per
 and its bootstrap interval. With ``--iterations auto`` the runner adds rounds until
 :attr:`Gate.decided` (see :data:`MIN_ROUNDS`, :data:`MAX_ROUNDS`).
 
-The decision is re-checked as rounds are added (from :data:`MIN_ROUNDS` on, each time the
-rounds have grown by 10 %: about 30 looks up to 200 rounds), which is "optional stopping":
-every look is another chance for a chance excursion of the interval to end the run. So
-``--iterations auto`` judges at :data:`AUTO_CONFIDENCE` (99 %) instead of 95 %, for the stop
-rule and the final answer alike: a variant truly slower than the threshold passes one look
-with probability at most 0.5 %. Over ~30 looks Bonferroni bounds the chance by 15 %; the
-looks are strongly correlated (each adds 10 % more rounds to the same data), so the real
-rate is much lower, but it has not been measured. A comparison whose true ratio sits right
-at the threshold stays undecided until the budget is spent: inconclusive.
+The decision is re-checked as rounds are added (from :data:`MIN_ROUNDS` on, each time they
+have grown by 10 %: about 30 looks up to 200 rounds). Every look is another chance for the
+interval to end the run by chance ("optional stopping"), so ``--iterations auto`` judges at
+:data:`AUTO_CONFIDENCE` (99 %) instead of 95 %: a variant truly slower than the threshold
+passes one look with probability at most 0.5 % (Bonferroni over ~30 looks bounds the total by
+15 %; the looks are strongly correlated, so the real rate is lower, but not measured). A true
+ratio right at the threshold stays undecided until the budget is spent: inconclusive.
 
 Stored baselines (:func:`stored_gate`)
 --------------------------------------
