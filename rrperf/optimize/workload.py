@@ -42,13 +42,11 @@ pool is not started yet renders in its own thread below
 that keeps its pool does not describe. The type-mapping and relationship stores are costed
 like a rendered table's (an upper bound: their values are smaller).
 
-The terms (:data:`TERMS`): ``head``; ``render``, ``lookup`` and ``store`` (the ``tables`` line:
-computing the misses in this thread, the cache lookups, the stores); ``write``; ``manifest``
-(the ``stat_s`` per file of a strategy that keeps an output manifest, split out of
-``write``); ``pool`` (a batch ships the slice of the analysis its tables need, so all batches
-together ship about one ``ship_s``); ``monitor``. A strategy that keeps an
-output manifest without caching answers a warm repeat from the manifest: ``head = hash_s``
-and ``manifest = F * stat_s``.
+The terms (:data:`TERMS`, described by :data:`TERM_NAMES`) split the lines above: the
+``tables`` line into ``render``, ``lookup`` and ``store``; ``manifest`` out of ``write``; a
+batch ships only the slice of the analysis its tables need, so all batches together ship about
+one ``ship_s``. A strategy that keeps an output manifest without caching answers a warm repeat
+from the manifest: ``head = hash_s`` and ``manifest = F * stat_s``.
 
 Calibration: each term is multiplied by a factor measured on this machine, and a fixed cost
 per run is added (:class:`Calibration`, fitted by :mod:`rrperf.optimize.calibration` from
