@@ -10,10 +10,9 @@ Output, per table: ``types/<kebab>-data.ts`` (``<Model>Data``, ``Create<Model>Da
 ``Update<Model>Data``), ``<kebab>.ts`` (ActiveRecord model) and ``reactive-<kebab>.ts``
 (ReactiveRecord model); plus one ``index.ts`` and ``rrperf-runtime.d.ts``. Design decisions:
 
-* Generated files import the runtime from the module ``'rrperf-runtime'``. Its ambient
-  declaration (``runtime/rrperf-runtime.d.ts``) is written into the output folder, so the
-  folder type-checks on its own (``tsc --strict --noEmit models/*.ts models/types/*.ts``);
-  ``runtime=False`` leaves it out (:mod:`rrperf.generator.runtime_file`).
+* Generated files import the runtime from the module ``'rrperf-runtime'``, whose declaration
+  is written beside them so the folder type-checks on its own
+  (:mod:`rrperf.generator.runtime_file`; ``runtime=False`` leaves it out).
 * No wall-clock time anywhere. Only ``index.ts`` names the schema version, so a migration
   that touches one table rewrites that table's files (and the index only when the set of
   models changes or the version does), not every file.

@@ -1,7 +1,5 @@
 """Report notebooks: run them with papermill, turn them into HTML and Markdown reports.
 
-Two halves live here.
-
 **Running a notebook** (:func:`render_report`). The notebook is looked up by name in the
 package's ``notebooks/`` folder (or taken as a path), its ``parameters`` cell is inspected with
 :func:`papermill.inspect_notebook`, the given parameters are checked against it (an unknown name
@@ -12,10 +10,8 @@ nbconvert exports it: code cells hidden (``exclude_input``), the ``parameters`` 
 ``injected-parameters`` cells removed, images embedded in the HTML as ``data:`` URIs, and the
 Markdown report's images written to ``<stem>_files/`` beside it.
 
-Every papermill, nbclient and jupyter_client error is translated to
-:class:`~rrperf.errors.ReportError` in one place (:func:`_papermill_errors`); a failing cell
-becomes a :class:`NotebookExecutionError` naming the cell, its first source line, the exception
-and the kept notebook.
+Every papermill, nbclient and jupyter_client error becomes a :class:`~rrperf.errors.ReportError`
+in one place (:func:`_papermill_errors`), a failing cell a :class:`NotebookExecutionError`.
 
 *Why MPLBACKEND is removed.* ipykernel selects the inline matplotlib backend only when
 ``MPLBACKEND`` is unset; a kernel that inherits ``MPLBACKEND=Agg`` (common in CI and test runs)
