@@ -499,9 +499,6 @@ def _effects(
     return out
 
 
-# --- compare --------------------------------------------------------------------------------
-
-
 def compare(
     data: pd.DataFrame,
     baseline: str,
@@ -686,9 +683,6 @@ def compare(
     out["paired"] = out["paired"].astype("bool")
     logger.info("compared %d variant(s) with baseline %r", len(out), baseline)
     return out
-
-
-# --- detect_regressions ---------------------------------------------------------------------
 
 
 def detect_regressions(

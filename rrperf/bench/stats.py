@@ -361,9 +361,6 @@ def _studentized(
     return mean - q_hi * se, mean - q_lo * se
 
 
-# --- summarize ------------------------------------------------------------------------------
-
-
 def summarize(
     data: pd.DataFrame,
     value: str = "wall_s",

@@ -230,9 +230,6 @@ def _group_label(row: Mapping[str, Any] | pd.Series) -> str:
     return " · ".join(p for p in parts if p)
 
 
-# --- ci_chart -------------------------------------------------------------------------------
-
-
 def ci_chart(
     data: pd.DataFrame,
     *,
@@ -409,9 +406,6 @@ def _legend_outside(ax: Axes, **kws: Any) -> None:
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kws)
 
 
-# --- distribution_chart ---------------------------------------------------------------------
-
-
 def distribution_chart(
     data: pd.DataFrame,
     *,
@@ -508,9 +502,6 @@ def distribution_chart(
     ax.set_title(f"{value}: every iteration, median with its {confidence:.0%} interval")
     _legend_outside(ax, title="variant" if hue is None else hue)
     return ax
-
-
-# --- comparison_chart -----------------------------------------------------------------------
 
 
 def comparison_chart(
@@ -810,9 +801,6 @@ def _change_points_of_group(
     return change_points.loc[mask]
 
 
-# --- speedup_chart --------------------------------------------------------------------------
-
-
 def speedup_chart(
     data: pd.DataFrame,
     *,
@@ -903,9 +891,6 @@ def speedup_chart(
     ax.set_title("speedup against workers")
     _legend_outside(ax, fontsize="small")
     return ax
-
-
-# --- scaling_chart --------------------------------------------------------------------------
 
 
 def scaling_chart(
@@ -1018,9 +1003,6 @@ def scaling_chart(
         ax.set_title(f"{y} against {x} (log–log)")
     _legend_outside(ax, fontsize="small")
     return ax
-
-
-# --- cache_chart ----------------------------------------------------------------------------
 
 
 def cache_chart(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:

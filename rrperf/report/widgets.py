@@ -229,9 +229,6 @@ class _Panel:
             self.run_button.disabled = False
 
 
-# --- ControlPanel ---------------------------------------------------------------------------------
-
-
 class ControlPanel(_Panel):
     """Run comparative benchmarks from a notebook.
 
