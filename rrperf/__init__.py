@@ -25,17 +25,17 @@ __all__ = [
     "load_schema",
 ]
 
-# name -> module that defines it; imported on first attribute access (PEP 562).
-_LAZY: dict[str, str] = {
-    "__version__": "rrperf._version",
-    "BenchmarkRunner": "rrperf.bench.runner",
-    "CacheOptimizer": "rrperf.engine.cache",
-    "ParallelExecutor": "rrperf.engine.parallel",
-    "PerformanceMonitor": "rrperf.engine.monitor",
-    "PerformanceOptimizer": "rrperf.optimize.optimizer",
-    "Schema": "rrperf.schema.model",
-    "generate": "rrperf.generator.api",
-    "load_schema": "rrperf.schema.sources",
+# defining module -> the names it defines; imported on first attribute access (PEP 562).
+_LAZY: dict[str, tuple[str, ...]] = {
+    "rrperf._version": ("__version__",),
+    "rrperf.bench.runner": ("BenchmarkRunner",),
+    "rrperf.engine.cache": ("CacheOptimizer",),
+    "rrperf.engine.monitor": ("PerformanceMonitor",),
+    "rrperf.engine.parallel": ("ParallelExecutor",),
+    "rrperf.generator.api": ("generate",),
+    "rrperf.optimize.optimizer": ("PerformanceOptimizer",),
+    "rrperf.schema.model": ("Schema",),
+    "rrperf.schema.sources": ("load_schema",),
 }
 
 if TYPE_CHECKING:

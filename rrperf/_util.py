@@ -31,13 +31,19 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def is_int(value: Any) -> bool:
+    """An int that is not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def lazy_exports(
-    package: str, names: Mapping[str, str], public: Iterable[str]
+    package: str, modules: Mapping[str, Iterable[str]], public: Iterable[str]
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """``__getattr__`` and ``__dir__`` for a package whose ``names`` (name -> defining module)
-    are imported on first attribute access (PEP 562)."""
+    """``__getattr__`` and ``__dir__`` for a package whose names (``modules``: defining module
+    -> the names it defines) are imported on first attribute access (PEP 562)."""
     namespace = sys.modules[package].__dict__
     listed = set(public)
+    names = {name: module for module, defined in modules.items() for name in defined}
 
     def __getattr__(name: str) -> Any:
         module = names.get(name)

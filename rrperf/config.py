@@ -10,28 +10,7 @@ wins, key by key:
    ``RRPERF_CACHE_DIR`` (``cache.dir``) and ``RRPERF_MAX_WORKERS`` (``executor.max_workers``),
 4. keyword overrides passed to :func:`load_config` (what the CLI flags become).
 
-A file looks like::
-
-    exclude_tables = ["audits", "versions_*"]
-
-    [polymorphic_types]
-    commentable = ["posts", "photos"]
-    "comments.commentable" = ["posts"]        # owner-qualified key, wins over the plain one
-
-    [systems.rails]
-    command = "bin/rails generate zero:active_models"
-    cwd = "../app"
-
-    [cache]
-    dir = ".rrperf-cache"
-    memory_size = 256
-
-    [executor]
-    max_workers = 4
-    backend = "process"
-
-    [monitor]
-    interval_s = 0.05
+Every key and its effect: README, "Configuration: rrperf.toml".
 
 The ``cache``, ``executor`` and ``monitor`` sections are kept as read-only mappings holding
 only the keys that were set (each component applies its own defaults for the others). This
@@ -48,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,46 +135,23 @@ class SystemConfig:
 # normalised value or raises ValueError with the constraint that failed.
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _check_str(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError
     return value
 
 
-def _check_nonneg_int(value: Any) -> int:
-    if not _is_int(value):
-        raise TypeError
-    if value < 0:
-        raise ValueError("must be >= 0")
-    return int(value)
+def _number_check(*, integer: bool, low: int, strict: bool = False) -> Callable[[Any], Any]:
+    """A checker of an integer (or of any number) ``>= low`` (``> low`` when ``strict``)."""
 
+    def check(value: Any) -> Any:
+        if not is_number(value) or (integer and not isinstance(value, int)):
+            raise TypeError
+        if value < low or (strict and value == low):
+            raise ValueError(f"must be {'>' if strict else '>='} {low}")
+        return int(value) if integer else float(value)
 
-def _check_positive_int(value: Any) -> int:
-    if not _is_int(value):
-        raise TypeError
-    if value < 1:
-        raise ValueError("must be >= 1")
-    return int(value)
-
-
-def _check_nonneg_number(value: Any) -> float:
-    if not is_number(value):
-        raise TypeError
-    if value < 0:
-        raise ValueError("must be >= 0")
-    return float(value)
-
-
-def _check_positive_number(value: Any) -> float:
-    if not is_number(value):
-        raise TypeError
-    if value <= 0:
-        raise ValueError("must be > 0")
-    return float(value)
+    return check
 
 
 def _check_backend(value: Any) -> str:
@@ -209,15 +165,16 @@ def _check_backend(value: Any) -> str:
 _SECTION_KEYS: dict[str, dict[str, tuple[str, Any]]] = {
     "cache": {
         "dir": ("a string", _check_str),
-        "memory_size": ("an integer", _check_nonneg_int),
-        **{f"ttl_{name}": ("a number of seconds", _check_nonneg_number) for name in CATEGORIES},
+        "memory_size": ("an integer", _number_check(integer=True, low=0)),
+        **{f"ttl_{name}": ("a number of seconds", _number_check(integer=False, low=0))
+           for name in CATEGORIES},
     },
     "executor": {
-        "max_workers": ("an integer", _check_positive_int),
+        "max_workers": ("an integer", _number_check(integer=True, low=1)),
         "backend": ("a string", _check_backend),
     },
     "monitor": {
-        "interval_s": ("a number of seconds", _check_positive_number),
+        "interval_s": ("a number of seconds", _number_check(integer=False, low=0, strict=True)),
     },
 }
 

@@ -38,27 +38,19 @@ __all__ = [
     "summarize",
 ]
 
-_LAZY: dict[str, str] = {
-    "BenchScenario": "rrperf.bench.scenarios",
-    "BenchmarkResult": "rrperf.bench.results",
-    "BenchmarkRunner": "rrperf.bench.runner",
-    "CallableSystem": "rrperf.bench.systems",
-    "Command": "rrperf.bench.systems",
-    "GeneratorSystem": "rrperf.bench.systems",
-    "HistoryStore": "rrperf.bench.history",
-    "PipelineSystem": "rrperf.bench.systems",
-    "RunContext": "rrperf.bench.systems",
-    "RunMetadata": "rrperf.bench.metadata",
-    "RunOutcome": "rrperf.bench.systems",
-    "System": "rrperf.bench.systems",
-    "collect_metadata": "rrperf.bench.metadata",
-    "compare": "rrperf.bench.regress",
-    "detect_regressions": "rrperf.bench.regress",
-    "generate_report": "rrperf.bench.report",
-    "read_result": "rrperf.bench.results",
-    "resolve_scenario": "rrperf.bench.scenarios",
-    "stability_warnings": "rrperf.bench.stats",
-    "summarize": "rrperf.bench.stats",
+_LAZY: dict[str, tuple[str, ...]] = {
+    "rrperf.bench.history": ("HistoryStore",),
+    "rrperf.bench.metadata": ("RunMetadata", "collect_metadata"),
+    "rrperf.bench.regress": ("compare", "detect_regressions"),
+    "rrperf.bench.report": ("generate_report",),
+    "rrperf.bench.results": ("BenchmarkResult", "read_result"),
+    "rrperf.bench.runner": ("BenchmarkRunner",),
+    "rrperf.bench.scenarios": ("BenchScenario", "resolve_scenario"),
+    "rrperf.bench.stats": ("stability_warnings", "summarize"),
+    "rrperf.bench.systems": (
+        "CallableSystem", "Command", "GeneratorSystem", "PipelineSystem", "RunContext",
+        "RunOutcome", "System",
+    ),
 }
 
 if TYPE_CHECKING:

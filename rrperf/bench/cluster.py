@@ -1,36 +1,21 @@
 """Run a comparative benchmark on a Dask distributed cluster: one task per scenario.
 
 ``BenchmarkRunner(..., client=distributed.Client(...))`` and ``rrperf bench --cluster ADDRESS``
-come here (:func:`run_on_cluster`). How a run is laid out:
+come here (:func:`run_on_cluster`). What a user sees (one task per scenario on one worker,
+the client alone writes the history, lost workers, progress, ``config_json["cluster"]``):
+README, "Scale-out on a Dask cluster". Details the code decides:
 
-1. Every name is checked on the client first (:meth:`BenchmarkRunner.plan`), as for a local run.
-2. Each scenario becomes **one task** (:func:`scenario_task`) that runs a
-   :class:`~rrperf.bench.runner.BenchmarkRunner` for that scenario alone, on one worker, with
-   the client runner's settings (iterations, warm-up, seed, isolation, registered systems)
-   and no history. All its interleaved rounds run in that worker process, so every
-   comparison pairs measurements made on one machine. The scheduler spreads the scenario
-   tasks over the workers as threads free up; a per-process lock on the worker makes a
-   worker with several threads still measure one scenario at a time. Each task returns its
-   measurement table, its warnings and the facts of the host it ran on.
-3. Each scenario's rounds are ordered as a local run of that scenario alone with the same
-   seed would order them (the local runner draws one sequence across all scenarios, so the
-   orders, not the measured variants, differ from a local run of several scenarios).
-4. The client alone writes the history: it starts the run, appends a scenario's rows when its
-   task comes back (with the client's ``run_id`` and the ``worker`` column set to the
-   worker's address) and finishes the run. Workers never open the history store.
-5. A worker lost while a scenario runs: the scheduler runs the task again on another worker
-   (Dask reschedules the tasks of a lost worker; after ``distributed.scheduler.allowed-failures``
-   losses it gives up with ``KilledWorker``). A scenario that still fails is *reported
-   failed*: its planned rows are in the table with ``error`` saying why and no timings, so
-   they never enter a statistic; the other scenarios are kept.
-6. Progress: one tqdm bar for the whole cluster, moved by one event per measured iteration
-   that the workers log on the scheduler (``Worker.log_event``, topic :data:`PROGRESS_TOPIC`)
-   and the client subscribes to. A rerun scenario moves the bar back to where its new
-   attempt is.
-7. The run metadata is the client's, with ``config_json["cluster"]``: the scheduler address
-   and, per worker address, the facts of its host (``host``, ``pid``, ``platform``,
-   ``python_version``, ``cpu_model``, ``cpu_count``, ``memory_total_mb``) and the scenarios
-   it measured.
+* Every name is checked on the client first (:meth:`BenchmarkRunner.plan`), as for a local run.
+* Each scenario's task (:func:`scenario_task`) runs a
+  :class:`~rrperf.bench.runner.BenchmarkRunner` for that scenario alone with the client
+  runner's settings and no history; a per-process lock makes a worker with several threads
+  measure one scenario at a time. It returns its table, its warnings and its host's facts.
+* Each scenario's rounds are ordered as a local run of that scenario alone with the same
+  seed would order them.
+* A scenario that still fails after Dask's retries is *reported failed*: its planned rows
+  are kept with ``error`` set and no timings.
+* Progress events are logged by the workers on the scheduler (``Worker.log_event``, topic
+  :data:`PROGRESS_TOPIC`); a rerun scenario moves the bar back.
 
 Comparisons and change points never pair rows of different hosts: see
 :func:`rrperf.bench.hosts.with_host` (the host is that of the worker's address).

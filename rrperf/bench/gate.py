@@ -3,20 +3,9 @@
 Every function here is pure (tables in, a :class:`Gate` out) so the decision can be tested on
 constructed measurement tables. The statistics are those of :mod:`rrperf.bench.regress`.
 
-Answers and exit codes (``rrperf bench --fail-on-regression``)
---------------------------------------------------------------
-* ``pass`` (exit 0): every comparison's interval lies at or below ``1 + threshold``: a
-  slowdown larger than the threshold is ruled out (a variant much faster than its baseline
-  passes too).
-* ``slower`` (exit 1): some comparison is shown slower: its interval lies entirely above
-  ``1 + threshold`` (and, for same-run comparisons, the BH-adjusted p-value is below
-  ``1 - confidence``, as for :func:`~rrperf.bench.regress.compare`'s ``slower`` verdict).
-* ``inconclusive`` (exit 3): neither; the message says what noise was seen and roughly how
-  many rounds would decide.
-* ``error`` (exit 1): nothing could be compared, or a variant has no successful iteration.
-  A gate never passes on nothing.
-
-Exit 2 is left to usage errors (argparse).
+Answers: ``pass`` (exit 0: a slowdown beyond the threshold is ruled out), ``slower`` (exit 1),
+``inconclusive`` (exit 3), ``error`` (exit 1: nothing could be compared; a gate never passes
+on nothing); exit 2 is left to usage errors. When each applies: README, "CI recipe".
 
 Same-run comparisons (:func:`same_run_gate`)
 --------------------------------------------
@@ -25,32 +14,25 @@ the per-round ratios: :func:`~rrperf.bench.regress.compare` gives the median per
 and its bootstrap interval. With ``--iterations auto`` the runner adds rounds until
 :attr:`Gate.decided` (see :data:`MIN_ROUNDS`, :data:`MAX_ROUNDS`).
 
-The decision is re-checked as rounds are added (from :data:`MIN_ROUNDS` on, each time the
-rounds have grown by 10 %: about 30 looks up to 200 rounds), which is "optional stopping":
-every look is another chance for a chance excursion of the interval to end the run. So
-``--iterations auto`` judges at :data:`AUTO_CONFIDENCE` (99 %) instead of 95 %, for the stop
-rule and the final answer alike: a variant truly slower than the threshold passes one look
-with probability at most 0.5 %. Over ~30 looks Bonferroni bounds the chance by 15 %; the
-looks are strongly correlated (each adds 10 % more rounds to the same data), so the real
-rate is much lower, but it has not been measured. A comparison whose true ratio sits right
-at the threshold stays undecided until the budget is spent: inconclusive.
+The decision is re-checked as rounds are added (from :data:`MIN_ROUNDS` on, each time they
+have grown by 10 %: about 30 looks up to 200 rounds). Every look is another chance for the
+interval to end the run by chance ("optional stopping"), so ``--iterations auto`` judges at
+:data:`AUTO_CONFIDENCE` (99 %) instead of 95 %: a variant truly slower than the threshold
+passes one look with probability at most 0.5 % (Bonferroni over ~30 looks bounds the total by
+15 %; the looks are strongly correlated, so the real rate is lower, but not measured). A true
+ratio right at the threshold stays undecided until the budget is spent: inconclusive.
 
 Stored baselines (:func:`stored_gate`)
 --------------------------------------
 A stored run was measured at another time, on a machine whose speed drifts between runs
-(NOISE.md: 1.08 to 2.62 times for the same code minutes apart), so an iteration-level test
-against one stored run reads drift as a code change. Hence:
-
-* with at least :data:`MIN_STORED_RUNS` complete runs of the name, the new run's median is
-  judged against the spread of the stored runs' medians: ratio = new median / median of the
-  run medians, interval = the ratio times ``exp(+-t * s * sqrt(1 + 1/k))`` (a Student
-  prediction interval for one more run, ``s`` the standard deviation of the log run medians,
-  ``k`` runs, ``t`` at ``confidence``);
-* with fewer, one stored run cannot separate machine drift from a code change: the answer is
-  ``inconclusive`` unless the change exceeds :data:`DRIFT_ALLOWANCE` (3.0: slower when the
-  iteration-level interval lies above ``3.0 * (1 + threshold)``, passing when it lies below
-  ``(1 + threshold) / 3.0``). 3.0 is above the largest drift measured on the development
-  machine (2.62).
+(NOISE.md: up to 2.62x for the same code), so an iteration-level test would read drift as a
+code change. With at least :data:`MIN_STORED_RUNS` complete runs, the new run's median is
+judged against the spread of the stored runs' medians: ratio = new median / median of the run
+medians, interval = the ratio times ``exp(+-t * s * sqrt(1 + 1/k))`` (a Student prediction
+interval for one more run; ``s`` the standard deviation of the ``k`` log run medians). With
+fewer, the answer is ``inconclusive`` unless the iteration-level interval lies above
+``DRIFT_ALLOWANCE * (1 + threshold)`` (slower) or below ``(1 + threshold) / DRIFT_ALLOWANCE``
+(pass); :data:`DRIFT_ALLOWANCE` (3.0) is above the largest drift measured here.
 """
 
 from __future__ import annotations
@@ -274,10 +256,6 @@ def _outcome(decisions: Sequence[str]) -> str:
     if all(d == "not slower" for d in decisions):
         return "pass"
     return "inconclusive"
-
-
-def _pct(ratio: float) -> str:
-    return f"{(ratio - 1.0) * 100:+.1f} %"
 
 
 def same_run_gate(

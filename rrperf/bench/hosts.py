@@ -6,15 +6,10 @@ A run on a Dask cluster (:mod:`rrperf.bench.cluster`) fills the measurement tabl
 the host part of that address (``10.0.0.5``), missing for a local run. When a table has any
 worker, :func:`rrperf.bench.regress.compare`, :func:`~rrperf.bench.regress.detect_regressions`
 and :func:`~rrperf.bench.regress.detect_change_points` add ``host`` to their default
-grouping, so that:
-
-* within a run, a variant is compared only with the baseline measured on the same host (a
-  scenario runs on one worker, so this holds by construction; the grouping keeps it true for
-  tables of several runs concatenated);
-* a cluster run is checked for regressions only against a baseline measured on the same hosts
-  (not against a run on the client machine alone: two scenarios measured at once on one
-  machine are not the conditions of one measured alone), and a history's change points are
-  looked for per host.
+grouping, so that a variant is compared only with the baseline measured on the same host, a
+cluster run is checked for regressions only against a baseline measured on the same hosts (two
+scenarios measured at once on one machine are not the conditions of one measured alone), and
+a history's change points are looked for per host.
 
 The worker's port changes from run to run; its host does not, which is why the host (not
 the address) is the key across runs.

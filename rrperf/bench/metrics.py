@@ -6,54 +6,30 @@ counter, the number of guest instructions executed (``Ir``). The count does not 
 machine's speed or on what else runs on it, so a stored baseline is a sound CI gate (wall time
 on a shared machine drifts by up to 2x between runs; see ``../shared/docs/NOISE.md``).
 
-How each kind of system is counted
-----------------------------------
-* **In-process systems** (``legacy``, ``pipeline`` with any strategy, callables and pipeline
-  factories) run in a worker process started as ``valgrind --tool=cachegrind --cache-sim=no
-  --trace-children=yes python -m rrperf.bench.metrics JOB``. The worker unpickles the system
-  (cloudpickle, so lambdas and closures travel too), imports the generator, runs
-  ``system.prepare(cache_state)`` and then forks twice: child **A** runs the iteration
-  (``system.run``) and child **B** runs the same harness code without it. A forked child
-  inherits its parent's counters, and cachegrind writes each process's totals to its own file
-  (``cachegrind.out.%p``) when it exits, so ``A - B`` is exactly what the run executed:
-  interpreter start-up, imports, unpickling and ``prepare`` are in both and cancel to the
-  instruction. What remains besides the run is the difference between the two children's
-  harness paths (one branch, pickling a small result), tens to hundreds of instructions.
-  Processes the run starts (a ``parallel`` strategy's loky workers) are traced too and their
-  counts added to A's; the worker runs in its own process group and the harness waits until
-  every process of that group has exited, so their files are complete.
-  Each iteration is a fresh process, as with ``isolate=True``: a ``warm`` iteration finds
-  the output folder and the disk level of the caches of the previous one, not its memory
-  level. The system is sent with cloudpickle (a dependency of loky) when it is importable,
-  else with pickle.
-* **Command systems** are wrapped: ``valgrind --tool=cachegrind --cache-sim=no
-  --trace-children=yes <command>``; the count is the sum over every process of the command
-  (a ``sh -c`` and what it starts), start-up included, because for a command the start-up is
-  part of what it costs.
+How each kind of system is counted (README, "Instruction counts", has the figures)
+----------------------------------------------------------------------------------
+* **In-process systems** run in a worker started as ``valgrind --tool=cachegrind
+  --cache-sim=no --trace-children=yes python -m rrperf.bench.metrics JOB``. It unpickles the
+  system (cloudpickle, so lambdas and closures travel too), runs
+  ``system.prepare(cache_state)`` and forks twice: child **A** runs the iteration, child **B**
+  the same harness without it. Both inherit the parent's counters and cachegrind writes each
+  process's totals to ``cachegrind.out.%p`` at exit, so ``A - B`` is the run alone. Processes
+  the run starts (loky workers) are traced and added to A's; the worker runs in its own
+  process group and the harness waits until every process of it has exited, so their files
+  are complete. Each iteration is a fresh process, as with ``isolate=True`` (a ``warm`` one
+  finds the output folder and the disk level of the caches, not the memory level).
+* **Command systems** are wrapped whole (``valgrind ... <command>``): the count sums every
+  process of the command, start-up included.
 
-Every worker gets ``PYTHONHASHSEED`` fixed (:data:`HASH_SEED`, the same for every iteration):
-string hashing, and with it set iteration order and dict layout, is then the same in every
-iteration. Valgrind runs programs 20-50x slower than natively (``rrperf generate`` of
-rubygems.org: 7 s against 0.3 s), so keep the scenarios of an instruction run small.
-``wall_s`` and ``cpu_s`` of an instruction run are those of the run under Valgrind and
-``peak_rss_mb`` is not measured (missing).
+Every worker gets ``PYTHONHASHSEED`` fixed (:data:`HASH_SEED`), so set iteration order and
+dict layout repeat. ``wall_s`` and ``cpu_s`` of an instruction run are those under Valgrind
+(20-50x slower) and ``peak_rss_mb`` is missing.
 
 The gate on a stored baseline
 -----------------------------
 :func:`instruction_gate` judges each group (scenario, system, strategy, cache state) by the
-plain ratio of medians, new over stored, against ``threshold``, widened by the counts' own
-measured noise: with ``cv`` the larger coefficient of variation of the two sides and
-``margin = 2 cv``,
-
-* ``slower`` when ``ratio > 1 + threshold + margin``,
-* ``faster`` when ``ratio < 1 - threshold - margin``,
-* ``equivalent`` when ``1 - threshold + margin <= ratio <= 1 + threshold - margin``,
-* ``inconclusive`` otherwise (the ratio lies within the noise of the threshold, or a side
-  has no count).
-
-Instruction counts of a deterministic program repeat to a few parts per million (cv near
-0), so the rule is the plain ratio against the threshold; the margin only matters for a
-program whose work itself varies between runs (then the verdict says so rather than guess).
+plain ratio of medians, new over stored, against ``threshold`` widened by ``2 cv``, the counts'
+own measured noise (the rules: its docstring; exit codes: README, "Instruction counts").
 """
 
 from __future__ import annotations
@@ -325,10 +301,8 @@ def count_command(
 
 
 def _dumps(obj: Any) -> bytes:
-    try:
-        import cloudpickle
-    except ImportError:  # pragma: no cover - loky depends on it
-        return pickle.dumps(obj)
+    import cloudpickle  # a dependency of loky
+
     return bytes(cloudpickle.dumps(obj))
 
 
@@ -489,7 +463,11 @@ def instruction_gate(
     threshold: float = 0.02,
     value: str = "instructions",
 ) -> pd.DataFrame:
-    """Judge a run against a stored baseline by the ratio of median counts (module notes).
+    """Judge a run against a stored baseline by the ratio of median counts.
+
+    With ``cv`` the larger coefficient of variation of the two sides: ``slower`` above
+    ``1 + threshold + 2 cv``, ``faster`` below ``1 - threshold - 2 cv``, ``equivalent`` within
+    ``1 +- (threshold - 2 cv)``, else ``inconclusive`` (or a side has no count).
 
     Parameters
     ----------

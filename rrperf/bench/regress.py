@@ -30,18 +30,8 @@ interval inside ``[1 - threshold, 1 + threshold]``: a two one-sided tests (TOST)
 side at level ``(1 - confidence) / 2``, so it is conservative. Anything else is
 ``inconclusive``.
 
-Measured validity (``benchmarks/bench_stats_validity.py``, seeded, 2026-11-26): with five
-identical variants at 10% CV and 10 rounds (4 comparisons per call, 1000 calls), 3.6% of calls
-(1.1% of comparisons) claim faster/slower at the default threshold; at threshold 0, 2.6% of calls
-with the BH requirement against 10.2% without it (measured with the unpaired statistics). A 5%
-slowdown at 2% CV with 20 iterations a side is called ``slower`` in 95% of trials. On
-interleaved runs with 5% round-to-round drift that slowdown was found in 65.5% of 200 trials by
-the former ratio of medians; the per-round log ratios find it in 94.5% (interval coverage 94%).
-On a drifting, bursty machine model (random walk of 5% per round in log speed shared by the
-round, 10% of rounds and 5% of single iterations 1.3-2x slower, 200 trials each) A/A claims
-stay at 0-5% for 5, 10 and 20 rounds (threshold 0 at 5 and 10 rounds); with 2% CV the 5%
-slowdown is found in 87% of trials (t test: 39%; former method: 19%). The median bootstrap
-covers the true ratio 92-96% of the time in these cells.
+Measured validity (A/A false claims, power, interval coverage): README, "Statistics (issue 4)",
+from ``benchmarks/bench_stats_validity.py``.
 
 Change points (:func:`detect_change_points`)
 --------------------------------------------
@@ -53,13 +43,10 @@ one, chosen by Monte Carlo: on 60-point series at 2-5% CV it raises a false alar
 series without a change (BIC: about 12%) and still finds a 10% step within two points in
 99-100% of series at 2-3% CV and 92% at 5% CV.
 
-A shared CI machine also produces stray runs: one run, sometimes two in a row, 1.3-2x slower.
-PELT on the raw series reads each as two level shifts (on generated histories with 1 run in
-50 a stray run, precision 0.43, F1 0.60). So before PELT each point is clipped to 2 sigma
-around a running median of 7 runs, and afterwards every breakpoint must be confirmed by a
-rank test between its two segments (details in :func:`detect_change_points`); F1 is then
-0.96-0.98 with stray runs and 0.98-0.99 without (Apache Otava with its defaults: 0.76-0.77
-and 0.94-0.97 on the same histories; ``benchmarks/bench_changepoints.py``).
+A shared CI machine also produces stray runs (one or two in a row, 1.3-2x slower), which PELT
+reads as level shifts; so each point is first clipped around a running median and every
+breakpoint is then confirmed by a rank test (details in :func:`detect_change_points`; measured
+precision and recall against Apache Otava: README, ``benchmarks/bench_changepoints.py``).
 """
 
 from __future__ import annotations
@@ -74,8 +61,9 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
+from rrperf._util import is_int
 from rrperf.bench.columns import CHANGE_POINT_COLUMNS, COMPARISON_EXTRA_COLUMNS
-from rrperf.bench.stats import group_columns, measured_rows
+from rrperf.bench.stats import _quiet_bootstrap, group_columns, measured_rows
 from rrperf.errors import BenchmarkError, ConfigError, ResultsSchemaError
 
 if TYPE_CHECKING:
@@ -126,9 +114,7 @@ _BATCH_VALUES = 4_000_000
 _ROW_CHUNK = 64
 
 
-# --------------------------------------------------------------------------------------------
-# Building blocks
-# --------------------------------------------------------------------------------------------
+# --- Building blocks ------------------------------------------------------------------------
 
 
 def _median_ratio(a: NDArray[np.float64], b: NDArray[np.float64], axis: int = -1) -> Any:
@@ -198,26 +184,12 @@ def ratio_intervals(
     batch = max(1, min(n_resamples, _BATCH_VALUES // (_ROW_CHUNK * (x.shape[1] + y.shape[1]))))
     for start in range(0, len(varies), _ROW_CHUNK):
         idx = varies[start : start + _ROW_CHUNK]
-        with warnings.catch_warnings(record=True) as caught:
-            # scipy warns and returns NaN when the bootstrap distribution is degenerate; the
-            # NaN bounds then make the verdict inconclusive.
-            warnings.simplefilter("always")
-            res = scipy.stats.bootstrap(
-                (x[idx], y[idx]),
-                _median_ratio,
-                n_resamples=n_resamples,
-                batch=batch,
-                vectorized=True,
-                paired=paired,
-                axis=-1,
-                confidence_level=confidence,
-                method="BCa" if method == "bca" else "percentile",
-                rng=np.random.default_rng(seed),
-            )
-        for w in caught:
-            logger.debug("bootstrap warning: %s", w.message)
-        lo[idx] = res.confidence_interval.low
-        hi[idx] = res.confidence_interval.high
+        ci = _quiet_bootstrap(
+            (x[idx], y[idx]), _median_ratio, method=method, confidence=confidence,
+            n_resamples=n_resamples, batch=batch, seed=seed, paired=paired,
+        )
+        lo[idx] = ci.low
+        hi[idx] = ci.high
     return ratio, lo, hi
 
 
@@ -277,14 +249,10 @@ def paired_ratio_intervals(
     n = r.shape[1]
     # exp(median(log r)) computed on the ratios, so that equal ratios give the ratio exactly.
     ratio = s[:, n // 2] if n % 2 else np.sqrt(s[:, n // 2 - 1] * s[:, n // 2])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        lo, hi = center_intervals(
-            np.log(r), center="median", method=method, confidence=confidence,
-            n_resamples=n_resamples, seed=seed,
-        )
-    for w in caught:
-        logger.debug("bootstrap warning: %s", w.message)
+    lo, hi = center_intervals(
+        np.log(r), center="median", method=method, confidence=confidence,
+        n_resamples=n_resamples, seed=seed,
+    )
     const = np.ptp(r, axis=1) == 0
     lo = np.where(const, ratio, np.exp(lo))
     hi = np.where(const, ratio, np.exp(hi))
@@ -531,11 +499,6 @@ def _effects(
     return out
 
 
-# --------------------------------------------------------------------------------------------
-# compare
-# --------------------------------------------------------------------------------------------
-
-
 def compare(
     data: pd.DataFrame,
     baseline: str,
@@ -722,11 +685,6 @@ def compare(
     return out
 
 
-# --------------------------------------------------------------------------------------------
-# detect_regressions
-# --------------------------------------------------------------------------------------------
-
-
 def detect_regressions(
     current: pd.DataFrame,
     baseline: pd.DataFrame,
@@ -856,9 +814,7 @@ def detect_regressions(
     return out
 
 
-# --------------------------------------------------------------------------------------------
-# detect_change_points
-# --------------------------------------------------------------------------------------------
+# --- detect_change_points -------------------------------------------------------------------
 
 
 def robust_noise(y: NDArray[np.float64]) -> float:
@@ -1000,10 +956,6 @@ def detect_change_points(
        medians against ``sigma``, at ``p < confirm_alpha``; the weakest unconfirmed
        breakpoint is dropped and the others tested again.
 
-    On 120 generated histories (50-120 runs, steps of 6-25 %, cv 1-4 %, 1 run in 50 a stray
-    run 1.3-2x slow, a third of them in pairs) this finds changes with F1 0.96-0.98
-    (within 2 runs), 0.98-0.99 without the stray runs; see ``benchmarks/bench_changepoints.py``.
-
     Parameters
     ----------
     history : pandas.DataFrame
@@ -1046,9 +998,7 @@ def detect_change_points(
 
     if min_size < 1:
         raise ConfigError(f"min_size must be >= 1, got {min_size!r}")
-    if isinstance(stray_window, bool) or not isinstance(stray_window, int) or (
-        stray_window < 1 or stray_window % 2 == 0
-    ):
+    if not (is_int(stray_window) and stray_window >= 1 and stray_window % 2 == 1):
         raise ConfigError(f"stray_window must be an odd integer >= 1, got {stray_window!r}")
     if not stray_limit > 0:
         raise ConfigError(f"stray_limit must be > 0, got {stray_limit!r}")

@@ -15,11 +15,9 @@ How a run is laid out (pyperf and asv are the models):
    starts cold).
 4. What is timed is only ``system.run``: wall time with the injected ``clock``
    (:func:`time.perf_counter`), CPU time as a :func:`time.process_time` delta plus the CPU of
-   child processes (commands), and the memory the run took: its peak resident memory above
-   the iteration's start, for this process and its children (:class:`PeakRssMeter`: on Linux
-   the kernel's high-water marks are reset through ``/proc/<pid>/clear_refs`` before the
-   iteration and ``VmHWM`` is read after it; elsewhere a psutil sampling thread (5 ms) stands
-   in). A command reports its own child's peak memory.
+   child processes (commands), and the memory the run took (:class:`PeakRssMeter`: its peak
+   resident memory above the iteration's start, this process and its children). A command
+   reports its own child's peak memory.
    Output digests and file counts that a system does not report are taken from its output
    folder after the clock stops.
 5. An iteration whose system raises, or whose command exits non-zero, gets the message in
@@ -35,25 +33,16 @@ How a run is laid out (pyperf and asv are the models):
 8. After every iteration (warm-ups included) the row goes to the history store, if any, and
    then to the ``on_iteration`` callback, if any, as an :class:`IterationEvent`
    ``(done, total, row)``; progress bars and live views hang off that hook.
-9. Warnings raised while an iteration sets up, runs and is read back (``system.prepare``,
-   ``system.run``, counting files and tables) are recorded, not shown: a system that warns
-   on every run (the generator's :class:`~rrperf.errors.SchemaWarning` for a column type
-   without a TypeScript mapping) would otherwise print the same lines hundreds of times.
-   :class:`~rrperf.errors.RrperfWarning` subclasses are always recorded, whatever the
-   filters say; other warnings follow the caller's filters. After the run they are
-   de-duplicated into ``result.warnings`` (one row per scenario, system, strategy, category
-   and message, with ``count`` and ``first_iteration``) and each distinct warning (category
-   and message) is emitted once more: an RrperfWarning with its text and category, pointing
-   at the caller of :meth:`BenchmarkRunner.run`; any other warning
-   unchanged, at the place that raised it. Isolated workers record theirs and send them
-   back. The recorder is entered before the clock starts and left after it stops; inside
-   the timed region a recorded warning costs about 3.5 µs, 2 µs more than an ignored one
-   (2026-11-26, this 2-core machine, ``warnings.warn`` of a SchemaWarning 20000 times; one
-   enter and exit of the recorder costs 8 µs and happens outside the clock; ``generate`` on
-   ``large``, 20-30 ms, showed no difference beyond noise). :func:`warnings.catch_warnings`
-   swaps process-wide state: while a benchmark runs in a background thread (a widget's
-   ``background=True``), warnings other threads raise during an iteration are recorded as
-   that iteration's.
+9. Warnings raised while an iteration sets up, runs and is read back are recorded, not shown
+   (a system that warns on every run would print the same lines hundreds of times);
+   :class:`~rrperf.errors.RrperfWarning` subclasses always, other warnings as the caller's
+   filters say. After the run they are de-duplicated into ``result.warnings`` (one row per
+   scenario, system, strategy, category and message, with ``count`` and
+   ``first_iteration``) and each distinct one is emitted once more (an RrperfWarning at the
+   caller of :meth:`BenchmarkRunner.run`, any other at the place that raised it). The
+   recorder is entered and left outside the clock (a recorded warning costs ~2 µs more than
+   an ignored one, 2026-11-26). :func:`warnings.catch_warnings` swaps process-wide state, so
+   with a benchmark in a background thread, other threads' warnings are recorded too.
 
 Strategies are registered names or :class:`rrperf.engine.strategies.Strategy` objects (a
 customized copy such as ``dataclasses.replace(get_strategy("parallel"), workers=1)``); the
@@ -794,13 +783,9 @@ class BenchmarkRunner:
                     f"strategies {', '.join(labels)} were given, but none of the systems "
                     f"{', '.join(sys_names)} runs strategies (the built-in one is 'pipeline')"
                 )
-            offered = available_strategies()
-            if not offered:
-                raise ConfigError(
-                    f"strategies {', '.join(labels)} were asked, but this installation offers "
-                    "none (rrperf.engine.strategies is not importable); use strategies=None"
-                )
-            check_names("strategy", [label for label, spec in strat if spec is None], offered)
+            check_names(
+                "strategy", [label for label, spec in strat if spec is None], available_strategies()
+            )
         resolved = resolve_scenarios(scen_names)
         return resolved, self._variants(sys_names, strat), states
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rrperf import atomic
+from rrperf._util import is_int
 from rrperf.errors import BenchmarkError, ConfigError, SchemaSourceError
 
 __all__ = [
@@ -74,13 +75,10 @@ class BenchScenario:
             raise ConfigError(f"scenario name: expected a non-empty string, got {self.name!r}")
         if not isinstance(self.source, str) or not self.source:
             raise ConfigError(f"scenario source: expected a non-empty string, got {self.source!r}")
-        if self.synthetic_size is not None and (
-            isinstance(self.synthetic_size, bool)
-            or not isinstance(self.synthetic_size, int)
-            or self.synthetic_size < 1
-        ):
+        size = self.synthetic_size
+        if size is not None and not (is_int(size) and size > 0):
             raise ConfigError(
-                f"scenario synthetic_size: expected a positive integer, got {self.synthetic_size!r}"
+                f"scenario synthetic_size: expected a positive integer, got {size!r}"
             )
 
     def schema_rb(self, work_dir: str | os.PathLike[str]) -> Path:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rrperf._util import is_int
 from rrperf.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ SPEEDUP_COLUMNS: tuple[str, ...] = (
 
 def _counts(repeats: Any, warmup: Any) -> None:
     for name, value, least in (("repeats", repeats, 1), ("warmup", warmup, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        if not (is_int(value) and value >= least):
             raise ConfigError(f"{name} must be an integer >= {least}, got {value!r}")
 
 
@@ -195,9 +196,7 @@ def compare_strategies(
     from rrperf.schema.sources import load_schema
 
     _counts(repeats, warmup)
-    if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-    ):
+    if workers is not None and not (is_int(workers) and workers > 0):
         raise ConfigError(f"workers must be a positive integer or None, got {workers!r}")
     if isinstance(strategies, str) or not strategies:
         raise ConfigError(f"strategies: expected a list of strategy names, got {strategies!r}")

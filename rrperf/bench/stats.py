@@ -7,14 +7,10 @@ when those columns exist (:func:`measured_rows`).
 
 Choice of the default interval (measured, not assumed)
 ------------------------------------------------------
-:func:`summarize` reports a confidence interval for the **mean** of each group. The methods on
-offer were measured by Monte Carlo (``benchmarks/bench_stats_validity.py``; 2026-11-26, seeded,
-4000 trials per cell) on normal data and on log-normal data with sigma = 0.25, at n = 10 and
-n = 30. The Student t interval and the studentized (bootstrap-t) interval cover the true mean
-94-96% of the time in every cell, while the percentile and BCa bootstrap intervals undercover at
-n = 10 (about 90%) and are still short at n = 30 (about 93-94%). The default is therefore
-``method="t"``. ``center="median"`` gives a percentile bootstrap interval for the median instead
-(about 93-94% coverage of the true median in the same cells).
+:func:`summarize` reports a confidence interval for the **mean** of each group, by default
+Student's t: by Monte Carlo (README, "Statistics (issue 4)") it covers the true mean 94-96% of
+the time at n = 10 and 30, where the percentile and BCa bootstrap intervals undercover at
+n = 10. ``center="median"`` gives a percentile bootstrap interval for the median instead.
 
 The bootstrap uses :func:`scipy.stats.bootstrap` seeded from ``seed``. Groups with the same number
 of rows are stacked and resampled with the same resampling indices, so one group's interval does
@@ -76,9 +72,7 @@ _BATCH_VALUES = 4_000_000
 _GROUP_CHUNK = 64
 
 
-# --------------------------------------------------------------------------------------------
-# Input handling shared by stats and regress
-# --------------------------------------------------------------------------------------------
+# --- Input handling shared by stats and regress ---------------------------------------------
 
 
 def group_columns(data: pd.DataFrame, by: Sequence[str] | None) -> list[str]:
@@ -180,9 +174,7 @@ def _split_groups(
     return keys, arrays
 
 
-# --------------------------------------------------------------------------------------------
-# Confidence intervals (vectorized over groups of equal size)
-# --------------------------------------------------------------------------------------------
+# --- Confidence intervals (vectorized over groups of equal size) ----------------------------
 
 
 def _resolve_method(method: str, center: str) -> str:
@@ -299,16 +291,38 @@ def _scipy_bootstrap(
     seed: int,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     statistic = np.mean if center == "mean" else np.median
+    ci = _quiet_bootstrap(
+        (x,), statistic, method=method, confidence=confidence, n_resamples=n_resamples,
+        batch=batch, seed=seed,
+    )
+    return np.asarray(ci.low, dtype=float), np.asarray(ci.high, dtype=float)
+
+
+def _quiet_bootstrap(
+    data: tuple[NDArray[np.float64], ...],
+    statistic: Any,
+    *,
+    method: str,
+    confidence: float,
+    n_resamples: int,
+    batch: int,
+    seed: int,
+    paired: bool = False,
+) -> Any:
+    """:func:`scipy.stats.bootstrap` (vectorized along the last axis, seeded) with its warnings
+    logged at debug level: scipy warns and returns NaN bounds when the bootstrap distribution
+    is degenerate (e.g. a median whose jackknife values are all equal); the NaN bounds say so.
+    Returns its ``confidence_interval``.
+    """
     with warnings.catch_warnings(record=True) as caught:
-        # scipy warns (DegenerateDataWarning) and returns NaN when BCa cannot be computed, e.g.
-        # for a median whose jackknife values are all equal; NaN bounds say so in the table.
         warnings.simplefilter("always")
         res = scipy.stats.bootstrap(
-            (x,),
+            data,
             statistic,
             n_resamples=n_resamples,
             batch=batch,
             vectorized=True,
+            paired=paired,
             axis=-1,
             confidence_level=confidence,
             method="BCa" if method == "bca" else "percentile",
@@ -316,8 +330,7 @@ def _scipy_bootstrap(
         )
     for w in caught:
         logger.debug("bootstrap warning: %s", w.message)
-    ci = res.confidence_interval
-    return np.asarray(ci.low, dtype=float), np.asarray(ci.high, dtype=float)
+    return res.confidence_interval
 
 
 def _studentized(
@@ -346,11 +359,6 @@ def _studentized(
     q_lo = np.nanquantile(t_star, alpha / 2, axis=1)
     q_hi = np.nanquantile(t_star, 1 - alpha / 2, axis=1)
     return mean - q_hi * se, mean - q_lo * se
-
-
-# --------------------------------------------------------------------------------------------
-# summarize
-# --------------------------------------------------------------------------------------------
 
 
 def summarize(
@@ -473,9 +481,7 @@ def _tukey_outliers(a: NDArray[np.float64]) -> int:
     return int(np.count_nonzero((a < q1 - 1.5 * iqr) | (a > q3 + 1.5 * iqr)))
 
 
-# --------------------------------------------------------------------------------------------
-# Stability checks (after pyperf's format_checks / required_nprocesses)
-# --------------------------------------------------------------------------------------------
+# --- Stability checks (after pyperf's format_checks / required_nprocesses) ------------------
 
 
 def required_iterations(cv: float, precision: float, confidence: float = 0.95) -> int:
@@ -689,9 +695,7 @@ def warn_if_unstable(
     return checks
 
 
-# --------------------------------------------------------------------------------------------
-# Fits used by the charts
-# --------------------------------------------------------------------------------------------
+# --- Fits used by the charts ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)

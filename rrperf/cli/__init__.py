@@ -36,14 +36,7 @@ _COMMANDS: tuple[str, ...] = (
 
 
 def _command_modules(names: Sequence[str] = _COMMANDS) -> list[ModuleType]:
-    mods = []
-    for name in names:
-        try:
-            mods.append(importlib.import_module(f"rrperf.cli.{name}_cmd"))
-        except ModuleNotFoundError as err:
-            if err.name != f"rrperf.cli.{name}_cmd":
-                raise
-    return mods
+    return [importlib.import_module(f"rrperf.cli.{name}_cmd") for name in names]
 
 
 class _Version(argparse.Action):

@@ -44,10 +44,6 @@ def positive_int(text: str) -> int:
     return value
 
 
-class Formatter(argparse.RawDescriptionHelpFormatter):
-    pass
-
-
 def project_config() -> RrperfConfig:
     """The project configuration every command runs with: ``rrperf.toml`` (else
     ``pyproject.toml`` ``[tool.rrperf]``) from the current folder upwards, then the

@@ -18,12 +18,8 @@ machine-readable.
 
 The gate (:mod:`rrperf.bench.gate`): every variant is compared with the in-run baseline
 (``--baseline``, default ``legacy`` when measured, else the first system), and with
-``--compare NAME`` the run is also judged against the stored complete runs of NAME. With
-``--fail-on-regression`` the exit status is 0 when every comparison rules out a slowdown
-beyond ``--threshold``, 1 when one is shown slower (or on an error: a variant whose iterations
-all failed, nothing to compare), 3 when the answer is inconclusive; each finding is one
-``rrperf: ...`` line on stderr. Usage errors exit 2. Without ``--fail-on-regression`` the exit
-status is 0 unless the run is an error.
+``--compare NAME`` the run is also judged against the stored complete runs of NAME. Exit
+status: README, "CI recipe"; each finding is one ``rrperf: ...`` line on stderr.
 """
 
 from __future__ import annotations
@@ -231,9 +227,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_cluster_options(p, what="measure each scenario on one worker")  # issue 13
     p.set_defaults(run=run, bench_parser=p)
-
-
-#: Columns ``--metric`` may name (the gate compares any numeric measurement column).
 
 
 def _label(system: Any, strategy: Any) -> str:

@@ -32,24 +32,14 @@ __all__ = [
 ]
 
 # name -> module that defines it; imported on first attribute access.
-_LAZY: dict[str, str] = {
-    "MISS": "rrperf.engine.cache",
-    "Pipeline": "rrperf.engine.stages",
-    "Stage": "rrperf.engine.stages",
-    "Alert": "rrperf.engine.monitor",
-    "AlertThresholds": "rrperf.engine.monitor",
-    "CacheConfig": "rrperf.engine.cache",
-    "CacheOptimizer": "rrperf.engine.cache",
-    "ExecutionContext": "rrperf.engine.strategies",
-    "ExecutorConfig": "rrperf.engine.parallel",
-    "MonitorConfig": "rrperf.engine.monitor",
-    "ParallelExecutor": "rrperf.engine.parallel",
-    "PerformanceMonitor": "rrperf.engine.monitor",
-    "STRATEGIES": "rrperf.engine.strategies",
-    "SessionSummary": "rrperf.engine.monitor",
-    "Strategy": "rrperf.engine.strategies",
-    "cache_key": "rrperf.engine.cache",
-    "get_strategy": "rrperf.engine.strategies",
+_LAZY: dict[str, tuple[str, ...]] = {
+    "rrperf.engine.cache": ("MISS", "CacheConfig", "CacheOptimizer", "cache_key"),
+    "rrperf.engine.monitor": (
+        "Alert", "AlertThresholds", "MonitorConfig", "PerformanceMonitor", "SessionSummary",
+    ),
+    "rrperf.engine.parallel": ("ExecutorConfig", "ParallelExecutor"),
+    "rrperf.engine.stages": ("Pipeline", "Stage"),
+    "rrperf.engine.strategies": ("ExecutionContext", "STRATEGIES", "Strategy", "get_strategy"),
 }
 
 if TYPE_CHECKING:

@@ -45,7 +45,7 @@ import cachetools
 import diskcache
 from diskcache.core import MODE_PICKLE
 
-from rrperf._util import did_you_mean, is_number
+from rrperf._util import did_you_mean, is_int, is_number
 from rrperf.engine.categories import CATEGORIES
 from rrperf.errors import CacheError, ConfigError, FallbackWarning
 
@@ -295,10 +295,8 @@ class CacheConfig:
                 f"a new category needs both a memory_size and a ttl"
             )
         for cat, size in memory.items():
-            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-                raise ConfigError(
-                    f"memory_size[{cat!r}] must be an integer >= 0, got {size!r}"
-                )
+            if not (is_int(size) and size >= 0):
+                raise ConfigError(f"memory_size[{cat!r}] must be an integer >= 0, got {size!r}")
         for cat, seconds in ttl.items():
             if not is_number(seconds) or seconds < 0:
                 raise ConfigError(f"ttl[{cat!r}] must be a number of seconds >= 0, got {seconds!r}")

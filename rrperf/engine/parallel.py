@@ -42,7 +42,7 @@ from concurrent.futures import TimeoutError as FuturesTimeoutError
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from rrperf._util import usable_cpus
+from rrperf._util import is_int, is_number, usable_cpus
 from rrperf.engine.stages import Pipeline, Stage
 from rrperf.errors import ConfigError, FallbackWarning, StageError, StageTimeout
 
@@ -160,26 +160,16 @@ class ExecutorConfig:
             raise ConfigError(
                 f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}"
             )
-        if self.max_workers is not None and (
-            isinstance(self.max_workers, bool)
-            or not isinstance(self.max_workers, int)
-            or self.max_workers < 1
-        ):
+        if self.max_workers is not None and not (is_int(self.max_workers) and self.max_workers > 0):
             raise ConfigError(
                 f"max_workers must be a positive integer or None, got {self.max_workers!r}"
             )
-        if self.stage_timeout_s is not None and (
-            isinstance(self.stage_timeout_s, bool)
-            or not isinstance(self.stage_timeout_s, int | float)
-            or not self.stage_timeout_s > 0
-        ):
+        timeout = self.stage_timeout_s
+        if timeout is not None and not (is_number(timeout) and timeout > 0):
             raise ConfigError(
-                f"stage_timeout_s must be a positive number of seconds or None, "
-                f"got {self.stage_timeout_s!r}"
+                f"stage_timeout_s must be a positive number of seconds or None, got {timeout!r}"
             )
-        if isinstance(self.prefetch, bool) or not isinstance(self.prefetch, int) or (
-            self.prefetch < 0
-        ):
+        if not (is_int(self.prefetch) and self.prefetch >= 0):
             raise ConfigError(f"prefetch must be a non-negative integer, got {self.prefetch!r}")
         for name in ("enable_monitoring", "fallback"):
             if not isinstance(getattr(self, name), bool):
@@ -300,10 +290,8 @@ def _is_pool_failure(err: BaseException) -> bool:
 
     if is_cluster_failure(err):
         return True
-    try:
-        from loky.process_executor import ShutdownExecutorError
-    except ImportError:  # loky missing: only thread pools can fail here
-        return False
+    from loky.process_executor import ShutdownExecutorError
+
     return isinstance(err, ShutdownExecutorError)
 
 

@@ -37,14 +37,10 @@ Design notes
   runs its stages in the calling thread (``executor.backend == "serial"``), whatever the
   strategy's backend. On a 2-core machine ``balanced`` therefore runs like ``sequential``.
 * On Linux a context's process pool is forked from the calling process when a run first
-  needs it (``ExecutorConfig.start_method="fork"``): the workers start with every module
-  imported, in ~0.05 s instead of the ~1.5 s of new interpreters. It belongs to the context
-  and closing the context shuts it down. Elsewhere the pool is loky's reusable pool.
+  needs it (``ExecutorConfig.start_method="fork"``, whose notes give the start-up times); it
+  belongs to the context and closing the context shuts it down. Elsewhere the pool is loky's.
 * The registry is an explicit mapping built from constants; the only fact read when this
   module is imported is the number of CPUs this process may use (for ``balanced``).
-* :attr:`ExecutionContext.state` and :attr:`ExecutionContext.state_dir` give a client (the
-  generator) somewhere to keep run-to-run bookkeeping such as its output manifests;
-  :meth:`ExecutionContext.clear` empties them together with the caches.
 """
 
 from __future__ import annotations
@@ -58,7 +54,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from rrperf._util import usable_cpus
+from rrperf._util import is_int, is_number, usable_cpus
 from rrperf.engine.categories import CATEGORIES
 from rrperf.errors import ConfigError
 
@@ -176,33 +172,23 @@ class Strategy:
             )
         for attr in ("workers", "batch_size"):
             value = getattr(self, attr)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 1
-            ):
+            if value is not None and not (is_int(value) and value > 0):
                 raise ConfigError(
                     f"strategy {self.name!r}: {attr} must be a positive integer or None, "
                     f"got {value!r}"
                 )
         object.__setattr__(self, "cache_memory", _categories("cache_memory", self.cache_memory))
         object.__setattr__(self, "cache_disk", _categories("cache_disk", self.cache_disk))
-        if (
-            isinstance(self.ttl_multiplier, bool)
-            or not isinstance(self.ttl_multiplier, int | float)
-            or not self.ttl_multiplier > 0
-        ):
+        if not (is_number(self.ttl_multiplier) and self.ttl_multiplier > 0):
             raise ConfigError(
                 f"strategy {self.name!r}: ttl_multiplier must be a number > 0, "
                 f"got {self.ttl_multiplier!r}"
             )
-        if not isinstance(self.manifest, bool):
-            raise ConfigError(
-                f"strategy {self.name!r}: manifest must be True or False, got {self.manifest!r}"
-            )
-        if not isinstance(self.monitoring, bool):
-            raise ConfigError(
-                f"strategy {self.name!r}: monitoring must be True or False, "
-                f"got {self.monitoring!r}"
-            )
+        for flag in ("manifest", "monitoring"):
+            if not isinstance(value := getattr(self, flag), bool):
+                raise ConfigError(
+                    f"strategy {self.name!r}: {flag} must be True or False, got {value!r}"
+                )
 
     def resolved_workers(self) -> int:
         """The worker count: 1 for the serial backend, else ``workers`` or every usable CPU."""
@@ -341,19 +327,10 @@ class ExecutionContext:
     monitor : PerformanceMonitor or None
         Monitor to record runs into (created when monitoring is on and none is given).
     config : RrperfConfig or None
-        The project configuration (:func:`rrperf.config.load_config`); its sections adjust
-        the strategy's resources:
-
-        * ``[cache] dir``: the default of ``cache_dir``;
-        * ``[cache] memory_size``: memory-tier entries of each category the strategy keeps
-          in memory (instead of the context's defaults);
-        * ``[cache] ttl_<category>``: that category's TTL in seconds (before the strategy's
-          ``ttl_multiplier``);
-        * ``[executor] backend``: the pool of the strategies that run on a ``process`` or
-          ``thread`` pool (``serial``: in the calling thread); serial and Dask strategies
-          keep theirs;
-        * ``[executor] max_workers``: upper bound on the worker count;
-        * ``[monitor] interval_s``: sampling interval of the monitor the context creates.
+        The project configuration (:func:`rrperf.config.load_config`): ``[cache] dir`` is the
+        default of ``cache_dir``; ``[cache]`` memory size and TTLs (before the strategy's
+        ``ttl_multiplier``), ``[executor]`` backend and worker bound, and ``[monitor]``
+        interval adjust the strategy's resources (every key: README, "Configuration").
 
     Attributes
     ----------

@@ -10,10 +10,9 @@ Output, per table: ``types/<kebab>-data.ts`` (``<Model>Data``, ``Create<Model>Da
 ``Update<Model>Data``), ``<kebab>.ts`` (ActiveRecord model) and ``reactive-<kebab>.ts``
 (ReactiveRecord model); plus one ``index.ts`` and ``rrperf-runtime.d.ts``. Design decisions:
 
-* Generated files import the runtime from the module ``'rrperf-runtime'``. Its ambient
-  declaration (``runtime/rrperf-runtime.d.ts``) is written into the output folder, so the
-  folder type-checks on its own (``tsc --strict --noEmit models/*.ts models/types/*.ts``);
-  ``runtime=False`` leaves it out (:mod:`rrperf.generator.runtime_file`).
+* Generated files import the runtime from the module ``'rrperf-runtime'``, whose declaration
+  is written beside them so the folder type-checks on its own
+  (:mod:`rrperf.generator.runtime_file`; ``runtime=False`` leaves it out).
 * No wall-clock time anywhere. Only ``index.ts`` names the schema version, so a migration
   that touches one table rewrites that table's files (and the index only when the set of
   models changes or the version does), not every file.
@@ -41,12 +40,12 @@ __all__ = [
 
 # name -> module that defines it, imported on first use (PEP 562): ``rrperf generate`` answers
 # a warm repeat from the output manifest without importing Jinja2 or the analysis.
-_LAZY: dict[str, str] = {
-    "GenerationResult": "rrperf.generator.result",
-    "generate": "rrperf.generator.api",
-    "generate_legacy": "rrperf.generator.legacy",
-    "output_digest": "rrperf.generator.digest",
-    "run_pipeline": "rrperf.generator.pipeline",
+_LAZY: dict[str, tuple[str, ...]] = {
+    "rrperf.generator.api": ("generate",),
+    "rrperf.generator.digest": ("output_digest",),
+    "rrperf.generator.legacy": ("generate_legacy",),
+    "rrperf.generator.pipeline": ("run_pipeline",),
+    "rrperf.generator.result": ("GenerationResult",),
 }
 
 if TYPE_CHECKING:

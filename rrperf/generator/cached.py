@@ -137,16 +137,12 @@ _WRITE_CHUNK_FILES = 384
 #: Tables (to render) below which a running pool is not worth its dispatch cost: they are
 #: rendered in the calling thread (:func:`plan_batches`).
 POOL_MIN_TABLES = 16
-#: The same when the pool must first be started (a new process). Measured in new processes
-#: on 2 cores, output on tmpfs, with ``benchmarks/bench_fresh.py crossover --pool-from 0``
-#: (README, "Fresh processes"; 2026-12-02): a started pool lost 20-40 % at 250 and 500
-#: tables and did not pay at 1,000 (0.76-1.06x whole command, three runs); it paid from
-#: 2,000 on a quiet machine (1.21x) and at no size up to 2,000 under load 4-6. Below this,
-#: the serial part of a run (start-up, loading, analysis, index, digest: ~45 % of a
-#: sequential command at 2,000 tables) leaves too little to share.
+#: The same when the pool must first be started (a new process): where a started pool stopped
+#: losing in new processes on 2 cores (``benchmarks/bench_fresh.py crossover --pool-from 0``;
+#: the figures are in README, "Fresh processes"). Below it, the serial part of a run leaves
+#: too little to share.
 POOL_START_MIN_TABLES = 1500
-# Guided batches when the strategy does not fix a batch size (see plan_batches): each takes
-# 1 / (_GUIDED_SHARE * workers) of the tables left, at least _GUIDED_MIN of them.
+# Guided batches when the strategy does not fix a batch size (see plan_batches).
 _GUIDED_SHARE = 2
 _GUIDED_MIN = 24
 # The clock a manifest is recorded with (wall-clock ns, comparable with file mtimes).

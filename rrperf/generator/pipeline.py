@@ -1,19 +1,10 @@
 """The staged generator: one path, whatever the strategy.
 
-``impl="pipeline"`` has a single implementation, :func:`rrperf.generator.cached.run_with_context`,
-run on the engine: the executor of the strategy's
-:class:`~rrperf.engine.strategies.ExecutionContext` (a
-:class:`~rrperf.engine.parallel.ParallelExecutor`) runs the per-table work as
-:class:`~rrperf.engine.stages.Stage` batches (``batch:<i>``, guided sizes from
-:func:`~rrperf.generator.cached.plan_batches`) when a pool pays off, or in the calling thread;
-its :class:`~rrperf.engine.cache.CacheOptimizer` holds the strategy's cache tiers; an output
-manifest answers an unchanged repeat. The strategies of :mod:`rrperf.engine.strategies` are
-configurations of that path (backend and workers, cache tiers and TTLs, batching, manifest).
-
-::
-
-    load (schema_introspection) ─► analyze ─► per table: types, relationships, defaults,
-        polymorphic, render (cached per content key) ─► write-if-changed ─► index.ts
+``impl="pipeline"`` has a single implementation, :func:`rrperf.generator.cached.run_with_context`
+(its module notes draw the path), run with the executor, caches and output manifest of the
+strategy's :class:`~rrperf.engine.strategies.ExecutionContext`. The strategies of
+:mod:`rrperf.engine.strategies` are configurations of that path (backend and workers, cache
+tiers and TTLs, batching, manifest).
 
 A failure that is not an rrperf error is a :class:`~rrperf.errors.StageError` naming the
 per-table step (``"defaults:users"``, :func:`~rrperf.generator.cached.stage_name`).

@@ -17,16 +17,12 @@ record as JSON (``as_json``)::
     array columns                           -> T[]
     anything else                           -> unknown (and a SchemaWarning)
 
-Other types are spellings of the ones above (:data:`TYPE_ALIASES`): the names database
-introspection reports (``varchar``, ``smallint``, ``timestamptz``, ``bytea`` ...), MySQL's
-(``tinytext``, ``mediumblob``, ``unsigned_integer``, ``year``, ``set`` ...) and the PostgreSQL
-types Rails hands to JSON as strings: ``inet`` and ``cidr`` (``IPAddr#as_json``), ``macaddr``,
-``citext``, ``ltree``, ``tsvector``, ``xml``, ``bit``/``bit_varying``, the ranges (``daterange``,
-``tsrange``, ``int4range``, ``numrange`` ...: ``Range#as_json`` is ``"1...10"``) and the
-geometric types other than ``point`` (``line``, ``lseg``, ``box``, ``path``, ``polygon``,
-``circle``: their text form). ``money`` is a ``decimal`` and ``oid`` an ``integer``, as in the
-PostgreSQL adapter. Types outside both tables (PostGIS ``geometry``, a custom domain ...) stay
-``unknown``.
+Other types are spellings of the ones above (:data:`TYPE_ALIASES`): the names introspection
+reports (``varchar``, ``timestamptz`` ...), MySQL's (``tinytext``, ``unsigned_integer`` ...),
+and the PostgreSQL types Rails hands to JSON as strings (``inet``, ``citext``, the ranges, the
+geometric types other than ``point`` ...; README lists them). ``money`` is a ``decimal`` and
+``oid`` an ``integer``, as in the PostgreSQL adapter. Types outside both tables (PostGIS
+``geometry``, a custom domain ...) stay ``unknown``.
 
 Both functions here are pure: :func:`ts_type` never warns; the analysis step calls
 :func:`is_known_type` and warns once per (table, column).

@@ -25,17 +25,13 @@ __all__ = [
     "recommend",
 ]
 
-_LAZY: dict[str, str] = {
-    "AnalysisResult": "rrperf.optimize.analysis",
-    "Calibration": "rrperf.optimize.workload",
-    "OptimizationResult": "rrperf.optimize.optimizer",
-    "OptimizerConfig": "rrperf.optimize.optimizer",
-    "PerformanceOptimizer": "rrperf.optimize.optimizer",
-    "Recommendation": "rrperf.optimize.workload",
-    "WorkloadProfile": "rrperf.optimize.workload",
-    "predict": "rrperf.optimize.workload",
-    "profile_workload": "rrperf.optimize.profiler",
-    "recommend": "rrperf.optimize.workload",
+_LAZY: dict[str, tuple[str, ...]] = {
+    "rrperf.optimize.analysis": ("AnalysisResult",),
+    "rrperf.optimize.optimizer": ("OptimizationResult", "OptimizerConfig", "PerformanceOptimizer"),
+    "rrperf.optimize.profiler": ("profile_workload",),
+    "rrperf.optimize.workload": (
+        "Calibration", "Recommendation", "WorkloadProfile", "predict", "recommend",
+    ),
 }
 
 if TYPE_CHECKING:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rrperf._util import is_number
+from rrperf._util import is_int, is_number
 from rrperf.document import cell_text, html_table
 from rrperf.errors import ConfigError
 from rrperf.optimize.analysis import (
@@ -90,10 +90,6 @@ _CACHE_STATES = ("cold", "warm")
 
 
 # --- configuration ------------------------------------------------------------------------------
-
-
-def _is_bool(value: Any) -> bool:
-    return isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -158,7 +154,7 @@ class OptimizerConfig:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.name.startswith("enable_"):
-                if not _is_bool(value):
+                if not isinstance(value, bool):
                     raise ConfigError(f"{f.name} must be True or False, got {value!r}")
             elif f.name.endswith("_ttl"):
                 if not (is_number(value) and math.isfinite(value)) or value < 0:
@@ -166,12 +162,10 @@ class OptimizerConfig:
                 object.__setattr__(self, f.name, float(value))
         for name, minimum in (("max_parallel_threads", 1), ("memory_cache_size", 0)):
             value = getattr(self, name)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < minimum
-            ):
+            if value is not None and not (is_int(value) and value >= minimum):
                 raise ConfigError(f"{name} must be an integer >= {minimum} or None, got {value!r}")
         iters = self.benchmark_iterations
-        if isinstance(iters, bool) or not isinstance(iters, int) or iters < 1:
+        if not (is_int(iters) and iters >= 1):
             raise ConfigError(f"benchmark_iterations must be an integer >= 1, got {iters!r}")
         for name in ("output_dir", "cache_dir"):
             value = getattr(self, name)
@@ -280,18 +274,9 @@ class OptimizationResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (``value`` left out)."""
-        return {
-            "target": self.target,
-            "kind": self.kind,
-            "strategy": self.strategy,
-            "rationale": self.rationale,
-            "wall_s": self.wall_s,
-            "metrics": dict(self.metrics),
-            "output_digest": self.output_digest,
-            "output_matches_legacy": self.output_matches_legacy,
-            "legacy_digest": self.legacy_digest,
-            "out_dir": self.out_dir,
-        }
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.compare}
+        data["metrics"] = dict(self.metrics)
+        return data
 
     def _repr_html_(self) -> str:
         rows = html_table(["metric", "value"], [[k, cell_text(v)] for k, v in self.metrics.items()])

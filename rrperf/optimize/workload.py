@@ -42,13 +42,11 @@ pool is not started yet renders in its own thread below
 that keeps its pool does not describe. The type-mapping and relationship stores are costed
 like a rendered table's (an upper bound: their values are smaller).
 
-The terms (:data:`TERMS`): ``head``; ``render``, ``lookup`` and ``store`` (the ``tables`` line:
-computing the misses in this thread, the cache lookups, the stores); ``write``; ``manifest``
-(the ``stat_s`` per file of a strategy that keeps an output manifest, split out of
-``write``); ``pool`` (a batch ships the slice of the analysis its tables need, so all batches
-together ship about one ``ship_s``); ``monitor``. A strategy that keeps an
-output manifest without caching answers a warm repeat from the manifest: ``head = hash_s``
-and ``manifest = F * stat_s``.
+The terms (:data:`TERMS`, described by :data:`TERM_NAMES`) split the lines above: the
+``tables`` line into ``render``, ``lookup`` and ``store``; ``manifest`` out of ``write``; a
+batch ships only the slice of the analysis its tables need, so all batches together ship about
+one ``ship_s``. A strategy that keeps an output manifest without caching answers a warm repeat
+from the manifest: ``head = hash_s`` and ``manifest = F * stat_s``.
 
 Calibration: each term is multiplied by a factor measured on this machine, and a fixed cost
 per run is added (:class:`Calibration`, fitted by :mod:`rrperf.optimize.calibration` from
@@ -67,7 +65,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from rrperf._util import is_number
+from rrperf._util import is_int, is_number
 from rrperf.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -154,17 +152,9 @@ class WorkloadProfile:
     sampled_tables: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
-        if (
-            isinstance(self.n_tables, bool)
-            or not isinstance(self.n_tables, int)
-            or self.n_tables < 0
-        ):
+        if not (is_int(self.n_tables) and self.n_tables >= 0):
             raise ConfigError(f"n_tables must be an integer >= 0, got {self.n_tables!r}")
-        if (
-            isinstance(self.cpu_count, bool)
-            or not isinstance(self.cpu_count, int)
-            or self.cpu_count < 1
-        ):
+        if not (is_int(self.cpu_count) and self.cpu_count >= 1):
             raise ConfigError(f"cpu_count must be an integer >= 1, got {self.cpu_count!r}")
         if not isinstance(self.source_fingerprint, str):
             raise ConfigError(

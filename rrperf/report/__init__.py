@@ -37,25 +37,16 @@ __all__ = [
     "variant_label",
 ]
 
-_LAZY: dict[str, str] = {
-    "ControlPanel": "rrperf.report.widgets",
-    "NotebookExecutionError": "rrperf.report.notebooks",
-    "ReportPaths": "rrperf.report.notebooks",
-    "StrategyTuner": "rrperf.report.widgets",
-    "available_notebooks": "rrperf.report.notebooks",
-    "cache_chart": "rrperf.report.plots",
-    "ci_chart": "rrperf.report.plots",
-    "comparison_chart": "rrperf.report.plots",
-    "distribution_chart": "rrperf.report.plots",
-    "headline_table": "rrperf.report.notebooks",
-    "memory_timeline": "rrperf.report.plots",
-    "notebook_parameters": "rrperf.report.notebooks",
-    "parse_parameters": "rrperf.report.notebooks",
-    "regression_chart": "rrperf.report.plots",
-    "render_report": "rrperf.report.notebooks",
-    "scaling_chart": "rrperf.report.plots",
-    "speedup_chart": "rrperf.report.plots",
-    "variant_label": "rrperf.report.plots",
+_LAZY: dict[str, tuple[str, ...]] = {
+    "rrperf.report.notebooks": (
+        "NotebookExecutionError", "ReportPaths", "available_notebooks", "headline_table",
+        "notebook_parameters", "parse_parameters", "render_report",
+    ),
+    "rrperf.report.plots": (
+        "cache_chart", "ci_chart", "comparison_chart", "distribution_chart", "memory_timeline",
+        "regression_chart", "scaling_chart", "speedup_chart", "variant_label",
+    ),
+    "rrperf.report.widgets": ("ControlPanel", "StrategyTuner"),
 }
 
 if TYPE_CHECKING:

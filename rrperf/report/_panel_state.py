@@ -16,17 +16,13 @@ Nothing is validated while editing; :meth:`BenchController.run` validates everyt
 measures (mostly by handing the values to :class:`~rrperf.bench.runner.BenchmarkRunner`, whose
 messages name what was expected), so an invalid form fails with one :class:`RrperfError`.
 
-Progress comes from the runner's ``on_iteration`` hook, which receives an
-:class:`~rrperf.bench.runner.IterationEvent` ``(done, total, row)`` after every iteration,
-warm-ups included; the controller turns it into ``state.done``/``state.total`` and a
-``(done, total)`` callback. The runner's ``history`` slot stays free for a real
-:class:`~rrperf.bench.history.HistoryStore` (``BenchController(history=...)``), so panel runs
-can be kept with every other run.
-
-Customized strategies (other worker counts or cache lifetimes, :func:`customize_strategy`) are
-handed to the runner as :class:`~rrperf.engine.strategies.Strategy` objects; the built-in
-``pipeline`` system runs them and labels their rows ``balanced[workers=1]`` and the like
-(:func:`rrperf.bench.systems.strategy_label`).
+Progress comes from the runner's ``on_iteration`` hook
+(:class:`~rrperf.bench.runner.IterationEvent`): the controller turns it into
+``state.done``/``state.total`` and a ``(done, total)`` callback.
+The runner's ``history`` slot stays free for a real :class:`~rrperf.bench.history.HistoryStore`
+(``BenchController(history=...)``). Customized strategies (:func:`customize_strategy`) are
+handed to the runner as :class:`~rrperf.engine.strategies.Strategy` objects, labelled like
+``balanced[workers=1]``.
 
 Warnings raised while measuring (:class:`~rrperf.errors.StabilityWarning` on a short run, for
 example) are recorded in ``state.notes`` instead of being printed to the kernel's stderr, where a
@@ -43,6 +39,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from rrperf._util import is_int, is_number
 from rrperf.engine.strategies import DEFAULT_STRATEGY, get_strategy, strategy_names
 from rrperf.errors import ConfigError, RrperfError
 from rrperf.optimize.workload import Recommendation
@@ -126,15 +123,9 @@ def customize_strategy(
         When strategies are unavailable, ``name`` is unknown, or a value is out of range or not
         a field of that strategy.
     """
-    if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-    ):
+    if workers is not None and not (is_int(workers) and workers >= 1):
         raise ConfigError(f"workers must be an integer >= 1 or None, got {workers!r}")
-    if ttl_multiplier is not None and (
-        isinstance(ttl_multiplier, bool)
-        or not isinstance(ttl_multiplier, int | float)
-        or not ttl_multiplier > 0
-    ):
+    if ttl_multiplier is not None and not (is_number(ttl_multiplier) and ttl_multiplier > 0):
         raise ConfigError(f"ttl_multiplier must be a number > 0 or None, got {ttl_multiplier!r}")
     base = get_strategy(name)
     changes: dict[str, Any] = {}
@@ -539,9 +530,7 @@ class TunerController:
         panel = PanelState()
         try:
             strategy = state.strategy or DEFAULT_STRATEGY
-            if isinstance(state.ttl_multiplier, bool) or not isinstance(
-                state.ttl_multiplier, int | float
-            ):
+            if not is_number(state.ttl_multiplier):
                 raise ConfigError(
                     f"ttl_multiplier must be a number > 0, got {state.ttl_multiplier!r}"
                 )

@@ -1,7 +1,5 @@
 """Report notebooks: run them with papermill, turn them into HTML and Markdown reports.
 
-Two halves live here.
-
 **Running a notebook** (:func:`render_report`). The notebook is looked up by name in the
 package's ``notebooks/`` folder (or taken as a path), its ``parameters`` cell is inspected with
 :func:`papermill.inspect_notebook`, the given parameters are checked against it (an unknown name
@@ -12,10 +10,8 @@ nbconvert exports it: code cells hidden (``exclude_input``), the ``parameters`` 
 ``injected-parameters`` cells removed, images embedded in the HTML as ``data:`` URIs, and the
 Markdown report's images written to ``<stem>_files/`` beside it.
 
-Every papermill, nbclient and jupyter_client error is translated to
-:class:`~rrperf.errors.ReportError` in one place (:func:`_papermill_errors`); a failing cell
-becomes a :class:`NotebookExecutionError` naming the cell, its first source line, the exception
-and the kept notebook.
+Every papermill, nbclient and jupyter_client error becomes a :class:`~rrperf.errors.ReportError`
+in one place (:func:`_papermill_errors`), a failing cell a :class:`NotebookExecutionError`.
 
 *Why MPLBACKEND is removed.* ipykernel selects the inline matplotlib backend only when
 ``MPLBACKEND`` is unset; a kernel that inherits ``MPLBACKEND=Agg`` (common in CI and test runs)
@@ -51,88 +47,27 @@ from typing import Any
 from rrperf import atomic
 from rrperf._util import did_you_mean
 from rrperf.errors import ConfigError, ReportError
-from rrperf.report.display import (  # re-exported
-    ReportTable,
-    _untyped,  # used here, not re-exported
-    heading,
-    show_figure,
-    show_heading,
-    show_table,
-    show_text,
-    show_title,
-)
-from rrperf.report.workflows import (  # re-exported
-    RESULTS_STEM,
-    BenchmarkReport,
-    StrategyReport,
-    cache_state_notes,
-    headline_table,
-    project_config,
-    run_benchmark_report,
-    run_strategy_analysis,
-    show_cache,
-    show_comparison,
-    show_correctness,
-    show_files,
-    show_recommendation,
-    show_regressions,
-    show_run,
-    show_scaling,
-    show_speedup,
-    show_stability,
-    show_strategies,
-    show_summary,
-    show_warnings,
-    speedup_fits,
-    summary_table,
-    warning_table,
-)
+from rrperf.report import display, workflows
+from rrperf.report.display import *  # noqa: F403  (re-exported: the notebook helpers)
+from rrperf.report.display import _untyped
+from rrperf.report.workflows import *  # noqa: F403  (re-exported: the two workflows)
 
 __all__ = [
     "DEFAULT_NOTEBOOK",
     "REPORT_FORMATS",
-    "RESULTS_STEM",
-    "BenchmarkReport",
     "NotebookExecutionError",
     "NotebookParameter",
     "ReportPaths",
-    "ReportTable",
-    "StrategyReport",
     "available_notebooks",
-    "cache_state_notes",
     "export_notebook",
-    "heading",
-    "headline_table",
     "notebook_parameters",
     "notebooks_dir",
     "parse_parameters",
-    "project_config",
     "render_report",
     "resolve_notebook",
-    "run_benchmark_report",
-    "run_strategy_analysis",
-    "show_cache",
-    "show_comparison",
-    "show_correctness",
-    "show_figure",
-    "show_files",
-    "show_heading",
-    "show_recommendation",
-    "show_regressions",
-    "show_run",
-    "show_scaling",
-    "show_speedup",
-    "show_stability",
-    "show_strategies",
-    "show_summary",
-    "show_table",
-    "show_text",
-    "show_title",
-    "show_warnings",
-    "speedup_fits",
-    "summary_table",
-    "warning_table",
 ]
+__all__ += display.__all__
+__all__ += workflows.__all__
 
 logger = logging.getLogger(__name__)
 
@@ -183,9 +118,7 @@ _HTML_TEMPLATE_NAME = "rrperf_report.html.j2"
 _ENV_LOCK = threading.Lock()
 
 
-# --------------------------------------------------------------------------------------------
-# Value objects and errors
-# --------------------------------------------------------------------------------------------
+# --- Value objects and errors ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -293,9 +226,7 @@ class NotebookExecutionError(ReportError):
         )
 
 
-# --------------------------------------------------------------------------------------------
-# Finding notebooks and their parameters
-# --------------------------------------------------------------------------------------------
+# --- Finding notebooks and their parameters -------------------------------------------------
 
 
 def notebooks_dir() -> Path:
@@ -487,9 +418,7 @@ def parse_parameters(
     return {name: _coerce(text, declared[name]) for name, text in items}
 
 
-# --------------------------------------------------------------------------------------------
-# Running and exporting
-# --------------------------------------------------------------------------------------------
+# --- Running and exporting ------------------------------------------------------------------
 
 
 @contextlib.contextmanager

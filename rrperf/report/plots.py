@@ -67,9 +67,7 @@ _DODGE_WIDTH = 0.8
 _MAX_RUN_TICKS = 30
 
 
-# --------------------------------------------------------------------------------------------
-# Shared helpers
-# --------------------------------------------------------------------------------------------
+# --- Shared helpers -------------------------------------------------------------------------
 
 
 def _palette(n: int) -> list[Any]:
@@ -175,9 +173,7 @@ def _interval_center(summary: pd.DataFrame) -> str | None:
     return kinds.pop() if kinds else None
 
 
-# --------------------------------------------------------------------------------------------
-# Labels
-# --------------------------------------------------------------------------------------------
+# --- Labels ---------------------------------------------------------------------------------
 
 
 def variant_label(df: pd.DataFrame) -> pd.Series:
@@ -232,11 +228,6 @@ def _group_label(row: Mapping[str, Any] | pd.Series) -> str:
     parts = [_text(row.get("scenario")), str(variant_label(frame).iloc[0]),
              _text(row.get("cache_state"))]
     return " · ".join(p for p in parts if p)
-
-
-# --------------------------------------------------------------------------------------------
-# ci_chart
-# --------------------------------------------------------------------------------------------
 
 
 def ci_chart(
@@ -379,9 +370,7 @@ def ci_chart(
     return ax
 
 
-# --------------------------------------------------------------------------------------------
-# Units and legends
-# --------------------------------------------------------------------------------------------
+# --- Units and legends ----------------------------------------------------------------------
 
 # (threshold in seconds, factor, unit): the first whose threshold the typical value reaches.
 _CHART_UNITS: tuple[tuple[float, float, str], ...] = (
@@ -415,11 +404,6 @@ def time_unit(seconds: Iterable[float]) -> tuple[float, str]:
 def _legend_outside(ax: Axes, **kws: Any) -> None:
     """The legend to the right of the axes, where it cannot cover data."""
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kws)
-
-
-# --------------------------------------------------------------------------------------------
-# distribution_chart
-# --------------------------------------------------------------------------------------------
 
 
 def distribution_chart(
@@ -520,11 +504,6 @@ def distribution_chart(
     return ax
 
 
-# --------------------------------------------------------------------------------------------
-# comparison_chart
-# --------------------------------------------------------------------------------------------
-
-
 def comparison_chart(
     data: pd.DataFrame, *, threshold: float = 0.02, ax: Axes | None = None
 ) -> Axes:
@@ -613,9 +592,7 @@ def comparison_chart(
     return ax
 
 
-# --------------------------------------------------------------------------------------------
-# regression_chart
-# --------------------------------------------------------------------------------------------
+# --- regression_chart -----------------------------------------------------------------------
 
 
 def _select_group(
@@ -824,11 +801,6 @@ def _change_points_of_group(
     return change_points.loc[mask]
 
 
-# --------------------------------------------------------------------------------------------
-# speedup_chart
-# --------------------------------------------------------------------------------------------
-
-
 def speedup_chart(
     data: pd.DataFrame,
     *,
@@ -919,11 +891,6 @@ def speedup_chart(
     ax.set_title("speedup against workers")
     _legend_outside(ax, fontsize="small")
     return ax
-
-
-# --------------------------------------------------------------------------------------------
-# scaling_chart
-# --------------------------------------------------------------------------------------------
 
 
 def scaling_chart(
@@ -1038,11 +1005,6 @@ def scaling_chart(
     return ax
 
 
-# --------------------------------------------------------------------------------------------
-# cache_chart
-# --------------------------------------------------------------------------------------------
-
-
 def cache_chart(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Hit rate per cache category and tier, as grouped bars on a 0–100 % axis.
 
@@ -1111,9 +1073,7 @@ def cache_chart(data: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
-# --------------------------------------------------------------------------------------------
-# memory_timeline
-# --------------------------------------------------------------------------------------------
+# --- memory_timeline ------------------------------------------------------------------------
 
 
 def _time_column(df: pd.DataFrame, choices: Sequence[str], *, what: str) -> str:

@@ -15,16 +15,9 @@ Each widget change updates the state object (``panel.state``); a click calls the
 which stores the outcome in the state; the panel then redraws from the state. A failed run shows
 its one-line :class:`~rrperf.errors.RrperfError` message in ``panel.message`` and never raises
 out of the click handler. Runs are synchronous by default, so a notebook cell or a test that
-calls ``button.click()`` sees the finished result; ``background=True`` runs clicks in a thread
-(warnings of such a run are still collected, but :func:`warnings.catch_warnings` is
-process-wide, so warnings raised meanwhile by other code may be collected as well).
-
+calls ``button.click()`` sees the finished result; ``background=True`` runs clicks in a thread.
 ipywidgets is imported by the constructors, so ``import rrperf.report.widgets`` stays light.
-
-Progress: the controllers pass an ``on_iteration`` callback to
-:class:`~rrperf.bench.runner.BenchmarkRunner`, so the bar advances once per iteration (warm-ups
-included). The runner's ``history`` is free for a real store: ``ControlPanel(history=...)``
-keeps every panel run in a :class:`~rrperf.bench.history.HistoryStore`.
+Progress and history: see :mod:`rrperf.report._panel_state`.
 """
 
 from __future__ import annotations
@@ -36,7 +29,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from rrperf._optional import require
 from rrperf.document import html_table, table_cells
@@ -186,46 +179,57 @@ class _Runs:
         return True
 
 
-class _Clickable(Protocol):
-    """What :func:`_run_and_show` needs of a panel (both panels qualify structurally)."""
+class _Panel:
+    """What both panels share: waiting, display, form setters, the Run click, the progress bar."""
 
     run_button: Any
     message: Any
+    progress: Any
     controller: Any
     state: Any
+    widget: Any
     last_error: RrperfError | None
+    _runs: _Runs
 
-    def _on_progress(self, done: int, total: int) -> None: ...
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for a background run; return True when none is running any more."""
+        return self._runs.wait(timeout)
 
-    def _show(self) -> None: ...
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
 
+    def _setter(self, attr: str, convert: Callable[[Any], Any]) -> Callable[[dict[str, Any]], None]:
+        def update(change: dict[str, Any]) -> None:
+            setattr(self.state, attr, convert(change["new"]))
 
-def _show_progress(bar: Any, done: int, total: int) -> None:
-    bar.max = max(total, 1)
-    bar.value = min(done, bar.max)
-    bar.description = f"{done}/{total}"
+        return update
 
+    def _show(self) -> None:
+        raise NotImplementedError
 
-def _run_and_show(panel: _Clickable) -> None:
-    """A Run click: run the panel's controller on its state, then show the outcome."""
-    panel.run_button.disabled = True
-    panel.message.value = _message_html("running", None, (), "")
-    try:
-        panel.last_error = None
+    def _on_progress(self, done: int, total: int) -> None:
+        bar = self.progress
+        bar.max = max(total, 1)
+        bar.value = min(done, bar.max)
+        bar.description = f"{done}/{total}"
+
+    def _run_and_show(self) -> None:
+        """A Run click: run the panel's controller on its state, then show the outcome."""
+        self.run_button.disabled = True
+        self.message.value = _message_html("running", None, (), "")
         try:
-            panel.controller.run(panel.state, on_progress=panel._on_progress)
-        except RrperfError as err:
-            # The controller stored the one-line message in state.error; shown below.
-            panel.last_error = err
-        panel._show()
-    finally:
-        panel.run_button.disabled = False
+            self.last_error = None
+            try:
+                self.controller.run(self.state, on_progress=self._on_progress)
+            except RrperfError as err:
+                # The controller stored the one-line message in state.error; shown below.
+                self.last_error = err
+            self._show()
+        finally:
+            self.run_button.disabled = False
 
 
-# --- ControlPanel ---------------------------------------------------------------------------------
-
-
-class ControlPanel:
+class ControlPanel(_Panel):
     """Run comparative benchmarks from a notebook.
 
     Parameters
@@ -284,6 +288,9 @@ class ControlPanel:
     >>> panel                        # displays the panel; click Run   # doctest: +SKIP
     >>> panel.result.summary()                                          # doctest: +SKIP
     """
+
+    state: PanelState
+    controller: BenchController
 
     def __init__(
         self,
@@ -382,12 +389,6 @@ class ControlPanel:
         self._runs = _Runs(self.run_button, self._run_and_show, background=background)
         self.run_button.on_click(self._runs.click)
 
-    def _setter(self, attr: str, convert: Callable[[Any], Any]) -> Callable[[dict[str, Any]], None]:
-        def update(change: dict[str, Any]) -> None:
-            setattr(self.state, attr, convert(change["new"]))
-
-        return update
-
     # -- public
 
     @property
@@ -415,25 +416,12 @@ class ControlPanel:
         assert self.state.result is not None  # set by every successful run
         return self.state.result
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Wait for a background run; return True when none is running any more."""
-        return self._runs.wait(timeout)
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
-
     def __repr__(self) -> str:
         s = self.state
         return (f"ControlPanel(scenarios={list(s.scenarios)}, systems={list(s.systems)}, "
                 f"status={s.status!r})")
 
     # -- click
-
-    def _on_progress(self, done: int, total: int) -> None:
-        _show_progress(self.progress, done, total)
-
-    def _run_and_show(self) -> None:
-        _run_and_show(self)
 
     def _show(self) -> None:
         s = self.state
@@ -471,7 +459,7 @@ def _recommendation_html(rec: Recommendation | None, error: str | None) -> str:
     )
 
 
-class StrategyTuner:
+class StrategyTuner(_Panel):
     """Tune the pipeline on one scenario: change settings, rerun, compare with earlier trials.
 
     Parameters
@@ -518,6 +506,9 @@ class StrategyTuner:
     MissingDependencyError
         When ipywidgets is not installed.
     """
+
+    state: TunerState
+    controller: TunerController
 
     def __init__(
         self,
@@ -600,12 +591,6 @@ class StrategyTuner:
         self.run_button.on_click(self._runs.click)
         self.use_recommended.on_click(self._apply_recommendation)
 
-    def _setter(self, attr: str, convert: Callable[[Any], Any]) -> Callable[[dict[str, Any]], None]:
-        def update(change: dict[str, Any]) -> None:
-            setattr(self.state, attr, convert(change["new"]))
-
-        return update
-
     # -- public
 
     @property
@@ -635,13 +620,6 @@ class StrategyTuner:
             raise self.last_error
         return self.state.trials[-1]
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Wait for a background trial; return True when none is running any more."""
-        return self._runs.wait(timeout)
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
-
     def __repr__(self) -> str:
         return f"StrategyTuner({self.state.scenario!r}, trials={len(self.state.trials)})"
 
@@ -651,12 +629,6 @@ class StrategyTuner:
         rec = self.state.recommendation
         if rec is not None and rec.strategy in self.strategy.options:
             self.strategy.value = rec.strategy  # the observer updates the state
-
-    def _on_progress(self, done: int, total: int) -> None:
-        _show_progress(self.progress, done, total)
-
-    def _run_and_show(self) -> None:
-        _run_and_show(self)
 
     def _show(self) -> None:
         s = self.state

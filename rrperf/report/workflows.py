@@ -6,16 +6,12 @@ they use are here and in :mod:`rrperf.report.display`: :func:`run_benchmark_repo
 benchmark and computes every table of ``benchmark_report.ipynb`` (:func:`run_strategy_analysis`
 those of ``strategy_analysis.ipynb``); ``show_*`` functions display one section each (a heading,
 an escaped table shown as HTML in the HTML report and as a pipe table in the Markdown report,
-and charts rendered to PNG). Tables show times with units, ratios as ``1.21×`` and p-values with two
-digits (:func:`rrperf.bench.report.format_table`); the saved results keep the raw numbers.
+and charts rendered to PNG), formatted by :func:`rrperf.bench.report.format_table`; the saved
+results keep the raw numbers.
 
-*Warnings in reports.* The benchmark records the warnings its iterations raise
-(:attr:`BenchmarkResult.warnings`) and re-emits each distinct one once; a report would still
-print those to the cell's stderr, above the first table. :func:`run_benchmark_report` and
-:func:`run_strategy_analysis` therefore record every warning raised while they run and show
-them in a "Warnings" section (:func:`show_warnings`), one row per kind of warning (warnings
-that differ only in the table or file they name are one kind) with its count and places,
-instead of letting them spill out of the cell.
+*Warnings in reports.* Instead of spilling onto the cell's stderr above the first table, every
+warning raised while a workflow runs is recorded and shown in a "Warnings" section
+(:func:`show_warnings`), one row per kind of warning with its count and places.
 
 *One statistic, one unit.* Every time a report shows is a median (tables, charts, verdicts;
 intervals are the median's), and charts draw durations in the unit the tables use for them
@@ -788,9 +784,7 @@ def headline_table(result: BenchmarkResult, *, baseline: str | None = None) -> p
     })
 
 
-# --------------------------------------------------------------------------------------------
-# The strategy analysis
-# --------------------------------------------------------------------------------------------
+# --- The strategy analysis ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

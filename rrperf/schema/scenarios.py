@@ -7,22 +7,8 @@ MIT-licensed Rails applications, byte-for-byte as published (attribution and lic
 in ``real/README.md`` and ``real/LICENSES.md``). ``synthetic:N[:key=value...]`` names a generated
 schema (see :class:`rrperf.schema.synthetic.SyntheticSpec`).
 
-========================  ======  ==========================================================
-name                      tables  what it exercises
-========================  ======  ==========================================================
-``small``                 4       a blog: enum, array, jsonb, lambda default, has_one
-``medium``                10      a shop: decimals, check constraints, self-reference,
-                                  has_many through a join table, partial unique index
-``large``                 18      project management: three enums, citext, inet, two join
-                                  tables, many role-named keys (creator_id, assignee_id)
-``polymorphic_heavy``     14      comments, attachments, taggings, activities, reactions,
-                                  notifications, bookmarks, reports ... on X_type/X_id pairs
-``campfire``              15      basecamp/once-campfire: a SQLite dump, FTS5 virtual table
-``rubygems``              56      rubygems/rubygems.org: PostgreSQL, hstore, inet, interval,
-                                  arrays, check constraints, serial and uuid keys
-``coursemology``          176     Coursemology/coursemology2: PostgreSQL, 338 foreign keys,
-                                  a pgvector column
-========================  ======  ==========================================================
+The names, their tables and what each exercises are :data:`SCENARIOS` (``rrperf scenarios``
+lists them; README, "Using it", has their origins).
 
 Besides a name, a scenario argument may be the path of a ``schema.rb`` file, of a SQLite
 database or of a Rails application folder (holding ``db/schema.rb``), or a database URL
