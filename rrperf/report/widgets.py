@@ -28,6 +28,7 @@ import io
 import logging
 import os
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -179,7 +180,7 @@ class _Runs:
         return True
 
 
-class _Panel:
+class _Panel(ABC):
     """What both panels share: waiting, display, form setters, the Run click, the progress bar."""
 
     run_button: Any
@@ -204,8 +205,9 @@ class _Panel:
 
         return update
 
+    @abstractmethod
     def _show(self) -> None:
-        raise NotImplementedError
+        """Show the finished run's result in the panel."""
 
     def _on_progress(self, done: int, total: int) -> None:
         bar = self.progress

@@ -6,8 +6,9 @@ catalog fingerprint (:mod:`rrperf.schema.pgcatalog`) without importing them.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rrperf._util import lazy_exports
 
 __all__ = [
     "Association",
@@ -35,13 +36,4 @@ if TYPE_CHECKING:
     )
 
 
-def __getattr__(name: str) -> Any:
-    if name not in __all__:
-        raise AttributeError(f"module 'rrperf.schema' has no attribute {name!r}")
-    value = getattr(importlib.import_module("rrperf.schema.model"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, {"rrperf.schema.model": __all__}, __all__)
