@@ -354,7 +354,7 @@ def count_in_process(
 
 def _child(folder: Path, job: tuple[Any, ...], measured: bool) -> None:
     """Body of children A (``measured``) and B: identical but for the run itself."""
-    from rrperf.bench.runner import _caught, _describe, _recording
+    from rrperf.bench.recording import caught, describe_error, recording
     from rrperf.bench.systems import RunOutcome
 
     system, source, out_dir, context = job
@@ -362,7 +362,7 @@ def _child(folder: Path, job: tuple[Any, ...], measured: bool) -> None:
     error: str | None = None
     code = 0
     try:
-        with _recording() as log:
+        with recording() as log:
             c0 = time.process_time()
             t0 = time.perf_counter()
             try:
@@ -370,12 +370,12 @@ def _child(folder: Path, job: tuple[Any, ...], measured: bool) -> None:
                     RunOutcome()
                 )
             except Exception as err:  # recorded as the iteration's error
-                error = _describe(err)
+                error = describe_error(err)
             t1 = time.perf_counter()
             c1 = time.process_time()
         name = _RESULT if measured else f"{_RESULT}.b"
         with open(folder / name, "wb") as fh:
-            pickle.dump((outcome, error, t1 - t0, c1 - c0, _caught(log)), fh)
+            pickle.dump((outcome, error, t1 - t0, c1 - c0, caught(log)), fh)
     except BaseException:
         code = 1
     finally:
@@ -406,8 +406,6 @@ def _worker(folder: Path) -> int:
     with open(folder / _JOB, "rb") as fh:
         job = _pickle.load(fh)
     system, _source, _out_dir, context = job
-    import rrperf.bench.runner  # noqa: F401  (the children's harness)
-
     _preimport(system)
     system.prepare(context.cache_state)
     before = [

@@ -78,6 +78,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from rrperf.bench.recording import Caught, describe_error, recording
+from rrperf.bench.recording import caught as caught_warnings
 from rrperf.bench.scenarios import BenchScenario, resolve_scenarios
 from rrperf.bench.systems import (
     BUILTIN_SYSTEMS,
@@ -314,41 +316,14 @@ class PeakRssMeter:
 
 
 @dataclass(frozen=True)
-class _Caught:
-    """One recorded warning, in a form that pickles (isolated workers send them back)."""
-
-    category: type[Warning]
-    message: str
-    filename: str
-    lineno: int
-
-
-@dataclass(frozen=True)
 class _Measure:
     wall_s: float
     cpu_s: float
     peak_rss_mb: float
     outcome: RunOutcome | None
     error: str | None
-    caught: tuple[_Caught, ...] = ()
+    caught: tuple[Caught, ...] = ()
     instructions: float = math.nan
-
-
-@contextmanager
-def _recording() -> Iterator[list[warnings.WarningMessage]]:
-    """Record the warnings raised inside the block instead of showing them.
-
-    RrperfWarnings are recorded every time (``always``), so the counts are right even when
-    the caller ignores or escalates them: the caller's filters apply when they are emitted
-    again after the run. Other warnings keep the caller's filters.
-    """
-    with warnings.catch_warnings(record=True) as log:
-        warnings.simplefilter("always", RrperfWarning)
-        yield log
-
-
-def _caught(log: Iterable[warnings.WarningMessage]) -> tuple[_Caught, ...]:
-    return tuple(_Caught(w.category, str(w.message), w.filename, w.lineno) for w in log)
 
 
 class _WarningLog:
@@ -358,13 +333,13 @@ class _WarningLog:
         # (scenario, system, strategy, category name, message) -> [count, first iteration]
         self._rows: dict[tuple[str, str, str, str, str], list[int]] = {}
         # (category, message) -> first occurrence, in the order first seen
-        self._distinct: dict[tuple[type[Warning], str], _Caught] = {}
+        self._distinct: dict[tuple[type[Warning], str], Caught] = {}
 
     def __len__(self) -> int:
         return len(self._distinct)
 
     def add(
-        self, scenario: str, variant: Variant, iteration: int, caught: Iterable[_Caught]
+        self, scenario: str, variant: Variant, iteration: int, caught: Iterable[Caught]
     ) -> None:
         for c in caught:
             key = (scenario, variant.system, variant.strategy, c.category.__name__, c.message)
@@ -399,15 +374,6 @@ class _WarningLog:
                 warnings.warn_explicit(message, category, first.filename, first.lineno)
 
 
-def _describe(err: BaseException) -> str:
-    from rrperf.errors import BenchmarkError
-
-    # BenchmarkError messages are written for this column ("exit 1: ..."); others get their type.
-    if type(err) is BenchmarkError:
-        return str(err)
-    return f"{type(err).__name__}: {err}"
-
-
 def _measure(
     system: System, source: str, out_dir: Path, context: RunContext, clock: Callable[[], float]
 ) -> _Measure:
@@ -421,7 +387,7 @@ def _measure(
     try:
         outcome = system.run(source, out_dir, context=context)
     except Exception as err:  # recorded in the iteration's error column, the run goes on
-        error = _describe(err)
+        error = describe_error(err)
         logger.warning("%s on %s failed: %s", system.name, context.scenario.name, error)
     t1 = clock()
     cpu1 = time.process_time()
@@ -436,13 +402,13 @@ def _isolated_iteration(
 
     The warnings raised meanwhile travel back in ``_Measure.caught``.
     """
-    with _recording() as log:
+    with recording() as log:
         try:
             system.prepare(context.cache_state)
             m = _measure(system, source, out_dir, context, time.perf_counter)
         finally:
             system.reset()
-    return replace(m, caught=_caught(log))
+    return replace(m, caught=caught_warnings(log))
 
 
 # --- runner ------------------------------------------------------------------------------------
@@ -1057,7 +1023,7 @@ class BenchmarkRunner:
         system = self._systems[variant.system]
         # The recorder is entered and left outside the timed region (_measure reads the
         # clock inside it).
-        with _recording() as recorded:
+        with recording() as recorded:
             if cache_state == "cold" and out_dir.exists():
                 shutil.rmtree(out_dir)
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -1083,7 +1049,7 @@ class BenchmarkRunner:
                 cache_state=cache_state, iteration=iteration, order=order, warmup=warmup,
                 out_dir=out_dir, before=before,
             )
-        caught.add(scenario.name, variant, iteration, (*m.caught, *_caught(recorded)))
+        caught.add(scenario.name, variant, iteration, (*m.caught, *caught_warnings(recorded)))
         log = logger.info if self.verbose else logger.debug
         log(
             "%s %s %s round %d%s: %s", scenario.name, variant.label, cache_state, iteration,
@@ -1107,7 +1073,7 @@ class BenchmarkRunner:
                 count = metrics.count_in_process(system, source, out_dir, context)
         except Exception as err:  # recorded in the iteration's error column, the run goes on
             count = metrics.InstructionCount(
-                math.nan, math.nan, math.nan, None, _describe(err)
+                math.nan, math.nan, math.nan, None, describe_error(err)
             )
         if count.error is not None:
             logger.warning("%s on %s failed: %s", system.name, context.scenario.name, count.error)

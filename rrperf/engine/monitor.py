@@ -897,7 +897,8 @@ class PerformanceMonitor:
         (:func:`rrperf.engine.monitor_report.performance_report`)."""
         from rrperf.engine.monitor_report import performance_report
 
-        return performance_report(self, format)
+        return performance_report(self._session_rows(), self._alert_rows(), format,
+                                  session_columns=SESSION_COLUMNS)
 
     def export_performance_data(
         self, path: str | os.PathLike[str], format: str = "json", *, table: str | None = None
@@ -906,4 +907,6 @@ class PerformanceMonitor:
         (:func:`rrperf.engine.monitor_report.export_performance_data`)."""
         from rrperf.engine.monitor_report import export_performance_data
 
-        return export_performance_data(self, path, format, table=table)
+        frames = {"samples": self.samples_frame, "sessions": self.sessions_frame,
+                  "alerts": self.alerts_frame}
+        return export_performance_data(frames, path, format, table=table)

@@ -1,8 +1,8 @@
 """What a :class:`~rrperf.engine.monitor.PerformanceMonitor` collected, as a report or a file.
 
-The sampler lives in :mod:`rrperf.engine.monitor`; this module only reads its tables. Reports
-are rendered by :mod:`rrperf.document` (Markdown and HTML), files written by
-:mod:`rrperf.atomic`.
+The sampler lives in :mod:`rrperf.engine.monitor`; it hands this module its tables (this
+module imports nothing back). Reports are rendered by :mod:`rrperf.document` (Markdown and
+HTML), files written by :mod:`rrperf.atomic`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from rrperf import atomic
 from rrperf.document import Section, json_records, render_document
-from rrperf.engine.monitor import SESSION_COLUMNS
 from rrperf.errors import BenchmarkError, ConfigError
 
 if TYPE_CHECKING:
-    from rrperf.engine.monitor import PerformanceMonitor
+    from collections.abc import Callable, Mapping, Sequence
+
+    import pandas as pd
 
 __all__ = ["export_performance_data", "performance_report"]
 
@@ -28,14 +29,20 @@ _FORMAT_VERSION = 1
 _ALERT_SHOWN = ("session", "level", "metric", "value", "threshold", "message")
 
 
-def performance_report(monitor: PerformanceMonitor, format: str = "json") -> str:
+def performance_report(
+    sessions: list[dict[str, Any]], alerts: list[dict[str, Any]], format: str = "json", *,
+    session_columns: Sequence[str],
+) -> str:
     """The finished sessions and alerts as a JSON, Markdown or HTML document.
 
     Parameters
     ----------
-    monitor : PerformanceMonitor
+    sessions, alerts : list of dict
+        A monitor's session and alert rows.
     format : {"json", "markdown", "html"}
         Output format; every value is escaped for it (:mod:`rrperf.document`).
+    session_columns : sequence of str
+        The session rows' columns, in order (``metadata`` is left out of the tables).
 
     Returns
     -------
@@ -46,7 +53,6 @@ def performance_report(monitor: PerformanceMonitor, format: str = "json") -> str
     ConfigError
         On an unknown format.
     """
-    sessions, alerts = monitor._session_rows(), monitor._alert_rows()
     if format == "json":
         return json.dumps(
             {"format_version": _FORMAT_VERSION, "sessions": json_records(sessions),
@@ -55,7 +61,7 @@ def performance_report(monitor: PerformanceMonitor, format: str = "json") -> str
         )
     if format not in ("markdown", "html"):
         raise ConfigError(f"format must be 'json', 'markdown' or 'html', got {format!r}")
-    session_cols = [c for c in SESSION_COLUMNS if c != "metadata"]
+    session_cols = [c for c in session_columns if c != "metadata"]
     sections = [
         Section(heading, cols, [[_format_cell(r[c]) for c in cols] for r in rows], empty=empty)
         for heading, cols, rows, empty in (
@@ -67,14 +73,16 @@ def performance_report(monitor: PerformanceMonitor, format: str = "json") -> str
 
 
 def export_performance_data(
-    monitor: PerformanceMonitor, path: str | os.PathLike[str], format: str = "json", *,
-    table: str | None = None,
+    frames: Mapping[str, Callable[[], pd.DataFrame]], path: str | os.PathLike[str],
+    format: str = "json", *, table: str | None = None,
 ) -> Path:
     """Write the collected data to ``path`` atomically (temporary file, then rename).
 
     Parameters
     ----------
-    monitor : PerformanceMonitor
+    frames : mapping of str to callable
+        A monitor's tables by name (``samples``, ``sessions``, ``alerts``), each made when
+        written.
     path : str or path-like
         Destination file.
     format : {"json", "csv", "parquet"}
@@ -95,11 +103,6 @@ def export_performance_data(
     BenchmarkError
         If the file cannot be written.
     """
-    frames = {
-        "samples": monitor.samples_frame,
-        "sessions": monitor.sessions_frame,
-        "alerts": monitor.alerts_frame,
-    }
     if format not in ("json", "csv", "parquet"):
         raise ConfigError(f"format must be 'json', 'csv' or 'parquet', got {format!r}")
     if table is not None and table not in frames:
