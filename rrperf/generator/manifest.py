@@ -35,21 +35,24 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import logging
 import os
 import time
 import warnings
-from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import Any
 
-from rrperf import atomic
+TYPE_CHECKING = False  # not typing's: the warm command (rrperf.cli._warm) never imports typing
+if TYPE_CHECKING:
+    import logging
+    from collections.abc import Iterable, Mapping, Sequence
+    from pathlib import Path
+    from typing import Any
 
 __all__ = [
     "MANIFEST_FORMAT",
     "OutputManifest",
     "code_state",
+    "config_inputs",
     "config_token",
+    "inputs_token",
     "options_token",
     "fast_path",
     "load_manifest",
@@ -58,7 +61,12 @@ __all__ = [
     "save_manifest",
 ]
 
-logger = logging.getLogger(__name__)
+
+
+def _logger() -> logging.Logger:
+    import logging  # only to report a problem: the warm command imports no logging
+
+    return logging.getLogger(__name__)
 
 #: Bump when the layout of the manifest file or of the run key changes.
 MANIFEST_FORMAT = "output-manifest-2"
@@ -154,13 +162,13 @@ class OutputManifest:
 
 
 @functools.lru_cache(maxsize=64)  # looked up and saved by every run
-def manifest_file(state_dir: Path, real_out: str) -> Path:
+def manifest_file(state_dir: str | Path, real_out: str) -> str:
     """Where the manifest of the output folder ``real_out`` (a real path) is kept."""
     digest = hashlib.sha256(real_out.encode()).hexdigest()[:24]
-    return state_dir / f"manifest-{digest}.json"
+    return os.path.join(state_dir, f"manifest-{digest}.json")
 
 
-def load_manifest(state_dir: Path, real_out: str) -> OutputManifest | None:
+def load_manifest(state_dir: str | Path, real_out: str) -> OutputManifest | None:
     """The manifest saved for ``real_out``, or None (missing, unreadable or another format)."""
     path = manifest_file(state_dir, real_out)
     try:
@@ -178,13 +186,17 @@ def load_manifest(state_dir: Path, real_out: str) -> OutputManifest | None:
         return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         # An unreadable manifest only costs reading the files once more.
-        logger.debug("ignoring the unreadable manifest %s: %s", path, err)
+        _logger().debug("ignoring the unreadable manifest %s: %s", path, err)
         return None
 
 
-def save_manifest(state_dir: Path, real_out: str, manifest: OutputManifest) -> None:
+def save_manifest(
+    state_dir: str | Path, real_out: str, manifest: OutputManifest
+) -> None:
     """Write the manifest atomically (a warning, not an error, if it cannot be written)."""
-    path = os.fspath(manifest_file(state_dir, real_out))
+    from rrperf import atomic
+
+    path = manifest_file(state_dir, real_out)
     data = json.dumps({"format": MANIFEST_FORMAT, "out_dir": real_out,
                        "recorded_ns": manifest.recorded_ns, "run_key": manifest.run_key,
                        "result": manifest.result, "entries": manifest.entries},
@@ -196,7 +208,7 @@ def save_manifest(state_dir: Path, real_out: str, manifest: OutputManifest) -> N
             os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
             atomic.write_bytes(path, data)
     except OSError as err:
-        logger.warning("could not save the output manifest %s: %s", path, err)
+        _logger().warning("could not save the output manifest %s: %s", path, err)
     manifest.dirty = False
 
 
@@ -331,10 +343,69 @@ def config_token(config: Any) -> str:
     )
 
 
+def config_inputs(
+    start_dir: str,
+    env: Mapping[str, str],
+    candidates: list[tuple[str, bytes]] | None = None,
+) -> str:
+    """A digest of everything :func:`rrperf.config.load_config`'s search reads from
+    ``start_dir`` (a real path): every ``rrperf.toml`` and ``pyproject.toml`` it may open, by
+    path and content, and the ``RRPERF_*`` variables of ``env``.
+
+    It visits the folders the search does (up to the first ``rrperf.toml`` or the first
+    folder holding ``.git``), and every ``pyproject.toml`` on the way, a superset of the
+    files the search reads: equal digests mean the search finds the same configuration,
+    so the run key of a command (:func:`options_token`) can be computed without parsing
+    TOML (the warm command, :mod:`rrperf.cli._warm`). Taken before the file is read.
+    ``candidates``: :func:`config_candidates` of ``start_dir`` if the caller has them.
+    """
+    parts: list[str] = sorted(f"{k}={v}" for k, v in env.items() if k.startswith("RRPERF_"))
+    if candidates is None:
+        candidates = config_candidates(start_dir)
+    for path, data in candidates:
+        parts.append(f"{path}\0{hashlib.sha256(data).hexdigest()}")
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def config_candidates(start_dir: str) -> list[tuple[str, bytes]]:
+    """``(path, content)`` of each ``rrperf.toml`` / ``pyproject.toml`` from ``start_dir``
+    upwards, in search order, up to the first ``rrperf.toml`` or folder holding ``.git``."""
+    found: list[tuple[str, bytes]] = []
+    folder = start_dir
+    while True:
+        for name in ("rrperf.toml", "pyproject.toml"):
+            path = os.path.join(folder, name)
+            if os.path.isfile(path):
+                try:
+                    with open(path, "rb") as f:
+                        found.append((path, f.read()))
+                except OSError:
+                    found.append((path, b"\0unreadable"))
+                if name == "rrperf.toml":
+                    return found
+        parent = os.path.dirname(folder)
+        if os.path.exists(os.path.join(folder, ".git")) or parent == folder:
+            return found
+        folder = parent
+
+
+def inputs_token(inputs: str) -> str:
+    """The configuration's part of the run key when it was found by the search
+    (:func:`config_inputs`)."""
+    return "config-inputs:" + inputs
+
+
 def options_token(config: Any, runtime: bool = True) -> str:
     """What of the options shapes the generated files, for the run key: the configuration's
-    part (:func:`config_token`) and whether the runtime declaration is written."""
-    return config_token(config) + ("" if runtime else "\0no-runtime")
+    part and whether the runtime declaration is written.
+
+    The configuration's part is :func:`inputs_token` for a configuration
+    :func:`rrperf.config.load_config` found by its search (``config.inputs``, what it read),
+    else :func:`config_token` (what of its values shapes the output).
+    """
+    inputs = getattr(config, "inputs", None)
+    token = config_token(config) if inputs is None else inputs_token(inputs)
+    return token + ("" if runtime else "\0no-runtime")
 
 
 def result_summary(
@@ -375,7 +446,7 @@ class FastAnswer(tuple[tuple[str, ...], int, str]):
 
 
 def fast_path(
-    state_dir: Path,
+    state_dir: str | Path,
     source: Any,
     real_out: str,
     *,
