@@ -29,9 +29,11 @@ import contextlib
 import contextvars
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # not typing's: a warm command imports no typing (rrperf.cli._warm)
 if TYPE_CHECKING:
+    from typing import Any
+
     from rrperf.schema.model import EnumType, ForeignKey, Table
 
 __all__ = [
@@ -128,7 +130,9 @@ ORDER BY c.relname, i.relname
 #: ANALYZE and VACUUM update statistics in place and leave it alone. Each row's identity
 #: (its kind, oid, sub-id) and ``xmin`` are hashed as integers (``hashint8extended``, seeded
 #: by the kind) and the hashes summed: no text is built or sorted (whose order would follow
-#: the database's collation), a fifth less server time than ``md5`` over the sorted rows.
+#: the database's collation), a fifth less server time than ``md5`` over the sorted rows. The
+#: ``bigint`` sum is exact (a ``numeric`` result, accumulated in 128-bit integers: a tenth
+#: less server time than summing ``numeric`` casts, the same value).
 FINGERPRINT_SQL = """
 WITH ns AS (
   SELECT oid FROM pg_namespace
@@ -138,7 +142,7 @@ WITH ns AS (
 ), typ AS (
   SELECT oid, xmin FROM pg_type WHERE typnamespace IN (SELECT oid FROM ns)
 )
-SELECT sum(hashint8extended(o::int8 << 32 | x::text::int8, k)::numeric), count(*) FROM (
+SELECT sum(hashint8extended(o::int8 << 32 | x::text::int8, k)), count(*) FROM (
   SELECT 0, oid, xmin FROM rel
   UNION ALL
   SELECT 1 + attnum, attrelid, xmin FROM pg_attribute WHERE attrelid IN (SELECT oid FROM rel)
