@@ -234,10 +234,13 @@ def main(argv: list[str] | None = None) -> int:
             commands, extra_env = make_commands(modules, tcp_url, args.schema, work)
             env = {**os.environ, **extra_env}
             # Warm the warm runs' caches and output folders (not timed); the second run
-            # verifies the just-written files by content once, as a first repeat does.
+            # verifies the just-written files by content once, as a first repeat does. In
+            # the folder the timed runs start in: the configuration files the search finds
+            # from there are part of the output manifest's key.
             for warm in (c for c in commands if not c.fresh_output):
                 for _ in range(2):
-                    subprocess.run(warm.argv(work), env=env, check=True, capture_output=True)
+                    subprocess.run(warm.argv(work), env=env, check=True, capture_output=True,
+                                   cwd=work)
             print(f"{len(schema.tables)} tables, {len(schema.foreign_keys)} foreign keys; "
                   f"load {os.getloadavg()[0]:.1f}", file=sys.stderr)
             for r in range(args.repeats):
