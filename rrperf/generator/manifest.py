@@ -33,7 +33,6 @@ source): the fast path runs before the parser, Jinja2 or the engine are imported
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import time
@@ -43,8 +42,17 @@ TYPE_CHECKING = False  # not typing's: the warm command (rrperf.cli._warm) never
 if TYPE_CHECKING:
     import logging
     from collections.abc import Iterable, Mapping, Sequence
+    from hashlib import sha256
     from pathlib import Path
     from typing import Any
+else:
+    try:  # CPython's own SHA-256 (3.12+: _sha2): the same digests as hashlib's, without
+        from _sha2 import sha256  # OpenSSL's start-up, ~3 ms of a warm command
+    except ImportError:
+        try:
+            from _sha256 import sha256
+        except ImportError:
+            from hashlib import sha256
 
 __all__ = [
     "MANIFEST_FORMAT",
@@ -164,7 +172,7 @@ class OutputManifest:
 @functools.lru_cache(maxsize=64)  # looked up and saved by every run
 def manifest_file(state_dir: str | Path, real_out: str) -> str:
     """Where the manifest of the output folder ``real_out`` (a real path) is kept."""
-    digest = hashlib.sha256(real_out.encode()).hexdigest()[:24]
+    digest = sha256(real_out.encode()).hexdigest()[:24]
     return os.path.join(state_dir, f"manifest-{digest}.json")
 
 
@@ -245,13 +253,13 @@ def code_state() -> str:
                 continue
             st = entry.stat()
             parts.append(f"{os.path.basename(folder)}/{name}:{st.st_size}:{st.st_mtime_ns}")
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    return sha256("\0".join(parts).encode()).hexdigest()
 
 
 def _sha256_of(path: str) -> str | None:
     try:
         with open(path, "rb", buffering=0) as f:
-            return hashlib.sha256(f.readall()).hexdigest()
+            return sha256(f.readall()).hexdigest()
     except OSError:
         return None
 
@@ -323,7 +331,7 @@ def run_key(
     parts = json.dumps([MANIFEST_FORMAT, code_state(), fingerprint, real_out, impl,
                         None if tables is None else list(tables),
                         None if exclude_tables is None else list(exclude_tables), config])
-    return hashlib.sha256(parts.encode()).hexdigest()
+    return sha256(parts.encode()).hexdigest()
 
 
 def warning_records(caught: Iterable[warnings.WarningMessage]) -> list[list[str]]:
@@ -363,8 +371,8 @@ def config_inputs(
     if candidates is None:
         candidates = config_candidates(start_dir)
     for path, data in candidates:
-        parts.append(f"{path}\0{hashlib.sha256(data).hexdigest()}")
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+        parts.append(f"{path}\0{sha256(data).hexdigest()}")
+    return sha256("\0".join(parts).encode()).hexdigest()
 
 
 def config_candidates(start_dir: str) -> list[tuple[str, bytes]]:
@@ -500,7 +508,7 @@ def fast_path(
         except OSError:
             return None
         sha = entries[rel][0]
-        if hashlib.sha256(data).hexdigest() != sha:
+        if sha256(data).hexdigest() != sha:
             return None
         if unstated is not None:
             entries[rel] = (sha, unstated.st_size, unstated.st_mtime_ns, unstated.st_ctime_ns,

@@ -68,8 +68,9 @@ def test_warm_command_imports_no_parser_logging_or_generator(tmp_path: Path) -> 
         "from rrperf.cli import main\n"
         f"assert main({WORDS!r}) == 0\n"
         "print(sorted(m for m in ('argparse', 'logging', 'typing', 'dataclasses', 'tomllib', "
-        "'jinja2', 'sqlalchemy', 'psycopg2', 'rrperf.config', 'rrperf.engine.strategies', "
-        "'rrperf.generator.api', 'rrperf.schema.model') if m in sys.modules))\n"
+        "'jinja2', 'sqlalchemy', 'psycopg2', 'hashlib', 'rrperf.config', "
+        "'rrperf.engine.strategies', 'rrperf.generator.api', 'rrperf.schema.model') "
+        "if m in sys.modules))\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("RRPERF_")}
     lines = []
