@@ -109,10 +109,12 @@ class OutputManifest:
         Changed since it was loaded or saved.
     fresh : list
         The files :meth:`wrote` recorded since the last :meth:`settle`.
+    on_disk : bool
+        Loaded from or saved to its file (else :func:`save_manifest` creates the file).
     """
 
     # a plain class: a dataclass costs ~1 ms to create, and the fast path imports this module
-    __slots__ = ("entries", "recorded_ns", "run_key", "result", "dirty", "fresh")
+    __slots__ = ("entries", "recorded_ns", "run_key", "result", "dirty", "fresh", "on_disk")
 
     def __init__(
         self,
@@ -127,6 +129,7 @@ class OutputManifest:
         self.result = result
         self.dirty = False
         self.fresh: list[tuple[str, int]] = []  # (rel, when) of wrote()
+        self.on_disk = False
 
     def trusted(self, rel: str, sha: str, real_out: str) -> bool:
         """True if the file ``rel`` of the folder ``real_out`` is known to hold content
@@ -184,12 +187,14 @@ def load_manifest(state_dir: str | Path, real_out: str) -> OutputManifest | None
             data = json.loads(f.read())
         if data.get("format") != MANIFEST_FORMAT or data.get("out_dir") != real_out:
             return None
-        return OutputManifest(
+        manifest = OutputManifest(
             {k: tuple(v) for k, v in data["entries"].items()},
             int(data["recorded_ns"]),
             data.get("run_key"),
             data.get("result"),
         )
+        manifest.on_disk = True
+        return manifest
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
@@ -201,23 +206,73 @@ def load_manifest(state_dir: str | Path, real_out: str) -> OutputManifest | None
 def save_manifest(
     state_dir: str | Path, real_out: str, manifest: OutputManifest
 ) -> None:
-    """Write the manifest atomically (a warning, not an error, if it cannot be written)."""
-    from rrperf import atomic
+    """Write the manifest (a warning, not an error, if it cannot be written).
 
+    A manifest that was not on the disk is written straight into a new file (``O_EXCL``: a
+    file that exists is never overwritten in place); one that was is replaced atomically. A
+    reader that finds the new file half-written, or a crash that leaves it so, only costs a
+    full run: a truncated manifest is not valid JSON, and an unreadable one is ignored (and
+    replaced atomically by the next run). It saves a cold run the temporary file and the
+    rename (issue 10: a cold run of a small schema writes 14 files, then this one).
+    """
     path = manifest_file(state_dir, real_out)
     data = json.dumps({"format": MANIFEST_FORMAT, "out_dir": real_out,
                        "recorded_ns": manifest.recorded_ns, "run_key": manifest.run_key,
                        "result": manifest.result, "entries": manifest.entries},
                       separators=(",", ":")).encode()
     try:
-        try:
-            atomic.write_bytes(path, data)
-        except FileNotFoundError:  # no state folder yet (a cleared context has none)
-            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-            atomic.write_bytes(path, data)
+        if manifest.on_disk or not _create(path, data):
+            from rrperf import atomic
+
+            try:
+                atomic.write_bytes(path, data)
+            except FileNotFoundError:  # no state folder yet (a cleared context has none)
+                _make_folder(os.path.dirname(path))
+                atomic.write_bytes(path, data)
     except OSError as err:
         _logger().warning("could not save the output manifest %s: %s", path, err)
+    else:
+        manifest.on_disk = True
     manifest.dirty = False
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+
+def _create(path: str, data: bytes) -> bool:
+    """Write ``data`` into the new file ``path`` (its folder made if missing); False if the
+    file exists. Raises ``OSError`` (the partial file removed)."""
+    try:
+        fd = os.open(path, _CREATE, 0o666)
+    except FileExistsError:
+        return False
+    except FileNotFoundError:
+        _make_folder(os.path.dirname(path))
+        try:
+            fd = os.open(path, _CREATE, 0o666)
+        except FileExistsError:
+            return False
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+    except OSError:
+        os.unlink(path)
+        raise
+    return True
+
+
+def _make_folder(folder: str) -> None:
+    """The state folder, private (its parent usually exists: one ``mkdir``)."""
+    try:
+        os.mkdir(folder, 0o700)
+    except FileNotFoundError:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    except FileExistsError:
+        pass
 
 
 # --- the whole-run key --------------------------------------------------------------------------
