@@ -344,7 +344,12 @@ def _cheap_source_fingerprint(source: Any) -> str | None:
     if (not isinstance(source, str) or os.sep in text or "." in text) and not text.startswith(
         "synthetic"
     ):
-        digest = _sha256_of(text)  # None for a folder (a Rails app) or a missing file
+        from rrperf.schema.memo import run_memo
+
+        memo = run_memo()  # a run that parsed the file: the digest of the bytes it parsed
+        digest = None if memo is None else memo.get(os.path.abspath(text))
+        if digest is None:
+            digest = _sha256_of(text)  # None for a folder (a Rails app) or a missing file
         if digest is not None:
             return digest
     from rrperf.schema.sources import source_fingerprint
