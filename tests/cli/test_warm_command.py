@@ -195,3 +195,26 @@ def test_config_inputs_is_what_load_config_searched(tmp_path: Path) -> None:
     assert changed.inputs is None
     assert manifest.options_token(changed) == manifest.config_token(changed)
     assert load_config(env=env, exclude_tables=["b"]).inputs is None
+
+
+def test_the_recorded_warnings_are_shown_as_the_full_command_shows_them(tmp_path: Path) -> None:
+    campfire = SMALL_RB.parent / "real" / "basecamp__once-campfire__schema.rb"
+    shutil.copy(campfire, tmp_path / "camp.rb")
+    words = ["generate", "./camp.rb", "--out", "out"]
+    code = (
+        "import sys\n"
+        "from rrperf.cli import main\n"
+        f"code = main({words!r})\n"
+        "print(code, 'argparse' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RRPERF_")}
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=False, cwd=tmp_path, env=env) for _ in range(3)]
+    assert [run.stdout.splitlines()[-1] for run in runs] == ["0 True", "0 False", "0 False"]
+    assert runs[0].stderr == runs[2].stderr == (
+        'warning: camp.rb:182: skipped create_virtual_table "message_search_index" '
+        "(virtual tables are not modelled)\n"
+    )
+    assert _masked(runs[0].stdout.splitlines()[0]).replace("47 written, 0 unchanged", "x") == (
+        _masked(runs[2].stdout.splitlines()[0]).replace("no changes: all 47 files unchanged", "x")
+    )
