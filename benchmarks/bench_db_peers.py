@@ -19,13 +19,16 @@ fresh folder):
 * ``rrperf generate schema.rb`` of the same schema, for reference.
 
 Every command reaches the server over TCP (``127.0.0.1``). rrperf's modules are
-byte-compiled first, as an installed package's are.
+byte-compiled first, as an installed package's are; ``--installed`` runs rrperf from a wheel
+of this checkout installed into a new venv instead (a development venv's editable install
+adds its finder's imports, ~12 ms, to the start of every rrperf command).
 
 Usage::
 
     python benchmarks/bench_db_peers.py --repeats 5
     python benchmarks/bench_db_peers.py --repeats 5 --json bench_db_peers.json
     python benchmarks/bench_db_peers.py --statements   # also count rrperf's statements
+    python benchmarks/bench_db_peers.py --repeats 5 --installed   # rrperf as a user installs it
 
 Prints a Markdown table of medians (and min/max) per command. Nothing here is imported by
 pytest.
@@ -90,13 +93,35 @@ def versions(modules: Path) -> dict[str, str]:
     return out
 
 
+def install_wheel(work: Path) -> str:
+    """This checkout built as a wheel and installed into a new venv, as a user installs it
+    (no editable install's finder in its start-up, ~12 ms here), its dependencies taken from
+    this venv (a ``.pth`` line); the path of its ``rrperf`` command."""
+    import sysconfig
+
+    wheels, venv = work / "wheel", work / "venv"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels),
+                    str(ROOT)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index",
+                    *map(str, wheels.glob("rrperf-*.whl"))], check=True)
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()"
+                           "['purelib'])"], check=True, capture_output=True, text=True)
+    Path(site.stdout.strip(), "zz-bench-deps.pth").write_text(
+        sysconfig.get_paths()["purelib"] + "\n"
+    )
+    return str(venv / "bin" / "rrperf")
+
+
 def make_commands(
-    modules: Path, url: str, schema_rb: Path, work: Path
+    modules: Path, url: str, schema_rb: Path, work: Path, rrperf: str | None = None
 ) -> tuple[list[Command], dict[str, str]]:
-    """The commands to time (all reach the server over TCP) and their extra environment."""
+    """The commands to time (all reach the server over TCP) and their extra environment;
+    ``rrperf``: the command to run (default: this venv's)."""
     tcp_url = rrperf_url = url
     node = shutil.which("node") or "node"
-    rrperf = str(Path(sys.executable).parent / "rrperf")
+    rrperf = rrperf or str(Path(sys.executable).parent / "rrperf")
     bin_ = modules / ".bin"
     cache = work / "rrperf-cache"
 
@@ -208,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers", type=Path, default=None,
                         help="reuse an npm folder holding the peers (default: install into "
                              "a temporary folder)")
+    parser.add_argument("--installed", action="store_true",
+                        help="run rrperf from a wheel of this checkout installed into a new "
+                             "venv (as a user has it) instead of this venv's editable install")
     args = parser.parse_args(argv)
 
     # Byte-compile rrperf as an installed package is: with PYTHONDONTWRITEBYTECODE set (this
@@ -231,13 +259,17 @@ def main(argv: list[str] | None = None) -> int:
         with LocalPostgres(tcp=True) as server:
             server.create_database("bench", ddl)
             tcp_url = server.url("bench", driver="", tcp=True)
-            commands, extra_env = make_commands(modules, tcp_url, args.schema, work)
+            rrperf = install_wheel(work) if args.installed else None
+            commands, extra_env = make_commands(modules, tcp_url, args.schema, work, rrperf)
             env = {**os.environ, **extra_env}
             # Warm the warm runs' caches and output folders (not timed); the second run
-            # verifies the just-written files by content once, as a first repeat does.
+            # verifies the just-written files by content once, as a first repeat does. In
+            # the folder the timed runs start in: the configuration files the search finds
+            # from there are part of the output manifest's key.
             for warm in (c for c in commands if not c.fresh_output):
                 for _ in range(2):
-                    subprocess.run(warm.argv(work), env=env, check=True, capture_output=True)
+                    subprocess.run(warm.argv(work), env=env, check=True, capture_output=True,
+                                   cwd=work)
             print(f"{len(schema.tables)} tables, {len(schema.foreign_keys)} foreign keys; "
                   f"load {os.getloadavg()[0]:.1f}", file=sys.stderr)
             for r in range(args.repeats):

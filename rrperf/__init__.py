@@ -6,11 +6,11 @@ light (no pandas, scipy, matplotlib, seaborn, ipywidgets or papermill).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import rrperf.generator.categories  # noqa: F401  (registers the generator's cache categories)
 from rrperf._util import lazy_exports
 from rrperf.errors import RrperfError
+
+TYPE_CHECKING = False  # not typing's: a warm command imports no typing (rrperf.cli._warm)
 
 __all__ = [
     "BenchmarkRunner",

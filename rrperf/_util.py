@@ -7,7 +7,10 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # not typing's: a warm command imports no typing (rrperf.cli._warm)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def usable_cpus() -> int:

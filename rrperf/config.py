@@ -304,6 +304,11 @@ class RrperfConfig:
         The keys set in those sections (see the module docstring for the known keys).
     source : str or None
         The file the configuration was read from, if any (not compared).
+    inputs : str or None
+        Set by :func:`load_config` when it searched for the file: a digest of what the
+        search read (:func:`rrperf.generator.manifest.config_inputs`), which keys a command's
+        output manifest. Not compared, and not copied by :func:`dataclasses.replace` (a
+        changed configuration is keyed by its values).
 
     Raises
     ------
@@ -318,6 +323,7 @@ class RrperfConfig:
     executor: Mapping[str, Any] = field(default_factory=Section)
     monitor: Mapping[str, Any] = field(default_factory=Section)
     source: str | None = field(default=None, compare=False)
+    inputs: str | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         fields = {
@@ -469,14 +475,20 @@ def load_config(
         If the file is missing or not valid TOML (with its line), a key is unknown (with a
         did-you-mean hint), or a value has the wrong type, naming the key and where it was set.
     """
+    environ = os.environ if env is None else env
+    inputs = None
     if path is not None:
         given = Path(path)
         if not given.is_file():
             raise ConfigError(f"configuration file not found: {given}")
         file: Path | None = given
     elif search:
-        base = Path(start_dir) if start_dir is not None else Path.cwd()
-        file = _find_config_file(base.resolve())
+        base = (Path(start_dir) if start_dir is not None else Path.cwd()).resolve()
+        if not overrides:  # what the search reads, taken before it reads it
+            from rrperf.generator.manifest import config_inputs
+
+            inputs = config_inputs(str(base), environ)
+        file = _find_config_file(base)
     else:
         file = None
 
@@ -484,7 +496,9 @@ def load_config(
     if file is not None:
         logger.debug("reading configuration from %s", file)
         merged = _normalise(_section_of(file, _read_toml(file)), str(file))
-    env_layer = _from_env(os.environ if env is None else env)
+    env_layer = _from_env(environ)
     merged = _merge(merged, _normalise(env_layer, "environment"))
     merged = _merge(merged, _normalise(overrides, "load_config() keyword arguments"))
-    return RrperfConfig(**merged, source=str(file) if file is not None else None)
+    config = RrperfConfig(**merged, source=str(file) if file is not None else None)
+    object.__setattr__(config, "inputs", inputs)
+    return config

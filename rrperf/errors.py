@@ -29,7 +29,9 @@ Every exception pickles (they cross process boundaries in the executor): excepti
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # not typing's: a warm command imports no typing (rrperf.cli._warm)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "BenchmarkError",

@@ -4,20 +4,25 @@ Exit codes: 0 success; 1 an :class:`~rrperf.errors.RrperfError` (a one-line mess
 no traceback); 2 a usage error (argparse); 130 interrupted. ``bench --fail-on-regression`` uses 1
 for a variant shown slower and 3 for an inconclusive answer (:mod:`rrperf.bench.gate`).
 Any other exception is a bug and shows its traceback.
+
+A warm ``generate`` is answered before argparse, logging or the subcommand's module is
+imported (:mod:`rrperf.cli._warm`); any other command line goes through the parser.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import logging
 import os
 import sys
 import warnings
-from collections.abc import Sequence
-from types import ModuleType
 
+from rrperf.cli._warm import answer
 from rrperf.errors import RrperfError, RrperfWarning
+
+TYPE_CHECKING = False  # not typing's: a warm command does not import typing
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from types import ModuleType
 
 __all__ = ["main"]
 
@@ -36,23 +41,26 @@ _COMMANDS: tuple[str, ...] = (
 
 
 def _command_modules(names: Sequence[str] = _COMMANDS) -> list[ModuleType]:
+    import importlib
+
     return [importlib.import_module(f"rrperf.cli.{name}_cmd") for name in names]
-
-
-class _Version(argparse.Action):
-    """``--version``: reads the package metadata only when asked (importlib.metadata is not
-    otherwise imported by a command)."""
-
-    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
-        from rrperf._version import __version__
-
-        print(f"rrperf {__version__}")
-        parser.exit()
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of every subcommand, or of ``command`` alone when it is one: what running it
     needs (importing and building the seven others is ~10 % of a warm ``generate``)."""
+    import argparse
+
+    class _Version(argparse.Action):
+        """``--version``: reads the package metadata only when asked (importlib.metadata is
+        not otherwise imported by a command)."""
+
+        def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+            from rrperf._version import __version__
+
+            print(f"rrperf {__version__}")
+            parser.exit()
+
     parser = argparse.ArgumentParser(
         prog="rrperf",
         description="Measure, speed up and prove the performance of the ReactiveRecord generator.",
@@ -89,13 +97,13 @@ def _format_warning(
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     words = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser(_command_in(words)).parse_args(words)
-    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     previous = warnings.formatwarning
     warnings.formatwarning = _format_warning
     try:
-        return int(args.run(args))
+        warm = answer(words)  # a warm ``generate`` answered from its output manifest
+        if warm is not None:
+            return warm
+        return _run(words)
     except RrperfError as err:
         print(f"rrperf: error: {err}", file=sys.stderr)
         return 1
@@ -110,3 +118,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     finally:
         warnings.formatwarning = previous
+
+
+def _run(words: list[str]) -> int:
+    import logging
+
+    args = build_parser(_command_in(words)).parse_args(words)
+    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    return int(args.run(args))

@@ -8,6 +8,7 @@ from typing import Any
 
 from rrperf.cli._cluster import add_cluster_options, cluster_client
 from rrperf.cli._util import csv_list, print_json
+from rrperf.cli._warm import summary_line
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -101,12 +102,8 @@ def run(args: argparse.Namespace) -> int:
         for path in result.written:
             print(f"  {path}")
         return 0
-    if result.files_written == 0:
-        change = f"no changes: all {result.files_total} files unchanged"
-    else:
-        change = f"{result.files_written} written, {result.files_unchanged} unchanged"
-    print(
-        f"{label}: {result.n_tables} tables, {result.files_total} files ({change}) "
-        f"in {result.wall_s:.3f} s -> {args.out}  digest {result.output_digest[:12]}"
-    )
+    print(summary_line(
+        label, result.n_tables, result.files_total, result.files_written,
+        result.files_unchanged, result.wall_s, args.out, result.output_digest,
+    ))
     return 0

@@ -7,9 +7,9 @@ its output manifest imports only the strategies.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rrperf._util import lazy_exports
+
+TYPE_CHECKING = False  # not typing's: a warm command imports no typing (rrperf.cli._warm)
 
 __all__ = [
     "MISS",

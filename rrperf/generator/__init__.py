@@ -26,9 +26,9 @@ Output, per table: ``types/<kebab>-data.ts`` (``<Model>Data``, ``Create<Model>Da
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rrperf._util import lazy_exports
+
+TYPE_CHECKING = False  # not typing's: a warm command imports no typing (rrperf.cli._warm)
 
 __all__ = [
     "GenerationResult",

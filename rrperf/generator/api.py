@@ -193,11 +193,11 @@ def generate(
 
 
 def _fingerprint_memo(source: Any) -> contextlib.AbstractContextManager[None]:
-    """For a database source, one catalog fingerprint for the whole run: the fast path's key,
-    the cached schema's key and the recorded run key
-    (:func:`rrperf.schema.pgcatalog.fingerprint_memo`)."""
-    if isinstance(source, str) and "://" in source:
-        from rrperf.schema.pgcatalog import fingerprint_memo
+    """For a database or a file, one fingerprint for the whole run: the fast path's key, the
+    cached schema's key and the recorded run key (:func:`rrperf.schema.memo.fingerprint_memo`:
+    a catalog's before it is read, a ``schema.rb``'s of the bytes parsed)."""
+    if isinstance(source, str | os.PathLike):
+        from rrperf.schema.memo import fingerprint_memo
 
         return fingerprint_memo()
     return contextlib.nullcontext()

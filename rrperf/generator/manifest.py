@@ -33,23 +33,34 @@ source): the fast path runs before the parser, Jinja2 or the engine are imported
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
-import logging
 import os
 import time
 import warnings
-from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import Any
 
-from rrperf import atomic
+TYPE_CHECKING = False  # not typing's: the warm command (rrperf.cli._warm) never imports typing
+if TYPE_CHECKING:
+    import logging
+    from collections.abc import Iterable, Mapping, Sequence
+    from hashlib import sha256
+    from pathlib import Path
+    from typing import Any
+else:
+    try:  # CPython's own SHA-256 (3.12+: _sha2): the same digests as hashlib's, without
+        from _sha2 import sha256  # OpenSSL's start-up, ~3 ms of a warm command
+    except ImportError:
+        try:
+            from _sha256 import sha256
+        except ImportError:
+            from hashlib import sha256
 
 __all__ = [
     "MANIFEST_FORMAT",
     "OutputManifest",
     "code_state",
+    "config_inputs",
     "config_token",
+    "inputs_token",
     "options_token",
     "fast_path",
     "load_manifest",
@@ -58,7 +69,12 @@ __all__ = [
     "save_manifest",
 ]
 
-logger = logging.getLogger(__name__)
+
+
+def _logger() -> logging.Logger:
+    import logging  # only to report a problem: the warm command imports no logging
+
+    return logging.getLogger(__name__)
 
 #: Bump when the layout of the manifest file or of the run key changes.
 MANIFEST_FORMAT = "output-manifest-2"
@@ -93,10 +109,12 @@ class OutputManifest:
         Changed since it was loaded or saved.
     fresh : list
         The files :meth:`wrote` recorded since the last :meth:`settle`.
+    on_disk : bool
+        Loaded from or saved to its file (else :func:`save_manifest` creates the file).
     """
 
     # a plain class: a dataclass costs ~1 ms to create, and the fast path imports this module
-    __slots__ = ("entries", "recorded_ns", "run_key", "result", "dirty", "fresh")
+    __slots__ = ("entries", "recorded_ns", "run_key", "result", "dirty", "fresh", "on_disk")
 
     def __init__(
         self,
@@ -111,6 +129,7 @@ class OutputManifest:
         self.result = result
         self.dirty = False
         self.fresh: list[tuple[str, int]] = []  # (rel, when) of wrote()
+        self.on_disk = False
 
     def trusted(self, rel: str, sha: str, real_out: str) -> bool:
         """True if the file ``rel`` of the folder ``real_out`` is known to hold content
@@ -154,13 +173,13 @@ class OutputManifest:
 
 
 @functools.lru_cache(maxsize=64)  # looked up and saved by every run
-def manifest_file(state_dir: Path, real_out: str) -> Path:
+def manifest_file(state_dir: str | Path, real_out: str) -> str:
     """Where the manifest of the output folder ``real_out`` (a real path) is kept."""
-    digest = hashlib.sha256(real_out.encode()).hexdigest()[:24]
-    return state_dir / f"manifest-{digest}.json"
+    digest = sha256(real_out.encode()).hexdigest()[:24]
+    return os.path.join(state_dir, f"manifest-{digest}.json")
 
 
-def load_manifest(state_dir: Path, real_out: str) -> OutputManifest | None:
+def load_manifest(state_dir: str | Path, real_out: str) -> OutputManifest | None:
     """The manifest saved for ``real_out``, or None (missing, unreadable or another format)."""
     path = manifest_file(state_dir, real_out)
     try:
@@ -168,36 +187,92 @@ def load_manifest(state_dir: Path, real_out: str) -> OutputManifest | None:
             data = json.loads(f.read())
         if data.get("format") != MANIFEST_FORMAT or data.get("out_dir") != real_out:
             return None
-        return OutputManifest(
+        manifest = OutputManifest(
             {k: tuple(v) for k, v in data["entries"].items()},
             int(data["recorded_ns"]),
             data.get("run_key"),
             data.get("result"),
         )
+        manifest.on_disk = True
+        return manifest
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         # An unreadable manifest only costs reading the files once more.
-        logger.debug("ignoring the unreadable manifest %s: %s", path, err)
+        _logger().debug("ignoring the unreadable manifest %s: %s", path, err)
         return None
 
 
-def save_manifest(state_dir: Path, real_out: str, manifest: OutputManifest) -> None:
-    """Write the manifest atomically (a warning, not an error, if it cannot be written)."""
-    path = os.fspath(manifest_file(state_dir, real_out))
+def save_manifest(
+    state_dir: str | Path, real_out: str, manifest: OutputManifest
+) -> None:
+    """Write the manifest (a warning, not an error, if it cannot be written).
+
+    A manifest that was not on the disk is written straight into a new file (``O_EXCL``: a
+    file that exists is never overwritten in place); one that was is replaced atomically. A
+    reader that finds the new file half-written, or a crash that leaves it so, only costs a
+    full run: a truncated manifest is not valid JSON, and an unreadable one is ignored (and
+    replaced atomically by the next run). It saves a cold run the temporary file and the
+    rename (issue 10: a cold run of a small schema writes 14 files, then this one).
+    """
+    path = manifest_file(state_dir, real_out)
     data = json.dumps({"format": MANIFEST_FORMAT, "out_dir": real_out,
                        "recorded_ns": manifest.recorded_ns, "run_key": manifest.run_key,
                        "result": manifest.result, "entries": manifest.entries},
                       separators=(",", ":")).encode()
     try:
-        try:
-            atomic.write_bytes(path, data)
-        except FileNotFoundError:  # no state folder yet (a cleared context has none)
-            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-            atomic.write_bytes(path, data)
+        if manifest.on_disk or not _create(path, data):
+            from rrperf import atomic
+
+            try:
+                atomic.write_bytes(path, data)
+            except FileNotFoundError:  # no state folder yet (a cleared context has none)
+                _make_folder(os.path.dirname(path))
+                atomic.write_bytes(path, data)
     except OSError as err:
-        logger.warning("could not save the output manifest %s: %s", path, err)
+        _logger().warning("could not save the output manifest %s: %s", path, err)
+    else:
+        manifest.on_disk = True
     manifest.dirty = False
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+
+def _create(path: str, data: bytes) -> bool:
+    """Write ``data`` into the new file ``path`` (its folder made if missing); False if the
+    file exists. Raises ``OSError`` (the partial file removed)."""
+    try:
+        fd = os.open(path, _CREATE, 0o666)
+    except FileExistsError:
+        return False
+    except FileNotFoundError:
+        _make_folder(os.path.dirname(path))
+        try:
+            fd = os.open(path, _CREATE, 0o666)
+        except FileExistsError:
+            return False
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+    except OSError:
+        os.unlink(path)
+        raise
+    return True
+
+
+def _make_folder(folder: str) -> None:
+    """The state folder, private (its parent usually exists: one ``mkdir``)."""
+    try:
+        os.mkdir(folder, 0o700)
+    except FileNotFoundError:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    except FileExistsError:
+        pass
 
 
 # --- the whole-run key --------------------------------------------------------------------------
@@ -233,13 +308,13 @@ def code_state() -> str:
                 continue
             st = entry.stat()
             parts.append(f"{os.path.basename(folder)}/{name}:{st.st_size}:{st.st_mtime_ns}")
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    return sha256("\0".join(parts).encode()).hexdigest()
 
 
 def _sha256_of(path: str) -> str | None:
     try:
         with open(path, "rb", buffering=0) as f:
-            return hashlib.sha256(f.readall()).hexdigest()
+            return sha256(f.readall()).hexdigest()
     except OSError:
         return None
 
@@ -269,7 +344,12 @@ def _cheap_source_fingerprint(source: Any) -> str | None:
     if (not isinstance(source, str) or os.sep in text or "." in text) and not text.startswith(
         "synthetic"
     ):
-        digest = _sha256_of(text)  # None for a folder (a Rails app) or a missing file
+        from rrperf.schema.memo import run_memo
+
+        memo = run_memo()  # a run that parsed the file: the digest of the bytes it parsed
+        digest = None if memo is None else memo.get(os.path.abspath(text))
+        if digest is None:
+            digest = _sha256_of(text)  # None for a folder (a Rails app) or a missing file
         if digest is not None:
             return digest
     from rrperf.schema.sources import source_fingerprint
@@ -311,7 +391,7 @@ def run_key(
     parts = json.dumps([MANIFEST_FORMAT, code_state(), fingerprint, real_out, impl,
                         None if tables is None else list(tables),
                         None if exclude_tables is None else list(exclude_tables), config])
-    return hashlib.sha256(parts.encode()).hexdigest()
+    return sha256(parts.encode()).hexdigest()
 
 
 def warning_records(caught: Iterable[warnings.WarningMessage]) -> list[list[str]]:
@@ -331,10 +411,69 @@ def config_token(config: Any) -> str:
     )
 
 
+def config_inputs(
+    start_dir: str,
+    env: Mapping[str, str],
+    candidates: list[tuple[str, bytes]] | None = None,
+) -> str:
+    """A digest of everything :func:`rrperf.config.load_config`'s search reads from
+    ``start_dir`` (a real path): every ``rrperf.toml`` and ``pyproject.toml`` it may open, by
+    path and content, and the ``RRPERF_*`` variables of ``env``.
+
+    It visits the folders the search does (up to the first ``rrperf.toml`` or the first
+    folder holding ``.git``), and every ``pyproject.toml`` on the way, a superset of the
+    files the search reads: equal digests mean the search finds the same configuration,
+    so the run key of a command (:func:`options_token`) can be computed without parsing
+    TOML (the warm command, :mod:`rrperf.cli._warm`). Taken before the file is read.
+    ``candidates``: :func:`config_candidates` of ``start_dir`` if the caller has them.
+    """
+    parts: list[str] = sorted(f"{k}={v}" for k, v in env.items() if k.startswith("RRPERF_"))
+    if candidates is None:
+        candidates = config_candidates(start_dir)
+    for path, data in candidates:
+        parts.append(f"{path}\0{sha256(data).hexdigest()}")
+    return sha256("\0".join(parts).encode()).hexdigest()
+
+
+def config_candidates(start_dir: str) -> list[tuple[str, bytes]]:
+    """``(path, content)`` of each ``rrperf.toml`` / ``pyproject.toml`` from ``start_dir``
+    upwards, in search order, up to the first ``rrperf.toml`` or folder holding ``.git``."""
+    found: list[tuple[str, bytes]] = []
+    folder = start_dir
+    while True:
+        for name in ("rrperf.toml", "pyproject.toml"):
+            path = os.path.join(folder, name)
+            if os.path.isfile(path):
+                try:
+                    with open(path, "rb") as f:
+                        found.append((path, f.read()))
+                except OSError:
+                    found.append((path, b"\0unreadable"))
+                if name == "rrperf.toml":
+                    return found
+        parent = os.path.dirname(folder)
+        if os.path.exists(os.path.join(folder, ".git")) or parent == folder:
+            return found
+        folder = parent
+
+
+def inputs_token(inputs: str) -> str:
+    """The configuration's part of the run key when it was found by the search
+    (:func:`config_inputs`)."""
+    return "config-inputs:" + inputs
+
+
 def options_token(config: Any, runtime: bool = True) -> str:
     """What of the options shapes the generated files, for the run key: the configuration's
-    part (:func:`config_token`) and whether the runtime declaration is written."""
-    return config_token(config) + ("" if runtime else "\0no-runtime")
+    part and whether the runtime declaration is written.
+
+    The configuration's part is :func:`inputs_token` for a configuration
+    :func:`rrperf.config.load_config` found by its search (``config.inputs``, what it read),
+    else :func:`config_token` (what of its values shapes the output).
+    """
+    inputs = getattr(config, "inputs", None)
+    token = config_token(config) if inputs is None else inputs_token(inputs)
+    return token + ("" if runtime else "\0no-runtime")
 
 
 def result_summary(
@@ -375,7 +514,7 @@ class FastAnswer(tuple[tuple[str, ...], int, str]):
 
 
 def fast_path(
-    state_dir: Path,
+    state_dir: str | Path,
     source: Any,
     real_out: str,
     *,
@@ -429,7 +568,7 @@ def fast_path(
         except OSError:
             return None
         sha = entries[rel][0]
-        if hashlib.sha256(data).hexdigest() != sha:
+        if sha256(data).hexdigest() != sha:
             return None
         if unstated is not None:
             entries[rel] = (sha, unstated.st_size, unstated.st_mtime_ns, unstated.st_ctime_ns,

@@ -227,6 +227,20 @@ def _unchanged(target: str, data: bytes, text: str) -> bool:
     return normalize_content(old.decode("utf-8", errors="replace")) == normalize_content(text)
 
 
+def _make_folder(folder: str) -> bool:
+    """Make ``folder`` (and missing parents) unless it exists; True if it did not exist.
+    One ``mkdir`` when the parent exists (``os.makedirs`` checks the parent first)."""
+    try:
+        os.mkdir(folder)
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+    except FileExistsError:
+        if not os.path.isdir(folder):
+            raise
+        return False
+    return True
+
+
 def _listing(folder: str) -> frozenset[str]:
     try:
         return frozenset(os.listdir(folder))
@@ -272,15 +286,19 @@ def write_if_changed(
     """
     guard = out_dir if isinstance(out_dir, PathGuard) else PathGuard(out_dir)
     targets = {rel: guard.join(rel) for rel in sorted(files)}
-    if not dry_run:
-        try:
-            os.makedirs(guard.base, exist_ok=True)
-        except OSError as err:
-            raise GenerationError(f"cannot create output folder {guard.base}: {err}") from err
-    written: list[str] = []
-    unchanged: list[str] = []
     listings: dict[str, frozenset[str]] = {}
     made_dirs: set[str] = set()
+    if not dry_run:
+        try:
+            created = _make_folder(guard.base)
+        except OSError as err:
+            raise GenerationError(f"cannot create output folder {guard.base}: {err}") from err
+        top = os.path.split(os.path.join(guard.base, "_"))[0]  # the form targets' folders take
+        made_dirs.add(top)
+        if created:  # made now: nothing in it to compare with (a cold run lists nothing)
+            listings[top] = frozenset()
+    written: list[str] = []
+    unchanged: list[str] = []
     for rel, target in targets.items():
         text = files[rel]
         data = text.encode("utf-8")
@@ -296,7 +314,7 @@ def write_if_changed(
             continue
         if folder not in made_dirs:
             try:
-                os.makedirs(folder, exist_ok=True)
+                _make_folder(folder)
             except OSError as err:
                 raise GenerationError(f"cannot create folder {folder}: {err}") from err
             made_dirs.add(folder)

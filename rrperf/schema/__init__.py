@@ -6,9 +6,9 @@ catalog fingerprint (:mod:`rrperf.schema.pgcatalog`) without importing them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rrperf._util import lazy_exports
+
+TYPE_CHECKING = False  # not typing's: a warm command imports no typing (rrperf.cli._warm)
 
 __all__ = [
     "Association",

@@ -42,6 +42,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
+import io
 import logging
 import os
 import re
@@ -52,6 +54,7 @@ from typing import Any, Final
 import inflection
 
 from rrperf.errors import SchemaParseError, SchemaSourceError, SchemaWarning
+from rrperf.schema.memo import run_memo
 from rrperf.schema.model import (
     CheckConstraint,
     Column,
@@ -1564,9 +1567,14 @@ def load_schema_rb(path: str | os.PathLike[str]) -> Schema:
     """
     name = os.fspath(path)
     try:
-        # utf-8-sig: an editor-added byte order mark is not part of the Ruby source.
-        with open(name, encoding="utf-8-sig") as handle:
-            text = handle.read()
+        with open(name, "rb") as handle:
+            data = handle.read()
+        # decoded as open(name, encoding=...) does (universal newlines); utf-8-sig: an
+        # editor-added byte order mark is not part of the Ruby source.
+        text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig").read()
     except (OSError, UnicodeDecodeError) as err:
         raise SchemaSourceError(f"cannot read schema file {name!r}: {err}") from err
+    memo = run_memo()
+    if memo is not None:  # a generator run: its run key is the sha256 of what was parsed
+        memo[os.path.abspath(name)] = hashlib.sha256(data).hexdigest()
     return _parse(text, name, stacklevel=3)

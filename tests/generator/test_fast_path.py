@@ -185,3 +185,68 @@ def test_the_warnings_of_the_recorded_run_are_issued_again(tmp_path: Path) -> No
         assert generate(source, out, strategy="sequential", cache_dir=cache).written == (
             "index.ts",
         )
+
+
+@pytest.mark.parametrize("strategy", ["auto", "sequential"])
+def test_the_run_key_is_that_of_the_bytes_parsed(
+    tmp_path: Path, schema_rb: Path, monkeypatch: pytest.MonkeyPatch, strategy: str
+) -> None:
+    # The schema file edited after the run read it: the recorded key is the parsed bytes'
+    # sha256 (not the file's at the end of the run), so the next run sees the edit.
+    import hashlib
+
+    import rrperf.schema.rails as rails
+
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    parsed = schema_rb.read_bytes()
+    parse = rails._parse
+
+    def parse_then_edit(text: str, name: str, stacklevel: int = 2) -> Any:
+        schema_rb.write_text(text.replace('t.string "author_ip"', 't.string "author_host"'))
+        return parse(text, name, stacklevel=stacklevel + 1)
+
+    monkeypatch.setattr(rails, "_parse", parse_then_edit)
+    opened: list[str] = []
+    real_sha = manifest_mod._sha256_of
+    monkeypatch.setattr(manifest_mod, "_sha256_of", lambda p: opened.append(p) or real_sha(p))
+    cold = generate(schema_rb, out, strategy=strategy, cache_dir=cache)
+    assert opened == []  # not read again for the run key
+    m = manifest_mod.load_manifest(cache / "state", os.path.realpath(out))
+    as_parsed = tmp_path / "as-parsed.rb"
+    as_parsed.write_bytes(parsed)
+    assert hashlib.sha256(parsed).hexdigest() != hashlib.sha256(schema_rb.read_bytes()).hexdigest()
+    assert m is not None and m.run_key == manifest_mod.run_key(
+        as_parsed, os.path.realpath(out), impl="pipeline", tables=None, exclude_tables=None,
+    )
+    monkeypatch.setattr(rails, "_parse", parse)
+    again = generate(schema_rb, out, strategy=strategy, cache_dir=cache)
+    assert again.written == ("types/comment-data.ts",)  # the edit, not a fast-path answer
+    assert again.output_digest != cold.output_digest
+
+
+def test_a_new_manifest_is_created_in_place_and_an_existing_one_replaced(
+    tmp_path: Path, schema_rb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rrperf.atomic as atomic
+
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    replaced: list[str] = []
+    write_bytes = atomic.write_bytes
+    monkeypatch.setattr(atomic, "write_bytes", lambda p, d, **k: replaced.append(os.fspath(p))
+                        or write_bytes(p, d, **k))
+    generate(schema_rb, out, strategy="auto", cache_dir=cache)
+    path = manifest_mod.manifest_file(cache / "state", os.path.realpath(out))
+    assert [p for p in replaced if p == path] == []  # created in place (the state folder too)
+    assert sorted(os.listdir(cache / "state")) == [os.path.basename(path)]  # no temporary
+    with open(path, "rb") as f:
+        f.read()
+    (out / "post.ts").write_text("// edited\n")
+    generate(schema_rb, out, strategy="auto", cache_dir=cache)
+    assert [p for p in replaced if p == path] == [path]  # an existing one: replaced atomically
+    # a truncated manifest (a reader racing the first write, or a crash) is ignored
+    with open(path, "rb") as f:
+        data = f.read()
+    for cut in (0, 1, len(data) // 2, len(data) - 1):
+        with open(path, "wb") as f:
+            f.write(data[:cut])
+        assert manifest_mod.load_manifest(cache / "state", os.path.realpath(out)) is None

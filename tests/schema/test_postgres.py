@@ -327,26 +327,48 @@ def test_warm_run_is_one_query_until_the_schema_changes(
     assert len(statements) == 3
 
 
-def test_warm_cli_run_imports_no_generator_or_sqlalchemy(app_url: str, tmp_path: Path) -> None:
-    # The warm fast path parses the URL, sends one query with the driver, stats the files.
-    argv = ["generate", app_url, "--out", "out", "--strategy", "cache_heavy"]
+def test_warm_cli_run_imports_no_generator_or_sqlalchemy(
+    pg_server: LocalPostgres, pg_database: Callable[[str], str], tmp_path: Path
+) -> None:
+    # The warm command (rrperf.cli._warm) parses the URL, sends one query with the driver,
+    # stats the files: no parser, logging, configuration, generator or SQLAlchemy.
+    import re
+
+    url = pg_database(app_ddl())
+    name = url.split("@/")[1].split("?")[0]
+    argv = ["generate", url, "--out", "out", "--strategy", "cache_heavy"]
     code = (
         "import sys\n"
         "from rrperf.cli import main\n"
         f"assert main({argv!r}) == 0\n"
         "print(sorted(m for m in ('jinja2', 'sqlalchemy', 'psycopg', 'diskcache', 'psutil', "
-        "'rrperf.generator.cached', 'rrperf.engine.cache', 'rrperf.schema.model') "
-        "if m in sys.modules))\n"
+        "'argparse', 'logging', 'typing', 'dataclasses', 'rrperf.config', "
+        "'rrperf.engine.strategies', 'rrperf.generator.cached', 'rrperf.engine.cache', "
+        "'rrperf.schema.model') if m in sys.modules))\n"
     )
-    lines = []
-    for _ in range(3):  # cold, warm (verifies the new files by content), warm
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+
+    def command(source: str = code) -> list[str]:
+        proc = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True,
                               check=False, cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr
-        lines.append(proc.stdout.splitlines())
+        return proc.stdout.splitlines()
+
+    lines = [command() for _ in range(2)]  # cold, warm (verifies the new files by content)
+    with pg_server.statements(name) as statements:
+        lines.append(command())
     assert "(14 written, 0 unchanged)" in lines[0][0]
     assert lines[2][0].startswith("pipeline/cache_heavy: 4 tables, 14 files (no changes: ")
     assert lines[2][1] == "[]"
+    assert statements == ["BEGIN", FINGERPRINT_SQL.splitlines()[0], "ROLLBACK"]
+    # the full command line (the parser, then the library's fast path) prints the same
+    full = command(f"from rrperf.cli import _run\nassert _run({argv!r}) == 0\n")
+    assert [re.sub(r" in \d+\.\d+ s ", " ", line) for line in (lines[2][0], full[0])] == [
+        re.sub(r" in \d+\.\d+ s ", " ", full[0])
+    ] * 2
+    pg_server.execute("ALTER TABLE users ADD COLUMN nickname varchar(40)", name)
+    changed = command()  # a changed catalog: the full command
+    assert "(1 written, 13 unchanged)" in changed[0] and "rrperf.config" in changed[1]
+    assert command()[1] == "[]"  # and the next repeat is warm again
 
 
 # --- errors ---------------------------------------------------------------------------------
