@@ -27,6 +27,7 @@ Design notes
 from __future__ import annotations
 
 import contextlib
+import functools
 import heapq
 import logging
 import os
@@ -59,6 +60,7 @@ __all__ = [
     "ExecutorConfig",
     "ParallelExecutor",
     "StageTiming",
+    "fork_map",
 ]
 
 logger = logging.getLogger(__name__)
@@ -916,6 +918,137 @@ class ParallelExecutor:
         self._discard_pool(backend)
         err = FuturesTimeoutError(f"stage {name!r} still running after {timeout} s")
         raise StageTimeout(name, f"ran longer than its timeout of {timeout} s") from err
+
+
+def fork_map(
+    work: Callable[[int], Any], n_items: int, workers: int, *, lead: Callable[[], Any] | None = None
+) -> list[Any]:
+    """``[work(0), ..., work(n_items - 1)]`` computed by this process and ``workers - 1``
+    processes forked from it, which share the items through a queue.
+
+    The children inherit everything this process holds (copy-on-write): no argument is
+    pickled and no pool is started; only each item's result travels back (pickled, once per
+    child, when it has no item left). This process works on the items too, after ``lead()``
+    (work of its own that the children need not wait for). The items are handed out in order,
+    one at a time, through a pipe holding their numbers (each read of 4 bytes is atomic), so
+    whoever is free takes the next one.
+
+    A failure stops the handing out: the others finish the item they hold, and the first
+    error (this process's, else a child's) is raised as it was, or as a
+    :class:`~rrperf.errors.StageError` when it cannot cross the process boundary. A child
+    that dies gives a :class:`~rrperf.errors.StageError` naming its process id and how it
+    ended. Warnings a child issued are issued here again. Linux only (:func:`fork_available`).
+
+    Raises
+    ------
+    ConfigError
+        If processes cannot be forked here, or more than 16,000 items.
+    """
+    import struct
+
+    if not fork_available():
+        raise ConfigError("fork_map needs fork (Linux)")
+    if n_items > 16_000:  # the queue must fit a pipe's buffer (64 KiB)
+        raise ConfigError(f"fork_map takes at most 16,000 items, got {n_items}")
+    queue_r, queue_w = os.pipe()
+    try:
+        os.write(queue_w, struct.pack(f"<{n_items}I", *range(n_items)))
+    finally:
+        os.close(queue_w)  # an empty queue then reads as end of file
+    children: dict[int, int] = {}  # pid -> read end of its result pipe
+    results: dict[int, Any] = {}
+    error: BaseException | None = None
+    try:
+        for _ in range(min(workers, n_items) - 1):
+            result_r, result_w = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
+                os.close(result_r)
+                _fork_child(work, queue_r, result_w)
+            os.close(result_w)
+            children[pid] = result_r
+        try:
+            if lead is not None:
+                lead()
+            for item in _queued(queue_r):
+                results[item] = work(item)
+        except BaseException as err:
+            error = err
+            _drain(queue_r)
+        for pid in list(children):
+            got = _fork_result(pid, children.pop(pid))
+            if isinstance(got, BaseException):
+                error = error or got
+            elif error is None:
+                results.update(got)
+    finally:
+        os.close(queue_r)
+        for pid, fd in children.items():  # interrupted: stop the rest
+            for step in (functools.partial(os.kill, pid, 9), functools.partial(os.close, fd),
+                         functools.partial(os.waitpid, pid, 0)):
+                with contextlib.suppress(OSError):
+                    step()
+    if error is not None:
+        raise error
+    return [results[i] for i in range(n_items)]
+
+
+def _queued(queue_r: int) -> Iterable[int]:
+    """The item numbers read from the queue of :func:`fork_map`, until it is empty."""
+    while len(data := os.read(queue_r, 4)) == 4:
+        yield int.from_bytes(data, "little")
+
+
+def _drain(queue_r: int) -> None:
+    with contextlib.suppress(OSError):
+        while os.read(queue_r, 65536):
+            pass
+
+
+def _fork_child(work: Callable[[int], Any], queue_r: int, result_w: int) -> None:
+    """A child of :func:`fork_map`: work through the queue, send the results, exit at once
+    (``os._exit``: no ``atexit``, no flushing of the parent's buffers, no teardown)."""
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                done = {item: work(item) for item in _queued(queue_r)}
+                message: tuple[Any, ...] = ("ok", done, _warned(caught))
+            except BaseException as err:
+                _drain(queue_r)
+                err.add_note("".join(traceback.format_exception(err)).rstrip())
+                message = ("error", _portable_error(err), _warned(caught))
+        try:
+            data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as err:
+            data = pickle.dumps(("error", StageError("fork_map", f"cannot send back: {err}"),
+                                 ()))
+        view = memoryview(data)
+        while view:
+            view = view[os.write(result_w, view):]
+    finally:
+        os._exit(0)
+
+
+def _fork_result(pid: int, result_r: int) -> dict[int, Any] | BaseException:
+    """What the child ``pid`` of :func:`fork_map` sent (its results or its error), once it
+    exited; its warnings are issued here."""
+    chunks = []
+    try:
+        while chunk := os.read(result_r, 1 << 20):
+            chunks.append(chunk)
+    finally:
+        os.close(result_r)
+        _, status = os.waitpid(pid, 0)
+    try:
+        kind, value, warned = pickle.loads(b"".join(chunks))
+    except Exception:
+        how = (f"was killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
+               else f"exited with status {os.waitstatus_to_exitcode(status)}")
+        return StageError("fork_map", f"worker process {pid} {how} before sending its results")
+    for category, message, filename, lineno in warned:
+        warnings.warn_explicit(message, category, filename, lineno)
+    return value if kind == "error" else dict(value)
 
 
 def _noop() -> None:

@@ -653,7 +653,21 @@ def render_write_batch(
             f.seek(offset)
             packed = pickle.loads(f.read(length))  # noqa: S301 - our own 0600 file
     assert packed is not None
-    ctx = unpack_context(packed)
+    return _render_write(unpack_context(packed), tables, out_dir, force=force, dry_run=dry_run,
+                         with_stats=with_stats, write=write)
+
+
+def _render_write(
+    ctx: SchemaContext,
+    tables: Sequence[str],
+    out_dir: str,
+    *,
+    force: bool,
+    dry_run: bool,
+    with_stats: bool,
+    write: bool = True,
+) -> BatchOutcome:
+    """Render ``tables`` and (with ``write``) write their files: one batch of a pool."""
     rendered = []
     files: dict[str, str] = {}
     for name in tables:
@@ -1303,17 +1317,21 @@ def _run(
     from rrperf.schema.associations import inflection_memo
 
     executor = context.executor
+    # A process backend whose pool is not running forks its workers when the batches are
+    # known (fork_map): they inherit the analysis, so nothing is packed for them.
+    forks = (executor.backend == "process" and executor.config.start_method == "fork"
+             and not executor.pool_started)
     with inflection_memo():  # association inference and model naming inflect the same names
         schema, token, store_schema = _load(source, lookup, config)
-        if executor.backend == "process" and not executor.pool_started and plan_batches(
-            len(schema.tables), executor.max_workers, pool_started=False
+        if not forks and executor.backend == "process" and not executor.pool_started and (
+            plan_batches(len(schema.tables), executor.max_workers, pool_started=False)
         ):
-            # fork the workers now: they compile the templates while this process analyses
+            # start the workers now: they compile the templates while this process analyses
             executor.start_pool(_warm_worker)
 
         def pack(n_selected: int) -> bool:  # for content keys, or for the pool's batches
             return lookup.render or lookup.types or lookup.relationships or (
-                executor.backend != "serial" and bool(plan_batches(
+                executor.backend != "serial" and not forks and bool(plan_batches(
                     n_selected, executor.max_workers, strategy.batch_size,
                     pool_started=executor.pool_started,
                 ))
@@ -1354,7 +1372,27 @@ def _run(
         if misses and executor.backend != "serial"
         else []
     )
-    if sizes:
+    if sizes and forks:
+
+        def lead() -> None:  # this process's own work, while the children render
+            if store_schema is not None:
+                store_schema(plan.packer)
+            index_text.append(render_index(ctx))
+
+        outcomes = _run_forked(
+            executor.max_workers, plan, _split(misses, sizes), guard.base, force=force,
+            dry_run=dry_run, with_stats=manifest is not None, lead=lead,
+        )
+        for outcome in outcomes:
+            rendered.update(outcome.rendered)
+            if lookup.render:
+                lookup.put_many(
+                    "template_render",
+                    [(plan.keys[name].render, files) for name, files in outcome.rendered],
+                    _encode_rendered,
+                )
+        pool_done = _merge_outcomes(outcomes, manifest, written, unchanged)
+    elif sizes:
         keys = plan.keys
         # the schema store starts once the first batch is back: until then the workers
         # are being fed, and this process should not hold the GIL with encoding
@@ -1671,8 +1709,59 @@ def _run_pool(
         if packs_file is not None:
             with contextlib.suppress(OSError):
                 os.unlink(packs_file)
+    return _merge_outcomes(results.values(), manifest, written, unchanged)
+
+
+def _run_forked(
+    workers: int,
+    plan: _Plan,
+    batches: Sequence[tuple[str, ...]],
+    out_dir: str,
+    *,
+    force: bool,
+    dry_run: bool,
+    with_stats: bool,
+    lead: Callable[[], None],
+) -> list[BatchOutcome]:
+    """Render and write ``batches`` in this process and processes forked from it
+    (:func:`~rrperf.engine.parallel.fork_map`), which inherit the analysis: nothing is
+    packed or pickled for them; each sends back its batches' outcomes. ``lead()`` runs here
+    while the children start.
+
+    Raises
+    ------
+    GenerationError
+        If the output folder cannot be created, a file cannot be written, a table cannot be
+        rendered (:class:`~rrperf.errors.StageError`), or a worker process dies.
+    """
+    from rrperf.engine.parallel import fork_map
+    from rrperf.generator.render import compile_templates
+
+    if not dry_run:
+        try:
+            os.makedirs(os.path.join(out_dir, "types"), exist_ok=True)
+        except OSError as err:
+            raise GenerationError(f"cannot create output folder {out_dir}: {err}") from err
+    compile_templates()  # once, here: the children inherit them
+    ctx = plan.ctx
+
+    def work(i: int) -> BatchOutcome:
+        return _render_write(ctx, batches[i], out_dir, force=force, dry_run=dry_run,
+                             with_stats=with_stats)
+
+    return fork_map(work, len(batches), workers, lead=lead)
+
+
+def _merge_outcomes(
+    outcomes: Iterable[BatchOutcome],
+    manifest: OutputManifest | None,
+    written: list[str],
+    unchanged: list[str],
+) -> set[str]:
+    """Add what the pool's batches wrote to ``written``/``unchanged`` and the manifest;
+    return the tables they did."""
     done: set[str] = set()
-    for outcome in results.values():
+    for outcome in outcomes:
         done.update(name for name, _ in outcome.rendered)
         written.extend(outcome.written)
         unchanged.extend(outcome.unchanged)
