@@ -921,7 +921,12 @@ class ParallelExecutor:
 
 
 def fork_map(
-    work: Callable[[int], Any], n_items: int, workers: int, *, lead: Callable[[], Any] | None = None
+    work: Callable[[int], Any],
+    n_items: int,
+    workers: int,
+    *,
+    lead: Callable[[], Any] | None = None,
+    on_lost: Callable[[int], Any] | None = None,
 ) -> list[Any]:
     """``[work(0), ..., work(n_items - 1)]`` computed by this process and ``workers - 1``
     processes forked from it, which share the items through a queue.
@@ -937,7 +942,8 @@ def fork_map(
     error (this process's, else a child's) is raised as it was, or as a
     :class:`~rrperf.errors.StageError` when it cannot cross the process boundary. A child
     that dies gives a :class:`~rrperf.errors.StageError` naming its process id and how it
-    ended. Warnings a child issued are issued here again. Linux only (:func:`fork_available`).
+    ended, after ``on_lost(pid)`` (to clean up what it left). Warnings a child issued are
+    issued here again. Linux only (:func:`fork_available`).
 
     Raises
     ------
@@ -977,6 +983,8 @@ def fork_map(
             _drain(queue_r)
         for pid in list(children):
             got = _fork_result(pid, children.pop(pid))
+            if isinstance(got, _Lost) and on_lost is not None:
+                on_lost(pid)
             if isinstance(got, BaseException):
                 error = error or got
             elif error is None:
@@ -1045,10 +1053,14 @@ def _fork_result(pid: int, result_r: int) -> dict[int, Any] | BaseException:
     except Exception:
         how = (f"was killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
                else f"exited with status {os.waitstatus_to_exitcode(status)}")
-        return StageError("fork_map", f"worker process {pid} {how} before sending its results")
+        return _Lost("fork_map", f"worker process {pid} {how} before sending its results")
     for category, message, filename, lineno in warned:
         warnings.warn_explicit(message, category, filename, lineno)
     return value if kind == "error" else dict(value)
+
+
+class _Lost(StageError):
+    """A child of :func:`fork_map` ended without sending its results."""
 
 
 def _noop() -> None:

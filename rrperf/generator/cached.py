@@ -1749,7 +1749,18 @@ def _run_forked(
         return _render_write(ctx, batches[i], out_dir, force=force, dry_run=dry_run,
                              with_stats=with_stats)
 
-    return fork_map(work, len(batches), workers, lead=lead)
+    def lost(pid: int) -> None:  # a worker died: remove the temporary files it left
+        import re
+
+        left = re.compile(rf"\..+\.{pid}-\d+\.tmp")  # rrperf.atomic's temporary names
+        for folder in (out_dir, os.path.join(out_dir, "types")):
+            with contextlib.suppress(OSError):
+                for name in os.listdir(folder):
+                    if left.fullmatch(name):
+                        with contextlib.suppress(OSError):
+                            os.unlink(os.path.join(folder, name))
+
+    return fork_map(work, len(batches), workers, lead=lead, on_lost=lost)
 
 
 def _merge_outcomes(
