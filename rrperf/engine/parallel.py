@@ -932,11 +932,12 @@ def fork_map(
     processes forked from it, which share the items through a queue.
 
     The children inherit everything this process holds (copy-on-write): no argument is
-    pickled and no pool is started; only each item's result travels back (pickled, once per
-    child, when it has no item left). This process works on the items too, after ``lead()``
-    (work of its own that the children need not wait for). The items are handed out in order,
-    one at a time, through a pipe holding their numbers (each read of 4 bytes is atomic), so
-    whoever is free takes the next one.
+    pickled and no pool is started; only each item's result travels back, pickled by the
+    child as soon as it is done into an in-memory file (``memfd``) that this process reads
+    between its own items, so that little is left to receive at the end. This process works
+    on the items too, after ``lead()`` (work of its own that the children need not wait
+    for). The items are handed out in order, one at a time, through a pipe holding their
+    numbers (each read of 4 bytes is atomic), so whoever is free takes the next one.
 
     A failure stops the handing out: the others finish the item they hold, and the first
     error (this process's, else a child's) is raised as it was, or as a
@@ -961,39 +962,41 @@ def fork_map(
         os.write(queue_w, struct.pack(f"<{n_items}I", *range(n_items)))
     finally:
         os.close(queue_w)  # an empty queue then reads as end of file
-    children: dict[int, int] = {}  # pid -> read end of its result pipe
+    inboxes: list[_Inbox] = []
     results: dict[int, Any] = {}
     error: BaseException | None = None
     try:
         for _ in range(min(workers, n_items) - 1):
-            result_r, result_w = os.pipe()
+            fd = os.memfd_create("rrperf-fork-map", os.MFD_CLOEXEC)
             pid = os.fork()
             if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
-                os.close(result_r)
-                _fork_child(work, queue_r, result_w)
-            os.close(result_w)
-            children[pid] = result_r
+                _fork_child(work, queue_r, fd)
+            inboxes.append(_Inbox(pid, fd))
         try:
             if lead is not None:
                 lead()
             for item in _queued(queue_r):
                 results[item] = work(item)
+                for inbox in inboxes:
+                    inbox.receive()
         except BaseException as err:
             error = err
             _drain(queue_r)
-        for pid in list(children):
-            got = _fork_result(pid, children.pop(pid))
+        while inboxes:
+            inbox = inboxes.pop()
+            got = inbox.finish()
             if isinstance(got, _Lost) and on_lost is not None:
-                on_lost(pid)
+                on_lost(inbox.pid)
             if isinstance(got, BaseException):
                 error = error or got
             elif error is None:
-                results.update(got)
+                results.update(inbox.results)
     finally:
         os.close(queue_r)
-        for pid, fd in children.items():  # interrupted: stop the rest
-            for step in (functools.partial(os.kill, pid, 9), functools.partial(os.close, fd),
-                         functools.partial(os.waitpid, pid, 0)):
+        for inbox in inboxes:  # interrupted: stop the rest
+            for step in (functools.partial(os.kill, inbox.pid, 9),
+                         functools.partial(os.waitpid, inbox.pid, 0),
+                         functools.partial(os.close, inbox.fd)):
                 with contextlib.suppress(OSError):
                     step()
     if error is not None:
@@ -1013,50 +1016,81 @@ def _drain(queue_r: int) -> None:
             pass
 
 
-def _fork_child(work: Callable[[int], Any], queue_r: int, result_w: int) -> None:
-    """A child of :func:`fork_map`: work through the queue, send the results, exit at once
-    (``os._exit``: no ``atexit``, no flushing of the parent's buffers, no teardown)."""
+def _send(fd: int, message: Any) -> None:
+    """Append ``message`` to the child's file: its pickle's length (8 bytes), then it."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(len(data).to_bytes(8, "little") + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _fork_child(work: Callable[[int], Any], queue_r: int, fd: int) -> None:
+    """A child of :func:`fork_map`: work through the queue, sending each result as it is
+    done, then ``("ok" | "error", error, warnings)``; exit at once (``os._exit``: no
+    ``atexit``, no flushing of the parent's buffers, no teardown)."""
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                done = {item: work(item) for item in _queued(queue_r)}
-                message: tuple[Any, ...] = ("ok", done, _warned(caught))
+                for item in _queued(queue_r):
+                    _send(fd, (item, work(item)))
+                final: tuple[Any, ...] = ("ok", None, _warned(caught))
             except BaseException as err:
                 _drain(queue_r)
                 err.add_note("".join(traceback.format_exception(err)).rstrip())
-                message = ("error", _portable_error(err), _warned(caught))
+                final = ("error", _portable_error(err), _warned(caught))
         try:
-            data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+            _send(fd, (None, final))
         except Exception as err:
-            data = pickle.dumps(("error", StageError("fork_map", f"cannot send back: {err}"),
-                                 ()))
-        view = memoryview(data)
-        while view:
-            view = view[os.write(result_w, view):]
+            _send(fd, (None, ("error", StageError("fork_map", f"cannot send back: {err}"), ())))
     finally:
         os._exit(0)
 
 
-def _fork_result(pid: int, result_r: int) -> dict[int, Any] | BaseException:
-    """What the child ``pid`` of :func:`fork_map` sent (its results or its error), once it
-    exited; its warnings are issued here."""
-    chunks = []
-    try:
-        while chunk := os.read(result_r, 1 << 20):
-            chunks.append(chunk)
-    finally:
-        os.close(result_r)
-        _, status = os.waitpid(pid, 0)
-    try:
-        kind, value, warned = pickle.loads(b"".join(chunks))
-    except Exception:
-        how = (f"was killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
-               else f"exited with status {os.waitstatus_to_exitcode(status)}")
-        return _Lost("fork_map", f"worker process {pid} {how} before sending its results")
-    for category, message, filename, lineno in warned:
-        warnings.warn_explicit(message, category, filename, lineno)
-    return value if kind == "error" else dict(value)
+class _Inbox:
+    """What one child of :func:`fork_map` sent: its results so far, then its final word."""
+
+    __slots__ = ("fd", "final", "offset", "pid", "results")
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid = pid
+        self.fd = fd
+        self.offset = 0
+        self.results: dict[int, Any] = {}
+        self.final: tuple[str, BaseException | None, Any] | None = None
+
+    def receive(self) -> None:
+        """Read the messages the child has completely written since the last call (the file
+        grows as it is written: whatever lies below its size is there)."""
+        size = os.fstat(self.fd).st_size
+        while size - self.offset >= 8:
+            length = int.from_bytes(os.pread(self.fd, 8, self.offset), "little")
+            if size - self.offset - 8 < length:
+                return
+            item, value = pickle.loads(os.pread(self.fd, length, self.offset + 8))
+            self.offset += 8 + length
+            if item is None:
+                self.final = value
+            else:
+                self.results[item] = value
+
+    def finish(self) -> BaseException | None:
+        """Wait for the child to exit, read the rest; its error (or why it is lost) or None.
+        The child's warnings are issued here."""
+        try:
+            _, status = os.waitpid(self.pid, 0)
+            self.receive()
+        finally:
+            os.close(self.fd)
+        if self.final is None:
+            how = (f"was killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
+                   else f"exited with status {os.waitstatus_to_exitcode(status)}")
+            return _Lost("fork_map", f"worker process {self.pid} {how} before sending its "
+                                     "results")
+        kind, err, warned = self.final
+        for category, message, filename, lineno in warned:
+            warnings.warn_explicit(message, category, filename, lineno)
+        return err if kind == "error" else None
 
 
 class _Lost(StageError):
