@@ -926,6 +926,7 @@ def fork_map(
     workers: int,
     *,
     lead: Callable[[], Any] | None = None,
+    on_result: Callable[[int, Any], Any] | None = None,
     on_lost: Callable[[int], Any] | None = None,
 ) -> list[Any]:
     """``[work(0), ..., work(n_items - 1)]`` computed by this process and ``workers - 1``
@@ -938,6 +939,8 @@ def fork_map(
     on the items too, after ``lead()`` (work of its own that the children need not wait
     for). The items are handed out in order, one at a time, through a pipe holding their
     numbers (each read of 4 bytes is atomic), so whoever is free takes the next one.
+    ``on_result(item, result)`` is called here as each result is done or received (in no
+    particular order), so that merging overlaps the work.
 
     A failure stops the handing out: the others finish the item they hold, and the first
     error (this process's, else a child's) is raised as it was, or as a
@@ -977,14 +980,16 @@ def fork_map(
                 lead()
             for item in _queued(queue_r):
                 results[item] = work(item)
+                if on_result is not None:
+                    on_result(item, results[item])
                 for inbox in inboxes:
-                    inbox.receive()
+                    inbox.receive(on_result)
         except BaseException as err:
             error = err
             _drain(queue_r)
         while inboxes:
             inbox = inboxes.pop()
-            got = inbox.finish()
+            got = inbox.finish(None if error else on_result)
             if isinstance(got, _Lost) and on_lost is not None:
                 on_lost(inbox.pid)
             if isinstance(got, BaseException):
@@ -1059,9 +1064,10 @@ class _Inbox:
         self.results: dict[int, Any] = {}
         self.final: tuple[str, BaseException | None, Any] | None = None
 
-    def receive(self) -> None:
+    def receive(self, on_result: Callable[[int, Any], Any] | None = None) -> None:
         """Read the messages the child has completely written since the last call (the file
-        grows as it is written: whatever lies below its size is there)."""
+        grows as it is written: whatever lies below its size is there); pass each result to
+        ``on_result``."""
         size = os.fstat(self.fd).st_size
         while size - self.offset >= 8:
             length = int.from_bytes(os.pread(self.fd, 8, self.offset), "little")
@@ -1073,13 +1079,15 @@ class _Inbox:
                 self.final = value
             else:
                 self.results[item] = value
+                if on_result is not None:
+                    on_result(item, value)
 
-    def finish(self) -> BaseException | None:
-        """Wait for the child to exit, read the rest; its error (or why it is lost) or None.
-        The child's warnings are issued here."""
+    def finish(self, on_result: Callable[[int, Any], Any] | None = None) -> BaseException | None:
+        """Wait for the child to exit, read the rest (see :meth:`receive`); its error (or why
+        it is lost) or None. The child's warnings are issued here."""
         try:
             _, status = os.waitpid(self.pid, 0)
-            self.receive()
+            self.receive(on_result)
         finally:
             os.close(self.fd)
         if self.final is None:

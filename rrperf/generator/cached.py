@@ -1379,11 +1379,7 @@ def _run(
                 store_schema(plan.packer)
             index_text.append(render_index(ctx))
 
-        outcomes = _run_forked(
-            executor.max_workers, plan, _split(misses, sizes), guard.base, force=force,
-            dry_run=dry_run, with_stats=manifest is not None, lead=lead,
-        )
-        for outcome in outcomes:
+        def arrived(outcome: BatchOutcome) -> None:  # merged while the others work
             rendered.update(outcome.rendered)
             if lookup.render:
                 lookup.put_many(
@@ -1391,7 +1387,12 @@ def _run(
                     [(plan.keys[name].render, files) for name, files in outcome.rendered],
                     _encode_rendered,
                 )
-        pool_done = _merge_outcomes(outcomes, manifest, written, unchanged)
+            pool_done.update(_merge_outcomes((outcome,), manifest, written, unchanged))
+
+        _run_forked(
+            executor.max_workers, plan, _split(misses, sizes), guard.base, force=force,
+            dry_run=dry_run, with_stats=manifest is not None, lead=lead, arrived=arrived,
+        )
     elif sizes:
         keys = plan.keys
         # the schema store starts once the first batch is back: until then the workers
@@ -1722,11 +1723,12 @@ def _run_forked(
     dry_run: bool,
     with_stats: bool,
     lead: Callable[[], None],
-) -> list[BatchOutcome]:
+    arrived: Callable[[BatchOutcome], None],
+) -> None:
     """Render and write ``batches`` in this process and processes forked from it
     (:func:`~rrperf.engine.parallel.fork_map`), which inherit the analysis: nothing is
-    packed or pickled for them; each sends back its batches' outcomes. ``lead()`` runs here
-    while the children start.
+    packed or pickled for them; each sends back its batches' outcomes, passed to
+    ``arrived`` as they come. ``lead()`` runs here while the children start.
 
     Raises
     ------
@@ -1760,7 +1762,8 @@ def _run_forked(
                         with contextlib.suppress(OSError):
                             os.unlink(os.path.join(folder, name))
 
-    return fork_map(work, len(batches), workers, lead=lead, on_lost=lost)
+    fork_map(work, len(batches), workers, lead=lead,
+             on_result=lambda _, outcome: arrived(outcome), on_lost=lost)
 
 
 def _merge_outcomes(

@@ -506,8 +506,11 @@ def test_fork_map_shares_the_items_between_this_process_and_forked_children(
             (tmp_path / "parent-worked").touch()
         return table[i], os.getpid()
 
-    out = fork_map(work, 40, 2, lead=lambda: (_child_took_one(mark), led.append(1)))
+    arrived: list[tuple[int, str]] = []
+    out = fork_map(work, 40, 2, lead=lambda: (_child_took_one(mark), led.append(1)),
+                   on_result=lambda i, value: arrived.append((i, value[0])))
     assert [text for text, _ in out] == [f"item {i}" for i in range(40)]
+    assert sorted(arrived) == [(i, f"item {i}") for i in range(40)]  # each once, as it came
     pids = {pid for _, pid in out}
     assert len(pids) == 2 and parent in pids  # this process and one child
     assert led == [1]
