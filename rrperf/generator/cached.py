@@ -27,7 +27,16 @@ Design notes
   same cache folder does not parse an unchanged ``schema.rb`` again.
 * **The analysis** (model names, association groups, render keys) is memoized in the context
   per source fingerprint and table filter; the warnings it issued are replayed on a memo hit.
-* **Process pools** get only the misses, in a few batches per worker. Each batch carries a
+* **Forked workers** (a process strategy whose pool is not running: every ``rrperf
+  generate``): once the analysis is done, the batches of misses are shared by this process
+  and ``workers - 1`` processes forked from it
+  (:func:`~rrperf.engine.parallel.fork_map`). They inherit the analysis (copy-on-write), so
+  nothing is packed or pickled for them; each renders, writes and ``stat``-s its batches
+  and sends back their rendered files (for the output digest) and ``stat``-s (for the
+  manifest) as each batch is done. This process stores the schema in the cache and renders
+  ``index.ts`` first, then takes batches too.
+* **Process pools** (one started with ``executor.start_pool()``, as ``rrperf bench``'s
+  speedup measurements do) get only the misses, in a few batches per worker. Each batch carries a
   slice of the analysis (its tables and the tables they point at), renders and writes its own
   files, and sends back the rendered files (stored in this process's caches) and what it wrote.
   Every path is checked (:class:`~rrperf.generator.writer.PathGuard`) before anything is
@@ -137,10 +146,11 @@ _WRITE_CHUNK_FILES = 384
 #: Tables (to render) below which a running pool is not worth its dispatch cost: they are
 #: rendered in the calling thread (:func:`plan_batches`).
 POOL_MIN_TABLES = 16
-#: The same when the pool must first be started (a new process): where a started pool stopped
-#: losing in new processes on 2 cores (``benchmarks/bench_fresh.py crossover --pool-from 0``;
-#: the figures are in README, "Fresh processes"). Below it, the serial part of a run leaves
-#: too little to share.
+#: The same when no pool is running (a new process): the run forks its workers
+#: (:func:`_run_forked`) from this many tables, where forked workers stopped losing in new
+#: processes on 2 cores (``benchmarks/bench_fresh.py crossover --pool-from 0``; the figures
+#: are in README, "Fresh processes"). Below it, the serial part of a run leaves too little
+#: to share.
 POOL_START_MIN_TABLES = 1500
 # Guided batches when the strategy does not fix a batch size (see plan_batches).
 _GUIDED_SHARE = 2
