@@ -470,12 +470,31 @@ def test_process_backend_results_errors_and_fallbacks(tmp_path: Path) -> None:
 # --- fork_map: workers forked per call, sharing a queue of items --------------------------------
 
 
-def _no_child_left() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
+@pytest.fixture
+def forked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The process ids os.fork returns in this process during the test."""
+    pids: list[int] = []
+    real = os.fork
+
+    def spy() -> int:
+        pid = real()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", spy)
+    return pids
+
+
+def _all_reaped(pids: list[int]) -> bool:
+    """Whether every one of ``pids`` has exited and been waited for (no zombie left)."""
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            continue
+        return False
+    return bool(pids)
 
 
 def _child_took_one(mark: Path) -> None:
@@ -489,7 +508,7 @@ def _child_took_one(mark: Path) -> None:
 
 
 def test_fork_map_shares_the_items_between_this_process_and_forked_children(
-    tmp_path: Path,
+    tmp_path: Path, forked: list[int]
 ) -> None:
     from rrperf.engine.parallel import fork_map
 
@@ -514,13 +533,13 @@ def test_fork_map_shares_the_items_between_this_process_and_forked_children(
     pids = {pid for _, pid in out}
     assert len(pids) == 2 and parent in pids  # this process and one child
     assert led == [1]
-    assert _no_child_left()
+    assert _all_reaped(forked)
     # one worker: everything here, nothing forked
     assert fork_map(lambda i: (i, os.getpid()), 3, 1) == [(0, parent), (1, parent), (2, parent)]
 
 
 def test_fork_map_raises_a_childs_error_as_itself_and_relays_its_warnings(
-    tmp_path: Path,
+    tmp_path: Path, forked: list[int]
 ) -> None:
     from rrperf.engine.parallel import fork_map
 
@@ -542,10 +561,12 @@ def test_fork_map_raises_a_childs_error_as_itself_and_relays_its_warnings(
     assert "in work" in info.value.__notes__[0]  # its traceback
     assert [str(w.message)[:21] for w in caught] == ["from the child, item "]
     assert caught[0].category is SchemaWarning
-    assert _no_child_left()
+    assert _all_reaped(forked)
 
 
-def test_fork_map_names_a_child_that_died_and_reports_it(tmp_path: Path) -> None:
+def test_fork_map_names_a_child_that_died_and_reports_it(
+    tmp_path: Path, forked: list[int]
+) -> None:
     from rrperf.engine.parallel import fork_map
 
     parent = os.getpid()
@@ -563,10 +584,12 @@ def test_fork_map_names_a_child_that_died_and_reports_it(tmp_path: Path) -> None
         fork_map(work, 20, 2, lead=lambda: _child_took_one(tmp_path / "dying"),
                  on_lost=lost.append)
     assert lost == [int(str(info.value).split()[5])]
-    assert _no_child_left()
+    assert _all_reaped(forked)
 
 
-def test_fork_map_stops_handing_out_items_after_this_processs_failure() -> None:
+def test_fork_map_stops_handing_out_items_after_this_processs_failure(
+    forked: list[int],
+) -> None:
     from rrperf.engine.parallel import fork_map
 
     def lead() -> None:
@@ -574,6 +597,6 @@ def test_fork_map_stops_handing_out_items_after_this_processs_failure() -> None:
 
     with pytest.raises(KeyError, match="lead failed"):
         fork_map(lambda i: i, 10, 2, lead=lead)
-    assert _no_child_left()
+    assert _all_reaped(forked)
     with pytest.raises(ConfigError, match="^fork_map takes at most 16,000 items, got 16001$"):
         fork_map(lambda i: i, 16_001, 2)
