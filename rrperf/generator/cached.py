@@ -151,7 +151,7 @@ POOL_MIN_TABLES = 16
 #: processes on 2 cores (``benchmarks/bench_fresh.py crossover --pool-from 0``; the figures
 #: are in README, "Fresh processes"). Below it, the serial part of a run leaves too little
 #: to share.
-POOL_START_MIN_TABLES = 1500
+POOL_START_MIN_TABLES = 250
 # Guided batches when the strategy does not fix a batch size (see plan_batches).
 _GUIDED_SHARE = 2
 _GUIDED_MIN = 24
