@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -47,18 +46,9 @@ def test_cache_dir_moves_the_cache(tmp_path: Path) -> None:
 @pytest.mark.parametrize("bound", [1, 2])
 @pytest.mark.filterwarnings("ignore:.*has no TypeScript mapping")
 def test_max_workers_bounds_the_worker_processes(
-    bound: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    bound: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: list[int]
 ) -> None:
-    forked: list[int] = []  # worker processes forked by the runs (this one works too)
-    real = os.fork
-
-    def spy() -> int:
-        pid = real()
-        if pid:
-            forked.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", spy)
+    # forked: the worker processes the runs fork (this process works too)
     # 300 tables fork workers in a new context when the threshold is at most 300 (it is
     # POOL_START_MIN_TABLES as measured for new processes, issue 10): lowered here
     import rrperf.generator.cached as cached

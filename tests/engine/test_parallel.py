@@ -470,22 +470,6 @@ def test_process_backend_results_errors_and_fallbacks(tmp_path: Path) -> None:
 # --- fork_map: workers forked per call, sharing a queue of items --------------------------------
 
 
-@pytest.fixture
-def forked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The process ids os.fork returns in this process during the test."""
-    pids: list[int] = []
-    real = os.fork
-
-    def spy() -> int:
-        pid = real()
-        if pid:
-            pids.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", spy)
-    return pids
-
-
 def _all_reaped(pids: list[int]) -> bool:
     """Whether every one of ``pids`` has exited and been waited for (no zombie left)."""
     for pid in pids:
