@@ -21,9 +21,9 @@ Benchmarks::
     cold     synthetic:2000: `--strategy parallel` against `--strategy sequential`, output
              folder and cache removed before every run
     crossover  cold parallel against sequential on synthetic:N for several N; with
-             ``--pool-from 0`` the parallel runs start their pool at every size (the
-             generator's POOL_START_MIN_TABLES moved for those runs), to time where a pool
-             pays rather than the threshold itself
+             ``--pool-from 0`` the parallel runs fork their workers at every size (the
+             generator's POOL_START_MIN_TABLES moved for those runs), to time where workers
+             pay rather than the threshold itself
     default  cold and warm: legacy against the default strategy on several sources
 
 ``--base DIR`` runs the same commands against another checkout of the project (its ``rrperf``
@@ -38,7 +38,7 @@ Usage::
     python benchmarks/bench_fresh.py warm --repeats 9 [--base ../i10-base] [--work /dev/shm]
     python benchmarks/bench_fresh.py cold --repeats 9 --work /dev/shm
     python benchmarks/bench_fresh.py crossover --sizes 50,100,200,400,800 --repeats 7
-    python benchmarks/bench_fresh.py crossover --sizes 250,500,1000,2000 --pool-from 0
+    python benchmarks/bench_fresh.py crossover --sizes 100,250,500,1000,1500,2000 --pool-from 0
     python benchmarks/bench_fresh.py default --repeats 7
 """
 
@@ -176,7 +176,7 @@ def main() -> None:
     parser.add_argument("--base", type=Path, default=None, help="another checkout to compare")
     parser.add_argument("--sizes", default="50,100,200,400,800")
     parser.add_argument("--pool-from", type=int, default=None,
-                        help="crossover: start the pool of parallel runs from this many tables")
+                        help="crossover: fork the workers of parallel runs from this many tables")
     parser.add_argument("--sources", default="small,medium,large,polymorphic_heavy,coursemology")
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
     args = parser.parse_args()

@@ -27,6 +27,7 @@ Design notes
 from __future__ import annotations
 
 import contextlib
+import functools
 import heapq
 import logging
 import os
@@ -59,6 +60,7 @@ __all__ = [
     "ExecutorConfig",
     "ParallelExecutor",
     "StageTiming",
+    "fork_map",
 ]
 
 logger = logging.getLogger(__name__)
@@ -916,6 +918,191 @@ class ParallelExecutor:
         self._discard_pool(backend)
         err = FuturesTimeoutError(f"stage {name!r} still running after {timeout} s")
         raise StageTimeout(name, f"ran longer than its timeout of {timeout} s") from err
+
+
+def fork_map(
+    work: Callable[[int], Any],
+    n_items: int,
+    workers: int,
+    *,
+    lead: Callable[[], Any] | None = None,
+    on_result: Callable[[int, Any], Any] | None = None,
+    on_lost: Callable[[int], Any] | None = None,
+) -> list[Any]:
+    """``[work(0), ..., work(n_items - 1)]`` computed by this process and ``workers - 1``
+    processes forked from it, which share the items through a queue.
+
+    The children inherit everything this process holds (copy-on-write): no argument is
+    pickled and no pool is started; only each item's result travels back, pickled by the
+    child as soon as it is done into an in-memory file (``memfd``) that this process reads
+    between its own items, so that little is left to receive at the end. This process works
+    on the items too, after ``lead()`` (work of its own that the children need not wait
+    for). The items are handed out in order, one at a time, through a pipe holding their
+    numbers (each read of 4 bytes is atomic), so whoever is free takes the next one.
+    ``on_result(item, result)`` is called here as each result is done or received (in no
+    particular order), so that merging overlaps the work.
+
+    A failure stops the handing out: the others finish the item they hold, and the first
+    error (this process's, else a child's) is raised as it was, or as a
+    :class:`~rrperf.errors.StageError` when it cannot cross the process boundary. A child
+    that dies gives a :class:`~rrperf.errors.StageError` naming its process id and how it
+    ended, after ``on_lost(pid)`` (to clean up what it left). Warnings a child issued are
+    issued here again. Linux only (:func:`fork_available`).
+
+    Raises
+    ------
+    ConfigError
+        If processes cannot be forked here, or more than 16,000 items.
+    """
+    import struct
+
+    if not fork_available():
+        raise ConfigError("fork_map needs fork (Linux)")
+    if n_items > 16_000:  # the queue must fit a pipe's buffer (64 KiB)
+        raise ConfigError(f"fork_map takes at most 16,000 items, got {n_items}")
+    queue_r, queue_w = os.pipe()
+    try:
+        os.write(queue_w, struct.pack(f"<{n_items}I", *range(n_items)))
+    finally:
+        os.close(queue_w)  # an empty queue then reads as end of file
+    inboxes: list[_Inbox] = []
+    results: dict[int, Any] = {}
+    error: BaseException | None = None
+    try:
+        for _ in range(min(workers, n_items) - 1):
+            fd = os.memfd_create("rrperf-fork-map", os.MFD_CLOEXEC)
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
+                _fork_child(work, queue_r, fd)
+            inboxes.append(_Inbox(pid, fd))
+        try:
+            if lead is not None:
+                lead()
+            for item in _queued(queue_r):
+                results[item] = work(item)
+                if on_result is not None:
+                    on_result(item, results[item])
+                for inbox in inboxes:
+                    inbox.receive(on_result)
+        except BaseException as err:
+            error = err
+            _drain(queue_r)
+        while inboxes:
+            inbox = inboxes.pop()
+            got = inbox.finish(None if error else on_result)
+            if isinstance(got, _Lost) and on_lost is not None:
+                on_lost(inbox.pid)
+            if isinstance(got, BaseException):
+                error = error or got
+            elif error is None:
+                results.update(inbox.results)
+    finally:
+        os.close(queue_r)
+        for inbox in inboxes:  # interrupted: stop the rest
+            for step in (functools.partial(os.kill, inbox.pid, 9),
+                         functools.partial(os.waitpid, inbox.pid, 0),
+                         functools.partial(os.close, inbox.fd)):
+                with contextlib.suppress(OSError):
+                    step()
+    if error is not None:
+        raise error
+    return [results[i] for i in range(n_items)]
+
+
+def _queued(queue_r: int) -> Iterable[int]:
+    """The item numbers read from the queue of :func:`fork_map`, until it is empty."""
+    while len(data := os.read(queue_r, 4)) == 4:
+        yield int.from_bytes(data, "little")
+
+
+def _drain(queue_r: int) -> None:
+    with contextlib.suppress(OSError):
+        while os.read(queue_r, 65536):
+            pass
+
+
+def _send(fd: int, message: Any) -> None:
+    """Append ``message`` to the child's file: its pickle's length (8 bytes), then it."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(len(data).to_bytes(8, "little") + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _fork_child(work: Callable[[int], Any], queue_r: int, fd: int) -> None:
+    """A child of :func:`fork_map`: work through the queue, sending each result as it is
+    done, then ``("ok" | "error", error, warnings)``; exit at once (``os._exit``: no
+    ``atexit``, no flushing of the parent's buffers, no teardown)."""
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                for item in _queued(queue_r):
+                    _send(fd, (item, work(item)))
+                final: tuple[Any, ...] = ("ok", None, _warned(caught))
+            except BaseException as err:
+                _drain(queue_r)
+                err.add_note("".join(traceback.format_exception(err)).rstrip())
+                final = ("error", _portable_error(err), _warned(caught))
+        try:
+            _send(fd, (None, final))
+        except Exception as err:
+            _send(fd, (None, ("error", StageError("fork_map", f"cannot send back: {err}"), ())))
+    finally:
+        os._exit(0)
+
+
+class _Inbox:
+    """What one child of :func:`fork_map` sent: its results so far, then its final word."""
+
+    __slots__ = ("fd", "final", "offset", "pid", "results")
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid = pid
+        self.fd = fd
+        self.offset = 0
+        self.results: dict[int, Any] = {}
+        self.final: tuple[str, BaseException | None, Any] | None = None
+
+    def receive(self, on_result: Callable[[int, Any], Any] | None = None) -> None:
+        """Read the messages the child has completely written since the last call (the file
+        grows as it is written: whatever lies below its size is there); pass each result to
+        ``on_result``."""
+        size = os.fstat(self.fd).st_size
+        while size - self.offset >= 8:
+            length = int.from_bytes(os.pread(self.fd, 8, self.offset), "little")
+            if size - self.offset - 8 < length:
+                return
+            item, value = pickle.loads(os.pread(self.fd, length, self.offset + 8))
+            self.offset += 8 + length
+            if item is None:
+                self.final = value
+            else:
+                self.results[item] = value
+                if on_result is not None:
+                    on_result(item, value)
+
+    def finish(self, on_result: Callable[[int, Any], Any] | None = None) -> BaseException | None:
+        """Wait for the child to exit, read the rest (see :meth:`receive`); its error (or why
+        it is lost) or None. The child's warnings are issued here."""
+        try:
+            _, status = os.waitpid(self.pid, 0)
+            self.receive(on_result)
+        finally:
+            os.close(self.fd)
+        if self.final is None:
+            how = (f"was killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
+                   else f"exited with status {os.waitstatus_to_exitcode(status)}")
+            return _Lost("fork_map", f"worker process {self.pid} {how} before sending its "
+                                     "results")
+        kind, err, warned = self.final
+        for category, message, filename, lineno in warned:
+            warnings.warn_explicit(message, category, filename, lineno)
+        return err if kind == "error" else None
+
+
+class _Lost(StageError):
+    """A child of :func:`fork_map` ended without sending its results."""
 
 
 def _noop() -> None:

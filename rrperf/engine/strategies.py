@@ -36,9 +36,11 @@ Design notes
 * A pool of one worker only adds pickling: a context whose strategy resolves to one worker
   runs its stages in the calling thread (``executor.backend == "serial"``), whatever the
   strategy's backend. On a 2-core machine ``balanced`` therefore runs like ``sequential``.
-* On Linux a context's process pool is forked from the calling process when a run first
-  needs it (``ExecutorConfig.start_method="fork"``, whose notes give the start-up times); it
-  belongs to the context and closing the context shuts it down. Elsewhere the pool is loky's.
+* On Linux (``ExecutorConfig.start_method="fork"``) a generator run whose context has no
+  running pool forks its workers for that run only, once its analysis is done
+  (:func:`rrperf.engine.parallel.fork_map`: they inherit it, nothing is pickled for them);
+  a pool started with ``executor.start_pool()`` is forked once, belongs to the context and
+  is shut down when the context closes. Elsewhere the pool is loky's.
 * The registry is an explicit mapping built from constants; the only fact read when this
   module is imported is the number of CPUs this process may use (for ``balanced``).
 """

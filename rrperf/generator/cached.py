@@ -27,7 +27,16 @@ Design notes
   same cache folder does not parse an unchanged ``schema.rb`` again.
 * **The analysis** (model names, association groups, render keys) is memoized in the context
   per source fingerprint and table filter; the warnings it issued are replayed on a memo hit.
-* **Process pools** get only the misses, in a few batches per worker. Each batch carries a
+* **Forked workers** (a process strategy whose pool is not running: every ``rrperf
+  generate``): once the analysis is done, the batches of misses are shared by this process
+  and ``workers - 1`` processes forked from it
+  (:func:`~rrperf.engine.parallel.fork_map`). They inherit the analysis (copy-on-write), so
+  nothing is packed or pickled for them; each renders, writes and ``stat``-s its batches
+  and sends back their rendered files (for the output digest) and ``stat``-s (for the
+  manifest) as each batch is done. This process stores the schema in the cache and renders
+  ``index.ts`` first, then takes batches too.
+* **Process pools** (one started with ``executor.start_pool()``, as ``rrperf bench``'s
+  speedup measurements do) get only the misses, in a few batches per worker. Each batch carries a
   slice of the analysis (its tables and the tables they point at), renders and writes its own
   files, and sends back the rendered files (stored in this process's caches) and what it wrote.
   Every path is checked (:class:`~rrperf.generator.writer.PathGuard`) before anything is
@@ -137,11 +146,12 @@ _WRITE_CHUNK_FILES = 384
 #: Tables (to render) below which a running pool is not worth its dispatch cost: they are
 #: rendered in the calling thread (:func:`plan_batches`).
 POOL_MIN_TABLES = 16
-#: The same when the pool must first be started (a new process): where a started pool stopped
-#: losing in new processes on 2 cores (``benchmarks/bench_fresh.py crossover --pool-from 0``;
-#: the figures are in README, "Fresh processes"). Below it, the serial part of a run leaves
-#: too little to share.
-POOL_START_MIN_TABLES = 1500
+#: The same when no pool is running (a new process): the run forks its workers
+#: (:func:`_run_forked`) from this many tables, where forked workers stopped losing in new
+#: processes on 2 cores (``benchmarks/bench_fresh.py crossover --pool-from 0``; the figures
+#: are in README, "Fresh processes"). Below it, the serial part of a run leaves too little
+#: to share.
+POOL_START_MIN_TABLES = 250
 # Guided batches when the strategy does not fix a batch size (see plan_batches).
 _GUIDED_SHARE = 2
 _GUIDED_MIN = 24
@@ -653,7 +663,21 @@ def render_write_batch(
             f.seek(offset)
             packed = pickle.loads(f.read(length))  # noqa: S301 - our own 0600 file
     assert packed is not None
-    ctx = unpack_context(packed)
+    return _render_write(unpack_context(packed), tables, out_dir, force=force, dry_run=dry_run,
+                         with_stats=with_stats, write=write)
+
+
+def _render_write(
+    ctx: SchemaContext,
+    tables: Sequence[str],
+    out_dir: str,
+    *,
+    force: bool,
+    dry_run: bool,
+    with_stats: bool,
+    write: bool = True,
+) -> BatchOutcome:
+    """Render ``tables`` and (with ``write``) write their files: one batch of a pool."""
     rendered = []
     files: dict[str, str] = {}
     for name in tables:
@@ -1303,17 +1327,21 @@ def _run(
     from rrperf.schema.associations import inflection_memo
 
     executor = context.executor
+    # A process backend whose pool is not running forks its workers when the batches are
+    # known (fork_map): they inherit the analysis, so nothing is packed for them.
+    forks = (executor.backend == "process" and executor.config.start_method == "fork"
+             and not executor.pool_started)
     with inflection_memo():  # association inference and model naming inflect the same names
         schema, token, store_schema = _load(source, lookup, config)
-        if executor.backend == "process" and not executor.pool_started and plan_batches(
-            len(schema.tables), executor.max_workers, pool_started=False
+        if not forks and executor.backend == "process" and not executor.pool_started and (
+            plan_batches(len(schema.tables), executor.max_workers, pool_started=False)
         ):
-            # fork the workers now: they compile the templates while this process analyses
+            # start the workers now: they compile the templates while this process analyses
             executor.start_pool(_warm_worker)
 
         def pack(n_selected: int) -> bool:  # for content keys, or for the pool's batches
             return lookup.render or lookup.types or lookup.relationships or (
-                executor.backend != "serial" and bool(plan_batches(
+                executor.backend != "serial" and not forks and bool(plan_batches(
                     n_selected, executor.max_workers, strategy.batch_size,
                     pool_started=executor.pool_started,
                 ))
@@ -1354,7 +1382,28 @@ def _run(
         if misses and executor.backend != "serial"
         else []
     )
-    if sizes:
+    if sizes and forks:
+
+        def lead() -> None:  # this process's own work, while the children render
+            if store_schema is not None:
+                store_schema(plan.packer)
+            index_text.append(render_index(ctx))
+
+        def arrived(outcome: BatchOutcome) -> None:  # merged while the others work
+            rendered.update(outcome.rendered)
+            if lookup.render:
+                lookup.put_many(
+                    "template_render",
+                    [(plan.keys[name].render, files) for name, files in outcome.rendered],
+                    _encode_rendered,
+                )
+            pool_done.update(_merge_outcomes((outcome,), manifest, written, unchanged))
+
+        _run_forked(
+            executor.max_workers, plan, _split(misses, sizes), guard.base, force=force,
+            dry_run=dry_run, with_stats=manifest is not None, lead=lead, arrived=arrived,
+        )
+    elif sizes:
         keys = plan.keys
         # the schema store starts once the first batch is back: until then the workers
         # are being fed, and this process should not hold the GIL with encoding
@@ -1671,8 +1720,72 @@ def _run_pool(
         if packs_file is not None:
             with contextlib.suppress(OSError):
                 os.unlink(packs_file)
+    return _merge_outcomes(results.values(), manifest, written, unchanged)
+
+
+def _run_forked(
+    workers: int,
+    plan: _Plan,
+    batches: Sequence[tuple[str, ...]],
+    out_dir: str,
+    *,
+    force: bool,
+    dry_run: bool,
+    with_stats: bool,
+    lead: Callable[[], None],
+    arrived: Callable[[BatchOutcome], None],
+) -> None:
+    """Render and write ``batches`` in this process and processes forked from it
+    (:func:`~rrperf.engine.parallel.fork_map`), which inherit the analysis: nothing is
+    packed or pickled for them; each sends back its batches' outcomes, passed to
+    ``arrived`` as they come. ``lead()`` runs here while the children start.
+
+    Raises
+    ------
+    GenerationError
+        If the output folder cannot be created, a file cannot be written, a table cannot be
+        rendered (:class:`~rrperf.errors.StageError`), or a worker process dies.
+    """
+    from rrperf.engine.parallel import fork_map
+    from rrperf.generator.render import compile_templates
+
+    if not dry_run:
+        try:
+            os.makedirs(os.path.join(out_dir, "types"), exist_ok=True)
+        except OSError as err:
+            raise GenerationError(f"cannot create output folder {out_dir}: {err}") from err
+    compile_templates()  # once, here: the children inherit them
+    ctx = plan.ctx
+
+    def work(i: int) -> BatchOutcome:
+        return _render_write(ctx, batches[i], out_dir, force=force, dry_run=dry_run,
+                             with_stats=with_stats)
+
+    def lost(pid: int) -> None:  # a worker died: remove the temporary files it left
+        import re
+
+        left = re.compile(rf"\..+\.{pid}-\d+\.tmp")  # rrperf.atomic's temporary names
+        for folder in (out_dir, os.path.join(out_dir, "types")):
+            with contextlib.suppress(OSError):
+                for name in os.listdir(folder):
+                    if left.fullmatch(name):
+                        with contextlib.suppress(OSError):
+                            os.unlink(os.path.join(folder, name))
+
+    fork_map(work, len(batches), workers, lead=lead,
+             on_result=lambda _, outcome: arrived(outcome), on_lost=lost)
+
+
+def _merge_outcomes(
+    outcomes: Iterable[BatchOutcome],
+    manifest: OutputManifest | None,
+    written: list[str],
+    unchanged: list[str],
+) -> set[str]:
+    """Add what the pool's batches wrote to ``written``/``unchanged`` and the manifest;
+    return the tables they did."""
     done: set[str] = set()
-    for outcome in results.values():
+    for outcome in outcomes:
         done.update(name for name, _ in outcome.rendered)
         written.extend(outcome.written)
         unchanged.extend(outcome.unchanged)

@@ -104,28 +104,23 @@ def test_cache_ttl_expires_the_category(tmp_path: Path) -> None:
 # --- [executor] backend and max_workers ---------------------------------------------------------
 
 
+
 @pytest.mark.filterwarnings("ignore:.*has no TypeScript mapping")
 def test_executor_backend_replaces_the_strategy_pool(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: list[int]
 ) -> None:
     from rrperf.generator import cached
 
     # a pool that is not started yet pays off only from POOL_START_MIN_TABLES (1,500) tables;
     # 300 tables keep the test quick
     monkeypatch.setattr(cached, "POOL_START_MIN_TABLES", 256)
-    processes: list[int] = []
     threads: list[int] = []
-    real_p, real_t = concurrent.futures.ProcessPoolExecutor, concurrent.futures.ThreadPoolExecutor
-
-    def spy_p(max_workers: int | None = None, **kws: Any) -> Any:
-        processes.append(int(max_workers or 0))
-        return real_p(max_workers=max_workers, **kws)
+    real_t = concurrent.futures.ThreadPoolExecutor
 
     def spy_t(max_workers: int | None = None, **kws: Any) -> Any:
         threads.append(int(max_workers or 0))
         return real_t(max_workers=max_workers, **kws)
 
-    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", spy_p)
     monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", spy_t)
     two = dataclasses.replace(get_strategy("parallel"), workers=2)
     legacy = generate("synthetic:300", tmp_path / "legacy", impl="legacy")
@@ -134,7 +129,7 @@ def test_executor_backend_replaces_the_strategy_pool(
     with two.make_context(cache_dir=tmp_path / "c1", config=config) as ctx:
         assert (ctx.executor.backend, ctx.executor.max_workers) == ("thread", 2)
         result = generate("synthetic:300", tmp_path / "t", context=ctx)
-    assert processes == [] and 2 in threads
+    assert forked == [] and 2 in threads
     assert result.output_digest == legacy.output_digest
 
     config = _config(tmp_path, '[executor]\nbackend = "serial"\n')
@@ -142,13 +137,13 @@ def test_executor_backend_replaces_the_strategy_pool(
     with two.make_context(cache_dir=tmp_path / "c2", config=config) as ctx:
         assert ctx.executor.backend == "serial"
         result = generate("synthetic:300", tmp_path / "s", context=ctx)
-    assert processes == [] and 2 not in threads
+    assert forked == [] and 2 not in threads
     assert result.output_digest == legacy.output_digest
 
-    with two.make_context(cache_dir=tmp_path / "c3") as ctx:  # without: its own process pool
+    with two.make_context(cache_dir=tmp_path / "c3") as ctx:  # without: its own processes
         assert (ctx.executor.backend, ctx.executor.max_workers) == ("process", 2)
         generate("synthetic:300", tmp_path / "p", context=ctx)
-    assert processes == [2]
+    assert len(forked) == 1  # two workers: this process and one forked
     # a serial strategy stays serial whatever the pool backend
     config = _config(tmp_path, '[executor]\nbackend = "process"\nmax_workers = 4\n')
     with get_strategy("sequential").make_context(cache_dir=tmp_path / "c4", config=config) as c:
@@ -156,19 +151,11 @@ def test_executor_backend_replaces_the_strategy_pool(
 
 
 def test_executor_section_reaches_generate_from_the_cli(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: list[int]
 ) -> None:
-    made: list[int] = []
-    real = concurrent.futures.ProcessPoolExecutor
-
-    def spy(max_workers: int | None = None, **kws: Any) -> Any:
-        made.append(int(max_workers or 0))
-        return real(max_workers=max_workers, **kws)
-
-    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", spy)
     (tmp_path / "rrperf.toml").write_text('[executor]\nbackend = "serial"\n')
     code = main(["generate", "synthetic:300", "--out", "out", "--strategy", "parallel"])
-    assert code == 0 and made == []
+    assert code == 0 and forked == []
 
 
 # --- [monitor] interval_s ----------------------------------------------------------------------

@@ -465,3 +465,122 @@ def test_process_backend_results_errors_and_fallbacks(tmp_path: Path) -> None:
     assert ex.fallback_reason is not None
     assert ex.fallback_reason.startswith("TerminatedWorkerError")
     ex.shutdown()
+
+
+# --- fork_map: workers forked per call, sharing a queue of items --------------------------------
+
+
+def _all_reaped(pids: list[int]) -> bool:
+    """Whether every one of ``pids`` has exited and been waited for (no zombie left)."""
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            continue
+        return False
+    return bool(pids)
+
+
+def _child_took_one(mark: Path) -> None:
+    """Wait (up to 30 s) until ``mark`` exists: a ``lead`` waits until a forked child has
+    done an item, so that the tests know both processes worked."""
+    import time
+
+    deadline = time.monotonic() + 30
+    while not mark.exists() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def test_fork_map_shares_the_items_between_this_process_and_forked_children(
+    tmp_path: Path, forked: list[int]
+) -> None:
+    from rrperf.engine.parallel import fork_map
+
+    parent = os.getpid()
+    table = {i: f"item {i}" for i in range(40)}  # inherited by the child, never pickled
+    mark = tmp_path / "child-worked"
+    led: list[int] = []
+
+    def work(i: int) -> tuple[str, int]:
+        if os.getpid() != parent:
+            mark.touch()
+            _child_took_one(tmp_path / "parent-worked")  # and wait for this process to work
+        else:
+            (tmp_path / "parent-worked").touch()
+        return table[i], os.getpid()
+
+    arrived: list[tuple[int, str]] = []
+    out = fork_map(work, 40, 2, lead=lambda: (_child_took_one(mark), led.append(1)),
+                   on_result=lambda i, value: arrived.append((i, value[0])))
+    assert [text for text, _ in out] == [f"item {i}" for i in range(40)]
+    assert sorted(arrived) == [(i, f"item {i}") for i in range(40)]  # each once, as it came
+    pids = {pid for _, pid in out}
+    assert len(pids) == 2 and parent in pids  # this process and one child
+    assert led == [1]
+    assert _all_reaped(forked)
+    # one worker: everything here, nothing forked
+    assert fork_map(lambda i: (i, os.getpid()), 3, 1) == [(0, parent), (1, parent), (2, parent)]
+
+
+def test_fork_map_raises_a_childs_error_as_itself_and_relays_its_warnings(
+    tmp_path: Path, forked: list[int]
+) -> None:
+    from rrperf.engine.parallel import fork_map
+
+    parent = os.getpid()
+    mark = tmp_path / "child-worked"
+
+    def work(i: int) -> int:
+        if os.getpid() != parent:
+            mark.touch()
+            warnings.warn(f"from the child, item {i}", SchemaWarning, stacklevel=1)
+            raise ValueError(f"item {i} is bad")
+        return i
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError) as info:
+            fork_map(work, 20, 2, lead=lambda: _child_took_one(mark))
+    assert str(info.value) == "item 0 is bad"  # the child took the first item
+    assert "in work" in info.value.__notes__[0]  # its traceback
+    assert [str(w.message)[:21] for w in caught] == ["from the child, item "]
+    assert caught[0].category is SchemaWarning
+    assert _all_reaped(forked)
+
+
+def test_fork_map_names_a_child_that_died_and_reports_it(
+    tmp_path: Path, forked: list[int]
+) -> None:
+    from rrperf.engine.parallel import fork_map
+
+    parent = os.getpid()
+    lost: list[int] = []
+
+    def work(i: int) -> int:
+        if os.getpid() != parent:
+            (tmp_path / "dying").touch()
+            os.kill(os.getpid(), 9)
+        return i
+
+    with pytest.raises(StageError, match=r"^stage 'fork_map' failed: worker process (\d+) was "
+                                         r"killed by signal 9 before sending its results$"
+                       ) as info:
+        fork_map(work, 20, 2, lead=lambda: _child_took_one(tmp_path / "dying"),
+                 on_lost=lost.append)
+    assert lost == [int(str(info.value).split()[5])]
+    assert _all_reaped(forked)
+
+
+def test_fork_map_stops_handing_out_items_after_this_processs_failure(
+    forked: list[int],
+) -> None:
+    from rrperf.engine.parallel import fork_map
+
+    def lead() -> None:
+        raise KeyError("lead failed")
+
+    with pytest.raises(KeyError, match="lead failed"):
+        fork_map(lambda i: i, 10, 2, lead=lead)
+    assert _all_reaped(forked)
+    with pytest.raises(ConfigError, match="^fork_map takes at most 16,000 items, got 16001$"):
+        fork_map(lambda i: i, 16_001, 2)

@@ -419,17 +419,21 @@ def test_wall_s_leaves_out_the_same_imports(
 ) -> None:
     # In a new process, the run imports the modules TIMED_IMPORTS names for its path (their
     # import time is left out of wall_s); an ``auto`` run imports no cache machinery
-    # (diskcache, sqlite3) nor the monitor, with or without a pool.
+    # (diskcache, sqlite3) nor the monitor, with or without workers. Workers are forked
+    # (fork_map): no pool module is imported.
     code = (
-        "import sys, json\n"
+        "import sys, json, os\n"
         "from rrperf.generator import api\n"
         "before = set(sys.modules)\n"
-        # synthetic:300 with a pool: the threshold for a new process lowered to 256
+        "forks, real_fork = [], os.fork\n"
+        "os.fork = lambda: forks.append(1) or real_fork()\n"
+        # synthetic:300 with workers: the threshold for a new process lowered to 256
         + ("import rrperf.generator.cached as c\nc.POOL_START_MIN_TABLES = 256\n"
            if source == "synthetic:300" else "")
         + f"r = api.generate({source!r}, 'out', impl={impl!r}, strategy={strategy!r})\n"
         "print(json.dumps(sorted(set(sys.modules) - before)))\n"
         "print(json.dumps({k: list(v) for k, v in api.TIMED_IMPORTS.items()}))\n"
+        "print(len(forks))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=tmp_path)
@@ -438,7 +442,8 @@ def test_wall_s_leaves_out_the_same_imports(
     timed = json.loads(new_lines[1])
     expected = {m for part in parts for m in timed[part]}
     assert expected <= imported
-    assert ("concurrent.futures.process" in imported) == (source == "synthetic:300")
+    assert "concurrent.futures.process" not in imported
+    assert int(new_lines[2]) == (1 if source == "synthetic:300" else 0)  # one worker forked
     if strategy == "auto":
         assert not imported & {"diskcache", "sqlite3", "psutil", "rrperf.engine.cache",
                                "rrperf.engine.monitor"}

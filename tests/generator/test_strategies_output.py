@@ -701,3 +701,110 @@ def test_pool_batches_name_the_failing_step_too(
         assert ctx.executor.pool_started
     assert info.value.stage.startswith("defaults:")
     assert not list((tmp_path / "out").rglob("*.ts"))
+
+
+# --- workers forked per run (a process strategy whose pool is not running) ----------------------
+
+
+@pytest.fixture
+def forked_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Fork workers from 16 tables (not POOL_START_MIN_TABLES); records each fork_map's items."""
+    from rrperf.engine import parallel
+
+    monkeypatch.setattr(cached, "POOL_START_MIN_TABLES", 16)
+    calls: list[int] = []
+    real = parallel.fork_map
+
+    def spy(work: Any, n_items: int, workers: int, **kws: Any) -> Any:
+        calls.append(n_items)
+        return real(work, n_items, workers, **kws)
+
+    monkeypatch.setattr(parallel, "fork_map", spy)
+    return calls
+
+
+def _two_workers() -> Strategy:
+    import dataclasses
+
+    return dataclasses.replace(get_strategy("parallel"), workers=2)
+
+
+def test_forked_run_writes_records_and_digests_what_a_serial_run_does(
+    tmp_path: Path, forked_runs: list[int]
+) -> None:
+    from rrperf.generator.manifest import load_manifest
+
+    def run(strategy: Strategy, name: str) -> tuple[Any, dict[str, str], Any]:
+        out = tmp_path / name
+        with strategy.make_context(cache_dir=tmp_path / f"cache-{name}") as ctx:
+            result = generate("synthetic:60", out, context=ctx)
+            manifest = load_manifest(ctx.state_dir, os.path.realpath(out))
+            assert manifest is not None
+            assert ctx.executor.pool_started == (ctx.executor.backend == "serial")  # no pool
+            warm = generate("synthetic:60", out, context=ctx)  # from the manifest
+        assert (warm.files_written, warm.output_digest) == (0, result.output_digest)
+        return result, {rel: e[0] for rel, e in manifest.entries.items()}, manifest.result
+
+    serial, serial_shas, serial_summary = run(get_strategy("sequential"), "serial")
+    assert forked_runs == []
+    forked, forked_shas, forked_summary = run(_two_workers(), "forked")
+    assert forked_runs == [len(cached.plan_batches(60, 2, pool_started=False))]
+    assert forked.output_digest == serial.output_digest == legacy_digest("synthetic:60", tmp_path)
+    assert output_digest(tmp_path / "forked") == serial.output_digest
+    assert forked.written == serial.written and len(forked.written) == 182
+    assert forked_shas == serial_shas
+    assert forked_summary == serial_summary
+
+
+def _temporaries(out: Path) -> list[str]:
+    return [name for _, _, names in os.walk(out) for name in names if name.endswith(".tmp")]
+
+
+@pytest.mark.filterwarnings("ignore:.*has no TypeScript mapping")
+def test_forked_worker_failure_names_the_step_and_leaves_no_temporary_file(
+    tmp_path: Path, forked_runs: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rrperf.errors import StageError
+
+    parent = os.getpid()
+    real = cached.table_defaults
+
+    def broken_in_workers(ctx: Any, table: str) -> Any:
+        if os.getpid() != parent:
+            raise KeyError(table)
+        return real(ctx, table)
+
+    monkeypatch.setattr(cached, "table_defaults", broken_in_workers)
+    with _two_workers().make_context(cache_dir=tmp_path / "c") as ctx:
+        with pytest.raises(StageError, match=r"^stage 'defaults:\w+' failed: KeyError"):
+            generate("synthetic:60", tmp_path / "out", context=ctx)
+    assert forked_runs == [len(cached.plan_batches(60, 2, pool_started=False))]
+    assert _temporaries(tmp_path / "out") == []
+
+
+def test_forked_worker_killed_while_writing_leaves_only_complete_files(
+    tmp_path: Path, forked_runs: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rrperf import atomic
+    from rrperf.errors import StageError
+
+    expected = tmp_path / "expected"
+    generate("synthetic:60", expected)
+    parent = os.getpid()
+    real_replace = os.replace
+
+    def die_in_workers(src: str, dst: str) -> None:  # the temporary file is written: die
+        if os.getpid() != parent:
+            os.kill(os.getpid(), 9)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", die_in_workers)
+    out = tmp_path / "out"
+    with _two_workers().make_context(cache_dir=tmp_path / "c") as ctx:
+        with pytest.raises(StageError, match=r"^stage 'fork_map' failed: worker process \d+ "
+                                             r"was killed by signal 9 before sending"):
+            generate("synthetic:60", out, context=ctx)
+    monkeypatch.undo()
+    assert _temporaries(out) == []
+    for path in out.rglob("*.ts"):  # what was written is complete
+        assert path.read_bytes() == (expected / path.relative_to(out)).read_bytes()
