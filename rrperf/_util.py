@@ -10,7 +10,16 @@ from collections.abc import Callable, Iterable, Mapping
 
 TYPE_CHECKING = False  # not typing's: a warm command imports no typing (rrperf.cli._warm)
 if TYPE_CHECKING:
+    from hashlib import sha256 as sha256
     from typing import Any
+else:
+    try:  # CPython's own SHA-256 (3.12+: _sha2): the same digests as hashlib's, without
+        from _sha2 import sha256  # noqa: F401  (OpenSSL's start-up, ~3 ms of a warm command)
+    except ImportError:
+        try:
+            from _sha256 import sha256  # noqa: F401
+        except ImportError:
+            from hashlib import sha256  # noqa: F401
 
 
 def usable_cpus() -> int:

@@ -306,7 +306,7 @@ class RrperfConfig:
         The file the configuration was read from, if any (not compared).
     inputs : str or None
         Set by :func:`load_config` when it searched for the file: a digest of what the
-        search read (:func:`rrperf.generator.manifest.config_inputs`), which keys a command's
+        search read (:func:`rrperf._config_files.config_inputs`), which keys a command's
         output manifest. Not compared, and not copied by :func:`dataclasses.replace` (a
         changed configuration is keyed by its values).
 
@@ -485,7 +485,7 @@ def load_config(
     elif search:
         base = (Path(start_dir) if start_dir is not None else Path.cwd()).resolve()
         if not overrides:  # what the search reads, taken before it reads it
-            from rrperf.generator.manifest import config_inputs
+            from rrperf._config_files import config_inputs
 
             inputs = config_inputs(str(base), environ)
         file = _find_config_file(base)

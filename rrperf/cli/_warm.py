@@ -5,7 +5,7 @@ nothing else, for a PostgreSQL URL read directly or a ``schema.rb`` path, and an
 the output manifest exactly as the full command's fast path does
 (:func:`rrperf.generator.manifest.fast_path`, with the same whole-run key: the source's
 fingerprint, the code, the output folder, no filters, and the configuration the command would
-load, :func:`~rrperf.generator.manifest.config_inputs`). Whatever it cannot answer, or any
+load, :func:`~rrperf._config_files.config_inputs`). Whatever it cannot answer, or any
 mismatch (an edited ``rrperf.toml``, an edited or deleted output file, a changed catalog),
 returns None and the normal command line runs, unchanged.
 
@@ -129,12 +129,13 @@ def answer(words: Sequence[str]) -> int | None:
     source = parsed["source"]
     if strategy not in MANIFEST_STRATEGIES or not _source_kind(source):
         return None
+    from rrperf import _config_files
     from rrperf.generator import manifest as mf
 
     try:
         cwd = os.getcwd()
         start = os.path.realpath(cwd)
-        candidates = mf.config_candidates(start)
+        candidates = _config_files.config_candidates(start)
         cache_dir = _cache_dir(parsed.get("cache_dir"), candidates)
         if cache_dir is None:
             return None
@@ -149,7 +150,7 @@ def answer(words: Sequence[str]) -> int | None:
         found = mf.fast_path(
             state_dir, source, real_out, impl="pipeline", tables=None, exclude_tables=None,
             manifests={real_out: recorded},
-            config=mf.inputs_token(mf.config_inputs(start, os.environ, candidates)),
+            config=mf.inputs_token(_config_files.config_inputs(start, os.environ, candidates)),
         )
     except Exception:  # noqa: BLE001 - the full command line reports whatever it is
         return None

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from rrperf import _config_files
 from rrperf.cli import _warm, main
 from rrperf.config import load_config
 from rrperf.generator import manifest
@@ -178,9 +179,8 @@ def test_config_inputs_is_what_load_config_searched(tmp_path: Path) -> None:
     import dataclasses
     import hashlib
 
-    assert load_config(env={}).inputs == manifest.config_inputs(os.path.realpath(tmp_path), {}) == (
-        hashlib.sha256(b"").hexdigest()
-    )
+    inputs = _config_files.config_inputs(os.path.realpath(tmp_path), {})
+    assert load_config(env={}).inputs == inputs == hashlib.sha256(b"").hexdigest()
     (tmp_path / "rrperf.toml").write_text("exclude_tables = ['a']\n")
     env = {"RRPERF_CACHE_DIR": "c", "HOME": "/nowhere"}
     config = load_config(env=env)
