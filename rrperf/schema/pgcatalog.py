@@ -340,7 +340,7 @@ def read_catalog(conn: Any) -> tuple[list[Table], list[ForeignKey], list[EnumTyp
         assembles them (foreign keys per table in Rails' dump order, composite ones left out
         and returned in ``skipped``-free form: the caller warns about them).
     """
-    from rrperf.schema.database import _foreign_keys, _indexes, _structured, parse_default
+    from rrperf.schema import reflected
     from rrperf.schema.model import CheckConstraint, Column, EnumType, Table
 
     cur = conn.cursor()
@@ -411,8 +411,8 @@ def read_catalog(conn: Any) -> tuple[list[Table], list[ForeignKey], list[EnumTyp
             Column(
                 name=name,
                 null=not not_null,
-                default=_structured(
-                    parse_default(default, attrs["type"]), attrs["type"],
+                default=reflected.structured(
+                    reflected.parse_default(default, attrs["type"]), attrs["type"],
                     bool(attrs.get("array")),
                 ),
                 comment=comment or None,
@@ -430,11 +430,11 @@ def read_catalog(conn: Any) -> tuple[list[Table], list[ForeignKey], list[EnumTyp
                 name=table,
                 columns=tuple(columns[table]),
                 primary_key=pks.get(table, ()),
-                indexes=_indexes(index_infos.get(table, []), uniques.get(table, [])),
+                indexes=reflected.indexes(index_infos.get(table, []), uniques.get(table, [])),
                 check_constraints=tuple(checks.get(table, ())),
                 comment=comments[table],
             )
         )
-        foreign_keys.extend(_foreign_keys(table, fk_infos.get(table, [])))
+        foreign_keys.extend(reflected.foreign_keys(table, fk_infos.get(table, [])))
     enum_types = [EnumType(name, values) for name, values in enums.items()]
     return tables, foreign_keys, enum_types

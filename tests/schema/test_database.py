@@ -15,11 +15,11 @@ from rrperf.errors import MissingDependencyError, SchemaSourceError, SchemaWarni
 from rrperf.schema.database import (
     _map_errors,
     introspect_database,
-    parse_default,
     rails_type,
     redact_url,
 )
 from rrperf.schema.model import CheckConstraint, Column, Default, ForeignKey, Index
+from rrperf.schema.reflected import parse_default
 
 DDL = """
 CREATE TABLE users (
