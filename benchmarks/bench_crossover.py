@@ -1,14 +1,19 @@
 """Where does ``parallel`` start to beat the serial strategies cold, measured and predicted?
 
-For each N of ``--tables`` (synthetic:N), in one process (as ``rrperf analyze`` runs, so the
-process pool is started by the warm-up round and stays up):
+For each N of ``--tables`` (synthetic:N), in one process, as ``rrperf analyze`` measures:
 
 * measured: an interleaved cold benchmark of ``parallel`` against the serial strategies
   (``minimal``, ``sequential``) with :class:`rrperf.bench.runner.BenchmarkRunner`; per round
-  the ratio parallel / best serial of that round, and its median;
+  the ratio parallel / best serial of that round, and its median. Each benchmark makes its
+  own execution contexts (closed at its end), so ``parallel``'s process pool is started only
+  by a run that starts one: the generator's ``plan_batches(N, workers, pool_started=False)``
+  (from ``POOL_START_MIN_TABLES`` tables). Then the warm-up round starts it and the measured
+  rounds use it; below, no run starts it and ``parallel`` renders serially, like
+  ``sequential``. The measured ratio steps there;
 * predicted: the calibrated cost model (:mod:`rrperf.optimize.calibration`, from the history
   store; calibrated first when the store has none for this machine) on a profile of
-  synthetic:N, the same ratio.
+  synthetic:N in the same steady state (``WorkloadProfile.pool_started=None``, which follows
+  the generator's plan), the same ratio.
 
 The crossover is where the ratio crosses 1, interpolated on log N and log ratio between the
 two sizes around it (None when it does not cross in the range). Target: the predicted
@@ -84,8 +89,12 @@ def main(argv: list[str] | None = None) -> int:
                 profile = profile_workload(scenario, cache_warm=False)
                 times = {s: predict(profile, strategies[s], cal) for s in ("parallel", *SERIAL)}
                 predicted.append(times["parallel"] / min(times[s] for s in SERIAL))
+                meds = walls.median()
                 print(f"{scenario:>16}: load {load:.2f}; parallel / best serial: measured "
-                      f"{measured[-1]:.3f}, predicted {predicted[-1]:.3f}", flush=True)
+                      f"{measured[-1]:.3f}, predicted {predicted[-1]:.3f}; medians (ms) "
+                      + ", ".join(f"{s} {meds[s] * 1e3:.1f} / {times[s] * 1e3:.1f}"
+                                  for s in ("parallel", *SERIAL))
+                      + " (measured / predicted)", flush=True)
     m, p = crossover(sizes, measured), crossover(sizes, predicted)
     print()
     print(f"crossover measured:  {'none in range' if m is None else f'{m:.0f} tables'}")

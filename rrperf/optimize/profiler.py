@@ -21,8 +21,10 @@ What is measured (every number of the model comes from one of these fields)
     write): an atomic write of the sampled files; the unchanged-file
     check (read and compare) of :func:`~rrperf.generator.writer.write_if_changed`; one
     ``os.stat`` (how an output manifest knows a file is unchanged without reading it).
-``ship_s``
-    A pickle round trip of the analysis context (the most a process-pool batch receives).
+``ship_s``, ``return_s``
+    A pickle round trip of the analysis context (what a process pool's batches receive, in
+    slices, all together) and of one rendered table's files (what a batch sends back, per
+    table).
 ``monitor_s``
     One :class:`~rrperf.engine.monitor.PerformanceMonitor` session (start + stop).
 ``hit_s``, ``miss_mem_s``, ``miss_s``, ``disk_hit_s``, ``schema_miss_s``
@@ -31,7 +33,8 @@ What is measured (every number of the model comes from one of these fields)
     tier (JSON + sqlite), a read from the disk tier, and storing the parsed schema on disk
     (each the minimum of ``repeats``).
 ``pool_startup_s``, ``dispatch_s``, ``thread_dispatch_s``
-    The engine's pools through :class:`~rrperf.engine.parallel.ParallelExecutor`: the first run
+    The engine's pools through :class:`~rrperf.engine.parallel.ParallelExecutor`, started as
+    the strategies' execution contexts start theirs (forked where possible): the first run
     of a trivial stage on the process pool (start-up + round trip), then the occupancy of one
     trivial task in the warm pool (``wall * workers / tasks`` for a batch of independent trivial
     stages); the same for threads. Measured once per process and worker count, then memoized.
@@ -103,10 +106,13 @@ def probe_pool(
     with _POOL_LOCK:
         if key in _POOL_PROBES:
             return _POOL_PROBES[key]
-        from rrperf.engine.parallel import ParallelExecutor
+        from rrperf.engine.parallel import ExecutorConfig, ParallelExecutor, fork_available
         from rrperf.engine.stages import Stage
 
-        executor = ParallelExecutor(workers, backend=backend, enable_monitoring=False)
+        fork = backend == "process" and fork_available()
+        executor = ParallelExecutor(config=ExecutorConfig(
+            backend=backend, max_workers=workers, enable_monitoring=False,
+            start_method="fork" if fork else "loky"))
         try:
             start = clock()
             executor.execute_with_dependencies([Stage("probe", _trivial)])
@@ -116,7 +122,7 @@ def probe_pool(
             executor.execute_with_dependencies(stages)
             dispatch = (clock() - start) * workers / _PROBE_TASKS
         finally:
-            if backend == "thread":
+            if backend == "thread" or fork:  # loky's pool is shared and reused
                 executor.shutdown()
         _POOL_PROBES[key] = (startup, dispatch)
         logger.debug(
@@ -270,8 +276,11 @@ def profile_workload(
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    ship_s, _ = _timed(lambda: pickle.loads(pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL)),
-                       clock, repeats)
+    def _round_trip(value: Any) -> Any:
+        return pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    ship_s, _ = _timed(lambda: _round_trip(ctx), clock, repeats)
+    return_s, _ = _timed(lambda: _round_trip(cached_value), clock, repeats)
     monitor = PerformanceMonitor(MonitorConfig())
 
     def _session() -> None:
@@ -308,6 +317,7 @@ def profile_workload(
         compare_s=compare_s,
         stat_s=stat_s,
         ship_s=ship_s,
+        return_s=return_s,
         monitor_s=monitor_s,
         pool_startup_s=pool_startup_s,
         dispatch_s=dispatch_s,
@@ -318,7 +328,11 @@ def profile_workload(
         cache_warm=warm,
         output_present=_output_present(out_dir, ctx.paths),
         sampled_tables=chosen,
-        **probe,
+        hit_s=probe["hit_s"],
+        miss_mem_s=probe["miss_mem_s"],
+        miss_s=probe["miss_s"],
+        disk_hit_s=probe["disk_hit_s"],
+        schema_miss_s=probe["schema_miss_s"],
     )
     logger.info(
         "profiled %s: %d tables, %.3f ms per table, pool start-up %.3f s",

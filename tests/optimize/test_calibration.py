@@ -12,7 +12,13 @@ from rrperf.engine.strategies import STRATEGIES
 from rrperf.errors import HistoryError
 from rrperf.optimize import calibration
 from rrperf.optimize.calibration import Observation, fit, model_error, refresh
-from rrperf.optimize.workload import TERMS, Calibration, resource_rank, tie_break
+from rrperf.optimize.workload import (
+    FACTOR_BOUNDS,
+    TERMS,
+    Calibration,
+    resource_rank,
+    tie_break,
+)
 
 TRUE = Calibration({"head": 1.5, "render": 3.0, "write": 0.25, "manifest": 8.0}, fixed_s=0.002)
 
@@ -37,8 +43,48 @@ def test_fit_recovers_the_factors_of_exact_observations() -> None:
     assert cal.fixed_s == pytest.approx(TRUE.fixed_s, rel=0.05)
     # terms the observations never exercise keep their measured value (factor 1)
     assert cal.factors["pool"] == 1.0 and cal.factors["store"] == 1.0
+    assert cal.factors["ship"] == 1.0 and cal.factors["batch"] == 1.0
     assert cal.error < 0.01 and model_error(cal, obs) == cal.error
     assert fit([], "m") == Calibration(machine="m")
+
+
+def test_the_pool_factors_stay_within_their_bounds() -> None:
+    # runs whose pool costs 10x and 0.01x its profiled terms: the fit stops at the bounds
+    for scale, bound in ((10.0, 1), (0.01, 0)):
+        obs = []
+        for term in ("pool", "ship", "batch"):
+            for i in range(4):
+                terms = dict.fromkeys(TERMS, 0.0)
+                terms.update({"head": 0.001, term: 0.002 * (i + 1)})
+                measured = 0.001 + scale * terms[term]
+                obs.append(Observation("s", "cold", f"{term}{i}", terms, measured))
+        cal = fit(obs, "m")
+        for term in ("pool", "ship", "batch"):
+            assert cal.factors[term] == pytest.approx(FACTOR_BOUNDS[term][bound]), term
+        assert cal.factors["pool_start"] == 1.0  # never exercised: its measured value
+    assert all(low <= 1.0 <= high for low, high in FACTOR_BOUNDS.values())
+
+
+def test_observations_model_the_pool_state_the_runs_had() -> None:
+    import pandas as pd
+
+    from tests.optimize.test_workload import REGISTRY, make_profile
+
+    class Bench:
+        def summary(self) -> pd.DataFrame:
+            return pd.DataFrame([{"strategy": "parallel", "cache_state": "cold", "median": 2.0},
+                                 {"strategy": "minimal", "cache_state": "cold", "median": 1.0}])
+
+    profile = make_profile(n_tables=32)
+    two = {"parallel": REGISTRY["parallel"], "minimal": REGISTRY["minimal"]}  # 2 workers
+    steady = calibration.observations("s", profile, Bench(), two)  # type: ignore[arg-type]
+    started = calibration.observations("s", profile, Bench(),  # type: ignore[arg-type]
+                                       two, pool_started=True)
+    assert [(o.strategy, o.measured_s) for o in started] == [("parallel", 2.0), ("minimal", 1.0)]
+    # 32 tables: no run starts a pool, so the steady state renders here; a started pool renders
+    assert steady[0].terms["pool"] == 0.0 and steady[0].terms["render"] > 0.0
+    assert started[0].terms["pool"] > 0.0 and started[0].terms["render"] == 0.0
+    assert started[1].terms == steady[1].terms  # minimal is serial either way
 
 
 def test_refresh_fits_when_missing_or_drifted_and_keeps_it_per_machine(tmp_path: Path) -> None:
