@@ -21,7 +21,7 @@ crossover within a factor of 2 of the measured one.
 
 Run::
 
-    .venv/bin/python benchmarks/bench_crossover.py [--tables 50,100,200,400,800,1600]
+    .venv/bin/python benchmarks/bench_crossover.py [--tables 200,400,800,1600,3200]
         [--iterations 7] [--history PATH]
 """
 
@@ -58,7 +58,7 @@ def crossover(sizes: list[int], ratios: list[float]) -> float | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tables", default="50,100,200,400,800,1600")
+    parser.add_argument("--tables", default="200,400,800,1600,3200")
     parser.add_argument("--iterations", type=int, default=7)
     parser.add_argument("--history", default=None, help="history store (default: a new one)")
     args = parser.parse_args(argv)
