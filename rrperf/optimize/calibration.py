@@ -16,6 +16,9 @@ pays:
    pool and the serial one with the fewest resources beside them, with each context's pool
    started before the first round (:meth:`rrperf.engine.parallel.ParallelExecutor.start_pool`);
    their observations are made with ``pool_started=True``, so the model describes what ran.
+   Each benchmark's observations take the CPUs other processes kept busy during it
+   (:class:`rrperf.optimize.profiler.OtherLoad`) for the profile's load, so that the pool's
+   share of the machine is what the runs had.
 2. :func:`fit`: the factors and the fixed cost minimising the relative error of the predictions
    (:func:`scipy.optimize.least_squares`, robust ``soft_l1`` loss; each factor is pulled gently
    towards 1 so that a term the runs do not exercise keeps its measured value, and kept within
@@ -255,7 +258,11 @@ def measure_observations(
     from rrperf.bench.runner import BenchmarkRunner
     from rrperf.bench.scenarios import resolve_scenario
     from rrperf.errors import SchemaWarning, StabilityWarning
-    from rrperf.optimize.profiler import profile_workload
+    from rrperf.optimize.profiler import OtherLoad, profile_workload
+
+    def during(profile: WorkloadProfile, other: OtherLoad) -> WorkloadProfile:
+        # the CPUs other processes left the runs, not those they left the profile
+        return profile if other.load_avg is None else replace(profile, load_avg=other.load_avg)
 
     def runner() -> BenchmarkRunner:
         return BenchmarkRunner(iterations=iterations, warmup=1, progress=False, seed=0,
@@ -268,11 +275,12 @@ def measure_observations(
         for scenario in scenarios:
             profile = profile_workload(resolve_scenario(scenario).source, cache_warm=False,
                                        workers=workers)
-            bench = runner().run_comparative_benchmark(
-                [scenario], systems=("pipeline",), strategies=list(strategies),
-                cache_states=("cold", "warm"),
-            )
-            out += observations(scenario, profile, bench, strategies)
+            with OtherLoad() as other:
+                bench = runner().run_comparative_benchmark(
+                    [scenario], systems=("pipeline",), strategies=list(strategies),
+                    cache_states=("cold", "warm"),
+                )
+            out += observations(scenario, during(profile, other), bench, strategies)
         for scenario in pool_scenarios:
             pools = runner()
             system = pools.system("pipeline")
@@ -289,9 +297,11 @@ def measure_observations(
             beside = [tie_break(serial, strategies, 0, False)] if serial else []
             profile = profile_workload(resolve_scenario(scenario).source, cache_warm=False,
                                        workers=workers)
-            bench = pools.run_comparative_benchmark(
-                [scenario], systems=("pipeline",), strategies=[*pooled, *beside],
-                cache_states=("cold",),
-            )
-            out += observations(scenario, profile, bench, strategies, pool_started=True)
+            with OtherLoad() as other:
+                bench = pools.run_comparative_benchmark(
+                    [scenario], systems=("pipeline",), strategies=[*pooled, *beside],
+                    cache_states=("cold",),
+                )
+            out += observations(scenario, during(profile, other), bench, strategies,
+                                pool_started=True)
     return out

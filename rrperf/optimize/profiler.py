@@ -39,7 +39,10 @@ What is measured (every number of the model comes from one of these fields)
     trivial task in the warm pool (``wall * workers / tasks`` for a batch of independent trivial
     stages); the same for threads. Measured once per process and worker count, then memoized.
 ``cpu_count``, ``load_avg``, ``memory_available_mb``
-    Usable CPUs (affinity), the 1-minute load average and available memory.
+    Usable CPUs (affinity); the CPUs other processes kept busy while the profile was measured
+    plus one for this process (:class:`OtherLoad`: the load average's meaning without this
+    process's own past runs and pools in it, which the 1-minute load average, used where the
+    CPU times cannot be read, keeps for a minute); available memory.
 ``cache_warm``, ``output_present``
     Whether the strategy's caches already hold this source, and whether the output folder
     already holds every file of the run.
@@ -69,7 +72,7 @@ from rrperf.optimize.workload import STEP_KINDS, WorkloadProfile
 if TYPE_CHECKING:
     from rrperf.engine.cache import CacheOptimizer
 
-__all__ = ["probe_pool", "profile_workload"]
+__all__ = ["OtherLoad", "probe_pool", "profile_workload"]
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +132,63 @@ def probe_pool(
             "%s pool x%d: start-up %.4f s, %.6f s per task", backend, workers, startup, dispatch
         )
         return startup, dispatch
+
+
+def _cpu_snapshot() -> tuple[float, float, float] | None:
+    """(wall s, busy CPU s of the usable CPUs, CPU s of this process and its reaped children),
+    or None where the CPU times cannot be read."""
+    try:
+        import psutil
+
+        per_cpu = psutil.cpu_times(percpu=True)
+        try:
+            usable = sorted(os.sched_getaffinity(0))
+        except AttributeError:  # not Linux
+            usable = list(range(len(per_cpu)))
+        busy = 0.0
+        for i in usable:
+            t = per_cpu[i]
+            # guest time is already counted in user and nice; steal is another VM's
+            busy += t.user + t.nice + t.system + sum(
+                getattr(t, f, 0.0) for f in ("irq", "softirq", "steal"))
+    except (ImportError, OSError, IndexError):
+        return None
+    own = os.times()
+    return (time.monotonic(), busy,
+            own.user + own.system + own.children_user + own.children_system)
+
+
+class OtherLoad:
+    """The CPUs other processes keep busy while a ``with`` block runs.
+
+    The usable CPUs' busy time (``psutil.cpu_times``) minus this process's CPU time and its
+    children's (those reaped by the end of the block: a pool shut down in it counts as ours),
+    over the wall time; :attr:`load_avg` is that plus one for this process, the quantity
+    :attr:`rrperf.optimize.workload.WorkloadProfile.free_cpus` reads.
+
+    Examples
+    --------
+    >>> with OtherLoad() as other:
+    ...     pass
+    >>> other.load_avg is None or other.load_avg >= 1.0
+    True
+    """
+
+    def __init__(self) -> None:
+        self._start: tuple[float, float, float] | None = None
+        self.load_avg: float | None = None
+
+    def __enter__(self) -> OtherLoad:
+        self._start = _cpu_snapshot()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        end = _cpu_snapshot()
+        if self._start is None or end is None or end[0] - self._start[0] <= 0.05:
+            return  # too short to tell: None
+        wall = end[0] - self._start[0]
+        others = ((end[1] - self._start[1]) - (end[2] - self._start[2])) / wall
+        self.load_avg = 1.0 + min(float(usable_cpus()), max(0.0, others))
 
 
 def _sample(names: tuple[str, ...], k: int) -> tuple[str, ...]:
@@ -210,6 +270,7 @@ def profile_workload(
     from rrperf.generator.writer import write_if_changed
     from rrperf.schema.sources import load_schema, source_fingerprint
 
+    other = OtherLoad().__enter__()
     # repeated like the steps: the first call may include imports of the parser
     hash_s, fingerprint = _timed(lambda: source_fingerprint(source), clock, repeats)
     templates_s, _ = _timed(cached.templates_fingerprint, clock, repeats)
@@ -295,10 +356,14 @@ def profile_workload(
     _, thread_dispatch_s = probe_pool("thread", n_workers)
 
     warm = bool(cache_warm) if cache_warm is not None else _cache_holds(cache, source, fingerprint)
-    try:
-        load_avg = float(os.getloadavg()[0])
-    except (AttributeError, OSError):  # not available on this platform
-        load_avg = 0.0
+    other.__exit__(None, None, None)
+    if other.load_avg is not None:
+        load_avg = other.load_avg
+    else:
+        try:
+            load_avg = float(os.getloadavg()[0])
+        except (AttributeError, OSError):  # not available on this platform
+            load_avg = 0.0
     import psutil
 
     memory_mb = psutil.virtual_memory().available / 2**20
