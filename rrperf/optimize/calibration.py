@@ -16,6 +16,10 @@ pays:
    pool and the serial one with the fewest resources beside them, with each context's pool
    started before the first round (:meth:`rrperf.engine.parallel.ParallelExecutor.start_pool`);
    their observations are made with ``pool_started=True``, so the model describes what ran.
+   One more such run, without starting the pools first, is made at the generator's start
+   threshold (the first size whose steady state renders on the pool, what ``analyze`` and
+   ``benchmarks/bench_crossover.py`` measure above it; at most
+   :data:`STEADY_POOL_MAX_TABLES`).
    Each benchmark's observations take the CPUs other processes kept busy during it
    (:class:`rrperf.optimize.profiler.OtherLoad`) for the profile's load, so that the pool's
    share of the machine is what the runs had.
@@ -49,6 +53,7 @@ from rrperf.optimize.workload import (
     Calibration,
     StrategyLike,
     WorkloadProfile,
+    pool_threshold,
     raw_terms,
     tie_break,
 )
@@ -64,6 +69,7 @@ __all__ = [
     "DRIFT_BOUND",
     "MAX_OBSERVATIONS",
     "POOL_SCENARIOS",
+    "STEADY_POOL_MAX_TABLES",
     "Observation",
     "fit",
     "load",
@@ -81,6 +87,10 @@ CALIBRATION_SCENARIOS: tuple[str, ...] = ("medium", "synthetic:1000")
 #: Scenarios of the calibration's pool runs (cold, process pools started first): the pool's
 #: batch, shipping and per-table terms at two sizes.
 POOL_SCENARIOS: tuple[str, ...] = ("synthetic:300", "synthetic:1000")
+#: The calibration's steady-state pool run is made at the generator's start threshold
+#: (:func:`rrperf.optimize.workload.pool_threshold`) rounded up to 100 tables, unless that is
+#: above this many tables.
+STEADY_POOL_MAX_TABLES = 4000
 #: Measured rounds per strategy and cache state in the calibration run.
 CALIBRATION_ITERATIONS = 7
 #: Median absolute prediction error above which a calibration is fitted again.
@@ -246,13 +256,14 @@ def measure_observations(
     *,
     scenarios: Sequence[str] = CALIBRATION_SCENARIOS,
     pool_scenarios: Sequence[str] = POOL_SCENARIOS,
+    steady_pool: bool = True,
     iterations: int = CALIBRATION_ITERATIONS,
     workers: int | None = None,
     config: RrperfConfig | None = None,
 ) -> list[Observation]:
     """The calibration run: profile and benchmark every strategy on each scenario (steady
-    state, both cache states), then the pool runs on each of ``pool_scenarios`` (see the
-    module docstring)."""
+    state, both cache states), then the pool runs on each of ``pool_scenarios`` and (with
+    ``steady_pool``) at the start threshold (see the module docstring)."""
     import warnings
 
     from rrperf.bench.runner import BenchmarkRunner
@@ -281,20 +292,27 @@ def measure_observations(
                     cache_states=("cold", "warm"),
                 )
             out += observations(scenario, during(profile, other), bench, strategies)
-        for scenario in pool_scenarios:
+        # the pool's runs: the strategies whose context has a process pool, and beside them
+        # the serial strategy with the fewest resources, measured the same moment
+        serial = [n for n in strategies if strategies[n].backend == "serial"]
+        beside = [tie_break(serial, strategies, 0, False)] if serial else []
+        probe = runner().system("pipeline")
+        pooled = {n: probe.context(n).executor.max_workers  # type: ignore[attr-defined]
+                  for n in strategies
+                  if probe.context(n).executor.backend == "process"}  # type: ignore[attr-defined]
+        probe.reset()
+        if not pooled:
+            return out
+        runs = [(scenario, True) for scenario in pool_scenarios]
+        start = pool_threshold(max(pooled.values()), pool_started=False)
+        if steady_pool and start is not None and start <= STEADY_POOL_MAX_TABLES:
+            runs.append((f"synthetic:{-(-start // 100) * 100}", False))
+        for scenario, prestart in runs:
             pools = runner()
-            system = pools.system("pipeline")
-            pooled = []
-            for name in strategies:  # the contexts the runs will use, made now
-                executor = system.context(name).executor  # type: ignore[attr-defined]
-                if executor.backend == "process":
-                    executor.start_pool()
-                    pooled.append(name)
-            if not pooled:
-                continue
-            # beside them the serial strategy with the fewest resources, measured the same moment
-            serial = [n for n in strategies if strategies[n].backend == "serial"]
-            beside = [tie_break(serial, strategies, 0, False)] if serial else []
+            if prestart:
+                system = pools.system("pipeline")
+                for name in pooled:  # the contexts the runs will use, made now
+                    system.context(name).executor.start_pool()  # type: ignore[attr-defined]
             profile = profile_workload(resolve_scenario(scenario).source, cache_warm=False,
                                        workers=workers)
             with OtherLoad() as other:
@@ -303,5 +321,5 @@ def measure_observations(
                     cache_states=("cold",),
                 )
             out += observations(scenario, during(profile, other), bench, strategies,
-                                pool_started=True)
+                                pool_started=True if prestart else None)
     return out

@@ -126,3 +126,26 @@ def test_resource_order_of_the_tie_rule() -> None:
     assert order[:3] == ["minimal", "sequential", "cache_heavy"]
     assert tie_break(names, STRATEGIES, 4000, False) == "minimal"
     assert tie_break(["parallel", "sequential"], STRATEGIES, 4000, False) == "sequential"
+
+
+def test_a_small_real_calibration_run_observes_the_pool_it_started(tmp_path: Path) -> None:
+    from rrperf._util import usable_cpus
+
+    two = {"parallel": STRATEGIES["parallel"], "minimal": STRATEGIES["minimal"]}
+    obs = calibration.measure_observations(
+        two, scenarios=("small",), pool_scenarios=("synthetic:40",), steady_pool=False,
+        iterations=1,
+    )
+    steady = [(o.scenario, o.cache_state, o.strategy) for o in obs if o.scenario == "small"]
+    assert sorted(steady) == [("small", state, name) for state in ("cold", "warm")
+                              for name in ("minimal", "parallel")]
+    pooled = {o.strategy: o for o in obs if o.scenario == "synthetic:40"}
+    if usable_cpus() < 2:  # parallel's context runs serially: no pool to observe
+        assert pooled == {}
+        return
+    # parallel with its pool started before the runs, minimal beside it, cold
+    assert sorted(pooled) == ["minimal", "parallel"]
+    assert {o.cache_state for o in pooled.values()} == {"cold"}
+    assert pooled["parallel"].terms["pool"] > 0.0 and pooled["parallel"].terms["render"] == 0.0
+    assert pooled["minimal"].terms["pool"] == 0.0 and pooled["minimal"].terms["render"] > 0.0
+    assert all(o.measured_s > 0 for o in obs)
