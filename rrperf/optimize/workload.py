@@ -35,11 +35,12 @@ written* by that plan's batches on the pool, and the model counts what the pool 
                                         (processes: the analysis' slices out, about one
                                          ship_s in all; each table packed, and its files
                                          pickled back)
-    pool_start = starts * pool_startup_s    (0 or 1: see "pool state" below)
+    pool_start = starts * pool_startup_s    (0 or 1: see "Pool state" below)
 
 where ``p = min(workers, free_cpus)`` for processes and 1 for threads (pure-Python rendering
 holds the GIL), and ``free_cpus = clip(cpu_count - load_avg + 1, 1, cpu_count)`` is what other
-processes leave us (the load average counts this process once). A pool of one worker runs in
+processes leave us (``load_avg`` counts this process once: the profiler measures it as the
+CPUs other processes keep busy, plus one). A pool of one worker runs in
 the calling thread, as the engine does.
 
 Pool state (``WorkloadProfile.pool_started``): a process pool belongs to an execution context
