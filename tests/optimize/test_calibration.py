@@ -103,6 +103,20 @@ def test_refresh_fits_when_missing_or_drifted_and_keeps_it_per_machine(tmp_path:
         assert calibration.load(store, "other") == (None, [])  # another machine starts afresh
 
 
+def test_a_calibration_round_trips_through_the_history_store(tmp_path: Path) -> None:
+    obs = _observations()
+    cal = fit(obs, "m")
+    with HistoryStore(tmp_path / "h.sqlite") as store:
+        # a calibration of the model before the pool's count-based terms is not read
+        store.set_meta("optimizer.calibration:m", '{"calibration": {}, "observations": []}')
+        assert calibration.load(store, "m") == (None, [])
+        calibration.save(store, cal, obs)
+    with HistoryStore(tmp_path / "h.sqlite") as store:
+        loaded, kept = calibration.load(store, "m")
+    assert loaded == cal and kept == obs
+    assert set(loaded.factors) == set(TERMS)
+
+
 def test_history_meta_round_trip(tmp_path: Path) -> None:
     with HistoryStore(tmp_path / "h.sqlite") as store:
         assert store.meta("k") is None
