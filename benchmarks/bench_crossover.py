@@ -13,7 +13,12 @@ For each N of ``--tables`` (synthetic:N), in one process, as ``rrperf analyze`` 
 * predicted: the calibrated cost model (:mod:`rrperf.optimize.calibration`, from the history
   store; calibrated first when the store has none for this machine) on a profile of
   synthetic:N in the same steady state (``WorkloadProfile.pool_started=None``, which follows
-  the generator's plan), the same ratio.
+  the generator's plan), the same ratio; the machine's load it is given is the CPUs other
+  processes kept busy during that size's benchmark
+  (:class:`rrperf.optimize.profiler.OtherLoad`, as the calibration's observations have it),
+  so that the model describes the conditions the runs had. The ratio and crossover with the
+  profile's own load (measured during the profile, as ``rrperf analyze`` predicts before it
+  measures) are printed beside.
 
 The crossover is where the ratio crosses 1, interpolated on log N and log ratio between the
 two sizes around it (None when it does not cross in the range). Target: the predicted
@@ -28,6 +33,7 @@ Run::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import statistics
@@ -40,8 +46,8 @@ from rrperf.bench.history import HistoryStore
 from rrperf.bench.runner import BenchmarkRunner
 from rrperf.errors import SchemaWarning, StabilityWarning
 from rrperf.optimize.optimizer import PerformanceOptimizer
-from rrperf.optimize.profiler import profile_workload
-from rrperf.optimize.workload import predict
+from rrperf.optimize.profiler import OtherLoad, profile_workload
+from rrperf.optimize.workload import WorkloadProfile, predict
 
 SERIAL = ("minimal", "sequential")
 
@@ -65,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(n) for n in args.tables.split(",")]
     measured: list[float] = []
     predicted: list[float] = []
+    a_priori: list[float] = []
+
+    def ratio(profile: WorkloadProfile) -> tuple[float, dict[str, float]]:
+        times = {s: predict(profile, strategies[s], cal) for s in ("parallel", *SERIAL)}
+        return times["parallel"] / min(times[s] for s in SERIAL), times
+
     with tempfile.TemporaryDirectory(prefix="bench-crossover-") as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore", StabilityWarning)
         warnings.simplefilter("ignore", SchemaWarning)
@@ -78,27 +90,34 @@ def main(argv: list[str] | None = None) -> int:
                 load = os.getloadavg()[0]
                 runner = BenchmarkRunner(iterations=args.iterations, warmup=1, progress=False,
                                          seed=0)
-                bench = runner.run_comparative_benchmark(
-                    [scenario], systems=("pipeline",), strategies=["parallel", *SERIAL],
-                    cache_states=("cold",),
-                )
+                with OtherLoad() as other:
+                    bench = runner.run_comparative_benchmark(
+                        [scenario], systems=("pipeline",), strategies=["parallel", *SERIAL],
+                        cache_states=("cold",),
+                    )
                 data = bench.data[~bench.data["warmup"].astype(bool)]
                 walls = data.pivot_table(index="iteration", columns="strategy", values="wall_s")
                 per_round = walls["parallel"] / walls[list(SERIAL)].min(axis=1)
                 measured.append(float(statistics.median(per_round)))
                 profile = profile_workload(scenario, cache_warm=False)
-                times = {s: predict(profile, strategies[s], cal) for s in ("parallel", *SERIAL)}
-                predicted.append(times["parallel"] / min(times[s] for s in SERIAL))
+                a_priori.append(ratio(profile)[0])
+                during = profile.load_avg if other.load_avg is None else other.load_avg
+                got, times = ratio(dataclasses.replace(profile, load_avg=during))
+                predicted.append(got)
                 meds = walls.median()
-                print(f"{scenario:>16}: load {load:.2f}; parallel / best serial: measured "
-                      f"{measured[-1]:.3f}, predicted {predicted[-1]:.3f}; medians (ms) "
+                print(f"{scenario:>16}: load {load:.2f}, others' CPUs in the runs "
+                      f"{during - 1:.2f}, in the profile {profile.load_avg - 1:.2f}; parallel / "
+                      f"best serial: measured {measured[-1]:.3f}, predicted {predicted[-1]:.3f} "
+                      f"(with the profile's load: {a_priori[-1]:.3f}); medians (ms) "
                       + ", ".join(f"{s} {meds[s] * 1e3:.1f} / {times[s] * 1e3:.1f}"
                                   for s in ("parallel", *SERIAL))
                       + " (measured / predicted)", flush=True)
     m, p = crossover(sizes, measured), crossover(sizes, predicted)
+    q = crossover(sizes, a_priori)
     print()
     print(f"crossover measured:  {'none in range' if m is None else f'{m:.0f} tables'}")
-    print(f"crossover predicted: {'none in range' if p is None else f'{p:.0f} tables'}")
+    print(f"crossover predicted: {'none in range' if p is None else f'{p:.0f} tables'} "
+          f"(with the profile's load: {'none in range' if q is None else f'{q:.0f} tables'})")
     if m is not None and p is not None:
         factor = max(m, p) / min(m, p)
         print(f"factor {factor:.2f} (target <= 2): {'met' if factor <= 2 else 'missed'}")
