@@ -956,9 +956,12 @@ class PerformanceOptimizer:
             config=self.project,
         )
         self._runner = runner
-        bench = runner.run_comparative_benchmark(
-            [scenario], systems=("pipeline",), strategies=chosen, cache_states=states
-        )
+        from rrperf.optimize.profiler import OtherLoad
+
+        with OtherLoad() as other:
+            bench = runner.run_comparative_benchmark(
+                [scenario], systems=("pipeline",), strategies=chosen, cache_states=states
+            )
         rows = tuple(analysis_rows(resolved.name, states, recs, bench, candidates))
         used, recalibrated = self.calibration, False
         if self.history is not None:
@@ -966,7 +969,9 @@ class PerformanceOptimizer:
 
             self._calibration, recalibrated = calibration.refresh(
                 self.history, calibration.machine_fingerprint(),
-                calibration.observations(resolved.name, base, bench, candidates),
+                calibration.observations(  # with the CPUs other processes left the runs
+                    resolved.name, base if other.load_avg is None
+                    else dataclasses.replace(base, load_avg=other.load_avg), bench, candidates),
             )
         result = AnalysisResult(
             scenario=resolved.name,

@@ -21,8 +21,10 @@ What is measured (every number of the model comes from one of these fields)
     write): an atomic write of the sampled files; the unchanged-file
     check (read and compare) of :func:`~rrperf.generator.writer.write_if_changed`; one
     ``os.stat`` (how an output manifest knows a file is unchanged without reading it).
-``ship_s``
-    A pickle round trip of the analysis context (the most a process-pool batch receives).
+``ship_s``, ``return_s``
+    A pickle round trip of the analysis context (what a process pool's batches receive, in
+    slices, all together) and of one rendered table's files (what a batch sends back, per
+    table).
 ``monitor_s``
     One :class:`~rrperf.engine.monitor.PerformanceMonitor` session (start + stop).
 ``hit_s``, ``miss_mem_s``, ``miss_s``, ``disk_hit_s``, ``schema_miss_s``
@@ -31,12 +33,16 @@ What is measured (every number of the model comes from one of these fields)
     tier (JSON + sqlite), a read from the disk tier, and storing the parsed schema on disk
     (each the minimum of ``repeats``).
 ``pool_startup_s``, ``dispatch_s``, ``thread_dispatch_s``
-    The engine's pools through :class:`~rrperf.engine.parallel.ParallelExecutor`: the first run
+    The engine's pools through :class:`~rrperf.engine.parallel.ParallelExecutor`, started as
+    the strategies' execution contexts start theirs (forked where possible): the first run
     of a trivial stage on the process pool (start-up + round trip), then the occupancy of one
     trivial task in the warm pool (``wall * workers / tasks`` for a batch of independent trivial
     stages); the same for threads. Measured once per process and worker count, then memoized.
 ``cpu_count``, ``load_avg``, ``memory_available_mb``
-    Usable CPUs (affinity), the 1-minute load average and available memory.
+    Usable CPUs (affinity); the CPUs other processes kept busy while the profile was measured
+    plus one for this process (:class:`OtherLoad`: the load average's meaning without this
+    process's own past runs and pools in it, which the 1-minute load average, used where the
+    CPU times cannot be read, keeps for a minute); available memory.
 ``cache_warm``, ``output_present``
     Whether the strategy's caches already hold this source, and whether the output folder
     already holds every file of the run.
@@ -66,7 +72,7 @@ from rrperf.optimize.workload import STEP_KINDS, WorkloadProfile
 if TYPE_CHECKING:
     from rrperf.engine.cache import CacheOptimizer
 
-__all__ = ["probe_pool", "profile_workload"]
+__all__ = ["OtherLoad", "probe_pool", "profile_workload"]
 
 logger = logging.getLogger(__name__)
 
@@ -103,10 +109,13 @@ def probe_pool(
     with _POOL_LOCK:
         if key in _POOL_PROBES:
             return _POOL_PROBES[key]
-        from rrperf.engine.parallel import ParallelExecutor
+        from rrperf.engine.parallel import ExecutorConfig, ParallelExecutor, fork_available
         from rrperf.engine.stages import Stage
 
-        executor = ParallelExecutor(workers, backend=backend, enable_monitoring=False)
+        fork = backend == "process" and fork_available()
+        executor = ParallelExecutor(config=ExecutorConfig(
+            backend=backend, max_workers=workers, enable_monitoring=False,
+            start_method="fork" if fork else "loky"))
         try:
             start = clock()
             executor.execute_with_dependencies([Stage("probe", _trivial)])
@@ -116,13 +125,70 @@ def probe_pool(
             executor.execute_with_dependencies(stages)
             dispatch = (clock() - start) * workers / _PROBE_TASKS
         finally:
-            if backend == "thread":
+            if backend == "thread" or fork:  # loky's pool is shared and reused
                 executor.shutdown()
         _POOL_PROBES[key] = (startup, dispatch)
         logger.debug(
             "%s pool x%d: start-up %.4f s, %.6f s per task", backend, workers, startup, dispatch
         )
         return startup, dispatch
+
+
+def _cpu_snapshot() -> tuple[float, float, float] | None:
+    """(wall s, busy CPU s of the usable CPUs, CPU s of this process and its reaped children),
+    or None where the CPU times cannot be read."""
+    try:
+        import psutil
+
+        per_cpu = psutil.cpu_times(percpu=True)
+        try:
+            usable = sorted(os.sched_getaffinity(0))
+        except AttributeError:  # not Linux
+            usable = list(range(len(per_cpu)))
+        busy = 0.0
+        for i in usable:
+            t = per_cpu[i]
+            # guest time is already counted in user and nice; steal is another VM's
+            busy += t.user + t.nice + t.system + sum(
+                getattr(t, f, 0.0) for f in ("irq", "softirq", "steal"))
+    except (ImportError, OSError, IndexError):
+        return None
+    own = os.times()
+    return (time.monotonic(), busy,
+            own.user + own.system + own.children_user + own.children_system)
+
+
+class OtherLoad:
+    """The CPUs other processes keep busy while a ``with`` block runs.
+
+    The usable CPUs' busy time (``psutil.cpu_times``) minus this process's CPU time and its
+    children's (those reaped by the end of the block: a pool shut down in it counts as ours),
+    over the wall time; :attr:`load_avg` is that plus one for this process, the quantity
+    :attr:`rrperf.optimize.workload.WorkloadProfile.free_cpus` reads.
+
+    Examples
+    --------
+    >>> with OtherLoad() as other:
+    ...     pass
+    >>> other.load_avg is None or other.load_avg >= 1.0
+    True
+    """
+
+    def __init__(self) -> None:
+        self._start: tuple[float, float, float] | None = None
+        self.load_avg: float | None = None
+
+    def __enter__(self) -> OtherLoad:
+        self._start = _cpu_snapshot()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        end = _cpu_snapshot()
+        if self._start is None or end is None or end[0] - self._start[0] <= 0.05:
+            return  # too short to tell: None
+        wall = end[0] - self._start[0]
+        others = ((end[1] - self._start[1]) - (end[2] - self._start[2])) / wall
+        self.load_avg = 1.0 + min(float(usable_cpus()), max(0.0, others))
 
 
 def _sample(names: tuple[str, ...], k: int) -> tuple[str, ...]:
@@ -181,7 +247,12 @@ def profile_workload(
     repeats : int
         Timings per sampled step (the minimum is kept, at least 1).
     clock : callable
-        Seconds (monotonic).
+        Seconds (monotonic). With the default, the computing steps (the templates'
+        fingerprint, analysis, the per-table steps, hashing, keys, ``index.ts``, the pickle
+        round trips) are timed in this thread's CPU time (:func:`time.thread_time`), so that
+        other processes' share of the CPUs does not inflate them; reading the source (a file
+        or a database) and file and cache operations in wall time. Another clock times
+        everything.
 
     Returns
     -------
@@ -204,14 +275,19 @@ def profile_workload(
     from rrperf.generator.writer import write_if_changed
     from rrperf.schema.sources import load_schema, source_fingerprint
 
+    other = OtherLoad().__enter__()
+    # computing steps in this thread's CPU time (other processes' share of the CPUs does not
+    # inflate them); reading the source (a file, a database), file and cache operations in
+    # wall time
+    cpu = time.thread_time if clock is time.perf_counter else clock
     # repeated like the steps: the first call may include imports of the parser
     hash_s, fingerprint = _timed(lambda: source_fingerprint(source), clock, repeats)
-    templates_s, _ = _timed(cached.templates_fingerprint, clock, repeats)
+    templates_s, _ = _timed(cached.templates_fingerprint, cpu, repeats)
     load_s, schema = _timed(lambda: load_schema(source), clock, repeats)
     with warnings.catch_warnings():
         # unmapped column types are reported by the real run; profiling stays quiet
         warnings.simplefilter("ignore", SchemaWarning)
-        analyze_s, ctx = _timed(lambda: an.analyze_schema(schema), clock, repeats)
+        analyze_s, ctx = _timed(lambda: an.analyze_schema(schema), cpu, repeats)
         chosen = _sample(ctx.selected, sample)
         steps: dict[str, Callable[[Any, str], Any]] = {
             "types": an.table_types,
@@ -229,17 +305,17 @@ def profile_workload(
         for table in chosen:
             results = []
             for kind in STEP_KINDS[:-1]:
-                seconds, result = _timed(functools.partial(steps[kind], ctx, table), clock, repeats)
+                seconds, result = _timed(functools.partial(steps[kind], ctx, table), cpu, repeats)
                 totals[kind] += seconds
                 results.append(result)
             seconds, rendered = _timed(
-                functools.partial(render_table, ctx, table, *results), clock, repeats
+                functools.partial(render_table, ctx, table, *results), cpu, repeats
             )
             totals["render"] += seconds
-            seconds, shas = _timed(functools.partial(_sha_all, rendered.values()), clock, repeats)
+            seconds, shas = _timed(functools.partial(_sha_all, rendered.values()), cpu, repeats)
             totals["sha"] += seconds
             seconds, _ = _timed(  # a new packer each time: no columns shared from the last
-                functools.partial(_keys_once, ctx, table, base), clock, repeats
+                functools.partial(_keys_once, ctx, table, base), cpu, repeats
             )
             totals["keys"] += seconds
             files.update(rendered)
@@ -251,7 +327,7 @@ def profile_workload(
         k = len(chosen) or 1
         stage_s = {kind: totals[kind] / k for kind in STEP_KINDS}
         sha_s, keys_s = totals["sha"] / k, totals["keys"] / k
-        index_s, _ = _timed(lambda: render_index(ctx), clock, repeats)
+        index_s, _ = _timed(lambda: render_index(ctx), cpu, repeats)
 
     scratch = tempfile.mkdtemp(prefix="rrperf-profile-")
     try:
@@ -270,8 +346,11 @@ def profile_workload(
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    ship_s, _ = _timed(lambda: pickle.loads(pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL)),
-                       clock, repeats)
+    def _round_trip(value: Any) -> Any:
+        return pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    ship_s, _ = _timed(lambda: _round_trip(ctx), cpu, repeats)
+    return_s, _ = _timed(lambda: _round_trip(cached_value), cpu, repeats)
     monitor = PerformanceMonitor(MonitorConfig())
 
     def _session() -> None:
@@ -286,10 +365,14 @@ def profile_workload(
     _, thread_dispatch_s = probe_pool("thread", n_workers)
 
     warm = bool(cache_warm) if cache_warm is not None else _cache_holds(cache, source, fingerprint)
-    try:
-        load_avg = float(os.getloadavg()[0])
-    except (AttributeError, OSError):  # not available on this platform
-        load_avg = 0.0
+    other.__exit__(None, None, None)
+    if other.load_avg is not None:
+        load_avg = other.load_avg
+    else:
+        try:
+            load_avg = float(os.getloadavg()[0])
+        except (AttributeError, OSError):  # not available on this platform
+            load_avg = 0.0
     import psutil
 
     memory_mb = psutil.virtual_memory().available / 2**20
@@ -308,6 +391,7 @@ def profile_workload(
         compare_s=compare_s,
         stat_s=stat_s,
         ship_s=ship_s,
+        return_s=return_s,
         monitor_s=monitor_s,
         pool_startup_s=pool_startup_s,
         dispatch_s=dispatch_s,
@@ -318,7 +402,11 @@ def profile_workload(
         cache_warm=warm,
         output_present=_output_present(out_dir, ctx.paths),
         sampled_tables=chosen,
-        **probe,
+        hit_s=probe["hit_s"],
+        miss_mem_s=probe["miss_mem_s"],
+        miss_s=probe["miss_s"],
+        disk_hit_s=probe["disk_hit_s"],
+        schema_miss_s=probe["schema_miss_s"],
     )
     logger.info(
         "profiled %s: %d tables, %.3f ms per table, pool start-up %.3f s",

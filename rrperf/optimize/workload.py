@@ -25,32 +25,48 @@ strategy whose caches cover the categories ``C``, with ``n`` tables and ``F = 3n
     total  = head + tables + write + manifest + (monitor_s if the strategy monitors)
 
 With a pool (backend thread or process, and a non-empty plan of the generator's own
-:func:`rrperf.generator.cached.plan_batches` for the misses, the pool running) the misses are
-rendered *and written* by that plan's batches on the pool::
+:func:`rrperf.generator.cached.plan_batches` for the misses) the misses are rendered *and
+written* by that plan's batches on the pool, and the model counts what the pool costs::
 
-    tables = n * hit_s + misses * stores
-    pool   = (misses * (per_table_s + sha_s + 3 * write_s) + batches * dispatch_s + ship_s) / p
-             (threads: batches * thread_dispatch_s, no ship_s)
+    tables     = n * hit_s + misses * stores
+    pool       = misses * (per_table_s + sha_s + 3 * write_s) / p
+    batch      = batches * dispatch_s / p   (threads: thread_dispatch_s)
+    ship       = ship_s + misses * (return_s + keys_s when the keys are not made anyway)
+                                        (processes: the analysis' slices out, about one
+                                         ship_s in all; each table packed, and its files
+                                         pickled back)
+    pool_start = starts * pool_startup_s    (0 or 1: see "Pool state" below)
 
 where ``p = min(workers, free_cpus)`` for processes and 1 for threads (pure-Python rendering
 holds the GIL), and ``free_cpus = clip(cpu_count - load_avg + 1, 1, cpu_count)`` is what other
-processes leave us (the load average counts this process once). A pool of one worker runs in
-the calling thread, as the engine does. Process-pool start-up is paid once per process (a
-benchmark's warm-up round pays it), not in the steady-state prediction; a fresh process whose
-pool is not started yet renders in its own thread below
-:data:`~rrperf.generator.cached.POOL_START_MIN_TABLES` tables, which this model of a process
-that keeps its pool does not describe. The type-mapping and relationship stores are costed
-like a rendered table's (an upper bound: their values are smaller).
+processes leave us (``load_avg`` counts this process once: the profiler measures it as the
+CPUs other processes keep busy, plus one). A pool of one worker runs in
+the calling thread, as the engine does.
+
+Pool state (``WorkloadProfile.pool_started``): a process pool belongs to an execution context
+and is started by the first run that wants it; the generator decides with ``plan_batches(n,
+workers, pool_started=False)`` (a higher threshold than for a running pool). So
+
+* ``None`` (the default, the steady state of repeated runs of one source in one context, what
+  a benchmark's median and ``rrperf analyze`` measure): the pool is running when a run of
+  this size starts it (the warm-up round did) and was never started otherwise, so below the
+  start threshold ``parallel`` renders serially, as ``sequential`` does: the step;
+* ``True``: started before (a long-lived context that ran a large source): the running
+  pool's plan;
+* ``False``: a new context (a new process): the run pays one start when it starts the pool.
+
+Every decision goes through :func:`rrperf.generator.cached.plan_batches` (:func:`pool_plan`),
+so the model follows the generator when its thresholds move.
 
 The terms (:data:`TERMS`, described by :data:`TERM_NAMES`) split the lines above: the
-``tables`` line into ``render``, ``lookup`` and ``store``; ``manifest`` out of ``write``; a
-batch ships only the slice of the analysis its tables need, so all batches together ship about
-one ``ship_s``. A strategy that keeps an output manifest without caching answers a warm repeat
-from the manifest: ``head = hash_s`` and ``manifest = F * stat_s``.
+``tables`` line into ``render``, ``lookup`` and ``store``; ``manifest`` out of ``write``.
+A strategy that keeps an output manifest without caching answers a warm repeat from the
+manifest: ``head = hash_s`` and ``manifest = F * stat_s``.
 
-Calibration: each term is multiplied by a factor measured on this machine, and a fixed cost
-per run is added (:class:`Calibration`, fitted by :mod:`rrperf.optimize.calibration` from
-real runs); uncalibrated, every factor is 1 and nothing is fixed.
+Calibration: each term is multiplied by a factor measured on this machine, within the bounds
+of :data:`FACTOR_BOUNDS`, and a fixed cost per run is added (:class:`Calibration`, fitted by
+:mod:`rrperf.optimize.calibration` from real runs); uncalibrated, every factor is 1 and
+nothing is fixed.
 
 Ties: strategies predicted within :data:`TIE` of the fastest are a tie, which goes to the
 fewest resources (:func:`resource_rank`: serial before a pool, fewer caches, no monitoring),
@@ -72,6 +88,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "FACTOR_BOUNDS",
     "STEP_KINDS",
     "TERMS",
     "TIE",
@@ -113,7 +130,9 @@ class StrategyLike(Protocol):
 class WorkloadProfile:
     """Measurements of one schema source on this machine (see the module docstring).
 
-    Times are seconds; ``stage_s`` maps each of :data:`STEP_KINDS` to seconds per table.
+    Times are seconds; ``stage_s`` maps each of :data:`STEP_KINDS` to seconds per table;
+    ``return_s`` is a table's rendered files pickled back from a worker (0: not measured).
+    ``pool_started`` is the situation predicted: see "Pool state" in the module docstring.
 
     Raises
     ------
@@ -150,6 +169,8 @@ class WorkloadProfile:
     cache_warm: bool = False
     output_present: bool = False
     sampled_tables: tuple[str, ...] = field(default=(), compare=False)
+    return_s: float = 0.0
+    pool_started: bool | None = None
 
     def __post_init__(self) -> None:
         if not (is_int(self.n_tables) and self.n_tables >= 0):
@@ -185,6 +206,9 @@ class WorkloadProfile:
         for name in ("cache_warm", "output_present"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if self.pool_started not in (None, True, False):
+            raise ConfigError(
+                f"pool_started must be None, True or False, got {self.pool_started!r}")
 
     @property
     def per_table_s(self) -> float:
@@ -232,22 +256,61 @@ def _store_s(profile: WorkloadProfile, strategy: StrategyLike, category: str) ->
     return profile.miss_mem_s
 
 
-def pool_batches(strategy: StrategyLike, workers: int, misses: int) -> int:
-    """Batches the generator sends to the pool for ``misses`` tables (0: it renders them in
-    its own thread): its own plan, :func:`rrperf.generator.cached.plan_batches`, for a pool
-    that is running (the profile's runs reuse their pool)."""
-    if strategy.backend == "serial":
-        return 0
+def pool_plan(
+    strategy: StrategyLike, workers: int, n_tables: int, misses: int,
+    pool_started: bool | None = None,
+) -> tuple[int, list[int]]:
+    """Pool starts (0 or 1) of a run and the batches it sends to the pool for ``misses`` of its
+    ``n_tables`` tables (``[]``: it renders them in its own thread), by the generator's own
+    :func:`rrperf.generator.cached.plan_batches`; ``pool_started`` as in the module docstring
+    ("Pool state"). Thread pools start in microseconds: always counted as started."""
+    if strategy.backend == "serial" or workers <= 1:
+        return 0, []
     from rrperf.generator.cached import plan_batches
 
-    return len(plan_batches(misses, workers, strategy.batch_size, pool_started=True))
+    starts = 0
+    if strategy.backend != "process" or pool_started:
+        started = True
+    else:  # the generator starts the pool when a not-started pool's plan for the run has batches
+        started = bool(plan_batches(n_tables, workers, pool_started=False))
+        starts = int(started and pool_started is False)
+    return starts, plan_batches(misses, workers, strategy.batch_size, pool_started=started)
 
+
+def pool_threshold(workers: int, *, pool_started: bool, limit: int = 1 << 20) -> int | None:
+    """The fewest tables for which :func:`rrperf.generator.cached.plan_batches` sends
+    batches to a pool of ``workers`` (started or not); None: none up to ``limit``. Found by
+    bisection on the generator's own plan (which uses a pool from some table count on)."""
+    from rrperf.generator.cached import plan_batches
+
+    if not plan_batches(limit, workers, pool_started=pool_started):
+        return None
+    lo, hi = 0, limit  # plan(lo) is empty (no tables), plan(hi) is not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if plan_batches(mid, workers, pool_started=pool_started):
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 #: The model's terms (seconds), each scaled by its own factor of a :class:`Calibration`.
 TERMS: tuple[str, ...] = (
-    "head", "render", "lookup", "store", "write", "manifest", "pool", "monitor",
+    "head", "render", "lookup", "store", "write", "manifest", "pool", "batch", "ship",
+    "pool_start", "monitor",
 )
+
+#: The bounds of each term's calibration factor: what one second of the term as profiled may
+#: cost in a real run. The pool's count-based terms stay near their measured cost, so that a
+#: calibration whose runs exercise them little cannot price the pool out (or in) by itself.
+FACTOR_BOUNDS: Mapping[str, tuple[float, float]] = {
+    **dict.fromkeys(TERMS, (0.0, 50.0)),
+    "pool": (0.5, 3.0),
+    "batch": (0.25, 4.0),
+    "ship": (0.25, 4.0),
+    "pool_start": (0.25, 4.0),
+}
 
 #: Predicted times within this fraction of the fastest are a tie (the margin the analysis
 #: accepts as "as good as the best"); a tie goes to the fewest resources (:func:`resource_rank`).
@@ -347,19 +410,21 @@ def raw_terms(profile: WorkloadProfile, strategy: StrategyLike) -> dict[str, flo
     compute = profile.per_table_s + profile.sha_s
     stores = _store_s(profile, strategy, "template_render") if render_cached else 0.0
     files_here = files
-    n_batches = pool_batches(strategy, workers, misses)
-    if n_batches:
+    starts, batches = pool_plan(strategy, workers, n, misses, profile.pool_started)
+    terms["pool_start"] = starts * profile.pool_startup_s
+    if batches:
         parallel = min(float(workers), profile.free_cpus) if backend == "process" else 1.0
-        # each batch carries the slice of the analysis its tables need: about one whole
-        # analysis (ship_s) over all batches
-        dispatch = (
-            n_batches * profile.dispatch_s + profile.ship_s
-            if backend == "process"
-            else n_batches * profile.thread_dispatch_s
-        )
         # workers render and write their tables' files; type/relationship caches are bypassed
-        work = misses * (compute + _FILES_PER_TABLE * profile.write_s)
-        terms["pool"] = (dispatch + work) / parallel
+        terms["pool"] = misses * (compute + _FILES_PER_TABLE * profile.write_s) / parallel
+        if backend == "process":
+            terms["batch"] = len(batches) * profile.dispatch_s / parallel
+            # each batch carries the slice of the analysis its tables need (about one whole
+            # analysis over all batches); each table is packed (its content keys, made anyway
+            # when renders are cached) and its files come back pickled
+            packing = 0.0 if render_cached else profile.keys_s
+            terms["ship"] = profile.ship_s + misses * (profile.return_s + packing)
+        else:
+            terms["batch"] = len(batches) * profile.thread_dispatch_s
         files_here = 1
     else:
         for category in ("type_mapping", "relationships"):
@@ -425,12 +490,16 @@ def predict(
     return predict_parts(profile, strategy, calibration)["total"]
 
 
-def uses_pool(strategy: StrategyLike, n_tables: int, warm: bool) -> tuple[bool, str]:
-    """Whether a steady-state run of ``strategy`` renders on a pool here, and why not.
+def uses_pool(
+    strategy: StrategyLike, n_tables: int, warm: bool, *, pool_started: bool | None = None
+) -> tuple[bool, str]:
+    """Whether a run of ``strategy`` renders on a pool here (by default in the steady state:
+    ``pool_started`` as in the module docstring), and why not.
 
     The generator uses a pool only with more than one worker and enough tables to render
-    (:func:`rrperf.generator.cached.plan_batches` for a started pool; a warm run whose renders
-    are cached renders none); a pool of one worker runs in the calling thread.
+    (:func:`pool_plan`, which follows :func:`rrperf.generator.cached.plan_batches`; a warm
+    run whose renders are cached renders none); a pool of one worker runs in the calling
+    thread.
     """
     if strategy.backend == "serial":
         return False, ""
@@ -440,15 +509,22 @@ def uses_pool(strategy: StrategyLike, n_tables: int, warm: bool) -> tuple[bool, 
                        "a pool of one worker runs in the calling thread")
     caches = strategy.cache_memory | strategy.cache_disk
     misses = 0 if warm and "template_render" in caches else n_tables
-    if pool_batches(strategy, workers, misses):
+    starts, batches = pool_plan(strategy, workers, n_tables, misses, pool_started)
+    if batches:
         return True, ""
-    from rrperf.generator.cached import POOL_MIN_TABLES
-
-    least = max(POOL_MIN_TABLES, 2 * workers)
-    return False, (f"its {strategy.backend} pool is not used ("
-                   + ("every table's files are cache hits" if misses == 0 else
-                      f"{misses} tables to render are fewer than the {least} a pool of "
-                      f"{workers} needs") + ")")
+    if misses == 0:
+        return False, (f"its {strategy.backend} pool is not used (every table's files are "
+                       "cache hits)")
+    if strategy.backend == "process" and not pool_started and not starts:
+        least = pool_threshold(workers, pool_started=False)
+        if least is None:
+            return False, "its process pool is never started"
+        if n_tables < least:
+            return False, (f"its process pool is never started (a run starts a pool of "
+                           f"{workers} from {least} tables; this one has {n_tables})")
+    least = pool_threshold(workers, pool_started=True)
+    return False, (f"its {strategy.backend} pool is not used ({misses} tables to render are "
+                   f"fewer than the {least} a pool of {workers} needs)")
 
 
 def resource_rank(strategy: StrategyLike, n_tables: int, warm: bool) -> tuple[int, ...]:
@@ -552,7 +628,10 @@ TERM_NAMES: dict[str, str] = {
     "store": "cache stores",
     "write": "writing or comparing the files",
     "manifest": "the output manifest's stat of every file",
-    "pool": "rendering on the process pool",
+    "pool": "rendering and writing on the pool",
+    "batch": "dispatching the pool's batches",
+    "ship": "shipping tables to the pool and back",
+    "pool_start": "starting the process pool",
     "monitor": "monitoring",
     "fixed": "the fixed cost of a run",
 }

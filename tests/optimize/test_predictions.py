@@ -16,7 +16,7 @@ from rrperf.optimize.analysis import (
     prediction_rows,
     same_code,
 )
-from rrperf.optimize.workload import Recommendation, WorkloadProfile
+from rrperf.optimize.workload import Recommendation, WorkloadProfile, pool_threshold
 
 STANDARD = frozenset(ALL_CATEGORIES)
 SEQUENTIAL = Strategy("sequential", "serial", 1, STANDARD, STANDARD_DISK)
@@ -39,27 +39,34 @@ def test_a_one_worker_pool_runs_the_same_code_as_sequential() -> None:
         assert "cache_heavy" not in twins and "minimal" not in twins
 
 
+# The generator's own threshold for starting a pool of 2 (rrperf.generator.cached.plan_batches)
+START = pool_threshold(2, pool_started=False) or 0
+
+
+def _never(n_tables: int) -> str:
+    return (f"its process pool is never started (a run starts a pool of 2 from {START} "
+            f"tables; this one has {n_tables})")
+
+
 def test_a_pool_that_is_not_used_runs_the_same_code_as_sequential() -> None:
+    assert START > 16
+    both = "both use the same cache tiers and monitoring"
     assert same_code(REGISTRY, 4, warm=False)["parallel"] == (
-        "sequential",
-        "its process pool is not used (4 tables to render are fewer than the 16 a pool of 2 "
-        "needs); both use the same cache tiers and monitoring",
-    )
+        "sequential", f"{_never(4)}; {both}")
+    # the step: a pool that no run of this size starts is never used (the steady state)
+    assert same_code(REGISTRY, START - 1, warm=False)["parallel"] == (
+        "sequential", f"{_never(START - 1)}; {both}")
+    assert "parallel" not in same_code(REGISTRY, START, warm=False)
     assert same_code(REGISTRY, 4000, warm=True)["parallel"] == (
         "sequential",
         "its process pool is not used (every table's files are cache hits); both use the same "
         "cache tiers and monitoring",
     )
-    assert "parallel" not in same_code(REGISTRY, 16, warm=False)  # 16 tables: the pool runs
     # without a render cache a warm run renders every table again: the pool is used
     nocache = Strategy("nocache_pool", "process", 2, frozenset(), frozenset(), monitoring=False)
-    assert same_code({"minimal": MINIMAL, "nocache_pool": nocache}, 4000, warm=True) == {}
+    assert same_code({"minimal": MINIMAL, "nocache_pool": nocache}, 2 * START, warm=True) == {}
     assert same_code({"minimal": MINIMAL, "nocache_pool": nocache}, 4, warm=True) == {
-        "nocache_pool": (
-            "minimal",
-            "its process pool is not used (4 tables to render are fewer than the 16 a pool of "
-            "2 needs); both use the same cache tiers and monitoring",
-        )
+        "nocache_pool": ("minimal", f"{_never(4)}; {both}")
     }
 
 
@@ -127,7 +134,7 @@ def test_prediction_rows_show_predicted_measured_and_error_for_every_strategy() 
         "balanced runs the same code as sequential here, so the model predicts the same time "
         f"for both: {ONE_WORKER}."
     )
-    # parallel's pool is not used on 4 tables; its prediction differs all the same
+    # parallel's pool is never started on 4 tables; its prediction differs all the same
     assert notes["parallel"].startswith("parallel runs the same code as sequential here: its ")
     assert notes["sequential"] == notes["minimal"] == notes["cache_heavy"] == ""
 

@@ -14,9 +14,12 @@ from rrperf.optimize.workload import (
     Calibration,
     Recommendation,
     WorkloadProfile,
+    pool_plan,
+    pool_threshold,
     predict,
     predict_parts,
     recommend,
+    uses_pool,
 )
 
 ALL = frozenset({"schema_introspection", "template_render", "type_mapping", "relationships"})
@@ -111,6 +114,9 @@ def test_parts_of_sequential_cold() -> None:
         "manifest": 13 * 0.0625,
         "monitor": 0.25,
         "pool": 0.0,
+        "batch": 0.0,
+        "ship": 0.0,
+        "pool_start": 0.0,
         "fixed": 0.0,
         "total": 20.1875,
     }
@@ -160,39 +166,90 @@ def test_predict_warm(name: str, expected: float) -> None:
 
 
 def test_pool_for_many_tables() -> None:
-    big = make_profile(n_tables=32)
+    big = make_profile(n_tables=32, pool_started=True)  # a context whose pool is running
     parts = predict_parts(big, REGISTRY["parallel"])
-    # the generator's 7 guided batches (8, 6, 5, 4, 4, 4, 1): (7 dispatches + one analysis
-    # shipped in slices + 32 * (steps + sha + 3 writes)) / 2 workers
-    assert parts["pool"] == (7 * 1.0 + 0.5 + 96.0) / 2
+    # 32 * (steps + sha + 3 writes) / 2 workers; the generator's 7 guided batches (8, 6, 5, 4,
+    # 4, 4, 1) / 2 workers; one analysis shipped in slices (renders cached: no extra packing)
+    assert (parts["pool"], parts["batch"], parts["ship"]) == (48.0, 3.5, 0.5)
+    assert parts["pool_start"] == 0.0
     # 32 render lookups, 32 render stores in memory
     assert (parts["lookup"], parts["store"], parts["render"]) == (1.0, 2.0, 0.0)
     # only index.ts is written here
     assert parts["write"] == 0.75
-    assert parts["total"] == 70.8125
+    assert parts["total"] == 71.0625
     assert predict(big, REGISTRY["minimal"]) == 100.5
     assert recommend(big, REGISTRY).strategy == "parallel"
     batched = dataclasses.replace(REGISTRY["parallel"], batch_size=16)
-    assert predict_parts(big, batched)["pool"] == (2 * 1.0 + 0.5 + 96.0) / 2
+    assert predict_parts(big, batched)["batch"] == 2 * 1.0 / 2
     # a busy machine leaves one CPU: no speed-up
     assert predict(dataclasses.replace(big, load_avg=2.0), REGISTRY["parallel"]) == 122.5625
+    # without a render cache each table is packed for its batch, and its files come back
+    bare = dataclasses.replace(REGISTRY["parallel"], cache_memory=frozenset(),
+                               cache_disk=frozenset())
+    shipped = predict_parts(dataclasses.replace(big, return_s=0.03125), bare)["ship"]
+    assert shipped == 0.5 + 32 * (0.03125 + 0.125)
 
 
 @pytest.mark.parametrize("workers", [2, 3, 4, 8])
-@pytest.mark.parametrize("n_tables", [1, 15, 16, 32, 100, 255, 256, 2000, 10_000])
+@pytest.mark.parametrize("n_tables", [1, 15, 16, 32, 100, 255, 256, 1499, 1500, 2000, 10_000])
 @pytest.mark.parametrize("batch_size", [None, 25])
+@pytest.mark.parametrize("pool_started", [None, True, False])
 def test_model_batches_are_the_generators(
-    n_tables: int, workers: int, batch_size: int | None
+    n_tables: int, workers: int, batch_size: int | None, pool_started: bool | None
 ) -> None:
     from rrperf.generator.cached import plan_batches
-    from rrperf.optimize.workload import pool_batches
 
     strategy = Strat("p", "process", workers, ALL, SCHEMA, batch_size=batch_size)
-    expected = len(plan_batches(n_tables, workers, batch_size))
-    assert pool_batches(strategy, workers, n_tables) == expected
+    # the generator starts a pool that is not running when a not-started pool's plan for
+    # the run has batches, then plans the run's batches for the running pool
+    starts_here = bool(plan_batches(n_tables, workers, pool_started=False))
+    running = True if pool_started else starts_here
+    expected = plan_batches(n_tables, workers, batch_size, pool_started=running)
+    starts, batches = pool_plan(strategy, workers, n_tables, n_tables, pool_started)
+    assert batches == expected
+    assert starts == int(pool_started is False and starts_here)
+    assert uses_pool(strategy, n_tables, False, pool_started=pool_started)[0] == bool(expected)
     if n_tables == 2000 and workers == 2 and batch_size is None:
-        assert expected == 15  # the figure of issue 10 (the old model assumed 8)
-    assert pool_batches(dataclasses.replace(strategy, backend="serial"), 1, n_tables) == 0
+        assert len(expected) == 15  # the figure of issue 10 (the old model assumed 8)
+    # threads start at once: always the running pool's plan; serial: never a pool
+    thread = dataclasses.replace(strategy, backend="thread")
+    assert pool_plan(thread, workers, n_tables, n_tables, pool_started) == (
+        0, plan_batches(n_tables, workers, batch_size, pool_started=True))
+    assert pool_plan(dataclasses.replace(strategy, backend="serial"), 1, n_tables, n_tables,
+                     pool_started) == (0, [])
+
+
+def test_the_step_where_a_pool_is_started() -> None:
+    from rrperf.generator.cached import plan_batches
+
+    start = pool_threshold(2, pool_started=False)
+    running = pool_threshold(2, pool_started=True)
+    assert start is not None and running is not None and running < start
+    assert not plan_batches(start - 1, 2, pool_started=False)
+    assert plan_batches(start, 2, pool_started=False)
+    below, at = make_profile(n_tables=start - 1), make_profile(n_tables=start)
+    # steady state: below the start threshold no run starts the pool, parallel runs the code
+    # of sequential; from it on the warm-up round started it and the pool renders
+    assert predict(below, REGISTRY["parallel"]) == predict(below, REGISTRY["sequential"])
+    assert predict_parts(at, REGISTRY["parallel"])["pool"] > 0.0
+    assert predict_parts(at, REGISTRY["parallel"])["pool_start"] == 0.0
+    # a running pool renders from far fewer tables
+    started = dataclasses.replace(below, pool_started=True)
+    assert predict_parts(started, REGISTRY["parallel"])["pool"] > 0.0
+    # a new context pays one start when its run starts the pool, and none below
+    fresh = dataclasses.replace(at, pool_started=False)
+    assert predict_parts(fresh, REGISTRY["parallel"])["pool_start"] == 8.0
+    assert predict(fresh, REGISTRY["parallel"]) == predict(at, REGISTRY["parallel"]) + 8.0
+    assert predict_parts(dataclasses.replace(below, pool_started=False),
+                         REGISTRY["parallel"])["pool_start"] == 0.0
+    assert uses_pool(REGISTRY["parallel"], start - 1, False) == (False, (
+        f"its process pool is never started (a run starts a pool of 2 from {start} tables; "
+        f"this one has {start - 1})"))
+    assert uses_pool(REGISTRY["parallel"], 4, False, pool_started=True) == (False, (
+        f"its process pool is not used (4 tables to render are fewer than the {running} a "
+        "pool of 2 needs)"))
+    with pytest.raises(ConfigError, match="pool_started must be None, True or False"):
+        make_profile(pool_started="yes")
 
 
 def test_one_worker_pool_runs_in_thread() -> None:
@@ -232,15 +289,16 @@ def test_recommend_cold_and_warm() -> None:
 
 
 def test_a_tie_goes_to_the_fewest_resources() -> None:
-    close = make_profile(n_tables=32, dispatch_s=8.5)
-    # parallel: 19.0625 + (7 * 8.5 + 0.5 + 96) / 2 = 97.0625, within 5% of minimal's 100.5
-    assert predict(close, REGISTRY["parallel"]) == 97.0625
+    close = make_profile(n_tables=32, dispatch_s=8.5, pool_started=True)
+    # parallel: 19.0625 + 96 / 2 + 7 * 8.5 / 2 + 0.5 = 97.3125, within 5% of minimal's 100.5
+    assert predict(close, REGISTRY["parallel"]) == 97.3125
     rec = recommend(close, REGISTRY)
     assert (rec.strategy, rec.tied) == ("minimal", ("parallel", "minimal"))
     assert rec.scores["parallel"]["score"] == 1.0
     assert "tied within 5% with parallel (a tie goes to the fewest resources)" in rec.rationale
     # a clear gap is no tie
-    assert recommend(make_profile(n_tables=32), REGISTRY).strategy == "parallel"
+    assert recommend(make_profile(n_tables=32, pool_started=True), REGISTRY).strategy == (
+        "parallel")
 
 
 def test_recommend_needs_a_strategy() -> None:
@@ -299,6 +357,7 @@ def test_real_profile_of_small(tmp_path: object) -> None:
         "compare_s",
         "stat_s",
         "ship_s",
+        "return_s",
         "monitor_s",
         "hit_s",
         "miss_mem_s",
