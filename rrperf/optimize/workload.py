@@ -43,17 +43,20 @@ processes leave us (``load_avg`` counts this process once: the profiler measures
 CPUs other processes keep busy, plus one). A pool of one worker runs in
 the calling thread, as the engine does.
 
-Pool state (``WorkloadProfile.pool_started``): a process pool belongs to an execution context
-and is started by the first run that wants it; the generator decides with ``plan_batches(n,
-workers, pool_started=False)`` (a higher threshold than for a running pool). So
+Pool state (``WorkloadProfile.pool_started``): a process strategy whose context has no running
+pool (a pool is started only by ``executor.start_pool()``) forks its workers for each run
+where ``fork`` is available (:func:`forks_per_run`; :func:`rrperf.engine.parallel.fork_map`),
+when ``plan_batches(misses, workers, pool_started=False)`` has batches (a higher threshold
+than for a running pool): they inherit the analysis, so ``ship`` is only ``misses *
+return_s`` and ``pool_start`` (the fork) is paid by every such run. So
 
 * ``None`` (the default, the steady state of repeated runs of one source in one context, what
-  a benchmark's median and ``rrperf analyze`` measure): the pool is running when a run of
-  this size starts it (the warm-up round did) and was never started otherwise, so below the
-  start threshold ``parallel`` renders serially, as ``sequential`` does: the step;
-* ``True``: started before (a long-lived context that ran a large source): the running
-  pool's plan;
-* ``False``: a new context (a new process): the run pays one start when it starts the pool.
+  a benchmark's median and ``rrperf analyze`` measure) and ``False`` (a new process): every
+  run from the start threshold on forks; below it ``parallel`` renders serially, as
+  ``sequential`` does: the step. (Without ``fork``: ``None``, the pool is running when a run
+  of this size starts it, the warm-up round did; ``False``, the run pays one start.)
+* ``True``: a pool started before (``start_pool()``, as the speedup measurements do): the
+  running pool's plan, pickled slices of the analysis out, no start.
 
 Every decision goes through :func:`rrperf.generator.cached.plan_batches` (:func:`pool_plan`),
 so the model follows the generator when its thresholds move.
@@ -256,18 +259,33 @@ def _store_s(profile: WorkloadProfile, strategy: StrategyLike, category: str) ->
     return profile.miss_mem_s
 
 
+def forks_per_run(strategy: StrategyLike, pool_started: bool | None = None) -> bool:
+    """Whether a run of ``strategy`` forks its own workers (:func:`rrperf.engine.parallel.fork_map`:
+    a process backend whose pool is not running, where ``fork`` is available), which inherit
+    the analysis: no pool start-up, nothing shipped out, each run pays the fork."""
+    if strategy.backend != "process" or pool_started:
+        return False
+    from rrperf.engine.parallel import fork_available
+
+    return fork_available()
+
+
 def pool_plan(
     strategy: StrategyLike, workers: int, n_tables: int, misses: int,
     pool_started: bool | None = None,
 ) -> tuple[int, list[int]]:
-    """Pool starts (0 or 1) of a run and the batches it sends to the pool for ``misses`` of its
-    ``n_tables`` tables (``[]``: it renders them in its own thread), by the generator's own
-    :func:`rrperf.generator.cached.plan_batches`; ``pool_started`` as in the module docstring
-    ("Pool state"). Thread pools start in microseconds: always counted as started."""
+    """Pool starts or forks (0 or 1) of a run and the batches it sends to its workers for
+    ``misses`` of its ``n_tables`` tables (``[]``: it renders them in its own thread), by the
+    generator's own :func:`rrperf.generator.cached.plan_batches`; ``pool_started`` as in the
+    module docstring ("Pool state"). Thread pools start in microseconds: always counted as
+    started."""
     if strategy.backend == "serial" or workers <= 1:
         return 0, []
     from rrperf.generator.cached import plan_batches
 
+    if forks_per_run(strategy, pool_started):  # the run forks when its misses have batches
+        batches = plan_batches(misses, workers, strategy.batch_size, pool_started=False)
+        return int(bool(batches)), batches
     starts = 0
     if strategy.backend != "process" or pool_started:
         started = True
@@ -418,11 +436,15 @@ def raw_terms(profile: WorkloadProfile, strategy: StrategyLike) -> dict[str, flo
         terms["pool"] = misses * (compute + _FILES_PER_TABLE * profile.write_s) / parallel
         if backend == "process":
             terms["batch"] = len(batches) * profile.dispatch_s / parallel
-            # each batch carries the slice of the analysis its tables need (about one whole
-            # analysis over all batches); each table is packed (its content keys, made anyway
-            # when renders are cached) and its files come back pickled
-            packing = 0.0 if render_cached else profile.keys_s
-            terms["ship"] = profile.ship_s + misses * (profile.return_s + packing)
+            if forks_per_run(strategy, profile.pool_started):
+                # forked workers inherit the analysis; each table's files come back pickled
+                terms["ship"] = misses * profile.return_s
+            else:
+                # each batch carries the slice of the analysis its tables need (about one
+                # whole analysis over all batches); each table is packed (its content keys,
+                # made anyway when renders are cached) and its files come back pickled
+                packing = 0.0 if render_cached else profile.keys_s
+                terms["ship"] = profile.ship_s + misses * (profile.return_s + packing)
         else:
             terms["batch"] = len(batches) * profile.thread_dispatch_s
         files_here = 1
@@ -515,6 +537,10 @@ def uses_pool(
     if misses == 0:
         return False, (f"its {strategy.backend} pool is not used (every table's files are "
                        "cache hits)")
+    if forks_per_run(strategy, pool_started):
+        least = pool_threshold(workers, pool_started=False)
+        return False, (f"it forks no workers ({misses} tables to render are fewer than the "
+                       f"{least} for which a run forks {workers - 1})")
     if strategy.backend == "process" and not pool_started and not starts:
         least = pool_threshold(workers, pool_started=False)
         if least is None:

@@ -44,8 +44,8 @@ START = pool_threshold(2, pool_started=False) or 0
 
 
 def _never(n_tables: int) -> str:
-    return (f"its process pool is never started (a run starts a pool of 2 from {START} "
-            f"tables; this one has {n_tables})")
+    return (f"it forks no workers ({n_tables} tables to render are fewer than the {START} "
+            "for which a run forks 1)")
 
 
 def test_a_pool_that_is_not_used_runs_the_same_code_as_sequential() -> None:
@@ -135,7 +135,7 @@ def test_prediction_rows_show_predicted_measured_and_error_for_every_strategy() 
         f"for both: {ONE_WORKER}."
     )
     # parallel's pool is never started on 4 tables; its prediction differs all the same
-    assert notes["parallel"].startswith("parallel runs the same code as sequential here: its ")
+    assert notes["parallel"].startswith("parallel runs the same code as sequential here: it ")
     assert notes["sequential"] == notes["minimal"] == notes["cache_heavy"] == ""
 
 

@@ -14,6 +14,7 @@ from rrperf.optimize.workload import (
     Calibration,
     Recommendation,
     WorkloadProfile,
+    forks_per_run,
     pool_plan,
     pool_threshold,
     predict,
@@ -200,14 +201,14 @@ def test_model_batches_are_the_generators(
     from rrperf.generator.cached import plan_batches
 
     strategy = Strat("p", "process", workers, ALL, SCHEMA, batch_size=batch_size)
-    # the generator starts a pool that is not running when a not-started pool's plan for
-    # the run has batches, then plans the run's batches for the running pool
-    starts_here = bool(plan_batches(n_tables, workers, pool_started=False))
-    running = True if pool_started else starts_here
+    # a context whose pool is not running forks its workers for a run whose misses have a
+    # not-started pool's plan (the generator's fork_map); a started pool plans as running
+    running = bool(pool_started)
     expected = plan_batches(n_tables, workers, batch_size, pool_started=running)
     starts, batches = pool_plan(strategy, workers, n_tables, n_tables, pool_started)
     assert batches == expected
-    assert starts == int(pool_started is False and starts_here)
+    assert starts == int(not running and bool(expected))
+    assert forks_per_run(strategy, pool_started) is (not running)
     assert uses_pool(strategy, n_tables, False, pool_started=pool_started)[0] == bool(expected)
     if n_tables == 2000 and workers == 2 and batch_size is None:
         assert len(expected) == 15  # the figure of issue 10 (the old model assumed 8)
@@ -227,24 +228,28 @@ def test_the_step_where_a_pool_is_started() -> None:
     assert start is not None and running is not None and running < start
     assert not plan_batches(start - 1, 2, pool_started=False)
     assert plan_batches(start, 2, pool_started=False)
-    below, at = make_profile(n_tables=start - 1), make_profile(n_tables=start)
-    # steady state: below the start threshold no run starts the pool, parallel runs the code
-    # of sequential; from it on the warm-up round started it and the pool renders
+    below = make_profile(n_tables=start - 1, return_s=0.03125)
+    at = make_profile(n_tables=start, return_s=0.03125)
+    # steady state: below the start threshold no run forks, parallel runs the code of
+    # sequential; from it on every run forks its workers (paying the fork each time), which
+    # inherit the analysis: only the tables' files come back
     assert predict(below, REGISTRY["parallel"]) == predict(below, REGISTRY["sequential"])
-    assert predict_parts(at, REGISTRY["parallel"])["pool"] > 0.0
-    assert predict_parts(at, REGISTRY["parallel"])["pool_start"] == 0.0
-    # a running pool renders from far fewer tables
-    started = dataclasses.replace(below, pool_started=True)
-    assert predict_parts(started, REGISTRY["parallel"])["pool"] > 0.0
-    # a new context pays one start when its run starts the pool, and none below
+    parts = predict_parts(at, REGISTRY["parallel"])
+    assert parts["pool"] > 0.0 and parts["pool_start"] == 8.0
+    assert parts["ship"] == start * at.return_s
+    # a new process forks alike
     fresh = dataclasses.replace(at, pool_started=False)
-    assert predict_parts(fresh, REGISTRY["parallel"])["pool_start"] == 8.0
-    assert predict(fresh, REGISTRY["parallel"]) == predict(at, REGISTRY["parallel"]) + 8.0
+    assert predict(fresh, REGISTRY["parallel"]) == predict(at, REGISTRY["parallel"])
     assert predict_parts(dataclasses.replace(below, pool_started=False),
                          REGISTRY["parallel"])["pool_start"] == 0.0
+    # a running pool renders from far fewer tables, starts nothing, and is shipped the
+    # analysis' slices (parallel caches renders: its tables' keys are made anyway)
+    started = predict_parts(dataclasses.replace(below, pool_started=True), REGISTRY["parallel"])
+    assert started["pool"] > 0.0 and started["pool_start"] == 0.0
+    assert started["ship"] == below.ship_s + (start - 1) * below.return_s
     assert uses_pool(REGISTRY["parallel"], start - 1, False) == (False, (
-        f"its process pool is never started (a run starts a pool of 2 from {start} tables; "
-        f"this one has {start - 1})"))
+        f"it forks no workers ({start - 1} tables to render are fewer than the {start} for "
+        "which a run forks 1)"))
     assert uses_pool(REGISTRY["parallel"], 4, False, pool_started=True) == (False, (
         f"its process pool is not used (4 tables to render are fewer than the {running} a "
         "pool of 2 needs)"))
