@@ -38,6 +38,11 @@ What is measured (every number of the model comes from one of these fields)
     of a trivial stage on the process pool (start-up + round trip), then the occupancy of one
     trivial task in the warm pool (``wall * workers / tasks`` for a batch of independent trivial
     stages); the same for threads. Measured once per process and worker count, then memoized.
+``fork_s``
+    What a run that forks its workers (:func:`~rrperf.engine.parallel.fork_map`, a process
+    strategy whose pool is not running) pays for the fork itself: ``fork_map`` of trivial
+    items on the workers, with the profiled source's schema and analysis in this process's
+    heap (the minimum of ``repeats``; 0 where ``fork`` is not available).
 ``cpu_count``, ``load_avg``, ``memory_available_mb``
     Usable CPUs (affinity); the CPUs other processes kept busy while the profile was measured
     plus one for this process (:class:`OtherLoad`: the load average's meaning without this
@@ -363,6 +368,10 @@ def profile_workload(
     n_workers = workers if workers is not None else cpus
     pool_startup_s, dispatch_s = probe_pool("process", n_workers)
     _, thread_dispatch_s = probe_pool("thread", n_workers)
+    from rrperf.engine.parallel import fork_available, fork_map
+
+    fork_s = (_timed(lambda: fork_map(int, 2 * n_workers, n_workers), clock, repeats)[0]
+              if fork_available() and n_workers > 1 else 0.0)
 
     warm = bool(cache_warm) if cache_warm is not None else _cache_holds(cache, source, fingerprint)
     other.__exit__(None, None, None)
@@ -394,6 +403,7 @@ def profile_workload(
         return_s=return_s,
         monitor_s=monitor_s,
         pool_startup_s=pool_startup_s,
+        fork_s=fork_s,
         dispatch_s=dispatch_s,
         thread_dispatch_s=thread_dispatch_s,
         cpu_count=cpus,

@@ -35,7 +35,8 @@ written* by that plan's batches on the pool, and the model counts what the pool 
                                         (processes: the analysis' slices out, about one
                                          ship_s in all; each table packed, and its files
                                          pickled back)
-    pool_start = starts * pool_startup_s    (0 or 1: see "Pool state" below)
+    pool_start = starts * pool_startup_s    (0 or 1: see "Pool state" below; a run that forks
+                                             its workers pays fork_s instead)
 
 where ``p = min(workers, free_cpus)`` for processes and 1 for threads (pure-Python rendering
 holds the GIL), and ``free_cpus = clip(cpu_count - load_avg + 1, 1, cpu_count)`` is what other
@@ -134,7 +135,8 @@ class WorkloadProfile:
     """Measurements of one schema source on this machine (see the module docstring).
 
     Times are seconds; ``stage_s`` maps each of :data:`STEP_KINDS` to seconds per table;
-    ``return_s`` is a table's rendered files pickled back from a worker (0: not measured).
+    ``return_s`` is a table's rendered files pickled back from a worker (0: not measured);
+    ``fork_s`` what a run that forks its workers pays for the fork (0: not measured).
     ``pool_started`` is the situation predicted: see "Pool state" in the module docstring.
 
     Raises
@@ -174,6 +176,7 @@ class WorkloadProfile:
     sampled_tables: tuple[str, ...] = field(default=(), compare=False)
     return_s: float = 0.0
     pool_started: bool | None = None
+    fork_s: float = 0.0
 
     def __post_init__(self) -> None:
         if not (is_int(self.n_tables) and self.n_tables >= 0):
@@ -429,14 +432,15 @@ def raw_terms(profile: WorkloadProfile, strategy: StrategyLike) -> dict[str, flo
     stores = _store_s(profile, strategy, "template_render") if render_cached else 0.0
     files_here = files
     starts, batches = pool_plan(strategy, workers, n, misses, profile.pool_started)
-    terms["pool_start"] = starts * profile.pool_startup_s
+    forked = forks_per_run(strategy, profile.pool_started)
+    terms["pool_start"] = starts * (profile.fork_s if forked else profile.pool_startup_s)
     if batches:
         parallel = min(float(workers), profile.free_cpus) if backend == "process" else 1.0
         # workers render and write their tables' files; type/relationship caches are bypassed
         terms["pool"] = misses * (compute + _FILES_PER_TABLE * profile.write_s) / parallel
         if backend == "process":
             terms["batch"] = len(batches) * profile.dispatch_s / parallel
-            if forks_per_run(strategy, profile.pool_started):
+            if forked:
                 # forked workers inherit the analysis; each table's files come back pickled
                 terms["ship"] = misses * profile.return_s
             else:

@@ -228,14 +228,14 @@ def test_the_step_where_a_pool_is_started() -> None:
     assert start is not None and running is not None and running < start
     assert not plan_batches(start - 1, 2, pool_started=False)
     assert plan_batches(start, 2, pool_started=False)
-    below = make_profile(n_tables=start - 1, return_s=0.03125)
-    at = make_profile(n_tables=start, return_s=0.03125)
+    below = make_profile(n_tables=start - 1, return_s=0.03125, fork_s=0.0625)
+    at = make_profile(n_tables=start, return_s=0.03125, fork_s=0.0625)
     # steady state: below the start threshold no run forks, parallel runs the code of
     # sequential; from it on every run forks its workers (paying the fork each time), which
     # inherit the analysis: only the tables' files come back
     assert predict(below, REGISTRY["parallel"]) == predict(below, REGISTRY["sequential"])
     parts = predict_parts(at, REGISTRY["parallel"])
-    assert parts["pool"] > 0.0 and parts["pool_start"] == 8.0
+    assert parts["pool"] > 0.0 and parts["pool_start"] == 0.0625  # the fork, not a pool start
     assert parts["ship"] == start * at.return_s
     # a new process forks alike
     fresh = dataclasses.replace(at, pool_started=False)
