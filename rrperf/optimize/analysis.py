@@ -212,8 +212,8 @@ def same_code(
     dict
         ``name -> (earlier strategy, reasons)`` for every strategy whose run executes the same
         code as an earlier one's (same caches and monitoring, and either the same pool or no
-        pool used, in the steady state of :func:`~rrperf.optimize.workload.uses_pool`: a pool
-        that no run of this size starts is never used); ``reasons`` says why a configured
+        pool used, in the steady state of :func:`~rrperf.optimize.workload.uses_pool`: a run
+        of this size that forks no workers renders serially); ``reasons`` says why a configured
         pool is not used.
 
     Examples
@@ -223,7 +223,7 @@ def same_code(
     >>> pool = Strategy("pool", "process", 2, frozenset(), frozenset())
     >>> twin, why = same_code({"one": one, "pool": pool}, 4, warm=False)["pool"]
     >>> print(twin, why.split(" (")[0])
-    one its process pool is never started
+    one it forks no workers
     >>> same_code({"one": one, "pool": pool}, 100_000, warm=False)
     {}
     """
