@@ -11,8 +11,8 @@ returns None and the normal command line runs, unchanged.
 
 What it saves is imports: no argparse, logging, configuration, strategy table, scenario
 registry or dataclasses (half of a warm command's time before). It imports the standard
-library's ``hashlib``, ``json`` and ``warnings``, the manifest module and, for a database,
-the driver.
+library's ``json`` and ``warnings``, CPython's own SHA-256 (not ``hashlib``'s OpenSSL), the
+manifest module and, for a database, the driver.
 """
 
 from __future__ import annotations
