@@ -85,3 +85,48 @@ def test_monitor_export_fails_cleanly(tmp_path: Path, monkeypatch: pytest.Monkey
         PerformanceMonitor().export_performance_data(export)
     assert os.listdir(tmp_path) == ["m.json"]
     assert export.read_text() == "old export"
+
+
+def test_create_bytes_writes_a_new_file_only(tmp_path: Path) -> None:
+    target = tmp_path / "state" / "m.json"
+    assert atomic.create_bytes(str(target), b"first", folder_mode=0o700) is True
+    assert stat.S_IMODE(target.parent.stat().st_mode) == 0o700 & ~_umask()
+    assert atomic.create_bytes(str(target), b"second") is False  # exists: left as it was
+    assert target.read_bytes() == b"first"
+    assert os.listdir(target.parent) == ["m.json"]
+
+
+def test_create_bytes_removes_a_partial_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(fd: int, data: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(OSError, match="No space left"):
+        atomic.create_bytes(str(tmp_path / "m.json"), b"data")
+    assert os.listdir(tmp_path) == []
+
+
+def test_make_folder_says_whether_it_made_it(tmp_path: Path) -> None:
+    assert atomic.make_folder(str(tmp_path / "a" / "b")) is True
+    assert atomic.make_folder(str(tmp_path / "a" / "b")) is False
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(FileExistsError):
+        atomic.make_folder(str(tmp_path / "f"))
+
+
+def test_remove_leftovers_of_one_process_only(tmp_path: Path) -> None:
+    names = [".a.ts.4242-0.tmp", ".b.ts.4242-17.tmp", ".a.ts.42421-0.tmp", "a.ts",
+             ".a.ts.4242-x.tmp"]
+    for name in names:
+        (tmp_path / name).write_text("x")
+    atomic.remove_leftovers(str(tmp_path), 4242)
+    assert sorted(os.listdir(tmp_path)) == [".a.ts.4242-x.tmp", ".a.ts.42421-0.tmp", "a.ts"]
+    atomic.remove_leftovers(str(tmp_path / "missing"), 4242)  # no folder: nothing to do
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask

@@ -69,6 +69,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rrperf import atomic
 from rrperf.errors import ConfigError, GenerationError, RrperfError, StageError
 from rrperf.generator.analyze import (
     Property,
@@ -1762,15 +1763,8 @@ def _run_forked(
                              with_stats=with_stats)
 
     def lost(pid: int) -> None:  # a worker died: remove the temporary files it left
-        import re
-
-        left = re.compile(rf"\..+\.{pid}-\d+\.tmp")  # rrperf.atomic's temporary names
         for folder in (out_dir, os.path.join(out_dir, "types")):
-            with contextlib.suppress(OSError):
-                for name in os.listdir(folder):
-                    if left.fullmatch(name):
-                        with contextlib.suppress(OSError):
-                            os.unlink(os.path.join(folder, name))
+            atomic.remove_leftovers(folder, pid)
 
     fork_map(work, len(batches), workers, lead=lead,
              on_result=lambda _, outcome: arrived(outcome), on_lost=lost)

@@ -214,58 +214,19 @@ def save_manifest(
                        "result": manifest.result, "entries": manifest.entries},
                       separators=(",", ":")).encode()
     try:
-        if manifest.on_disk or not _create(path, data):
-            from rrperf import atomic
+        from rrperf import atomic
 
+        if manifest.on_disk or not atomic.create_bytes(path, data, folder_mode=0o700):
             try:
                 atomic.write_bytes(path, data)
             except FileNotFoundError:  # no state folder yet (a cleared context has none)
-                _make_folder(os.path.dirname(path))
+                atomic.make_folder(os.path.dirname(path), 0o700)
                 atomic.write_bytes(path, data)
     except OSError as err:
         _logger().warning("could not save the output manifest %s: %s", path, err)
     else:
         manifest.on_disk = True
     manifest.dirty = False
-
-
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-
-
-def _create(path: str, data: bytes) -> bool:
-    """Write ``data`` into the new file ``path`` (its folder made if missing); False if the
-    file exists. Raises ``OSError`` (the partial file removed)."""
-    try:
-        fd = os.open(path, _CREATE, 0o666)
-    except FileExistsError:
-        return False
-    except FileNotFoundError:
-        _make_folder(os.path.dirname(path))
-        try:
-            fd = os.open(path, _CREATE, 0o666)
-        except FileExistsError:
-            return False
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
-    except OSError:
-        os.unlink(path)
-        raise
-    return True
-
-
-def _make_folder(folder: str) -> None:
-    """The state folder, private (its parent usually exists: one ``mkdir``)."""
-    try:
-        os.mkdir(folder, 0o700)
-    except FileNotFoundError:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-    except FileExistsError:
-        pass
 
 
 # --- the whole-run key --------------------------------------------------------------------------

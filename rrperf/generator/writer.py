@@ -227,20 +227,6 @@ def _unchanged(target: str, data: bytes, text: str) -> bool:
     return normalize_content(old.decode("utf-8", errors="replace")) == normalize_content(text)
 
 
-def _make_folder(folder: str) -> bool:
-    """Make ``folder`` (and missing parents) unless it exists; True if it did not exist.
-    One ``mkdir`` when the parent exists (``os.makedirs`` checks the parent first)."""
-    try:
-        os.mkdir(folder)
-    except FileNotFoundError:
-        os.makedirs(folder, exist_ok=True)
-    except FileExistsError:
-        if not os.path.isdir(folder):
-            raise
-        return False
-    return True
-
-
 def _listing(folder: str) -> frozenset[str]:
     try:
         return frozenset(os.listdir(folder))
@@ -290,7 +276,7 @@ def write_if_changed(
     made_dirs: set[str] = set()
     if not dry_run:
         try:
-            created = _make_folder(guard.base)
+            created = atomic.make_folder(guard.base)
         except OSError as err:
             raise GenerationError(f"cannot create output folder {guard.base}: {err}") from err
         top = os.path.split(os.path.join(guard.base, "_"))[0]  # the form targets' folders take
@@ -314,7 +300,7 @@ def write_if_changed(
             continue
         if folder not in made_dirs:
             try:
-                _make_folder(folder)
+                atomic.make_folder(folder)
             except OSError as err:
                 raise GenerationError(f"cannot create folder {folder}: {err}") from err
             made_dirs.add(folder)
