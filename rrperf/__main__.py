@@ -1,3 +1,3 @@
-from rrperf.cli import main
+from rrperf.cli import command
 
-raise SystemExit(main())
+command()

@@ -11,6 +11,7 @@ imported (:mod:`rrperf.cli._warm`); any other command line goes through the pars
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import warnings
@@ -23,8 +24,9 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
     from types import ModuleType
+    from typing import NoReturn
 
-__all__ = ["main"]
+__all__ = ["command", "main"]
 
 # Subcommand name -> module exposing add_parser(subparsers) and run(args) -> int.
 # Modules are imported only when listed here, each keeps its own heavy imports inside run().
@@ -118,6 +120,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     finally:
         warnings.formatwarning = previous
+
+
+def command() -> NoReturn:
+    """The ``rrperf`` command (and ``python -m rrperf``): :func:`main`, then exit the process.
+
+    What a run leaves alive when :func:`main` returns (modules, memos, a large schema's
+    objects) is left out of the interpreter's final garbage collection (``gc.freeze``),
+    which would otherwise traverse all of it on the way out: ~18 ms after a cold
+    2,000-table ``generate`` (2026-12-02). Objects kept alive only by reference cycles are
+    then not finalized at exit; every file and cache of rrperf is closed before
+    :func:`main` returns, and ``atexit`` handlers run as usual.
+    """
+    code = main()
+    gc.freeze()
+    raise SystemExit(code)
 
 
 def _run(words: list[str]) -> int:

@@ -83,7 +83,7 @@ from rrperf.generator.analyze import (
     table_relationships,
     table_types,
 )
-from rrperf.generator.digest import files_digest
+from rrperf.generator.digest import shas_digest
 from rrperf.generator.manifest import (
     OutputManifest,
     config_token,
@@ -1402,7 +1402,8 @@ def _run(
 
         _run_forked(
             executor.max_workers, plan, _split(misses, sizes), guard.base, force=force,
-            dry_run=dry_run, with_stats=manifest is not None, lead=lead, arrived=arrived,
+            dry_run=dry_run, with_stats=manifest is not None, texts=lookup.render, lead=lead,
+            arrived=arrived,
         )
     elif sizes:
         keys = plan.keys
@@ -1468,8 +1469,9 @@ def _run(
             flush()
     last = {"index.ts": index_text[0] if index_text else render_index(ctx),
             **runtime_files(runtime)}
+    last_shas = {rel: _sha(text) for rel, text in last.items()}
     for rel, text in last.items():
-        sha = _sha(text)
+        sha = last_shas[rel]
         if trusted is not None and trusted(rel, sha, real_out):
             unchanged.append(rel)
         else:
@@ -1477,8 +1479,8 @@ def _run(
             shas[rel] = sha
     flush()
 
-    files = {rel: text for name in ctx.selected for rel, text, _ in rendered[name]}
-    files.update(last)
+    files = {rel: sha for name in ctx.selected for rel, _, sha in rendered[name]}
+    files.update(last_shas)
     written.sort()
     unchanged.sort()
     if not written:
@@ -1490,7 +1492,7 @@ def _run(
         files_total=len(files),
         files_written=len(written),
         files_unchanged=len(unchanged),
-        output_digest=files_digest(files),
+        output_digest=shas_digest(files),
         wall_s=0.0,
         written=tuple(written),
         unchanged=tuple(unchanged),
@@ -1733,13 +1735,17 @@ def _run_forked(
     force: bool,
     dry_run: bool,
     with_stats: bool,
+    texts: bool,
     lead: Callable[[], None],
     arrived: Callable[[BatchOutcome], None],
 ) -> None:
     """Render and write ``batches`` in this process and processes forked from it
     (:func:`~rrperf.engine.parallel.fork_map`), which inherit the analysis: nothing is
     packed or pickled for them; each sends back its batches' outcomes, passed to
-    ``arrived`` as they come. ``lead()`` runs here while the children start.
+    ``arrived`` as they come. ``lead()`` runs here while the children start. Without
+    ``texts`` the outcomes carry each file's path and SHA-256 but an empty text (what the
+    output digest and the manifest need; the text is on the disk): a child then sends
+    back a few bytes per file instead of the file.
 
     Raises
     ------
@@ -1759,8 +1765,13 @@ def _run_forked(
     ctx = plan.ctx
 
     def work(i: int) -> BatchOutcome:
-        return _render_write(ctx, batches[i], out_dir, force=force, dry_run=dry_run,
-                             with_stats=with_stats)
+        outcome = _render_write(ctx, batches[i], out_dir, force=force, dry_run=dry_run,
+                                with_stats=with_stats)
+        if texts:
+            return outcome
+        shas_only = tuple((name, tuple((rel, "", sha) for rel, _, sha in files))
+                          for name, files in outcome.rendered)
+        return BatchOutcome(shas_only, outcome.written, outcome.unchanged, outcome.stats)
 
     def lost(pid: int) -> None:  # a worker died: remove the temporary files it left
         for folder in (out_dir, os.path.join(out_dir, "types")):

@@ -35,15 +35,55 @@ def test_usage_error_exits_2(capsys) -> None:  # type: ignore[no-untyped-def]
 
 def test_version_is_the_one_pyproject_declares(capsys) -> None:  # type: ignore[no-untyped-def]
     import tomllib
+    from importlib.metadata import version
 
     import pytest
 
     import rrperf
 
     pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
-    declared = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    # written once, in rrperf/_version.py; the installed metadata is built from it
+    assert "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {
+        "attr": "rrperf._version.__version__"
+    }
+    declared = version("rrperf")
     assert rrperf.__version__ == declared
     with pytest.raises(SystemExit) as info:
         main(["--version"])
     assert info.value.code == 0
     assert capsys.readouterr().out == f"rrperf {declared}\n"
+
+
+def test_command_exits_with_mains_code_and_freezes_what_is_left(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import gc
+
+    import pytest
+
+    import rrperf.cli
+
+    monkeypatch.setattr(rrperf.cli, "main", lambda: 3)
+    assert gc.get_freeze_count() == 0
+    try:
+        with pytest.raises(SystemExit) as info:
+            rrperf.cli.command()
+        assert info.value.code == 3
+        assert gc.get_freeze_count() > 0  # left out of the final collection
+    finally:
+        gc.unfreeze()
+
+
+def test_python_m_rrperf_exits_with_the_commands_code(tmp_path: Path) -> None:
+    ok = subprocess.run([sys.executable, "-m", "rrperf", "scenarios"], capture_output=True,
+                        text=True, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert "small" in ok.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "rrperf", "generate", str(tmp_path / "missing.rb"), "--out",
+         str(tmp_path / "o")], capture_output=True, text=True, check=False,
+    )
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("rrperf: error: ")
+    assert "Traceback" not in bad.stderr
+    assert not (tmp_path / "o").exists()

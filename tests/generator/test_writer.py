@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 import pytest
 
 from rrperf.errors import GenerationError, UnsafePathError
-from rrperf.generator.digest import files_digest, output_digest
+from rrperf.generator.digest import files_digest, output_digest, shas_digest
 from rrperf.generator.writer import (
     PathGuard,
     WriteReport,
@@ -187,6 +188,18 @@ def test_digests_agree_in_memory_and_on_disk(tmp_path: Path) -> None:
     assert files_digest({"a.ts": "x"}) != files_digest({"b.ts": "x"})
     assert files_digest({"a.ts": "x"}) != files_digest({"a.ts": "y"})
     assert files_digest({"a": "bc"}) != files_digest({"ab": "c"})
+
+
+def test_digest_hashes_each_path_with_its_files_sha256(tmp_path: Path) -> None:
+    files = {"b.ts": "b\n", "types/a-data.ts": "é\n", "index.ts": ""}
+    shas = {rel: hashlib.sha256(text.encode()).hexdigest() for rel, text in files.items()}
+    # in path order: path NUL sha NUL, hashed with SHA-256
+    lines = "".join(f"{rel}\0{shas[rel]}\0" for rel in ("b.ts", "index.ts", "types/a-data.ts"))
+    expected = hashlib.sha256(lines.encode()).hexdigest()
+    assert shas_digest(shas) == files_digest(files) == expected
+    write_if_changed(tmp_path, files)
+    assert output_digest(tmp_path) == expected
+    assert expected == "5718e2b5023d9477de1b00382d897058801517adb2da882ac660eab4febeac19"
 
 
 def test_digest_of_empty_folder_is_sha256_of_nothing(tmp_path: Path) -> None:
