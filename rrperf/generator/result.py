@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from rrperf.errors import ConfigError
@@ -80,7 +80,9 @@ class GenerationResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (tuples become lists)."""
-        data = asdict(self)
+        # shallow: the fields are numbers, strings and tuples of strings (``asdict`` would
+        # copy the 6,002 paths of a 2,000-table run one by one, ~3 ms)
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["written"] = list(self.written)
         data["unchanged"] = list(self.unchanged)
         return data
