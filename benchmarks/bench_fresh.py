@@ -84,11 +84,19 @@ class Variant:
         if self.pool_from is None:
             return [sys.executable, "-m", "rrperf", *argv]
         # the same command with the generator's pool threshold moved, to time a pool below it
+        # (through the same entry point as `-m rrperf`: `rrperf.cli.command`, which leaves the
+        # objects alive at exit out of the final collection; `main` in older checkouts)
         code = (
+            "import sys\n"
             "import rrperf.generator.cached as c\n"
             f"c.POOL_START_MIN_TABLES = {self.pool_from}\n"
-            "from rrperf.cli import main\n"
-            f"raise SystemExit(main({argv!r}))\n"
+            f"sys.argv = ['rrperf', *{argv!r}]\n"
+            "try:\n"
+            "    from rrperf.cli import command\n"
+            "except ImportError:\n"
+            "    from rrperf.cli import main\n"
+            "    raise SystemExit(main())\n"
+            "command()\n"
         )
         return [sys.executable, "-c", code]
 
