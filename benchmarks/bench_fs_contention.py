@@ -10,6 +10,9 @@ then ``os.replace``, as the generator writes; 1,500 bytes each) done:
 * ``diff``: by two processes, one into ``a`` and one into ``b``;
 
 rounds interleaved, medians of the wall time and of the CPU time (both processes).
+``--write excl`` creates each file in place instead (``O_CREAT | O_EXCL``, no temporary file
+and no rename: not atomic), ``--write tmpfile`` as an unnamed file (``O_TMPFILE``) linked
+into the folder once written (atomic, no rename): the alternatives to the generator's write.
 
 Usage::
 
@@ -31,16 +34,32 @@ from pathlib import Path
 DATA = b"x" * 1500
 
 
+WRITE = "atomic"
+
+
 def _write(folder: str, tag: str, n: int) -> None:
-    for i in range(n):
-        path = f"{folder}/f{tag}_{i}.ts"
-        tmp = f"{path}.tmp{tag}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            os.write(fd, DATA)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+    root = os.open("/", os.O_RDONLY)  # linkat needs a directory fd to follow /proc/self/fd
+    try:
+        for i in range(n):
+            path = f"{folder}/f{tag}_{i}.ts"
+            if WRITE == "tmpfile":
+                fd = os.open(folder, os.O_TMPFILE | os.O_WRONLY, 0o644)
+                try:
+                    os.write(fd, DATA)
+                    os.link(f"/proc/self/fd/{fd}", path, src_dir_fd=root, follow_symlinks=True)
+                finally:
+                    os.close(fd)
+                continue
+            target = path if WRITE == "excl" else f"{path}.tmp{tag}"
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                os.write(fd, DATA)
+            finally:
+                os.close(fd)
+            if WRITE == "atomic":
+                os.replace(target, path)
+    finally:
+        os.close(root)
 
 
 def _once(base: Path, layout: str, n: int) -> tuple[float, float]:
@@ -73,8 +92,11 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=6000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--work", type=Path, default=None, help="the file system to test")
+    parser.add_argument("--write", choices=("atomic", "excl", "tmpfile"), default="atomic")
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
     args = parser.parse_args()
+    global WRITE
+    WRITE = args.write
     base = Path(tempfile.mkdtemp(prefix="rrperf-fs-", dir=args.work))
     layouts = ("serial", "same", "diff")
     got: dict[str, list[tuple[float, float]]] = {layout: [] for layout in layouts}
@@ -84,13 +106,14 @@ def main() -> None:
                 got[layout].append(_once(base, layout, args.files))
     finally:
         shutil.rmtree(base, ignore_errors=True)
-    print(f"{args.files} atomic writes in {base.parent} ({args.repeats} rounds, medians):")
+    print(f"{args.files} writes ({args.write}) in {base.parent} ({args.repeats} rounds, medians):")
     for layout in layouts:
         wall = statistics.median(w for w, _ in got[layout])
         cpu = statistics.median(c for _, c in got[layout])
         print(f"  {layout:6s} wall {wall * 1000:7.1f} ms   CPU {cpu * 1000:7.1f} ms")
     if args.out is not None:
-        args.out.write_text(json.dumps({"files": args.files, "work": str(base.parent),
+        args.out.write_text(json.dumps({"files": args.files, "write": args.write,
+                                        "work": str(base.parent),
                                         "rounds": got}, indent=1))
 
 
