@@ -38,9 +38,14 @@ def config_inputs(
     return sha256("\0".join(parts).encode()).hexdigest()
 
 
+#: The content :func:`config_candidates` gives a file it cannot read.
+UNREADABLE = b"\0unreadable"
+
+
 def config_candidates(start_dir: str) -> list[tuple[str, bytes]]:
     """``(path, content)`` of each ``rrperf.toml`` / ``pyproject.toml`` from ``start_dir``
-    upwards, in search order, up to the first ``rrperf.toml`` or folder holding ``.git``."""
+    upwards, in search order, up to the first ``rrperf.toml`` or folder holding ``.git``
+    (:data:`UNREADABLE` for one that cannot be read)."""
     found: list[tuple[str, bytes]] = []
     folder = start_dir
     while True:
@@ -51,7 +56,7 @@ def config_candidates(start_dir: str) -> list[tuple[str, bytes]]:
                     with open(path, "rb") as f:
                         found.append((path, f.read()))
                 except OSError:
-                    found.append((path, b"\0unreadable"))
+                    found.append((path, UNREADABLE))
                 if name == "rrperf.toml":
                     return found
         parent = os.path.dirname(folder)

@@ -364,16 +364,29 @@ class RrperfConfig:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ConfigError(f"cannot read configuration file {path}: {err.strerror or err}") from err
+    return _parse_toml(path, data)
+
+
+def _parse_toml(path: Path, data: bytes) -> dict[str, Any]:
+    """The TOML document ``data`` read from ``path``; a ConfigError naming the file and line."""
     import tomllib  # only when there is a file: a command without one starts sooner
 
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise ConfigError(
+            f"{path}: invalid TOML: not UTF-8 text (byte 0x{data[err.start]:02x} at line {line})"
+        ) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         # The message ends with "(at line L, column C)".
         raise ConfigError(f"{path}: invalid TOML: {err}") from err
-    except OSError as err:
-        raise ConfigError(f"cannot read configuration file {path}: {err.strerror or err}") from err
 
 
 def _section_of(path: Path, document: dict[str, Any]) -> dict[str, Any]:
@@ -387,19 +400,24 @@ def _section_of(path: Path, document: dict[str, Any]) -> dict[str, Any]:
     return section
 
 
-def _find_config_file(start_dir: Path) -> Path | None:
-    """Search ``start_dir`` and its parents, stopping at the first folder holding ``.git``."""
-    for folder in (start_dir, *start_dir.parents):
-        candidate = folder / "rrperf.toml"
-        if candidate.is_file():
-            return candidate
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            tool = _read_toml(candidate).get("tool", {})
-            if isinstance(tool, dict) and "rrperf" in tool:
-                return candidate
-        if (folder / ".git").exists():
-            return None
+def _find_config_file(
+    candidates: list[tuple[str, bytes]],
+) -> tuple[Path, dict[str, Any]] | None:
+    """The file the search uses and its document: among ``candidates``
+    (:func:`rrperf._config_files.config_candidates`: every ``rrperf.toml`` and
+    ``pyproject.toml`` from the start folder up to the first ``rrperf.toml`` or folder holding
+    ``.git``, read once), the first ``rrperf.toml`` or ``pyproject.toml`` with a
+    ``[tool.rrperf]`` table."""
+    from rrperf._config_files import UNREADABLE
+
+    for name, data in candidates:
+        path = Path(name)
+        document = _read_toml(path) if data == UNREADABLE else _parse_toml(path, data)
+        if path.name == "rrperf.toml":
+            return path, document
+        tool = document.get("tool", {})
+        if isinstance(tool, dict) and "rrperf" in tool:
+            return path, document
     return None
 
 
@@ -477,25 +495,29 @@ def load_config(
     """
     environ = os.environ if env is None else env
     inputs = None
+    file: Path | None = None
+    document: dict[str, Any] | None = None
     if path is not None:
-        given = Path(path)
-        if not given.is_file():
-            raise ConfigError(f"configuration file not found: {given}")
-        file: Path | None = given
+        file = Path(path)
+        if not file.is_file():
+            raise ConfigError(f"configuration file not found: {file}")
+        document = _read_toml(file)
     elif search:
-        base = (Path(start_dir) if start_dir is not None else Path.cwd()).resolve()
-        if not overrides:  # what the search reads, taken before it reads it
-            from rrperf._config_files import config_inputs
+        from rrperf._config_files import config_candidates, config_inputs
 
-            inputs = config_inputs(str(base), environ)
-        file = _find_config_file(base)
-    else:
-        file = None
+        base = (Path(start_dir) if start_dir is not None else Path.cwd()).resolve()
+        candidates = config_candidates(str(base))  # each file read once, digested and parsed
+        if not overrides:  # what the search reads
+            inputs = config_inputs(str(base), environ, candidates)
+        found = _find_config_file(candidates)
+        if found is not None:
+            file, document = found
 
     merged: dict[str, Any] = {}
     if file is not None:
+        assert document is not None
         logger.debug("reading configuration from %s", file)
-        merged = _normalise(_section_of(file, _read_toml(file)), str(file))
+        merged = _normalise(_section_of(file, document), str(file))
     env_layer = _from_env(environ)
     merged = _merge(merged, _normalise(env_layer, "environment"))
     merged = _merge(merged, _normalise(overrides, "load_config() keyword arguments"))

@@ -204,6 +204,45 @@ def test_toml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     assert type(info.value.__cause__).__name__ == "TOMLDecodeError"
 
 
+@pytest.mark.parametrize("name", ["rrperf.toml", "pyproject.toml"])
+def test_file_that_is_not_utf8_names_file_and_line(tmp_path: Path, name: str) -> None:
+    (tmp_path / ".git").mkdir()
+    path = tmp_path / name
+    path.write_bytes(b'[tool.rrperf]\nexclude_tables = ["a"]\ncache = "\xff"\n')
+    for call in (lambda: load_config(path, env={}), lambda: load_config(start_dir=tmp_path)):
+        with pytest.raises(ConfigError) as info:
+            call()
+        assert str(info.value) == f"{path}: invalid TOML: not UTF-8 text (byte 0xff at line 3)"
+
+
+def test_search_reads_each_file_once_and_digests_what_it_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rrperf._config_files import config_inputs
+
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / "pyproject.toml", '[tool.rrperf]\nexclude_tables = ["root"]\n')
+    write(tmp_path / "pkg" / "pyproject.toml", '[project]\nname = "x"\n')
+    start = tmp_path / "pkg" / "src"
+    start.mkdir()
+    opened: list[str] = []
+    real_open = open
+
+    def counting_open(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", counting_open)
+    monkeypatch.setattr("io.open", counting_open)  # what pathlib's read_bytes and open call
+    cfg = load_config(start_dir=start, env={})
+    monkeypatch.undo()
+    assert cfg.exclude_tables == ("root",)
+    assert cfg.source == str(tmp_path / "pyproject.toml")
+    assert sorted(opened) == sorted([str(tmp_path / "pkg" / "pyproject.toml"),
+                                     str(tmp_path / "pyproject.toml")])
+    assert cfg.inputs == config_inputs(str(start.resolve()), {})
+
+
 def test_precedence_defaults_file_env_overrides(tmp_path: Path) -> None:
     path = write(
         tmp_path / "rrperf.toml",

@@ -303,3 +303,17 @@ def test_load_config_without_search_reads_no_file(tmp_path: Path) -> None:
     found = load_config(env={})
     assert found.cache_ttls() == {"type_mapping": 5.0}
     assert found.source == str(tmp_path / "rrperf.toml")
+
+
+def test_file_that_is_not_utf8_stops_generate_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "rrperf.toml").write_bytes(b'exclude_tables = ["\xe9"]\n')
+    assert main(["generate", "small", "--out", "out"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"rrperf: error: {tmp_path / 'rrperf.toml'}: invalid TOML: not UTF-8 text "
+        "(byte 0xe9 at line 1)\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".git", "rrperf.toml"]
