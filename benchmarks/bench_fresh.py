@@ -26,7 +26,10 @@ Benchmarks::
              pay rather than the threshold itself
     default  cold and warm: legacy against the default strategy on several sources
 
-``--base DIR`` runs the same commands against another checkout of the project (its ``rrperf``
+``--installed`` runs this checkout's commands from a wheel of it installed into a new venv
+(its dependencies taken from this one), as a user has rrperf: without the editable install's
+finder that a development venv imports at every start-up. ``--base DIR`` runs the same
+commands against another checkout of the project (its ``rrperf``
 package first on ``PYTHONPATH``), interleaved with this one, for before/after figures; a
 variant's label then ends in ``@base``. The base's ``rrperf generate`` without ``--strategy``
 is whatever that checkout runs by default. ``--work /dev/shm`` puts output folders and caches
@@ -78,11 +81,12 @@ class Variant:
     written: list[int] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)  # user + system CPU of the whole command
     pool_from: int | None = None  # POOL_START_MIN_TABLES for this run (crossover --pool-from)
+    python: str = sys.executable  # another venv's for --installed (its rrperf, no PYTHONPATH)
 
     def command(self) -> list[str]:
         argv = ["generate", self.source, "--out", "out", "--json", *self.args]
         if self.pool_from is None:
-            return [sys.executable, "-m", "rrperf", *argv]
+            return [self.python, "-m", "rrperf", *argv]
         # the same command with the generator's pool threshold moved, to time a pool below it
         # (through the same entry point as `-m rrperf`: `rrperf.cli.command`, which leaves the
         # objects alive at exit out of the final collection; `main` in older checkouts)
@@ -98,11 +102,12 @@ class Variant:
             "    raise SystemExit(main())\n"
             "command()\n"
         )
-        return [sys.executable, "-c", code]
+        return [self.python, "-c", code]
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env["PYTHONPATH"] = str(self.root)
+        if self.python == sys.executable:
+            env["PYTHONPATH"] = str(self.root)
         return env
 
     def run(self) -> tuple[float, dict[str, Any]]:
@@ -186,12 +191,23 @@ def main() -> None:
     parser.add_argument("--pool-from", type=int, default=None,
                         help="crossover: fork the workers of parallel runs from this many tables")
     parser.add_argument("--sources", default="small,medium,large,polymorphic_heavy,coursemology")
+    parser.add_argument("--installed", action="store_true",
+                        help="run this checkout from a wheel installed into a new venv, as a "
+                             "user has it (no editable install's finder at start-up)")
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON")
     args = parser.parse_args()
 
     roots = [("", HERE)] + ([("@base", args.base.resolve())] if args.base else [])
     for _, root in roots:
         compile_tree(root)
+    if args.installed and args.base:
+        parser.error("--installed and --base: the base would start with the editable finder")
+    installed = None
+    if args.installed:
+        from bench_db_peers import install_wheel
+
+        venv_work = Path(tempfile.mkdtemp(prefix="rrperf-wheel-"))
+        installed = str(Path(install_wheel(venv_work)).parent / "python")
     variants: list[Variant] = []
     pairs: list[tuple[str, str]] = []
     if args.what == "warm":
@@ -236,9 +252,16 @@ def main() -> None:
 
     started = time.time()
     load_before = load_average()
+    if installed is not None:
+        for v in variants:
+            v.python = installed
     work_parent = args.work if args.work is not None else None
-    with tempfile.TemporaryDirectory(prefix="rrperf-fresh-", dir=work_parent) as tmp:
-        measure(variants, args.repeats, Path(tmp))
+    try:
+        with tempfile.TemporaryDirectory(prefix="rrperf-fresh-", dir=work_parent) as tmp:
+            measure(variants, args.repeats, Path(tmp))
+    finally:
+        if installed is not None:
+            shutil.rmtree(venv_work, ignore_errors=True)
     load_after = load_average()
     figures = report(variants, pairs)
     print(f"load average before {load_before}, after {load_after}; work folder "
