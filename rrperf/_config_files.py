@@ -26,9 +26,9 @@ def config_inputs(
     folder holding ``.git``), and every ``pyproject.toml`` on the way, a superset of the
     files the search reads: equal digests mean the search finds the same configuration,
     so the run key of a command (:func:`rrperf.generator.manifest.options_token`) can be
-    computed without parsing TOML (the warm command, :mod:`rrperf.cli._warm`). Taken
-    before the file is read.
-    ``candidates``: :func:`config_candidates` of ``start_dir`` if the caller has them.
+    computed without parsing TOML (the warm command, :mod:`rrperf.cli._warm`).
+    ``candidates``: :func:`config_candidates` of ``start_dir`` if the caller has them
+    (:func:`rrperf.config.load_config` digests and parses the same bytes).
     """
     parts: list[str] = sorted(f"{k}={v}" for k, v in env.items() if k.startswith("RRPERF_"))
     if candidates is None:
