@@ -76,7 +76,17 @@ def test_installed_wheel_has_the_scenarios_and_the_runtime(tmp_path: Path) -> No
     (wheel,) = wheels.glob("rrperf-*.whl")
     with zipfile.ZipFile(wheel) as zf:
         members = set(zf.namelist())
+        (metadata,) = [m for m in members if m.endswith(".dist-info/METADATA")]
+        (entry_points,) = [m for m in members if m.endswith(".dist-info/entry_points.txt")]
+        version_line = next(line for line in zf.read(metadata).decode().splitlines()
+                            if line.startswith("Version: "))
+        scripts = zf.read(entry_points).decode()
     assert [m for m in EXPECTED_DATA if m not in members] == []
+    # the version written once, in rrperf/_version.py; the command through rrperf.cli.command
+    from rrperf._version import __version__
+
+    assert version_line == f"Version: {__version__}"
+    assert "rrperf = rrperf.cli:command" in scripts.splitlines()
 
     site = tmp_path / "site"
     subprocess.run(
