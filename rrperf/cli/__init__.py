@@ -54,8 +54,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     import argparse
 
     class _Version(argparse.Action):
-        """``--version``: reads the package metadata only when asked (importlib.metadata is
-        not otherwise imported by a command)."""
+        """``--version``: imports :mod:`rrperf._version` only when asked."""
 
         def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
             from rrperf._version import __version__

@@ -1383,6 +1383,16 @@ def _run(
         if misses and executor.backend != "serial"
         else []
     )
+
+    def keep(outcome: BatchOutcome) -> None:  # a batch rendered elsewhere: its files, cached
+        rendered.update(outcome.rendered)
+        if lookup.render:
+            lookup.put_many(
+                "template_render",
+                [(plan.keys[name].render, files) for name, files in outcome.rendered],
+                _encode_rendered,
+            )
+
     if sizes and forks:
 
         def lead() -> None:  # this process's own work, while the children render
@@ -1391,13 +1401,7 @@ def _run(
             index_text.append(render_index(ctx))
 
         def arrived(outcome: BatchOutcome) -> None:  # merged while the others work
-            rendered.update(outcome.rendered)
-            if lookup.render:
-                lookup.put_many(
-                    "template_render",
-                    [(plan.keys[name].render, files) for name, files in outcome.rendered],
-                    _encode_rendered,
-                )
+            keep(outcome)
             pool_done.update(_merge_outcomes((outcome,), manifest, written, unchanged))
 
         _run_forked(
@@ -1406,7 +1410,6 @@ def _run(
             arrived=arrived,
         )
     elif sizes:
-        keys = plan.keys
         # the schema store starts once the first batch is back: until then the workers
         # are being fed, and this process should not hold the GIL with encoding
         background = _Background(
@@ -1418,13 +1421,7 @@ def _run(
             background.start()
             if not index_text:  # rendered here while the workers render the rest
                 index_text.append(render_index(ctx))
-            rendered.update(outcome.rendered)
-            if lookup.render:
-                lookup.put_many(
-                    "template_render",
-                    [(keys[name].render, files) for name, files in outcome.rendered],
-                    _encode_rendered,
-                )
+            keep(outcome)
 
         with background:
             pool_done = _run_pool(
@@ -1479,20 +1476,20 @@ def _run(
             shas[rel] = sha
     flush()
 
-    files = {rel: sha for name in ctx.selected for rel, _, sha in rendered[name]}
-    files.update(last_shas)
+    file_shas = {rel: sha for name in ctx.selected for rel, _, sha in rendered[name]}
+    file_shas.update(last_shas)
     written.sort()
     unchanged.sort()
     if not written:
-        logger.info("no changes: all %d files unchanged in %s", len(files), guard.base)
+        logger.info("no changes: all %d files unchanged in %s", len(file_shas), guard.base)
     result = GenerationResult(
         impl="pipeline",
         strategy=strategy.name,
         n_tables=len(ctx.selected),
-        files_total=len(files),
+        files_total=len(file_shas),
         files_written=len(written),
         files_unchanged=len(unchanged),
-        output_digest=shas_digest(files),
+        output_digest=shas_digest(file_shas),
         wall_s=0.0,
         written=tuple(written),
         unchanged=tuple(unchanged),
@@ -1758,7 +1755,7 @@ def _run_forked(
 
     if not dry_run:
         try:
-            os.makedirs(os.path.join(out_dir, "types"), exist_ok=True)
+            atomic.make_folder(os.path.join(out_dir, "types"))
         except OSError as err:
             raise GenerationError(f"cannot create output folder {out_dir}: {err}") from err
     compile_templates()  # once, here: the children inherit them

@@ -63,11 +63,11 @@ __all__ = [
 ]
 
 
-
 def _logger() -> logging.Logger:
     import logging  # only to report a problem: the warm command imports no logging
 
     return logging.getLogger(__name__)
+
 
 #: Bump when the layout of the manifest file or of the run key changes.
 MANIFEST_FORMAT = "output-manifest-2"

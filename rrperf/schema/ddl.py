@@ -24,17 +24,10 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from rrperf.schema.model import Column, Default, Schema, Table
+from rrperf.schema.model import SQL_ACTIONS, Column, Default, Schema, Table
 
 __all__ = ["BUILTIN_INDEX_METHODS", "postgres_ddl", "quote_ident", "quote_literal"]
 
-_ON_ACTION = {
-    "cascade": "CASCADE",
-    "nullify": "SET NULL",
-    "restrict": "RESTRICT",
-    "set_default": "SET DEFAULT",
-    "no_action": "NO ACTION",
-}
 
 _SIMPLE_TYPES = {
     "text": "text",
@@ -248,9 +241,9 @@ def postgres_ddl(
         name = f"CONSTRAINT {quote_ident(fk.name)} " if fk.name else ""
         actions = ""
         if fk.on_delete:
-            actions += f" ON DELETE {_ON_ACTION.get(fk.on_delete, fk.on_delete.upper())}"
+            actions += f" ON DELETE {SQL_ACTIONS.get(fk.on_delete, fk.on_delete.upper())}"
         if fk.on_update:
-            actions += f" ON UPDATE {_ON_ACTION.get(fk.on_update, fk.on_update.upper())}"
+            actions += f" ON UPDATE {SQL_ACTIONS.get(fk.on_update, fk.on_update.upper())}"
         out.append(
             f"ALTER TABLE {quote_ident(fk.from_table)} ADD {name}FOREIGN KEY "
             f"({quote_ident(fk.column)}) REFERENCES {quote_ident(fk.to_table)} "

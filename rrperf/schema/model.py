@@ -23,6 +23,7 @@ __all__ = [
     "EnumType",
     "ForeignKey",
     "Index",
+    "SQL_ACTIONS",
     "Schema",
     "Table",
 ]
@@ -86,6 +87,17 @@ class ForeignKey:
     name: str | None = None
     on_delete: str | None = None
     on_update: str | None = None
+
+
+#: The referential actions a foreign key's ``on_delete``/``on_update`` holds (the symbols of
+#: ``add_foreign_key``), and their SQL.
+SQL_ACTIONS: dict[str, str] = {
+    "cascade": "CASCADE",
+    "nullify": "SET NULL",
+    "restrict": "RESTRICT",
+    "set_default": "SET DEFAULT",
+    "no_action": "NO ACTION",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,17 +9,13 @@ import warnings
 from typing import Any
 
 from rrperf.errors import SchemaWarning
-from rrperf.schema.model import Default, ForeignKey, Index
+from rrperf.schema.model import SQL_ACTIONS, Default, ForeignKey, Index
 
 __all__ = ["foreign_keys", "indexes", "parse_default", "structured"]
 
-# SQL referential actions -> the symbols add_foreign_key uses.
-_REFERENTIAL_ACTIONS = {
-    "CASCADE": "cascade",
-    "SET NULL": "nullify",
-    "RESTRICT": "restrict",
-    "SET DEFAULT": "set_default",
-}
+# SQL referential actions -> the symbols add_foreign_key uses (NO ACTION, the default, is
+# not written)
+_REFERENTIAL_ACTIONS = {sql: rails for rails, sql in SQL_ACTIONS.items() if sql != "NO ACTION"}
 
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 _QUOTED = re.compile(r"'((?:[^']|'')*)'(?:::[\w .\[\]\"]+)?")
