@@ -365,3 +365,76 @@ def test_coursemology_details() -> None:
     assert [a.name for a in schema.associations if a.polymorphic] == [
         "object", "attachable", "actable", "actable", "source", "actable", "actable",
         "conditional", "actable", "actable", "actable", "owner", "actable", "readable", "reader"]
+
+
+# --- compiled inflection: the same first matching rule as inflection's own ------------------
+
+
+def _inflection_words() -> list[str]:
+    from rrperf.schema.synthetic import synthetic_table_names
+
+    words = [w for pair in synthetic_table_names(3000) for w in pair]
+    for path in sorted(REAL_SCHEMA_DIR.glob("*.rb")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SchemaWarning)  # campfire's virtual table
+            schema = load_schema_rb(path)
+        words += [t.name for t in schema.tables]
+        words += [c.name for t in schema.tables for c in t.columns]
+    ends = ["zombies", "kine", "KINE", "kInE", "Cow", "oxen", "Oxen\n", "axes", "AXIS",
+            "crises", "testes", "shoes", "oes", "buses", "bus", "mice", "LICE", "boxes",
+            "churches", "misses", "wishes", "movies", "series", "flies", "quies", "wolves",
+            "knives", "tives", "hives", "theses", "synopsis", "bases", "analyses", "data",
+            "media", "news", "ss", "s", "S", "", "x", "person", "quiz", "octopus", "virus",
+            "status", "alias", "passerby", "matrix", "vertex", "buffalo", "fe", "lf", "y",
+            "\u017f", "\u0131es", "\u00e9s", "caf\u00e9", "s\n", "a_b_cs"]
+    return words + [head + end for head in ("", "user_", "Big", "x") for end in ends]
+
+
+@pytest.mark.parametrize("extra", [
+    [],
+    # rules an application adds (inflection.singular/plural put them first): verbose and
+    # multi-line flags, a scoped flag, a choice at the top, a back-reference, a repeat,
+    # a negated set, \Z, a non-ASCII literal
+    [(r"(?i)(octop)odes$", r"\1us"), (r"(?x) (c) acti $", r"\1actus"), (r"(?m)ees$", "ee"),
+     (r"(?i:S)ES$", "S"), (r"(?i)(quiz)zes|foo$", r"\1"), (r"(a)\1s$", "aa"),
+     (r"ab{2}s$", "abb"), (r"[^aeiou]ks$", "k"), (r"(?i)geese\Z", "goose"),
+     (r"(?i)\u00e9s$", "\u00e9"), (r"(?i)(x)(ies)?$", r"\1")],
+], ids=["inflection", "added rules"])
+def test_compiled_inflection_matches_inflection_for_every_word(
+    extra: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import inflection
+
+    from rrperf.schema import associations
+
+    monkeypatch.setattr(inflection, "SINGULARS", extra + list(inflection.SINGULARS))
+    monkeypatch.setattr(inflection, "PLURALS", extra + list(inflection.PLURALS))
+    words = _inflection_words()
+    assert [associations.singularize(w) for w in words] == [
+        inflection.singularize(w) for w in words]
+    assert [associations.pluralize(w) for w in words] == [inflection.pluralize(w) for w in words]
+
+
+def test_required_endings_read_from_the_expressions() -> None:
+    import re
+
+    from rrperf.schema.associations import _required_endings
+
+    def endings(rule: str) -> tuple[tuple[str, ...] | None, bool]:
+        return _required_endings(re.compile(rule))
+
+    assert endings(r"(?i)(m|l)ice$") == (("lice", "mice"), True)
+    assert endings(r"(?i)(alias|status)(es)?$") == (
+        ("alias", "aliases", "status", "statuses"), True)
+    assert endings(r"(?i)([^aeiouy]|qu)ies$") == (("ies", "quies"), True)
+    assert endings(r"c[oO][wW]$") == (("cOW", "cOw", "coW", "cow"), False)
+    assert endings(r"(?i)SS\Z") == (("ss",), True)
+    # nothing to go by: no end anchor, an optional whole, a choice at the top, multi-line,
+    # a scoped flag, a back-reference
+    for rule in [r"(?i)^(ox)en", r"(?i)(bus)?$", r"$", r"s$|x", r"(?m)s$", r"(?i:s)$",
+                 r"(a)\1$"]:
+        assert endings(rule)[0] is None, rule
+    # at most 32 endings: the last five characters here (64 of six)
+    many = endings(r"[ab][cd][ef][gh][ij][kl]$")[0]
+    assert many is not None and len(many) == 32 and {len(e) for e in many} == {5}
+    assert endings(r"(?i:S)ES$") == (("ES",), False)
