@@ -87,3 +87,63 @@ def test_python_m_rrperf_exits_with_the_commands_code(tmp_path: Path) -> None:
     assert bad.stderr.startswith("rrperf: error: ")
     assert "Traceback" not in bad.stderr
     assert not (tmp_path / "o").exists()
+
+
+_SCRIPT = """
+import atexit, gc, sys, threading, time
+from pathlib import Path
+flag = Path(sys.argv[1])
+atexit.register(lambda: flag.write_text(f"atexit ran; collector on: {gc.isenabled()}"))
+if sys.argv[2] == "thread":  # a thread the interpreter waits for
+    def late():
+        time.sleep(0.3)
+        Path(str(flag) + ".thread").write_text("done")
+    threading.Thread(target=late).start()
+sys.argv = ["rrperf", *sys.argv[3:]]
+from rrperf.cli import command
+command()
+"""
+
+
+def _run_command(
+    tmp_path: Path, *words: str, thread: bool = False
+) -> subprocess.CompletedProcess[str]:
+    import os
+
+    # block-buffered standard output, as a pipe has it by default
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    return subprocess.run(
+        [sys.executable, "-c", _SCRIPT, str(tmp_path / "flag"), "thread" if thread else "-",
+         *words], capture_output=True, text=True, check=False, env=env,
+    )
+
+
+def test_generate_ends_at_once_after_the_exit_handlers_with_its_output(tmp_path: Path) -> None:
+    import json
+
+    proc = _run_command(tmp_path, "generate", "small", "--out", str(tmp_path / "o"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    # standard output is flushed before the process ends (a pipe here)
+    assert json.loads(proc.stdout)["files_written"] == 14
+    # the atexit handlers ran, with the collector off all along
+    assert (tmp_path / "flag").read_text() == "atexit ran; collector on: False"
+    bad = _run_command(tmp_path, "generate", str(tmp_path / "missing.rb"), "--out",
+                       str(tmp_path / "o2"))
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("rrperf: error: ") and bad.stderr.endswith("\n")
+
+
+def test_other_commands_keep_the_collector_and_a_normal_exit(tmp_path: Path) -> None:
+    proc = _run_command(tmp_path, "scenarios")
+    assert proc.returncode == 0, proc.stderr
+    assert "small" in proc.stdout
+    assert (tmp_path / "flag").read_text() == "atexit ran; collector on: True"
+
+
+def test_generate_waits_for_a_thread_that_is_not_a_daemon(tmp_path: Path) -> None:
+    # the interpreter's normal exit then: the thread finishes its work first
+    proc = _run_command(tmp_path, "generate", "small", "--out", str(tmp_path / "o"),
+                        thread=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "flag.thread").read_text() == "done"
+    assert (tmp_path / "flag").read_text().startswith("atexit ran")
