@@ -544,6 +544,10 @@ class _Flight:
 # --- the optimizer -------------------------------------------------------------------------------
 
 
+def _nothing() -> None:
+    """What :meth:`CacheOptimizer.store_key_later` leaves to do without a disk tier."""
+
+
 class CacheOptimizer:
     """Two-tier cache for generator intermediates, with statistics and recommendations.
 
@@ -1060,6 +1064,42 @@ class CacheOptimizer:
         self._store(category, key, value, encode)
         with self._locks[category]:
             self._computes[category] += 1
+
+    def store_key_later(
+        self,
+        category: str,
+        key: str,
+        value: Any,
+        *,
+        encode: Callable[[Any], Any] | None = None,
+    ) -> Callable[[], None]:
+        """:meth:`store_key`, with the disk tier's part (encoding ``value`` and writing it)
+        returned as a callable to run later, here or in a process forked from this one.
+
+        The memory tier and the counters are updated now (in this process); the callable
+        does nothing when the category has no disk tier. A process forked to run it opens its
+        own connection to the cache database (diskcache reconnects in a new process).
+
+        Raises
+        ------
+        ConfigError
+            As :meth:`get_or_compute` (now).
+        CacheError
+            When the value cannot be encoded (by the callable).
+        """
+        if category not in self.config.enabled_categories:
+            self._check_category(category)
+            return _nothing
+        self._remember(category, key, value, None)  # its byte count taken when asked for
+        with self._locks[category]:
+            self._computes[category] += 1
+        if category not in self.config.disk_categories or self.disk_disabled_reason is not None:
+            return _nothing
+
+        def write() -> None:
+            self._disk_write(category, key, self._entry_text(category, value, encode))
+
+        return write
 
     def store_many(
         self,

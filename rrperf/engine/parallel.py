@@ -59,7 +59,9 @@ __all__ = [
     "TIMING_COLUMNS",
     "ExecutorConfig",
     "ParallelExecutor",
+    "ForkedCall",
     "StageTiming",
+    "fork_call",
     "fork_map",
 ]
 
@@ -1009,6 +1011,71 @@ def fork_map(
     return [results[i] for i in range(n_items)]
 
 
+def fork_call(task: Callable[[], Any]) -> ForkedCall:
+    """Start ``task()`` in a process forked from this one; :meth:`ForkedCall.wait` gives its
+    result.
+
+    The child inherits everything this process holds (copy-on-write), so ``task`` needs no
+    pickling; its result or error comes back as in :func:`fork_map` (pickled into an
+    in-memory file), its warnings are issued again here when waited for. For work that this
+    process need not wait for until later (a cache store while it goes on analysing). Linux
+    only (:func:`fork_available`).
+
+    Raises
+    ------
+    ConfigError
+        If processes cannot be forked here.
+    """
+    import struct
+
+    if not fork_available():
+        raise ConfigError("fork_call needs fork (Linux)")
+    queue_r, queue_w = os.pipe()
+    try:
+        os.write(queue_w, struct.pack("<I", 0))  # one item
+    finally:
+        os.close(queue_w)
+    try:
+        fd = os.memfd_create("rrperf-fork-call", os.MFD_CLOEXEC)
+        try:
+            pid = os.fork()
+        except BaseException:
+            os.close(fd)
+            raise
+        if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
+            _fork_child(lambda _: task(), queue_r, fd)
+    finally:
+        os.close(queue_r)
+    return ForkedCall(_Inbox(pid, fd, "fork_call"))
+
+
+class ForkedCall:
+    """A call running in a forked process (:func:`fork_call`)."""
+
+    __slots__ = ("_done", "_inbox")
+
+    def __init__(self, inbox: _Inbox) -> None:
+        self._inbox = inbox
+        self._done = False
+
+    @property
+    def pid(self) -> int:
+        """The child's process id."""
+        return self._inbox.pid
+
+    def wait(self) -> Any:
+        """Wait for the call to end; its result, or its error raised here (a
+        :class:`~rrperf.errors.StageError` when the child died or its error cannot cross
+        the process boundary). Once: a second call returns None."""
+        if self._done:
+            return None
+        self._done = True
+        got = self._inbox.finish()
+        if isinstance(got, BaseException):
+            raise got
+        return self._inbox.results.get(0)
+
+
 def _queued(queue_r: int) -> Iterable[int]:
     """The item numbers read from the queue of :func:`fork_map`, until it is empty."""
     while len(data := os.read(queue_r, 4)) == 4:
@@ -1053,13 +1120,15 @@ def _fork_child(work: Callable[[int], Any], queue_r: int, fd: int) -> None:
 
 
 class _Inbox:
-    """What one child of :func:`fork_map` sent: its results so far, then its final word."""
+    """What one child of :func:`fork_map` (or :func:`fork_call`: ``stage``) sent: its results
+    so far, then its final word."""
 
-    __slots__ = ("fd", "final", "offset", "pid", "results")
+    __slots__ = ("fd", "final", "offset", "pid", "results", "stage")
 
-    def __init__(self, pid: int, fd: int) -> None:
+    def __init__(self, pid: int, fd: int, stage: str = "fork_map") -> None:
         self.pid = pid
         self.fd = fd
+        self.stage = stage
         self.offset = 0
         self.results: dict[int, Any] = {}
         self.final: tuple[str, BaseException | None, Any] | None = None
@@ -1093,7 +1162,7 @@ class _Inbox:
         if self.final is None:
             how = (f"was killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
                    else f"exited with status {os.waitstatus_to_exitcode(status)}")
-            return _Lost("fork_map", f"worker process {self.pid} {how} before sending its "
+            return _Lost(self.stage, f"worker process {self.pid} {how} before sending its "
                                      "results")
         kind, err, warned = self.final
         for category, message, filename, lineno in warned:
@@ -1102,7 +1171,7 @@ class _Inbox:
 
 
 class _Lost(StageError):
-    """A child of :func:`fork_map` ended without sending its results."""
+    """A child of :func:`fork_map` or :func:`fork_call` ended without sending its results."""
 
 
 def _noop() -> None:

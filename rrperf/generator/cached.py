@@ -996,13 +996,16 @@ class _Lookup:
         )
 
 
-def _load(source: Any, lookup: _Lookup, config: Any = None) -> tuple[Schema, str, Any]:
+def _load(
+    source: Any, lookup: _Lookup, config: Any = None
+) -> tuple[Schema, str, _SchemaStore | None]:
     """The schema, a content token for the analysis memo (``""`` without a cache), and the
     cache store still to do.
 
     The store of a freshly loaded schema (its JSON encoding and the disk write) is returned
-    as a callable rather than done here, so that a pool run can do it while the workers
-    render; it takes the plan's packer (:func:`encode_schema`).
+    (:class:`_SchemaStore`) rather than done here, so that a pool run can do it while the
+    workers render (it takes the plan's packer, :func:`encode_schema`), and a run that forks
+    its workers in a process of its own, while this one analyses.
     """
     cache = lookup.cache
     if isinstance(source, Schema):
@@ -1036,11 +1039,28 @@ def _load(source: Any, lookup: _Lookup, config: Any = None) -> tuple[Schema, str
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
     loaded = (schema, warning_records(caught))
 
-    def store(packer: _Packer | None, pause: Callable[[], None] | None = None) -> None:
-        lookup.put("schema_introspection", key, loaded,
-                   functools.partial(_encode_loaded, packer=packer, pause=pause))
+    return schema, token, _SchemaStore(lookup, key, loaded)
 
-    return schema, token, store
+
+class _SchemaStore:
+    """The cache store of a freshly loaded schema, still to do: ``store(packer, pause)`` now,
+    or ``store.later()`` for a callable doing its disk part (the JSON encoding and the
+    write) in another process."""
+
+    __slots__ = ("key", "loaded", "lookup")
+
+    def __init__(self, lookup: _Lookup, key: str, loaded: tuple[Schema, Any]) -> None:
+        self.lookup, self.key, self.loaded = lookup, key, loaded
+
+    def __call__(self, packer: _Packer | None, pause: Callable[[], None] | None = None) -> None:
+        self.lookup.put("schema_introspection", self.key, self.loaded,
+                        functools.partial(_encode_loaded, packer=packer, pause=pause))
+
+    def later(self) -> Callable[[], None]:
+        assert self.lookup.cache is not None
+        return self.lookup.cache.store_key_later(
+            "schema_introspection", self.key, self.loaded, encode=_encode_loaded
+        )
 
 
 @functools.cache
@@ -1332,170 +1352,200 @@ def _run(
     # known (fork_map): they inherit the analysis, so nothing is packed for them.
     forks = (executor.backend == "process" and executor.config.start_method == "fork"
              and not executor.pool_started)
-    with inflection_memo():  # association inference and model naming inflect the same names
-        schema, token, store_schema = _load(source, lookup, config)
-        if not forks and executor.backend == "process" and not executor.pool_started and (
-            plan_batches(len(schema.tables), executor.max_workers, pool_started=False)
-        ):
-            # start the workers now: they compile the templates while this process analyses
-            executor.start_pool(_warm_worker)
+    with contextlib.ExitStack() as aside:
+        with inflection_memo():  # association inference and model naming inflect the same names
+            schema, token, store_schema = _load(source, lookup, config)
+            if forks and store_schema is not None and plan_batches(
+                len(schema.tables), executor.max_workers, strategy.batch_size,
+                pool_started=False,
+            ):
+                # its workers will be forked: the schema's cache store (the JSON encoding and
+                # the disk write: ~45 ms at 2,000 tables) goes to a process forked now, which
+                # does it while this one analyses
+                _store_aside(store_schema, aside)
+                store_schema = None
+            if not forks and executor.backend == "process" and not executor.pool_started and (
+                plan_batches(len(schema.tables), executor.max_workers, pool_started=False)
+            ):
+                # start the workers now: they compile the templates while this process analyses
+                executor.start_pool(_warm_worker)
 
-        def pack(n_selected: int) -> bool:  # for content keys, or for the pool's batches
-            return lookup.render or lookup.types or lookup.relationships or (
-                executor.backend != "serial" and not forks and bool(plan_batches(
-                    n_selected, executor.max_workers, strategy.batch_size,
-                    pool_started=executor.pool_started,
-                ))
+            def pack(n_selected: int) -> bool:  # for content keys, or for the pool's batches
+                return lookup.render or lookup.types or lookup.relationships or (
+                    executor.backend != "serial" and not forks and bool(plan_batches(
+                        n_selected, executor.max_workers, strategy.batch_size,
+                        pool_started=executor.pool_started,
+                    ))
+                )
+
+            plan = _plan(schema, token, tables, exclude_tables, context, memoize=lookup.render,
+                         pack=pack)
+        ctx = plan.ctx
+
+        # Every path is checked before anything is written (workers write too).
+        guard = PathGuard(out_dir, real_out)
+        guard.check_all(ctx.paths)
+
+        # Cache lookups here; misses are computed here or on the pool.
+        rendered: dict[str, tuple[RenderedFile, ...]] = {}
+        misses: list[str] = []
+        if lookup.render and not lookup.empty("template_render", len(ctx.selected)):
+            for name in ctx.selected:
+                found = lookup.get("template_render", plan.keys[name].render, _decode_rendered)
+                if found is _MISSING:
+                    misses.append(name)
+                else:
+                    rendered[name] = found
+        else:
+            misses = list(ctx.selected)
+
+        use_manifest = strategy.keeps_manifest and not dry_run
+        manifest = _context_manifest(context, real_out) if use_manifest else None
+
+        executor = context.executor
+        written: list[str] = []
+        unchanged: list[str] = []
+        pool_done: set[str] = set()
+        index_text: list[str] = []  # index.ts, when rendered during the pool run
+        sizes = (
+            plan_batches(len(misses), executor.max_workers, strategy.batch_size,
+                         pool_started=executor.pool_started)
+            if misses and executor.backend != "serial"
+            else []
+        )
+
+        def keep(outcome: BatchOutcome) -> None:  # a batch rendered elsewhere: its files, cached
+            rendered.update(outcome.rendered)
+            if lookup.render:
+                lookup.put_many(
+                    "template_render",
+                    [(plan.keys[name].render, files) for name, files in outcome.rendered],
+                    _encode_rendered,
+                )
+
+        if sizes and forks:
+
+            def lead() -> None:  # this process's own work, while the children render
+                if store_schema is not None:
+                    store_schema(plan.packer)
+                index_text.append(render_index(ctx))
+
+            def arrived(outcome: BatchOutcome) -> None:  # merged while the others work
+                keep(outcome)
+                pool_done.update(_merge_outcomes((outcome,), manifest, written, unchanged))
+
+            _run_forked(
+                executor.max_workers, plan, _split(misses, sizes), guard.base, force=force,
+                dry_run=dry_run, with_stats=manifest is not None, texts=lookup.render, lead=lead,
+                arrived=arrived,
+            )
+        elif sizes:
+            # the schema store starts once the first batch is back: until then the workers
+            # are being fed, and this process should not hold the GIL with encoding
+            background = _Background(
+                None if store_schema is None
+                else functools.partial(store_schema, plan.packer, _yield_gil)
             )
 
-        plan = _plan(schema, token, tables, exclude_tables, context, memoize=lookup.render,
-                     pack=pack)
-    ctx = plan.ctx
+            def store(outcome: BatchOutcome) -> None:
+                background.start()
+                if not index_text:  # rendered here while the workers render the rest
+                    index_text.append(render_index(ctx))
+                keep(outcome)
 
-    # Every path is checked before anything is written (workers write too).
-    guard = PathGuard(out_dir, real_out)
-    guard.check_all(ctx.paths)
-
-    # Cache lookups here; misses are computed here or on the pool.
-    rendered: dict[str, tuple[RenderedFile, ...]] = {}
-    misses: list[str] = []
-    if lookup.render and not lookup.empty("template_render", len(ctx.selected)):
-        for name in ctx.selected:
-            found = lookup.get("template_render", plan.keys[name].render, _decode_rendered)
-            if found is _MISSING:
-                misses.append(name)
-            else:
-                rendered[name] = found
-    else:
-        misses = list(ctx.selected)
-
-    use_manifest = strategy.keeps_manifest and not dry_run
-    manifest = _context_manifest(context, real_out) if use_manifest else None
-
-    executor = context.executor
-    written: list[str] = []
-    unchanged: list[str] = []
-    pool_done: set[str] = set()
-    index_text: list[str] = []  # index.ts, when rendered during the pool run
-    sizes = (
-        plan_batches(len(misses), executor.max_workers, strategy.batch_size,
-                     pool_started=executor.pool_started)
-        if misses and executor.backend != "serial"
-        else []
-    )
-
-    def keep(outcome: BatchOutcome) -> None:  # a batch rendered elsewhere: its files, cached
-        rendered.update(outcome.rendered)
-        if lookup.render:
-            lookup.put_many(
-                "template_render",
-                [(plan.keys[name].render, files) for name, files in outcome.rendered],
-                _encode_rendered,
-            )
-
-    if sizes and forks:
-
-        def lead() -> None:  # this process's own work, while the children render
+            with background:
+                pool_done = _run_pool(
+                    context, plan, _split(misses, sizes), guard.base, force=force, dry_run=dry_run,
+                    manifest=manifest, store=store, written=written, unchanged=unchanged,
+                )
+        else:
             if store_schema is not None:
                 store_schema(plan.packer)
-            index_text.append(render_index(ctx))
 
-        def arrived(outcome: BatchOutcome) -> None:  # merged while the others work
-            keep(outcome)
-            pool_done.update(_merge_outcomes((outcome,), manifest, written, unchanged))
+        # Render what is left here and write chunk by chunk, as the rendering goes (spreads the
+        # file creations, as the legacy generator does); every path was checked above.
+        missed = set(misses) - pool_done
+        pending: dict[str, str] = {}
+        shas: dict[str, str] = {}
 
-        _run_forked(
-            executor.max_workers, plan, _split(misses, sizes), guard.base, force=force,
-            dry_run=dry_run, with_stats=manifest is not None, texts=lookup.render, lead=lead,
-            arrived=arrived,
-        )
-    elif sizes:
-        # the schema store starts once the first batch is back: until then the workers
-        # are being fed, and this process should not hold the GIL with encoding
-        background = _Background(
-            None if store_schema is None
-            else functools.partial(store_schema, plan.packer, _yield_gil)
-        )
+        def flush() -> None:
+            report = write_if_changed(guard, pending, force=force, dry_run=dry_run)
+            written.extend(report.written)
+            unchanged.extend(report.unchanged)
+            if manifest is not None:
+                manifest.wrote(report.written, shas)
+                for rel in report.unchanged:
+                    manifest.record(rel, shas[rel], guard.join(rel))
+            pending.clear()
+            shas.clear()
 
-        def store(outcome: BatchOutcome) -> None:
-            background.start()
-            if not index_text:  # rendered here while the workers render the rest
-                index_text.append(render_index(ctx))
-            keep(outcome)
-
-        with background:
-            pool_done = _run_pool(
-                context, plan, _split(misses, sizes), guard.base, force=force, dry_run=dry_run,
-                manifest=manifest, store=store, written=written, unchanged=unchanged,
-            )
-    else:
-        if store_schema is not None:
-            store_schema(plan.packer)
-
-    # Render what is left here and write chunk by chunk, as the rendering goes (spreads the
-    # file creations, as the legacy generator does); every path was checked above.
-    missed = set(misses) - pool_done
-    pending: dict[str, str] = {}
-    shas: dict[str, str] = {}
-
-    def flush() -> None:
-        report = write_if_changed(guard, pending, force=force, dry_run=dry_run)
-        written.extend(report.written)
-        unchanged.extend(report.unchanged)
-        if manifest is not None:
-            manifest.wrote(report.written, shas)
-            for rel in report.unchanged:
-                manifest.record(rel, shas[rel], guard.join(rel))
-        pending.clear()
-        shas.clear()
-
-    # an empty manifest (a cold run) trusts nothing
-    trusted = manifest.trusted if manifest is not None and manifest.entries and not force else None
-    for name in ctx.selected:
-        if name in pool_done:
-            continue
-        if name in missed:
-            rendered[name] = _render_here(ctx, name, plan.keys, lookup)
-        for rel, text, sha in rendered[name]:
+        # an empty manifest (a cold run) trusts nothing
+        trusted = (manifest.trusted if manifest is not None and manifest.entries and not force
+                   else None)
+        for name in ctx.selected:
+            if name in pool_done:
+                continue
+            if name in missed:
+                rendered[name] = _render_here(ctx, name, plan.keys, lookup)
+            for rel, text, sha in rendered[name]:
+                if trusted is not None and trusted(rel, sha, real_out):
+                    unchanged.append(rel)
+                else:
+                    pending[rel] = text
+                    shas[rel] = sha
+            if len(pending) >= _WRITE_CHUNK_FILES:
+                flush()
+        last = {"index.ts": index_text[0] if index_text else render_index(ctx),
+                **runtime_files(runtime)}
+        last_shas = {rel: _sha(text) for rel, text in last.items()}
+        for rel, text in last.items():
+            sha = last_shas[rel]
             if trusted is not None and trusted(rel, sha, real_out):
                 unchanged.append(rel)
             else:
                 pending[rel] = text
                 shas[rel] = sha
-        if len(pending) >= _WRITE_CHUNK_FILES:
-            flush()
-    last = {"index.ts": index_text[0] if index_text else render_index(ctx),
-            **runtime_files(runtime)}
-    last_shas = {rel: _sha(text) for rel, text in last.items()}
-    for rel, text in last.items():
-        sha = last_shas[rel]
-        if trusted is not None and trusted(rel, sha, real_out):
-            unchanged.append(rel)
-        else:
-            pending[rel] = text
-            shas[rel] = sha
-    flush()
+        flush()
 
-    file_shas = {rel: sha for name in ctx.selected for rel, _, sha in rendered[name]}
-    file_shas.update(last_shas)
-    written.sort()
-    unchanged.sort()
-    if not written:
-        logger.info("no changes: all %d files unchanged in %s", len(file_shas), guard.base)
-    result = GenerationResult(
-        impl="pipeline",
-        strategy=strategy.name,
-        n_tables=len(ctx.selected),
-        files_total=len(file_shas),
-        files_written=len(written),
-        files_unchanged=len(unchanged),
-        output_digest=shas_digest(file_shas),
-        wall_s=0.0,
-        written=tuple(written),
-        unchanged=tuple(unchanged),
-        dry_run=dry_run,
-    )
+        file_shas = {rel: sha for name in ctx.selected for rel, _, sha in rendered[name]}
+        file_shas.update(last_shas)
+        written.sort()
+        unchanged.sort()
+        if not written:
+            logger.info("no changes: all %d files unchanged in %s", len(file_shas), guard.base)
+        result = GenerationResult(
+            impl="pipeline",
+            strategy=strategy.name,
+            n_tables=len(ctx.selected),
+            files_total=len(file_shas),
+            files_written=len(written),
+            files_unchanged=len(unchanged),
+            output_digest=shas_digest(file_shas),
+            wall_s=0.0,
+            written=tuple(written),
+            unchanged=tuple(unchanged),
+            dry_run=dry_run,
+        )
     return result, manifest
+
+
+def _store_aside(store: _SchemaStore, aside: contextlib.ExitStack) -> None:
+    """Run ``store``'s disk part in a forked process (:func:`~rrperf.engine.parallel.fork_call`),
+    waited for when ``aside`` closes: its error is raised then, unless the run already
+    failed (the store is then only waited for)."""
+    from rrperf.engine.parallel import fork_call
+
+    side = fork_call(store.later())
+
+    def done(exc_type: type[BaseException] | None, *_: object) -> bool:
+        if exc_type is None:
+            side.wait()
+        else:
+            with contextlib.suppress(Exception):
+                side.wait()
+        return False
+
+    aside.push(done)
 
 
 def _context_manifest(context: ExecutionContext, real_out: str) -> OutputManifest:

@@ -740,3 +740,37 @@ def test_a_miss_reads_the_disk_once_when_memory_backs_it(
     disk = opt.stats().get("type_mapping", "disk")
     assert (disk.requests, disk.hits, disk.misses, disk.entries) == (1, 0, 1, 1)
     opt.close()
+
+
+def test_store_key_later_counts_and_remembers_now_and_writes_the_disk_when_called(
+    cache_dir: Path, forked: list[int]
+) -> None:
+    from rrperf.engine.parallel import fork_call
+
+    opt = make(cache_dir, disk_categories=["schema_introspection"])
+    key = cache_key("schema_introspection", "s")
+    assert opt.lookup_key("schema_introspection", key) is MISS  # opens the database here
+    write = opt.store_key_later("schema_introspection", key, {"tables": [1, 2]})
+    # counted as a computation and in the memory tier at once; not on the disk yet
+    assert opt.lookup_key("schema_introspection", key) == {"tables": [1, 2]}
+    assert opt.hit_miss_counts() == (1, 1)
+    assert opt.stats().get("schema_introspection", "disk").entries == 0
+    # written by a forked process, through its own connection to the database
+    assert fork_call(write).wait() is None
+    assert len(forked) == 1
+    assert opt.stats().get("schema_introspection", "disk").entries == 1
+    fresh = make(cache_dir, disk_categories=["schema_introspection"])
+    assert fresh.lookup_key("schema_introspection", key) == {"tables": [1, 2]}
+    # a category without a disk tier: nothing left to do; a value that is not JSON data
+    # fails when written
+    memory_only = opt.store_key_later("type_mapping", cache_key("type_mapping", "t"), "x")
+    assert memory_only() is None
+    assert opt.stats().get("type_mapping", "memory").entries == 1
+    bad = opt.store_key_later("schema_introspection", cache_key("schema_introspection", "b"),
+                              {1, 2})
+    with pytest.raises(CacheError, match="'schema_introspection' value is not JSON data"):
+        bad()
+    with pytest.raises(ConfigError, match="unknown cache category 'nope'"):
+        opt.store_key_later("nope", "k", 1)
+    for o in (opt, fresh):
+        o.close()

@@ -584,3 +584,40 @@ def test_fork_map_stops_handing_out_items_after_this_processs_failure(
     assert _all_reaped(forked)
     with pytest.raises(ConfigError, match="^fork_map takes at most 16,000 items, got 16001$"):
         fork_map(lambda i: i, 16_001, 2)
+
+
+# --- fork_call: one call in a forked process ------------------------------------------------------
+
+
+def test_fork_call_returns_the_childs_result_once(forked: list[int]) -> None:
+    from rrperf.engine.parallel import fork_call
+
+    table = {"answer": 42}  # inherited, never pickled
+    call = fork_call(lambda: (table["answer"], os.getpid()))
+    assert call.pid == forked[0] != os.getpid()
+    assert call.wait() == (42, call.pid)
+    assert call.wait() is None  # waited for once
+    assert _all_reaped(forked)
+
+
+def test_fork_call_raises_the_childs_error_and_relays_its_warnings(forked: list[int]) -> None:
+    from rrperf.engine.parallel import fork_call
+
+    def task() -> None:
+        warnings.warn("from the call", SchemaWarning, stacklevel=1)
+        raise ValueError("the call failed")
+
+    call = fork_call(task)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError) as info:
+            call.wait()
+    assert str(info.value) == "the call failed"
+    assert "in task" in info.value.__notes__[0]  # its traceback
+    assert [(str(w.message), w.category) for w in caught] == [("from the call", SchemaWarning)]
+    dying = fork_call(lambda: os.kill(os.getpid(), 9))
+    with pytest.raises(StageError, match=rf"^stage 'fork_call' failed: worker process "
+                                         rf"{dying.pid} was killed by signal 9 before sending "
+                                         r"its results$"):
+        dying.wait()
+    assert _all_reaped(forked)

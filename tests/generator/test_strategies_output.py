@@ -756,6 +756,43 @@ def test_forked_run_writes_records_and_digests_what_a_serial_run_does(
     assert forked_summary == serial_summary
 
 
+def test_forked_run_stores_the_schema_from_a_process_of_its_own(
+    tmp_path: Path, forked_runs: list[int], forked: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rrperf.engine import parallel
+    from rrperf.errors import CacheError
+
+    stores: list[int] = []
+    real_call = parallel.fork_call
+
+    def spy(task: Any) -> Any:
+        stores.append(1)
+        return real_call(task)
+
+    monkeypatch.setattr(parallel, "fork_call", spy)
+    with _two_workers().make_context(cache_dir=tmp_path / "c") as ctx:
+        first = generate("synthetic:60", tmp_path / "out", context=ctx)
+        assert ctx.cache is not None
+        # counted and remembered here; written to the disk by the forked process
+        assert ctx.cache.stats().get("schema_introspection", "disk").entries == 1
+    assert stores == [1] and len(forked) == 2  # the store's process and one worker
+    assert first.cache_misses >= 1
+    # a new context reads the schema the forked process stored
+    with get_strategy("sequential").make_context(cache_dir=tmp_path / "c") as ctx:
+        again = generate("synthetic:60", tmp_path / "out2", context=ctx)
+    assert again.output_digest == first.output_digest
+    assert again.cache_hits == 1 and stores == [1]
+    # a store that fails fails the run, after its files are written
+    monkeypatch.setattr(cached, "_encode_loaded",
+                        lambda value: (_ for _ in ()).throw(CacheError("cannot encode")))
+    with _two_workers().make_context(cache_dir=tmp_path / "c2") as ctx:
+        with pytest.raises(CacheError, match="^cannot encode"):
+            generate("synthetic:60", tmp_path / "out3", context=ctx)
+    assert stores == [1, 1]
+    assert output_digest(tmp_path / "out3") == first.output_digest
+
+
 def _temporaries(out: Path) -> list[str]:
     return [name for _, _, names in os.walk(out) for name in names if name.endswith(".tmp")]
 
