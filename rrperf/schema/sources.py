@@ -178,9 +178,11 @@ def exclude_tables(schema: Schema, patterns: Iterable[str]) -> Schema:
         them removed from polymorphic target lists.
     """
     pats = tuple(patterns)
-    dropped = {
-        t.name for t in schema.tables if any(fnmatch.fnmatchcase(t.name, p) for p in pats)
-    }
+    if not pats:
+        return schema
+    # one expression for every pattern (fnmatchcase matches with each one's translation)
+    matches = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in pats)).match
+    dropped = {t.name for t in schema.tables if matches(t.name)}
     if not dropped:
         return schema
     logger.debug("excluding tables: %s", ", ".join(sorted(dropped)))

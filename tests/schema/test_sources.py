@@ -198,6 +198,20 @@ def test_exclude_tables_prunes_associations_and_polymorphic_targets() -> None:
     assert RAILS_INTERNAL_TABLES == ("schema_migrations", "ar_internal_metadata")
 
 
+def test_exclude_tables_patterns_match_as_fnmatchcase() -> None:
+    import fnmatch
+
+    names = ["audit_log", "Audit_x", "audits", "a[1]", "a1", "x.y", "xzy", "schema_migrations",
+             "tmp_", "tmp_2024", "a\nb", "ab"]
+    schema = Schema(tuple(Table(n, ()) for n in names))
+    for patterns in (["audit_*"], ["a[1]", "x.y"], ["[!a]*"], ["tmp_?*", "*s"], ["a?b"],
+                     ["*"], ["A*", "a[!1]*"]):
+        kept = exclude_tables(schema, patterns).table_names
+        assert kept == tuple(n for n in names
+                             if not any(fnmatch.fnmatchcase(n, p) for p in patterns)), patterns
+    assert exclude_tables(schema, []) is schema
+
+
 def test_unknown_scenario_name() -> None:
     with pytest.raises(SchemaSourceError, match=r"^unknown scenario 'mediun' \(and no such "
                        r"file\); valid names: small, medium, large, polymorphic_heavy"):
