@@ -63,6 +63,8 @@ sys.argv = ["rrperf", *sys.argv[1:]]
 command()
 '''
 
+ROOT = Path(__file__).resolve().parents[1]
+
 PHASES = (
     ("to the run", lambda m: m[">run"]),
     ("load", lambda m: m["<load"] - m[">load"]),
@@ -84,8 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     strategies = [s for s in args.strategies.split(",") if s]
     work = Path(tempfile.mkdtemp(prefix="rrperf-phases-", dir=args.work))
-    subprocess.run([sys.executable, "-m", "compileall", "-q",
-                    str(Path(__file__).resolve().parents[1] / "rrperf")], check=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "rrperf")], check=True)
     runs: dict[str, list[dict[str, float]]] = {s: [] for s in strategies}
     try:
         for _ in range(args.repeats):
@@ -93,7 +94,9 @@ def main() -> None:
                 for name in ("out", ".rrperf"):
                     shutil.rmtree(work / name, ignore_errors=True)
                 marks_file = work / "marks.txt"
-                env = dict(os.environ, BENCH_MARKS=str(marks_file))
+                # this checkout's rrperf, not the one a development venv's editable install
+                # points at
+                env = dict(os.environ, BENCH_MARKS=str(marks_file), PYTHONPATH=str(ROOT))
                 start_ns = time.time_ns()
                 env["BENCH_T0_NS"] = str(start_ns)
                 proc = subprocess.run(
