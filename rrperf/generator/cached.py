@@ -99,7 +99,7 @@ from rrperf.generator.manifest import (
 from rrperf.generator.render import render_index, render_table
 from rrperf.generator.result import GenerationResult
 from rrperf.generator.runtime_file import runtime_files
-from rrperf.generator.writer import PathGuard, write_if_changed
+from rrperf.generator.writer import PathGuard, prime_listings, write_if_changed
 from rrperf.schema.model import Schema
 
 if TYPE_CHECKING:
@@ -677,8 +677,10 @@ def _render_write(
     dry_run: bool,
     with_stats: bool,
     write: bool = True,
+    listings: dict[str, frozenset[str]] | None = None,
 ) -> BatchOutcome:
-    """Render ``tables`` and (with ``write``) write their files: one batch of a pool."""
+    """Render ``tables`` and (with ``write``) write their files: one batch of a pool
+    (``listings``: as :func:`~rrperf.generator.writer.write_if_changed` takes them)."""
     rendered = []
     files: dict[str, str] = {}
     for name in tables:
@@ -689,7 +691,8 @@ def _render_write(
     if not write:
         return BatchOutcome(tuple(rendered), (), (), ())
     return write_batch_files(
-        tuple(rendered), files, out_dir, force=force, dry_run=dry_run, with_stats=with_stats
+        tuple(rendered), files, out_dir, force=force, dry_run=dry_run, with_stats=with_stats,
+        listings=listings,
     )
 
 
@@ -701,12 +704,14 @@ def write_batch_files(
     force: bool,
     dry_run: bool,
     with_stats: bool,
+    listings: dict[str, frozenset[str]] | None = None,
 ) -> BatchOutcome:
     """Write a batch's ``files`` and return its outcome: the paths written and left unchanged
     and (with ``with_stats``) ``(rel, size, mtime_ns, ctime_ns, inode)`` of each, for the
-    output manifest. Used where the batch was rendered: a pool worker, or this process for
-    batches rendered remotely (:func:`write_rendered`)."""
-    report = write_if_changed(out_dir, files, force=force, dry_run=dry_run)
+    output manifest. Used where the batch was rendered: a pool worker, a forked worker (with
+    the run's ``listings``), or this process for batches rendered remotely
+    (:func:`write_rendered`)."""
+    report = write_if_changed(out_dir, files, force=force, dry_run=dry_run, listings=listings)
     stats = []
     if with_stats and not dry_run:
         for rel in (*report.written, *report.unchanged):
@@ -1407,6 +1412,9 @@ def _run(
         unchanged: list[str] = []
         pool_done: set[str] = set()
         index_text: list[str] = []  # index.ts, when rendered during the pool run
+        # the output folders' names, listed once for every write of the run here and in
+        # forked workers (write_if_changed)
+        listings: dict[str, frozenset[str]] = {}
         sizes = (
             plan_batches(len(misses), executor.max_workers, strategy.batch_size,
                          pool_started=executor.pool_started)
@@ -1437,7 +1445,7 @@ def _run(
             _run_forked(
                 executor.max_workers, plan, _split(misses, sizes), guard.base, force=force,
                 dry_run=dry_run, with_stats=manifest is not None, texts=lookup.render, lead=lead,
-                arrived=arrived,
+                arrived=arrived, listings=listings,
             )
         elif sizes:
             # the schema store starts once the first batch is back: until then the workers
@@ -1469,7 +1477,8 @@ def _run(
         shas: dict[str, str] = {}
 
         def flush() -> None:
-            report = write_if_changed(guard, pending, force=force, dry_run=dry_run)
+            report = write_if_changed(guard, pending, force=force, dry_run=dry_run,
+                                      listings=listings)
             written.extend(report.written)
             unchanged.extend(report.unchanged)
             if manifest is not None:
@@ -1785,11 +1794,13 @@ def _run_forked(
     texts: bool,
     lead: Callable[[], None],
     arrived: Callable[[BatchOutcome], None],
+    listings: dict[str, frozenset[str]],
 ) -> None:
     """Render and write ``batches`` in this process and processes forked from it
     (:func:`~rrperf.engine.parallel.fork_map`), which inherit the analysis: nothing is
     packed or pickled for them; each sends back its batches' outcomes, passed to
-    ``arrived`` as they come. ``lead()`` runs here while the children start. Without
+    ``arrived`` as they come. ``lead()`` runs here while the children start. ``listings``
+    (the run's, :func:`~rrperf.generator.writer.write_if_changed`) are filled here first. Without
     ``texts`` the outcomes carry each file's path and SHA-256 but an empty text (what the
     output digest and the manifest need; the text is on the disk): a child then sends
     back a few bytes per file instead of the file.
@@ -1810,10 +1821,13 @@ def _run_forked(
             raise GenerationError(f"cannot create output folder {out_dir}: {err}") from err
     compile_templates()  # once, here: the children inherit them
     ctx = plan.ctx
+    # the output folders listed once, here, for every batch of every process
+    prime_listings(out_dir, {rel.rpartition("/")[0]: rel for rel in ctx.paths}.values(),
+                   listings)
 
     def work(i: int) -> BatchOutcome:
         outcome = _render_write(ctx, batches[i], out_dir, force=force, dry_run=dry_run,
-                                with_stats=with_stats)
+                                with_stats=with_stats, listings=listings)
         if texts:
             return outcome
         shas_only = tuple((name, tuple((rel, "", sha) for rel, _, sha in files))

@@ -793,6 +793,34 @@ def test_forked_run_stores_the_schema_from_a_process_of_its_own(
     assert output_digest(tmp_path / "out3") == first.output_digest
 
 
+def test_a_run_lists_each_output_folder_once_and_forked_workers_never(
+    tmp_path: Path, forked_runs: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rrperf.generator import writer
+
+    parent = os.getpid()
+    listed: list[str] = []
+    real = writer._listing
+
+    def listing(folder: str) -> frozenset[str]:
+        if os.getpid() != parent:
+            raise AssertionError(f"a forked worker listed {folder}")
+        listed.append(folder)
+        return real(folder)
+
+    monkeypatch.setattr(writer, "_listing", listing)
+    with _two_workers().make_context(cache_dir=tmp_path / "c") as ctx:
+        forked = generate("synthetic:60", tmp_path / "forked", context=ctx, runtime=True)
+    assert forked_runs == [len(cached.plan_batches(60, 2, pool_started=False))]
+    assert sorted(listed) == [str(tmp_path / "forked"), str(tmp_path / "forked" / "types")]
+    assert forked.output_digest == legacy_digest("synthetic:60", tmp_path)
+    del listed[:]
+    serial = generate("synthetic:200", tmp_path / "serial", strategy="minimal")
+    assert len(serial.written) == 602 > cached._WRITE_CHUNK_FILES  # written in two chunks
+    # the folder is made by the run: only types/ is looked at, once
+    assert listed == [str(tmp_path / "serial" / "types")]
+
+
 def _temporaries(out: Path) -> list[str]:
     return [name for _, _, names in os.walk(out) for name in names if name.endswith(".tmp")]
 

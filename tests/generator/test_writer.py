@@ -206,3 +206,41 @@ def test_digest_of_empty_folder_is_sha256_of_nothing(tmp_path: Path) -> None:
     assert output_digest(tmp_path) == (
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     )
+
+
+def test_write_if_changed_lists_each_folder_once_per_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rrperf.generator import writer
+    from rrperf.generator.writer import prime_listings, write_if_changed
+
+    out = tmp_path / "out"
+    (out / "types").mkdir(parents=True)
+    (out / "a.ts").write_text("same\n")
+    (out / "types" / "b.ts").write_text("old\n")
+    listed: list[str] = []
+    real = writer._listing
+    monkeypatch.setattr(writer, "_listing", lambda folder: listed.append(folder) or real(folder))
+    listings: dict[str, frozenset[str]] = {}
+    first = write_if_changed(out, {"a.ts": "same\n", "types/b.ts": "new\n"}, listings=listings)
+    assert (first.written, first.unchanged) == (("types/b.ts",), ("a.ts",))
+    assert sorted(listed) == [str(out), str(out / "types")]
+    # a later call of the run lists nothing; what the run wrote itself is not looked at
+    # again, and a file another process created meanwhile is taken as new: written over
+    (out / "c.ts").write_text("c\n")
+    second = write_if_changed(out, {"c.ts": "c\n", "types/d.ts": "d\n"}, listings=listings)
+    assert (second.written, second.unchanged) == (("c.ts", "types/d.ts"), ())
+    assert len(listed) == 2
+    assert (out / "types" / "d.ts").read_text() == "d\n"
+    # without listings: each call lists its folders
+    assert write_if_changed(out, {"c.ts": "c\n"}).unchanged == ("c.ts",)
+    assert listed[2:] == [str(out)]
+    # primed before a run forks: the keys are the ones write_if_changed looks up
+    primed: dict[str, frozenset[str]] = {}
+    prime_listings(out, ["x.ts", "types/y.ts", "z.ts"], primed)
+    assert primed == {str(out): frozenset({"a.ts", "c.ts", "types"}),
+                      str(out / "types"): frozenset({"b.ts", "d.ts"})}
+    del listed[:]
+    assert write_if_changed(out, {"a.ts": "same\n", "types/b.ts": "new\n"},
+                            listings=primed).unchanged == ("a.ts", "types/b.ts")
+    assert listed == []
