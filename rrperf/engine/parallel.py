@@ -1011,9 +1011,9 @@ def fork_map(
     return [results[i] for i in range(n_items)]
 
 
-def fork_call(task: Callable[[], Any]) -> ForkedCall:
+def fork_call(task: Callable[[], Any], name: str = "fork_call") -> ForkedCall:
     """Start ``task()`` in a process forked from this one; :meth:`ForkedCall.wait` gives its
-    result.
+    result. ``name`` is the stage an error names when the process dies.
 
     The child inherits everything this process holds (copy-on-write), so ``task`` needs no
     pickling; its result or error comes back as in :func:`fork_map` (pickled into an
@@ -1046,7 +1046,7 @@ def fork_call(task: Callable[[], Any]) -> ForkedCall:
             _fork_child(lambda _: task(), queue_r, fd)
     finally:
         os.close(queue_r)
-    return ForkedCall(_Inbox(pid, fd, "fork_call"))
+    return ForkedCall(_Inbox(pid, fd, name))
 
 
 class ForkedCall:

@@ -1544,7 +1544,7 @@ def _store_aside(store: _SchemaStore, aside: contextlib.ExitStack) -> None:
     failed (the store is then only waited for)."""
     from rrperf.engine.parallel import fork_call
 
-    side = fork_call(store.later())
+    side = fork_call(store.later(), "schema cache store")
 
     def done(exc_type: type[BaseException] | None, *_: object) -> bool:
         if exc_type is None:

@@ -615,8 +615,8 @@ def test_fork_call_raises_the_childs_error_and_relays_its_warnings(forked: list[
     assert str(info.value) == "the call failed"
     assert "in task" in info.value.__notes__[0]  # its traceback
     assert [(str(w.message), w.category) for w in caught] == [("from the call", SchemaWarning)]
-    dying = fork_call(lambda: os.kill(os.getpid(), 9))
-    with pytest.raises(StageError, match=rf"^stage 'fork_call' failed: worker process "
+    dying = fork_call(lambda: os.kill(os.getpid(), 9), "the call")
+    with pytest.raises(StageError, match=rf"^stage 'the call' failed: worker process "
                                          rf"{dying.pid} was killed by signal 9 before sending "
                                          r"its results$"):
         dying.wait()

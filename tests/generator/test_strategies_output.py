@@ -761,14 +761,14 @@ def test_forked_run_stores_the_schema_from_a_process_of_its_own(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from rrperf.engine import parallel
-    from rrperf.errors import CacheError
+    from rrperf.errors import CacheError, StageError
 
     stores: list[int] = []
     real_call = parallel.fork_call
 
-    def spy(task: Any) -> Any:
+    def spy(task: Any, name: str) -> Any:
         stores.append(1)
-        return real_call(task)
+        return real_call(task, name)
 
     monkeypatch.setattr(parallel, "fork_call", spy)
     with _two_workers().make_context(cache_dir=tmp_path / "c") as ctx:
@@ -791,6 +791,13 @@ def test_forked_run_stores_the_schema_from_a_process_of_its_own(
             generate("synthetic:60", tmp_path / "out3", context=ctx)
     assert stores == [1, 1]
     assert output_digest(tmp_path / "out3") == first.output_digest
+    # a store process that dies is named
+    monkeypatch.setattr(cached, "_encode_loaded", lambda value: os.kill(os.getpid(), 9))
+    with _two_workers().make_context(cache_dir=tmp_path / "c3") as ctx:
+        with pytest.raises(StageError, match=r"^stage 'schema cache store' failed: worker "
+                                             r"process \d+ was killed by signal 9"):
+            generate("synthetic:60", tmp_path / "out4", context=ctx)
+    assert output_digest(tmp_path / "out4") == first.output_digest
 
 
 def test_a_run_lists_each_output_folder_once_and_forked_workers_never(
