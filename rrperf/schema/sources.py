@@ -34,11 +34,12 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import hashlib
 import logging
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
@@ -160,6 +161,13 @@ def _load_raw(source: object) -> Schema:
     return load_schema_rb(path)
 
 
+@functools.lru_cache(maxsize=64)
+def _matcher(patterns: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
+    """One expression for every pattern (``fnmatchcase`` matches with each one's
+    translation), made once per set of patterns."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)).match
+
+
 def exclude_tables(schema: Schema, patterns: Iterable[str]) -> Schema:
     """Drop the tables matching any ``fnmatch`` pattern, and everything that points at them.
 
@@ -180,8 +188,7 @@ def exclude_tables(schema: Schema, patterns: Iterable[str]) -> Schema:
     pats = tuple(patterns)
     if not pats:
         return schema
-    # one expression for every pattern (fnmatchcase matches with each one's translation)
-    matches = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in pats)).match
+    matches = _matcher(pats)
     dropped = {t.name for t in schema.tables if matches(t.name)}
     if not dropped:
         return schema
