@@ -38,7 +38,9 @@ Design notes
   strategy's backend. On a 2-core machine ``balanced`` therefore runs like ``sequential``.
 * On Linux (``ExecutorConfig.start_method="fork"``) a generator run whose context has no
   running pool forks its workers for that run only, once its analysis is done
-  (:func:`rrperf.engine.parallel.fork_map`: they inherit it, nothing is pickled for them);
+  (:func:`rrperf.engine.parallel.fork_map`: they inherit it, nothing is pickled for them),
+  and, when the strategy keeps the loaded schema in the disk cache, one process for that
+  store as soon as the schema is loaded (:func:`rrperf.engine.parallel.fork_call`);
   a pool started with ``executor.start_pool()`` is forked once, belongs to the context and
   is shut down when the context closes. Elsewhere the pool is loky's.
 * The registry is an explicit mapping built from constants; the only fact read when this
