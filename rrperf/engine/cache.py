@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
 import os
-import sqlite3
 import sys
 import threading
 import time
@@ -42,14 +42,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import cachetools
-import diskcache
-from diskcache.core import MODE_PICKLE
 
 from rrperf._util import did_you_mean, is_int, is_number
 from rrperf.engine.categories import CATEGORIES
 from rrperf.errors import CacheError, ConfigError, FallbackWarning
 
 if TYPE_CHECKING:
+    import diskcache
     import pandas as pd
 
 __all__ = [
@@ -121,8 +120,26 @@ REPORT_COLUMNS: tuple[str, ...] = (
     "evictions",
 )
 
-# Errors of diskcache, sqlite3 and the file system that the disk tier maps to CacheError.
-_DISK_ERRORS = (sqlite3.Error, diskcache.Timeout, OSError, KeyError, ValueError)
+#: The disk tier's database file in its folder (``diskcache.core.DBNAME``; diskcache and
+#: sqlite3 are imported when the disk tier is first opened, not with this module).
+_DBNAME = "cache.db"
+
+
+@functools.cache
+def _disk_error_types() -> tuple[type[BaseException], ...]:
+    """The errors of diskcache, sqlite3 and the file system that the disk tier maps to
+    :class:`CacheError` (an ``except`` clause evaluates this only when something is raised)."""
+    import sqlite3
+
+    import diskcache
+
+    return (sqlite3.Error, diskcache.Timeout, OSError, KeyError, ValueError)
+
+
+def _timeout() -> type[BaseException]:
+    import diskcache
+
+    return diskcache.Timeout  # type: ignore[no-any-return]
 
 # Latency samples kept per category, tier and outcome (the most recent ones).
 _LATENCY_SAMPLES = 10_000
@@ -492,39 +509,6 @@ class _UnsafeEntryError(Exception):
     """A disk row holds something other than JSON text (e.g. a planted pickle)."""
 
 
-class _JSONOnlyDisk(diskcache.Disk):  # type: ignore[misc]
-    """diskcache ``Disk`` that stores and returns JSON text and never unpickles.
-
-    Keys are the hex strings of :func:`cache_key` (stored raw). Values are ``str`` (JSON) that
-    this class writes as sqlite TEXT or text files. Reading a row whose mode says "pickle", or
-    a key that is not raw, raises instead of calling :mod:`pickle` (diskcache's own JSONDisk
-    still unpickles a row whose mode column says so).
-    """
-
-    def get(self, key: Any, raw: bool) -> Any:
-        if not raw:
-            raise _UnsafeEntryError("refusing to unpickle a cache key")
-        return super().get(key, raw)
-
-    def store(self, value: Any, read: bool, key: Any = diskcache.core.UNKNOWN) -> Any:
-        if read or not isinstance(value, str):
-            raise TypeError("the disk tier stores JSON text only")
-        return super().store(value, read, key=key)
-
-    def fetch(self, mode: int, filename: str | None, value: Any, read: bool) -> Any:
-        if mode == MODE_PICKLE or read:
-            raise _UnsafeEntryError(f"refusing to load a disk entry in mode {mode}")
-        data = super().fetch(mode, filename, value, read)
-        if isinstance(data, bytes):
-            try:
-                data = data.decode("utf-8")
-            except UnicodeDecodeError as err:
-                raise _UnsafeEntryError(f"a disk entry is not UTF-8 text ({err})") from err
-        if not isinstance(data, str):
-            raise _UnsafeEntryError(f"unexpected {type(data).__name__} in a disk entry")
-        return data
-
-
 class _Flight:
     """One computation in progress that other requests for the same key wait for.
 
@@ -663,7 +647,7 @@ class CacheOptimizer:
         """Raise :meth:`_cache_error` for the disk errors of the body."""
         try:
             yield
-        except _DISK_ERRORS as err:
+        except _disk_error_types() as err:
             raise self._cache_error(operation, err) from err
 
     def _warn_once(self, message: str) -> None:
@@ -678,6 +662,10 @@ class CacheOptimizer:
         self._warn_once(f"disk cache disabled for this run: {reason}; values are recomputed")
 
     def _open(self) -> diskcache.Cache:
+        import diskcache
+
+        from rrperf.engine._jsondisk import JSONOnlyDisk
+
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
         if os.stat(self.directory).st_uid == os.getuid():
             os.chmod(self.directory, 0o700)
@@ -685,7 +673,7 @@ class CacheOptimizer:
         # UPDATE per read); statistics stay off for the same reason (we count in memory).
         return diskcache.Cache(
             str(self.directory),
-            disk=_JSONOnlyDisk,
+            disk=JSONOnlyDisk,
             eviction_policy="least-recently-stored",
             statistics=False,
             tag_index=True,
@@ -711,7 +699,7 @@ class CacheOptimizer:
         try:
             with self._disk_errors("rebuild"):
                 for suffix in ("", "-wal", "-shm"):
-                    path = self.directory / f"{diskcache.core.DBNAME}{suffix}"
+                    path = self.directory / f"{_DBNAME}{suffix}"
                     if path.exists():
                         path.unlink()
                 self._disk = self._open()
@@ -751,15 +739,21 @@ class CacheOptimizer:
         An entry that ``decode`` rejects (it raises) is unusable: it is removed with one
         warning and the value is recomputed.
         """
-        disk = self._disk_cache()
+        disk = self._disk
         if disk is None:
-            return MISS
+            if self.disk_disabled_reason is not None or not os.path.exists(
+                self.directory / _DBNAME
+            ):
+                return MISS  # nothing stored yet: a miss, without creating the database
+            disk = self._disk_cache()
+            if disk is None:
+                return MISS
         try:  # inline rather than _disk_errors(): this is the disk tier's hot path
             text = disk.get(key, default=MISS, retry=False)
-        except diskcache.Timeout:  # busy: serve from compute
+        except _timeout():  # busy: serve from compute
             logger.debug("disk cache busy on read of %s", key)
             return MISS
-        except _DISK_ERRORS as err:
+        except _disk_error_types() as err:
             self._disable_disk(str(self._cache_error("read", err)))
             return MISS
         except _UnsafeEntryError as err:
@@ -816,7 +810,7 @@ class CacheOptimizer:
                         for key, text in texts:
                             disk.set(key, text, tag=category, retry=False)
         except CacheError as err:
-            if isinstance(err.__cause__, diskcache.Timeout):
+            if isinstance(err.__cause__, _timeout()):
                 logger.debug("disk cache busy on write of %d entries", len(texts))
                 return
             self._disable_disk(str(err))
@@ -1298,7 +1292,9 @@ class CacheOptimizer:
         """Entries and bytes per category (tag) on disk."""
         if self._disk_cache() is None:
             return {}
-        db = self.directory / diskcache.core.DBNAME
+        import sqlite3
+
+        db = self.directory / _DBNAME
         query = (
             "SELECT tag, COUNT(*), COALESCE(SUM(CASE WHEN filename IS NULL "
             "THEN LENGTH(CAST(value AS BLOB)) ELSE size END), 0) FROM Cache GROUP BY tag"

@@ -774,3 +774,30 @@ def test_store_key_later_counts_and_remembers_now_and_writes_the_disk_when_calle
         opt.store_key_later("nope", "k", 1)
     for o in (opt, fresh):
         o.close()
+
+
+def test_disk_tier_is_opened_and_imported_only_when_first_used(cache_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    from rrperf.engine import cache as cache_mod
+
+    assert cache_mod._DBNAME == diskcache.core.DBNAME
+    # importing the module imports neither diskcache nor sqlite3
+    probe = ("import sys, rrperf.engine.cache; "
+             "print(sorted(m for m in ('diskcache', 'sqlite3') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+    # a lookup before anything was stored is a miss that creates nothing
+    opt = make(cache_dir, disk_categories=["schema_introspection"])
+    key = cache_key("schema_introspection", "s")
+    assert opt.lookup_key("schema_introspection", key) is MISS
+    assert not cache_dir.exists()
+    opt.store_key("schema_introspection", key, [1, 2])  # the first store creates it
+    assert opt.hit_miss_counts() == (0, 1)
+    assert (cache_dir / diskcache.core.DBNAME).is_file()
+    fresh = make(cache_dir, disk_categories=["schema_introspection"])
+    assert fresh.lookup_key("schema_introspection", key) == [1, 2]
+    for o in (opt, fresh):
+        o.close()
