@@ -956,27 +956,17 @@ def fork_map(
     ConfigError
         If processes cannot be forked here, or more than 16,000 items.
     """
-    import struct
-
     if not fork_available():
         raise ConfigError("fork_map needs fork (Linux)")
     if n_items > 16_000:  # the queue must fit a pipe's buffer (64 KiB)
         raise ConfigError(f"fork_map takes at most 16,000 items, got {n_items}")
-    queue_r, queue_w = os.pipe()
-    try:
-        os.write(queue_w, struct.pack(f"<{n_items}I", *range(n_items)))
-    finally:
-        os.close(queue_w)  # an empty queue then reads as end of file
+    queue_r = _item_queue(n_items)
     inboxes: list[_Inbox] = []
     results: dict[int, Any] = {}
     error: BaseException | None = None
     try:
         for _ in range(min(workers, n_items) - 1):
-            fd = os.memfd_create("rrperf-fork-map", os.MFD_CLOEXEC)
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
-                _fork_child(work, queue_r, fd)
-            inboxes.append(_Inbox(pid, fd))
+            inboxes.append(_fork_worker(work, queue_r, "fork_map"))
         try:
             if lead is not None:
                 lead()
@@ -1026,27 +1016,13 @@ def fork_call(task: Callable[[], Any], name: str = "fork_call") -> ForkedCall:
     ConfigError
         If processes cannot be forked here.
     """
-    import struct
-
     if not fork_available():
         raise ConfigError("fork_call needs fork (Linux)")
-    queue_r, queue_w = os.pipe()
+    queue_r = _item_queue(1)
     try:
-        os.write(queue_w, struct.pack("<I", 0))  # one item
-    finally:
-        os.close(queue_w)
-    try:
-        fd = os.memfd_create("rrperf-fork-call", os.MFD_CLOEXEC)
-        try:
-            pid = os.fork()
-        except BaseException:
-            os.close(fd)
-            raise
-        if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
-            _fork_child(lambda _: task(), queue_r, fd)
+        return ForkedCall(_fork_worker(lambda _: task(), queue_r, name))
     finally:
         os.close(queue_r)
-    return ForkedCall(_Inbox(pid, fd, name))
 
 
 class ForkedCall:
@@ -1074,6 +1050,33 @@ class ForkedCall:
         if isinstance(got, BaseException):
             raise got
         return self._inbox.results.get(0)
+
+
+def _item_queue(n_items: int) -> int:
+    """The read end of a pipe holding the item numbers ``0 .. n_items - 1`` (4 bytes each;
+    its write end closed, so that the emptied queue reads as end of file)."""
+    import struct
+
+    queue_r, queue_w = os.pipe()
+    try:
+        os.write(queue_w, struct.pack(f"<{n_items}I", *range(n_items)))
+    finally:
+        os.close(queue_w)
+    return queue_r
+
+
+def _fork_worker(work: Callable[[int], Any], queue_r: int, stage: str) -> _Inbox:
+    """Fork a child that works through ``queue_r`` (:func:`_fork_child`); its inbox here
+    (``stage``: what an error names when the child dies)."""
+    fd = os.memfd_create(f"rrperf-{stage}", os.MFD_CLOEXEC)
+    try:
+        pid = os.fork()
+    except BaseException:
+        os.close(fd)
+        raise
+    if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
+        _fork_child(work, queue_r, fd)
+    return _Inbox(pid, fd, stage)
 
 
 def _queued(queue_r: int) -> Iterable[int]:
@@ -1125,7 +1128,7 @@ class _Inbox:
 
     __slots__ = ("fd", "final", "offset", "pid", "results", "stage")
 
-    def __init__(self, pid: int, fd: int, stage: str = "fork_map") -> None:
+    def __init__(self, pid: int, fd: int, stage: str) -> None:
         self.pid = pid
         self.fd = fd
         self.stage = stage

@@ -33,8 +33,9 @@ Design notes
   (:func:`~rrperf.engine.parallel.fork_map`). They inherit the analysis (copy-on-write), so
   nothing is packed or pickled for them; each renders, writes and ``stat``-s its batches
   and sends back their rendered files (for the output digest) and ``stat``-s (for the
-  manifest) as each batch is done. This process stores the schema in the cache and renders
-  ``index.ts`` first, then takes batches too.
+  manifest) as each batch is done. This process renders ``index.ts`` first, then takes
+  batches too; the schema's cache store runs in a process forked as soon as the schema is
+  loaded (:func:`~rrperf.engine.parallel.fork_call`), while this one analyses.
 * **Process pools** (one started with ``executor.start_pool()``, as ``rrperf bench``'s
   speedup measurements do) get only the misses, in a few batches per worker. Each batch carries a
   slice of the analysis (its tables and the tables they point at), renders and writes its own
@@ -1407,7 +1408,6 @@ def _run(
         use_manifest = strategy.keeps_manifest and not dry_run
         manifest = _context_manifest(context, real_out) if use_manifest else None
 
-        executor = context.executor
         written: list[str] = []
         unchanged: list[str] = []
         pool_done: set[str] = set()
@@ -1433,9 +1433,8 @@ def _run(
 
         if sizes and forks:
 
+            # (the schema's store, if any, went to a process of its own when it was loaded)
             def lead() -> None:  # this process's own work, while the children render
-                if store_schema is not None:
-                    store_schema(plan.packer)
                 index_text.append(render_index(ctx))
 
             def arrived(outcome: BatchOutcome) -> None:  # merged while the others work

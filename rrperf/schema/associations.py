@@ -81,8 +81,9 @@ POLYMORPHIC_TYPE_COLUMN_TYPES: frozenset[str] = frozenset({"string", "text", "ci
 _JOIN_TABLE_EXTRAS = frozenset({"id", "created_at", "updated_at"})
 
 
-# (compiled rule, replacement)
-_Rule = tuple[re.Pattern[str], str]
+# (compiled rule, replacement, the endings a matching word has (lower case when the rule
+# ignores case) or None, whether it ignores case)
+_Rule = tuple[re.Pattern[str], str, tuple[str, ...] | None, bool]
 
 
 class _RuleSet:
@@ -103,14 +104,12 @@ class _RuleSet:
 
     def __init__(self, rules: Sequence[tuple[str, str]], uncountable: re.Pattern[str] | None):
         self.uncountable = uncountable
-        # (expression, replacement, endings (lower case if ignoring case) or None, ignore case)
-        self.rules: list[tuple[re.Pattern[str], str, tuple[str, ...] | None, bool]] = []
+        self.rules: list[_Rule] = []
         for rule, repl in rules:
             compiled = re.compile(rule)
             self.rules.append((compiled, repl, *_required_endings(compiled)))
         # last two characters of a word -> the rules whose endings allow them
-        self.by_last: dict[str, list[tuple[re.Pattern[str], str, tuple[str, ...] | None,
-                                           bool]]] = {}
+        self.by_last: dict[str, list[_Rule]] = {}
 
     def apply(self, word: str) -> str:
         """Apply the first rule whose expression matches ``word`` (``word`` if none does)."""
@@ -131,7 +130,7 @@ class _RuleSet:
         return word
 
 
-def _may_end(rule: tuple[Any, str, tuple[str, ...] | None, bool], last: str) -> bool:
+def _may_end(rule: _Rule, last: str) -> bool:
     """Whether a word whose last (up to two) characters are ``last`` may match ``rule``."""
     endings, ignore_case = rule[2], rule[3]
     if endings is None:
